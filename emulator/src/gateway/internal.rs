@@ -1,0 +1,50 @@
+//! `/_emulator/*`: health, reset (all accounts or one), state dump.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Json};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+
+use super::AppState;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/_emulator/health", get(health))
+        .route("/_emulator/reset", post(reset))
+        .route("/_emulator/state", get(state_dump))
+}
+
+async fn health(State(s): State<Arc<AppState>>) -> impl IntoResponse {
+    Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "services": {
+            "dynamodb": s.dynamodb.status(),
+            "elasticache": s.elasticache.status(),
+        },
+        "children": s.supervisor.pids().len(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct ResetQuery {
+    account: Option<String>,
+}
+
+async fn reset(State(s): State<Arc<AppState>>, Query(q): Query<ResetQuery>) -> impl IntoResponse {
+    let account = q.account.as_deref();
+    s.elasticache.reset(account).await;
+    s.dynamodb.reset(account).await;
+    Json(serde_json::json!({"reset": account.unwrap_or("all")}))
+}
+
+async fn state_dump(State(s): State<Arc<AppState>>) -> impl IntoResponse {
+    Json(serde_json::json!({
+        "dynamodb": s.dynamodb.status(),
+        "elasticache": s.elasticache.status(),
+        "children": s.supervisor.pids(),
+    }))
+}

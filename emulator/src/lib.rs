@@ -1,0 +1,13 @@
+//! Local AWS endpoint: ElastiCache on real redis-server/memcached processes, DynamoDB and
+//! DynamoDB Streams over AWS's DynamoDB Local. See ARCHITECTURE.md for the map.
+
+pub mod config;
+pub mod context;
+pub mod dynamodb;
+pub mod elasticache;
+pub mod gateway;
+pub mod protocol;
+pub mod supervisor;
+
+pub use config::Config;
+pub use gateway::run;

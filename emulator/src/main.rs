@@ -1,0 +1,96 @@
+//! `emulator --port N`: serve ElastiCache and DynamoDB on 127.0.0.1:N.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use emulator::gateway::AppState;
+use emulator::Config;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "emulator",
+    version,
+    about = "Local AWS endpoint: ElastiCache on real redis-server/memcached, DynamoDB over DynamoDB Local"
+)]
+struct Args {
+    /// Port to listen on (0 picks a free one and prints it).
+    #[arg(long, default_value_t = 4566, env = "AWSEMU_PORT")]
+    port: u16,
+    /// Address to bind; loopback by default.
+    #[arg(long, default_value = "127.0.0.1", env = "AWSEMU_HOST")]
+    host: String,
+    /// Keep state here so a restarted emulator comes back with its resources.
+    #[arg(long, env = "AWSEMU_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+    /// Proxy DynamoDB to this endpoint instead of starting DynamoDB Local.
+    #[arg(long, env = "AWSEMU_DYNAMODB_ENDPOINT")]
+    dynamodb_endpoint: Option<String>,
+    /// Directory holding DynamoDBLocal.jar (default: the cache scripts/setup fills).
+    #[arg(long, env = "AWSEMU_DYNAMODB_LOCAL_DIR")]
+    dynamodb_local_dir: Option<PathBuf>,
+    /// Scratch directory for child logs and node data (default: a fresh temp dir, removed at exit).
+    #[arg(long, env = "AWSEMU_RUNTIME_DIR")]
+    runtime_dir: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AWSEMU_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let (runtime_dir, _tmp) = match &args.runtime_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            (d.clone(), None)
+        }
+        None => {
+            let t = tempfile_dir()?;
+            (t.clone(), Some(RemoveOnDrop(t)))
+        }
+    };
+    let mut config = Config::from_env(runtime_dir);
+    config.state_dir = args.state_dir.clone();
+    if args.dynamodb_endpoint.is_some() {
+        config.dynamodb_endpoint = args.dynamodb_endpoint.clone();
+    }
+    if let Some(d) = &args.dynamodb_local_dir {
+        config.dynamodb_local_dir = d.clone();
+    }
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .with_context(|| format!("binding {}:{}", args.host, args.port))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(config)?;
+    println!("emulator listening on http://{addr}");
+    emulator::run(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+    }
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("awsemu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+struct RemoveOnDrop(PathBuf);
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
