@@ -1,0 +1,136 @@
+//! Shared test helpers: an in-process emulator on port 0 and the real AWS CLI against it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use emulator::gateway::AppState;
+use emulator::Config;
+
+/// An emulator serving on 127.0.0.1:<free port> inside the test process; stops (and stops
+/// every child process) on drop.
+pub struct TestEmulator {
+    pub addr: std::net::SocketAddr,
+    pub state: Arc<AppState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestEmulator {
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    pub fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::from_env(dir.path().to_path_buf());
+        tweak(&mut config);
+        let state = AppState::new(config).unwrap();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        // Own runtime on its own thread so sync tests (and the AWS CLI) can call it.
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                emulator::run(listener, st, async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        TestEmulator {
+            addr,
+            state,
+            shutdown: Some(tx),
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Runs the real AWS CLI (`.venv/bin/aws`) against this emulator as `account`.
+    pub fn aws_as(&self, account: &str, region: &str, args: &[&str]) -> CliResult {
+        let out = Command::new(aws_cli())
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", account)
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("AWS_DEFAULT_REGION", region)
+            .env("AWS_ENDPOINT_URL", self.url())
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .output()
+            .expect("running the AWS CLI (run scripts/setup)");
+        CliResult {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn aws(&self, args: &[&str]) -> CliResult {
+        self.aws_as("123456789012", "us-east-1", args)
+    }
+
+    pub fn child_pids(&self) -> Vec<u32> {
+        self.state.supervisor.pids()
+    }
+}
+
+impl Drop for TestEmulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct CliResult {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliResult {
+    /// Asserts success and parses stdout as JSON (empty stdout gives Null).
+    pub fn json(&self) -> serde_json::Value {
+        assert_eq!(self.code, 0, "aws failed: {}\n{}", self.stderr, self.stdout);
+        if self.stdout.trim().is_empty() {
+            return serde_json::Value::Null;
+        }
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn aws_cli() -> PathBuf {
+    std::env::var_os("AWSEMU_AWS_CLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv/bin/aws"))
+}

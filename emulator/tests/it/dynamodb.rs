@@ -1,0 +1,1 @@
+//! DynamoDB integration tests (through the real AWS CLI).

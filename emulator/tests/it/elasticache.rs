@@ -1,0 +1,1 @@
+//! ElastiCache integration tests (through the real AWS CLI and real clients).

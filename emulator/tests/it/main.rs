@@ -1,0 +1,6 @@
+//! One integration test binary for the emulator (submodules per service).
+
+mod common;
+mod dynamodb;
+mod elasticache;
+mod gateway;
