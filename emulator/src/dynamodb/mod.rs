@@ -1,49 +1,360 @@
 //! DynamoDB and DynamoDB Streams: a proxy in front of DynamoDB Local that owns the control
 //! plane DynamoDB Local lacks.
+//!
+//! Every request is checked against the pinned API model (operation known, required members
+//! present), then either handled here (tables' control plane, tags, backups, point-in-time
+//! recovery, global tables, settings) or forwarded to the backend with the caller's account
+//! as access key, so DynamoDB Local keeps one database per account and region.
 
-use axum::http::StatusCode;
+mod arn;
+mod backend;
+mod backups;
+mod extras;
+mod global;
+mod model;
+mod state;
+mod tables;
+mod writes;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::context::RequestContext;
-use crate::protocol::json::JsonError;
+use crate::protocol::json::{json_response, JsonError, CONTENT_TYPE};
 use crate::supervisor::Supervisor;
 
+use backend::Backend;
+use state::State;
+
+pub const DYNAMODB_PREFIX: &str = "DynamoDB_20120810";
+pub const STREAMS_PREFIX: &str = "DynamoDBStreams_20120810";
+
 pub struct DynamoDb {
-    #[allow(dead_code)]
     config: Config,
-    #[allow(dead_code)]
-    supervisor: Supervisor,
+    backend: Backend,
+    state: Mutex<State>,
+    /// Tables whose writes need a hook (point-in-time history or replicas); zero keeps the
+    /// data plane a pure pass-through.
+    hooked: AtomicUsize,
+}
+
+type OpResult = Result<Value, JsonError>;
+
+/// A DynamoDB error (`com.amazonaws.dynamodb.v20120810#Code`, HTTP 400).
+fn ddb_err(code: &str, message: impl Into<String>) -> JsonError {
+    JsonError::dynamodb(code, message)
+}
+
+fn validation(message: impl Into<String>) -> JsonError {
+    model::validation(message)
+}
+
+fn table_not_found(name: &str) -> JsonError {
+    ddb_err(
+        "ResourceNotFoundException",
+        format!("Requested resource not found: Table: {name} not found"),
+    )
+}
+
+/// Table name from a `TableName` member that may also be a table ARN.
+fn table_name(v: &Value) -> Option<String> {
+    let s = v.as_str()?;
+    Some(match s.split_once(":table/") {
+        Some((_, rest)) if s.starts_with("arn:") => rest.split('/').next().unwrap_or(rest).into(),
+        _ => s.into(),
+    })
+}
+
+fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str)
 }
 
 impl DynamoDb {
     pub fn new(config: Config, supervisor: Supervisor) -> Self {
-        Self { config, supervisor }
+        let state = config
+            .state_dir
+            .as_deref()
+            .map(state::load)
+            .unwrap_or_default();
+        let me = Self {
+            backend: Backend::new(config.clone(), supervisor),
+            config,
+            state: Mutex::new(state),
+            hooked: AtomicUsize::new(0),
+        };
+        me.refresh_hooked();
+        me
     }
 
     /// One request: `target` is the X-Amz-Target header (e.g. `DynamoDB_20120810.PutItem`).
-    pub async fn handle(
+    pub async fn handle(&self, ctx: RequestContext, target: Option<&str>, body: Bytes) -> Response {
+        match self.handle_inner(&ctx, target, body).await {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        }
+    }
+
+    async fn handle_inner(
         &self,
-        _ctx: RequestContext,
+        ctx: &RequestContext,
         target: Option<&str>,
-        _body: Bytes,
-    ) -> Response {
-        JsonError::coral(
-            "UnknownOperationException",
-            format!("operation {} is not implemented yet", target.unwrap_or("?")),
-        )
-        .with_status(StatusCode::BAD_REQUEST)
-        .into_response()
+        body: Bytes,
+    ) -> Result<Response, JsonError> {
+        let target = target.unwrap_or("");
+        let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
+        let model = match prefix {
+            DYNAMODB_PREFIX => model::dynamodb(),
+            STREAMS_PREFIX => model::streams(),
+            _ => return Err(unknown_operation()),
+        };
+        if !model.has(op) {
+            return Err(unknown_operation());
+        }
+        let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
+            json!({})
+        } else {
+            serde_json::from_slice(&body).map_err(|_| serialization())?
+        };
+        if !input.is_object() {
+            return Err(serialization());
+        }
+        model.check_required(op, &input)?;
+        if prefix == STREAMS_PREFIX {
+            return self.forward(ctx, target, op, body, &input).await;
+        }
+        let out = match op {
+            "CreateTable" => self.create_table(ctx, input).await?,
+            "DescribeTable" => self.describe_table(ctx, &input).await?,
+            "UpdateTable" => self.update_table(ctx, input).await?,
+            "DeleteTable" => self.delete_table(ctx, &input).await?,
+            "TagResource" => self.tag_resource(ctx, &input)?,
+            "UntagResource" => self.untag_resource(ctx, &input)?,
+            "ListTagsOfResource" => self.list_tags(ctx, &input)?,
+            "CreateBackup" => self.create_backup(ctx, &input).await?,
+            "DescribeBackup" => self.describe_backup(ctx, &input)?,
+            "DeleteBackup" => self.delete_backup(ctx, &input)?,
+            "ListBackups" => self.list_backups(ctx, &input)?,
+            "RestoreTableFromBackup" => self.restore_from_backup(ctx, &input).await?,
+            "UpdateContinuousBackups" => self.update_continuous_backups(ctx, &input).await?,
+            "DescribeContinuousBackups" => self.describe_continuous_backups(ctx, &input).await?,
+            "RestoreTableToPointInTime" => self.restore_to_point_in_time(ctx, &input).await?,
+            "CreateGlobalTable" => self.create_global_table(ctx, &input).await?,
+            "DescribeGlobalTable" => self.describe_global_table(ctx, &input)?,
+            "ListGlobalTables" => self.list_global_tables(ctx, &input)?,
+            "UpdateGlobalTable" => self.update_global_table(ctx, &input).await?,
+            "DescribeGlobalTableSettings" => {
+                self.describe_global_table_settings(ctx, &input).await?
+            }
+            "UpdateGlobalTableSettings" => self.update_global_table_settings(ctx, &input).await?,
+            "DescribeTableReplicaAutoScaling" => {
+                self.describe_replica_auto_scaling(ctx, &input).await?
+            }
+            "UpdateTableReplicaAutoScaling" => {
+                self.update_replica_auto_scaling(ctx, &input).await?
+            }
+            "DescribeContributorInsights" => {
+                self.describe_contributor_insights(ctx, &input).await?
+            }
+            "UpdateContributorInsights" => self.update_contributor_insights(ctx, &input).await?,
+            "ListContributorInsights" => self.list_contributor_insights(ctx, &input)?,
+            "DescribeEndpoints" => extras::describe_endpoints(ctx),
+            "DescribeLimits" => extras::describe_limits(),
+            "PutResourcePolicy" => self.put_resource_policy(ctx, &input).await?,
+            "GetResourcePolicy" => self.get_resource_policy(ctx, &input).await?,
+            "DeleteResourcePolicy" => self.delete_resource_policy(ctx, &input).await?,
+            "EnableKinesisStreamingDestination" => self.kinesis_enable(ctx, &input).await?,
+            "DisableKinesisStreamingDestination" => self.kinesis_disable(ctx, &input).await?,
+            "UpdateKinesisStreamingDestination" => self.kinesis_update(ctx, &input).await?,
+            "DescribeKinesisStreamingDestination" => self.kinesis_describe(ctx, &input).await?,
+            "ExportTableToPointInTime" => self.export_table(ctx, &input).await?,
+            "DescribeExport" => self.describe_export(ctx, &input)?,
+            "ListExports" => self.list_exports(ctx, &input)?,
+            "ImportTable" => self.import_table(ctx, &input).await?,
+            "DescribeImport" => self.describe_import(ctx, &input)?,
+            "ListImports" => self.list_imports(ctx, &input)?,
+            _ => return self.forward(ctx, target, op, body, &input).await,
+        };
+        Ok(json_response(StatusCode::OK, &out))
+    }
+
+    /// Passes a request through to the backend, rewriting ARNs both ways, then runs the
+    /// write hooks (point-in-time history, replication) when any table needs them.
+    async fn forward(
+        &self,
+        ctx: &RequestContext,
+        target: &str,
+        op: &str,
+        body: Bytes,
+        input: &Value,
+    ) -> Result<Response, JsonError> {
+        let body = arn::to_backend(body, &ctx.account, &ctx.region);
+        let res = self
+            .backend
+            .call(&ctx.account, &ctx.region, target, body)
+            .await
+            .map_err(|e| backend_unavailable(&e, &self.backend.log_path()))?;
+        if res.status == 200 && self.hooked.load(Ordering::Relaxed) > 0 && writes::is_write(op) {
+            self.after_write(ctx, op, input).await;
+        }
+        let mut out = arn::to_caller(res.body, &ctx.account, &ctx.region);
+        if res.status == 200 && writes::needs_patch(op, input) {
+            if let Ok(mut v) = serde_json::from_slice::<Value>(&out) {
+                self.patch_write_response(ctx, op, input, &mut v);
+                out = Bytes::from(v.to_string());
+            }
+        }
+        let mut r = Response::new(Body::from(out));
+        *r.status_mut() = StatusCode::from_u16(res.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        r.headers_mut()
+            .insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+        Ok(r)
+    }
+
+    /// Calls the backend as `account` in `region` and parses its answer; backend errors come
+    /// back as the same AWS-shaped error.
+    async fn call(&self, account: &str, region: &str, op: &str, input: &Value) -> OpResult {
+        let body = Bytes::from(input.to_string());
+        let body = arn::to_backend(body, account, region);
+        let res = self
+            .backend
+            .call(account, region, &format!("{DYNAMODB_PREFIX}.{op}"), body)
+            .await
+            .map_err(|e| backend_unavailable(&e, &self.backend.log_path()))?;
+        let out = arn::to_caller(res.body, account, region);
+        let v: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
+        if res.status == 200 {
+            return Ok(v);
+        }
+        let type_name = str_of(&v, "__type")
+            .unwrap_or("com.amazonaws.dynamodb.v20120810#InternalServerError")
+            .to_string();
+        let message = str_of(&v, "message")
+            .or_else(|| str_of(&v, "Message"))
+            .unwrap_or("")
+            .to_string();
+        Err(JsonError {
+            status: StatusCode::from_u16(res.status).unwrap_or(StatusCode::BAD_REQUEST),
+            type_name,
+            message,
+        })
+    }
+
+    async fn call_ctx(&self, ctx: &RequestContext, op: &str, input: &Value) -> OpResult {
+        self.call(&ctx.account, &ctx.region, op, input).await
+    }
+
+    /// Recounts tables that need write hooks.
+    fn refresh_hooked(&self) {
+        let st = self.state.lock().unwrap();
+        let n = st
+            .tables
+            .values()
+            .filter(|(_, m)| m.pitr.is_some() || !m.replicas.is_empty())
+            .count();
+        self.hooked.store(n, Ordering::Relaxed);
+    }
+
+    /// Saves the control plane when `--state-dir` is set.
+    fn persist(&self) {
+        if let Some(dir) = &self.config.state_dir {
+            let st = self.state.lock().unwrap();
+            state::save(dir, &st);
+        }
+    }
+
+    fn changed(&self) {
+        self.refresh_hooked();
+        self.persist();
     }
 
     /// Drops every table and control-plane record of one account, or of all.
-    pub async fn reset(&self, _account: Option<&str>) {}
+    pub async fn reset(&self, account: Option<&str>) {
+        let pairs: Vec<(String, String)> = {
+            let st = self.state.lock().unwrap();
+            st.seen
+                .iter()
+                .filter(|(a, _)| account.is_none_or(|x| x == a))
+                .cloned()
+                .collect()
+        };
+        if self.backend.is_started() {
+            for (acc, region) in &pairs {
+                self.drop_all_tables(acc, region).await;
+            }
+        }
+        self.state.lock().unwrap().reset(account);
+        self.changed();
+    }
+
+    async fn drop_all_tables(&self, account: &str, region: &str) {
+        let mut start: Option<Value> = None;
+        let mut names = vec![];
+        loop {
+            let mut req = json!({});
+            if let Some(s) = start.take() {
+                req["ExclusiveStartTableName"] = s;
+            }
+            let Ok(out) = self.call(account, region, "ListTables", &req).await else {
+                break;
+            };
+            if let Some(n) = out["TableNames"].as_array() {
+                names.extend(n.iter().filter_map(|x| x.as_str().map(str::to_owned)));
+            }
+            match out.get("LastEvaluatedTableName") {
+                Some(s) if !s.is_null() => start = Some(s.clone()),
+                _ => break,
+            }
+        }
+        for n in names {
+            let _ = self
+                .call(account, region, "DeleteTable", &json!({"TableName": n}))
+                .await;
+        }
+    }
 
     /// Stops DynamoDB Local.
-    pub async fn shutdown(&self) {}
-
-    pub fn status(&self) -> serde_json::Value {
-        serde_json::json!({"backend": "dynamodb-local"})
+    pub async fn shutdown(&self) {
+        self.persist();
+        self.backend.shutdown().await;
     }
+
+    pub fn status(&self) -> Value {
+        let st = self.state.lock().unwrap();
+        json!({
+            "backend": if self.config.dynamodb_endpoint.is_some() { "endpoint" } else { "dynamodb-local" },
+            "endpoint": self.config.dynamodb_endpoint,
+            "started": self.backend.is_started(),
+            "url": self.backend.current_url(),
+            "log": self.backend.log_path(),
+            "tables": st.tables.len(),
+            "backups": st.backups.len(),
+            "global_tables": st.global_tables.len(),
+        })
+    }
+}
+
+fn unknown_operation() -> JsonError {
+    JsonError::coral("UnknownOperationException", "")
+}
+
+fn serialization() -> JsonError {
+    JsonError::coral(
+        "SerializationException",
+        "Start of structure or map found where not expected",
+    )
+}
+
+fn backend_unavailable(e: &backend::BackendError, log: &std::path::Path) -> JsonError {
+    ddb_err(
+        "InternalServerError",
+        format!("DynamoDB backend unavailable: {e} (log: {})", log.display()),
+    )
+    .with_status(StatusCode::INTERNAL_SERVER_ERROR)
 }

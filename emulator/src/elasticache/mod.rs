@@ -1,44 +1,206 @@
 //! ElastiCache: the resource model, model-driven Query handlers, and the runtime that backs
 //! every cache node with a real redis-server or memcached process.
+//!
+//! Flow: form params -> `protocol::query::QueryModel::decode_input` (validated JSON of the
+//! input shape) -> one handler per operation (`handlers`) working on the caller's
+//! `state::Region` under a lock -> JSON of the output shape -> `encode_output` (XML).
+//! Nodes start synchronously (a spawn is cheap); readiness is awaited in the background and
+//! flips statuses to `available`.
 
+mod catalog;
+mod clusters;
+mod error;
+mod groups;
+mod handlers;
+mod model;
+mod replication;
+pub mod runtime;
+mod state;
+mod users;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::config::Config;
 use crate::context::RequestContext;
-use crate::protocol::query::QueryError;
+use crate::protocol::query::{xml_response, QueryError};
 use crate::supervisor::Supervisor;
 
+pub use error::ApiError;
+use runtime::{CacheBackend, ProcessBackend, RunningNode};
+use state::{Cx, Pending, Region};
+
+type Key = (String, String);
+
+/// Everything, under one lock: per (account, region) state and per-account global datastores.
+#[derive(Default)]
+struct Store {
+    regions: HashMap<Key, Region>,
+    globals: HashMap<String, BTreeMap<String, serde_json::Value>>,
+}
+
 pub struct ElastiCache {
-    #[allow(dead_code)]
     config: Config,
-    #[allow(dead_code)]
-    supervisor: Supervisor,
+    backend: Arc<dyn CacheBackend>,
+    store: Arc<Mutex<Store>>,
 }
 
 impl ElastiCache {
     pub fn new(config: Config, supervisor: Supervisor) -> Self {
-        Self { config, supervisor }
+        let backend: Arc<dyn CacheBackend> = Arc::new(ProcessBackend::new(&config, supervisor));
+        Self {
+            config,
+            backend,
+            store: Arc::new(Mutex::new(Store::default())),
+        }
     }
 
     /// One Query request, already form-decoded (`Action`, `Version`, parameters).
     pub async fn handle(&self, ctx: RequestContext, params: Vec<(String, String)>) -> Response {
-        let action = params
+        let model = model::model();
+        let Some(action) = params
             .iter()
             .find(|(k, _)| k == "Action")
             .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        QueryError::bad_request(
-            "InvalidAction",
-            format!("The action {action} is not valid for this web service."),
-        )
-        .into_response_with_id(&ctx.request_id)
+        else {
+            return QueryError::bad_request(
+                "MissingAction",
+                "The request must contain the parameter Action",
+            )
+            .into_response_with_id(&ctx.request_id);
+        };
+        let Some(op) = model.operation(&action) else {
+            return QueryError::bad_request(
+                "InvalidAction",
+                format!("The action {action} is not valid for this web service."),
+            )
+            .into_response_with_id(&ctx.request_id);
+        };
+        let input = match model.decode_input(op, &params) {
+            Ok(v) => v,
+            Err(e) => return e.into_response_with_id(&ctx.request_id),
+        };
+        let (result, pending, doomed, settle) = {
+            let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+            let store = &mut *store;
+            let region = store
+                .regions
+                .entry((ctx.account.clone(), ctx.region.clone()))
+                .or_default();
+            let globals = store.globals.entry(ctx.account.clone()).or_default();
+            let mut cx = Cx::new(
+                &ctx.account,
+                &ctx.region,
+                region,
+                globals,
+                self.backend.as_ref(),
+                &self.config.runtime_dir,
+            );
+            let result = handlers::dispatch(&mut cx, &action, &input);
+            let settle = std::mem::take(&mut cx.settle);
+            (
+                result,
+                std::mem::take(&mut cx.pending),
+                std::mem::take(&mut cx.doomed),
+                settle,
+            )
+        };
+        self.stop_later(doomed);
+        if !settle.is_empty() {
+            self.settle_later(ctx.account.clone(), ctx.region.clone(), settle);
+        }
+        for p in pending {
+            self.watch(ctx.account.clone(), ctx.region.clone(), p);
+        }
+        match result {
+            Ok(out) => xml_response(
+                StatusCode::OK,
+                model.encode_output(op, &out, &ctx.request_id),
+            ),
+            Err(e) => model
+                .error(&e.code, e.message)
+                .into_response_with_id(&ctx.request_id),
+        }
     }
 
-    pub async fn reset(&self, _account: Option<&str>) {}
+    /// Stops nodes off the request path; redis and memcached exit on SIGTERM within ms.
+    fn stop_later(&self, doomed: Vec<RunningNode>) {
+        if doomed.is_empty() {
+            return;
+        }
+        tokio::task::spawn_blocking(move || drop(doomed));
+    }
 
-    pub async fn shutdown(&self) {}
+    /// Lets groups whose members were only removed report `modifying` for a moment, as the
+    /// response did, then re-evaluates them.
+    fn settle_later(&self, account: String, region: String, ids: Vec<String>) {
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(r) = store.regions.get_mut(&(account, region)) {
+                for id in ids {
+                    r.refresh_group_status(&id);
+                }
+            }
+        });
+    }
+
+    /// Waits for a started node to answer its protocol, then marks it available.
+    fn watch(&self, account: String, region: String, p: Pending) {
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let ok = runtime::wait_ready(&p.probe, Duration::from_secs(20)).await;
+            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(r) = store.regions.get_mut(&(account, region)) {
+                r.node_ready(&p, ok);
+            }
+        });
+    }
+
+    pub async fn reset(&self, account: Option<&str>) {
+        let dropped: Vec<Region> = {
+            let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+            store
+                .globals
+                .retain(|a, _| account.is_some_and(|acc| acc != a));
+            let keys: Vec<Key> = store
+                .regions
+                .keys()
+                .filter(|(a, _)| account.is_none_or(|acc| acc == a))
+                .cloned()
+                .collect();
+            keys.into_iter()
+                .filter_map(|k| store.regions.remove(&k))
+                .collect()
+        };
+        // Nodes stop first, then their data and snapshot files go.
+        let dir = match account {
+            Some(a) => self.config.runtime_dir.join("elasticache").join(a),
+            None => self.config.runtime_dir.join("elasticache"),
+        };
+        let _ = tokio::task::spawn_blocking(move || {
+            drop(dropped);
+            let _ = std::fs::remove_dir_all(dir);
+        })
+        .await;
+    }
+
+    pub async fn shutdown(&self) {
+        self.reset(None).await;
+    }
 
     pub fn status(&self) -> serde_json::Value {
-        serde_json::json!({"backend": "process"})
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let nodes: usize = store.regions.values().map(Region::node_count).sum();
+        serde_json::json!({
+            "backend": self.backend.name(),
+            "regions": store.regions.len(),
+            "nodes": nodes,
+        })
     }
 }

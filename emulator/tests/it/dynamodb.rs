@@ -1,1 +1,567 @@
-//! DynamoDB integration tests (through the real AWS CLI).
+//! DynamoDB integration tests (through the real AWS CLI, and raw HTTP for bad input).
+//!
+//! One emulator (and so one DynamoDB Local JVM) is shared by every test here; each test uses
+//! its own account, which DynamoDB Local keeps in its own database.
+
+use std::sync::OnceLock;
+
+use serde_json::{json, Value};
+
+use crate::common::{CliResult, TestEmulator};
+
+fn emu() -> &'static TestEmulator {
+    static EMU: OnceLock<TestEmulator> = OnceLock::new();
+    EMU.get_or_init(TestEmulator::start)
+}
+
+struct Caller {
+    account: &'static str,
+    region: &'static str,
+}
+
+impl Caller {
+    fn aws(&self, args: &[&str]) -> CliResult {
+        emu().aws_as(self.account, self.region, args)
+    }
+    fn ok(&self, args: &[&str]) -> Value {
+        self.aws(args).json()
+    }
+    fn in_region(&self, region: &'static str) -> Caller {
+        Caller {
+            account: self.account,
+            region,
+        }
+    }
+    fn create_table(&self, name: &str, extra: &[&str]) -> Value {
+        let mut args = vec![
+            "dynamodb",
+            "create-table",
+            "--table-name",
+            name,
+            "--attribute-definitions",
+            "AttributeName=pk,AttributeType=S",
+            "--key-schema",
+            "AttributeName=pk,KeyType=HASH",
+            "--billing-mode",
+            "PAY_PER_REQUEST",
+        ];
+        args.extend_from_slice(extra);
+        self.ok(&args)
+    }
+    fn put(&self, table: &str, pk: &str, v: &str) {
+        let item = json!({"pk": {"S": pk}, "v": {"S": v}}).to_string();
+        self.ok(&[
+            "dynamodb",
+            "put-item",
+            "--table-name",
+            table,
+            "--item",
+            &item,
+        ]);
+    }
+    /// Items sorted by key, for comparisons.
+    fn items(&self, table: &str) -> Vec<Value> {
+        let out = self.ok(&[
+            "dynamodb",
+            "scan",
+            "--table-name",
+            table,
+            "--consistent-read",
+        ]);
+        let mut items = out["Items"].as_array().cloned().unwrap_or_default();
+        items.sort_by_key(|i| i["pk"]["S"].as_str().unwrap_or("").to_string());
+        items
+    }
+}
+
+fn caller(account: &'static str) -> Caller {
+    Caller {
+        account,
+        region: "us-east-1",
+    }
+}
+
+#[test]
+fn create_table_answers_creating_then_active_with_our_fields() {
+    let c = caller("200000000001");
+    let out = c.create_table("Lifecycle", &["--sse-specification", "Enabled=true"]);
+    let d = &out["TableDescription"];
+    assert_eq!(d["TableStatus"], "CREATING");
+    assert_eq!(
+        d["TableArn"],
+        "arn:aws:dynamodb:us-east-1:200000000001:table/Lifecycle"
+    );
+    assert!(d["TableId"].as_str().is_some_and(|s| s.len() == 36));
+    assert_eq!(d["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(d["SSEDescription"]["Status"], "ENABLED");
+    let again = c.ok(&["dynamodb", "describe-table", "--table-name", "Lifecycle"]);
+    assert_eq!(again["Table"]["TableStatus"], "ACTIVE");
+    assert_eq!(again["Table"]["TableId"], d["TableId"]);
+    let dup = c.aws(&[
+        "dynamodb",
+        "create-table",
+        "--table-name",
+        "Lifecycle",
+        "--attribute-definitions",
+        "AttributeName=pk,AttributeType=S",
+        "--key-schema",
+        "AttributeName=pk,KeyType=HASH",
+        "--billing-mode",
+        "PAY_PER_REQUEST",
+    ]);
+    assert_ne!(dup.code, 0);
+    assert!(
+        dup.stderr.contains("ResourceInUseException"),
+        "{}",
+        dup.stderr
+    );
+    let del = c.ok(&["dynamodb", "delete-table", "--table-name", "Lifecycle"]);
+    assert_eq!(del["TableDescription"]["TableStatus"], "DELETING");
+    let gone = c.aws(&["dynamodb", "describe-table", "--table-name", "Lifecycle"]);
+    assert!(
+        gone.stderr.contains("ResourceNotFoundException"),
+        "{}",
+        gone.stderr
+    );
+}
+
+#[test]
+fn accounts_do_not_see_each_other() {
+    let a = caller("200000000002");
+    let b = caller("200000000003");
+    a.create_table("Private", &[]);
+    let listed = b.ok(&["dynamodb", "list-tables"]);
+    assert!(!listed["TableNames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n == "Private"));
+}
+
+#[test]
+fn restored_backup_equals_source() {
+    let c = caller("200000000004");
+    c.create_table("Source", &[]);
+    for i in 0..30 {
+        c.put("Source", &format!("k{i:02}"), &format!("value {i}"));
+    }
+    let before = c.items("Source");
+    let backup = c.ok(&[
+        "dynamodb",
+        "create-backup",
+        "--table-name",
+        "Source",
+        "--backup-name",
+        "first",
+    ]);
+    let arn = backup["BackupDetails"]["BackupArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Changes after the backup must not reach the restored table.
+    c.put("Source", "k00", "changed");
+    c.put("Source", "new", "new");
+    let restored = c.ok(&[
+        "dynamodb",
+        "restore-table-from-backup",
+        "--target-table-name",
+        "Restored",
+        "--backup-arn",
+        &arn,
+    ]);
+    assert_eq!(
+        restored["TableDescription"]["RestoreSummary"]["SourceBackupArn"],
+        arn
+    );
+    assert_eq!(c.items("Restored"), before);
+    let desc = c.ok(&["dynamodb", "describe-table", "--table-name", "Restored"]);
+    assert_eq!(
+        desc["Table"]["KeySchema"],
+        json!([{"AttributeName": "pk", "KeyType": "HASH"}])
+    );
+    assert_eq!(
+        desc["Table"]["BillingModeSummary"]["BillingMode"],
+        "PAY_PER_REQUEST"
+    );
+    let listed = c.ok(&["dynamodb", "list-backups", "--table-name", "Source"]);
+    assert_eq!(listed["BackupSummaries"].as_array().unwrap().len(), 1);
+    let again = c.aws(&[
+        "dynamodb",
+        "restore-table-from-backup",
+        "--target-table-name",
+        "Restored",
+        "--backup-arn",
+        &arn,
+    ]);
+    assert!(
+        again.stderr.contains("TableAlreadyExistsException"),
+        "{}",
+        again.stderr
+    );
+}
+
+fn epoch() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+#[test]
+fn restores_to_two_points_in_time_give_two_states() {
+    let c = caller("200000000005");
+    c.create_table("History", &[]);
+    c.put("History", "a", "1");
+    let not_yet = c.aws(&[
+        "dynamodb",
+        "restore-table-to-point-in-time",
+        "--source-table-name",
+        "History",
+        "--target-table-name",
+        "Nope",
+        "--use-latest-restorable-time",
+    ]);
+    assert!(
+        not_yet
+            .stderr
+            .contains("PointInTimeRecoveryUnavailableException"),
+        "{}",
+        not_yet.stderr
+    );
+    c.ok(&[
+        "dynamodb",
+        "update-continuous-backups",
+        "--table-name",
+        "History",
+        "--point-in-time-recovery-specification",
+        "PointInTimeRecoveryEnabled=true",
+    ]);
+    // The CLI sends restore times in whole seconds: keep each state over a second boundary.
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(1100));
+    c.put("History", "b", "2");
+    pause();
+    let t1 = epoch().floor();
+    pause();
+    c.put("History", "a", "changed");
+    c.ok(&[
+        "dynamodb",
+        "delete-item",
+        "--table-name",
+        "History",
+        "--key",
+        r#"{"pk":{"S":"b"}}"#,
+    ]);
+    pause();
+    let t2 = epoch().floor();
+    let restore = |target: &str, t: f64| {
+        c.ok(&[
+            "dynamodb",
+            "restore-table-to-point-in-time",
+            "--source-table-name",
+            "History",
+            "--target-table-name",
+            target,
+            "--restore-date-time",
+            &format!("{t:.0}"),
+        ])
+    };
+    restore("AtT1", t1);
+    restore("AtT2", t2);
+    let v = |items: Vec<Value>| -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|i| {
+                (
+                    i["pk"]["S"].as_str().unwrap().to_string(),
+                    i["v"]["S"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        v(c.items("AtT1")),
+        vec![("a".into(), "1".into()), ("b".into(), "2".into())]
+    );
+    assert_eq!(v(c.items("AtT2")), vec![("a".into(), "changed".into())]);
+    let too_early = c.aws(&[
+        "dynamodb",
+        "restore-table-to-point-in-time",
+        "--source-table-name",
+        "History",
+        "--target-table-name",
+        "TooEarly",
+        "--restore-date-time",
+        "1000000000",
+    ]);
+    assert!(
+        too_early.stderr.contains("InvalidRestoreTimeException"),
+        "{}",
+        too_early.stderr
+    );
+}
+
+#[test]
+fn a_write_in_one_replica_region_is_read_in_another() {
+    let east = caller("200000000006");
+    let west = east.in_region("eu-west-1");
+    east.create_table("Global", &[]);
+    east.put("Global", "before", "x");
+    let upd = east.ok(&[
+        "dynamodb",
+        "update-table",
+        "--table-name",
+        "Global",
+        "--replica-updates",
+        "Create={RegionName=eu-west-1}",
+    ]);
+    assert_eq!(
+        upd["TableDescription"]["Replicas"][0]["RegionName"],
+        "eu-west-1"
+    );
+    // Existing items were copied, new writes flow both ways.
+    assert_eq!(west.items("Global").len(), 1);
+    east.put("Global", "from-east", "1");
+    west.put("Global", "from-west", "2");
+    let get = |c: &Caller, pk: &str| {
+        c.ok(&[
+            "dynamodb",
+            "get-item",
+            "--table-name",
+            "Global",
+            "--key",
+            &json!({"pk": {"S": pk}}).to_string(),
+        ])["Item"]["v"]["S"]
+            .clone()
+    };
+    assert_eq!(get(&west, "from-east"), "1");
+    assert_eq!(get(&east, "from-west"), "2");
+    let arn = west.ok(&["dynamodb", "describe-table", "--table-name", "Global"])["Table"]
+        ["TableArn"]
+        .clone();
+    assert_eq!(arn, "arn:aws:dynamodb:eu-west-1:200000000006:table/Global");
+}
+
+#[test]
+fn tags_given_at_create_are_listed() {
+    let c = caller("200000000007");
+    let out = c.create_table(
+        "Tagged",
+        &["--tags", "Key=Owner,Value=blueTeam", "Key=Env,Value=prod"],
+    );
+    let arn = out["TableDescription"]["TableArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tags = c.ok(&["dynamodb", "list-tags-of-resource", "--resource-arn", &arn]);
+    assert_eq!(
+        tags["Tags"],
+        json!([{"Key": "Owner", "Value": "blueTeam"}, {"Key": "Env", "Value": "prod"}])
+    );
+    c.ok(&[
+        "dynamodb",
+        "untag-resource",
+        "--resource-arn",
+        &arn,
+        "--tag-keys",
+        "Owner",
+    ]);
+    let tags = c.ok(&["dynamodb", "list-tags-of-resource", "--resource-arn", &arn]);
+    assert_eq!(tags["Tags"], json!([{"Key": "Env", "Value": "prod"}]));
+}
+
+#[test]
+fn a_deletion_protected_table_refuses_deletion() {
+    let c = caller("200000000008");
+    c.create_table("Protected", &["--deletion-protection-enabled"]);
+    let refused = c.aws(&["dynamodb", "delete-table", "--table-name", "Protected"]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("ValidationException"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        c.ok(&["dynamodb", "describe-table", "--table-name", "Protected"])["Table"]
+            ["DeletionProtectionEnabled"]
+            .as_bool()
+            .unwrap()
+    );
+    c.ok(&[
+        "dynamodb",
+        "update-table",
+        "--table-name",
+        "Protected",
+        "--no-deletion-protection-enabled",
+    ]);
+    c.ok(&["dynamodb", "delete-table", "--table-name", "Protected"]);
+}
+
+/// Raw requests the CLI would never send.
+fn raw(target: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+    let url = emu().url();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let mut req = reqwest::Client::new()
+            .post(format!("{url}/"))
+            .header("content-type", "application/x-amz-json-1.0")
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=200000000009/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .body(body);
+        if let Some(t) = target {
+            req = req.header("x-amz-target", t);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let body = r.bytes().await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    })
+}
+
+fn assert_serving() {
+    let (status, out) = raw(Some("DynamoDB_20120810.ListTables"), b"{}".to_vec());
+    assert_eq!(status, 200, "{out}");
+    assert!(out["TableNames"].is_array());
+}
+
+#[test]
+fn bad_input_gets_aws_errors_and_the_emulator_keeps_serving() {
+    let (s, e) = raw(Some("DynamoDB_20120810.GetItem"), b"{not json".to_vec());
+    assert_eq!(s, 400);
+    assert_eq!(
+        e["__type"],
+        "com.amazon.coral.service#SerializationException"
+    );
+    assert_serving();
+
+    let (s, e) = raw(Some("DynamoDB_20120810.NoSuchThing"), b"{}".to_vec());
+    assert_eq!(s, 400);
+    assert_eq!(
+        e["__type"],
+        "com.amazon.coral.service#UnknownOperationException"
+    );
+
+    let (s, e) = raw(None, b"{}".to_vec());
+    assert_eq!(s, 400);
+    assert_eq!(
+        e["__type"],
+        "com.amazon.coral.service#UnknownOperationException"
+    );
+    assert_serving();
+
+    let (s, e) = raw(
+        Some("DynamoDB_20120810.PutItem"),
+        br#"{"TableName":"T"}"#.to_vec(),
+    );
+    assert_eq!(s, 400);
+    assert_eq!(e["__type"], "com.amazon.coral.validate#ValidationException");
+    assert_eq!(
+        e["message"],
+        "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null"
+    );
+
+    let big = vec![b' '; emulator::gateway::MAX_BODY + 1];
+    let (s, e) = raw(Some("DynamoDB_20120810.ListTables"), big);
+    assert_eq!(s, 413);
+    assert_eq!(
+        e["__type"],
+        "com.amazon.coral.service#RequestEntityTooLarge"
+    );
+    assert_serving();
+}
+
+#[test]
+fn state_dir_keeps_tables_items_backups_and_tags_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_path_buf();
+    let start = || {
+        let s = state.clone();
+        TestEmulator::start_with(move |c| c.state_dir = Some(s))
+    };
+    let acct = "200000000010";
+    let table_id;
+    {
+        let emu = start();
+        let out = emu
+            .aws_as(
+                acct,
+                "us-east-1",
+                &[
+                    "dynamodb",
+                    "create-table",
+                    "--table-name",
+                    "Durable",
+                    "--attribute-definitions",
+                    "AttributeName=pk,AttributeType=S",
+                    "--key-schema",
+                    "AttributeName=pk,KeyType=HASH",
+                    "--billing-mode",
+                    "PAY_PER_REQUEST",
+                    "--tags",
+                    "Key=k,Value=v",
+                ],
+            )
+            .json();
+        table_id = out["TableDescription"]["TableId"].clone();
+        emu.aws_as(
+            acct,
+            "us-east-1",
+            &[
+                "dynamodb",
+                "put-item",
+                "--table-name",
+                "Durable",
+                "--item",
+                r#"{"pk":{"S":"kept"}}"#,
+            ],
+        )
+        .json();
+        emu.aws_as(
+            acct,
+            "us-east-1",
+            &[
+                "dynamodb",
+                "create-backup",
+                "--table-name",
+                "Durable",
+                "--backup-name",
+                "kept",
+            ],
+        )
+        .json();
+    }
+    let emu = start();
+    let run = |args: &[&str]| emu.aws_as(acct, "us-east-1", args).json();
+    let items = run(&["dynamodb", "scan", "--table-name", "Durable"]);
+    assert_eq!(items["Items"], json!([{"pk": {"S": "kept"}}]));
+    let desc = run(&["dynamodb", "describe-table", "--table-name", "Durable"]);
+    assert_eq!(desc["Table"]["TableId"], table_id);
+    let backups = run(&["dynamodb", "list-backups"]);
+    assert_eq!(backups["BackupSummaries"][0]["BackupName"], "kept");
+    let arn = desc["Table"]["TableArn"].as_str().unwrap().to_string();
+    let tags = run(&["dynamodb", "list-tags-of-resource", "--resource-arn", &arn]);
+    assert_eq!(tags["Tags"], json!([{"Key": "k", "Value": "v"}]));
+}
+
+#[test]
+fn a_dead_dynamodb_local_is_restarted() {
+    let emu = TestEmulator::start();
+    let acct = "200000000011";
+    let list = || emu.aws_as(acct, "us-east-1", &["dynamodb", "list-tables"]);
+    list().json();
+    let pids = emu.child_pids();
+    assert_eq!(pids.len(), 1, "{pids:?}");
+    unsafe {
+        libc::kill(pids[0] as i32, libc::SIGKILL);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The next request notices, starts a new JVM and is answered.
+    assert!(list().json()["TableNames"].is_array());
+    let after = emu.child_pids();
+    assert_eq!(after.len(), 1);
+    assert_ne!(after[0], pids[0]);
+}

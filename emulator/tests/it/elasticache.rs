@@ -1,1 +1,80 @@
-//! ElastiCache integration tests (through the real AWS CLI and real clients).
+//! ElastiCache through the real AWS CLI: every action, real nodes, process cleanup, bad input.
+
+mod actions;
+mod errors;
+mod nodes;
+
+use std::time::{Duration, Instant};
+
+use super::common::{CliResult, TestEmulator};
+
+/// Runs `aws elasticache <op> <args>` and returns the parsed JSON (asserts success).
+pub fn ec(emu: &TestEmulator, args: &[&str]) -> serde_json::Value {
+    let mut full = vec!["elasticache"];
+    full.extend_from_slice(args);
+    emu.aws(&full).json()
+}
+
+/// Runs `aws elasticache ...` and returns the raw result (for expected failures).
+pub fn ec_raw(emu: &TestEmulator, args: &[&str]) -> CliResult {
+    let mut full = vec!["elasticache"];
+    full.extend_from_slice(args);
+    emu.aws(&full)
+}
+
+/// Polls DescribeCacheClusters until the cluster is `available`.
+pub fn wait_cluster(emu: &TestEmulator, id: &str) -> serde_json::Value {
+    let start = Instant::now();
+    loop {
+        let v = ec(
+            emu,
+            &[
+                "describe-cache-clusters",
+                "--cache-cluster-id",
+                id,
+                "--show-cache-node-info",
+            ],
+        );
+        let c = v["CacheClusters"][0].clone();
+        if c["CacheClusterStatus"] == "available" {
+            return c;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{id} not available: {c}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Polls DescribeReplicationGroups until the group is `available`.
+pub fn wait_group(emu: &TestEmulator, id: &str) -> serde_json::Value {
+    let start = Instant::now();
+    loop {
+        let v = ec(
+            emu,
+            &["describe-replication-groups", "--replication-group-id", id],
+        );
+        let g = v["ReplicationGroups"][0].clone();
+        if g["Status"] == "available" {
+            return g;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{id} not available: {g}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Polls until `pred` holds (process bookkeeping after a stop is asynchronous).
+pub fn eventually(what: &str, mut pred: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !pred() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -4,3 +4,4 @@ mod common;
 mod dynamodb;
 mod elasticache;
 mod gateway;
+mod lifecycle;

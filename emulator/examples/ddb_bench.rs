@@ -1,0 +1,169 @@
+//! Proxy overhead benchmark: GetItem and PutItem through the emulator against straight to
+//! DynamoDB Local (the same JVM the emulator started), same client, same run, at concurrency
+//! 1 and 32. Prints p50/p99 latency and throughput, and the emulator/direct ratios.
+//!
+//! `cargo run --release -p emulator --example ddb_bench [-- --requests N]`
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use emulator::gateway::AppState;
+use emulator::Config;
+use serde_json::{json, Value};
+
+const ACCOUNT: &str = "300000000001";
+const ITEMS: usize = 1000;
+
+#[derive(Clone)]
+struct Target {
+    url: String,
+}
+
+async fn call(client: &reqwest::Client, url: &str, op: &str, body: &Value) -> Result<Value> {
+    let r = client
+        .post(format!("{url}/"))
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", format!("DynamoDB_20120810.{op}"))
+        .header(
+            "authorization",
+            format!("AWS4-HMAC-SHA256 Credential={ACCOUNT}/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0"),
+        )
+        .body(body.to_string())
+        .send()
+        .await?;
+    let status = r.status();
+    let v: Value = serde_json::from_slice(&r.bytes().await?).unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!("{op} failed: {status} {v}");
+    }
+    Ok(v)
+}
+
+fn body_for(op: &str, i: usize) -> Value {
+    let key = format!("k{:05}", i % ITEMS);
+    match op {
+        "GetItem" => json!({"TableName": "Bench", "Key": {"pk": {"S": key}}}),
+        _ => {
+            json!({"TableName": "Bench", "Item": {"pk": {"S": key}, "v": {"S": "x".repeat(100)}, "n": {"N": i.to_string()}}})
+        }
+    }
+}
+
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+    rps: f64,
+}
+
+async fn run(
+    client: &reqwest::Client,
+    t: &Target,
+    op: &'static str,
+    conc: usize,
+    total: usize,
+) -> Result<Stats> {
+    let per = total / conc;
+    let start = Instant::now();
+    let mut tasks = vec![];
+    for w in 0..conc {
+        let client = client.clone();
+        let url = t.url.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(per);
+            for i in 0..per {
+                let body = body_for(op, w * per + i);
+                let t0 = Instant::now();
+                call(&client, &url, op, &body).await?;
+                lat.push(t0.elapsed());
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = vec![];
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    Ok(Stats {
+        p50: pct(0.50),
+        p99: pct(0.99),
+        rps: all.len() as f64 / elapsed.as_secs_f64(),
+    })
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let requests: usize = std::env::args()
+        .skip_while(|a| a != "--requests")
+        .nth(1)
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(4000);
+    let dir = tempfile::tempdir()?;
+    let state = AppState::new(Config::from_env(dir.path().to_path_buf()))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let emu_url = format!("http://{}", listener.local_addr()?);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(emulator::run(listener, state.clone(), async {
+        let _ = rx.await;
+    }));
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .tcp_nodelay(true)
+        .build()?;
+    call(
+        &client,
+        &emu_url,
+        "CreateTable",
+        &json!({"TableName": "Bench", "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}),
+    )
+    .await
+    .context("creating the table (is DynamoDB Local installed? run scripts/setup)")?;
+    let direct_url = state.dynamodb.status()["url"]
+        .as_str()
+        .context("DynamoDB Local URL")?
+        .to_string();
+    for i in 0..ITEMS {
+        call(&client, &emu_url, "PutItem", &body_for("PutItem", i)).await?;
+    }
+    // Index 0 is DynamoDB Local itself, 1 the emulator in front of it.
+    let targets = [Target { url: direct_url }, Target { url: emu_url }];
+    // Warm up both paths (JIT, connection pools).
+    for t in &targets {
+        for op in ["GetItem", "PutItem"] {
+            run(&client, t, op, 8, 2000).await?;
+        }
+    }
+    println!("requests per cell: {requests}");
+    println!("| op | conc | direct p50 ms | emu p50 ms | added p50 ms | direct p99 ms | emu p99 ms | direct req/s | emu req/s | throughput ratio |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for op in ["GetItem", "PutItem"] {
+        for conc in [1usize, 32] {
+            let d = run(&client, &targets[0], op, conc, requests).await?;
+            let e = run(&client, &targets[1], op, conc, requests).await?;
+            let added = e.p50.as_secs_f64() - d.p50.as_secs_f64();
+            println!(
+                "| {op} | {conc} | {} | {} | {:.3} | {} | {} | {:.0} | {:.0} | {:.3} |",
+                ms(d.p50),
+                ms(e.p50),
+                added * 1000.0,
+                ms(d.p99),
+                ms(e.p99),
+                d.rps,
+                e.rps,
+                e.rps / d.rps
+            );
+        }
+    }
+    let _ = tx.send(());
+    server.await??;
+    Ok(())
+}

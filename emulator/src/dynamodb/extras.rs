@@ -1,0 +1,615 @@
+//! Smaller control-plane pieces: contributor insights, endpoints, limits, resource policies,
+//! Kinesis streaming destinations, and import/export to a local directory standing in for S3.
+
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+
+use super::backups::items_at;
+use super::state::{now, TableKey};
+use super::tables::revision;
+use super::{ddb_err, str_of, table_name, table_not_found, validation, DynamoDb, OpResult};
+use crate::context::RequestContext;
+use crate::protocol::json::JsonError;
+
+pub fn describe_endpoints(ctx: &RequestContext) -> Value {
+    json!({"Endpoints": [{"Address": format!("dynamodb.{}.amazonaws.com", ctx.region), "CachePeriodInMinutes": 1440}]})
+}
+
+/// The default quotas of a new AWS account.
+pub fn describe_limits() -> Value {
+    json!({
+        "AccountMaxReadCapacityUnits": 80000,
+        "AccountMaxWriteCapacityUnits": 80000,
+        "TableMaxReadCapacityUnits": 40000,
+        "TableMaxWriteCapacityUnits": 40000,
+    })
+}
+
+fn page_token(input: &Value, len: usize) -> Result<usize, JsonError> {
+    match str_of(input, "NextToken") {
+        None => Ok(0),
+        Some(t) => t
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= len)
+            .ok_or_else(|| validation(format!("Invalid NextToken: {t}"))),
+    }
+}
+
+impl DynamoDb {
+    /// Table (and index, when named) must exist; returns the table's key and description.
+    async fn table_and_index(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> Result<(TableKey, Value), JsonError> {
+        let name = table_name(&input["TableName"]).unwrap_or_default();
+        let desc = self.describe_raw(&ctx.account, &ctx.region, &name).await?;
+        if let Some(idx) = str_of(input, "IndexName") {
+            let found = ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"]
+                .iter()
+                .any(|k| {
+                    desc[*k]
+                        .as_array()
+                        .is_some_and(|l| l.iter().any(|i| i["IndexName"] == idx))
+                });
+            if !found {
+                return Err(ddb_err(
+                    "ResourceNotFoundException",
+                    format!(
+                        "Requested resource not found: Index: {idx} not found for table {name}"
+                    ),
+                ));
+            }
+        }
+        Ok((TableKey::new(&ctx.account, &ctx.region, &name), desc))
+    }
+
+    pub(super) async fn update_contributor_insights(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> OpResult {
+        let action = str_of(input, "ContributorInsightsAction").unwrap_or_default();
+        let status = match action {
+            "ENABLE" => "ENABLED",
+            "DISABLE" => "DISABLED",
+            other => {
+                return Err(validation(format!(
+                    "1 validation error detected: Value '{other}' at 'contributorInsightsAction' failed to satisfy constraint: Member must satisfy enum value set: [ENABLE, DISABLE]"
+                )))
+            }
+        };
+        let (key, _) = self.table_and_index(ctx, input).await?;
+        let index = str_of(input, "IndexName").unwrap_or("").to_string();
+        {
+            let mut st = self.state.lock().unwrap();
+            let m = st
+                .table_mut(&key)
+                .ok_or_else(|| table_not_found(&key.name))?;
+            m.insights
+                .insert(index.clone(), (status.to_string(), now()));
+        }
+        self.persist();
+        let mut out = json!({"TableName": key.name, "ContributorInsightsStatus": if status == "ENABLED" { "ENABLING" } else { "DISABLING" }});
+        if !index.is_empty() {
+            out["IndexName"] = json!(index);
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn describe_contributor_insights(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> OpResult {
+        let (key, desc) = self.table_and_index(ctx, input).await?;
+        let index = str_of(input, "IndexName").unwrap_or("").to_string();
+        let entry = self
+            .meta(&key)
+            .and_then(|m| m.insights.get(&index).cloned());
+        let mut out = json!({"TableName": key.name});
+        if !index.is_empty() {
+            out["IndexName"] = json!(index);
+        }
+        match entry {
+            Some((status, at)) => {
+                out["ContributorInsightsStatus"] = json!(status);
+                out["LastUpdateDateTime"] = json!(at);
+                if status == "ENABLED" {
+                    let ms = (at * 1000.0) as u64;
+                    let has_sort = desc["KeySchema"]
+                        .as_array()
+                        .is_some_and(|k| k.iter().any(|x| x["KeyType"] == "RANGE"));
+                    let kinds: &[&str] = if has_sort {
+                        &["PKC", "SKC", "PKT", "SKT"]
+                    } else {
+                        &["PKC", "PKT"]
+                    };
+                    out["ContributorInsightsRuleList"] = json!(kinds
+                        .iter()
+                        .map(|k| format!("DynamoDBContributorInsights-{k}-{}-{ms}", key.name))
+                        .collect::<Vec<_>>());
+                }
+            }
+            None => out["ContributorInsightsStatus"] = json!("DISABLED"),
+        }
+        Ok(out)
+    }
+
+    pub(super) fn list_contributor_insights(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> OpResult {
+        let table = table_name(&input["TableName"]);
+        let max = input["MaxResults"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
+        let mut all: Vec<(f64, Value)> = vec![];
+        {
+            let st = self.state.lock().unwrap();
+            for (k, m) in st.tables_of(&ctx.account, &ctx.region) {
+                if table.as_ref().is_some_and(|t| *t != k.name) {
+                    continue;
+                }
+                for (idx, (status, at)) in &m.insights {
+                    let mut s = json!({"TableName": k.name, "ContributorInsightsStatus": status});
+                    if !idx.is_empty() {
+                        s["IndexName"] = json!(idx);
+                    }
+                    all.push((*at, s));
+                }
+            }
+        }
+        // Oldest first, so pages are stable while insights are added.
+        all.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let start = page_token(input, all.len())?;
+        let end = (start + max).min(all.len());
+        let mut out = json!({"ContributorInsightsSummaries": all[start..end].iter().map(|(_, v)| v.clone()).collect::<Vec<_>>()});
+        if end < all.len() {
+            out["NextToken"] = json!(end.to_string());
+        }
+        Ok(out)
+    }
+
+    // ---- resource policies ----
+
+    async fn policy_table(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> Result<TableKey, JsonError> {
+        let arn = str_of(input, "ResourceArn").unwrap_or_default();
+        let prefix = format!("arn:aws:dynamodb:{}:{}:table/", ctx.region, ctx.account);
+        let name = arn
+            .strip_prefix(&prefix)
+            .map(|r| r.split('/').next().unwrap_or(r))
+            .ok_or_else(|| validation(format!("Invalid ResourceArn provided as input {arn}")))?;
+        self.describe_raw(&ctx.account, &ctx.region, name).await?;
+        Ok(TableKey::new(&ctx.account, &ctx.region, name))
+    }
+
+    pub(super) async fn put_resource_policy(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> OpResult {
+        let key = self.policy_table(ctx, input).await?;
+        let policy = str_of(input, "Policy").unwrap_or_default();
+        if serde_json::from_str::<Value>(policy)
+            .map(|v| !v.is_object())
+            .unwrap_or(true)
+        {
+            return Err(validation(
+                "Invalid policy document: the policy must be a JSON object",
+            ));
+        }
+        let rev = revision();
+        {
+            let mut st = self.state.lock().unwrap();
+            let m = st
+                .table_mut(&key)
+                .ok_or_else(|| table_not_found(&key.name))?;
+            if let Some(expected) = str_of(input, "ExpectedRevisionId") {
+                if m.policy.as_ref().map(|p| p.1.as_str()) != Some(expected) {
+                    return Err(ddb_err(
+                        "PolicyNotFoundException",
+                        format!("Resource-based policy with revision id {expected} not found for the provided ResourceArn: {}", key.arn()),
+                    ));
+                }
+            }
+            m.policy = Some((policy.to_string(), rev.clone()));
+        }
+        self.persist();
+        Ok(json!({"RevisionId": rev}))
+    }
+
+    pub(super) async fn get_resource_policy(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> OpResult {
+        let key = self.policy_table(ctx, input).await?;
+        match self.meta(&key).and_then(|m| m.policy) {
+            Some((p, rev)) => Ok(json!({"Policy": p, "RevisionId": rev})),
+            None => Err(policy_not_found(&key)),
+        }
+    }
+
+    pub(super) async fn delete_resource_policy(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> OpResult {
+        let key = self.policy_table(ctx, input).await?;
+        let rev = {
+            let mut st = self.state.lock().unwrap();
+            let m = st
+                .table_mut(&key)
+                .ok_or_else(|| table_not_found(&key.name))?;
+            let (_, rev) = m.policy.take().ok_or_else(|| policy_not_found(&key))?;
+            rev
+        };
+        self.persist();
+        Ok(json!({"RevisionId": rev}))
+    }
+
+    // ---- Kinesis streaming destinations ----
+
+    async fn kinesis_input(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> Result<(TableKey, String), JsonError> {
+        let arn = str_of(input, "StreamArn").unwrap_or_default().to_string();
+        if !arn.starts_with("arn:aws:kinesis:") || !arn.contains(":stream/") {
+            return Err(validation(format!("Invalid StreamArn: {arn}")));
+        }
+        let name = table_name(&input["TableName"]).unwrap_or_default();
+        self.describe_raw(&ctx.account, &ctx.region, &name).await?;
+        Ok((TableKey::new(&ctx.account, &ctx.region, &name), arn))
+    }
+
+    fn set_destination(
+        &self,
+        key: &TableKey,
+        arn: &str,
+        f: impl FnOnce(Option<&mut Value>) -> Result<Option<Value>, JsonError>,
+    ) -> Result<(), JsonError> {
+        let mut st = self.state.lock().unwrap();
+        let m = st
+            .table_mut(key)
+            .ok_or_else(|| table_not_found(&key.name))?;
+        let pos = m.kinesis.iter().position(|d| d["StreamArn"] == arn);
+        let new = f(pos.map(|p| &mut m.kinesis[p]))?;
+        if let Some(v) = new {
+            m.kinesis.push(v);
+        }
+        drop(st);
+        self.persist();
+        Ok(())
+    }
+
+    pub(super) async fn kinesis_enable(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let (key, arn) = self.kinesis_input(ctx, input).await?;
+        let precision = input["EnableKinesisStreamingConfiguration"]
+            ["ApproximateCreationDateTimePrecision"]
+            .as_str()
+            .unwrap_or("MILLISECOND")
+            .to_string();
+        self.set_destination(&key, &arn, |d| match d {
+            Some(d) if d["DestinationStatus"] == "ACTIVE" => Err(validation(format!(
+                "Table {} is already streaming to the Kinesis stream {arn}",
+                key.name
+            ))),
+            Some(d) => {
+                d["DestinationStatus"] = json!("ACTIVE");
+                d["ApproximateCreationDateTimePrecision"] = json!(precision);
+                Ok(None)
+            }
+            None => Ok(Some(json!({"StreamArn": arn, "DestinationStatus": "ACTIVE", "ApproximateCreationDateTimePrecision": precision}))),
+        })?;
+        Ok(
+            json!({"TableName": key.name, "StreamArn": arn, "DestinationStatus": "ENABLING",
+            "EnableKinesisStreamingConfiguration": {"ApproximateCreationDateTimePrecision": precision}}),
+        )
+    }
+
+    pub(super) async fn kinesis_disable(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let (key, arn) = self.kinesis_input(ctx, input).await?;
+        self.set_destination(&key, &arn, |d| match d {
+            Some(d) if d["DestinationStatus"] == "ACTIVE" => {
+                d["DestinationStatus"] = json!("DISABLED");
+                Ok(None)
+            }
+            _ => Err(ddb_err(
+                "ResourceNotFoundException",
+                format!(
+                    "Requested resource not found: Table {} is not streaming to {arn}",
+                    key.name
+                ),
+            )),
+        })?;
+        Ok(json!({"TableName": key.name, "StreamArn": arn, "DestinationStatus": "DISABLING"}))
+    }
+
+    pub(super) async fn kinesis_update(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let (key, arn) = self.kinesis_input(ctx, input).await?;
+        let cfg = input["UpdateKinesisStreamingConfiguration"].clone();
+        let precision = cfg["ApproximateCreationDateTimePrecision"].clone();
+        self.set_destination(&key, &arn, |d| match d {
+            Some(d) if d["DestinationStatus"] == "ACTIVE" => {
+                if !precision.is_null() {
+                    d["ApproximateCreationDateTimePrecision"] = precision.clone();
+                }
+                Ok(None)
+            }
+            _ => Err(ddb_err(
+                "ResourceNotFoundException",
+                format!(
+                    "Requested resource not found: Table {} is not streaming to {arn}",
+                    key.name
+                ),
+            )),
+        })?;
+        Ok(
+            json!({"TableName": key.name, "StreamArn": arn, "DestinationStatus": "UPDATING", "UpdateKinesisStreamingConfiguration": cfg}),
+        )
+    }
+
+    pub(super) async fn kinesis_describe(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let name = table_name(&input["TableName"]).unwrap_or_default();
+        self.describe_raw(&ctx.account, &ctx.region, &name).await?;
+        let key = TableKey::new(&ctx.account, &ctx.region, &name);
+        let list = self.meta(&key).map(|m| m.kinesis).unwrap_or_default();
+        Ok(json!({"TableName": name, "KinesisDataStreamDestinations": list}))
+    }
+
+    // ---- import / export (a local directory stands in for S3) ----
+
+    fn s3_root(&self) -> PathBuf {
+        self.config
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| self.config.runtime_dir.clone())
+            .join("s3")
+    }
+
+    pub(super) async fn export_table(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let name = table_name(&input["TableArn"]).unwrap_or_default();
+        let bucket = str_of(input, "S3Bucket").unwrap_or_default().to_string();
+        let prefix = str_of(input, "S3Prefix")
+            .unwrap_or("")
+            .trim_matches('/')
+            .to_string();
+        let format = str_of(input, "ExportFormat")
+            .unwrap_or("DYNAMODB_JSON")
+            .to_string();
+        if format != "DYNAMODB_JSON" {
+            return Err(validation(format!(
+                "ExportFormat {format} is not supported by this emulator; use DYNAMODB_JSON"
+            )));
+        }
+        if bucket.is_empty() || bucket.contains('/') || bucket.contains("..") {
+            return Err(validation(format!("Invalid S3Bucket: {bucket}")));
+        }
+        self.describe_raw(&ctx.account, &ctx.region, &name).await?;
+        let key = TableKey::new(&ctx.account, &ctx.region, &name);
+        let meta = self.meta(&key).ok_or_else(|| table_not_found(&name))?;
+        let Some(pitr) = &meta.pitr else {
+            return Err(ddb_err(
+                "PointInTimeRecoveryUnavailableException",
+                format!("Point in time recovery is not enabled for table '{name}'"),
+            ));
+        };
+        let start = now();
+        let t = input["ExportTime"].as_f64().unwrap_or(start);
+        if t < pitr.enabled_at || t > start {
+            return Err(ddb_err(
+                "InvalidExportTimeException",
+                format!("Export time {t} is outside the restorable window"),
+            ));
+        }
+        let items = items_at(pitr, &meta.key_schema, t);
+        let id = format!(
+            "{:014}-{:08x}",
+            (start * 1000.0) as u64,
+            rand::random::<u32>()
+        );
+        let mut dir = self.s3_root().join(&bucket);
+        if !prefix.is_empty() {
+            dir = dir.join(&prefix);
+        }
+        let dir = dir.join("AWSDynamoDB").join(&id).join("data");
+        let lines: String = items
+            .iter()
+            .map(|i| format!("{}\n", json!({"Item": i})))
+            .collect();
+        std::fs::create_dir_all(&dir)
+            .and_then(|_| std::fs::write(dir.join("items.json"), lines))
+            .map_err(|e| ddb_err("InternalServerError", format!("export write failed: {e}")))?;
+        let arn = format!("{}/export/{id}", key.arn());
+        let desc = json!({
+            "ExportArn": arn, "ExportStatus": "COMPLETED", "StartTime": start, "EndTime": now(),
+            "ExportManifest": format!("AWSDynamoDB/{id}/manifest-summary.json"),
+            "TableArn": key.arn(), "TableId": meta.table_id, "ExportTime": t,
+            "S3Bucket": bucket, "S3Prefix": prefix, "S3SseAlgorithm": "AES256",
+            "ExportFormat": format, "ItemCount": items.len(), "ExportType": "FULL_EXPORT",
+            "BilledSizeBytes": 0,
+        });
+        self.state
+            .lock()
+            .unwrap()
+            .exports
+            .insert(arn, (ctx.account.clone(), desc.clone()));
+        self.persist();
+        let mut out = desc;
+        out["ExportStatus"] = json!("IN_PROGRESS");
+        Ok(json!({"ExportDescription": out}))
+    }
+
+    pub(super) fn describe_export(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let arn = str_of(input, "ExportArn").unwrap_or_default();
+        let st = self.state.lock().unwrap();
+        match st.exports.get(arn).filter(|(a, _)| *a == ctx.account) {
+            Some((_, d)) => Ok(json!({"ExportDescription": d})),
+            None => Err(ddb_err(
+                "ExportNotFoundException",
+                format!("Export not found: {arn}"),
+            )),
+        }
+    }
+
+    pub(super) fn list_exports(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let table = str_of(input, "TableArn");
+        let st = self.state.lock().unwrap();
+        let all: Vec<Value> = st
+            .exports
+            .values()
+            .filter(|(a, d)| *a == ctx.account && table.is_none_or(|t| d["TableArn"] == t))
+            .map(|(_, d)| json!({"ExportArn": d["ExportArn"], "ExportStatus": d["ExportStatus"], "ExportType": d["ExportType"]}))
+            .collect();
+        page(all, input, "ExportSummaries", "MaxResults")
+    }
+
+    pub(super) async fn import_table(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let src = &input["S3BucketSource"];
+        let bucket = str_of(src, "S3Bucket").unwrap_or_default();
+        let prefix = str_of(src, "S3KeyPrefix").unwrap_or("").trim_matches('/');
+        let format = str_of(input, "InputFormat").unwrap_or_default();
+        if format != "DYNAMODB_JSON" {
+            return Err(validation(format!(
+                "InputFormat {format} is not supported by this emulator; use DYNAMODB_JSON"
+            )));
+        }
+        if bucket.is_empty()
+            || bucket.contains('/')
+            || bucket.contains("..")
+            || prefix.contains("..")
+        {
+            return Err(validation(format!(
+                "Invalid S3BucketSource: {bucket}/{prefix}"
+            )));
+        }
+        let mut root = self.s3_root().join(bucket);
+        if !prefix.is_empty() {
+            root = root.join(prefix);
+        }
+        let mut items = vec![];
+        let mut errors = 0u64;
+        for f in json_files(&root) {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                match serde_json::from_str::<Value>(line)
+                    .ok()
+                    .and_then(|v| v.get("Item").cloned())
+                {
+                    Some(i) if i.is_object() => items.push(i),
+                    _ => errors += 1,
+                }
+            }
+        }
+        let params = input["TableCreationParameters"].clone();
+        let name = table_name(&params["TableName"]).unwrap_or_default();
+        let start = now();
+        self.create_table_in(
+            &ctx.account,
+            &ctx.region,
+            params.clone(),
+            Default::default(),
+        )
+        .await?;
+        self.put_items(&ctx.account, &ctx.region, &name, &items)
+            .await?;
+        let key = TableKey::new(&ctx.account, &ctx.region, &name);
+        let table_id = self.meta(&key).map(|m| m.table_id).unwrap_or_default();
+        let arn = format!(
+            "{}/import/{:014}-{:08x}",
+            key.arn(),
+            (start * 1000.0) as u64,
+            rand::random::<u32>()
+        );
+        let desc = json!({
+            "ImportArn": arn, "ImportStatus": "COMPLETED", "TableArn": key.arn(), "TableId": table_id,
+            "S3BucketSource": src, "InputFormat": format, "TableCreationParameters": params,
+            "StartTime": start, "EndTime": now(), "ProcessedItemCount": items.len() as u64 + errors,
+            "ImportedItemCount": items.len(), "ErrorCount": errors,
+            "InputCompressionType": input["InputCompressionType"].as_str().unwrap_or("NONE"),
+        });
+        self.state
+            .lock()
+            .unwrap()
+            .imports
+            .insert(arn, (ctx.account.clone(), desc.clone()));
+        self.persist();
+        let mut out = desc;
+        out["ImportStatus"] = json!("IN_PROGRESS");
+        Ok(json!({"ImportTableDescription": out}))
+    }
+
+    pub(super) fn describe_import(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let arn = str_of(input, "ImportArn").unwrap_or_default();
+        let st = self.state.lock().unwrap();
+        match st.imports.get(arn).filter(|(a, _)| *a == ctx.account) {
+            Some((_, d)) => Ok(json!({"ImportTableDescription": d})),
+            None => Err(ddb_err(
+                "ImportNotFoundException",
+                format!("Import not found: {arn}"),
+            )),
+        }
+    }
+
+    pub(super) fn list_imports(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let table = str_of(input, "TableArn");
+        let st = self.state.lock().unwrap();
+        let all: Vec<Value> = st
+            .imports
+            .values()
+            .filter(|(a, d)| *a == ctx.account && table.is_none_or(|t| d["TableArn"] == t))
+            .map(|(_, d)| json!({"ImportArn": d["ImportArn"], "ImportStatus": d["ImportStatus"], "TableArn": d["TableArn"],
+                "S3BucketSource": d["S3BucketSource"], "InputFormat": d["InputFormat"], "StartTime": d["StartTime"], "EndTime": d["EndTime"]}))
+            .collect();
+        page(all, input, "ImportSummaryList", "PageSize")
+    }
+}
+
+fn policy_not_found(key: &TableKey) -> JsonError {
+    ddb_err(
+        "PolicyNotFoundException",
+        format!(
+            "Resource-based policy not found for the provided ResourceArn: {}",
+            key.arn()
+        ),
+    )
+}
+
+fn page(all: Vec<Value>, input: &Value, field: &str, size_member: &str) -> OpResult {
+    let max = input[size_member].as_u64().unwrap_or(25).clamp(1, 25) as usize;
+    let start = page_token(input, all.len())?;
+    let end = (start + max).min(all.len());
+    let mut out = Map::new();
+    out.insert(field.into(), Value::Array(all[start..end].to_vec()));
+    if end < all.len() {
+        out.insert("NextToken".into(), json!(end.to_string()));
+    }
+    Ok(Value::Object(out))
+}
+
+fn json_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(json_files(&p));
+        } else if p.extension().is_some_and(|x| x == "json")
+            && !p.to_string_lossy().contains("manifest")
+        {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}

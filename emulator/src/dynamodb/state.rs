@@ -1,0 +1,188 @@
+//! Control-plane records DynamoDB Local does not keep: table ids, tags, backups (with their
+//! items), point-in-time history, global tables and the smaller per-table settings.
+//! Everything is keyed by account and region; with `--state-dir` it is saved as JSON.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Seconds since the epoch, as DynamoDB's JSON timestamps.
+pub fn now() -> f64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_millis() as f64) / 1000.0
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
+pub struct TableKey {
+    pub account: String,
+    pub region: String,
+    pub name: String,
+}
+
+impl TableKey {
+    pub fn new(account: &str, region: &str, name: &str) -> Self {
+        Self {
+            account: account.into(),
+            region: region.into(),
+            name: name.into(),
+        }
+    }
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            self.region, self.account, self.name
+        )
+    }
+}
+
+/// One change recorded for point-in-time recovery: the item's image after the write.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    pub at: f64,
+    pub key: Value,
+    /// None when the item was deleted.
+    pub item: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pitr {
+    pub enabled_at: f64,
+    /// Items when recovery was enabled.
+    pub base: Vec<Value>,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TableMeta {
+    pub table_id: String,
+    pub created: f64,
+    pub key_schema: Value,
+    pub tags: Vec<(String, String)>,
+    pub sse: Option<Value>,
+    pub table_class: Option<String>,
+    /// Set once the billing mode was given explicitly or changed.
+    pub billing_mode: Option<String>,
+    pub last_update_to_ppr: Option<f64>,
+    pub pitr: Option<Pitr>,
+    /// Insights per index (None key = the table itself): status and last update.
+    pub insights: BTreeMap<String, (String, f64)>,
+    pub kinesis: Vec<Value>,
+    pub policy: Option<(String, String)>,
+    /// 2019.11.21 replicas: other regions holding a copy.
+    pub replicas: BTreeSet<String>,
+    pub restore_summary: Option<Value>,
+    pub autoscaling_write: Option<Value>,
+    pub autoscaling_read: Option<Value>,
+    pub deletion_protection: bool,
+    /// "2017.11.29" or "2019.11.21" when the table is part of a global table.
+    pub global_version: Option<String>,
+    /// Status the next describe reports once (e.g. a replica still being created).
+    pub replica_status: BTreeMap<String, String>,
+    pub last_increase: Option<f64>,
+    pub has_lsi: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Backup {
+    pub arn: String,
+    pub name: String,
+    pub table: TableKey,
+    pub table_id: String,
+    pub created: f64,
+    pub size_bytes: u64,
+    pub backup_type: String,
+    /// DescribeTable of the source at backup time (ARNs already rewritten).
+    pub description: Value,
+    pub meta: TableMeta,
+    pub items: Vec<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GlobalTable {
+    pub account: String,
+    pub name: String,
+    pub regions: Vec<String>,
+    pub created: f64,
+    pub write_capacity: Option<i64>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct State {
+    pub seen: BTreeSet<(String, String)>,
+    pub tables: BTreeMap<String, (TableKey, TableMeta)>,
+    pub backups: BTreeMap<String, Backup>,
+    /// Keyed by "account/name".
+    pub global_tables: BTreeMap<String, GlobalTable>,
+    pub exports: BTreeMap<String, (String, Value)>,
+    pub imports: BTreeMap<String, (String, Value)>,
+}
+
+fn table_id(k: &TableKey) -> String {
+    format!("{}\u{1}{}\u{1}{}", k.account, k.region, k.name)
+}
+
+impl State {
+    pub fn table(&self, k: &TableKey) -> Option<&TableMeta> {
+        self.tables.get(&table_id(k)).map(|(_, m)| m)
+    }
+    pub fn table_mut(&mut self, k: &TableKey) -> Option<&mut TableMeta> {
+        self.tables.get_mut(&table_id(k)).map(|(_, m)| m)
+    }
+    pub fn insert_table(&mut self, k: TableKey, m: TableMeta) {
+        self.tables.insert(table_id(&k), (k, m));
+    }
+    pub fn remove_table(&mut self, k: &TableKey) -> Option<TableMeta> {
+        self.tables.remove(&table_id(k)).map(|(_, m)| m)
+    }
+    pub fn tables_of(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> impl Iterator<Item = (&TableKey, &TableMeta)> {
+        let (a, r) = (account.to_string(), region.to_string());
+        self.tables
+            .values()
+            .filter(move |(k, _)| k.account == a && k.region == r)
+            .map(|(k, m)| (k, m))
+    }
+    /// Drops every record of `account` (all accounts when None).
+    pub fn reset(&mut self, account: Option<&str>) {
+        match account {
+            None => *self = State::default(),
+            Some(a) => {
+                self.seen.retain(|(acc, _)| acc != a);
+                self.tables.retain(|_, (k, _)| k.account != a);
+                self.backups.retain(|_, b| b.table.account != a);
+                self.global_tables.retain(|_, g| g.account != a);
+                self.exports.retain(|_, (acc, _)| acc != a);
+                self.imports.retain(|_, (acc, _)| acc != a);
+            }
+        }
+    }
+}
+
+/// Where the control plane is saved between runs.
+pub fn state_file(dir: &std::path::Path) -> PathBuf {
+    dir.join("dynamodb-control.json")
+}
+
+pub fn load(dir: &std::path::Path) -> State {
+    std::fs::read(state_file(dir))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+pub fn save(dir: &std::path::Path, state: &State) {
+    let path = state_file(dir);
+    let tmp = path.with_extension("json.tmp");
+    if let Ok(bytes) = serde_json::to_vec(state) {
+        if std::fs::write(&tmp, bytes).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! Table lifecycle and the table description fields DynamoDB Local omits, plus tags.
+
+use serde_json::{json, Map, Value};
+
+use super::state::{now, TableKey, TableMeta};
+use super::{ddb_err, str_of, table_name, table_not_found, validation, DynamoDb, OpResult};
+use crate::context::RequestContext;
+use crate::protocol::json::JsonError;
+
+/// Members DynamoDB Local does not need (or would handle differently): we keep them.
+const OWNED_CREATE_MEMBERS: &[&str] = &[
+    "Tags",
+    "SSESpecification",
+    "TableClass",
+    "DeletionProtectionEnabled",
+    "ResourcePolicy",
+    "OnDemandThroughput",
+    "WarmThroughput",
+];
+
+pub fn sse_description(spec: &Value, account: &str, region: &str) -> Option<Value> {
+    if !spec
+        .get("Enabled")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+    {
+        return None;
+    }
+    let key = str_of(spec, "KMSMasterKeyId").unwrap_or("alias/aws/dynamodb");
+    let key_arn = if key.starts_with("arn:") {
+        key.to_string()
+    } else if let Some(alias) = key.strip_prefix("alias/") {
+        format!("arn:aws:kms:{region}:{account}:alias/{alias}")
+    } else {
+        format!("arn:aws:kms:{region}:{account}:key/{key}")
+    };
+    Some(json!({"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": key_arn}))
+}
+
+/// Adds what DynamoDB Local leaves out of a TableDescription.
+pub fn patch_description(desc: &mut Value, meta: &TableMeta, key: &TableKey) {
+    let Some(d) = desc.as_object_mut() else {
+        return;
+    };
+    d.insert("TableId".into(), json!(meta.table_id));
+    clean_throughput(d.get_mut("ProvisionedThroughput"));
+    if let (Some(t), Some(pt)) = (
+        meta.last_increase,
+        d.get_mut("ProvisionedThroughput")
+            .and_then(Value::as_object_mut),
+    ) {
+        pt.entry("LastIncreaseDateTime").or_insert(json!(t));
+    }
+    for idx in ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"] {
+        if let Some(list) = d.get_mut(idx).and_then(Value::as_array_mut) {
+            for i in list {
+                clean_throughput(i.get_mut("ProvisionedThroughput"));
+            }
+        }
+    }
+    if let Some(mode) = &meta.billing_mode {
+        let mut s = json!({"BillingMode": mode});
+        if let Some(t) = meta.last_update_to_ppr {
+            s["LastUpdateToPayPerRequestDateTime"] = json!(t);
+        }
+        d.insert("BillingModeSummary".into(), s);
+    }
+    if let Some(sse) = &meta.sse {
+        d.insert("SSEDescription".into(), sse.clone());
+    }
+    if let Some(c) = &meta.table_class {
+        d.insert("TableClassSummary".into(), json!({"TableClass": c}));
+    }
+    d.insert(
+        "DeletionProtectionEnabled".into(),
+        json!(meta.deletion_protection),
+    );
+    if meta.global_version.as_deref() == Some("2019.11.21") && !meta.replicas.is_empty() {
+        d.insert("GlobalTableVersion".into(), json!("2019.11.21"));
+        let replicas: Vec<Value> = meta
+            .replicas
+            .iter()
+            .map(|r| {
+                let status = meta
+                    .replica_status
+                    .get(r)
+                    .cloned()
+                    .unwrap_or_else(|| "ACTIVE".into());
+                json!({"RegionName": r, "ReplicaStatus": status})
+            })
+            .collect();
+        d.insert("Replicas".into(), Value::Array(replicas));
+    }
+    if let Some(r) = &meta.restore_summary {
+        d.insert("RestoreSummary".into(), r.clone());
+    }
+    let _ = key;
+}
+
+/// DynamoDB Local reports never-happened increases/decreases as 0; AWS omits them.
+fn clean_throughput(pt: Option<&mut Value>) {
+    if let Some(pt) = pt.and_then(Value::as_object_mut) {
+        for k in ["LastIncreaseDateTime", "LastDecreaseDateTime"] {
+            if pt.get(k).and_then(Value::as_f64) == Some(0.0) {
+                pt.remove(k);
+            }
+        }
+        pt.entry("NumberOfDecreasesToday").or_insert(json!(0));
+    }
+}
+
+fn set_index_status(desc: &mut Value, status: &str) {
+    if let Some(list) = desc
+        .get_mut("GlobalSecondaryIndexes")
+        .and_then(Value::as_array_mut)
+    {
+        for i in list {
+            i["IndexStatus"] = json!(status);
+        }
+    }
+}
+
+impl DynamoDb {
+    pub(super) fn meta(&self, key: &TableKey) -> Option<TableMeta> {
+        self.state.lock().unwrap().table(key).cloned()
+    }
+
+    /// DescribeTable through the backend, patched; None when the table does not exist.
+    pub(super) async fn describe_raw(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Value, JsonError> {
+        let out = self
+            .call(
+                account,
+                region,
+                "DescribeTable",
+                &json!({"TableName": name}),
+            )
+            .await?;
+        let mut desc = out["Table"].clone();
+        let key = TableKey::new(account, region, name);
+        let meta = self.ensure_meta(&key, &desc);
+        patch_description(&mut desc, &meta, &key);
+        Ok(desc)
+    }
+
+    /// Our record for a table the backend knows (created before we kept one, e.g. by another
+    /// emulator over the same `--dynamodb-endpoint`).
+    fn ensure_meta(&self, key: &TableKey, desc: &Value) -> TableMeta {
+        let mut st = self.state.lock().unwrap();
+        if let Some(m) = st.table(key) {
+            return m.clone();
+        }
+        let m = TableMeta {
+            table_id: uuid::Uuid::new_v4().to_string(),
+            created: desc["CreationDateTime"].as_f64().unwrap_or_else(now),
+            key_schema: desc["KeySchema"].clone(),
+            ..Default::default()
+        };
+        st.seen.insert((key.account.clone(), key.region.clone()));
+        st.insert_table(key.clone(), m.clone());
+        m
+    }
+
+    /// Creates a table in the backend and records it; used by CreateTable, restores and replicas.
+    pub(super) async fn create_table_in(
+        &self,
+        account: &str,
+        region: &str,
+        mut input: Value,
+        mut meta: TableMeta,
+    ) -> OpResult {
+        let name = table_name(&input["TableName"]).unwrap_or_default();
+        input["TableName"] = json!(name);
+        let obj = input.as_object_mut().expect("input is an object");
+        for m in OWNED_CREATE_MEMBERS {
+            obj.remove(*m);
+        }
+        let out = self.call(account, region, "CreateTable", &input).await?;
+        let mut desc = out["TableDescription"].clone();
+        let key = TableKey::new(account, region, &name);
+        meta.table_id = uuid::Uuid::new_v4().to_string();
+        meta.created = desc["CreationDateTime"].as_f64().unwrap_or_else(now);
+        meta.key_schema = desc["KeySchema"].clone();
+        meta.has_lsi = desc.get("LocalSecondaryIndexes").is_some();
+        if meta.billing_mode.as_deref() == Some("PAY_PER_REQUEST") {
+            meta.last_update_to_ppr = Some(meta.created);
+        }
+        {
+            let mut st = self.state.lock().unwrap();
+            st.seen.insert((account.to_string(), region.to_string()));
+            st.insert_table(key.clone(), meta.clone());
+        }
+        self.changed();
+        patch_description(&mut desc, &meta, &key);
+        desc["TableStatus"] = json!("CREATING");
+        set_index_status(&mut desc, "CREATING");
+        Ok(desc)
+    }
+
+    pub(super) async fn create_table(&self, ctx: &RequestContext, input: Value) -> OpResult {
+        let mut meta = TableMeta::default();
+        if let Some(tags) = input["Tags"].as_array() {
+            meta.tags = parse_tags(tags)?;
+        }
+        if let Some(spec) = input.get("SSESpecification") {
+            meta.sse = sse_description(spec, &ctx.account, &ctx.region);
+        }
+        meta.table_class = str_of(&input, "TableClass").map(str::to_owned);
+        meta.deletion_protection = input["DeletionProtectionEnabled"]
+            .as_bool()
+            .unwrap_or(false);
+        meta.billing_mode = str_of(&input, "BillingMode")
+            .filter(|m| *m == "PAY_PER_REQUEST")
+            .map(str::to_owned);
+        if let Some(p) = input.get("ResourcePolicy").and_then(Value::as_str) {
+            meta.policy = Some((p.to_string(), revision()));
+        }
+        let desc = self
+            .create_table_in(&ctx.account, &ctx.region, input, meta)
+            .await?;
+        Ok(json!({"TableDescription": desc}))
+    }
+
+    pub(super) async fn describe_table(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let name = table_name(&input["TableName"]).unwrap_or_default();
+        let desc = self.describe_raw(&ctx.account, &ctx.region, &name).await?;
+        Ok(json!({"Table": desc}))
+    }
+
+    pub(super) async fn update_table(&self, ctx: &RequestContext, mut input: Value) -> OpResult {
+        let name = table_name(&input["TableName"]).unwrap_or_default();
+        input["TableName"] = json!(name);
+        let key = TableKey::new(&ctx.account, &ctx.region, &name);
+        // Existence first, as AWS does.
+        let before = self.describe_raw(&ctx.account, &ctx.region, &name).await?;
+        let obj = input.as_object_mut().expect("input is an object");
+        let sse = obj.remove("SSESpecification");
+        let class = obj.remove("TableClass");
+        let protection = obj.remove("DeletionProtectionEnabled");
+        let replica_updates = obj.remove("ReplicaUpdates");
+        obj.remove("OnDemandThroughput");
+        obj.remove("WarmThroughput");
+        let forwarded = [
+            "ProvisionedThroughput",
+            "BillingMode",
+            "GlobalSecondaryIndexUpdates",
+            "StreamSpecification",
+        ]
+        .iter()
+        .any(|k| obj.contains_key(*k));
+        if !forwarded
+            && sse.is_none()
+            && class.is_none()
+            && protection.is_none()
+            && replica_updates.is_none()
+        {
+            return Err(validation(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+            ));
+        }
+        let mut sse_updating = false;
+        {
+            let mut st = self.state.lock().unwrap();
+            let meta = st.table_mut(&key).ok_or_else(|| table_not_found(&name))?;
+            if let Some(spec) = &sse {
+                let enabled = spec["Enabled"].as_bool().unwrap_or(false);
+                meta.sse = if enabled {
+                    sse_description(spec, &ctx.account, &ctx.region)
+                } else {
+                    None
+                };
+                sse_updating = true;
+            }
+            if let Some(c) = class.as_ref().and_then(Value::as_str) {
+                meta.table_class = Some(c.to_string());
+            }
+            if let Some(p) = protection.as_ref().and_then(Value::as_bool) {
+                meta.deletion_protection = p;
+            }
+        }
+        let mut desc = if forwarded {
+            let new_mode = str_of(&input, "BillingMode").map(str::to_owned);
+            let out = self.call_ctx(ctx, "UpdateTable", &input).await?;
+            let old_pt = &before["ProvisionedThroughput"];
+            let new_pt = &input["ProvisionedThroughput"];
+            let increased = ["ReadCapacityUnits", "WriteCapacityUnits"]
+                .iter()
+                .any(|k| new_pt[*k].as_i64().unwrap_or(0) > old_pt[*k].as_i64().unwrap_or(0));
+            if increased {
+                if let Some(meta) = self.state.lock().unwrap().table_mut(&key) {
+                    meta.last_increase = Some(now());
+                }
+            }
+            if let Some(mode) = new_mode {
+                let old = before["BillingModeSummary"]["BillingMode"]
+                    .as_str()
+                    .unwrap_or("PROVISIONED")
+                    .to_string();
+                let mut st = self.state.lock().unwrap();
+                if let Some(meta) = st.table_mut(&key) {
+                    if mode == "PAY_PER_REQUEST" && old != mode {
+                        meta.last_update_to_ppr = Some(now());
+                    }
+                    meta.billing_mode = Some(mode);
+                }
+            }
+            let mut d = out["TableDescription"].clone();
+            d["TableStatus"] = json!("UPDATING");
+            if let Some(updates) = input["GlobalSecondaryIndexUpdates"].as_array() {
+                mark_new_indexes(&mut d, updates);
+            }
+            d
+        } else {
+            self.describe_raw(&ctx.account, &ctx.region, &name).await?
+        };
+        if let Some(updates) = replica_updates.as_ref().and_then(Value::as_array) {
+            self.apply_replica_updates(ctx, &name, updates).await?;
+            desc["TableStatus"] = json!("UPDATING");
+        }
+        self.changed();
+        let meta = self.meta(&key).ok_or_else(|| table_not_found(&name))?;
+        patch_description(&mut desc, &meta, &key);
+        if sse_updating {
+            desc["SSEDescription"] = json!({"Status": "UPDATING"});
+        }
+        Ok(json!({"TableDescription": desc}))
+    }
+
+    pub(super) async fn delete_table(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let name = table_name(&input["TableName"]).unwrap_or_default();
+        let key = TableKey::new(&ctx.account, &ctx.region, &name);
+        let mut desc = self.describe_raw(&ctx.account, &ctx.region, &name).await?;
+        let meta = self.meta(&key).unwrap_or_default();
+        if meta.deletion_protection {
+            return Err(validation(format!(
+                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first. (Table: {})",
+                key.arn()
+            )));
+        }
+        self.call_ctx(ctx, "DeleteTable", &json!({"TableName": name}))
+            .await?;
+        {
+            let mut st = self.state.lock().unwrap();
+            st.remove_table(&key);
+            // Siblings stop replicating to a region whose replica is gone.
+            for r in &meta.replicas {
+                let sib = TableKey::new(&ctx.account, r, &name);
+                if let Some(m) = st.table_mut(&sib) {
+                    m.replicas.remove(&ctx.region);
+                }
+            }
+        }
+        self.changed();
+        desc["TableStatus"] = json!("DELETING");
+        Ok(json!({"TableDescription": desc}))
+    }
+
+    // ---- tags ----
+
+    fn tagged_table(&self, ctx: &RequestContext, input: &Value) -> Result<TableKey, JsonError> {
+        let arn = str_of(input, "ResourceArn").unwrap_or_default();
+        let prefix = format!("arn:aws:dynamodb:{}:{}:table/", ctx.region, ctx.account);
+        let name = arn
+            .strip_prefix(&prefix)
+            .filter(|n| !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| {
+                if arn.starts_with("arn:aws:dynamodb:") {
+                    ddb_err(
+                        "ResourceNotFoundException",
+                        format!("Requested resource not found: ResourceArn: {arn} not found"),
+                    )
+                } else {
+                    validation(format!(
+                        "Invalid TableArn: Invalid ResourceArn provided as input {arn}"
+                    ))
+                }
+            })?;
+        let key = TableKey::new(&ctx.account, &ctx.region, name);
+        if self.state.lock().unwrap().table(&key).is_none() {
+            return Err(ddb_err(
+                "ResourceNotFoundException",
+                format!("Requested resource not found: ResourceArn: {arn} not found"),
+            ));
+        }
+        Ok(key)
+    }
+
+    pub(super) fn tag_resource(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let key = self.tagged_table(ctx, input)?;
+        let tags = parse_tags(input["Tags"].as_array().map(Vec::as_slice).unwrap_or(&[]))?;
+        {
+            let mut st = self.state.lock().unwrap();
+            let meta = st
+                .table_mut(&key)
+                .ok_or_else(|| table_not_found(&key.name))?;
+            for (k, v) in tags {
+                match meta.tags.iter_mut().find(|(ek, _)| *ek == k) {
+                    Some(e) => e.1 = v,
+                    None => meta.tags.push((k, v)),
+                }
+            }
+            if meta.tags.len() > 50 {
+                return Err(ddb_err(
+                    "LimitExceededException",
+                    "The number of tags on the resource exceeds the limit of 50",
+                ));
+            }
+        }
+        self.persist();
+        Ok(json!({}))
+    }
+
+    pub(super) fn untag_resource(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let key = self.tagged_table(ctx, input)?;
+        let keys: Vec<&str> = input["TagKeys"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        {
+            let mut st = self.state.lock().unwrap();
+            let meta = st
+                .table_mut(&key)
+                .ok_or_else(|| table_not_found(&key.name))?;
+            meta.tags.retain(|(k, _)| !keys.contains(&k.as_str()));
+        }
+        self.persist();
+        Ok(json!({}))
+    }
+
+    /// Pages of tags; NextToken is the index of the next tag.
+    pub(super) fn list_tags(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        const PAGE: usize = 10;
+        let key = self.tagged_table(ctx, input)?;
+        let tags = self.meta(&key).map(|m| m.tags).unwrap_or_default();
+        let start = match str_of(input, "NextToken") {
+            None => 0,
+            Some(t) => t
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= tags.len())
+                .ok_or_else(|| validation(format!("Invalid NextToken: {t}")))?,
+        };
+        let end = (start + PAGE).min(tags.len());
+        let page: Vec<Value> = tags[start..end]
+            .iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect();
+        let mut out = Map::new();
+        out.insert("Tags".into(), Value::Array(page));
+        if end < tags.len() {
+            out.insert("NextToken".into(), json!(end.to_string()));
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+fn mark_new_indexes(desc: &mut Value, updates: &[Value]) {
+    let created: Vec<&str> = updates
+        .iter()
+        .filter_map(|u| u["Create"]["IndexName"].as_str())
+        .collect();
+    if let Some(list) = desc
+        .get_mut("GlobalSecondaryIndexes")
+        .and_then(Value::as_array_mut)
+    {
+        for i in list {
+            if i["IndexName"]
+                .as_str()
+                .is_some_and(|n| created.contains(&n))
+            {
+                i["IndexStatus"] = json!("CREATING");
+                i["Backfilling"] = json!(false);
+                if let Some(o) = i.as_object_mut() {
+                    o.entry("IndexSizeBytes").or_insert(json!(0));
+                    o.entry("ItemCount").or_insert(json!(0));
+                }
+            }
+        }
+    }
+}
+
+pub fn parse_tags(tags: &[Value]) -> Result<Vec<(String, String)>, JsonError> {
+    tags.iter()
+        .map(|t| {
+            let k = str_of(t, "Key").ok_or_else(|| validation("Tag key must not be null"))?;
+            let v = str_of(t, "Value").ok_or_else(|| validation("Tag value must not be null"))?;
+            if k.is_empty() || k.len() > 128 {
+                return Err(validation("Tag key must be between 1 and 128 characters"));
+            }
+            if k.starts_with("aws:") {
+                return Err(validation("Tag keys starting with 'aws:' are reserved"));
+            }
+            Ok((k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+pub fn revision() -> String {
+    format!("{}", (now() * 1000.0) as u64)
+}

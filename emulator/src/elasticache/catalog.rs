@@ -1,0 +1,436 @@
+//! Static facts of the service: engine versions and parameter group families, node types,
+//! the parameter catalog per engine, reserved node offerings and service updates.
+
+use serde_json::{json, Value};
+
+use super::runtime::EngineKind;
+
+/// (engine, version, family)
+pub const ENGINE_VERSIONS: &[(&str, &str, &str)] = &[
+    ("memcached", "1.4.5", "memcached1.4"),
+    ("memcached", "1.4.14", "memcached1.4"),
+    ("memcached", "1.4.24", "memcached1.4"),
+    ("memcached", "1.4.33", "memcached1.4"),
+    ("memcached", "1.4.34", "memcached1.4"),
+    ("memcached", "1.5.10", "memcached1.5"),
+    ("memcached", "1.5.16", "memcached1.5"),
+    ("memcached", "1.6.6", "memcached1.6"),
+    ("memcached", "1.6.12", "memcached1.6"),
+    ("memcached", "1.6.17", "memcached1.6"),
+    ("memcached", "1.6.22", "memcached1.6"),
+    ("redis", "2.6.13", "redis2.6"),
+    ("redis", "2.8.19", "redis2.8"),
+    ("redis", "2.8.21", "redis2.8"),
+    ("redis", "2.8.22", "redis2.8"),
+    ("redis", "2.8.23", "redis2.8"),
+    ("redis", "2.8.24", "redis2.8"),
+    ("redis", "2.8.6", "redis2.8"),
+    ("redis", "3.2.10", "redis3.2"),
+    ("redis", "3.2.4", "redis3.2"),
+    ("redis", "3.2.6", "redis3.2"),
+    ("redis", "4.0.10", "redis4.0"),
+    ("redis", "5.0.0", "redis5.0"),
+    ("redis", "5.0.3", "redis5.0"),
+    ("redis", "5.0.4", "redis5.0"),
+    ("redis", "5.0.5", "redis5.0"),
+    ("redis", "5.0.6", "redis5.0"),
+    ("redis", "6.0", "redis6.x"),
+    ("redis", "6.2", "redis6.x"),
+    ("redis", "7.0", "redis7"),
+    ("redis", "7.1", "redis7"),
+    ("valkey", "7.2", "valkey7"),
+    ("valkey", "8.0", "valkey8"),
+];
+
+/// Engine version used when a create call names none. The 2015-02-02 API documentation
+/// examples (the corpus) were recorded when 5.0.5 was the redis default; memcached's is 1.6.17.
+pub fn default_version(engine: EngineKind) -> &'static str {
+    match engine {
+        EngineKind::Redis => "5.0.5",
+        EngineKind::Valkey => "8.0",
+        EngineKind::Memcached => "1.6.17",
+    }
+}
+
+pub fn family_of(engine: &str, version: &str) -> Option<&'static str> {
+    let engine = engine.to_ascii_lowercase();
+    ENGINE_VERSIONS
+        .iter()
+        .find(|(e, v, _)| *e == engine && *v == version)
+        .map(|(_, _, f)| *f)
+        .or_else(|| {
+            // Major.minor forms such as "6.x" or "7.1.0".
+            ENGINE_VERSIONS
+                .iter()
+                .find(|(e, v, _)| *e == engine && version.starts_with(&v[..v.len().min(3)]))
+                .map(|(_, _, f)| *f)
+        })
+}
+
+pub fn families() -> Vec<&'static str> {
+    let mut f: Vec<&str> = ENGINE_VERSIONS.iter().map(|(_, _, f)| *f).collect();
+    f.dedup();
+    f
+}
+
+/// The lowest engine version of a family (what parameters report as MinimumEngineVersion).
+pub fn family_min_version(family: &str) -> &'static str {
+    match family {
+        "redis2.6" => "2.6.13",
+        "redis2.8" => "2.8.6",
+        "redis3.2" => "3.2.4",
+        "redis4.0" => "4.0.10",
+        "redis5.0" => "5.0.0",
+        "redis6.x" => "6.0.0",
+        "redis7" => "7.0.0",
+        "valkey7" => "7.2.0",
+        "valkey8" => "8.0.0",
+        "memcached1.4" => "1.4.5",
+        "memcached1.5" => "1.5.10",
+        _ => "1.6.6",
+    }
+}
+
+/// Default parameter group of a family: `default.redis5.0`, or `default.redis5.0.cluster.on`.
+pub fn default_group(family: &str, cluster_mode: bool) -> String {
+    if cluster_mode {
+        format!("default.{family}.cluster.on")
+    } else {
+        format!("default.{family}")
+    }
+}
+
+/// One engine parameter as ElastiCache reports it.
+struct P {
+    name: &'static str,
+    default: &'static str,
+    data_type: &'static str,
+    allowed: &'static str,
+    /// As reported for the engine defaults (and default groups).
+    modifiable: bool,
+    /// As reported in a user's group: some reboot-only parameters become modifiable there.
+    custom_modifiable: bool,
+    change: &'static str,
+    description: &'static str,
+    /// When later than the family's first version.
+    min_version: Option<&'static str>,
+}
+
+/// ElastiCache's redis parameter catalog (names, defaults, ranges and rules as the service
+/// reports them for redis5.0; older families share it).
+#[rustfmt::skip]
+const REDIS_PARAMS: &[P] = &[
+    P { name: "activedefrag", default: "no", data_type: "string", allowed: "yes,no", modifiable: true, custom_modifiable: true, change: "immediate", description: "Enabled active memory defragmentation", min_version: None },
+    P { name: "active-defrag-cycle-max", default: "75", data_type: "integer", allowed: "1-75", modifiable: true, custom_modifiable: true, change: "immediate", description: "Maximal effort for defrag in CPU percentage", min_version: None },
+    P { name: "active-defrag-cycle-min", default: "5", data_type: "integer", allowed: "1-75", modifiable: true, custom_modifiable: true, change: "immediate", description: "Minimal effort for defrag in CPU percentage", min_version: None },
+    P { name: "active-defrag-ignore-bytes", default: "104857600", data_type: "integer", allowed: "1048576-", modifiable: true, custom_modifiable: true, change: "immediate", description: "Minimum amount of fragmentation waste to start active defrag", min_version: None },
+    P { name: "active-defrag-max-scan-fields", default: "1000", data_type: "integer", allowed: "1-1000000", modifiable: true, custom_modifiable: true, change: "immediate", description: "Maximum number of set/hash/zset/list fields that will be processed from the main dictionary scan", min_version: None },
+    P { name: "active-defrag-threshold-lower", default: "10", data_type: "integer", allowed: "1-100", modifiable: true, custom_modifiable: true, change: "immediate", description: "Minimum percentage of fragmentation to start active defrag", min_version: None },
+    P { name: "active-defrag-threshold-upper", default: "100", data_type: "integer", allowed: "1-100", modifiable: true, custom_modifiable: true, change: "immediate", description: "Maximum percentage of fragmentation at which we use maximum effort", min_version: None },
+    P { name: "activerehashing", default: "yes", data_type: "string", allowed: "yes,no", modifiable: false, custom_modifiable: true, change: "requires-reboot", description: "Apply rehashing or not.", min_version: None },
+    P { name: "appendfsync", default: "everysec", data_type: "string", allowed: "always,everysec,no", modifiable: false, custom_modifiable: false, change: "immediate", description: "fsync policy for AOF persistence", min_version: None },
+    P { name: "appendonly", default: "no", data_type: "string", allowed: "yes,no", modifiable: false, custom_modifiable: false, change: "immediate", description: "Enable Redis persistence.", min_version: None },
+    P { name: "client-output-buffer-limit-normal-hard-limit", default: "0", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "Normal client output buffer hard limit in bytes.", min_version: None },
+    P { name: "client-output-buffer-limit-normal-soft-limit", default: "0", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "Normal client output buffer soft limit in bytes.", min_version: None },
+    P { name: "client-output-buffer-limit-normal-soft-seconds", default: "0", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "Normal client output buffer soft limit in seconds.", min_version: None },
+    P { name: "client-output-buffer-limit-pubsub-hard-limit", default: "33554432", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "Pubsub client output buffer hard limit in bytes.", min_version: None },
+    P { name: "client-output-buffer-limit-pubsub-soft-limit", default: "8388608", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "Pubsub client output buffer soft limit in bytes.", min_version: None },
+    P { name: "client-output-buffer-limit-pubsub-soft-seconds", default: "60", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "Pubsub client output buffer soft limit in seconds.", min_version: None },
+    P { name: "client-output-buffer-limit-replica-soft-seconds", default: "60", data_type: "integer", allowed: "0-", modifiable: false, custom_modifiable: false, change: "immediate", description: "Replica client output buffer soft limit in seconds.", min_version: None },
+    P { name: "client-query-buffer-limit", default: "1073741824", data_type: "integer", allowed: "1048576-1073741824", modifiable: true, custom_modifiable: true, change: "immediate", description: "Max size of a single client query buffer", min_version: None },
+    P { name: "close-on-replica-write", default: "yes", data_type: "string", allowed: "yes,no", modifiable: true, custom_modifiable: true, change: "immediate", description: "If enabled, clients who attempt to write to a read-only replica will be disconnected. Applicable to 2.8.23 and higher.", min_version: None },
+    P { name: "cluster-enabled", default: "no", data_type: "string", allowed: "yes,no", modifiable: false, custom_modifiable: true, change: "requires-reboot", description: "Enable cluster mode", min_version: None },
+    P { name: "cluster-require-full-coverage", default: "no", data_type: "string", allowed: "yes,no", modifiable: true, custom_modifiable: true, change: "immediate", description: "Whether cluster becomes unavailable if one or more slots are not covered", min_version: None },
+    P { name: "databases", default: "16", data_type: "integer", allowed: "1-1200000", modifiable: false, custom_modifiable: true, change: "requires-reboot", description: "Set the number of databases.", min_version: None },
+    P { name: "hash-max-ziplist-entries", default: "512", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The maximum number of hash entries in order for the dataset to be compressed.", min_version: None },
+    P { name: "hash-max-ziplist-value", default: "64", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The threshold of biggest hash entries in order for the dataset to be compressed.", min_version: None },
+    P { name: "hll-sparse-max-bytes", default: "3000", data_type: "integer", allowed: "1-16000", modifiable: true, custom_modifiable: true, change: "immediate", description: "HyperLogLog sparse representation bytes limit", min_version: None },
+    P { name: "lazyfree-lazy-eviction", default: "no", data_type: "string", allowed: "yes,no", modifiable: true, custom_modifiable: true, change: "immediate", description: "Perform an asynchronous delete on evictions", min_version: None },
+    P { name: "lazyfree-lazy-expire", default: "no", data_type: "string", allowed: "yes,no", modifiable: true, custom_modifiable: true, change: "immediate", description: "Perform an asynchronous delete on expired keys", min_version: None },
+    P { name: "lazyfree-lazy-server-del", default: "no", data_type: "string", allowed: "yes,no", modifiable: true, custom_modifiable: true, change: "immediate", description: "Perform an asynchronous delete on key updates", min_version: None },
+    P { name: "lfu-decay-time", default: "1", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The amount of time in minutes to decrement the key counter for LFU eviction policy", min_version: None },
+    P { name: "lfu-log-factor", default: "10", data_type: "integer", allowed: "1-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The log factor for incrementing key counter for LFU eviction policy", min_version: None },
+    P { name: "list-compress-depth", default: "0", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "Number of quicklist ziplist nodes from each side of the list to exclude from compression. The head and tail of the list are always uncompressed for fast push/pop operations", min_version: None },
+    P { name: "list-max-ziplist-size", default: "-2", data_type: "integer", allowed: "-5,-4,-3,-2,-1,1-", modifiable: false, custom_modifiable: false, change: "immediate", description: "The number of entries allowed per internal list node can be specified as a fixed maximum size or a maximum number of elements", min_version: None },
+    P { name: "lua-replicate-commands", default: "yes", data_type: "string", allowed: "yes,no", modifiable: true, custom_modifiable: true, change: "immediate", description: "Always enable Lua effect replication or not", min_version: None },
+    P { name: "lua-time-limit", default: "5000", data_type: "integer", allowed: "5000", modifiable: false, custom_modifiable: false, change: "immediate", description: "Max execution time of a Lua script in milliseconds. 0 for unlimited execution without warnings.", min_version: None },
+    P { name: "maxclients", default: "65000", data_type: "integer", allowed: "1-65000", modifiable: false, custom_modifiable: false, change: "requires-reboot", description: "The maximum number of Redis clients.", min_version: None },
+    P { name: "maxmemory-policy", default: "volatile-lru", data_type: "string", allowed: "volatile-lru,allkeys-lru,volatile-lfu,allkeys-lfu,volatile-random,allkeys-random,volatile-ttl,noeviction", modifiable: true, custom_modifiable: true, change: "immediate", description: "Max memory policy.", min_version: None },
+    P { name: "maxmemory-samples", default: "3", data_type: "integer", allowed: "1-", modifiable: true, custom_modifiable: true, change: "immediate", description: "Max memory samples.", min_version: None },
+    P { name: "min-replicas-max-lag", default: "10", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The maximum amount of replica lag in seconds beyond which the master would stop taking writes. A value of 0 means the master always takes writes.", min_version: None },
+    P { name: "min-replicas-to-write", default: "0", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The minimum number of replicas that must be present with lag no greater than min-replicas-max-lag for master to take writes. Setting this to 0 means the master always takes writes.", min_version: None },
+    P { name: "notify-keyspace-events", default: "", data_type: "string", allowed: "", modifiable: true, custom_modifiable: true, change: "immediate", description: "The keyspace events for Redis to notify Pub/Sub clients about. By default all notifications are disabled", min_version: None },
+    P { name: "proto-max-bulk-len", default: "536870912", data_type: "integer", allowed: "1048576-536870912", modifiable: true, custom_modifiable: true, change: "immediate", description: "Max size of a single element request", min_version: None },
+    P { name: "rename-commands", default: "", data_type: "string", allowed: "APPEND,BITCOUNT,BITFIELD,BITOP,BITPOS,BLPOP,BRPOP,BRPOPLPUSH,BZPOPMIN,BZPOPMAX,CLIENT,COMMAND,DBSIZE,DECR,DECRBY,DEL,DISCARD,DUMP,ECHO,EVAL,EVALSHA,EXEC,EXISTS,EXPIRE,EXPIREAT,FLUSHALL,FLUSHDB,GEOADD,GEOHASH,GEOPOS,GEODIST,GEORADIUS,GEORADIUSBYMEMBER,GET,GETBIT,GETRANGE,GETSET,HDEL,HEXISTS,HGET,HGETALL,HINCRBY,HINCRBYFLOAT,HKEYS,HLEN,HMGET,HMSET,HSET,HSETNX,HSTRLEN,HVALS,INCR,INCRBY,INCRBYFLOAT,INFO,KEYS,LASTSAVE,LINDEX,LINSERT,LLEN,LPOP,LPUSH,LPUSHX,LRANGE,LREM,LSET,LTRIM,MEMORY,MGET,MONITOR,MOVE,MSET,MSETNX,MULTI,OBJECT,PERSIST,PEXPIRE,PEXPIREAT,PFADD,PFCOUNT,PFMERGE,PING,PSETEX,PSUBSCRIBE,PUBSUB,PTTL,PUBLISH,PUNSUBSCRIBE,RANDOMKEY,READONLY,READWRITE,RENAME,RENAMENX,RESTORE,ROLE,RPOP,RPOPLPUSH,RPUSH,RPUSHX,SADD,SCARD,SCRIPT,SDIFF,SDIFFSTORE,SELECT,SET,SETBIT,SETEX,SETNX,SETRANGE,SINTER,SINTERSTORE,SISMEMBER,SLOWLOG,SMEMBERS,SMOVE,SORT,SPOP,SRANDMEMBER,SREM,STRLEN,SUBSCRIBE,SUNION,SUNIONSTORE,SWAPDB,TIME,TOUCH,TTL,TYPE,UNSUBSCRIBE,UNLINK,UNWATCH,WAIT,WATCH,ZADD,ZCARD,ZCOUNT,ZINCRBY,ZINTERSTORE,ZLEXCOUNT,ZPOPMAX,ZPOPMIN,ZRANGE,ZRANGEBYLEX,ZREVRANGEBYLEX,ZRANGEBYSCORE,ZRANK,ZREM,ZREMRANGEBYLEX,ZREMRANGEBYRANK,ZREMRANGEBYSCORE,ZREVRANGE,ZREVRANGEBYSCORE,ZREVRANK,ZSCORE,ZUNIONSTORE,SCAN,SSCAN,HSCAN,ZSCAN,XINFO,XADD,XTRIM,XDEL,XRANGE,XREVRANGE,XLEN,XREAD,XGROUP,XREADGROUP,XACK,XCLAIM,XPENDING,GEORADIUS_RO,GEORADIUSBYMEMBER_RO,LOLWUT,XSETID,SUBSTR", modifiable: true, custom_modifiable: true, change: "immediate", description: "Redis commands that can be dynamically renamed by the customer", min_version: Some("5.0.3") },
+    P { name: "repl-backlog-size", default: "1048576", data_type: "integer", allowed: "16384-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The replication backlog size in bytes for PSYNC. This is the size of the buffer which accumulates slave data when slave is disconnected for some time, so that when slave reconnects again, only transfer the portion of data which the slave missed. Minimum value is 16K.", min_version: None },
+    P { name: "repl-backlog-ttl", default: "3600", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The amount of time in seconds after the master no longer have any slaves connected for the master to free the replication backlog. A value of 0 means to never release the backlog.", min_version: None },
+    P { name: "replica-allow-chaining", default: "no", data_type: "string", allowed: "yes,no", modifiable: false, custom_modifiable: false, change: "immediate", description: "Configures if chaining of replicas is allowed", min_version: None },
+    P { name: "replica-ignore-maxmemory", default: "yes", data_type: "string", allowed: "yes,no", modifiable: false, custom_modifiable: false, change: "immediate", description: "Determines if replica ignores maxmemory setting by not evicting items independent from the master", min_version: None },
+    P { name: "replica-lazy-flush", default: "no", data_type: "string", allowed: "yes,no", modifiable: false, custom_modifiable: false, change: "immediate", description: "Perform an asynchronous flushDB during replica sync", min_version: None },
+    P { name: "reserved-memory-percent", default: "25", data_type: "integer", allowed: "0-100", modifiable: true, custom_modifiable: true, change: "immediate", description: "The percent of memory reserved for non-cache memory usage. You may want to increase this parameter for nodes with read replicas, AOF enabled, etc, to reduce swap usage.", min_version: None },
+    P { name: "set-max-intset-entries", default: "512", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The limit in the size of the set in order for the dataset to be compressed.", min_version: None },
+    P { name: "slowlog-log-slower-than", default: "10000", data_type: "integer", allowed: "-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The execution time, in microseconds, to exceed in order for the command to get logged. Note that a negative number disables the slow log, while a value of zero forces the logging of every command.", min_version: None },
+    P { name: "slowlog-max-len", default: "128", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The length of the slow log. There is no limit to this length. Just be aware that it will consume memory. You can reclaim memory used by the slow log with SLOWLOG RESET.", min_version: None },
+    P { name: "stream-node-max-bytes", default: "4096", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The maximum size of a single node in a stream in bytes", min_version: None },
+    P { name: "stream-node-max-entries", default: "100", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The maximum number of items a single node in a stream can contain", min_version: None },
+    P { name: "tcp-keepalive", default: "300", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "If non-zero, send ACKs every given number of seconds.", min_version: None },
+    P { name: "timeout", default: "0", data_type: "integer", allowed: "0,20-", modifiable: true, custom_modifiable: true, change: "immediate", description: "Close connection if client is idle for a given number of seconds, or never if 0.", min_version: None },
+    P { name: "zset-max-ziplist-entries", default: "128", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The maximum number of sorted set entries in order for the dataset to be compressed.", min_version: None },
+    P { name: "zset-max-ziplist-value", default: "64", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The threshold of biggest sorted set entries in order for the dataset to be compressed.", min_version: None },
+];
+
+#[rustfmt::skip]
+const MEMCACHED_PARAMS: &[P] = &[
+    P { name: "backlog_queue_limit", default: "1024", data_type: "integer", allowed: "1-10000", modifiable: false, custom_modifiable: false, change: "requires-reboot", description: "The backlog queue limit.", min_version: None },
+    P { name: "binding_protocol", default: "auto", data_type: "string", allowed: "auto,binary,ascii", modifiable: true, custom_modifiable: true, change: "requires-reboot", description: "Binding protocol.", min_version: None },
+    P { name: "cas_disabled", default: "0", data_type: "boolean", allowed: "0,1", modifiable: true, custom_modifiable: true, change: "requires-reboot", description: "If true (1), disable the use of CAS.", min_version: None },
+    P { name: "chunk_size", default: "48", data_type: "integer", allowed: "1-", modifiable: true, custom_modifiable: true, change: "requires-reboot", description: "The minimum amount, in bytes, of space to allocate for the smallest item's key, value, and flags.", min_version: None },
+    P { name: "chunk_size_growth_factor", default: "1.25", data_type: "float", allowed: "1-2", modifiable: true, custom_modifiable: true, change: "requires-reboot", description: "The growth factor that controls the size of each successive memcached chunk.", min_version: None },
+    P { name: "error_on_memory_exhausted", default: "0", data_type: "boolean", allowed: "0,1", modifiable: true, custom_modifiable: true, change: "requires-reboot", description: "If true (1), when there is no more memory to store items, memcached will return an error rather than evicting items.", min_version: None },
+    P { name: "large_memory_pages", default: "0", data_type: "boolean", allowed: "0,1", modifiable: false, custom_modifiable: false, change: "requires-reboot", description: "If true (1), try to use large memory pages.", min_version: None },
+    P { name: "lock_down_paged_memory", default: "0", data_type: "boolean", allowed: "0,1", modifiable: false, custom_modifiable: false, change: "requires-reboot", description: "If true (1), lock down all paged memory.", min_version: None },
+    P { name: "max_item_size", default: "1048576", data_type: "integer", allowed: "1048576-134217728", modifiable: true, custom_modifiable: true, change: "requires-reboot", description: "The size of the largest item storable in the cache, in bytes.", min_version: None },
+    P { name: "max_simultaneous_connections", default: "65000", data_type: "integer", allowed: "3-65000", modifiable: false, custom_modifiable: false, change: "requires-reboot", description: "The maximum number of simultaneous connections.", min_version: None },
+    P { name: "maximize_core_file_limit", default: "0", data_type: "boolean", allowed: "0,1", modifiable: false, custom_modifiable: false, change: "requires-reboot", description: "If true (1), maximize the core file limit.", min_version: None },
+    P { name: "memcached_connections_overhead", default: "100", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The amount of memory to be reserved for memcached connections and other miscellaneous overhead.", min_version: None },
+];
+
+fn table(family: &str) -> &'static [P] {
+    if family.starts_with("memcached") {
+        MEMCACHED_PARAMS
+    } else {
+        REDIS_PARAMS
+    }
+}
+
+/// The parameters of a family. In a user's group (`custom`), modifiable parameters report
+/// source `user`; `overrides` replace defaults.
+pub fn parameters(
+    family: &str,
+    overrides: &std::collections::BTreeMap<String, String>,
+    custom: bool,
+) -> Vec<Value> {
+    let min = family_min_version(family);
+    table(family)
+        .iter()
+        .map(|p| {
+            let modifiable = if custom {
+                p.custom_modifiable
+            } else {
+                p.modifiable
+            };
+            let value = overrides
+                .get(p.name)
+                .map(String::as_str)
+                .unwrap_or(p.default);
+            let min_version = match p.min_version {
+                Some(v) if family == "redis5.0" => v,
+                _ => min,
+            };
+            json!({
+                "ParameterName": p.name,
+                "ParameterValue": value,
+                "Description": p.description,
+                "Source": if custom && modifiable { "user" } else { "system" },
+                "DataType": p.data_type,
+                "AllowedValues": p.allowed,
+                "IsModifiable": modifiable,
+                "MinimumEngineVersion": min_version,
+                "ChangeType": p.change,
+            })
+        })
+        .collect()
+}
+
+/// Whether a parameter exists in the family, and if a user's group may change it.
+pub fn parameter_known(family: &str, name: &str) -> Option<bool> {
+    table(family)
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| p.custom_modifiable)
+}
+
+/// Node types with their memory in GiB (the generations the 2015-02-02 API documents).
+pub const NODE_TYPES: &[(&str, f64)] = &[
+    ("cache.m3.2xlarge", 27.9),
+    ("cache.m3.large", 6.05),
+    ("cache.m3.medium", 2.78),
+    ("cache.m3.xlarge", 13.3),
+    ("cache.m4.10xlarge", 154.64),
+    ("cache.m4.2xlarge", 29.7),
+    ("cache.m4.4xlarge", 60.78),
+    ("cache.m4.large", 6.42),
+    ("cache.m4.xlarge", 14.28),
+    ("cache.m5.12xlarge", 157.12),
+    ("cache.m5.24xlarge", 314.32),
+    ("cache.m5.2xlarge", 26.04),
+    ("cache.m5.4xlarge", 52.26),
+    ("cache.m5.large", 6.38),
+    ("cache.m5.xlarge", 12.93),
+    ("cache.r3.2xlarge", 58.2),
+    ("cache.r3.4xlarge", 118.0),
+    ("cache.r3.8xlarge", 237.0),
+    ("cache.r3.large", 13.5),
+    ("cache.r3.xlarge", 28.4),
+    ("cache.r4.16xlarge", 407.0),
+    ("cache.r4.2xlarge", 50.47),
+    ("cache.r4.4xlarge", 101.38),
+    ("cache.r4.8xlarge", 203.26),
+    ("cache.r4.large", 12.3),
+    ("cache.r4.xlarge", 25.05),
+    ("cache.r5.12xlarge", 317.77),
+    ("cache.r5.24xlarge", 635.61),
+    ("cache.r5.2xlarge", 52.82),
+    ("cache.r5.4xlarge", 105.81),
+    ("cache.r5.large", 13.07),
+    ("cache.r5.xlarge", 26.32),
+    ("cache.t2.medium", 3.22),
+    ("cache.t2.micro", 0.555),
+    ("cache.t2.small", 1.55),
+    ("cache.t3.medium", 3.09),
+    ("cache.t3.micro", 0.5),
+    ("cache.t3.small", 1.37),
+];
+
+/// Scaling a redis node: up only to current-generation (m5/r5) types with more memory,
+/// down to any type with less. Unknown types allow nothing.
+pub fn allowed_modifications(current: &str) -> (Vec<String>, Vec<String>) {
+    let Some((_, mem)) = NODE_TYPES.iter().find(|(t, _)| *t == current) else {
+        return (vec![], vec![]);
+    };
+    let up = NODE_TYPES
+        .iter()
+        .filter(|(t, m)| m > mem && (t.starts_with("cache.m5.") || t.starts_with("cache.r5.")))
+        .map(|(t, _)| t.to_string())
+        .collect();
+    let down = NODE_TYPES
+        .iter()
+        .filter(|(_, m)| m < mem)
+        .map(|(t, _)| t.to_string())
+        .collect();
+    (up, down)
+}
+
+/// Reserved node offerings: every node type x engine x term x payment option, with a
+/// stable id derived from its attributes.
+pub fn offerings() -> Vec<Value> {
+    let mut out = vec![];
+    for (node_type, mem) in NODE_TYPES {
+        let hourly = (mem * 0.017 * 1000.0).round() / 1000.0;
+        for product in ["memcached", "redis"] {
+            for (duration, years) in [(31536000u64, 1.0f64), (94608000, 3.0)] {
+                for (offering, upfront_share) in [
+                    ("No Upfront", 0.0),
+                    ("Partial Upfront", 0.5),
+                    ("All Upfront", 1.0),
+                ] {
+                    let total = hourly * 8760.0 * years * 0.6;
+                    let fixed = (total * upfront_share).round();
+                    let recurring = ((total - fixed) / (8760.0 * years) * 1000.0).round() / 1000.0;
+                    let id = offering_id(node_type, product, duration, offering);
+                    out.push(json!({
+                        "ReservedCacheNodesOfferingId": id,
+                        "CacheNodeType": node_type,
+                        "Duration": duration,
+                        "FixedPrice": fixed,
+                        "UsagePrice": 0.0,
+                        "ProductDescription": product,
+                        "OfferingType": offering,
+                        "RecurringCharges": [{"RecurringChargeAmount": recurring, "RecurringChargeFrequency": "Hourly"}],
+                    }));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn offering_id(node_type: &str, product: &str, duration: u64, offering: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(format!("{node_type}/{product}/{duration}/{offering}"));
+    let x = hex::encode(&h[..16]);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
+}
+
+/// Service updates published to every account.
+pub fn service_updates() -> Vec<Value> {
+    vec![
+        json!({
+            "ServiceUpdateName": "elc-20191007-001",
+            "ServiceUpdateReleaseDate": "2019-10-09T16:00:00.000Z",
+            "ServiceUpdateEndDate": "2020-02-09T15:59:59.000Z",
+            "ServiceUpdateSeverity": "important",
+            "ServiceUpdateRecommendedApplyByDate": "2019-11-08T15:59:59.000Z",
+            "ServiceUpdateStatus": "available",
+            "ServiceUpdateDescription": "Upgrades to improve the security, reliability, and operational performance of your ElastiCache nodes",
+            "ServiceUpdateType": "security-update",
+            "Engine": "redis, memcached",
+            "EngineVersion": "redis 2.6.13 and onwards, memcached 1.4.5 and onwards",
+            "AutoUpdateAfterRecommendedApplyByDate": false,
+            "EstimatedUpdateTime": "30 minutes per node"
+        }),
+        json!({
+            "ServiceUpdateName": "elc-20190604-001",
+            "ServiceUpdateReleaseDate": "2019-06-11T15:00:00.000Z",
+            "ServiceUpdateEndDate": "2019-10-01T09:24:00.000Z",
+            "ServiceUpdateSeverity": "important",
+            "ServiceUpdateRecommendedApplyByDate": "2019-07-11T14:59:59.000Z",
+            "ServiceUpdateStatus": "expired",
+            "ServiceUpdateDescription": "Upgrades to improve the security, reliability, and operational performance of your ElastiCache nodes",
+            "ServiceUpdateType": "security-update",
+            "Engine": "redis",
+            "EngineVersion": "redis 3.2.6, redis 4.0 and onwards",
+            "AutoUpdateAfterRecommendedApplyByDate": false,
+            "EstimatedUpdateTime": "30 minutes per node"
+        }),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaling_follows_memory_and_generation() {
+        let (up, down) = allowed_modifications("cache.r5.xlarge");
+        assert!(up
+            .iter()
+            .all(|t| t.starts_with("cache.m5.") || t.starts_with("cache.r5.")));
+        assert!(up.contains(&"cache.r5.2xlarge".to_string()));
+        assert!(down.contains(&"cache.t3.micro".to_string()));
+        assert!(!down.contains(&"cache.r5.xlarge".to_string()));
+        assert_eq!(allowed_modifications("cache.unknown"), (vec![], vec![]));
+    }
+
+    #[test]
+    fn families_and_default_groups() {
+        assert_eq!(family_of("redis", "5.0.5"), Some("redis5.0"));
+        assert_eq!(family_of("Redis", "7.1"), Some("redis7"));
+        assert_eq!(family_of("memcached", "1.6.17"), Some("memcached1.6"));
+        assert_eq!(family_of("redis", "9.9"), None);
+        assert_eq!(default_group("redis7", true), "default.redis7.cluster.on");
+    }
+
+    #[test]
+    fn user_groups_report_modifiable_parameters_as_user() {
+        let none = std::collections::BTreeMap::new();
+        let defaults = parameters("redis5.0", &none, false);
+        assert!(defaults.iter().all(|p| p["Source"] == "system"));
+        let custom = parameters("redis5.0", &none, true);
+        let db = custom
+            .iter()
+            .find(|p| p["ParameterName"] == "databases")
+            .unwrap();
+        assert_eq!(
+            (db["IsModifiable"].clone(), db["Source"].clone()),
+            (true.into(), "user".into())
+        );
+    }
+}

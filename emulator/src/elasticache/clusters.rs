@@ -1,0 +1,727 @@
+//! Cache clusters: create / describe / modify / reboot / delete, node start-up, rendering.
+
+use std::net::SocketAddr;
+
+use serde_json::{json, Map, Value};
+
+use super::catalog;
+use super::error::{ApiError, ApiResult};
+use super::runtime::{EngineKind, NodeSpec};
+use super::state::{now, s, strings, Cluster, Cx, Doc, Node, Pending};
+
+/// AWS's identifier rule for clusters and replication groups: a letter first, then letters,
+/// digits and single hyphens, no trailing hyphen; stored lower-cased.
+pub fn check_id(kind: &str, id: &str, max: usize) -> ApiResult<String> {
+    let ok = !id.is_empty()
+        && id.len() <= max
+        && id.starts_with(|c: char| c.is_ascii_alphabetic())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !id.ends_with('-')
+        && !id.contains("--");
+    if ok {
+        Ok(id.to_ascii_lowercase())
+    } else {
+        Err(ApiError::invalid_value(format!(
+            "{kind} identifier '{id}' is invalid: it must be 1 to {max} alphanumeric characters or hyphens, begin with a letter, and contain no two consecutive hyphens or a trailing hyphen."
+        )))
+    }
+}
+
+/// What every node of a cluster runs.
+#[derive(Debug, Clone)]
+pub struct NodeShape {
+    pub engine: EngineKind,
+    pub port: u16,
+    pub auth: Option<String>,
+    /// Snapshot file the nodes start from (restores).
+    pub seed_rdb: Option<std::path::PathBuf>,
+}
+
+impl NodeShape {
+    pub fn of(c: &Cluster) -> Self {
+        Self {
+            engine: c.engine,
+            port: c.port,
+            auth: c.auth_token.clone(),
+            seed_rdb: None,
+        }
+    }
+}
+
+/// Starts `count` nodes (ids 0001..) for a cluster, recording probes to await.
+pub fn start_nodes(
+    cx: &mut Cx,
+    cluster_id: &str,
+    shape: &NodeShape,
+    first: usize,
+    count: usize,
+    replica_of: Option<SocketAddr>,
+) -> ApiResult<Vec<Node>> {
+    let NodeShape {
+        engine,
+        port,
+        auth,
+        seed_rdb,
+    } = shape.clone();
+    let mut nodes = vec![];
+    for i in first..first + count {
+        let node_id = format!("{:04}", i + 1);
+        let serial = cx.serial();
+        let data_dir = cx
+            .runtime_dir
+            .join("elasticache")
+            .join(cx.account)
+            .join(cx.region)
+            .join(format!("{cluster_id}-{node_id}-{serial}"));
+        let spec = NodeSpec {
+            label: format!("ec-{}-{}-{cluster_id}-{node_id}", cx.account, cx.region),
+            engine,
+            port,
+            data_dir,
+            auth_token: auth.clone(),
+            replica_of,
+            seed_rdb: seed_rdb.clone(),
+        };
+        let run = cx.backend.start(&spec).map_err(|e| {
+            ApiError::new(
+                "InsufficientCacheClusterCapacity",
+                format!("Could not start cache node {node_id} of {cluster_id}: {e}"),
+            )
+        })?;
+        cx.pending.push(Pending {
+            cluster_id: cluster_id.to_string(),
+            serverless: false,
+            serial,
+            probe: run.probe.clone(),
+        });
+        nodes.push(Node {
+            id: node_id,
+            serial,
+            status: "creating".into(),
+            created: now(),
+            addr: Some(run.addr),
+            run: Some(run),
+        });
+    }
+    Ok(nodes)
+}
+
+/// Everything a new cluster needs that a replication group may also supply.
+pub struct ClusterSettings {
+    pub engine: EngineKind,
+    pub engine_version: String,
+    pub node_type: String,
+    pub param_group: String,
+    pub subnet_group: String,
+    pub port: u16,
+    pub auth_token: Option<String>,
+    pub transit: bool,
+    pub at_rest: bool,
+    pub security_group_ids: Vec<String>,
+    pub topic_arn: Option<String>,
+    pub maintenance_window: String,
+    pub snapshot_window: String,
+    pub snapshot_retention: i64,
+    pub auto_minor: bool,
+    pub log_delivery: Vec<Value>,
+}
+
+impl ClusterSettings {
+    pub fn shape(&self) -> NodeShape {
+        NodeShape {
+            engine: self.engine,
+            port: self.port,
+            auth: self.auth_token.clone(),
+            seed_rdb: None,
+        }
+    }
+
+    /// Reads and validates the settings common to CreateCacheCluster and CreateReplicationGroup.
+    pub fn from_input(cx: &Cx, input: &Value, default_engine: &str) -> ApiResult<Self> {
+        let engine_name = s(input, "Engine").unwrap_or(default_engine);
+        let engine = EngineKind::parse(engine_name).ok_or_else(|| {
+            ApiError::invalid_value(format!(
+                "Invalid value '{engine_name}' for Engine. Valid values are: redis, valkey, memcached."
+            ))
+        })?;
+        let node_type = s(input, "CacheNodeType").ok_or_else(|| {
+            ApiError::invalid_value(
+                "The parameter CacheNodeType must be provided and must not be blank.",
+            )
+        })?;
+        if !node_type.starts_with("cache.") {
+            return Err(ApiError::invalid_value(format!(
+                "Invalid CacheNodeType: {node_type}"
+            )));
+        }
+        let engine_version = s(input, "EngineVersion")
+            .unwrap_or(catalog::default_version(engine))
+            .to_string();
+        let family = catalog::family_of(engine.as_str(), &engine_version).ok_or_else(|| {
+            ApiError::invalid_value(format!(
+                "Invalid {} engine version: {engine_version}",
+                engine.as_str()
+            ))
+        })?;
+        let cluster_mode = input["NumNodeGroups"].as_i64().is_some_and(|n| n > 1)
+            || input["ClusterMode"] == "enabled";
+        let param_group = match s(input, "CacheParameterGroupName") {
+            Some(pg) => {
+                let pg_family = super::groups::param_group_family(cx, pg).ok_or_else(|| {
+                    ApiError::new(
+                        "CacheParameterGroupNotFound",
+                        format!("CacheParameterGroup {pg} not found."),
+                    )
+                })?;
+                if pg_family != family {
+                    return Err(ApiError::invalid_combination(format!(
+                        "The parameter group {pg} of family {pg_family} cannot be used with {} {engine_version} (family {family}).",
+                        engine.as_str()
+                    )));
+                }
+                pg.to_string()
+            }
+            None => catalog::default_group(family, cluster_mode),
+        };
+        let subnet_group = s(input, "CacheSubnetGroupName")
+            .unwrap_or("default")
+            .to_string();
+        if subnet_group != "default" && !cx.st.subnet_groups.contains_key(&subnet_group) {
+            return Err(ApiError::new(
+                "CacheSubnetGroupNotFoundFault",
+                format!("CacheSubnetGroup {subnet_group} not found."),
+            ));
+        }
+        let transit = input["TransitEncryptionEnabled"].as_bool().unwrap_or(false);
+        let auth_token = s(input, "AuthToken").map(str::to_owned);
+        if auth_token.is_some() && engine == EngineKind::Memcached {
+            return Err(ApiError::invalid_combination(
+                "AuthToken is only supported for the redis and valkey engines.",
+            ));
+        }
+        if let Some(t) = &auth_token {
+            if t.len() < 16 || t.len() > 128 {
+                return Err(ApiError::invalid_value(
+                    "The AUTH token must be between 16 and 128 printable characters.",
+                ));
+            }
+        }
+        let log_delivery = input["LogDeliveryConfigurations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|l| l["Enabled"].as_bool() != Some(false))
+            .map(|l| {
+                let mut o = Map::new();
+                for k in [
+                    "LogType",
+                    "DestinationType",
+                    "DestinationDetails",
+                    "LogFormat",
+                ] {
+                    if let Some(v) = l.get(k) {
+                        o.insert(k.into(), v.clone());
+                    }
+                }
+                o.insert("Status".into(), "active".into());
+                Value::Object(o)
+            })
+            .collect();
+        Ok(Self {
+            engine,
+            engine_version,
+            node_type: node_type.to_string(),
+            param_group,
+            subnet_group,
+            port: input["Port"]
+                .as_i64()
+                .map(|p| p as u16)
+                .unwrap_or(engine.default_port()),
+            auth_token,
+            transit,
+            at_rest: input["AtRestEncryptionEnabled"].as_bool().unwrap_or(false),
+            security_group_ids: strings(input, "SecurityGroupIds"),
+            topic_arn: s(input, "NotificationTopicArn").map(str::to_owned),
+            maintenance_window: s(input, "PreferredMaintenanceWindow")
+                .unwrap_or("sat:13:00-sat:14:00")
+                .to_string(),
+            snapshot_window: s(input, "SnapshotWindow")
+                .unwrap_or("06:30-07:30")
+                .to_string(),
+            snapshot_retention: input["SnapshotRetentionLimit"].as_i64().unwrap_or(0),
+            auto_minor: input["AutoMinorVersionUpgrade"].as_bool().unwrap_or(true),
+            log_delivery,
+        })
+    }
+
+    /// The CacheCluster document of a new cluster.
+    pub fn cluster_doc(&self, cx: &Cx, id: &str, nodes: usize, az: &str, rg: Option<&str>) -> Doc {
+        let mut d = Map::new();
+        d.insert("CacheClusterId".into(), id.into());
+        d.insert(
+            "ClientDownloadLandingPage".into(),
+            "https://console.aws.amazon.com/elasticache/home#client-download:".into(),
+        );
+        d.insert("CacheNodeType".into(), self.node_type.clone().into());
+        d.insert("Engine".into(), self.engine.as_str().into());
+        d.insert("EngineVersion".into(), self.engine_version.clone().into());
+        d.insert("CacheClusterStatus".into(), "creating".into());
+        d.insert("NumCacheNodes".into(), nodes.into());
+        d.insert("PreferredAvailabilityZone".into(), az.into());
+        d.insert("CacheClusterCreateTime".into(), now().into());
+        d.insert(
+            "PreferredMaintenanceWindow".into(),
+            self.maintenance_window.clone().into(),
+        );
+        d.insert("PendingModifiedValues".into(), json!({}));
+        if let Some(t) = &self.topic_arn {
+            d.insert(
+                "NotificationConfiguration".into(),
+                json!({"TopicArn": t, "TopicStatus": "active"}),
+            );
+        }
+        d.insert("CacheSecurityGroups".into(), json!([]));
+        d.insert(
+            "CacheParameterGroup".into(),
+            json!({"CacheParameterGroupName": self.param_group, "ParameterApplyStatus": "in-sync", "CacheNodeIdsToReboot": []}),
+        );
+        d.insert(
+            "CacheSubnetGroupName".into(),
+            self.subnet_group.clone().into(),
+        );
+        d.insert("AutoMinorVersionUpgrade".into(), self.auto_minor.into());
+        if !self.security_group_ids.is_empty() {
+            d.insert(
+                "SecurityGroups".into(),
+                Value::Array(
+                    self.security_group_ids
+                        .iter()
+                        .map(|g| json!({"SecurityGroupId": g, "Status": "active"}))
+                        .collect(),
+                ),
+            );
+        }
+        if let Some(rg) = rg {
+            d.insert("ReplicationGroupId".into(), rg.into());
+        }
+        if self.engine != EngineKind::Memcached {
+            d.insert(
+                "SnapshotRetentionLimit".into(),
+                self.snapshot_retention.into(),
+            );
+            d.insert("SnapshotWindow".into(), self.snapshot_window.clone().into());
+            d.insert("AuthTokenEnabled".into(), self.auth_token.is_some().into());
+        }
+        d.insert("TransitEncryptionEnabled".into(), self.transit.into());
+        d.insert("AtRestEncryptionEnabled".into(), self.at_rest.into());
+        d.insert("ARN".into(), cx.arn("cluster", id).into());
+        d.insert(
+            "ReplicationGroupLogDeliveryEnabled".into(),
+            rg.is_some().into(),
+        );
+        d.insert(
+            "LogDeliveryConfigurations".into(),
+            Value::Array(self.log_delivery.clone()),
+        );
+        d.insert("NetworkType".into(), "ipv4".into());
+        d.insert("IpDiscovery".into(), "ipv4".into());
+        d
+    }
+}
+
+pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let id = check_id(
+        "Cache cluster",
+        s(input, "CacheClusterId").unwrap_or(""),
+        50,
+    )?;
+    if cx.st.clusters.contains_key(&id) {
+        return Err(ApiError::new(
+            "CacheClusterAlreadyExists",
+            format!("Cache cluster {id} already exists."),
+        ));
+    }
+    if let Some(rg_id) = s(input, "ReplicationGroupId") {
+        return super::replication::add_replica_cluster(cx, &id, rg_id, input);
+    }
+    let settings = ClusterSettings::from_input(cx, input, "memcached")?;
+    let num = input["NumCacheNodes"].as_i64().unwrap_or(1);
+    if settings.engine != EngineKind::Memcached && num != 1 {
+        return Err(ApiError::invalid_value(format!(
+            "Cannot create a {} cluster with a NumCacheNodes parameter greater than 1.",
+            settings.engine.as_str()
+        )));
+    }
+    if !(1..=40).contains(&num) {
+        return Err(ApiError::invalid_value(
+            "NumCacheNodes must be between 1 and 40.",
+        ));
+    }
+    if settings.engine == EngineKind::Memcached && settings.auth_token.is_some() {
+        return Err(ApiError::invalid_combination(
+            "AuthToken is not supported for memcached.",
+        ));
+    }
+    let az = s(input, "PreferredAvailabilityZone")
+        .map(str::to_owned)
+        .unwrap_or_else(|| cx.az(cx.st.clusters.len()));
+    let mut doc = settings.cluster_doc(cx, &id, num as usize, &az, None);
+    doc.insert("ReplicationGroupLogDeliveryEnabled".into(), false.into());
+    let mut shape = settings.shape();
+    if let Some(snap) = s(input, "SnapshotName") {
+        shape.seed_rdb = Some(super::handlers::snapshot_file(cx, snap, 0)?);
+    }
+    let nodes = start_nodes(cx, &id, &shape, 0, num as usize, None)?;
+    if settings.engine == EngineKind::Memcached {
+        if let Some(addr) = nodes.first().and_then(|n| n.addr) {
+            doc.insert(
+                "ConfigurationEndpoint".into(),
+                json!({"Address": addr.ip().to_string(), "Port": addr.port()}),
+            );
+        }
+    }
+    let arn = cx.arn("cluster", &id);
+    cx.tag_new(&arn, input);
+    cx.st.clusters.insert(
+        id.clone(),
+        Cluster {
+            doc,
+            engine: settings.engine,
+            port: settings.port,
+            auth_token: settings.auth_token,
+            nodes,
+        },
+    );
+    Ok(json!({"CacheCluster": render(cx, &id, false)}))
+}
+
+/// The CacheCluster shape of a stored cluster.
+pub fn render(cx: &Cx, id: &str, show_nodes: bool) -> Value {
+    let Some(c) = cx.st.clusters.get(id) else {
+        return Value::Null;
+    };
+    let mut d = c.doc.clone();
+    if show_nodes {
+        let nodes: Vec<Value> = c
+            .nodes
+            .iter()
+            .map(|n| {
+                // A node whose process died reports it instead of its last known status.
+                let dead = n.run.as_ref().is_some_and(|r| !r.is_alive());
+                let mut o = json!({
+                    "CacheNodeId": n.id,
+                    "CacheNodeStatus": if dead { "failed" } else { n.status.as_str() },
+                    "CacheNodeCreateTime": n.created,
+                    "ParameterGroupStatus": "in-sync",
+                    "CustomerAvailabilityZone": c.doc["PreferredAvailabilityZone"],
+                });
+                if let Some(a) = n.addr {
+                    o["Endpoint"] = json!({"Address": a.ip().to_string(), "Port": a.port()});
+                }
+                o
+            })
+            .collect();
+        d.insert("CacheNodes".into(), Value::Array(nodes));
+    }
+    Value::Object(d)
+}
+
+pub fn get<'c>(cx: &'c Cx, id: &str) -> ApiResult<&'c Cluster> {
+    cx.st
+        .clusters
+        .get(&id.to_ascii_lowercase())
+        .ok_or_else(|| not_found(id))
+}
+
+pub fn not_found(id: &str) -> ApiError {
+    ApiError::new(
+        "CacheClusterNotFound",
+        format!("CacheCluster not found: {id}"),
+    )
+}
+
+pub fn describe(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let show = input["ShowCacheNodeInfo"].as_bool().unwrap_or(false);
+    let ids: Vec<String> = match s(input, "CacheClusterId") {
+        Some(id) => vec![get(cx, id)?.doc["CacheClusterId"]
+            .as_str()
+            .unwrap_or(id)
+            .to_string()],
+        None => {
+            let not_in_rg =
+                input["ShowCacheClustersNotInReplicationGroups"].as_bool() == Some(true);
+            cx.st
+                .clusters
+                .iter()
+                .filter(|(_, c)| !not_in_rg || c.doc.get("ReplicationGroupId").is_none())
+                .map(|(k, _)| k.clone())
+                .collect()
+        }
+    };
+    let list: Vec<Value> = ids.iter().map(|id| render(cx, id, show)).collect();
+    let (page, marker) = paginate(list, input)?;
+    Ok(json!({"CacheClusters": page, "Marker": marker}))
+}
+
+/// MaxRecords/Marker paging over an already ordered list (marker = offset).
+pub fn paginate(list: Vec<Value>, input: &Value) -> ApiResult<(Vec<Value>, Value)> {
+    let max = input["MaxRecords"].as_i64().unwrap_or(100);
+    if !(20..=100).contains(&max) && input.get("MaxRecords").is_some() {
+        return Err(ApiError::invalid_value(
+            "MaxRecords must be between 20 and 100.",
+        ));
+    }
+    let start: usize = match s(input, "Marker") {
+        Some(m) => m
+            .parse()
+            .map_err(|_| ApiError::invalid_value(format!("Invalid marker: {m}")))?,
+        None => 0,
+    };
+    let total = list.len();
+    let page: Vec<Value> = list.into_iter().skip(start).take(max as usize).collect();
+    let next = start + page.len();
+    let marker = if next < total {
+        Value::String(next.to_string())
+    } else {
+        Value::Null
+    };
+    Ok((page, marker))
+}
+
+fn require_available(c: &Cluster, id: &str) -> ApiResult<()> {
+    let st = c.doc["CacheClusterStatus"].as_str().unwrap_or("");
+    if st != "available" {
+        return Err(ApiError::new(
+            "InvalidCacheClusterState",
+            format!("Cache cluster {id} is not in available state (current state: {st})."),
+        ));
+    }
+    Ok(())
+}
+
+pub fn modify(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let raw = s(input, "CacheClusterId").unwrap_or("");
+    let id = get(cx, raw)?.doc["CacheClusterId"]
+        .as_str()
+        .unwrap_or(raw)
+        .to_string();
+    if let Some(pg) = s(input, "CacheParameterGroupName") {
+        if super::groups::param_group_family(cx, pg).is_none() {
+            return Err(ApiError::new(
+                "CacheParameterGroupNotFound",
+                format!("CacheParameterGroup {pg} not found."),
+            ));
+        }
+    }
+    let (shape, have) = {
+        let c = &cx.st.clusters[&id];
+        (NodeShape::of(c), c.nodes.len())
+    };
+    let engine = shape.engine;
+    let mut new_nodes = vec![];
+    let mut removed = vec![];
+    if let Some(n) = input["NumCacheNodes"].as_i64() {
+        if engine != EngineKind::Memcached && n != 1 {
+            return Err(ApiError::invalid_value(
+                "NumCacheNodes must be 1 for redis clusters.",
+            ));
+        }
+        if !(1..=40).contains(&n) {
+            return Err(ApiError::invalid_value(
+                "NumCacheNodes must be between 1 and 40.",
+            ));
+        }
+        let n = n as usize;
+        if n != have {
+            require_available(&cx.st.clusters[&id], &id)?;
+        }
+        if n > have {
+            new_nodes = start_nodes(cx, &id, &shape, have, n - have, None)?;
+        } else if n < have {
+            let to_remove = strings(input, "CacheNodeIdsToRemove");
+            if to_remove.len() != have - n {
+                return Err(ApiError::invalid_value(format!(
+                    "Cannot remove {} nodes: CacheNodeIdsToRemove must list exactly {} node ids.",
+                    have - n,
+                    have - n
+                )));
+            }
+            removed = to_remove;
+        }
+    }
+    let c = cx.st.clusters.get_mut(&id).ok_or_else(|| not_found(&id))?;
+    for rid in &removed {
+        if let Some(pos) = c.nodes.iter().position(|n| &n.id == rid) {
+            let mut node = c.nodes.remove(pos);
+            if let Some(run) = node.run.take() {
+                cx.doomed.push(run);
+            }
+        } else {
+            return Err(ApiError::invalid_value(format!(
+                "Cache node {rid} not found."
+            )));
+        }
+    }
+    let grew = !new_nodes.is_empty();
+    c.nodes.extend(new_nodes);
+    let d = &mut c.doc;
+    d.insert("NumCacheNodes".into(), c.nodes.len().into());
+    if grew {
+        d.insert("CacheClusterStatus".into(), "modifying".into());
+    }
+    for (k, out) in [
+        ("PreferredMaintenanceWindow", "PreferredMaintenanceWindow"),
+        ("SnapshotWindow", "SnapshotWindow"),
+        ("CacheNodeType", "CacheNodeType"),
+        ("EngineVersion", "EngineVersion"),
+    ] {
+        if let Some(v) = input.get(k) {
+            d.insert(out.into(), v.clone());
+        }
+    }
+    for k in ["SnapshotRetentionLimit", "AutoMinorVersionUpgrade"] {
+        if let Some(v) = input.get(k) {
+            d.insert(k.into(), v.clone());
+        }
+    }
+    if let Some(pg) = s(input, "CacheParameterGroupName") {
+        d["CacheParameterGroup"]["CacheParameterGroupName"] = pg.into();
+    }
+    if let Some(t) = s(input, "NotificationTopicArn") {
+        let status = s(input, "NotificationTopicStatus").unwrap_or("active");
+        d.insert(
+            "NotificationConfiguration".into(),
+            json!({"TopicArn": t, "TopicStatus": status}),
+        );
+    }
+    let sgs = strings(input, "SecurityGroupIds");
+    if !sgs.is_empty() {
+        d.insert(
+            "SecurityGroups".into(),
+            Value::Array(
+                sgs.iter()
+                    .map(|g| json!({"SecurityGroupId": g, "Status": "active"}))
+                    .collect(),
+            ),
+        );
+    }
+    cx.st.event(&id, "cache-cluster", "Cache cluster modified");
+    Ok(json!({"CacheCluster": render(cx, &id, false)}))
+}
+
+pub fn reboot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let raw = s(input, "CacheClusterId").unwrap_or("");
+    let id = get(cx, raw)?.doc["CacheClusterId"]
+        .as_str()
+        .unwrap_or(raw)
+        .to_string();
+    let ids = strings(input, "CacheNodeIdsToReboot");
+    {
+        let c = &cx.st.clusters[&id];
+        require_available(c, &id)?;
+        for n in &ids {
+            if !c.nodes.iter().any(|x| &x.id == n) {
+                return Err(ApiError::invalid_value(format!(
+                    "Cache node {n} not found in cluster {id}."
+                )));
+            }
+        }
+    }
+    // A reboot restarts the engine: start fresh processes on the same settings.
+    let shape = NodeShape::of(&cx.st.clusters[&id]);
+    // A rebooted replica comes back replicating from its node group's primary.
+    let replica_of = cx.st.clusters[&id]
+        .doc
+        .get("ReplicationGroupId")
+        .and_then(Value::as_str)
+        .and_then(|rg| cx.st.repl_groups.get(rg))
+        .and_then(|g| g.groups.iter().find(|ng| ng.members.contains(&id)))
+        .and_then(|ng| ng.members.first().filter(|p| **p != id))
+        .and_then(|p| cx.st.clusters.get(p))
+        .and_then(|p| p.nodes.first())
+        .and_then(|n| n.addr);
+    let mut restarted = vec![];
+    for nid in &ids {
+        let idx: usize = nid.parse::<usize>().unwrap_or(1).saturating_sub(1);
+        let mut fresh = start_nodes(cx, &id, &shape, idx, 1, replica_of)?;
+        restarted.push((nid.clone(), fresh.remove(0)));
+    }
+    let c = cx.st.clusters.get_mut(&id).ok_or_else(|| not_found(&id))?;
+    for (nid, mut fresh) in restarted {
+        if let Some(n) = c.nodes.iter_mut().find(|n| n.id == nid) {
+            if let Some(old) = n.run.take() {
+                cx.doomed.push(old);
+            }
+            fresh.created = n.created.clone();
+            *n = fresh;
+        }
+    }
+    c.doc.insert(
+        "CacheClusterStatus".into(),
+        "rebooting cache cluster nodes".into(),
+    );
+    let out = render(cx, &id, false);
+    cx.st.event(
+        &id,
+        "cache-cluster",
+        format!("Cache node(s) {} restarted", ids.join(",")),
+    );
+    Ok(json!({"CacheCluster": out}))
+}
+
+pub fn delete(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let raw = s(input, "CacheClusterId").unwrap_or("");
+    let id = get(cx, raw)?.doc["CacheClusterId"]
+        .as_str()
+        .unwrap_or(raw)
+        .to_string();
+    {
+        let c = &cx.st.clusters[&id];
+        if let Some(rg) = c.doc.get("ReplicationGroupId").and_then(Value::as_str) {
+            let is_last_or_primary = cx.st.repl_groups.get(rg).is_some_and(|g| {
+                g.cluster_mode || g.groups.iter().any(|ng| ng.members.first() == Some(&id))
+            });
+            if is_last_or_primary {
+                return Err(ApiError::new(
+                    "InvalidCacheClusterState",
+                    format!("Cannot delete the primary or a cluster-mode member cluster {id} of replication group {rg}."),
+                ));
+            }
+        }
+        let st = c.doc["CacheClusterStatus"].as_str().unwrap_or("");
+        if st == "creating" || st == "deleting" {
+            return Err(ApiError::new(
+                "InvalidCacheClusterState",
+                format!("Cache cluster {id} is not in available state (current state: {st})."),
+            ));
+        }
+    }
+    if let Some(snap) = s(input, "FinalSnapshotIdentifier") {
+        super::handlers::snapshot_of_cluster(cx, &id, snap, "manual")?;
+    }
+    let mut out = render(cx, &id, false);
+    out["CacheClusterStatus"] = "deleting".into();
+    remove_cluster(cx, &id);
+    cx.st.event(&id, "cache-cluster", "Cache cluster deleted");
+    Ok(json!({"CacheCluster": out}))
+}
+
+/// Drops a cluster, queues its processes for stopping and detaches it from its group.
+pub fn remove_cluster(cx: &mut Cx, id: &str) {
+    if let Some(mut c) = cx.st.clusters.remove(id) {
+        for n in &mut c.nodes {
+            if let Some(run) = n.run.take() {
+                cx.doomed.push(run);
+            }
+        }
+        if let Some(rg) = c.doc.get("ReplicationGroupId").and_then(Value::as_str) {
+            if let Some(g) = cx.st.repl_groups.get_mut(rg) {
+                for ng in &mut g.groups {
+                    ng.members.retain(|m| m != id);
+                }
+            }
+        }
+        let arn = cx.arn("cluster", id);
+        cx.st.tags.remove(&arn);
+    }
+}

@@ -1,0 +1,311 @@
+//! The runtime behind cache nodes: a `CacheBackend` starts one engine per node. The default
+//! `ProcessBackend` runs each node as its own redis-server / valkey-server / memcached on a
+//! loopback address, through the supervisor (so nodes die with the emulator).
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::supervisor::{Managed, Probe, ProcessSpec, Supervisor, SupervisorError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    Redis,
+    Valkey,
+    Memcached,
+}
+
+impl EngineKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "redis" => Some(Self::Redis),
+            "valkey" => Some(Self::Valkey),
+            "memcached" => Some(Self::Memcached),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Redis => "redis",
+            Self::Valkey => "valkey",
+            Self::Memcached => "memcached",
+        }
+    }
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Memcached => 11211,
+            _ => 6379,
+        }
+    }
+}
+
+/// What one node should run.
+#[derive(Debug, Clone)]
+pub struct NodeSpec {
+    /// Unique label (account/region/cluster/node), names the log file.
+    pub label: String,
+    pub engine: EngineKind,
+    /// The port clients expect (AWS's default or the requested one).
+    pub port: u16,
+    pub data_dir: PathBuf,
+    /// `requirepass` for redis/valkey.
+    pub auth_token: Option<String>,
+    /// Primary to replicate from (redis/valkey).
+    pub replica_of: Option<SocketAddr>,
+    /// An RDB file (a snapshot) to load at start-up.
+    pub seed_rdb: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("no free loopback address for port {0}")]
+    NoAddress(u16),
+    #[error(transparent)]
+    Supervisor(#[from] SupervisorError),
+    #[error("node data dir: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A started node: its address and whatever keeps it alive (dropping it stops the node).
+pub struct RunningNode {
+    pub addr: SocketAddr,
+    pub probe: Probe,
+    pub data_dir: PathBuf,
+    _handle: Option<Managed>,
+}
+
+impl std::fmt::Debug for RunningNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RunningNode({})", self.addr)
+    }
+}
+
+impl RunningNode {
+    /// Whether the engine process is still running (it may crash or be killed).
+    pub fn is_alive(&self) -> bool {
+        self._handle.as_ref().is_some_and(Managed::is_alive)
+    }
+}
+
+impl Drop for RunningNode {
+    fn drop(&mut self) {
+        // Stop the process before its data goes.
+        self._handle.take();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Where cache nodes run. `process` is the default; containers or pods fit the same shape.
+pub trait CacheBackend: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn start(&self, spec: &NodeSpec) -> Result<RunningNode, RuntimeError>;
+}
+
+pub struct ProcessBackend {
+    supervisor: Supervisor,
+    redis: PathBuf,
+    valkey: Option<PathBuf>,
+    memcached: PathBuf,
+}
+
+/// Next loopback address to try, shared by every backend of the process (tests run several
+/// emulators at once). Starts at a pid-derived offset so emulators in different processes
+/// rarely probe the same addresses at the same moment.
+fn next_ip() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        (std::process::id() % 1024) * 256,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl ProcessBackend {
+    pub fn new(config: &Config, supervisor: Supervisor) -> Self {
+        Self {
+            supervisor,
+            redis: config.redis_server.clone(),
+            valkey: config.valkey_server.clone(),
+            memcached: config.memcached.clone(),
+        }
+    }
+
+    /// Each node gets its own loopback address so every node can listen on the port AWS
+    /// would give it (6379 / 11211). Falls back to a free port on 127.0.0.1.
+    fn allocate(&self, port: u16) -> Result<SocketAddr, RuntimeError> {
+        // 127.100.0.1 .. 127.254.255.254: far from 127.0.0.1, where other services live.
+        const SPAN: u32 = 155 * 65536;
+        for _ in 0..64 {
+            let n = next_ip() % SPAN;
+            let ip = Ipv4Addr::new(127, 100 + (n >> 16) as u8, (n >> 8) as u8, (n as u8).max(1));
+            let addr = SocketAddr::from((ip, port));
+            if TcpListener::bind(addr).is_ok() {
+                return Ok(addr);
+            }
+        }
+        let p = crate::supervisor::free_port()?;
+        if p == 0 {
+            return Err(RuntimeError::NoAddress(port));
+        }
+        Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, p)))
+    }
+}
+
+impl CacheBackend for ProcessBackend {
+    fn name(&self) -> &'static str {
+        "process"
+    }
+
+    fn start(&self, spec: &NodeSpec) -> Result<RunningNode, RuntimeError> {
+        std::fs::create_dir_all(&spec.data_dir)?;
+        if let Some(seed) = &spec.seed_rdb {
+            // redis-server loads dump.rdb from its --dir when it starts.
+            std::fs::copy(seed, spec.data_dir.join("dump.rdb"))?;
+        }
+        let addr = self.allocate(spec.port)?;
+        let (proc_spec, probe) = match spec.engine {
+            EngineKind::Memcached => (
+                ProcessSpec::new(&spec.label, &self.memcached)
+                    .args([
+                        "-p".to_string(),
+                        addr.port().to_string(),
+                        "-l".into(),
+                        addr.ip().to_string(),
+                        "-U".into(),
+                        "0".into(),
+                        "-m".into(),
+                        "64".into(),
+                    ])
+                    // memcached refuses to run as root unless told which user to be.
+                    .args(if unsafe { libc::geteuid() } == 0 {
+                        vec!["-u".to_string(), "root".to_string()]
+                    } else {
+                        vec![]
+                    }),
+                Probe::MemcachedVersion(addr),
+            ),
+            EngineKind::Redis | EngineKind::Valkey => {
+                let program = match (spec.engine, &self.valkey) {
+                    (EngineKind::Valkey, Some(v)) => v.clone(),
+                    _ => self.redis.clone(),
+                };
+                let mut args: Vec<String> = vec![
+                    "--port".into(),
+                    addr.port().to_string(),
+                    "--bind".into(),
+                    addr.ip().to_string(),
+                    "--save".into(),
+                    "".into(),
+                    "--appendonly".into(),
+                    "no".into(),
+                    "--dir".into(),
+                    spec.data_dir.display().to_string(),
+                    "--daemonize".into(),
+                    "no".into(),
+                    "--protected-mode".into(),
+                    "no".into(),
+                ];
+                if let Some(pass) = &spec.auth_token {
+                    args.extend(["--requirepass".into(), pass.clone()]);
+                    args.extend(["--masterauth".into(), pass.clone()]);
+                }
+                if let Some(primary) = spec.replica_of {
+                    args.extend([
+                        "--replicaof".into(),
+                        primary.ip().to_string(),
+                        primary.port().to_string(),
+                    ]);
+                }
+                (
+                    ProcessSpec::new(&spec.label, program)
+                        .args(args)
+                        .cwd(&spec.data_dir),
+                    Probe::RedisPing(addr),
+                )
+            }
+        };
+        let handle = self.supervisor.spawn(&proc_spec)?;
+        Ok(RunningNode {
+            addr,
+            probe,
+            data_dir: spec.data_dir.clone(),
+            _handle: Some(handle),
+        })
+    }
+}
+
+/// Polls `probe` until it answers or `timeout` passes.
+pub async fn wait_ready(probe: &Probe, timeout: Duration) -> bool {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(1);
+    loop {
+        if probe.check().await {
+            return true;
+        }
+        if start.elapsed() >= timeout {
+            return false;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_millis(25));
+    }
+}
+
+/// `used_memory` of a redis node (INFO memory), with a short timeout; None if unreachable.
+pub fn used_memory(addr: SocketAddr, auth: Option<&str>) -> Option<u64> {
+    use std::io::{Read, Write};
+    let timeout = Duration::from_millis(200);
+    let mut s = std::net::TcpStream::connect_timeout(&addr, timeout).ok()?;
+    s.set_read_timeout(Some(timeout)).ok()?;
+    let mut req = String::new();
+    if let Some(p) = auth {
+        req.push_str(&format!("AUTH {p}\r\n"));
+    }
+    req.push_str("INFO memory\r\n");
+    s.write_all(req.as_bytes()).ok()?;
+    let mut buf = vec![0u8; 8192];
+    let mut got = String::new();
+    for _ in 0..8 {
+        let n = s.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        got.push_str(&String::from_utf8_lossy(&buf[..n]));
+        if let Some(line) = got.lines().find(|l| l.starts_with("used_memory:")) {
+            return line.trim_start_matches("used_memory:").trim().parse().ok();
+        }
+    }
+    None
+}
+
+/// Runs SAVE on a redis node so that `<data dir>/dump.rdb` holds its current dataset.
+pub fn save_rdb(addr: SocketAddr, auth: Option<&str>) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    if s.set_read_timeout(Some(Duration::from_secs(10))).is_err() {
+        return false;
+    }
+    let mut req = String::new();
+    if let Some(p) = auth {
+        req.push_str(&format!("AUTH {p}\r\n"));
+    }
+    req.push_str("SAVE\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let want = if auth.is_some() { 2 } else { 1 };
+    let mut got = String::new();
+    let mut buf = [0u8; 256];
+    while got.matches("\r\n").count() < want {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => got.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    got.lines().last().is_some_and(|l| l.starts_with("+OK"))
+}

@@ -1,0 +1,297 @@
+//! Resource state of one (account, region): cache clusters with their running nodes,
+//! replication groups, and every other resource as a JSON value of its model shape.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use super::runtime::{CacheBackend, EngineKind, RunningNode};
+use crate::supervisor::Probe;
+
+pub type Doc = Map<String, Value>;
+
+/// A cache node. `run` holds the process; dropping it stops the node.
+#[derive(Debug)]
+pub struct Node {
+    pub id: String,
+    pub serial: u64,
+    pub status: String,
+    pub created: String,
+    pub addr: Option<SocketAddr>,
+    pub run: Option<RunningNode>,
+}
+
+#[derive(Debug)]
+pub struct Cluster {
+    /// The CacheCluster shape without CacheNodes (rendered from `nodes`).
+    pub doc: Doc,
+    pub engine: EngineKind,
+    pub port: u16,
+    pub auth_token: Option<String>,
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NodeGroup {
+    pub id: String,
+    pub slots: Option<String>,
+    /// Member cache cluster ids; the first is the primary.
+    pub members: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct ReplGroup {
+    /// The ReplicationGroup shape without MemberClusters / NodeGroups / endpoints.
+    pub doc: Doc,
+    pub cluster_mode: bool,
+    pub groups: Vec<NodeGroup>,
+}
+
+#[derive(Debug)]
+pub struct ParamGroup {
+    pub doc: Doc,
+    /// Values set by the user; everything else is the family default.
+    pub values: BTreeMap<String, String>,
+}
+
+/// Something started whose readiness is awaited in the background.
+#[derive(Debug)]
+pub struct Pending {
+    /// A cache cluster id, or a serverless cache name when `serverless`.
+    pub cluster_id: String,
+    pub serverless: bool,
+    pub serial: u64,
+    pub probe: Probe,
+}
+
+#[derive(Default)]
+pub struct Region {
+    pub clusters: BTreeMap<String, Cluster>,
+    pub repl_groups: BTreeMap<String, ReplGroup>,
+    pub param_groups: BTreeMap<String, ParamGroup>,
+    pub subnet_groups: BTreeMap<String, Value>,
+    pub security_groups: BTreeMap<String, Value>,
+    pub users: BTreeMap<String, Value>,
+    pub user_groups: BTreeMap<String, Value>,
+    pub snapshots: BTreeMap<String, Value>,
+    pub serverless: BTreeMap<String, Value>,
+    /// The node behind each serverless cache, with its start serial.
+    pub serverless_nodes: BTreeMap<String, (u64, RunningNode)>,
+    pub serverless_snapshots: BTreeMap<String, Value>,
+    pub reserved: BTreeMap<String, Value>,
+    /// (service update name, "rg:<id>" or "cc:<id>") -> (update action status, when set).
+    pub update_actions: BTreeMap<(String, String), (String, String)>,
+    pub migrating: BTreeMap<String, Value>,
+    pub tags: BTreeMap<String, Vec<Value>>,
+    pub events: Vec<Value>,
+    pub next_serial: u64,
+}
+
+impl Region {
+    pub fn node_count(&self) -> usize {
+        self.clusters.values().map(|c| c.nodes.len()).sum::<usize>() + self.serverless_nodes.len()
+    }
+
+    pub fn event(&mut self, source_id: &str, source_type: &str, message: impl Into<String>) {
+        self.events.push(json!({
+            "SourceIdentifier": source_id,
+            "SourceType": source_type,
+            "Message": message.into(),
+            "Date": now(),
+        }));
+    }
+
+    /// A background probe finished: the node is available (or failed).
+    pub fn node_ready(&mut self, p: &Pending, ok: bool) {
+        if p.serverless {
+            let current = self
+                .serverless_nodes
+                .get(&p.cluster_id)
+                .is_some_and(|(serial, _)| *serial == p.serial);
+            if let Some(doc) = self.serverless.get_mut(&p.cluster_id).filter(|_| current) {
+                doc["Status"] = if ok { "available" } else { "create-failed" }.into();
+                let msg = if ok { "created" } else { "failed to start" };
+                let name = p.cluster_id.clone();
+                self.event(
+                    &name,
+                    "serverless-cache",
+                    format!("Serverless cache {name} {msg}"),
+                );
+            }
+            return;
+        }
+        let Some(c) = self.clusters.get_mut(&p.cluster_id) else {
+            return;
+        };
+        let Some(n) = c.nodes.iter_mut().find(|n| n.serial == p.serial) else {
+            return;
+        };
+        n.status = if ok {
+            "available"
+        } else {
+            "incompatible-network"
+        }
+        .into();
+        let node_id = n.id.clone();
+        let all_up = c.nodes.iter().all(|n| n.status == "available");
+        let status = c.doc["CacheClusterStatus"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let mut events = vec![];
+        if all_up && status != "available" && status != "deleting" {
+            if status == "creating" {
+                events.push("Cache cluster created".to_string());
+            }
+            c.doc
+                .insert("CacheClusterStatus".into(), "available".into());
+        }
+        if !ok {
+            events.push(format!("Cache node {node_id} failed to start"));
+        }
+        let rg = c
+            .doc
+            .get("ReplicationGroupId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let cid = p.cluster_id.clone();
+        for e in events {
+            self.event(&cid, "cache-cluster", e);
+        }
+        if let Some(rg) = rg {
+            self.refresh_group_status(&rg);
+        }
+    }
+
+    /// A replication group is available once every member cluster is.
+    pub fn refresh_group_status(&mut self, rg_id: &str) {
+        let Some(rg) = self.repl_groups.get(rg_id) else {
+            return;
+        };
+        let all_up = rg.groups.iter().flat_map(|g| g.members.iter()).all(|m| {
+            self.clusters
+                .get(m)
+                .is_some_and(|c| c.doc["CacheClusterStatus"] == "available")
+        });
+        let status = rg.doc["Status"].as_str().unwrap_or("").to_string();
+        if all_up && (status == "creating" || status == "modifying") {
+            if let Some(rg) = self.repl_groups.get_mut(rg_id) {
+                rg.doc.insert("Status".into(), "available".into());
+            }
+            if status == "creating" {
+                self.event(
+                    rg_id,
+                    "replication-group",
+                    format!("Replication group {rg_id} created"),
+                );
+                let failover = self
+                    .repl_groups
+                    .get(rg_id)
+                    .is_some_and(|g| g.doc["AutomaticFailover"] == "enabled");
+                if failover {
+                    self.event(
+                        rg_id,
+                        "replication-group",
+                        format!(
+                            "Automatic failover has been turned on for replication group {rg_id}"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// What a handler works with: the caller's region, the backend, and the side effects to
+/// run after the lock is released.
+pub struct Cx<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+    pub st: &'a mut Region,
+    /// Global datastores span regions: one map per account.
+    pub globals: &'a mut BTreeMap<String, Value>,
+    pub backend: &'a dyn CacheBackend,
+    pub runtime_dir: &'a Path,
+    pub pending: Vec<Pending>,
+    pub doomed: Vec<RunningNode>,
+    /// Replication groups whose change completes without new nodes (removals): they
+    /// settle to `available` shortly after the response.
+    pub settle: Vec<String>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(
+        account: &'a str,
+        region: &'a str,
+        st: &'a mut Region,
+        globals: &'a mut BTreeMap<String, Value>,
+        backend: &'a dyn CacheBackend,
+        runtime_dir: &'a Path,
+    ) -> Self {
+        Self {
+            account,
+            region,
+            st,
+            globals,
+            backend,
+            runtime_dir,
+            pending: vec![],
+            doomed: vec![],
+            settle: vec![],
+        }
+    }
+
+    pub fn arn(&self, kind: &str, id: &str) -> String {
+        format!(
+            "arn:aws:elasticache:{}:{}:{kind}:{id}",
+            self.region, self.account
+        )
+    }
+
+    pub fn serial(&mut self) -> u64 {
+        self.st.next_serial += 1;
+        self.st.next_serial
+    }
+
+    pub fn az(&self, i: usize) -> String {
+        let letters = ['a', 'b', 'c', 'd'];
+        format!("{}{}", self.region, letters[i % letters.len()])
+    }
+
+    /// Stores tags given at creation.
+    pub fn tag_new(&mut self, arn: &str, input: &Value) {
+        if let Some(tags) = input["Tags"].as_array() {
+            if !tags.is_empty() {
+                self.st.tags.insert(arn.to_string(), tags.clone());
+            }
+        }
+    }
+}
+
+/// Now, ISO 8601 with milliseconds and Z (what the Query protocol sends).
+pub fn now() -> String {
+    fmt_time(time::OffsetDateTime::now_utc())
+}
+
+pub fn fmt_time(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&f).unwrap_or_default()
+}
+
+/// Reads a string member of a decoded input.
+pub fn s<'v>(input: &'v Value, name: &str) -> Option<&'v str> {
+    input.get(name).and_then(Value::as_str)
+}
+
+pub fn strings(input: &Value, name: &str) -> Vec<String> {
+    input[name]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}

@@ -1,0 +1,87 @@
+//! The corpus on disk: manifest check (sha256 per file) and loading of parsed files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::rst::{self, ExampleFile};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    #[error("corpus manifest {path} cannot be read ({source}); run scripts/setup")]
+    Manifest {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("corpus manifest {path} is not valid JSON: {source}")]
+    ManifestJson {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("corpus file {file} is missing; run scripts/setup")]
+    Missing { file: String },
+    #[error("corpus file {file} differs from the manifest (sha256 {actual}, expected {expected}); the corpus is never edited: run scripts/setup")]
+    Changed {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("corpus file {file} is not UTF-8")]
+    NotUtf8 { file: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Manifest {
+    pub awscli_version: String,
+    pub files: BTreeMap<String, String>,
+}
+
+#[derive(Debug)]
+pub struct Corpus {
+    pub root: PathBuf,
+    pub awscli_version: String,
+    pub files: Vec<ExampleFile>,
+}
+
+impl Corpus {
+    /// Reads the manifest, checks every file's sha256 and parses them all.
+    pub fn load(root: &Path) -> Result<Corpus, CorpusError> {
+        let mpath = root.join("manifest.json");
+        let raw = std::fs::read(&mpath).map_err(|source| CorpusError::Manifest {
+            path: mpath.clone(),
+            source,
+        })?;
+        let manifest: Manifest =
+            serde_json::from_slice(&raw).map_err(|source| CorpusError::ManifestJson {
+                path: mpath.clone(),
+                source,
+            })?;
+        let mut files = Vec::new();
+        for (name, sha) in &manifest.files {
+            let bytes = std::fs::read(root.join(name))
+                .map_err(|_| CorpusError::Missing { file: name.clone() })?;
+            let actual = hex::encode(Sha256::digest(&bytes));
+            if !actual.eq_ignore_ascii_case(sha) {
+                return Err(CorpusError::Changed {
+                    file: name.clone(),
+                    expected: sha.clone(),
+                    actual,
+                });
+            }
+            let text = String::from_utf8(bytes)
+                .map_err(|_| CorpusError::NotUtf8 { file: name.clone() })?;
+            files.push(rst::parse(name, &text));
+        }
+        Ok(Corpus {
+            root: root.to_path_buf(),
+            awscli_version: manifest.awscli_version,
+            files,
+        })
+    }
+
+    pub fn file(&self, path: &str) -> Option<&ExampleFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+}

@@ -1,0 +1,350 @@
+//! The one global normalization table, applied to expected and actual output alike.
+//!
+//! Every rule names what real AWS does that makes a value differ between the author's run and
+//! ours. Rules replace a dynamic value with a placeholder, so the key must still be present on
+//! the actual side (subset comparison), but its value is not compared.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde::Serialize;
+use serde_json::Value;
+
+/// How a rule matches.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Matcher {
+    /// A regex applied inside every string value (all matches replaced).
+    Pattern { regex: &'static str },
+    /// The value of an object key matching `key` (whose parent key matches `parent`, if given).
+    Key {
+        key: &'static str,
+        parent: Option<&'static str>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub name: &'static str,
+    pub matcher: Matcher,
+    pub replacement: &'static str,
+    pub why: &'static str,
+}
+
+/// Values of a key that AWS reports interchangeably depending on timing.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusEquivalence {
+    pub key: &'static str,
+    pub values: &'static [&'static str],
+    pub canonical: &'static str,
+    pub why: &'static str,
+}
+
+/// Keys that may be missing on the actual side even though the example shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct MayBeAbsent {
+    pub key: &'static str,
+    pub why: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    pub rules: Vec<Rule>,
+    pub status_equivalences: Vec<StatusEquivalence>,
+    pub may_be_absent: Vec<MayBeAbsent>,
+}
+
+const TIME_KEY: &str = r"(DateTime|Date|Time|Timestamp)$";
+
+/// The table, in the order rules apply.
+pub fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| Table {
+        rules: vec![
+            Rule {
+                name: "arn-account-region",
+                matcher: Matcher::Pattern {
+                    regex: r"arn:aws:([a-z0-9-]+):[a-z0-9-]*:(?:\d{12})?:",
+                },
+                replacement: "arn:aws:$1:<region>:<account>:",
+                why: "ARNs carry the caller's account and the request's region; the examples were recorded in other accounts and regions",
+            },
+            Rule {
+                name: "dynamodb-stream-label",
+                matcher: Matcher::Pattern {
+                    regex: r"/stream/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}",
+                },
+                replacement: "/stream/<stream-label>",
+                why: "a stream ARN ends with the stream label, the creation time of the stream",
+            },
+            Rule {
+                name: "dynamodb-backup-id",
+                matcher: Matcher::Pattern {
+                    regex: r"/backup/\d{14}-[0-9a-f]{8}",
+                },
+                replacement: "/backup/<backup-id>",
+                why: "backup ARNs end with the creation time in milliseconds and a random suffix",
+            },
+            Rule {
+                name: "uuid",
+                matcher: Matcher::Pattern {
+                    regex: r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+                },
+                replacement: "<uuid>",
+                why: "UUIDs (table ids, request ids, restore ids) are random per resource",
+            },
+            Rule {
+                name: "table-id",
+                matcher: Matcher::Key {
+                    key: r"^TableId$",
+                    parent: None,
+                },
+                replacement: "<uuid>",
+                why: "a table's id is a random UUID assigned at creation (the examples show redacted ones)",
+            },
+            Rule {
+                name: "iso-timestamp",
+                matcher: Matcher::Pattern {
+                    regex: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$",
+                },
+                replacement: "<timestamp>",
+                why: "timestamps record when the command ran",
+            },
+            Rule {
+                name: "time-key",
+                matcher: Matcher::Key {
+                    key: TIME_KEY,
+                    parent: None,
+                },
+                replacement: "<timestamp>",
+                why: "keys named ...DateTime/...Date/...Time hold instants (epoch numbers in DynamoDB output) that record when the command ran",
+            },
+            Rule {
+                name: "dynamodb-stream-label-key",
+                matcher: Matcher::Key {
+                    key: r"^(LatestStreamLabel|StreamLabel)$",
+                    parent: None,
+                },
+                replacement: "<stream-label>",
+                why: "the stream label is the creation time of the stream",
+            },
+            Rule {
+                name: "stream-positions",
+                matcher: Matcher::Key {
+                    key: r"^(SequenceNumber|StartingSequenceNumber|EndingSequenceNumber|ShardId|ParentShardId|ShardIterator|NextShardIterator|eventID)$",
+                    parent: None,
+                },
+                replacement: "<stream-position>",
+                why: "shard ids, sequence numbers, iterators and event ids are assigned by the stream at write time",
+            },
+            Rule {
+                name: "pagination-token",
+                matcher: Matcher::Key {
+                    key: r"^(NextToken|Marker|LastEvaluatedBackupArn|LastEvaluatedTableName|LastEvaluatedGlobalTableName)$",
+                    parent: None,
+                },
+                replacement: "<token>",
+                why: "pagination tokens are opaque; only their presence is meaningful",
+            },
+            Rule {
+                name: "account-id",
+                matcher: Matcher::Key {
+                    key: r"^(OwnerId|AccountId)$",
+                    parent: None,
+                },
+                replacement: "<account>",
+                why: "the owner is the calling account",
+            },
+            Rule {
+                name: "region-of-record",
+                matcher: Matcher::Key {
+                    key: r"^awsRegion$",
+                    parent: None,
+                },
+                replacement: "<region>",
+                why: "stream records name the region of the request, which differs from the author's",
+            },
+            Rule {
+                name: "availability-zone",
+                matcher: Matcher::Key {
+                    key: r"^(PreferredAvailabilityZone|CustomerAvailabilityZone|AvailabilityZone|Name)$",
+                    parent: Some(r"^(CacheCluster|CacheNodes|NodeGroupMembers|SubnetAvailabilityZone|CacheClusters)$"),
+                },
+                replacement: "<availability-zone>",
+                why: "AWS picks the availability zone when none is requested, within the request's region",
+            },
+            Rule {
+                name: "endpoint-address",
+                matcher: Matcher::Key {
+                    key: r"^(Address|Port)$",
+                    parent: Some(r"Endpoints?$"),
+                },
+                replacement: "<endpoint>",
+                why: "endpoint hosts and ports name where the service or node runs; they differ for every account, region and host",
+            },
+        ],
+        status_equivalences: vec![StatusEquivalence {
+            key: "BackupStatus",
+            values: &["CREATING", "AVAILABLE"],
+            canonical: "<backup-creating-or-available>",
+            why: "an on-demand backup completes asynchronously; for small tables it is already AVAILABLE when first described",
+        }],
+        may_be_absent: vec![],
+    })
+}
+
+struct Compiled {
+    patterns: Vec<(Regex, &'static str)>,
+    keys: Vec<(Regex, Option<Regex>, &'static str)>,
+}
+
+fn compiled() -> &'static Compiled {
+    static C: OnceLock<Compiled> = OnceLock::new();
+    C.get_or_init(|| {
+        let mut patterns = Vec::new();
+        let mut keys = Vec::new();
+        for r in &table().rules {
+            match &r.matcher {
+                Matcher::Pattern { regex } => {
+                    patterns.push((Regex::new(regex).expect("rule regex"), r.replacement))
+                }
+                Matcher::Key { key, parent } => keys.push((
+                    Regex::new(key).expect("rule regex"),
+                    parent.map(|p| Regex::new(p).expect("rule regex")),
+                    r.replacement,
+                )),
+            }
+        }
+        Compiled { patterns, keys }
+    })
+}
+
+/// Applies the table to a value (used on both sides).
+pub fn normalize(v: &Value) -> Value {
+    walk(v, None, None)
+}
+
+fn walk(v: &Value, key: Option<&str>, parent: Option<&str>) -> Value {
+    let c = compiled();
+    if let Some(k) = key {
+        if !v.is_null() && !v.is_object() && !v.is_array() {
+            for (kre, pre, rep) in &c.keys {
+                let parent_ok = match pre {
+                    None => true,
+                    Some(p) => parent.is_some_and(|pk| p.is_match(pk)),
+                };
+                if parent_ok && kre.is_match(k) {
+                    return Value::String((*rep).to_string());
+                }
+            }
+            if let Value::String(s) = v {
+                for eq in &table().status_equivalences {
+                    if eq.key == k && eq.values.contains(&s.as_str()) {
+                        return Value::String(eq.canonical.to_string());
+                    }
+                }
+            }
+        }
+    }
+    match v {
+        Value::String(s) => {
+            let mut out = s.clone();
+            for (re, rep) in &c.patterns {
+                if re.is_match(&out) {
+                    out = re.replace_all(&out, *rep).into_owned();
+                }
+            }
+            Value::String(out)
+        }
+        // A list's items inherit the list's key as their parent (e.g. `CacheNodes[].Endpoint`).
+        Value::Array(items) => Value::Array(items.iter().map(|i| walk(i, key, parent)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, val)| (k.clone(), walk(val, Some(k), key)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The table as Markdown, for reports.
+pub fn describe_markdown() -> String {
+    let t = table();
+    let mut s = String::from("| rule | matches | becomes | why |\n|---|---|---|---|\n");
+    for r in &t.rules {
+        let m = match &r.matcher {
+            Matcher::Pattern { regex } => format!("strings matching `{regex}`"),
+            Matcher::Key { key, parent: None } => format!("values of keys `{key}`"),
+            Matcher::Key {
+                key,
+                parent: Some(p),
+            } => format!("values of keys `{key}` under `{p}`"),
+        };
+        s.push_str(&format!(
+            "| {} | {} | `{}` | {} |\n",
+            r.name,
+            m.replace('|', "\\|"),
+            r.replacement,
+            r.why
+        ));
+    }
+    for e in &t.status_equivalences {
+        s.push_str(&format!(
+            "| status-equivalence | `{}` in {:?} | `{}` | {} |\n",
+            e.key, e.values, e.canonical, e.why
+        ));
+    }
+    if t.may_be_absent.is_empty() {
+        s.push_str("\nKeys that may be absent: none (a key the example shows must be present).\n");
+    }
+    for m in &t.may_be_absent {
+        s.push_str(&format!("\nMay be absent: `{}`: {}\n", m.key, m.why));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn arns_and_timestamps() {
+        let v = json!({
+            "TableArn": "arn:aws:dynamodb:us-west-2:123456789012:table/MusicCollection",
+            "LatestStreamArn": "arn:aws:dynamodb:us-west-2:123456789012:table/M/stream/2020-05-26T21:55:14.543",
+            "CreationDateTime": 1576616366.715,
+            "CacheClusterCreateTime": "2019-12-04T18:24:56.652Z",
+            "TableId": "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
+            "TableName": "MusicCollection",
+        });
+        let n = normalize(&v);
+        assert_eq!(
+            n["TableArn"],
+            "arn:aws:dynamodb:<region>:<account>:table/MusicCollection"
+        );
+        assert_eq!(
+            n["LatestStreamArn"],
+            "arn:aws:dynamodb:<region>:<account>:table/M/stream/<stream-label>"
+        );
+        assert_eq!(n["CreationDateTime"], "<timestamp>");
+        assert_eq!(n["CacheClusterCreateTime"], "<timestamp>");
+        assert_eq!(n["TableName"], "MusicCollection");
+        assert_eq!(n["TableId"], "<uuid>");
+    }
+
+    #[test]
+    fn endpoint_rules_are_scoped_by_parent() {
+        let v =
+            json!({"Endpoint": {"Address": "x.cache.amazonaws.com", "Port": 6379}, "Port": 6379});
+        let n = normalize(&v);
+        assert_eq!(n["Endpoint"]["Port"], "<endpoint>");
+        assert_eq!(n["Port"], 6379);
+    }
+
+    #[test]
+    fn null_is_left_alone() {
+        let v = json!({"CreationDateTime": null});
+        assert_eq!(normalize(&v)["CreationDateTime"], Value::Null);
+    }
+}

@@ -1,0 +1,182 @@
+//! The serde report model (`report.json`, schema_version 1).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::compare::Mismatch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Pass,
+    FailOutput,
+    FailExit,
+    /// The golden output is not comparable (not JSON, or none documented): exit code only.
+    ExitOnly,
+    Skipped,
+    Waived,
+    HarnessError,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::FailOutput => "fail-output",
+            Outcome::FailExit => "fail-exit",
+            Outcome::ExitOnly => "exit-only",
+            Outcome::Skipped => "skipped",
+            Outcome::Waived => "waived",
+            Outcome::HarnessError => "harness-error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepResult {
+    pub line: usize,
+    pub command: String,
+    /// Setup steps come from fixtures and are never scored.
+    pub setup: bool,
+    pub exit_code: Option<i32>,
+    pub timed_out: bool,
+    pub duration_ms: u64,
+    /// What the example documents (kind and value).
+    pub expected: serde_json::Value,
+    /// stdout as JSON when it parses, else as text.
+    pub actual: serde_json::Value,
+    pub stderr: String,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub mismatches: Vec<Mismatch>,
+    pub diff: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExampleResult {
+    /// `dynamodb/create-table.rst#2`
+    pub id: String,
+    pub index: usize,
+    pub title: String,
+    pub line: usize,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    /// For waived examples: the waiver's category, and what the run gave anyway.
+    pub waiver_category: Option<String>,
+    pub unwaived_outcome: Option<Outcome>,
+    pub account: Option<String>,
+    pub duration_ms: u64,
+    pub rerun: String,
+    pub steps: Vec<StepResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileResult {
+    pub path: String,
+    pub service: String,
+    pub examples: Vec<ExampleResult>,
+    pub diagnostics: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Counts {
+    pub total: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub exit_only: usize,
+    pub skipped: usize,
+    pub waived: usize,
+    pub harness_error: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, o: Outcome) {
+        self.total += 1;
+        match o {
+            Outcome::Pass => self.passed += 1,
+            Outcome::FailOutput | Outcome::FailExit => self.failed += 1,
+            Outcome::ExitOnly => self.exit_only += 1,
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Waived => self.waived += 1,
+            Outcome::HarnessError => self.harness_error += 1,
+        }
+    }
+    pub fn strict_rate(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.passed as f64 / self.total as f64
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    pub examples: Counts,
+    pub strict_rate: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub endpoint: String,
+    pub target: String,
+    pub reset: String,
+    pub cli: String,
+    pub jobs: usize,
+    pub awscli_version: String,
+    pub started_at: String,
+    pub wall_time_ms: u64,
+    pub filters: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub run: RunInfo,
+    pub overall: ServiceSummary,
+    pub services: BTreeMap<String, ServiceSummary>,
+    /// The normalization table the run used (printed so a reader can judge every rule).
+    pub normalization: serde_json::Value,
+    pub files: Vec<FileResult>,
+}
+
+impl Report {
+    pub fn build(run: RunInfo, files: Vec<FileResult>, normalization: serde_json::Value) -> Report {
+        let mut services: BTreeMap<String, Counts> = BTreeMap::new();
+        let mut overall = Counts::default();
+        for f in &files {
+            let c = services.entry(f.service.clone()).or_default();
+            for e in &f.examples {
+                c.add(e.outcome);
+                overall.add(e.outcome);
+            }
+        }
+        Report {
+            schema_version: 1,
+            run,
+            overall: ServiceSummary {
+                strict_rate: overall.strict_rate(),
+                examples: overall,
+            },
+            services: services
+                .into_iter()
+                .map(|(k, c)| {
+                    (
+                        k,
+                        ServiceSummary {
+                            strict_rate: c.strict_rate(),
+                            examples: c,
+                        },
+                    )
+                })
+                .collect(),
+            normalization,
+            files,
+        }
+    }
+
+    pub fn examples(&self) -> impl Iterator<Item = &ExampleResult> {
+        self.files.iter().flat_map(|f| f.examples.iter())
+    }
+}

@@ -1,0 +1,605 @@
+//! Runs examples: reset, materialize files, setup (unscored), scored steps, outcome.
+
+pub mod api_reset;
+pub mod driver;
+pub mod target;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::compare;
+use crate::normalize;
+use crate::report::{ExampleResult, Outcome, StepResult};
+use crate::rst::{self, Example, ExampleFile, Expected, Severity};
+use driver::{CliKind, CmdOutput, Driver, Invocation};
+use target::ResetMode;
+
+/// Everything a worker needs to know about the run.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub endpoint: String,
+    pub reset: ResetMode,
+    pub cli: CliKind,
+    pub aws_cli: PathBuf,
+    pub jobs: usize,
+    pub timeout: Duration,
+    pub region: String,
+    /// Regions `--reset api` cleans (the default one plus those the corpus names).
+    pub api_regions: Vec<String>,
+    /// Services `--reset api` cleans.
+    pub api_services: Vec<String>,
+    pub scratch: PathBuf,
+}
+
+/// One example to run, with its fixture data.
+pub struct Job<'a> {
+    pub file: &'a ExampleFile,
+    pub example: &'a Example,
+    pub setup: Vec<String>,
+    pub waiver: Option<(String, String)>,
+    pub skip: Option<String>,
+}
+
+/// The account a worker uses: parallel workers never share state.
+pub fn worker_account(worker: usize) -> String {
+    format!("{}", 100_000_000_001u64 + worker as u64)
+}
+
+pub fn example_id(file: &str, index: usize) -> String {
+    format!("{file}#{index}")
+}
+
+pub fn rerun_command(id: &str) -> String {
+    format!("cargo run -p evaluator -- show {id}")
+}
+
+pub fn step_env(cfg: &RunConfig, account: &str, home: &Path) -> Vec<(String, String)> {
+    let empty = home.join("empty-aws-config");
+    let mut env = vec![
+        ("AWS_ENDPOINT_URL".to_string(), cfg.endpoint.clone()),
+        ("AWS_ACCESS_KEY_ID".to_string(), account.to_string()),
+        ("AWS_SECRET_ACCESS_KEY".to_string(), "dummy".to_string()),
+        ("AWS_DEFAULT_REGION".to_string(), cfg.region.clone()),
+        ("AWS_CONFIG_FILE".to_string(), empty.display().to_string()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE".to_string(),
+            empty.display().to_string(),
+        ),
+        ("AWS_MAX_ATTEMPTS".to_string(), "1".to_string()),
+        ("AWS_RETRY_MODE".to_string(), "standard".to_string()),
+        ("AWS_PAGER".to_string(), String::new()),
+        ("HOME".to_string(), home.display().to_string()),
+        ("LANG".to_string(), "C.UTF-8".to_string()),
+        ("PYTHONIOENCODING".to_string(), "utf-8".to_string()),
+    ];
+    if let Ok(path) = std::env::var("PATH") {
+        env.push(("PATH".to_string(), path));
+    }
+    env
+}
+
+/// Runs all jobs on `cfg.jobs` workers; `progress` sees each result as it finishes.
+pub fn run_jobs(
+    jobs: &[Job],
+    cfg: &RunConfig,
+    progress: &(dyn Fn(&ExampleResult) + Sync),
+) -> Vec<ExampleResult> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<ExampleResult>>> = Mutex::new(vec![None; jobs.len()]);
+    let workers = cfg.jobs.max(1).min(jobs.len().max(1));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()
+        .expect("thread pool");
+    pool.scope(|s| {
+        for w in 0..workers {
+            let next = &next;
+            let results = &results;
+            s.spawn(move |_| {
+                let account = worker_account(w);
+                let home = cfg.scratch.join(format!("worker-{w}"));
+                let _ = std::fs::create_dir_all(&home);
+                let _ = std::fs::write(home.join("empty-aws-config"), "");
+                let mut drv = driver::new_driver(cfg.cli, &cfg.aws_cli, &home);
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= jobs.len() {
+                        break;
+                    }
+                    let r = match drv.as_mut() {
+                        Ok(d) => run_example(&jobs[i], cfg, d.as_mut(), &account, &home),
+                        Err(e) => harness_error(&jobs[i], &e.to_string()),
+                    };
+                    progress(&r);
+                    results.lock().expect("results lock")[i] = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("results lock")
+        .into_iter()
+        .map(|r| r.expect("every job ran"))
+        .collect()
+}
+
+fn base_result(job: &Job) -> ExampleResult {
+    let id = example_id(&job.file.path, job.example.index);
+    ExampleResult {
+        rerun: rerun_command(&id),
+        id,
+        index: job.example.index,
+        title: job.example.title.clone(),
+        line: job.example.line,
+        outcome: Outcome::HarnessError,
+        reason: None,
+        waiver_category: None,
+        unwaived_outcome: None,
+        account: None,
+        duration_ms: 0,
+        steps: Vec::new(),
+    }
+}
+
+fn harness_error(job: &Job, reason: &str) -> ExampleResult {
+    let mut r = base_result(job);
+    r.reason = Some(reason.to_string());
+    apply_waiver(job, r)
+}
+
+fn apply_waiver(job: &Job, mut r: ExampleResult) -> ExampleResult {
+    if let Some((category, reason)) = &job.waiver {
+        r.unwaived_outcome = Some(r.outcome);
+        r.outcome = Outcome::Waived;
+        r.waiver_category = Some(category.clone());
+        r.reason = Some(format!("waived ({category}): {reason}"));
+    }
+    r
+}
+
+/// Runs one example on this worker's driver and account.
+pub fn run_example(
+    job: &Job,
+    cfg: &RunConfig,
+    drv: &mut dyn Driver,
+    account: &str,
+    home: &Path,
+) -> ExampleResult {
+    let start = Instant::now();
+    let mut r = base_result(job);
+    r.account = Some(account.to_string());
+    if let Some(reason) = &job.skip {
+        r.outcome = Outcome::Skipped;
+        r.reason = Some(reason.clone());
+        return r;
+    }
+    let (outcome, reason) = execute(job, cfg, drv, account, home, &mut r.steps);
+    r.outcome = outcome;
+    r.reason = reason;
+    r.duration_ms = start.elapsed().as_millis() as u64;
+    apply_waiver(job, r)
+}
+
+fn execute(
+    job: &Job,
+    cfg: &RunConfig,
+    drv: &mut dyn Driver,
+    account: &str,
+    home: &Path,
+    steps: &mut Vec<StepResult>,
+) -> (Outcome, Option<String>) {
+    let errors: Vec<String> = job
+        .file
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error && d.example == Some(job.example.index))
+        .map(|d| d.to_string())
+        .collect();
+    if !errors.is_empty() {
+        return (Outcome::HarnessError, Some(errors.join("; ")));
+    }
+    let dir = match tempfile::Builder::new().prefix("ex-").tempdir_in(home) {
+        Ok(d) => d,
+        Err(e) => return (Outcome::HarnessError, Some(format!("temp dir: {e}"))),
+    };
+    let env = step_env(cfg, account, home);
+
+    // Reset before every example.
+    let reset = match cfg.reset {
+        ResetMode::Emulator | ResetMode::Moto => {
+            target::http_reset(&cfg.endpoint, cfg.reset, account).map_err(|e| e.to_string())
+        }
+        ResetMode::Api => api_reset::reset(drv, cfg, &env, dir.path()),
+        ResetMode::None => Ok(()),
+    };
+    if let Err(e) = reset {
+        return (Outcome::HarnessError, Some(format!("reset failed: {e}")));
+    }
+
+    // Every file of the example exists before setup runs (setup may use them too).
+    for step in &job.example.steps {
+        if let Err(e) = write_files(dir.path(), step) {
+            return (Outcome::HarnessError, Some(e));
+        }
+    }
+
+    for (i, cmd) in job.setup.iter().enumerate() {
+        let argv = match shell_words::split(cmd) {
+            Ok(a) => a,
+            Err(e) => {
+                return (
+                    Outcome::HarnessError,
+                    Some(format!("setup step {} cannot be split: {e}", i + 1)),
+                )
+            }
+        };
+        let out = match run_cmd(drv, &argv, &env, dir.path(), cfg.timeout) {
+            Ok(o) => o,
+            Err(e) => return (Outcome::HarnessError, Some(e)),
+        };
+        let ok = out.exit_code == Some(0);
+        steps.push(step_result(
+            0,
+            cmd,
+            true,
+            &out,
+            json!({"kind": "setup"}),
+            if ok {
+                Outcome::Pass
+            } else {
+                Outcome::HarnessError
+            },
+            None,
+            Vec::new(),
+            None,
+        ));
+        if !ok {
+            return (
+                Outcome::HarnessError,
+                Some(format!(
+                    "setup step {} failed ({}): {}",
+                    i + 1,
+                    exit_text(&out),
+                    first_line(&out.stderr)
+                )),
+            );
+        }
+    }
+
+    let mut overall = Outcome::Pass;
+    let mut reason = None;
+    for step in &job.example.steps {
+        if step.argv.first().map(String::as_str) != Some("aws") {
+            return (
+                Outcome::HarnessError,
+                Some(format!(
+                    "line {}: the command does not start with `aws`: {}",
+                    step.line, step.command
+                )),
+            );
+        }
+        // A step's own files win over a same-named file of a later step.
+        if let Err(e) = write_files(dir.path(), step) {
+            return (Outcome::HarnessError, Some(e));
+        }
+        let out = match run_cmd(drv, &step.argv, &env, dir.path(), cfg.timeout) {
+            Ok(o) => o,
+            Err(e) => return (Outcome::HarnessError, Some(e)),
+        };
+        let judged = judge(&step.expected, &out, cfg.timeout);
+        let expected = serde_json::to_value(&step.expected).unwrap_or(Value::Null);
+        steps.push(step_result(
+            step.line,
+            &step.command,
+            false,
+            &out,
+            expected,
+            judged.outcome,
+            judged.reason.clone(),
+            judged.mismatches,
+            judged.diff,
+        ));
+        if judged.outcome != Outcome::Pass {
+            // Worst outcome wins; a failed step ends the example (later steps build on it).
+            if rank(judged.outcome) > rank(overall) {
+                overall = judged.outcome;
+                reason = judged.reason;
+            }
+            if matches!(judged.outcome, Outcome::FailExit | Outcome::FailOutput) {
+                break;
+            }
+        }
+    }
+    (overall, reason)
+}
+
+fn rank(o: Outcome) -> u8 {
+    match o {
+        Outcome::Pass => 0,
+        Outcome::ExitOnly => 1,
+        Outcome::FailOutput => 2,
+        Outcome::FailExit => 3,
+        Outcome::HarnessError => 4,
+        Outcome::Skipped | Outcome::Waived => 0,
+    }
+}
+
+fn write_files(dir: &Path, step: &rst::Step) -> Result<(), String> {
+    for f in &step.files {
+        let name = Path::new(&f.name);
+        if name.is_absolute() || name.components().any(|c| c.as_os_str() == "..") {
+            return Err(format!(
+                "line {}: file name `{}` leaves the example dir",
+                f.line, f.name
+            ));
+        }
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        std::fs::write(&path, &f.contents)
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn run_cmd(
+    drv: &mut dyn Driver,
+    argv: &[String],
+    env: &[(String, String)],
+    cwd: &Path,
+    timeout: Duration,
+) -> Result<CmdOutput, String> {
+    if argv.first().map(String::as_str) != Some("aws") {
+        return Err(format!(
+            "command does not start with `aws`: {}",
+            argv.join(" ")
+        ));
+    }
+    drv.run(&Invocation {
+        argv,
+        env,
+        cwd,
+        timeout,
+    })
+    .map_err(|e| e.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn step_result(
+    line: usize,
+    command: &str,
+    setup: bool,
+    out: &CmdOutput,
+    expected: Value,
+    outcome: Outcome,
+    reason: Option<String>,
+    mismatches: Vec<compare::Mismatch>,
+    diff: Option<String>,
+) -> StepResult {
+    let actual = if out.stdout.trim().is_empty() {
+        Value::String(String::new())
+    } else {
+        serde_json::from_str(&out.stdout).unwrap_or_else(|_| Value::String(out.stdout.clone()))
+    };
+    StepResult {
+        line,
+        command: command.to_string(),
+        setup,
+        exit_code: out.exit_code,
+        timed_out: out.timed_out,
+        duration_ms: out.duration.as_millis() as u64,
+        expected,
+        actual,
+        stderr: out.stderr.clone(),
+        outcome,
+        reason,
+        mismatches,
+        diff,
+    }
+}
+
+fn exit_text(out: &CmdOutput) -> String {
+    match (out.timed_out, out.exit_code) {
+        (true, _) => "timed out".into(),
+        (false, Some(c)) => format!("exit {c}"),
+        (false, None) => "killed by a signal".into(),
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect()
+}
+
+pub struct Judged {
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub mismatches: Vec<compare::Mismatch>,
+    pub diff: Option<String>,
+}
+
+impl Judged {
+    fn new(outcome: Outcome, reason: Option<String>) -> Judged {
+        Judged {
+            outcome,
+            reason,
+            mismatches: Vec::new(),
+            diff: None,
+        }
+    }
+}
+
+/// The outcome of one scored step: pure, so it is unit-tested without a CLI.
+pub fn judge(expected: &Expected, out: &CmdOutput, timeout: Duration) -> Judged {
+    if out.timed_out {
+        return Judged::new(
+            Outcome::FailExit,
+            Some(format!("timed out after {} s", timeout.as_secs())),
+        );
+    }
+    let code = out.exit_code;
+    let fail_exit = |what: &str| {
+        Judged::new(
+            Outcome::FailExit,
+            Some(format!(
+                "{what}, got {}: {}",
+                exit_text(out),
+                first_line(&out.stderr)
+            )),
+        )
+    };
+    match expected {
+        Expected::Error { code: want, .. } => {
+            if code == Some(0) {
+                return Judged::new(
+                    Outcome::FailExit,
+                    Some(format!("expected error {want}, got exit 0")),
+                );
+            }
+            let got = rst::error_code_re()
+                .captures(&out.stderr)
+                .map(|c| c[1].to_string());
+            if got.as_deref() == Some(want.as_str()) {
+                Judged::new(Outcome::Pass, None)
+            } else {
+                Judged::new(
+                    Outcome::FailOutput,
+                    Some(format!(
+                        "expected error {want}, got {}: {}",
+                        got.unwrap_or_else(|| "no error code".into()),
+                        first_line(&out.stderr)
+                    )),
+                )
+            }
+        }
+        _ if code != Some(0) => fail_exit("expected exit 0"),
+        Expected::Unspecified => Judged::new(
+            Outcome::ExitOnly,
+            Some("the example documents no output; exit code only".into()),
+        ),
+        Expected::Text { reason, .. } => Judged::new(Outcome::ExitOnly, Some(reason.clone())),
+        Expected::NoOutput { .. } => {
+            if out.stdout.trim().is_empty() {
+                Judged::new(Outcome::Pass, None)
+            } else {
+                Judged::new(
+                    Outcome::FailOutput,
+                    Some(format!(
+                        "expected no output, got {} byte(s)",
+                        out.stdout.len()
+                    )),
+                )
+            }
+        }
+        Expected::Json { value, .. } => {
+            let actual: Value = match serde_json::from_str(&out.stdout) {
+                Ok(v) => v,
+                Err(e) => {
+                    return Judged::new(
+                        Outcome::FailOutput,
+                        Some(format!("actual output is not JSON ({e})")),
+                    )
+                }
+            };
+            let e = normalize::normalize(value);
+            let a = normalize::normalize(&actual);
+            let absent = |k: &str| normalize::table().may_be_absent.iter().any(|m| m.key == k);
+            let mismatches = compare::compare(&e, &a, &absent);
+            if mismatches.is_empty() {
+                return Judged::new(Outcome::Pass, None);
+            }
+            let shown = compare::project(&e, &a, &absent);
+            let first = &mismatches[0];
+            Judged {
+                outcome: Outcome::FailOutput,
+                reason: Some(format!(
+                    "{} mismatch(es); first at {}: {}",
+                    mismatches.len(),
+                    first.path,
+                    first.message
+                )),
+                diff: Some(compare::unified_diff(&e, &shown)),
+                mismatches,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(code: i32, stdout: &str, stderr: &str) -> CmdOutput {
+        CmdOutput {
+            exit_code: Some(code),
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+            duration: Duration::ZERO,
+            timed_out: false,
+        }
+    }
+
+    #[test]
+    fn judges_each_expectation_kind() {
+        let t = Duration::from_secs(5);
+        let json = Expected::Json {
+            line: 1,
+            value: serde_json::json!({"TableNames": ["A"]}),
+        };
+        assert_eq!(
+            judge(&json, &out(0, r#"{"TableNames":["B","A"]}"#, ""), t).outcome,
+            Outcome::Pass
+        );
+        let j = judge(&json, &out(0, r#"{"TableNames":["B"]}"#, ""), t);
+        assert_eq!(j.outcome, Outcome::FailOutput);
+        assert!(j.diff.unwrap().contains("\"A\""));
+        assert_eq!(
+            judge(&json, &out(254, "", "boom"), t).outcome,
+            Outcome::FailExit
+        );
+        let none = Expected::NoOutput { line: 1 };
+        assert_eq!(judge(&none, &out(0, "\n", ""), t).outcome, Outcome::Pass);
+        assert_eq!(
+            judge(&none, &out(0, "{}", ""), t).outcome,
+            Outcome::FailOutput
+        );
+        let err = Expected::Error {
+            line: 1,
+            code: "ConditionalCheckFailedException".into(),
+            text: String::new(),
+        };
+        let stderr = "\nAn error occurred (ConditionalCheckFailedException) when calling the PutItem operation: x";
+        assert_eq!(judge(&err, &out(254, "", stderr), t).outcome, Outcome::Pass);
+        assert_eq!(judge(&err, &out(0, "", ""), t).outcome, Outcome::FailExit);
+        assert_eq!(
+            judge(
+                &err,
+                &out(254, "", "An error occurred (ValidationException) when"),
+                t
+            )
+            .outcome,
+            Outcome::FailOutput
+        );
+        assert_eq!(
+            judge(&Expected::Unspecified, &out(0, "x", ""), t).outcome,
+            Outcome::ExitOnly
+        );
+        let mut timed = out(0, "", "");
+        timed.timed_out = true;
+        timed.exit_code = None;
+        let j = judge(&json, &timed, t);
+        assert_eq!(j.outcome, Outcome::FailExit);
+        assert!(j.reason.unwrap().contains("timed out after 5 s"));
+    }
+}

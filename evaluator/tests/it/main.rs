@@ -1,0 +1,9 @@
+//! Integration tests of the evaluator (one test binary, one module per concern).
+
+mod baseline;
+mod cli_errors;
+mod common;
+mod corpus;
+mod drivers;
+mod fixtures;
+mod gate;
