@@ -181,8 +181,20 @@ fn list(corpus: &Corpus, fixtures: &Fixtures, opts: &Opts) -> Result<()> {
     Ok(())
 }
 
-fn corpus_regions(corpus: &Corpus, default: &str) -> Vec<String> {
+fn corpus_regions(corpus: &Corpus, fixtures: &Fixtures, default: &str) -> Vec<String> {
     let mut set = BTreeSet::from([default.to_string()]);
+    for f in fixtures.files.values() {
+        for e in &f.example {
+            for cmd in &e.setup {
+                let argv = shell_words::split(cmd).unwrap_or_default();
+                for w in argv.windows(2) {
+                    if w[0] == "--region" {
+                        set.insert(w[1].clone());
+                    }
+                }
+            }
+        }
+    }
     for f in &corpus.files {
         for e in &f.examples {
             for s in &e.steps {
@@ -327,7 +339,7 @@ fn run(
         jobs: jobs_n,
         timeout: Duration::from_secs(opts.timeout),
         region: opts.region.clone(),
-        api_regions: corpus_regions(corpus, &opts.region),
+        api_regions: corpus_regions(corpus, fixtures, &opts.region),
         api_services: services,
         scratch: scratch.path().to_path_buf(),
     };

@@ -106,15 +106,6 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
-impl ExampleFile {
-    pub fn has_errors_in(&self, example: usize) -> Vec<&Diagnostic> {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error && d.example == Some(example))
-            .collect()
-    }
-}
-
 fn example_heading_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"^Example\s+(\d+)\s*:?").unwrap())
@@ -388,7 +379,7 @@ pub fn parse(path: &str, text: &str) -> ExampleFile {
                         handle_literal(&mut b, p.line, &body, Some(intro));
                         last_para = None;
                     } else {
-                        handle_paragraph(&mut b, &p, last_para.as_ref());
+                        handle_paragraph(&mut b, &p);
                         last_para = Some(p);
                     }
                 }
@@ -497,7 +488,7 @@ fn indented_source(text: &str, p: &Para) -> Option<String> {
     Some(body.join("\n"))
 }
 
-fn handle_paragraph(b: &mut Builder, p: &Para, _prev: Option<&Para>) {
+fn handle_paragraph(b: &mut Builder, p: &Para) {
     let text = p.text.trim();
     if p.starts_bold {
         let bold = p.bold.trim().to_string();

@@ -20,6 +20,10 @@ pub enum BackendError {
     Start(#[from] SupervisorError),
     #[error("DynamoDB Local jar not found at {0} (run scripts/setup)")]
     MissingJar(String),
+    #[error("invalid DynamoDB endpoint {0}")]
+    BadEndpoint(String),
+    #[error("backend request failed: {0}")]
+    Pool(#[from] super::pool::PoolError),
     #[error("backend request failed: {0}")]
     Http(#[from] reqwest::Error),
 }
@@ -32,6 +36,10 @@ pub struct BackendResponse {
 
 struct Running {
     url: String,
+    /// Direct connections for plain-HTTP backends (all but unusual external endpoints).
+    pool: Option<super::pool::Pool>,
+    /// `url` parsed once: parsing it per request shows up in the proxy's overhead.
+    endpoint: reqwest::Url,
     /// None when the backend is an external endpoint.
     process: Option<Managed>,
 }
@@ -89,8 +97,12 @@ impl Backend {
 
     async fn start(&self) -> Result<Running, BackendError> {
         if let Some(url) = &self.config.dynamodb_endpoint {
+            let url = url.trim_end_matches('/').to_string();
+            let endpoint = parse_endpoint(&url)?;
             return Ok(Running {
-                url: url.trim_end_matches('/').to_string(),
+                pool: pool_for(&endpoint),
+                endpoint,
+                url,
                 process: None,
             });
         }
@@ -124,8 +136,12 @@ impl Backend {
             match managed.wait_ready(&Probe::Http(addr), START_TIMEOUT).await {
                 Ok(()) => {
                     tracing::info!(port, pid = managed.pid, "DynamoDB Local ready");
+                    let url = format!("http://127.0.0.1:{port}");
+                    let endpoint = parse_endpoint(&url)?;
                     return Ok(Running {
-                        url: format!("http://127.0.0.1:{port}"),
+                        pool: pool_for(&endpoint),
+                        endpoint,
+                        url,
                         process: Some(managed),
                     });
                 }
@@ -163,30 +179,56 @@ impl Backend {
         let mut attempt = 0;
         loop {
             let running = self.url().await?;
-            let res = self
-                .client
-                .post(format!("{}/", running.url))
-                .header("content-type", "application/x-amz-json-1.0")
-                .header("x-amz-target", target)
-                .header("authorization", &auth)
-                .body(body.clone())
-                .send()
-                .await;
-            match res {
-                Ok(r) => {
-                    let status = r.status().as_u16();
-                    let body = r.bytes().await?;
-                    return Ok(BackendResponse { status, body });
+            let res = match &running.pool {
+                Some(pool) => pool
+                    .post(
+                        &[
+                            ("content-type", "application/x-amz-json-1.0"),
+                            ("x-amz-target", target),
+                            ("authorization", &auth),
+                        ],
+                        body.clone(),
+                    )
+                    .await
+                    .map(|(status, body)| BackendResponse { status, body })
+                    .map_err(BackendError::from),
+                None => {
+                    self.call_reqwest(&running, target, &auth, body.clone())
+                        .await
                 }
+            };
+            match res {
+                Ok(r) => return Ok(r),
                 Err(e) => {
                     attempt += 1;
                     if attempt < 2 && self.restart_if_dead(&running).await {
                         continue;
                     }
-                    return Err(e.into());
+                    return Err(e);
                 }
             }
         }
+    }
+
+    async fn call_reqwest(
+        &self,
+        running: &Running,
+        target: &str,
+        auth: &str,
+        body: Bytes,
+    ) -> Result<BackendResponse, BackendError> {
+        let r = self
+            .client
+            .post(running.endpoint.clone())
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", target)
+            .header("authorization", auth)
+            .body(body)
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        let body = r.bytes().await?;
+        Ok(BackendResponse { status, body })
     }
 
     /// Stops DynamoDB Local (the emulator is shutting down).
@@ -203,4 +245,17 @@ impl Backend {
     pub fn log_path(&self) -> std::path::PathBuf {
         self.supervisor.log_path("dynamodb-local")
     }
+}
+
+fn parse_endpoint(url: &str) -> Result<reqwest::Url, BackendError> {
+    reqwest::Url::parse(&format!("{url}/")).map_err(|_| BackendError::BadEndpoint(url.to_string()))
+}
+
+fn pool_for(endpoint: &reqwest::Url) -> Option<super::pool::Pool> {
+    if endpoint.scheme() != "http" {
+        return None;
+    }
+    let host = endpoint.host_str()?;
+    let port = endpoint.port_or_known_default()?;
+    Some(super::pool::Pool::new(format!("{host}:{port}")))
 }

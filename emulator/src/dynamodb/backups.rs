@@ -169,7 +169,9 @@ impl DynamoDb {
             restore_summary: Some(summary.clone()),
             ..Default::default()
         };
-        meta.restore_summary.as_mut().unwrap()["RestoreInProgress"] = json!(false);
+        if let Some(done) = meta.restore_summary.as_mut() {
+            done["RestoreInProgress"] = json!(false);
+        }
         let mut out = match self
             .create_table_in(&ctx.account, &ctx.region, req, meta)
             .await
@@ -613,5 +615,78 @@ fn value_size(v: &Value) -> u64 {
             })
         }
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dynamodb::state::Change;
+
+    #[test]
+    fn history_replays_up_to_the_requested_time() {
+        let ks = json!([{"AttributeName": "pk", "KeyType": "HASH"}]);
+        let item = |k: &str, v: &str| json!({"pk": {"S": k}, "v": {"S": v}});
+        let pitr = Pitr {
+            enabled_at: 10.0,
+            base: vec![item("a", "1")],
+            changes: vec![
+                Change {
+                    at: 11.0,
+                    key: json!({"pk": {"S": "b"}}),
+                    item: Some(item("b", "2")),
+                },
+                Change {
+                    at: 12.0,
+                    key: json!({"pk": {"S": "a"}}),
+                    item: None,
+                },
+            ],
+        };
+        assert_eq!(items_at(&pitr, &ks, 10.5), vec![item("a", "1")]);
+        assert_eq!(
+            items_at(&pitr, &ks, 11.0),
+            vec![item("a", "1"), item("b", "2")]
+        );
+        assert_eq!(items_at(&pitr, &ks, 99.0), vec![item("b", "2")]);
+    }
+
+    #[test]
+    fn item_sizes_count_names_and_values() {
+        assert_eq!(
+            item_size(&json!({"Artist": {"S": "A"}, "SongTitle": {"S": "xyz"}})),
+            6 + 1 + 9 + 3
+        );
+        assert_eq!(item_size(&json!({"n": {"N": "12345"}})), 1 + 4);
+    }
+
+    #[test]
+    fn restores_recreate_keys_indexes_and_billing() {
+        let desc = json!({
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 6, "NumberOfDecreasesToday": 0},
+            "GlobalSecondaryIndexes": [{"IndexName": "g", "KeySchema": [], "Projection": {"ProjectionType": "ALL"},
+                "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 2}, "IndexStatus": "ACTIVE"}],
+        });
+        let req = recreate_input(&desc, "T2", &json!({}));
+        assert_eq!(req["BillingMode"], "PROVISIONED");
+        assert_eq!(
+            req["ProvisionedThroughput"],
+            json!({"ReadCapacityUnits": 5, "WriteCapacityUnits": 6})
+        );
+        assert_eq!(
+            req["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["WriteCapacityUnits"],
+            2
+        );
+        assert!(req["GlobalSecondaryIndexes"][0]
+            .get("IndexStatus")
+            .is_none());
+        let ppr = recreate_input(
+            &desc,
+            "T3",
+            &json!({"BillingModeOverride": "PAY_PER_REQUEST"}),
+        );
+        assert!(ppr.get("ProvisionedThroughput").is_none());
     }
 }

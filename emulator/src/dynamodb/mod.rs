@@ -12,6 +12,7 @@ mod backups;
 mod extras;
 mod global;
 mod model;
+mod pool;
 mod state;
 mod tables;
 mod writes;
@@ -32,6 +33,51 @@ use crate::supervisor::Supervisor;
 
 use backend::Backend;
 use state::State;
+
+/// Operations answered here (with or without the backend's help); the rest pass through.
+const OWNED: &[&str] = &[
+    "CreateTable",
+    "DescribeTable",
+    "UpdateTable",
+    "DeleteTable",
+    "TagResource",
+    "UntagResource",
+    "ListTagsOfResource",
+    "CreateBackup",
+    "DescribeBackup",
+    "DeleteBackup",
+    "ListBackups",
+    "RestoreTableFromBackup",
+    "UpdateContinuousBackups",
+    "DescribeContinuousBackups",
+    "RestoreTableToPointInTime",
+    "CreateGlobalTable",
+    "DescribeGlobalTable",
+    "ListGlobalTables",
+    "UpdateGlobalTable",
+    "DescribeGlobalTableSettings",
+    "UpdateGlobalTableSettings",
+    "DescribeTableReplicaAutoScaling",
+    "UpdateTableReplicaAutoScaling",
+    "DescribeContributorInsights",
+    "UpdateContributorInsights",
+    "ListContributorInsights",
+    "DescribeEndpoints",
+    "DescribeLimits",
+    "PutResourcePolicy",
+    "GetResourcePolicy",
+    "DeleteResourcePolicy",
+    "EnableKinesisStreamingDestination",
+    "DisableKinesisStreamingDestination",
+    "UpdateKinesisStreamingDestination",
+    "DescribeKinesisStreamingDestination",
+    "ExportTableToPointInTime",
+    "DescribeExport",
+    "ListExports",
+    "ImportTable",
+    "DescribeImport",
+    "ListImports",
+];
 
 pub const DYNAMODB_PREFIX: &str = "DynamoDB_20120810";
 pub const STREAMS_PREFIX: &str = "DynamoDBStreams_20120810";
@@ -126,9 +172,10 @@ impl DynamoDb {
             return Err(serialization());
         }
         model.check_required(op, &input)?;
-        if prefix == STREAMS_PREFIX {
+        if prefix == STREAMS_PREFIX || !OWNED.contains(&op) {
             return self.forward(ctx, target, op, body, &input).await;
         }
+        model.check_constraints(op, &input)?;
         let out = match op {
             "CreateTable" => self.create_table(ctx, input).await?,
             "DescribeTable" => self.describe_table(ctx, &input).await?,
@@ -179,7 +226,7 @@ impl DynamoDb {
             "ImportTable" => self.import_table(ctx, &input).await?,
             "DescribeImport" => self.describe_import(ctx, &input)?,
             "ListImports" => self.list_imports(ctx, &input)?,
-            _ => return self.forward(ctx, target, op, body, &input).await,
+            _ => return Err(unknown_operation()),
         };
         Ok(json_response(StatusCode::OK, &out))
     }

@@ -14,6 +14,9 @@ const STREAMS_MODEL: &str = include_str!("../../models/dynamodbstreams.json");
 pub struct Model {
     /// Operation name -> required top-level input members.
     required: HashMap<String, Vec<String>>,
+    /// Operation name -> input shape name.
+    inputs: HashMap<String, String>,
+    shapes: Value,
 }
 
 fn parse(text: &str) -> HashMap<String, Vec<String>> {
@@ -37,18 +40,31 @@ fn parse(text: &str) -> HashMap<String, Vec<String>> {
     out
 }
 
+fn load(text: &str) -> Model {
+    let v: Value = serde_json::from_str(text).expect("embedded model is valid JSON");
+    let inputs = v["operations"]
+        .as_object()
+        .map(|ops| {
+            ops.iter()
+                .filter_map(|(n, op)| Some((n.clone(), op["input"]["shape"].as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Model {
+        required: parse(text),
+        inputs,
+        shapes: v["shapes"].clone(),
+    }
+}
+
 pub fn dynamodb() -> &'static Model {
     static M: OnceLock<Model> = OnceLock::new();
-    M.get_or_init(|| Model {
-        required: parse(DYNAMODB_MODEL),
-    })
+    M.get_or_init(|| load(DYNAMODB_MODEL))
 }
 
 pub fn streams() -> &'static Model {
     static M: OnceLock<Model> = OnceLock::new();
-    M.get_or_init(|| Model {
-        required: parse(STREAMS_MODEL),
-    })
+    M.get_or_init(|| load(STREAMS_MODEL))
 }
 
 impl Model {
@@ -89,6 +105,120 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Full constraint check (lengths, patterns, enums, ranges, nested required members) with
+    /// Coral's messages; used for the operations we answer ourselves.
+    pub fn check_constraints(&self, op: &str, input: &Value) -> Result<(), JsonError> {
+        let Some(shape) = self.inputs.get(op) else {
+            return Ok(());
+        };
+        let mut errors = vec![];
+        self.walk(shape, input, "", &mut errors);
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let n = errors.len();
+        Err(validation(format!(
+            "{n} validation error{} detected: {}",
+            if n == 1 { "" } else { "s" },
+            errors.join("; ")
+        )))
+    }
+
+    fn walk(&self, shape_name: &str, v: &Value, path: &str, errors: &mut Vec<String>) {
+        let shape = &self.shapes[shape_name];
+        let shown = || match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut fail = |what: String| {
+            errors.push(format!(
+                "Value '{}' at '{path}' failed to satisfy constraint: Member must {what}",
+                shown()
+            ))
+        };
+        match shape["type"].as_str().unwrap_or("") {
+            "structure" => {
+                let Some(obj) = v.as_object() else { return };
+                for r in shape["required"].as_array().into_iter().flatten() {
+                    let Some(r) = r.as_str() else { continue };
+                    if obj.get(r).is_none_or(Value::is_null) && !path.is_empty() {
+                        errors.push(format!(
+                            "Value null at '{path}.{}' failed to satisfy constraint: Member must not be null",
+                            lower_first(r)
+                        ));
+                    }
+                }
+                for (name, member) in shape["members"].as_object().into_iter().flatten() {
+                    if let (Some(val), Some(target)) = (obj.get(name), member["shape"].as_str()) {
+                        if val.is_null() {
+                            continue;
+                        }
+                        let p = if path.is_empty() {
+                            lower_first(name)
+                        } else {
+                            format!("{path}.{}", lower_first(name))
+                        };
+                        self.walk(target, val, &p, errors);
+                    }
+                }
+            }
+            "string" => {
+                let Some(s) = v.as_str() else { return };
+                let len = s.chars().count() as f64;
+                if let Some(min) = shape["min"].as_f64().filter(|m| len < *m) {
+                    fail(format!("have length greater than or equal to {min}"));
+                } else if let Some(max) = shape["max"].as_f64().filter(|m| len > *m) {
+                    fail(format!("have length less than or equal to {max}"));
+                } else if let Some(en) = shape["enum"].as_array() {
+                    if !en.iter().any(|e| e == v) {
+                        let list: Vec<&str> = en.iter().filter_map(Value::as_str).collect();
+                        fail(format!("satisfy enum value set: [{}]", list.join(", ")));
+                    }
+                } else if let Some(p) = shape["pattern"].as_str() {
+                    if !pattern_matches(p, s) {
+                        fail(format!("satisfy regular expression pattern: {p}"));
+                    }
+                }
+            }
+            "integer" | "long" | "double" => {
+                let Some(n) = v.as_f64() else { return };
+                if let Some(min) = shape["min"].as_f64().filter(|m| n < *m) {
+                    fail(format!("have value greater than or equal to {min}"));
+                } else if let Some(max) = shape["max"].as_f64().filter(|m| n > *m) {
+                    fail(format!("have value less than or equal to {max}"));
+                }
+            }
+            "list" => {
+                let Some(items) = v.as_array() else { return };
+                let len = items.len() as f64;
+                if let Some(min) = shape["min"].as_f64().filter(|m| len < *m) {
+                    fail(format!("have length greater than or equal to {min}"));
+                } else if let Some(max) = shape["max"].as_f64().filter(|m| len > *m) {
+                    fail(format!("have length less than or equal to {max}"));
+                }
+                if let Some(target) = shape["member"]["shape"].as_str() {
+                    for (i, item) in items.iter().enumerate() {
+                        self.walk(target, item, &format!("{path}.{}.member", i + 1), errors);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Patterns are Java regexes; the few Rust's engine cannot compile are not checked.
+fn pattern_matches(pattern: &str, s: &str) -> bool {
+    static CACHE: OnceLock<std::sync::Mutex<HashMap<String, Option<regex::Regex>>>> =
+        OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap();
+    let re = cache
+        .entry(pattern.to_string())
+        .or_insert_with(|| regex::Regex::new(&format!("^(?:{pattern})$")).ok());
+    re.as_ref().is_none_or(|r| r.is_match(s))
+}
+
 /// ValidationException in the namespace DynamoDB uses for input validation.
 pub fn validation(message: impl Into<String>) -> JsonError {
     JsonError {
@@ -114,6 +244,36 @@ mod tests {
     fn all_57_operations_are_known() {
         assert_eq!(dynamodb().operations().count(), 57);
         assert_eq!(streams().operations().count(), 4);
+    }
+
+    #[test]
+    fn constraints_use_corals_messages() {
+        let e = dynamodb()
+            .check_constraints(
+                "CreateBackup",
+                &serde_json::json!({"TableName": "T", "BackupName": "ab", "Limit": 1}),
+            )
+            .unwrap_err();
+        assert!(
+            e.message.starts_with("1 validation error detected"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("Value 'ab' at 'backupName' failed to satisfy constraint: Member must have length greater than or equal to 3"), "{}", e.message);
+        let e = dynamodb()
+            .check_constraints(
+                "ListBackups",
+                &serde_json::json!({"Limit": 0, "BackupType": "NOPE"}),
+            )
+            .unwrap_err();
+        assert!(e.message.contains("at 'limit'"), "{}", e.message);
+        assert!(e.message.contains("enum value set"), "{}", e.message);
+        assert!(dynamodb()
+            .check_constraints(
+                "CreateBackup",
+                &serde_json::json!({"TableName": "Music", "BackupName": "b-1"})
+            )
+            .is_ok());
     }
 
     #[test]

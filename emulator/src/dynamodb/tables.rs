@@ -173,9 +173,12 @@ impl DynamoDb {
         mut input: Value,
         mut meta: TableMeta,
     ) -> OpResult {
-        let name = table_name(&input["TableName"]).unwrap_or_default();
-        input["TableName"] = json!(name);
-        let obj = input.as_object_mut().expect("input is an object");
+        let Some(obj) = input.as_object_mut() else {
+            return Err(validation("Table creation parameters must be a structure"));
+        };
+        let name =
+            table_name(&obj.get("TableName").cloned().unwrap_or_default()).unwrap_or_default();
+        obj.insert("TableName".into(), json!(name));
         for m in OWNED_CREATE_MEMBERS {
             obj.remove(*m);
         }
@@ -237,7 +240,9 @@ impl DynamoDb {
         let key = TableKey::new(&ctx.account, &ctx.region, &name);
         // Existence first, as AWS does.
         let before = self.describe_raw(&ctx.account, &ctx.region, &name).await?;
-        let obj = input.as_object_mut().expect("input is an object");
+        let Some(obj) = input.as_object_mut() else {
+            return Err(validation("UpdateTable input must be a structure"));
+        };
         let sse = obj.remove("SSESpecification");
         let class = obj.remove("TableClass");
         let protection = obj.remove("DeletionProtectionEnabled");
@@ -326,6 +331,22 @@ impl DynamoDb {
         patch_description(&mut desc, &meta, &key);
         if sse_updating {
             desc["SSEDescription"] = json!({"Status": "UPDATING"});
+        }
+        // Replicas added by this call are reported as still being created, as AWS does.
+        let created: Vec<&str> = replica_updates
+            .as_ref()
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|u| u["Create"]["RegionName"].as_str())
+            .collect();
+        for r in desc["Replicas"].as_array_mut().into_iter().flatten() {
+            if r["RegionName"]
+                .as_str()
+                .is_some_and(|n| created.contains(&n))
+            {
+                r["ReplicaStatus"] = json!("CREATING");
+            }
         }
         Ok(json!({"TableDescription": desc}))
     }
@@ -501,4 +522,56 @@ pub fn parse_tags(tags: &[Value]) -> Result<Vec<(String, String)>, JsonError> {
 
 pub fn revision() -> String {
     format!("{}", (now() * 1000.0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_key_ids_become_arns() {
+        let d = sse_description(
+            &json!({"Enabled": true, "KMSMasterKeyId": "abcd"}),
+            "1",
+            "r",
+        )
+        .unwrap();
+        assert_eq!(d["KMSMasterKeyArn"], "arn:aws:kms:r:1:key/abcd");
+        assert!(sse_description(&json!({"Enabled": false}), "1", "r").is_none());
+    }
+
+    #[test]
+    fn descriptions_get_the_fields_dynamodb_local_omits() {
+        let key = TableKey::new("1", "r", "T");
+        let meta = TableMeta {
+            table_id: "id".into(),
+            billing_mode: Some("PAY_PER_REQUEST".into()),
+            table_class: Some("STANDARD_INFREQUENT_ACCESS".into()),
+            deletion_protection: true,
+            ..Default::default()
+        };
+        let mut d =
+            json!({"ProvisionedThroughput": {"LastIncreaseDateTime": 0.0, "ReadCapacityUnits": 0}});
+        patch_description(&mut d, &meta, &key);
+        assert_eq!(d["TableId"], "id");
+        assert_eq!(d["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST");
+        assert_eq!(
+            d["TableClassSummary"]["TableClass"],
+            "STANDARD_INFREQUENT_ACCESS"
+        );
+        assert_eq!(d["DeletionProtectionEnabled"], true);
+        assert!(d["ProvisionedThroughput"]
+            .get("LastIncreaseDateTime")
+            .is_none());
+        assert_eq!(d["ProvisionedThroughput"]["NumberOfDecreasesToday"], 0);
+    }
+
+    #[test]
+    fn reserved_tag_keys_are_refused() {
+        assert!(parse_tags(&[json!({"Key": "aws:x", "Value": "v"})]).is_err());
+        assert_eq!(
+            parse_tags(&[json!({"Key": "k", "Value": "v"})]).unwrap(),
+            vec![("k".to_string(), "v".to_string())]
+        );
+    }
 }

@@ -242,6 +242,20 @@ pub fn parameters(
         .collect()
 }
 
+pub fn parameter_change_type(family: &str, name: &str) -> Option<&'static str> {
+    table(family)
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| p.change)
+}
+
+pub fn parameter_default(family: &str, name: &str) -> Option<&'static str> {
+    table(family)
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| p.default)
+}
+
 /// Whether a parameter exists in the family, and if a user's group may change it.
 pub fn parameter_known(family: &str, name: &str) -> Option<bool> {
     table(family)

@@ -35,6 +35,10 @@ pub struct NodeShape {
     pub auth: Option<String>,
     /// Snapshot file the nodes start from (restores).
     pub seed_rdb: Option<std::path::PathBuf>,
+    /// The cache parameter group whose user values the engine gets.
+    pub param_group: String,
+    /// ACL SETUSER commands (users of the replication group's user groups).
+    pub acl: Vec<Vec<String>>,
 }
 
 impl NodeShape {
@@ -44,6 +48,11 @@ impl NodeShape {
             port: c.port,
             auth: c.auth_token.clone(),
             seed_rdb: None,
+            param_group: c.doc["CacheParameterGroup"]["CacheParameterGroupName"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            acl: vec![],
         }
     }
 }
@@ -62,7 +71,18 @@ pub fn start_nodes(
         port,
         auth,
         seed_rdb,
+        param_group,
+        acl,
     } = shape.clone();
+    // Parameters set in a user's group reach the engine with CONFIG SET once it is up.
+    let config: Vec<(String, String)> = match (engine, cx.st.param_groups.get(&param_group)) {
+        (EngineKind::Memcached, _) | (_, None) => vec![],
+        (_, Some(pg)) => pg
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
     let mut nodes = vec![];
     for i in first..first + count {
         let node_id = format!("{:04}", i + 1);
@@ -93,6 +113,10 @@ pub fn start_nodes(
             serverless: false,
             serial,
             probe: run.probe.clone(),
+            config: config.clone(),
+            acl: acl.clone(),
+            addr: run.addr,
+            auth: auth.clone(),
         });
         nodes.push(Node {
             id: node_id,
@@ -133,6 +157,8 @@ impl ClusterSettings {
             port: self.port,
             auth: self.auth_token.clone(),
             seed_rdb: None,
+            param_group: self.param_group.clone(),
+            acl: vec![],
         }
     }
 
@@ -499,12 +525,82 @@ fn require_available(c: &Cluster, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// An AUTH token change asked for by ModifyCacheCluster / ModifyReplicationGroup.
+#[derive(Debug, Clone)]
+pub enum AuthChange {
+    /// Replace every password with this one.
+    Set(String),
+    /// Add this password; the current one stays valid until the next SET.
+    Rotate(String),
+    Delete,
+}
+
+pub fn auth_change(input: &Value) -> ApiResult<Option<AuthChange>> {
+    let token = s(input, "AuthToken").map(str::to_owned);
+    if let Some(t) = &token {
+        if t.len() < 16 || t.len() > 128 {
+            return Err(ApiError::invalid_value(
+                "The AUTH token must be between 16 and 128 printable characters.",
+            ));
+        }
+    }
+    match (s(input, "AuthTokenUpdateStrategy"), token) {
+        (None, None) => Ok(None),
+        (Some("DELETE"), None) => Ok(Some(AuthChange::Delete)),
+        (Some("DELETE"), Some(_)) => Err(ApiError::invalid_combination(
+            "AuthToken cannot be given with AuthTokenUpdateStrategy DELETE.",
+        )),
+        (Some(_), None) => Err(ApiError::missing("AuthToken")),
+        (Some("SET"), Some(t)) => Ok(Some(AuthChange::Set(t))),
+        (_, Some(t)) => Ok(Some(AuthChange::Rotate(t))),
+    }
+}
+
+/// Applies an AUTH token change to a cluster's running nodes.
+pub fn set_auth(cx: &mut Cx, id: &str, change: &AuthChange) {
+    let Some(c) = cx.st.clusters.get_mut(id) else {
+        return;
+    };
+    if c.engine == EngineKind::Memcached {
+        return;
+    }
+    let (new, rotate) = match change {
+        AuthChange::Set(t) => (Some(t.clone()), false),
+        AuthChange::Rotate(t) => (Some(t.clone()), c.auth_token.is_some()),
+        AuthChange::Delete => (None, false),
+    };
+    for n in &c.nodes {
+        let Some(addr) = n.addr else { continue };
+        let old = c.auth_token.as_deref();
+        let value = new.clone().unwrap_or_default();
+        super::runtime::config_set(addr, old, &[("masterauth".to_string(), value.clone())]);
+        if rotate {
+            // Both passwords work until the next SET.
+            super::runtime::command(
+                addr,
+                old,
+                &["ACL", "SETUSER", "default", &format!(">{value}")],
+            );
+        } else {
+            super::runtime::config_set(addr, old, &[("requirepass".to_string(), value)]);
+        }
+    }
+    c.auth_token = new;
+    c.doc
+        .insert("AuthTokenEnabled".into(), c.auth_token.is_some().into());
+    c.doc
+        .insert("AuthTokenLastModifiedDate".into(), now().into());
+}
+
 pub fn modify(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let raw = s(input, "CacheClusterId").unwrap_or("");
     let id = get(cx, raw)?.doc["CacheClusterId"]
         .as_str()
         .unwrap_or(raw)
         .to_string();
+    if let Some(change) = auth_change(input)? {
+        set_auth(cx, &id, &change);
+    }
     if let Some(pg) = s(input, "CacheParameterGroupName") {
         if super::groups::param_group_family(cx, pg).is_none() {
             return Err(ApiError::new(

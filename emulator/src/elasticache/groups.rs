@@ -209,7 +209,8 @@ pub fn modify_param_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     if changes.is_empty() {
         return Err(ApiError::missing("ParameterNameValues"));
     }
-    pg.values.extend(changes);
+    pg.values.extend(changes.clone());
+    apply_to_clusters(cx, &name, &family, &changes);
     cx.st.event(
         &name,
         "cache-parameter-group",
@@ -240,13 +241,24 @@ pub fn reset_param_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         ));
     }
     let pg = user_group(cx, &name)?;
-    if all {
-        pg.values.clear();
+    let family = pg.doc["CacheParameterGroupFamily"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let reset: Vec<String> = if all {
+        pg.values.keys().cloned().collect()
     } else {
-        for n in names {
-            pg.values.remove(&n);
-        }
+        names
+    };
+    for n in &reset {
+        pg.values.remove(n);
     }
+    // Back to the family defaults on the running engines too.
+    let defaults: Vec<(String, String)> = reset
+        .iter()
+        .filter_map(|n| catalog::parameter_default(&family, n).map(|d| (n.clone(), d.to_string())))
+        .collect();
+    apply_to_clusters(cx, &name, &family, &defaults);
     Ok(json!({"CacheParameterGroupName": name}))
 }
 
@@ -516,4 +528,32 @@ pub fn revoke_ingress(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         ));
     }
     Ok(json!({"CacheSecurityGroup": g.clone()}))
+}
+
+/// Pushes changed parameters to every cluster using the group: `immediate` ones with
+/// CONFIG SET on each running node, `requires-reboot` ones marked pending until a reboot.
+fn apply_to_clusters(cx: &mut Cx, group: &str, family: &str, changes: &[(String, String)]) {
+    let (now, later): (Vec<_>, Vec<_>) = changes
+        .iter()
+        .cloned()
+        .partition(|(n, _)| catalog::parameter_change_type(family, n) == Some("immediate"));
+    for c in cx.st.clusters.values_mut() {
+        if c.doc["CacheParameterGroup"]["CacheParameterGroupName"] != group
+            || c.engine == super::runtime::EngineKind::Memcached
+        {
+            continue;
+        }
+        if !now.is_empty() {
+            for n in &c.nodes {
+                if let Some(addr) = n.addr {
+                    super::runtime::config_set(addr, c.auth_token.as_deref(), &now);
+                }
+            }
+        }
+        if !later.is_empty() {
+            let ids: Vec<Value> = c.nodes.iter().map(|n| Value::from(n.id.clone())).collect();
+            c.doc["CacheParameterGroup"]["ParameterApplyStatus"] = "pending-reboot".into();
+            c.doc["CacheParameterGroup"]["CacheNodeIdsToReboot"] = Value::Array(ids);
+        }
+    }
 }

@@ -525,6 +525,10 @@ fn create_serverless(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         serverless: true,
         serial,
         probe: run.probe.clone(),
+        config: vec![],
+        acl: vec![],
+        addr: run.addr,
+        auth: None,
     });
     cx.st.serverless_nodes.insert(name.clone(), (serial, run));
     cx.st.serverless.insert(name, doc.clone());
@@ -797,9 +801,15 @@ fn create_global(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         "ARN": format!("arn:aws:elasticache::{}:globalreplicationgroup:{id}", cx.account),
     });
     if rg.cluster_mode {
+        // The datastore's node groups are the primary's shards, with their slots.
         doc["GlobalNodeGroups"] = Value::Array(
-            (0..n)
-                .map(|i| json!({"GlobalNodeGroupId": format!("{id}-{:04}", i + 1), "Slots": global_slots(i, n)}))
+            rg.groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    let slots = g.slots.clone().unwrap_or_else(|| global_slots(i, n));
+                    json!({"GlobalNodeGroupId": format!("{id}-{}", g.id), "Slots": slots})
+                })
                 .collect(),
         );
     }
@@ -970,6 +980,8 @@ fn resize_global(cx: &mut Cx, input: &Value, increase: bool) -> ApiResult<Value>
             "Node groups can only be changed on cluster mode enabled global datastores.",
         ));
     }
+    // A decrease answers with the node groups as they are when the removal starts.
+    let before = g.clone();
     let mut list = g["GlobalNodeGroups"]
         .as_array()
         .cloned()
@@ -996,7 +1008,7 @@ fn resize_global(cx: &mut Cx, input: &Value, increase: bool) -> ApiResult<Value>
         x["Slots"] = global_slots(i, len).into();
     }
     g["GlobalNodeGroups"] = Value::Array(list);
-    let mut out = g.clone();
+    let mut out = if increase { g.clone() } else { before };
     out["Status"] = "modifying".into();
     Ok(json!({"GlobalReplicationGroup": out}))
 }

@@ -7,6 +7,7 @@
 //! Nodes start synchronously (a spawn is cheap); readiness is awaited in the background and
 //! flips statuses to `available`.
 
+mod acl;
 mod catalog;
 mod clusters;
 mod error;
@@ -154,7 +155,25 @@ impl ElastiCache {
     fn watch(&self, account: String, region: String, p: Pending) {
         let store = self.store.clone();
         tokio::spawn(async move {
-            let ok = runtime::wait_ready(&p.probe, Duration::from_secs(20)).await;
+            let mut ok = runtime::wait_ready(&p.probe, Duration::from_secs(20)).await;
+            if ok && !p.config.is_empty() {
+                let (addr, auth, config) = (p.addr, p.auth.clone(), p.config.clone());
+                ok = tokio::task::spawn_blocking(move || {
+                    runtime::config_set(addr, auth.as_deref(), &config).is_some()
+                })
+                .await
+                .unwrap_or(false);
+            }
+            if ok && !p.acl.is_empty() {
+                let (addr, auth, acl) = (p.addr, p.auth.clone(), p.acl.clone());
+                let _ = tokio::task::spawn_blocking(move || {
+                    for cmd in &acl {
+                        let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+                        runtime::command(addr, auth.as_deref(), &args);
+                    }
+                })
+                .await;
+            }
             let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(r) = store.regions.get_mut(&(account, region)) {
                 r.node_ready(&p, ok);

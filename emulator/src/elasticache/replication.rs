@@ -31,9 +31,10 @@ fn slots(i: usize, n: usize) -> String {
     format!("{start}-{end}")
 }
 
-fn member_name(rg: &str, cluster_mode: bool, group: usize, member: usize) -> String {
+/// Member clusters are named after their node group id: `<rg>-<group>-<member>`.
+fn member_name(rg: &str, cluster_mode: bool, group: &str, member: usize) -> String {
     if cluster_mode {
-        format!("{rg}-{:04}-{:03}", group + 1, member + 1)
+        format!("{rg}-{group}-{:03}", member + 1)
     } else {
         format!("{rg}-{:03}", member + 1)
     }
@@ -58,7 +59,14 @@ fn start_member(
     });
     let az = cx.az(az_index);
     let doc = settings.cluster_doc(cx, cluster_id, 1, &az, Some(rg));
-    let nodes = start_nodes(cx, cluster_id, shape, 0, 1, primary_addr)?;
+    let mut shape = shape.clone();
+    if shape.acl.is_empty() {
+        if let Some(g) = cx.st.repl_groups.get(rg) {
+            let groups = super::acl::groups_of(&g.doc);
+            shape.acl = super::acl::commands_for(cx, &groups);
+        }
+    }
+    let nodes = start_nodes(cx, cluster_id, &shape, 0, 1, primary_addr)?;
     cx.st.clusters.insert(
         cluster_id.to_string(),
         Cluster {
@@ -236,7 +244,7 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
                 .map(str::to_owned)
                 .unwrap_or_else(|| slots(g, n));
             let members: Vec<String> = (0..=replicas)
-                .map(|m| member_name(&id, true, g, m))
+                .map(|m| member_name(&id, true, &gid, m))
                 .collect();
             groups.push(NodeGroup {
                 id: gid,
@@ -262,7 +270,7 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         }
         let mut i = 0;
         while members.len() < n as usize {
-            let name = member_name(&id, false, 0, i);
+            let name = member_name(&id, false, "0001", i);
             i += 1;
             if !members.contains(&name) {
                 members.push(name);
@@ -284,9 +292,25 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             }
         }
     }
+    let ug = strings(input, "UserGroupIds");
+    for u in &ug {
+        if !cx.st.user_groups.contains_key(u) {
+            return Err(ApiError::new(
+                "UserGroupNotFound",
+                format!("User group {u} not found."),
+            ));
+        }
+    }
+    if !ug.is_empty() && settings.auth_token.is_some() {
+        return Err(ApiError::invalid_combination(
+            "AuthToken and UserGroupIds cannot both be specified.",
+        ));
+    }
+    let acl = super::acl::commands_for(cx, &ug);
     let mut az_i = 0;
     for (gi, g) in groups.iter().enumerate() {
         let mut settings_g = settings.shape();
+        settings_g.acl = acl.clone();
         if let Some(snap) = s(input, "SnapshotName") {
             settings_g.seed_rdb = Some(super::handlers::snapshot_file(cx, snap, gi)?);
         }
@@ -340,13 +364,14 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     doc.insert("TransitEncryptionEnabled".into(), settings.transit.into());
     doc.insert("AtRestEncryptionEnabled".into(), settings.at_rest.into());
     doc.insert("ARN".into(), cx.arn("replicationgroup", &id).into());
-    let ug = strings(input, "UserGroupIds");
     if !ug.is_empty() {
         for u in &ug {
-            let g = cx.st.user_groups.get_mut(u).ok_or_else(|| {
-                ApiError::new("UserGroupNotFound", format!("User group {u} not found."))
-            })?;
-            if let Some(a) = g["ReplicationGroups"].as_array_mut() {
+            if let Some(a) = cx
+                .st
+                .user_groups
+                .get_mut(u)
+                .and_then(|g| g["ReplicationGroups"].as_array_mut())
+            {
                 a.push(id.clone().into());
             }
         }
@@ -566,6 +591,22 @@ fn require_available(cx: &Cx, id: &str) -> ApiResult<()> {
 
 pub fn modify(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = key(cx, s(input, "ReplicationGroupId").unwrap_or(""))?;
+    if let Some(change) = clusters::auth_change(input)? {
+        let members: Vec<String> = cx.st.repl_groups[&id]
+            .groups
+            .iter()
+            .flat_map(|g| g.members.clone())
+            .collect();
+        for m in &members {
+            clusters::set_auth(cx, m, &change);
+        }
+        if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
+            let enabled = !matches!(change, clusters::AuthChange::Delete);
+            rg.doc.insert("AuthTokenEnabled".into(), enabled.into());
+            rg.doc
+                .insert("AuthTokenLastModifiedDate".into(), now().into());
+        }
+    }
     let rg = cx
         .st
         .repl_groups
@@ -607,24 +648,35 @@ pub fn modify(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             d.insert(k.into(), v.clone());
         }
     }
+    let mut promoted = None;
     if let Some(p) = s(input, "PrimaryClusterId") {
         let p = p.to_ascii_lowercase();
         if let Some(g) = rg.groups.iter_mut().find(|g| g.members.contains(&p)) {
             g.members.retain(|m| *m != p);
             g.members.insert(0, p);
+            promoted = Some(g.members.clone());
         } else {
             return Err(clusters::not_found(&p));
         }
     }
     let add = strings(input, "UserGroupIdsToAdd");
     let remove = strings(input, "UserGroupIdsToRemove");
+    let mut acl_groups = None;
     if !add.is_empty() || !remove.is_empty() {
         let mut cur = strings(&Value::Object(d.clone()), "UserGroupIds");
         cur.retain(|g| !remove.contains(g));
         cur.extend(add);
         d.insert("UserGroupIds".into(), json!(cur));
+        acl_groups = Some(cur);
     }
     let members: Vec<String> = rg.groups.iter().flat_map(|g| g.members.clone()).collect();
+    if let Some(order) = &promoted {
+        promote(cx, order);
+    }
+    if let Some(groups) = &acl_groups {
+        let commands = super::acl::commands_for(cx, groups);
+        super::acl::push(cx, &id, &commands);
+    }
     for m in members {
         if let Some(c) = cx.st.clusters.get_mut(&m) {
             for k in ["SnapshotRetentionLimit", "SnapshotWindow", "CacheNodeType"] {
@@ -710,7 +762,7 @@ fn set_replicas(cx: &mut Cx, id: &str, group: Option<&str>, want: usize) -> ApiR
         (rg.cluster_mode, rg.groups.clone())
     };
     let mut new_groups = groups.clone();
-    for (gi, g) in new_groups.iter_mut().enumerate() {
+    for g in new_groups.iter_mut() {
         if group.is_some_and(|x| x != g.id) {
             continue;
         }
@@ -719,7 +771,7 @@ fn set_replicas(cx: &mut Cx, id: &str, group: Option<&str>, want: usize) -> ApiR
             let primary = g.members[0].clone();
             let mut i = 0;
             while g.members.len() - 1 < want {
-                let name = member_name(id, cluster_mode, gi, i);
+                let name = member_name(id, cluster_mode, &g.id, i);
                 i += 1;
                 if g.members.contains(&name) || cx.st.clusters.contains_key(&name) {
                     continue;
@@ -911,7 +963,7 @@ pub fn modify_shards(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
                 continue;
             }
             let members: Vec<String> = (0..=replicas)
-                .map(|m| member_name(&id, true, next, m))
+                .map(|m| member_name(&id, true, &gid, m))
                 .collect();
             for (mi, m) in members.iter().enumerate() {
                 let from = if mi == 0 {
@@ -983,12 +1035,33 @@ pub fn test_failover(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     }
     let old = g.members.remove(0);
     g.members.push(old);
+    let order = g.members.clone();
+    promote(cx, &order);
     cx.st.event(
         &id,
         "replication-group",
         format!("Test Failover API called for node group {gid}"),
     );
     Ok(json!({"ReplicationGroup": render(cx, &id)}))
+}
+
+/// Makes the first member's node the primary (REPLICAOF NO ONE) and points every other
+/// member's node at it.
+fn promote(cx: &Cx, members: &[String]) {
+    let node = |m: &String| {
+        let c = cx.st.clusters.get(m)?;
+        Some((c.nodes.first()?.addr?, c.auth_token.clone()))
+    };
+    let Some((primary, auth)) = members.first().and_then(node) else {
+        return;
+    };
+    super::runtime::command(primary, auth.as_deref(), &["REPLICAOF", "NO", "ONE"]);
+    let (ip, port) = (primary.ip().to_string(), primary.port().to_string());
+    for m in &members[1..] {
+        if let Some((addr, auth)) = node(m) {
+            super::runtime::command(addr, auth.as_deref(), &["REPLICAOF", &ip, &port]);
+        }
+    }
 }
 
 pub fn start_migration(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -1043,9 +1116,9 @@ mod tests {
 
     #[test]
     fn members_are_named_as_aws_names_them() {
-        assert_eq!(member_name("rg", false, 0, 0), "rg-001");
-        assert_eq!(member_name("rg", false, 0, 2), "rg-003");
-        assert_eq!(member_name("rg", true, 1, 0), "rg-0002-001");
+        assert_eq!(member_name("rg", false, "0001", 0), "rg-001");
+        assert_eq!(member_name("rg", false, "0001", 2), "rg-003");
+        assert_eq!(member_name("rg", true, "0002", 0), "rg-0002-001");
     }
 
     #[test]

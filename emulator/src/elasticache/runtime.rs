@@ -137,11 +137,18 @@ impl ProcessBackend {
     /// Each node gets its own loopback address so every node can listen on the port AWS
     /// would give it (6379 / 11211). Falls back to a free port on 127.0.0.1.
     fn allocate(&self, port: u16) -> Result<SocketAddr, RuntimeError> {
-        // 127.100.0.1 .. 127.254.255.254: far from 127.0.0.1, where other services live.
-        const SPAN: u32 = 155 * 65536;
+        // 127.100.0.1 .. 127.254.255.254, far from 127.0.0.1 where other services live. The
+        // counter never hands out the same address twice, so nodes started a moment apart
+        // cannot collide before they bind.
+        const SPAN: u32 = 155 * 256 * 254;
         for _ in 0..64 {
             let n = next_ip() % SPAN;
-            let ip = Ipv4Addr::new(127, 100 + (n >> 16) as u8, (n >> 8) as u8, (n as u8).max(1));
+            let ip = Ipv4Addr::new(
+                127,
+                100 + (n / (256 * 254)) as u8,
+                ((n / 254) % 256) as u8,
+                (n % 254) as u8 + 1,
+            );
             let addr = SocketAddr::from((ip, port));
             if TcpListener::bind(addr).is_ok() {
                 return Ok(addr);
@@ -308,4 +315,81 @@ pub fn save_rdb(addr: SocketAddr, auth: Option<&str>) -> bool {
         }
     }
     got.lines().last().is_some_and(|l| l.starts_with("+OK"))
+}
+
+/// Sends `CONFIG SET name value` for each pair. Parameters the engine does not know
+/// (ElastiCache-only ones such as reserved-memory-percent) are answered with an error and
+/// skipped. Returns how many were applied, or None if the node could not be reached.
+pub fn config_set(
+    addr: SocketAddr,
+    auth: Option<&str>,
+    pairs: &[(String, String)],
+) -> Option<usize> {
+    use std::io::{Read, Write};
+    fn bulk(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(format!("${}\r\n", s.len()).as_bytes());
+        out.extend_from_slice(s.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let mut req = Vec::new();
+    if let Some(p) = auth {
+        req.extend_from_slice(b"*2\r\n");
+        bulk(&mut req, "AUTH");
+        bulk(&mut req, p);
+    }
+    for (k, v) in pairs {
+        req.extend_from_slice(b"*4\r\n");
+        bulk(&mut req, "CONFIG");
+        bulk(&mut req, "SET");
+        bulk(&mut req, k);
+        bulk(&mut req, v);
+    }
+    s.write_all(&req).ok()?;
+    let want = pairs.len() + usize::from(auth.is_some());
+    let mut got = String::new();
+    let mut buf = [0u8; 1024];
+    while got.matches("\r\n").count() < want {
+        let n = s.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        got.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let replies: Vec<&str> = got
+        .split("\r\n")
+        .skip(usize::from(auth.is_some()))
+        .collect();
+    Some(replies.iter().filter(|l| l.starts_with("+OK")).count())
+}
+
+/// Sends one command (RESP array) after an optional AUTH; returns the command's first reply line.
+pub fn command(addr: SocketAddr, auth: Option<&str>, args: &[&str]) -> Option<String> {
+    use std::io::{Read, Write};
+    fn encode(out: &mut Vec<u8>, args: &[&str]) {
+        out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+    }
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let mut req = Vec::new();
+    if let Some(p) = auth {
+        encode(&mut req, &["AUTH", p]);
+    }
+    encode(&mut req, args);
+    s.write_all(&req).ok()?;
+    let want = 1 + usize::from(auth.is_some());
+    let mut got = String::new();
+    let mut buf = [0u8; 512];
+    while got.matches("\r\n").count() < want {
+        let n = s.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        got.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    got.split("\r\n").nth(want - 1).map(str::to_owned)
 }

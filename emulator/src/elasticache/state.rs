@@ -64,6 +64,12 @@ pub struct Pending {
     pub serverless: bool,
     pub serial: u64,
     pub probe: Probe,
+    /// Engine parameters to apply (CONFIG SET) once the node answers.
+    pub config: Vec<(String, String)>,
+    /// ACL SETUSER commands for the node's replication group users.
+    pub acl: Vec<Vec<String>>,
+    pub addr: SocketAddr,
+    pub auth: Option<String>,
 }
 
 #[derive(Default)]
@@ -74,6 +80,8 @@ pub struct Region {
     pub subnet_groups: BTreeMap<String, Value>,
     pub security_groups: BTreeMap<String, Value>,
     pub users: BTreeMap<String, Value>,
+    /// Passwords of each user (the API never returns them; the engines need them).
+    pub user_passwords: BTreeMap<String, Vec<String>>,
     pub user_groups: BTreeMap<String, Value>,
     pub snapshots: BTreeMap<String, Value>,
     pub serverless: BTreeMap<String, Value>,

@@ -61,6 +61,13 @@ fn authentication(input: &Value) -> ApiResult<Value> {
     })
 }
 
+/// The passwords a Create/ModifyUser call sets (Passwords or AuthenticationMode.Passwords).
+fn passwords_of(input: &Value) -> Vec<String> {
+    let mut p = strings(input, "Passwords");
+    p.extend(strings(&input["AuthenticationMode"], "Passwords"));
+    p
+}
+
 pub fn create_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     ensure_default(cx);
     let id = s(input, "UserId").unwrap_or("").to_string();
@@ -90,6 +97,7 @@ pub fn create_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         "Authentication": auth, "ARN": arn,
     });
     cx.tag_new(&arn, input);
+    cx.st.user_passwords.insert(id.clone(), passwords_of(input));
     cx.st.users.insert(id, doc.clone());
     Ok(doc)
 }
@@ -150,6 +158,10 @@ pub fn modify_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     }
     let mut out = u.clone();
     out["Status"] = "modifying".into();
+    if has_auth {
+        cx.st.user_passwords.insert(id.clone(), passwords_of(input));
+    }
+    super::acl::refresh_all(cx);
     Ok(out)
 }
 
@@ -268,6 +280,7 @@ pub fn modify_user_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     if let Some(g) = cx.st.user_groups.get_mut(&id) {
         g["UserIds"] = json!(users);
     }
+    super::acl::refresh_all(cx);
     // The response shows the change as pending, as AWS does while it propagates.
     let mut out = before;
     out["Status"] = "modifying".into();

@@ -318,6 +318,13 @@ fn a_write_in_one_replica_region_is_read_in_another() {
         upd["TableDescription"]["Replicas"][0]["RegionName"],
         "eu-west-1"
     );
+    assert_eq!(
+        upd["TableDescription"]["Replicas"][0]["ReplicaStatus"],
+        "CREATING"
+    );
+    let desc = east.ok(&["dynamodb", "describe-table", "--table-name", "Global"]);
+    assert_eq!(desc["Table"]["Replicas"][0]["ReplicaStatus"], "ACTIVE");
+    assert_eq!(desc["Table"]["GlobalTableVersion"], "2019.11.21");
     // Existing items were copied, new writes flow both ways.
     assert_eq!(west.items("Global").len(), 1);
     east.put("Global", "from-east", "1");
@@ -564,4 +571,41 @@ fn a_dead_dynamodb_local_is_restarted() {
     let after = emu.child_pids();
     assert_eq!(after.len(), 1);
     assert_ne!(after[0], pids[0]);
+}
+
+#[test]
+fn an_external_endpoint_is_used_instead_of_dynamodb_local() {
+    let acct = "200000000012";
+    // Make sure the shared emulator's DynamoDB Local runs, then point a second emulator at it.
+    emu()
+        .aws_as(acct, "us-east-1", &["dynamodb", "list-tables"])
+        .json();
+    let url = emu().state.dynamodb.status()["url"]
+        .as_str()
+        .expect("DynamoDB Local URL")
+        .to_string();
+    let proxy = TestEmulator::start_with(move |c| c.dynamodb_endpoint = Some(url));
+    proxy
+        .aws_as(
+            acct,
+            "us-east-1",
+            &[
+                "dynamodb",
+                "create-table",
+                "--table-name",
+                "ViaEndpoint",
+                "--attribute-definitions",
+                "AttributeName=pk,AttributeType=S",
+                "--key-schema",
+                "AttributeName=pk,KeyType=HASH",
+                "--billing-mode",
+                "PAY_PER_REQUEST",
+            ],
+        )
+        .json();
+    assert!(proxy.child_pids().is_empty(), "no JVM of its own");
+    let names = emu()
+        .aws_as(acct, "us-east-1", &["dynamodb", "list-tables"])
+        .json();
+    assert_eq!(names["TableNames"], json!(["ViaEndpoint"]));
 }

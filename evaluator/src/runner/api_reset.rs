@@ -69,32 +69,95 @@ pub fn reset(
     for region in &cfg.api_regions {
         let r = region.as_str();
         if cfg.api_services.iter().any(|s| s.starts_with("dynamodb")) {
-            let backups = call(drv, env, cwd, r, &["dynamodb", "list-backups"]);
-            for arn in strings(&backups, "BackupSummaries", "BackupArn") {
-                call(
-                    drv,
-                    env,
-                    cwd,
-                    r,
-                    &["dynamodb", "delete-backup", "--backup-arn", &arn],
-                );
-            }
-            let tables = call(drv, env, cwd, r, &["dynamodb", "list-tables"]);
-            for t in strings(&tables, "TableNames", "") {
-                call(
-                    drv,
-                    env,
-                    cwd,
-                    r,
-                    &["dynamodb", "delete-table", "--table-name", &t],
-                );
-            }
+            reset_dynamodb(drv, env, cwd, r)?;
         }
         if cfg.api_services.iter().any(|s| s == "elasticache") {
             reset_elasticache(drv, env, cwd, r);
         }
     }
     Ok(())
+}
+
+fn reset_dynamodb(
+    drv: &mut dyn Driver,
+    env: &[(String, String)],
+    cwd: &Path,
+    r: &str,
+) -> Result<(), String> {
+    // Global tables (2017 version) go away when their last replica is removed.
+    let globals = call(drv, env, cwd, r, &["dynamodb", "list-global-tables"]);
+    for g in globals
+        .as_ref()
+        .and_then(|v| v.get("GlobalTables"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
+        let Some(name) = g.get("GlobalTableName").and_then(Value::as_str) else {
+            continue;
+        };
+        for region in strings(&Some(g.clone()), "ReplicationGroup", "RegionName") {
+            let update = format!("Delete={{RegionName={region}}}");
+            call(
+                drv,
+                env,
+                cwd,
+                r,
+                &[
+                    "dynamodb",
+                    "update-global-table",
+                    "--global-table-name",
+                    name,
+                    "--replica-updates",
+                    &update,
+                ],
+            );
+        }
+    }
+    let backups = call(drv, env, cwd, r, &["dynamodb", "list-backups"]);
+    for arn in strings(&backups, "BackupSummaries", "BackupArn") {
+        call(
+            drv,
+            env,
+            cwd,
+            r,
+            &["dynamodb", "delete-backup", "--backup-arn", &arn],
+        );
+    }
+    // A table still being created or updated refuses deletion for a moment: retry, bounded.
+    let mut left = Vec::new();
+    for round in 0..20 {
+        let tables = call(drv, env, cwd, r, &["dynamodb", "list-tables"]);
+        left = strings(&tables, "TableNames", "");
+        if left.is_empty() {
+            return Ok(());
+        }
+        for t in &left {
+            // Tables with deletion protection need it turned off first (from the second round).
+            if round > 0 {
+                let unprotect = [
+                    "dynamodb",
+                    "update-table",
+                    "--table-name",
+                    t.as_str(),
+                    "--no-deletion-protection-enabled",
+                ];
+                call(drv, env, cwd, r, &unprotect);
+            }
+            call(
+                drv,
+                env,
+                cwd,
+                r,
+                &["dynamodb", "delete-table", "--table-name", t],
+            );
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    Err(format!(
+        "tables left in {r} after reset: {}",
+        left.join(", ")
+    ))
 }
 
 fn reset_elasticache(drv: &mut dyn Driver, env: &[(String, String)], cwd: &Path, r: &str) {

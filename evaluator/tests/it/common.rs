@@ -1,6 +1,7 @@
 //! Shared helpers: paths of the workspace, the evaluator binary and the emulator binary.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -19,16 +20,33 @@ pub fn corpus() -> evaluator::corpus::Corpus {
     evaluator::corpus::Corpus::load(&workspace().join("rst-examples")).expect("corpus loads")
 }
 
-/// The emulator binary beside the evaluator binary; the tests that need it say how to build it.
+/// The emulator binary beside the evaluator binary, brought up to date once per test run
+/// (`cargo build -p emulator` into the same target dir; a no-op when it is current), so the gate
+/// never scores a stale emulator.
 pub fn emulator_bin() -> PathBuf {
-    let eval = assert_cmd::cargo::cargo_bin("evaluator");
-    let bin = eval.parent().expect("target dir").join("emulator");
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo build -p emulator` (same target dir) before the evaluator's tests",
-        bin.display()
-    );
-    bin
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let eval = assert_cmd::cargo::cargo_bin("evaluator");
+        let profile_dir = eval.parent().expect("profile dir").to_path_buf();
+        let target_dir = profile_dir.parent().expect("target dir");
+        let mut cmd =
+            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.args(["build", "-p", "emulator"])
+            .current_dir(workspace())
+            .env("CARGO_TARGET_DIR", target_dir);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("running cargo build -p emulator");
+        let bin = profile_dir.join("emulator");
+        assert!(
+            status.success() && bin.is_file(),
+            "`cargo build -p emulator` failed ({status}); {} is needed by the gate",
+            bin.display()
+        );
+        bin
+    })
+    .clone()
 }
 
 pub fn aws_cli_present() -> bool {

@@ -473,3 +473,404 @@ fn snapshots_hold_the_data_and_restore_it() {
     );
     assert!(r.stderr.contains("(SnapshotNotFoundFault)"), "{}", r.stderr);
 }
+
+#[test]
+fn parameter_groups_reach_the_engine() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "p",
+            "--cache-parameter-group-family",
+            "redis7",
+            "--description",
+            "d",
+        ],
+    );
+    ec(
+        &emu,
+        &[
+            "modify-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "p",
+            "--parameter-name-values",
+            "ParameterName=maxmemory-policy,ParameterValue=allkeys-lru",
+        ],
+    );
+    ec(
+        &emu,
+        &[
+            "create-cache-cluster",
+            "--cache-cluster-id",
+            "c",
+            "--engine",
+            "redis",
+            "--engine-version",
+            "7.0",
+            "--cache-node-type",
+            "cache.t3.micro",
+            "--cache-parameter-group-name",
+            "p",
+        ],
+    );
+    let c = wait_cluster(&emu, "c");
+    let ep = &c["CacheNodes"][0]["Endpoint"];
+    let (a, p) = (
+        ep["Address"].as_str().unwrap().to_string(),
+        ep["Port"].as_u64().unwrap(),
+    );
+    let get = |a: &str| ask(a, p, b"CONFIG GET maxmemory-policy\r\n");
+    assert!(get(&a).contains("allkeys-lru"), "{}", get(&a));
+    ec(
+        &emu,
+        &[
+            "modify-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "p",
+            "--parameter-name-values",
+            "ParameterName=maxmemory-policy,ParameterValue=volatile-ttl",
+        ],
+    );
+    assert!(get(&a).contains("volatile-ttl"), "{}", get(&a));
+    ec(
+        &emu,
+        &[
+            "modify-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "p",
+            "--parameter-name-values",
+            "ParameterName=databases,ParameterValue=32",
+        ],
+    );
+    let v = ec(
+        &emu,
+        &["describe-cache-clusters", "--cache-cluster-id", "c"],
+    );
+    assert_eq!(
+        v["CacheClusters"][0]["CacheParameterGroup"]["ParameterApplyStatus"],
+        "pending-reboot"
+    );
+    ec(
+        &emu,
+        &[
+            "reset-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "p",
+            "--parameter-name-values",
+            "ParameterName=maxmemory-policy",
+        ],
+    );
+    assert!(get(&a).contains("volatile-lru"), "{}", get(&a));
+}
+
+#[test]
+fn test_failover_promotes_the_replica_for_real() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-replication-group",
+            "--replication-group-id",
+            "fo",
+            "--replication-group-description",
+            "d",
+            "--engine",
+            "redis",
+            "--cache-node-type",
+            "cache.t3.micro",
+            "--num-cache-clusters",
+            "2",
+            "--automatic-failover-enabled",
+        ],
+    );
+    let before = wait_group(&emu, "fo");
+    let old = before["NodeGroups"][0]["PrimaryEndpoint"].clone();
+    ec(
+        &emu,
+        &[
+            "test-failover",
+            "--replication-group-id",
+            "fo",
+            "--node-group-id",
+            "0001",
+        ],
+    );
+    let after = wait_group(&emu, "fo");
+    let new = after["NodeGroups"][0]["PrimaryEndpoint"].clone();
+    assert_ne!(old, new);
+    let addr = |e: &serde_json::Value| {
+        (
+            e["Address"].as_str().unwrap().to_string(),
+            e["Port"].as_u64().unwrap(),
+        )
+    };
+    let (na, np) = addr(&new);
+    assert_eq!(ask(&na, np, b"SET after failover\r\n"), "+OK\r\n");
+    let (oa, op) = addr(&old);
+    eventually("old primary follows the new one", || {
+        ask(&oa, op, b"GET after\r\n") == "$8\r\nfailover\r\n"
+    });
+    assert!(ask(&oa, op, b"SET x y\r\n").starts_with("-READONLY"));
+}
+
+#[test]
+fn reset_of_one_account_stops_only_its_nodes() {
+    let emu = TestEmulator::start();
+    let mk = |account: &str| {
+        emu.aws_as(
+            account,
+            "us-east-1",
+            &[
+                "elasticache",
+                "create-cache-cluster",
+                "--cache-cluster-id",
+                "c",
+                "--engine",
+                "memcached",
+                "--cache-node-type",
+                "cache.t3.micro",
+            ],
+        )
+        .json();
+    };
+    mk("111111111111");
+    mk("222222222222");
+    assert_eq!(emu.child_pids().len(), 2);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .post(format!(
+                "{}/_emulator/reset?account=111111111111",
+                emu.url()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    });
+    assert_eq!(
+        emu.child_pids().len(),
+        1,
+        "reset returns after the nodes stopped"
+    );
+    let gone = emu
+        .aws_as(
+            "111111111111",
+            "us-east-1",
+            &["elasticache", "describe-cache-clusters"],
+        )
+        .json();
+    assert_eq!(gone["CacheClusters"].as_array().unwrap().len(), 0);
+    let kept = emu
+        .aws_as(
+            "222222222222",
+            "us-east-1",
+            &["elasticache", "describe-cache-clusters"],
+        )
+        .json();
+    assert_eq!(kept["CacheClusters"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn memcached_clusters_scale_out_and_in() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-cache-cluster",
+            "--cache-cluster-id",
+            "m",
+            "--engine",
+            "memcached",
+            "--cache-node-type",
+            "cache.t3.micro",
+        ],
+    );
+    wait_cluster(&emu, "m");
+    let r = ec(
+        &emu,
+        &[
+            "modify-cache-cluster",
+            "--cache-cluster-id",
+            "m",
+            "--num-cache-nodes",
+            "3",
+            "--apply-immediately",
+        ],
+    );
+    assert_eq!(r["CacheCluster"]["CacheClusterStatus"], "modifying");
+    let c = wait_cluster(&emu, "m");
+    assert_eq!(c["CacheNodes"].as_array().unwrap().len(), 3);
+    assert_eq!(emu.child_pids().len(), 3);
+    ec(
+        &emu,
+        &[
+            "modify-cache-cluster",
+            "--cache-cluster-id",
+            "m",
+            "--num-cache-nodes",
+            "1",
+            "--cache-node-ids-to-remove",
+            "0002",
+            "0003",
+            "--apply-immediately",
+        ],
+    );
+    eventually("removed nodes stopped", || emu.child_pids().len() == 1);
+    let c = wait_cluster(&emu, "m");
+    assert_eq!(c["CacheNodes"][0]["CacheNodeId"], "0001");
+}
+
+#[test]
+fn auth_token_rotate_set_and_delete_reach_the_engine() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-replication-group",
+            "--replication-group-id",
+            "sec",
+            "--replication-group-description",
+            "d",
+            "--engine",
+            "redis",
+            "--cache-node-type",
+            "cache.t3.micro",
+            "--transit-encryption-enabled",
+            "--auth-token",
+            "0123456789abcdef0123",
+        ],
+    );
+    let g = wait_group(&emu, "sec");
+    let p = &g["NodeGroups"][0]["PrimaryEndpoint"];
+    let (a, port) = (
+        p["Address"].as_str().unwrap().to_string(),
+        p["Port"].as_u64().unwrap(),
+    );
+    let a = a.as_str();
+    // ROTATE: old and new tokens both work.
+    ec(
+        &emu,
+        &[
+            "modify-replication-group",
+            "--replication-group-id",
+            "sec",
+            "--auth-token",
+            "rotated-token-0000000",
+            "--auth-token-update-strategy",
+            "ROTATE",
+            "--apply-immediately",
+        ],
+    );
+    assert_eq!(ask(a, port, b"AUTH 0123456789abcdef0123\r\n"), "+OK\r\n");
+    assert_eq!(ask(a, port, b"AUTH rotated-token-0000000\r\n"), "+OK\r\n");
+    // SET: only the new one.
+    ec(
+        &emu,
+        &[
+            "modify-replication-group",
+            "--replication-group-id",
+            "sec",
+            "--auth-token",
+            "rotated-token-0000000",
+            "--auth-token-update-strategy",
+            "SET",
+            "--apply-immediately",
+        ],
+    );
+    assert!(ask(a, port, b"AUTH 0123456789abcdef0123\r\n").starts_with("-WRONGPASS"));
+    assert_eq!(ask(a, port, b"AUTH rotated-token-0000000\r\n"), "+OK\r\n");
+    // DELETE: no password at all.
+    let g = ec(
+        &emu,
+        &[
+            "modify-replication-group",
+            "--replication-group-id",
+            "sec",
+            "--auth-token-update-strategy",
+            "DELETE",
+            "--apply-immediately",
+        ],
+    );
+    assert_eq!(g["ReplicationGroup"]["AuthTokenEnabled"], false);
+    assert_eq!(ask(a, port, b"PING\r\n"), "+PONG\r\n");
+}
+
+#[test]
+fn user_groups_become_acl_users_on_the_nodes() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-user",
+            "--user-id",
+            "u1",
+            "--user-name",
+            "app",
+            "--engine",
+            "redis",
+            "--passwords",
+            "app-password-0000001",
+            "--access-string",
+            "on ~app:* +@all",
+        ],
+    );
+    ec(
+        &emu,
+        &[
+            "create-user-group",
+            "--user-group-id",
+            "ug",
+            "--engine",
+            "redis",
+            "--user-ids",
+            "default",
+            "u1",
+        ],
+    );
+    ec(
+        &emu,
+        &[
+            "create-replication-group",
+            "--replication-group-id",
+            "rbac",
+            "--replication-group-description",
+            "d",
+            "--engine",
+            "redis",
+            "--cache-node-type",
+            "cache.t3.micro",
+            "--user-group-ids",
+            "ug",
+        ],
+    );
+    let g = wait_group(&emu, "rbac");
+    let p = &g["NodeGroups"][0]["PrimaryEndpoint"];
+    let (a, port) = (
+        p["Address"].as_str().unwrap().to_string(),
+        p["Port"].as_u64().unwrap(),
+    );
+    let a = a.as_str();
+    assert_eq!(
+        ask(a, port, b"AUTH app app-password-0000001\r\nSET app:1 x\r\n"),
+        "+OK\r\n+OK\r\n"
+    );
+    assert!(ask(a, port, b"AUTH app app-password-0000001\r\nSET other x\r\n").contains("-NOPERM"));
+    ec(
+        &emu,
+        &[
+            "modify-user",
+            "--user-id",
+            "u1",
+            "--passwords",
+            "app-password-0000002",
+        ],
+    );
+    assert_eq!(
+        ask(a, port, b"AUTH app app-password-0000002\r\n"),
+        "+OK\r\n"
+    );
+    assert!(ask(a, port, b"AUTH app app-password-0000001\r\n").starts_with("-WRONGPASS"));
+}
