@@ -279,6 +279,11 @@ pub fn delete_param_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         ));
     }
     cx.st.param_groups.remove(&name);
+    cx.st.event(
+        &name,
+        "cache-parameter-group",
+        format!("Cache parameter group {name} deleted"),
+    );
     let arn = cx.arn("parametergroup", &name);
     cx.st.tags.remove(&arn);
     Ok(Value::Null)
@@ -346,6 +351,11 @@ pub fn create_subnet_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         "SupportedNetworkTypes": ["ipv4"],
     });
     cx.tag_new(&arn, input);
+    cx.st.event(
+        &name,
+        "cache-subnet-group",
+        format!("Cache subnet group {name} created"),
+    );
     cx.st.subnet_groups.insert(name, doc.clone());
     Ok(json!({"CacheSubnetGroup": doc}))
 }
@@ -415,6 +425,11 @@ pub fn delete_subnet_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         ));
     }
     cx.st.subnet_groups.remove(&name);
+    cx.st.event(
+        &name,
+        "cache-subnet-group",
+        format!("Cache subnet group {name} deleted"),
+    );
     Ok(Value::Null)
 }
 
@@ -444,6 +459,11 @@ pub fn create_security_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         "ARN": arn,
     });
     cx.tag_new(&arn, input);
+    cx.st.event(
+        &name,
+        "cache-security-group",
+        format!("Cache security group {name} created"),
+    );
     cx.st.security_groups.insert(name, doc.clone());
     Ok(json!({"CacheSecurityGroup": doc}))
 }

@@ -98,6 +98,7 @@ pub fn create_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     });
     cx.tag_new(&arn, input);
     cx.st.user_passwords.insert(id.clone(), passwords_of(input));
+    cx.st.event(&id, "user", format!("User {id} created"));
     cx.st.users.insert(id, doc.clone());
     Ok(doc)
 }
@@ -162,6 +163,7 @@ pub fn modify_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         cx.st.user_passwords.insert(id.clone(), passwords_of(input));
     }
     super::acl::refresh_all(cx);
+    cx.st.event(&id, "user", format!("User {id} modified"));
     Ok(out)
 }
 
@@ -181,6 +183,8 @@ pub fn delete_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         }
     }
     u["Status"] = "deleting".into();
+    cx.st.user_passwords.remove(&id);
+    cx.st.event(&id, "user", format!("User {id} deleted"));
     Ok(u)
 }
 
@@ -239,6 +243,8 @@ pub fn create_user_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     // Creation of a user group is a control-plane step with nothing to start: it is active
     // as soon as it is stored.
     stored["Status"] = "active".into();
+    cx.st
+        .event(&id, "user-group", format!("User group {id} created"));
     cx.st.user_groups.insert(id, stored);
     Ok(doc)
 }
@@ -319,5 +325,7 @@ pub fn delete_user_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let users = strings(&g, "UserIds");
     set_membership(cx, &id, &users, false);
     g["Status"] = "deleting".into();
+    cx.st
+        .event(&id, "user-group", format!("User group {id} deleted"));
     Ok(g)
 }

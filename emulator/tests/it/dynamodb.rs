@@ -609,3 +609,113 @@ fn an_external_endpoint_is_used_instead_of_dynamodb_local() {
         .json();
     assert_eq!(names["TableNames"], json!(["ViaEndpoint"]));
 }
+
+#[test]
+fn an_export_can_be_imported_into_a_new_table() {
+    let c = caller("200000000013");
+    c.create_table("ToExport", &[]);
+    for i in 0..5 {
+        c.put("ToExport", &format!("e{i}"), "v");
+    }
+    let arn = "arn:aws:dynamodb:us-east-1:200000000013:table/ToExport";
+    let refused = c.aws(&[
+        "dynamodb",
+        "export-table-to-point-in-time",
+        "--table-arn",
+        arn,
+        "--s3-bucket",
+        "bkt",
+    ]);
+    assert!(
+        refused
+            .stderr
+            .contains("PointInTimeRecoveryUnavailableException"),
+        "{}",
+        refused.stderr
+    );
+    c.ok(&[
+        "dynamodb",
+        "update-continuous-backups",
+        "--table-name",
+        "ToExport",
+        "--point-in-time-recovery-specification",
+        "PointInTimeRecoveryEnabled=true",
+    ]);
+    let export = c.ok(&[
+        "dynamodb",
+        "export-table-to-point-in-time",
+        "--table-arn",
+        arn,
+        "--s3-bucket",
+        "bkt",
+        "--s3-prefix",
+        "exp200000000013",
+    ]);
+    let export_arn = export["ExportDescription"]["ExportArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let described = c.ok(&["dynamodb", "describe-export", "--export-arn", &export_arn]);
+    assert_eq!(described["ExportDescription"]["ExportStatus"], "COMPLETED");
+    assert_eq!(described["ExportDescription"]["ItemCount"], 5);
+    let import = c.ok(&[
+        "dynamodb", "import-table",
+        "--s3-bucket-source", "S3Bucket=bkt,S3KeyPrefix=exp200000000013",
+        "--input-format", "DYNAMODB_JSON",
+        "--table-creation-parameters",
+        "TableName=Imported,AttributeDefinitions=[{AttributeName=pk,AttributeType=S}],KeySchema=[{AttributeName=pk,KeyType=HASH}],BillingMode=PAY_PER_REQUEST",
+    ]);
+    assert_eq!(import["ImportTableDescription"]["ImportedItemCount"], 5);
+    assert_eq!(c.items("Imported"), c.items("ToExport"));
+}
+
+#[test]
+fn a_2017_global_table_replicates_between_its_regions() {
+    let east = caller("200000000014");
+    let west = east.in_region("us-west-2");
+    let streams = [
+        "--stream-specification",
+        "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES",
+    ];
+    east.create_table("Gt2017", &streams);
+    // Streams with both images are a precondition, as on AWS.
+    west.create_table("Gt2017", &[]);
+    let refused = east.aws(&[
+        "dynamodb",
+        "create-global-table",
+        "--global-table-name",
+        "Gt2017",
+        "--replication-group",
+        "RegionName=us-east-1",
+        "RegionName=us-west-2",
+    ]);
+    assert!(
+        refused.stderr.contains("ValidationException"),
+        "{}",
+        refused.stderr
+    );
+    west.ok(&["dynamodb", "delete-table", "--table-name", "Gt2017"]);
+    west.create_table("Gt2017", &streams);
+    let created = east.ok(&[
+        "dynamodb",
+        "create-global-table",
+        "--global-table-name",
+        "Gt2017",
+        "--replication-group",
+        "RegionName=us-east-1",
+        "RegionName=us-west-2",
+    ]);
+    assert_eq!(
+        created["GlobalTableDescription"]["GlobalTableStatus"],
+        "CREATING"
+    );
+    east.put("Gt2017", "x", "from-east");
+    assert_eq!(west.items("Gt2017").len(), 1);
+    let listed = west.ok(&[
+        "dynamodb",
+        "list-global-tables",
+        "--region-name",
+        "us-west-2",
+    ]);
+    assert_eq!(listed["GlobalTables"][0]["GlobalTableName"], "Gt2017");
+}
