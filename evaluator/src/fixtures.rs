@@ -174,6 +174,19 @@ fn validate(path: &Path, rel: &str, f: &FixtureFile, corpus: &Corpus) -> Result<
                     e.index
                 ),
             })?;
+            // The endpoint and credentials come from the environment, for setup as for examples.
+            if let Some(flag) = argv.iter().find(|a| {
+                matches!(a.as_str(), "--endpoint-url" | "--profile")
+                    || a.starts_with("--endpoint-url=")
+            }) {
+                return Err(FixtureError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "example {}: setup steps may not pass {flag} (the endpoint comes from the environment): {cmd}",
+                        e.index
+                    ),
+                });
+            }
             if argv.first().map(String::as_str) != Some("aws") {
                 return Err(FixtureError::Invalid {
                     path: path.to_path_buf(),

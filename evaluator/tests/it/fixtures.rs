@@ -54,4 +54,11 @@ fn fixtures_cannot_carry_expectations_or_non_aws_commands() {
     std::fs::write(&f, "[[example]]\nindex = 1\nsetup = [\"rm -rf /tmp/x\"]\n").unwrap();
     let e = Fixtures::load(tmp.path(), &corpus).unwrap_err();
     assert!(e.to_string().contains("start with `aws`"), "{e}");
+    std::fs::write(
+        &f,
+        "[[example]]\nindex = 1\nsetup = [\"aws dynamodb list-tables --endpoint-url http://elsewhere\"]\n",
+    )
+    .unwrap();
+    let e = Fixtures::load(tmp.path(), &corpus).unwrap_err();
+    assert!(e.to_string().contains("--endpoint-url"), "{e}");
 }
