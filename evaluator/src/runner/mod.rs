@@ -44,6 +44,24 @@ pub struct Job<'a> {
     pub skip: Option<String>,
 }
 
+/// Serializes examples that run in an account named by their own ARNs.
+static PINNED: Mutex<()> = Mutex::new(());
+
+/// The account and region of the first full ARN an example's commands name, if any
+/// (e.g. `arn:aws:dynamodb:us-west-2:123456789012:table/MusicCollection`).
+pub fn pinned_identity(example: &rst::Example) -> Option<(String, String)> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"arn:aws:[a-z0-9-]+:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):").expect("regex")
+    });
+    example
+        .steps
+        .iter()
+        .flat_map(|s| s.argv.iter())
+        .find_map(|a| re.captures(a))
+        .map(|c| (c[2].to_string(), c[1].to_string()))
+}
+
 /// The account a worker uses: parallel workers never share state.
 pub fn worker_account(worker: usize) -> String {
     format!("{}", 100_000_000_001u64 + worker as u64)
@@ -172,12 +190,29 @@ pub fn run_example(
 ) -> ExampleResult {
     let start = Instant::now();
     let mut r = base_result(job);
-    r.account = Some(account.to_string());
     if let Some(reason) = &job.skip {
+        r.account = Some(account.to_string());
         r.outcome = Outcome::Skipped;
         r.reason = Some(reason.clone());
         return r;
     }
+    // An example that names a resource by a full ARN was written for that ARN's account and
+    // region: run it there, one such example at a time, since workers may share that account.
+    let pinned = pinned_identity(job.example);
+    let _guard;
+    let pinned_cfg;
+    let (cfg, account) = match &pinned {
+        Some((acct, region)) => {
+            _guard = PINNED.lock().unwrap_or_else(|e| e.into_inner());
+            pinned_cfg = RunConfig {
+                region: region.clone(),
+                ..cfg.clone()
+            };
+            (&pinned_cfg, acct.as_str())
+        }
+        None => (cfg, account),
+    };
+    r.account = Some(account.to_string());
     let (outcome, reason) = execute(job, cfg, drv, account, home, &mut r.steps);
     r.outcome = outcome;
     r.reason = reason;
@@ -601,5 +636,38 @@ mod tests {
         let j = judge(&json, &timed, t);
         assert_eq!(j.outcome, Outcome::FailExit);
         assert!(j.reason.unwrap().contains("timed out after 5 s"));
+    }
+}
+
+#[cfg(test)]
+mod pinned_tests {
+    use super::*;
+
+    fn example(cmd: &str) -> rst::Example {
+        rst::Example {
+            index: 1,
+            title: String::new(),
+            line: 1,
+            steps: vec![rst::Step {
+                line: 1,
+                command: cmd.into(),
+                argv: shell_words::split(cmd).unwrap(),
+                files: vec![],
+                expected: Expected::NoOutput { line: 1 },
+            }],
+        }
+    }
+
+    #[test]
+    fn an_arn_in_a_command_pins_account_and_region() {
+        let e = example("aws dynamodb tag-resource --resource-arn arn:aws:dynamodb:us-west-2:123456789012:table/MusicCollection --tags Key=a,Value=b");
+        assert_eq!(
+            pinned_identity(&e),
+            Some(("123456789012".into(), "us-west-2".into()))
+        );
+        assert_eq!(pinned_identity(&example("aws dynamodb list-tables")), None);
+        // Redacted account numbers name no account.
+        let r = example("aws elasticache list-tags-for-resource --resource-name arn:aws:elasticache:us-east-1:xxxxxxxxxx52:user:u1");
+        assert_eq!(pinned_identity(&r), None);
     }
 }
