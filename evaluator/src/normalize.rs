@@ -64,10 +64,10 @@ pub fn table() -> &'static Table {
             Rule {
                 name: "arn-account-region",
                 matcher: Matcher::Pattern {
-                    regex: r"arn:aws:([a-z0-9-]+):[a-z0-9-]*:(?:\d{12})?:",
+                    regex: r"arn:aws:([a-z0-9-]+):[a-z0-9-]*:(?:[0-9x]{12})?:",
                 },
                 replacement: "arn:aws:$1:<region>:<account>:",
-                why: "ARNs carry the caller's account and the request's region; the examples were recorded in other accounts and regions",
+                why: "ARNs carry the caller's account and the request's region; the examples were recorded in other accounts and regions (some with the account's digits redacted as x)",
             },
             Rule {
                 name: "dynamodb-stream-label",
@@ -168,10 +168,19 @@ pub fn table() -> &'static Table {
                 name: "availability-zone",
                 matcher: Matcher::Key {
                     key: r"^(PreferredAvailabilityZone|CustomerAvailabilityZone|AvailabilityZone|Name)$",
-                    parent: Some(r"^(CacheCluster|CacheNodes|NodeGroupMembers|SubnetAvailabilityZone|CacheClusters)$"),
+                    parent: Some(r"^(CacheCluster|CacheNodes|NodeGroupMembers|SubnetAvailabilityZone|CacheClusters|Snapshot|Snapshots)$"),
                 },
                 replacement: "<availability-zone>",
                 why: "AWS picks the availability zone when none is requested, within the request's region",
+            },
+            Rule {
+                name: "vpc-id",
+                matcher: Matcher::Key {
+                    key: r"^VpcId$",
+                    parent: None,
+                },
+                replacement: "<vpc-id>",
+                why: "every account has its own VPCs (its default VPC included), with ids AWS assigns at random",
             },
             Rule {
                 name: "endpoint-address",
@@ -346,5 +355,22 @@ mod tests {
     fn null_is_left_alone() {
         let v = json!({"CreationDateTime": null});
         assert_eq!(normalize(&v)["CreationDateTime"], Value::Null);
+    }
+
+    #[test]
+    fn redacted_accounts_and_vpc_ids_are_account_specific() {
+        let v = json!({
+            "ARN": "arn:aws:elasticache:us-west-2:xxxxxxxxxx52:usergroup:g",
+            "VpcId": "vpc-a3e97cdb",
+            "Snapshot": {"PreferredAvailabilityZone": "us-west-2b", "SnapshotName": "s"},
+        });
+        let n = normalize(&v);
+        assert_eq!(n["ARN"], "arn:aws:elasticache:<region>:<account>:usergroup:g");
+        assert_eq!(n["VpcId"], "<vpc-id>");
+        assert_eq!(n["Snapshot"]["PreferredAvailabilityZone"], "<availability-zone>");
+        assert_eq!(n["Snapshot"]["SnapshotName"], "s");
+        // Anything else in the account position is not an account and stays.
+        let odd = normalize(&json!("arn:aws:s3:::bucket"));
+        assert_eq!(odd, "arn:aws:s3:<region>:<account>:bucket");
     }
 }
