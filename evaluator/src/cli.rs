@@ -84,8 +84,9 @@ struct Opts {
     /// Per-command timeout in seconds.
     #[arg(long, default_value_t = 60, global = true)]
     timeout: u64,
-    /// Region given to every command (AWS_DEFAULT_REGION).
-    #[arg(long, default_value = "us-east-1", global = true)]
+    /// Region given to every command (AWS_DEFAULT_REGION). The default is the region most
+    /// corpus examples were recorded in (43 of 103 files name us-west-2, 14 us-east-1).
+    #[arg(long, default_value = "us-west-2", global = true)]
     region: String,
 }
 
