@@ -365,9 +365,15 @@ mod tests {
             "Snapshot": {"PreferredAvailabilityZone": "us-west-2b", "SnapshotName": "s"},
         });
         let n = normalize(&v);
-        assert_eq!(n["ARN"], "arn:aws:elasticache:<region>:<account>:usergroup:g");
+        assert_eq!(
+            n["ARN"],
+            "arn:aws:elasticache:<region>:<account>:usergroup:g"
+        );
         assert_eq!(n["VpcId"], "<vpc-id>");
-        assert_eq!(n["Snapshot"]["PreferredAvailabilityZone"], "<availability-zone>");
+        assert_eq!(
+            n["Snapshot"]["PreferredAvailabilityZone"],
+            "<availability-zone>"
+        );
         assert_eq!(n["Snapshot"]["SnapshotName"], "s");
         // Anything else in the account position is not an account and stays.
         let odd = normalize(&json!("arn:aws:s3:::bucket"));

@@ -48,8 +48,39 @@ pub fn groups_of(doc: &serde_json::Map<String, Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Sends `commands` to every running node of replication group `rg`.
+/// Sends `commands` to every running node of replication group `rg`, after deleting the
+/// region's users that the commands do not define (removed from the group: access ends at once).
 pub fn push(cx: &Cx, rg: &str, commands: &[Vec<String>]) {
+    let defined: Vec<&str> = commands
+        .iter()
+        .filter_map(|c| c.get(2).map(String::as_str))
+        .collect();
+    let mut all: Vec<Vec<String>> = cx
+        .st
+        .users
+        .values()
+        .filter_map(|u| u["UserName"].as_str())
+        .filter(|n| *n != "default" && !defined.contains(n))
+        .map(|n| vec!["ACL".into(), "DELUSER".into(), n.to_string()])
+        .collect();
+    all.extend_from_slice(commands);
+    send(cx, rg, &all);
+}
+
+/// Deletes one ACL user from every node of every group that uses RBAC (DeleteUser).
+pub fn revoke_everywhere(cx: &Cx, name: &str) {
+    if name == "default" {
+        return;
+    }
+    let cmd = vec![vec!["ACL".to_string(), "DELUSER".into(), name.to_string()]];
+    for (id, rg) in &cx.st.repl_groups {
+        if !groups_of(&rg.doc).is_empty() {
+            send(cx, id, &cmd);
+        }
+    }
+}
+
+fn send(cx: &Cx, rg: &str, commands: &[Vec<String>]) {
     let Some(group) = cx.st.repl_groups.get(rg) else {
         return;
     };

@@ -39,6 +39,8 @@ pub struct NodeShape {
     pub param_group: String,
     /// ACL SETUSER commands (users of the replication group's user groups).
     pub acl: Vec<Vec<String>>,
+    /// In-transit encryption: TLS-only nodes.
+    pub tls: bool,
 }
 
 impl NodeShape {
@@ -53,8 +55,16 @@ impl NodeShape {
                 .unwrap_or("")
                 .to_string(),
             acl: vec![],
+            tls: tls_required(&c.doc),
         }
     }
+}
+
+/// Whether nodes must speak TLS only: transit encryption on, and not in the `preferred`
+/// migration mode (where AWS accepts plaintext too).
+pub fn tls_required(doc: &Doc) -> bool {
+    doc.get("TransitEncryptionEnabled") == Some(&Value::Bool(true))
+        && doc.get("TransitEncryptionMode").and_then(Value::as_str) != Some("preferred")
 }
 
 /// Starts `count` nodes (ids 0001..) for a cluster, recording probes to await.
@@ -73,6 +83,7 @@ pub fn start_nodes(
         seed_rdb,
         param_group,
         acl,
+        tls,
     } = shape.clone();
     // Parameters set in a user's group reach the engine with CONFIG SET once it is up.
     let config: Vec<(String, String)> = match (engine, cx.st.param_groups.get(&param_group)) {
@@ -101,6 +112,7 @@ pub fn start_nodes(
             auth_token: auth.clone(),
             replica_of,
             seed_rdb: seed_rdb.clone(),
+            tls: tls && engine != EngineKind::Memcached,
         };
         let run = cx.backend.start(&spec).map_err(|e| {
             ApiError::new(
@@ -159,6 +171,7 @@ impl ClusterSettings {
             seed_rdb: None,
             param_group: self.param_group.clone(),
             acl: vec![],
+            tls: self.transit,
         }
     }
 

@@ -493,6 +493,9 @@ fn create_serverless(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         auth_token: None,
         replica_of: None,
         seed_rdb: None,
+        // Serverless nodes stay plaintext: clients of the emulator's serverless endpoint
+        // connect without TLS.
+        tls: false,
     };
     let run = cx.backend.start(&spec).map_err(|e| {
         ApiError::new(

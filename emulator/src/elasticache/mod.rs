@@ -17,10 +17,12 @@ mod model;
 mod replication;
 pub mod runtime;
 mod state;
+mod tls;
 mod users;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -48,6 +50,9 @@ pub struct ElastiCache {
     config: Config,
     backend: Arc<dyn CacheBackend>,
     store: Arc<Mutex<Store>>,
+    /// Whether the node monitor (automatic failover) runs; started on the first request
+    /// because construction may happen outside the runtime.
+    monitoring: AtomicBool,
 }
 
 impl ElastiCache {
@@ -57,11 +62,13 @@ impl ElastiCache {
             config,
             backend,
             store: Arc::new(Mutex::new(Store::default())),
+            monitoring: AtomicBool::new(false),
         }
     }
 
     /// One Query request, already form-decoded (`Action`, `Version`, parameters).
     pub async fn handle(&self, ctx: RequestContext, params: Vec<(String, String)>) -> Response {
+        self.start_monitor();
         let model = model::model();
         let Some(action) = params
             .iter()
@@ -153,30 +160,24 @@ impl ElastiCache {
 
     /// Waits for a started node to answer its protocol, then marks it available.
     fn watch(&self, account: String, region: String, p: Pending) {
-        let store = self.store.clone();
+        watch(self.store.clone(), account, region, p);
+    }
+
+    /// Checks nodes of every replication group a few times a second and fails over groups
+    /// whose primary died (AWS detects a failure within seconds).
+    fn start_monitor(&self) {
+        if self.monitoring.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let store = Arc::downgrade(&self.store);
+        let backend = self.backend.clone();
+        let runtime_dir = self.config.runtime_dir.clone();
         tokio::spawn(async move {
-            let mut ok = runtime::wait_ready(&p.probe, Duration::from_secs(20)).await;
-            if ok && !p.config.is_empty() {
-                let (addr, auth, config) = (p.addr, p.auth.clone(), p.config.clone());
-                ok = tokio::task::spawn_blocking(move || {
-                    runtime::config_set(addr, auth.as_deref(), &config).is_some()
-                })
-                .await
-                .unwrap_or(false);
-            }
-            if ok && !p.acl.is_empty() {
-                let (addr, auth, acl) = (p.addr, p.auth.clone(), p.acl.clone());
-                let _ = tokio::task::spawn_blocking(move || {
-                    for cmd in &acl {
-                        let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
-                        runtime::command(addr, auth.as_deref(), &args);
-                    }
-                })
-                .await;
-            }
-            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(r) = store.regions.get_mut(&(account, region)) {
-                r.node_ready(&p, ok);
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                if !monitor_pass(&store, &backend, &runtime_dir).await {
+                    break;
+                }
             }
         });
     }
@@ -213,6 +214,11 @@ impl ElastiCache {
         self.reset(None).await;
     }
 
+    /// PEM of the CA that signs TLS nodes' certificates (`GET /_emulator/ca.pem`).
+    pub fn ca_pem(&self) -> Result<String, runtime::RuntimeError> {
+        self.backend.ca_pem()
+    }
+
     pub fn status(&self) -> serde_json::Value {
         let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
         let nodes: usize = store.regions.values().map(Region::node_count).sum();
@@ -222,4 +228,72 @@ impl ElastiCache {
             "nodes": nodes,
         })
     }
+}
+
+/// One monitor pass over every region; false once the service is gone.
+async fn monitor_pass(
+    store: &Weak<Mutex<Store>>,
+    backend: &Arc<dyn CacheBackend>,
+    runtime_dir: &std::path::Path,
+) -> bool {
+    let Some(store) = store.upgrade() else {
+        return false;
+    };
+    let (st, be, dir) = (store.clone(), backend.clone(), runtime_dir.to_path_buf());
+    let found = tokio::task::spawn_blocking(move || {
+        let mut guard = st.lock().unwrap_or_else(|p| p.into_inner());
+        let store = &mut *guard;
+        let mut found = vec![];
+        for ((account, region), r) in store.regions.iter_mut() {
+            let globals = store.globals.entry(account.clone()).or_default();
+            let mut cx = Cx::new(account, region, r, globals, be.as_ref(), &dir);
+            replication::auto_failover(&mut cx);
+            let (pending, doomed) = (
+                std::mem::take(&mut cx.pending),
+                std::mem::take(&mut cx.doomed),
+            );
+            if !pending.is_empty() || !doomed.is_empty() {
+                found.push((account.clone(), region.clone(), pending, doomed));
+            }
+        }
+        found
+    })
+    .await
+    .unwrap_or_default();
+    for (account, region, pending, doomed) in found {
+        drop(tokio::task::spawn_blocking(move || drop(doomed)));
+        for p in pending {
+            watch(store.clone(), account.clone(), region.clone(), p);
+        }
+    }
+    true
+}
+
+/// Waits for a started node to answer its protocol, then marks it available.
+fn watch(store: Arc<Mutex<Store>>, account: String, region: String, p: Pending) {
+    tokio::spawn(async move {
+        let mut ok = runtime::wait_ready(&p.probe, Duration::from_secs(20)).await;
+        if ok && !p.config.is_empty() {
+            let (addr, auth, config) = (p.addr, p.auth.clone(), p.config.clone());
+            ok = tokio::task::spawn_blocking(move || {
+                runtime::config_set(addr, auth.as_deref(), &config).is_some()
+            })
+            .await
+            .unwrap_or(false);
+        }
+        if ok && !p.acl.is_empty() {
+            let (addr, auth, acl) = (p.addr, p.auth.clone(), p.acl.clone());
+            let _ = tokio::task::spawn_blocking(move || {
+                for cmd in &acl {
+                    let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+                    runtime::command(addr, auth.as_deref(), &args);
+                }
+            })
+            .await;
+        }
+        let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = store.regions.get_mut(&(account, region)) {
+            r.node_ready(&p, ok);
+        }
+    });
 }

@@ -1064,6 +1064,115 @@ fn promote(cx: &Cx, members: &[String]) {
     }
 }
 
+/// Automatic failover, run periodically: in every available group with AutomaticFailover
+/// enabled whose primary process is gone, promotes the replica that has replicated the most
+/// (so writes it acknowledged survive), and replaces the failed node with a fresh replica.
+pub fn auto_failover(cx: &mut Cx) {
+    let mut work = vec![];
+    for (rid, rg) in &cx.st.repl_groups {
+        if rg.doc["AutomaticFailover"] != "enabled" || rg.doc["Status"] != "available" {
+            continue;
+        }
+        for g in &rg.groups {
+            let dead = |m: &String| {
+                cx.st
+                    .clusters
+                    .get(m)
+                    .and_then(|c| c.nodes.first())
+                    .and_then(|n| n.run.as_ref())
+                    .is_some_and(|r| !r.is_alive())
+            };
+            let Some(primary) = g.members.first() else {
+                continue;
+            };
+            if !dead(primary) {
+                continue;
+            }
+            let best = g.members[1..]
+                .iter()
+                .filter(|m| !dead(m))
+                .filter_map(|m| {
+                    let c = cx.st.clusters.get(m)?;
+                    let addr = c.nodes.first()?.addr?;
+                    let offset = super::runtime::info_field(
+                        addr,
+                        c.auth_token.as_deref(),
+                        "replication",
+                        "slave_repl_offset",
+                    )
+                    .unwrap_or(0);
+                    Some((offset, m.clone()))
+                })
+                .max_by_key(|(offset, _)| *offset);
+            if let Some((_, chosen)) = best {
+                work.push((rid.clone(), g.id.clone(), primary.clone(), chosen));
+            }
+        }
+    }
+    for (rid, gid, old, chosen) in work {
+        let order = {
+            let Some(g) = cx
+                .st
+                .repl_groups
+                .get_mut(&rid)
+                .and_then(|rg| rg.groups.iter_mut().find(|g| g.id == gid))
+            else {
+                continue;
+            };
+            g.members.retain(|m| *m != chosen && *m != old);
+            g.members.insert(0, chosen.clone());
+            g.members.push(old.clone());
+            g.members.clone()
+        };
+        promote(cx, &order);
+        cx.st.event(
+            &rid,
+            "replication-group",
+            format!("Failover from primary node {old} to replica node {chosen} completed"),
+        );
+        replace_failed(cx, &rid, &old, &chosen);
+    }
+}
+
+/// Starts a fresh process for a failed member, replicating from the group's new primary.
+fn replace_failed(cx: &mut Cx, rg: &str, failed: &str, primary: &str) {
+    let Some(c) = cx.st.clusters.get(failed) else {
+        return;
+    };
+    let mut shape = NodeShape::of(c);
+    if let Some(g) = cx.st.repl_groups.get(rg) {
+        let groups = super::acl::groups_of(&g.doc);
+        shape.acl = super::acl::commands_for(cx, &groups);
+    }
+    let primary_addr = cx
+        .st
+        .clusters
+        .get(primary)
+        .and_then(|c| c.nodes.first())
+        .and_then(|n| n.addr);
+    let Ok(mut fresh) = start_nodes(cx, failed, &shape, 0, 1, primary_addr) else {
+        cx.st.event(
+            failed,
+            "cache-cluster",
+            "Cache node 0001 could not be replaced",
+        );
+        return;
+    };
+    let Some(c) = cx.st.clusters.get_mut(failed) else {
+        return;
+    };
+    if let Some(n) = c.nodes.first_mut() {
+        if let Some(old) = n.run.take() {
+            cx.doomed.push(old);
+        }
+        let mut node = fresh.remove(0);
+        node.created = n.created.clone();
+        *n = node;
+    }
+    cx.st
+        .event(failed, "cache-cluster", "Recovering cache nodes 0001");
+}
+
 pub fn start_migration(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = key(cx, s(input, "ReplicationGroupId").unwrap_or(""))?;
     if cx.st.migrating.contains_key(&id) {

@@ -2,10 +2,16 @@
 //! `ProcessBackend` runs each node as its own redis-server / valkey-server / memcached on a
 //! loopback address, through the supervisor (so nodes die with the emulator).
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+use super::tls::Ca;
 
 use crate::config::Config;
 use crate::supervisor::{Managed, Probe, ProcessSpec, Supervisor, SupervisorError};
@@ -56,6 +62,8 @@ pub struct NodeSpec {
     pub replica_of: Option<SocketAddr>,
     /// An RDB file (a snapshot) to load at start-up.
     pub seed_rdb: Option<PathBuf>,
+    /// In-transit encryption: the node speaks TLS only (redis/valkey).
+    pub tls: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +74,8 @@ pub enum RuntimeError {
     Supervisor(#[from] SupervisorError),
     #[error("node data dir: {0}")]
     Io(#[from] std::io::Error),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// A started node: its address and whatever keeps it alive (dropping it stops the node).
@@ -73,6 +83,8 @@ pub struct RunningNode {
     pub addr: SocketAddr,
     pub probe: Probe,
     pub data_dir: PathBuf,
+    /// Unix socket the emulator controls a TLS-only node through.
+    control: Option<PathBuf>,
     _handle: Option<Managed>,
 }
 
@@ -93,6 +105,10 @@ impl Drop for RunningNode {
     fn drop(&mut self) {
         // Stop the process before its data goes.
         self._handle.take();
+        if let Some(sock) = self.control.take() {
+            control_map().remove(&self.addr);
+            let _ = std::fs::remove_file(sock);
+        }
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }
@@ -101,6 +117,64 @@ impl Drop for RunningNode {
 pub trait CacheBackend: Send + Sync {
     fn name(&self) -> &'static str;
     fn start(&self, spec: &NodeSpec) -> Result<RunningNode, RuntimeError>;
+    /// PEM of the CA that signs TLS nodes' certificates.
+    fn ca_pem(&self) -> Result<String, RuntimeError>;
+}
+
+/// Control sockets of TLS-only nodes, by the node's reported address.
+fn control_map() -> std::sync::MutexGuard<'static, HashMap<SocketAddr, PathBuf>> {
+    static MAP: OnceLock<Mutex<HashMap<SocketAddr, PathBuf>>> = OnceLock::new();
+    MAP.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+/// A plaintext connection to a node: TCP, or the control socket of a TLS-only node.
+enum Ctl {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Ctl {
+    fn connect(addr: SocketAddr, timeout: Duration) -> Option<Self> {
+        let sock = control_map().get(&addr).cloned();
+        match sock {
+            Some(path) => UnixStream::connect(path).ok().map(Ctl::Unix),
+            None => TcpStream::connect_timeout(&addr, timeout)
+                .ok()
+                .map(Ctl::Tcp),
+        }
+    }
+    fn set_read_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
+        match self {
+            Ctl::Tcp(s) => s.set_read_timeout(t),
+            Ctl::Unix(s) => s.set_read_timeout(t),
+        }
+    }
+}
+
+impl Read for Ctl {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Ctl::Tcp(s) => s.read(buf),
+            Ctl::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Ctl {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Ctl::Tcp(s) => s.write(buf),
+            Ctl::Unix(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Ctl::Tcp(s) => s.flush(),
+            Ctl::Unix(s) => s.flush(),
+        }
+    }
 }
 
 pub struct ProcessBackend {
@@ -108,6 +182,8 @@ pub struct ProcessBackend {
     redis: PathBuf,
     valkey: Option<PathBuf>,
     memcached: PathBuf,
+    tls_dir: PathBuf,
+    ca: OnceLock<Result<Ca, String>>,
 }
 
 /// Next loopback address to try, shared by every backend of the process (tests run several
@@ -131,7 +207,17 @@ impl ProcessBackend {
             redis: config.redis_server.clone(),
             valkey: config.valkey_server.clone(),
             memcached: config.memcached.clone(),
+            tls_dir: config.runtime_dir.join("tls"),
+            ca: OnceLock::new(),
         }
+    }
+
+    /// The CA, generated on first use.
+    fn ca(&self) -> Result<&Ca, RuntimeError> {
+        self.ca
+            .get_or_init(|| Ca::generate(&self.tls_dir).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| RuntimeError::Tls(e.clone()))
     }
 
     /// Each node gets its own loopback address so every node can listen on the port AWS
@@ -167,6 +253,10 @@ impl CacheBackend for ProcessBackend {
         "process"
     }
 
+    fn ca_pem(&self) -> Result<String, RuntimeError> {
+        Ok(self.ca()?.pem.clone())
+    }
+
     fn start(&self, spec: &NodeSpec) -> Result<RunningNode, RuntimeError> {
         std::fs::create_dir_all(&spec.data_dir)?;
         if let Some(seed) = &spec.seed_rdb {
@@ -174,6 +264,7 @@ impl CacheBackend for ProcessBackend {
             std::fs::copy(seed, spec.data_dir.join("dump.rdb"))?;
         }
         let addr = self.allocate(spec.port)?;
+        let mut control = None;
         let (proc_spec, probe) = match spec.engine {
             EngineKind::Memcached => (
                 ProcessSpec::new(&spec.label, &self.memcached)
@@ -201,8 +292,6 @@ impl CacheBackend for ProcessBackend {
                     _ => self.redis.clone(),
                 };
                 let mut args: Vec<String> = vec![
-                    "--port".into(),
-                    addr.port().to_string(),
                     "--bind".into(),
                     addr.ip().to_string(),
                     "--save".into(),
@@ -220,6 +309,40 @@ impl CacheBackend for ProcessBackend {
                     args.extend(["--requirepass".into(), pass.clone()]);
                     args.extend(["--masterauth".into(), pass.clone()]);
                 }
+                let probe = if spec.tls {
+                    let files = self
+                        .ca()?
+                        .issue(addr.ip(), &spec.data_dir.join("tls"))
+                        .map_err(|e| RuntimeError::Tls(e.to_string()))?;
+                    // A short path: unix socket paths are limited to ~100 bytes.
+                    let sock = control_socket_path()?;
+                    args.extend([
+                        "--port".into(),
+                        "0".into(),
+                        "--tls-port".into(),
+                        addr.port().to_string(),
+                        "--tls-cert-file".into(),
+                        files.cert.display().to_string(),
+                        "--tls-key-file".into(),
+                        files.key.display().to_string(),
+                        "--tls-ca-cert-file".into(),
+                        files.ca.display().to_string(),
+                        "--tls-auth-clients".into(),
+                        "no".into(),
+                        "--tls-replication".into(),
+                        "yes".into(),
+                        "--unixsocket".into(),
+                        sock.display().to_string(),
+                        "--unixsocketperm".into(),
+                        "700".into(),
+                    ]);
+                    control_map().insert(addr, sock.clone());
+                    control = Some(sock);
+                    Probe::Tcp(addr)
+                } else {
+                    args.extend(["--port".into(), addr.port().to_string()]);
+                    Probe::RedisPing(addr)
+                };
                 if let Some(primary) = spec.replica_of {
                     args.extend([
                         "--replicaof".into(),
@@ -231,18 +354,40 @@ impl CacheBackend for ProcessBackend {
                     ProcessSpec::new(&spec.label, program)
                         .args(args)
                         .cwd(&spec.data_dir),
-                    Probe::RedisPing(addr),
+                    probe,
                 )
             }
         };
-        let handle = self.supervisor.spawn(&proc_spec)?;
+        let handle = match self.supervisor.spawn(&proc_spec) {
+            Ok(h) => h,
+            Err(e) => {
+                if let Some(sock) = control {
+                    control_map().remove(&addr);
+                    let _ = std::fs::remove_file(sock);
+                }
+                return Err(e.into());
+            }
+        };
         Ok(RunningNode {
             addr,
             probe,
             data_dir: spec.data_dir.clone(),
+            control,
             _handle: Some(handle),
         })
     }
+}
+
+/// A fresh unix socket path for a node's control connection.
+fn control_socket_path() -> Result<PathBuf, RuntimeError> {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join("awsemu-ctl");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir.join(format!(
+        "{}-{}.sock",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )))
 }
 
 /// Polls `probe` until it answers or `timeout` passes.
@@ -263,15 +408,20 @@ pub async fn wait_ready(probe: &Probe, timeout: Duration) -> bool {
 
 /// `used_memory` of a redis node (INFO memory), with a short timeout; None if unreachable.
 pub fn used_memory(addr: SocketAddr, auth: Option<&str>) -> Option<u64> {
-    use std::io::{Read, Write};
+    info_field(addr, auth, "memory", "used_memory")
+}
+
+/// One numeric field of a redis node's INFO section, with a short timeout.
+pub fn info_field(addr: SocketAddr, auth: Option<&str>, section: &str, field: &str) -> Option<u64> {
     let timeout = Duration::from_millis(200);
-    let mut s = std::net::TcpStream::connect_timeout(&addr, timeout).ok()?;
+    let mut s = Ctl::connect(addr, timeout)?;
     s.set_read_timeout(Some(timeout)).ok()?;
     let mut req = String::new();
     if let Some(p) = auth {
         req.push_str(&format!("AUTH {p}\r\n"));
     }
-    req.push_str("INFO memory\r\n");
+    req.push_str(&format!("INFO {section}\r\n"));
+    let prefix = format!("\n{field}:");
     s.write_all(req.as_bytes()).ok()?;
     let mut buf = vec![0u8; 8192];
     let mut got = String::new();
@@ -281,8 +431,12 @@ pub fn used_memory(addr: SocketAddr, auth: Option<&str>) -> Option<u64> {
             break;
         }
         got.push_str(&String::from_utf8_lossy(&buf[..n]));
-        if let Some(line) = got.lines().find(|l| l.starts_with("used_memory:")) {
-            return line.trim_start_matches("used_memory:").trim().parse().ok();
+        // Only a complete line counts: a read may end in the middle of the value.
+        if let Some(i) = got.find(&prefix) {
+            let rest = &got[i + prefix.len()..];
+            if let Some(end) = rest.find("\r\n") {
+                return rest[..end].trim().parse().ok();
+            }
         }
     }
     None
@@ -290,8 +444,7 @@ pub fn used_memory(addr: SocketAddr, auth: Option<&str>) -> Option<u64> {
 
 /// Runs SAVE on a redis node so that `<data dir>/dump.rdb` holds its current dataset.
 pub fn save_rdb(addr: SocketAddr, auth: Option<&str>) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+    let Some(mut s) = Ctl::connect(addr, Duration::from_millis(200)) else {
         return false;
     };
     if s.set_read_timeout(Some(Duration::from_secs(10))).is_err() {
@@ -325,13 +478,12 @@ pub fn config_set(
     auth: Option<&str>,
     pairs: &[(String, String)],
 ) -> Option<usize> {
-    use std::io::{Read, Write};
     fn bulk(out: &mut Vec<u8>, s: &str) {
         out.extend_from_slice(format!("${}\r\n", s.len()).as_bytes());
         out.extend_from_slice(s.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    let mut s = Ctl::connect(addr, Duration::from_millis(500))?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     let mut req = Vec::new();
     if let Some(p) = auth {
@@ -366,14 +518,13 @@ pub fn config_set(
 
 /// Sends one command (RESP array) after an optional AUTH; returns the command's first reply line.
 pub fn command(addr: SocketAddr, auth: Option<&str>, args: &[&str]) -> Option<String> {
-    use std::io::{Read, Write};
     fn encode(out: &mut Vec<u8>, args: &[&str]) {
         out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
         for a in args {
             out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
         }
     }
-    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    let mut s = Ctl::connect(addr, Duration::from_millis(500))?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     let mut req = Vec::new();
     if let Some(p) = auth {

@@ -177,6 +177,9 @@ pub fn delete_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         ));
     }
     let mut u = cx.st.users.remove(&id).ok_or_else(|| user_not_found(&id))?;
+    if let Some(name) = u["UserName"].as_str() {
+        super::acl::revoke_everywhere(cx, name);
+    }
     for g in cx.st.user_groups.values_mut() {
         if let Some(a) = g["UserIds"].as_array_mut() {
             a.retain(|x| x != id.as_str());

@@ -15,6 +15,19 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/_emulator/health", get(health))
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/state", get(state_dump))
+        .route("/_emulator/ca.pem", get(ca_pem))
+}
+
+/// The CA that signs TLS cache nodes' certificates, for clients to trust.
+async fn ca_pem(State(s): State<Arc<AppState>>) -> axum::response::Response {
+    match s.elasticache.ca_pem() {
+        Ok(pem) => ([("content-type", "application/x-pem-file")], pem).into_response(),
+        Err(e) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("no CA: {e}"),
+        )
+            .into_response(),
+    }
 }
 
 async fn health(State(s): State<Arc<AppState>>) -> impl IntoResponse {

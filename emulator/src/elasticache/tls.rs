@@ -1,0 +1,97 @@
+//! The emulator's own certificate authority: generated once per emulator, it signs one
+//! certificate per TLS node (for the node's loopback address), and clients trust it through
+//! `GET /_emulator/ca.pem`.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose, SanType};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("certificate: {0}")]
+    Cert(#[from] rcgen::Error),
+    #[error("certificate file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub struct Ca {
+    cert: rcgen::Certificate,
+    key: KeyPair,
+    pub pem: String,
+    pub path: PathBuf,
+}
+
+/// Files a TLS node starts with.
+#[derive(Debug, Clone)]
+pub struct NodeFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca: PathBuf,
+}
+
+impl Ca {
+    /// A fresh CA whose certificate is written to `<dir>/ca.pem`.
+    pub fn generate(dir: &Path) -> Result<Self, TlsError> {
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "awsemu local ElastiCache CA");
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let key = KeyPair::generate()?;
+        let cert = params.self_signed(&key)?;
+        let pem = cert.pem();
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, &pem)?;
+        Ok(Self {
+            cert,
+            key,
+            pem,
+            path,
+        })
+    }
+
+    /// A server certificate for `ip` (and `localhost`), written into `dir`.
+    pub fn issue(&self, ip: IpAddr, dir: &Path) -> Result<NodeFiles, TlsError> {
+        let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
+        params.subject_alt_names.push(SanType::IpAddress(ip));
+        params
+            .distinguished_name
+            .push(DnType::CommonName, ip.to_string());
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.cert, &self.key)?;
+        std::fs::create_dir_all(dir)?;
+        let files = NodeFiles {
+            cert: dir.join("node.crt"),
+            key: dir.join("node.key"),
+            ca: self.path.clone(),
+        };
+        std::fs::write(&files.cert, cert.pem())?;
+        std::fs::write(&files.key, key.serialize_pem())?;
+        Ok(files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issues_pem_files_for_a_node() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = Ca::generate(dir.path()).unwrap();
+        assert!(ca.pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        let f = ca
+            .issue("127.100.0.1".parse().unwrap(), &dir.path().join("n"))
+            .unwrap();
+        let key = std::fs::read_to_string(f.key).unwrap();
+        assert!(key.contains("PRIVATE KEY"));
+        assert_ne!(std::fs::read_to_string(f.cert).unwrap(), ca.pem);
+    }
+}

@@ -1,0 +1,871 @@
+//! Issue 6: what the ElastiCache API promises holds on the wire. Every test talks to the
+//! addresses the API reports with a real client (the `redis` crate, or memcached's text
+//! protocol).
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::super::common::TestEmulator;
+use super::{ec, eventually, wait_cluster, wait_group};
+
+fn hp(ep: &Value) -> (String, u16) {
+    (
+        ep["Address"].as_str().expect("address").to_string(),
+        ep["Port"].as_u64().expect("port") as u16,
+    )
+}
+
+/// A connection with optional `user:password` (no password: unauthenticated).
+fn redis_at(ep: &(String, u16), user: Option<&str>, pass: Option<&str>) -> redis::Connection {
+    let info = redis::ConnectionInfo {
+        addr: redis::ConnectionAddr::Tcp(ep.0.clone(), ep.1),
+        redis: redis::RedisConnectionInfo {
+            db: 0,
+            username: user.map(str::to_owned),
+            password: pass.map(str::to_owned),
+            ..Default::default()
+        },
+    };
+    redis::Client::open(info)
+        .unwrap()
+        .get_connection_with_timeout(Duration::from_secs(2))
+        .unwrap()
+}
+
+fn try_redis(
+    ep: &(String, u16),
+    user: Option<&str>,
+    pass: Option<&str>,
+) -> redis::RedisResult<redis::Connection> {
+    let info = redis::ConnectionInfo {
+        addr: redis::ConnectionAddr::Tcp(ep.0.clone(), ep.1),
+        redis: redis::RedisConnectionInfo {
+            db: 0,
+            username: user.map(str::to_owned),
+            password: pass.map(str::to_owned),
+            ..Default::default()
+        },
+    };
+    redis::Client::open(info)?.get_connection_with_timeout(Duration::from_secs(2))
+}
+
+fn get(c: &mut redis::Connection, k: &str) -> Option<String> {
+    redis::cmd("GET").arg(k).query(c).unwrap()
+}
+
+fn set(c: &mut redis::Connection, k: &str, v: &str) -> redis::RedisResult<()> {
+    redis::cmd("SET").arg(k).arg(v).query(c)
+}
+
+fn create_group(emu: &TestEmulator, id: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "create-replication-group",
+        "--replication-group-id",
+        id,
+        "--replication-group-description",
+        "semantics",
+        "--engine",
+        "redis",
+        "--cache-node-type",
+        "cache.t3.micro",
+    ];
+    args.extend_from_slice(extra);
+    ec(emu, &args);
+    wait_group(emu, id)
+}
+
+/// Endpoint of every member cluster's node, primary first.
+fn member_endpoints(emu: &TestEmulator, g: &Value) -> Vec<(String, u16)> {
+    let mut out = vec![];
+    let members = g["NodeGroups"][0]["NodeGroupMembers"].as_array().unwrap();
+    let mut ids: Vec<(bool, String)> = members
+        .iter()
+        .map(|m| {
+            (
+                m["CurrentRole"] != "primary",
+                m["CacheClusterId"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    ids.sort();
+    for (_, id) in ids {
+        let c = wait_cluster(emu, &id);
+        out.push(hp(&c["CacheNodes"][0]["Endpoint"]));
+    }
+    out
+}
+
+fn replicated(c: &mut redis::Connection, k: &str, v: &str) {
+    let start = Instant::now();
+    while get(c, k).as_deref() != Some(v) {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{k} never replicated"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn auth_token_is_required_and_rotate_set_delete_apply_to_every_node() {
+    let emu = TestEmulator::start();
+    let g = create_group(
+        &emu,
+        "auth",
+        &[
+            "--num-cache-clusters",
+            "2",
+            "--auth-token",
+            "first-token-000000001",
+        ],
+    );
+    let nodes = member_endpoints(&emu, &g);
+    assert_eq!(nodes.len(), 2);
+    for n in &nodes {
+        let mut anon = redis_at(n, None, None);
+        let e = redis::cmd("PING").query::<String>(&mut anon).unwrap_err();
+        assert_eq!(e.code(), Some("NOAUTH"), "{e}");
+        let mut ok = redis_at(n, None, Some("first-token-000000001"));
+        assert_eq!(redis::cmd("PING").query::<String>(&mut ok).unwrap(), "PONG");
+    }
+    let modify = |token: Option<&str>, strategy: &str| {
+        let mut a = vec![
+            "modify-replication-group",
+            "--replication-group-id",
+            "auth",
+            "--auth-token-update-strategy",
+            strategy,
+            "--apply-immediately",
+        ];
+        if let Some(t) = token {
+            a.extend(["--auth-token", t]);
+        }
+        ec(&emu, &a)
+    };
+    modify(Some("second-token-00000002"), "ROTATE");
+    for n in &nodes {
+        assert!(try_redis(n, None, Some("first-token-000000001")).is_ok());
+        assert!(try_redis(n, None, Some("second-token-00000002")).is_ok());
+    }
+    modify(Some("second-token-00000002"), "SET");
+    for n in &nodes {
+        assert!(try_redis(n, None, Some("first-token-000000001")).is_err());
+        assert!(try_redis(n, None, Some("second-token-00000002")).is_ok());
+    }
+    let out = modify(None, "DELETE");
+    assert_eq!(out["ReplicationGroup"]["AuthTokenEnabled"], false);
+    for n in &nodes {
+        let mut anon = redis_at(n, None, None);
+        assert_eq!(
+            redis::cmd("PING").query::<String>(&mut anon).unwrap(),
+            "PONG"
+        );
+    }
+}
+
+#[test]
+fn acl_users_of_a_user_group_are_enforced_and_changes_apply_at_once() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-user",
+            "--user-id",
+            "reader",
+            "--user-name",
+            "reader",
+            "--engine",
+            "redis",
+            "--passwords",
+            "reader-password-00001",
+            "--access-string",
+            "on ~app:* +get",
+        ],
+    );
+    ec(
+        &emu,
+        &[
+            "create-user",
+            "--user-id",
+            "open",
+            "--user-name",
+            "open",
+            "--engine",
+            "redis",
+            "--no-password-required",
+            "--access-string",
+            "on ~* +@all",
+        ],
+    );
+    ec(
+        &emu,
+        &[
+            "create-user-group",
+            "--user-group-id",
+            "ug",
+            "--engine",
+            "redis",
+            "--user-ids",
+            "default",
+            "reader",
+            "open",
+        ],
+    );
+    let g = create_group(
+        &emu,
+        "rbac",
+        &["--num-cache-clusters", "2", "--user-group-ids", "ug"],
+    );
+    let nodes = member_endpoints(&emu, &g);
+    // A no-password user authenticates with any password.
+    let mut admin = redis_at(&nodes[0], Some("open"), Some("anything"));
+    set(&mut admin, "app:1", "one").unwrap();
+    set(&mut admin, "other", "x").unwrap();
+    for n in &nodes {
+        let mut r = redis_at(n, Some("reader"), Some("reader-password-00001"));
+        replicated(&mut r, "app:1", "one");
+        let e = redis::cmd("GET")
+            .arg("other")
+            .query::<Option<String>>(&mut r);
+        assert_eq!(e.unwrap_err().code(), Some("NOPERM"));
+    }
+    let mut r = redis_at(&nodes[0], Some("reader"), Some("reader-password-00001"));
+    assert_eq!(
+        set(&mut r, "app:2", "no").unwrap_err().code(),
+        Some("NOPERM")
+    );
+    // ModifyUser: the new access string holds at once on every node.
+    ec(
+        &emu,
+        &[
+            "modify-user",
+            "--user-id",
+            "reader",
+            "--access-string",
+            "on ~app:* +get +set",
+        ],
+    );
+    let mut r = redis_at(&nodes[0], Some("reader"), Some("reader-password-00001"));
+    set(&mut r, "app:2", "yes").unwrap();
+    // ModifyUserGroup removing the user: it can no longer log in anywhere.
+    ec(
+        &emu,
+        &[
+            "modify-user-group",
+            "--user-group-id",
+            "ug",
+            "--user-ids-to-remove",
+            "reader",
+        ],
+    );
+    for n in &nodes {
+        assert!(try_redis(n, Some("reader"), Some("reader-password-00001")).is_err());
+    }
+    // DeleteUser: gone from every node at once.
+    assert!(try_redis(&nodes[1], Some("open"), Some("x")).is_ok());
+    ec(&emu, &["delete-user", "--user-id", "open"]);
+    for n in &nodes {
+        assert!(try_redis(n, Some("open"), Some("x")).is_err());
+    }
+}
+
+#[test]
+fn three_cache_clusters_replicate_and_replica_count_changes_are_real() {
+    let emu = TestEmulator::start();
+    let g = create_group(&emu, "repl", &["--num-cache-clusters", "3"]);
+    assert_eq!(emu.child_pids().len(), 3);
+    let ng = &g["NodeGroups"][0];
+    let mut primary = redis_at(&hp(&ng["PrimaryEndpoint"]), None, None);
+    set(&mut primary, "k", "v").unwrap();
+    let mut reader = redis_at(&hp(&ng["ReaderEndpoint"]), None, None);
+    replicated(&mut reader, "k", "v");
+    let nodes = member_endpoints(&emu, &g);
+    assert_eq!(nodes.len(), 3);
+    for n in &nodes[1..] {
+        let mut c = redis_at(n, None, None);
+        replicated(&mut c, "k", "v");
+        let role: Vec<redis::Value> = redis::cmd("ROLE").query(&mut c).unwrap();
+        assert_eq!(role[0], redis::Value::BulkString(b"slave".to_vec()));
+        assert!(set(&mut c, "x", "y").unwrap_err().code() == Some("READONLY"));
+    }
+    ec(
+        &emu,
+        &[
+            "increase-replica-count",
+            "--replication-group-id",
+            "repl",
+            "--new-replica-count",
+            "3",
+            "--apply-immediately",
+        ],
+    );
+    let g = wait_group(&emu, "repl");
+    let nodes = member_endpoints(&emu, &g);
+    assert_eq!(nodes.len(), 4);
+    assert_eq!(emu.child_pids().len(), 4);
+    for n in &nodes[1..] {
+        replicated(&mut redis_at(n, None, None), "k", "v");
+    }
+    ec(
+        &emu,
+        &[
+            "decrease-replica-count",
+            "--replication-group-id",
+            "repl",
+            "--new-replica-count",
+            "1",
+            "--apply-immediately",
+        ],
+    );
+    eventually("removed replicas stopped", || emu.child_pids().len() == 2);
+    let g = wait_group(&emu, "repl");
+    assert_eq!(member_endpoints(&emu, &g).len(), 2);
+}
+
+#[test]
+fn test_failover_promotes_a_replica_and_records_events() {
+    let emu = TestEmulator::start();
+    let g = create_group(
+        &emu,
+        "fo",
+        &["--num-cache-clusters", "3", "--automatic-failover-enabled"],
+    );
+    let old = hp(&g["NodeGroups"][0]["PrimaryEndpoint"]);
+    let mut c = redis_at(&old, None, None);
+    set(&mut c, "before", "1").unwrap();
+    let _: i64 = redis::cmd("WAIT").arg(2).arg(5000).query(&mut c).unwrap();
+    let started = Instant::now();
+    ec(
+        &emu,
+        &[
+            "test-failover",
+            "--replication-group-id",
+            "fo",
+            "--node-group-id",
+            "0001",
+        ],
+    );
+    let g = wait_group(&emu, "fo");
+    let new = hp(&g["NodeGroups"][0]["PrimaryEndpoint"]);
+    assert_ne!(old, new);
+    let mut n = redis_at(&new, None, None);
+    while set(&mut n, "after", "2").is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!(
+        "failover time (TestFailover call to a write on the new primary): {} ms",
+        started.elapsed().as_millis()
+    );
+    assert_eq!(get(&mut n, "before").as_deref(), Some("1"));
+    let mut o = redis_at(&old, None, None);
+    replicated(&mut o, "after", "2");
+    assert_eq!(set(&mut o, "x", "y").unwrap_err().code(), Some("READONLY"));
+    let ev = ec(
+        &emu,
+        &[
+            "describe-events",
+            "--source-identifier",
+            "fo",
+            "--source-type",
+            "replication-group",
+        ],
+    );
+    assert!(
+        ev["Events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["Message"].as_str().unwrap().contains("Failover")),
+        "{ev}"
+    );
+}
+
+/// The pid of the redis-server listening on `ep` (redis titles its process `host:port`).
+fn pid_of(emu: &TestEmulator, ep: &(String, u16)) -> u32 {
+    let want = format!("{}:{}", ep.0, ep.1);
+    *emu.child_pids()
+        .iter()
+        .find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| c.replace('\0', " ").contains(&want))
+        })
+        .unwrap_or_else(|| panic!("no process for {want}"))
+}
+
+#[test]
+fn automatic_failover_promotes_a_replica_when_the_primary_dies() {
+    let emu = TestEmulator::start();
+    let g = create_group(
+        &emu,
+        "auto",
+        &["--num-cache-clusters", "3", "--automatic-failover-enabled"],
+    );
+    let old = hp(&g["NodeGroups"][0]["PrimaryEndpoint"]);
+    let mut c = redis_at(&old, None, None);
+    for i in 0..200 {
+        set(&mut c, &format!("k{i}"), &i.to_string()).unwrap();
+    }
+    // Acknowledged by at least one replica before the crash.
+    let acked: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(&mut c).unwrap();
+    assert!(acked >= 1);
+    let pid = pid_of(&emu, &old);
+    let killed = Instant::now();
+    // SAFETY: kill(2) of a node process this test's emulator started.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGKILL);
+    }
+    let new = loop {
+        let v = ec(
+            &emu,
+            &[
+                "describe-replication-groups",
+                "--replication-group-id",
+                "auto",
+            ],
+        );
+        let p = hp(&v["ReplicationGroups"][0]["NodeGroups"][0]["PrimaryEndpoint"]);
+        if p != old {
+            break p;
+        }
+        assert!(killed.elapsed() < Duration::from_secs(10), "no failover");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut n = redis_at(&new, None, None);
+    while set(&mut n, "after", "x").is_err() {
+        assert!(killed.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!(
+        "automatic failover: kill to a write on the new primary: {} ms",
+        killed.elapsed().as_millis()
+    );
+    for i in 0..200 {
+        assert_eq!(get(&mut n, &format!("k{i}")), Some(i.to_string()));
+    }
+    // The failed node is replaced by a fresh replica of the new primary.
+    let g = wait_group(&emu, "auto");
+    let nodes = member_endpoints(&emu, &g);
+    assert_eq!(nodes.len(), 3);
+    for ep in &nodes[1..] {
+        replicated(&mut redis_at(ep, None, None), "after", "x");
+    }
+}
+
+fn all_keys(c: &mut redis::Connection) -> BTreeMap<String, String> {
+    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(c).unwrap();
+    keys.into_iter()
+        .map(|k| {
+            let v = get(c, &k).unwrap();
+            (k, v)
+        })
+        .collect()
+}
+
+fn restore_and_dump(emu: &TestEmulator, cluster: &str, snapshot: &str) -> BTreeMap<String, String> {
+    ec(
+        emu,
+        &[
+            "create-cache-cluster",
+            "--cache-cluster-id",
+            cluster,
+            "--engine",
+            "redis",
+            "--cache-node-type",
+            "cache.t3.micro",
+            "--snapshot-name",
+            snapshot,
+        ],
+    );
+    let c = wait_cluster(emu, cluster);
+    all_keys(&mut redis_at(
+        &hp(&c["CacheNodes"][0]["Endpoint"]),
+        None,
+        None,
+    ))
+}
+
+#[test]
+fn snapshots_restore_every_key_copy_and_survive_deletion() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-cache-cluster",
+            "--cache-cluster-id",
+            "src",
+            "--engine",
+            "redis",
+            "--cache-node-type",
+            "cache.t3.micro",
+        ],
+    );
+    let c = wait_cluster(&emu, "src");
+    let mut conn = redis_at(&hp(&c["CacheNodes"][0]["Endpoint"]), None, None);
+    for i in 0..500 {
+        set(&mut conn, &format!("key:{i}"), &format!("value-{i}")).unwrap();
+    }
+    let want = all_keys(&mut conn);
+    assert_eq!(want.len(), 500);
+    ec(
+        &emu,
+        &[
+            "create-snapshot",
+            "--cache-cluster-id",
+            "src",
+            "--snapshot-name",
+            "s1",
+        ],
+    );
+    assert_eq!(restore_and_dump(&emu, "from-s1", "s1"), want);
+    ec(
+        &emu,
+        &[
+            "copy-snapshot",
+            "--source-snapshot-name",
+            "s1",
+            "--target-snapshot-name",
+            "s1-copy",
+        ],
+    );
+    assert_eq!(restore_and_dump(&emu, "from-copy", "s1-copy"), want);
+    // Written after s1: only the final snapshot has it.
+    set(&mut conn, "late", "yes").unwrap();
+    ec(
+        &emu,
+        &[
+            "delete-cache-cluster",
+            "--cache-cluster-id",
+            "src",
+            "--final-snapshot-identifier",
+            "final",
+        ],
+    );
+    let mut want_final = want.clone();
+    want_final.insert("late".into(), "yes".into());
+    assert_eq!(restore_and_dump(&emu, "from-final", "final"), want_final);
+}
+
+#[test]
+fn parameter_group_changes_reach_every_node_and_reset_restores_defaults() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "pg",
+            "--cache-parameter-group-family",
+            "redis7",
+            "--description",
+            "d",
+        ],
+    );
+    let g = create_group(
+        &emu,
+        "pgrp",
+        &[
+            "--num-cache-clusters",
+            "2",
+            "--engine-version",
+            "7.0",
+            "--cache-parameter-group-name",
+            "pg",
+        ],
+    );
+    let nodes = member_endpoints(&emu, &g);
+    let config = |ep: &(String, u16), name: &str| -> String {
+        let v: Vec<String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg(name)
+            .query(&mut redis_at(ep, None, None))
+            .unwrap();
+        v[1].clone()
+    };
+    ec(
+        &emu,
+        &[
+            "modify-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "pg",
+            "--parameter-name-values",
+            "ParameterName=maxmemory-policy,ParameterValue=allkeys-lfu",
+            "ParameterName=timeout,ParameterValue=300",
+        ],
+    );
+    for n in &nodes {
+        assert_eq!(config(n, "maxmemory-policy"), "allkeys-lfu");
+        assert_eq!(config(n, "timeout"), "300");
+    }
+    let members = g["MemberClusters"].as_array().unwrap();
+    for m in members {
+        let v = ec(
+            &emu,
+            &[
+                "describe-cache-clusters",
+                "--cache-cluster-id",
+                m.as_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            v["CacheClusters"][0]["CacheParameterGroup"]["ParameterApplyStatus"],
+            "in-sync"
+        );
+    }
+    ec(
+        &emu,
+        &[
+            "reset-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "pg",
+            "--reset-all-parameters",
+        ],
+    );
+    for n in &nodes {
+        assert_eq!(config(n, "maxmemory-policy"), "volatile-lru");
+        assert_eq!(config(n, "timeout"), "0");
+    }
+}
+
+fn mc(ep: &(String, u16), req: &str) -> String {
+    let mut s = TcpStream::connect((ep.0.as_str(), ep.1)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    let mut buf = [0u8; 512];
+    while !(out.ends_with("END\r\n") || out.ends_with("STORED\r\n") || out.starts_with("VERSION")) {
+        let n = s.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        out.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    out
+}
+
+fn node_endpoints(c: &Value) -> BTreeMap<String, (String, u16)> {
+    c["CacheNodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["CacheNodeId"].as_str().unwrap().to_string(),
+                hp(&n["Endpoint"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn reboot_restarts_exactly_the_listed_nodes() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-cache-cluster",
+            "--cache-cluster-id",
+            "mc",
+            "--engine",
+            "memcached",
+            "--cache-node-type",
+            "cache.t3.micro",
+            "--num-cache-nodes",
+            "3",
+        ],
+    );
+    let before = node_endpoints(&wait_cluster(&emu, "mc"));
+    for ep in before.values() {
+        assert_eq!(mc(ep, "set k 0 0 1\r\nv\r\n"), "STORED\r\n");
+    }
+    let pids: std::collections::BTreeSet<u32> = emu.child_pids().into_iter().collect();
+    let r = ec(
+        &emu,
+        &[
+            "reboot-cache-cluster",
+            "--cache-cluster-id",
+            "mc",
+            "--cache-node-ids-to-reboot",
+            "0002",
+        ],
+    );
+    assert_eq!(
+        r["CacheCluster"]["CacheClusterStatus"],
+        "rebooting cache cluster nodes"
+    );
+    let after = node_endpoints(&wait_cluster(&emu, "mc"));
+    eventually("old process stopped", || emu.child_pids().len() == 3);
+    let now: std::collections::BTreeSet<u32> = emu.child_pids().into_iter().collect();
+    assert_eq!(
+        pids.difference(&now).count(),
+        1,
+        "exactly one process replaced"
+    );
+    // Memcached keeps nothing across a restart; the other nodes keep their items.
+    assert_eq!(mc(&after["0002"], "get k\r\n"), "END\r\n");
+    for id in ["0001", "0003"] {
+        assert_eq!(after[id], before[id]);
+        assert_eq!(mc(&after[id], "get k\r\n"), "VALUE k 0 1\r\nv\r\nEND\r\n");
+    }
+}
+
+#[test]
+fn memcached_nodes_are_real_and_modify_adds_and_removes_them() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-cache-cluster",
+            "--cache-cluster-id",
+            "mem",
+            "--engine",
+            "memcached",
+            "--cache-node-type",
+            "cache.t3.micro",
+            "--num-cache-nodes",
+            "2",
+        ],
+    );
+    let nodes = node_endpoints(&wait_cluster(&emu, "mem"));
+    assert_eq!(nodes.len(), 2);
+    for ep in nodes.values() {
+        assert!(mc(ep, "version\r\n").starts_with("VERSION "));
+    }
+    ec(
+        &emu,
+        &[
+            "modify-cache-cluster",
+            "--cache-cluster-id",
+            "mem",
+            "--num-cache-nodes",
+            "4",
+            "--apply-immediately",
+        ],
+    );
+    let nodes = node_endpoints(&wait_cluster(&emu, "mem"));
+    assert_eq!(nodes.len(), 4);
+    for ep in nodes.values() {
+        assert_eq!(mc(ep, "set a 0 0 1\r\n1\r\n"), "STORED\r\n");
+    }
+    ec(
+        &emu,
+        &[
+            "modify-cache-cluster",
+            "--cache-cluster-id",
+            "mem",
+            "--num-cache-nodes",
+            "2",
+            "--cache-node-ids-to-remove",
+            "0001",
+            "0003",
+            "--apply-immediately",
+        ],
+    );
+    eventually("removed nodes stopped", || emu.child_pids().len() == 2);
+    let left = node_endpoints(&wait_cluster(&emu, "mem"));
+    assert_eq!(left.keys().cloned().collect::<Vec<_>>(), ["0002", "0004"]);
+    for id in ["0001", "0003"] {
+        let ep = &nodes[id];
+        assert!(TcpStream::connect((ep.0.as_str(), ep.1)).is_err());
+    }
+    for ep in left.values() {
+        assert_eq!(mc(ep, "get a\r\n"), "VALUE a 0 1\r\n1\r\nEND\r\n");
+    }
+}
+
+/// Runs `redis-cli` (the real client) with `args`; returns (success, stdout + stderr).
+fn redis_cli(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new("redis-cli")
+        .args(args)
+        .output()
+        .expect("redis-cli (run scripts/setup)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text.trim().to_string())
+}
+
+#[test]
+fn transit_encryption_makes_nodes_speak_tls_only_with_the_emulators_ca() {
+    let emu = TestEmulator::start();
+    let g = create_group(
+        &emu,
+        "tls",
+        &[
+            "--num-cache-clusters",
+            "2",
+            "--transit-encryption-enabled",
+            "--auth-token",
+            "tls-token-00000000001",
+        ],
+    );
+    assert_eq!(g["TransitEncryptionEnabled"], true);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pem = rt.block_on(async {
+        let r = reqwest::get(format!("{}/_emulator/ca.pem", emu.url()))
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        r.text().await.unwrap()
+    });
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pem).unwrap();
+    let ca = ca.to_str().unwrap();
+    let nodes = member_endpoints(&emu, &g);
+    let tls = |ep: &(String, u16), cmd: &[&str]| {
+        let port = ep.1.to_string();
+        let mut a = vec![
+            "--tls",
+            "--cacert",
+            ca,
+            "-h",
+            ep.0.as_str(),
+            "-p",
+            port.as_str(),
+            "-a",
+            "tls-token-00000000001",
+            "--no-auth-warning",
+        ];
+        a.extend_from_slice(cmd);
+        redis_cli(&a)
+    };
+    for ep in &nodes {
+        // Plaintext is refused: the port only speaks TLS.
+        let plain = try_redis(ep, None, Some("tls-token-00000000001"))
+            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+        assert!(plain.is_err(), "plaintext worked on {ep:?}");
+        assert_eq!(tls(ep, &["PING"]), (true, "PONG".to_string()));
+        // A TLS client that does not trust the emulator's CA fails verification.
+        let port = ep.1.to_string();
+        let (_, untrusted) = redis_cli(&[
+            "--tls",
+            "-h",
+            &ep.0,
+            "-p",
+            &port,
+            "-a",
+            "x",
+            "--no-auth-warning",
+            "PING",
+        ]);
+        assert_ne!(untrusted, "PONG");
+    }
+    // Replication runs over TLS too.
+    assert_eq!(tls(&nodes[0], &["SET", "secret", "42"]).1, "OK");
+    let start = Instant::now();
+    while tls(&nodes[1], &["GET", "secret"]).1 != "42" {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "replica never synced over TLS"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
