@@ -41,6 +41,8 @@ pub struct NodeShape {
     pub acl: Vec<Vec<String>>,
     /// In-transit encryption: TLS-only nodes.
     pub tls: bool,
+    /// Nodes of a cluster-mode replication group.
+    pub cluster: bool,
 }
 
 impl NodeShape {
@@ -56,6 +58,7 @@ impl NodeShape {
                 .to_string(),
             acl: vec![],
             tls: tls_required(&c.doc),
+            cluster: false,
         }
     }
 }
@@ -84,8 +87,20 @@ pub fn start_nodes(
         param_group,
         acl,
         tls,
+        cluster,
     } = shape.clone();
     // Parameters set in a user's group reach the engine with CONFIG SET once it is up.
+    let extra_args = match (engine, cx.st.param_groups.get(&param_group)) {
+        (EngineKind::Memcached, Some(pg)) => {
+            let pairs: Vec<(String, String)> = pg
+                .values
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            super::runtime::memcached_flags(&pairs)
+        }
+        _ => vec![],
+    };
     let config: Vec<(String, String)> = match (engine, cx.st.param_groups.get(&param_group)) {
         (EngineKind::Memcached, _) | (_, None) => vec![],
         (_, Some(pg)) => pg
@@ -113,6 +128,8 @@ pub fn start_nodes(
             replica_of,
             seed_rdb: seed_rdb.clone(),
             tls: tls && engine != EngineKind::Memcached,
+            cluster: cluster && engine != EngineKind::Memcached,
+            extra_args: extra_args.clone(),
         };
         let run = cx.backend.start(&spec).map_err(|e| {
             ApiError::new(
@@ -172,6 +189,7 @@ impl ClusterSettings {
             param_group: self.param_group.clone(),
             acl: vec![],
             tls: self.transit,
+            cluster: false,
         }
     }
 
@@ -769,6 +787,20 @@ pub fn reboot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         "CacheClusterStatus".into(),
         "rebooting cache cluster nodes".into(),
     );
+    // Rebooted nodes started with the group's current parameters.
+    if let Some(pg) = c.doc.get_mut("CacheParameterGroup") {
+        let waiting: Vec<Value> = pg["CacheNodeIdsToReboot"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|n| !ids.iter().any(|r| *n == r.as_str()))
+            .cloned()
+            .collect();
+        if waiting.is_empty() {
+            pg["ParameterApplyStatus"] = "in-sync".into();
+        }
+        pg["CacheNodeIdsToReboot"] = Value::Array(waiting);
+    }
     let out = render(cx, &id, false);
     cx.st.event(
         &id,

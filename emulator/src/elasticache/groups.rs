@@ -558,12 +558,13 @@ fn apply_to_clusters(cx: &mut Cx, group: &str, family: &str, changes: &[(String,
         .cloned()
         .partition(|(n, _)| catalog::parameter_change_type(family, n) == Some("immediate"));
     for c in cx.st.clusters.values_mut() {
-        if c.doc["CacheParameterGroup"]["CacheParameterGroupName"] != group
-            || c.engine == super::runtime::EngineKind::Memcached
-        {
+        if c.doc["CacheParameterGroup"]["CacheParameterGroupName"] != group {
             continue;
         }
-        if !now.is_empty() {
+        // memcached takes its parameters as start-up flags: every change waits for a reboot.
+        let memcached = c.engine == super::runtime::EngineKind::Memcached;
+        let later = if memcached { changes } else { &later[..] };
+        if !now.is_empty() && !memcached {
             for n in &c.nodes {
                 if let Some(addr) = n.addr {
                     super::runtime::config_set(addr, c.auth_token.as_deref(), &now);

@@ -496,6 +496,8 @@ fn create_serverless(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         // Serverless nodes stay plaintext: clients of the emulator's serverless endpoint
         // connect without TLS.
         tls: false,
+        cluster: false,
+        extra_args: vec![],
     };
     let run = cx.backend.start(&spec).map_err(|e| {
         ApiError::new(

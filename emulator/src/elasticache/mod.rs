@@ -9,6 +9,7 @@
 
 mod acl;
 mod catalog;
+mod cluster;
 mod clusters;
 mod error;
 mod groups;
@@ -260,6 +261,35 @@ async fn monitor_pass(
     })
     .await
     .unwrap_or_default();
+    let reshards = {
+        let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut jobs = vec![];
+        for (key, r) in guard.regions.iter_mut() {
+            for job in cluster::reshard_jobs(r) {
+                jobs.push((key.clone(), job));
+            }
+        }
+        jobs
+    };
+    for (key, (rg, layout, leaving, auth)) in reshards {
+        let store = store.clone();
+        // Slot migration runs on its own: a large keyspace takes a while.
+        tokio::spawn(async move {
+            let result = tokio::task::spawn_blocking(move || {
+                cluster::reshard(&layout, &leaving, auth.as_deref())
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+            let retired = {
+                let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+                match guard.regions.get_mut(&key) {
+                    Some(r) => cluster::resharded(r, &rg, result),
+                    None => vec![],
+                }
+            };
+            let _ = tokio::task::spawn_blocking(move || drop(retired)).await;
+        });
+    }
     for (account, region, pending, doomed) in found {
         drop(tokio::task::spawn_blocking(move || drop(doomed)));
         for p in pending {
@@ -291,9 +321,41 @@ fn watch(store: Arc<Mutex<Store>>, account: String, region: String, p: Pending) 
             })
             .await;
         }
-        let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(r) = store.regions.get_mut(&(account, region)) {
+        let key = (account, region);
+        let job = {
+            let store = store.lock().unwrap_or_else(|e| e.into_inner());
+            store
+                .regions
+                .get(&key)
+                .filter(|_| ok)
+                .and_then(|r| cluster::join_job(r, &p))
+        };
+        if let Some((node, peer, primary, auth)) = job {
+            let joined = tokio::task::spawn_blocking(move || {
+                cluster::join(node, peer, primary, auth.as_deref())
+            })
+            .await;
+            if let Ok(Err(e)) = joined {
+                tracing::warn!("cluster join of {node}: {e}");
+            }
+        }
+        let formation = {
+            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(r) = store.regions.get_mut(&key) else {
+                return;
+            };
             r.node_ready(&p, ok);
+            cluster::formation_job(r, &p)
+        };
+        if let Some((rg, shards, auth)) = formation {
+            let result =
+                tokio::task::spawn_blocking(move || cluster::form(&shards, auth.as_deref()))
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(r) = store.regions.get_mut(&key) {
+                cluster::formed(r, &rg, result);
+            }
         }
     });
 }

@@ -60,6 +60,9 @@ fn start_member(
     let az = cx.az(az_index);
     let doc = settings.cluster_doc(cx, cluster_id, 1, &az, Some(rg));
     let mut shape = shape.clone();
+    if let Some(g) = cx.st.repl_groups.get(rg) {
+        shape.cluster = g.cluster_mode;
+    }
     if shape.acl.is_empty() {
         if let Some(g) = cx.st.repl_groups.get(rg) {
             let groups = super::acl::groups_of(&g.doc);
@@ -206,6 +209,9 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         let tmp = ReplGroup {
             doc: Map::new(),
             cluster_mode: false,
+            forming: false,
+            form_started: false,
+            reshard: None,
             groups: vec![NodeGroup {
                 id: "0001".into(),
                 slots: None,
@@ -311,6 +317,7 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     for (gi, g) in groups.iter().enumerate() {
         let mut settings_g = settings.shape();
         settings_g.acl = acl.clone();
+        settings_g.cluster = cluster_mode;
         if let Some(snap) = s(input, "SnapshotName") {
             settings_g.seed_rdb = Some(super::handlers::snapshot_file(cx, snap, gi)?);
         }
@@ -411,6 +418,9 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         ReplGroup {
             doc,
             cluster_mode,
+            forming: cluster_mode && settings.engine != EngineKind::Memcached,
+            form_started: false,
+            reshard: None,
             groups,
         },
     );
@@ -945,8 +955,25 @@ pub fn modify_shards(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             .filter(|g| remove.contains(&g.id))
             .flat_map(|g| g.members.clone())
             .collect();
+        // Their processes keep serving until their slots have moved to the remaining shards.
+        let mut retiring = vec![];
         for m in doomed {
+            if let Some(run) = cx
+                .st
+                .clusters
+                .get_mut(&m)
+                .and_then(|c| c.nodes.first_mut())
+                .and_then(|n| n.run.take())
+            {
+                retiring.push(run);
+            }
             clusters::remove_cluster(cx, &m);
+        }
+        if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
+            rg.reshard = Some(super::state::Reshard {
+                retiring,
+                started: false,
+            });
         }
         if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
             rg.groups.retain(|g| !remove.contains(&g.id));
@@ -990,6 +1017,7 @@ pub fn modify_shards(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         }
         if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
             rg.groups.extend(added);
+            rg.reshard = Some(super::state::Reshard::default());
         }
     }
     if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
@@ -1055,6 +1083,34 @@ fn promote(cx: &Cx, members: &[String]) {
     let Some((primary, auth)) = members.first().and_then(node) else {
         return;
     };
+    let cluster_mode = members
+        .first()
+        .and_then(|m| cx.st.clusters.get(m))
+        .and_then(|c| c.doc.get("ReplicationGroupId"))
+        .and_then(Value::as_str)
+        .and_then(|rg| cx.st.repl_groups.get(rg))
+        .is_some_and(|g| g.cluster_mode && !g.forming);
+    if cluster_mode {
+        // Cluster nodes refuse REPLICAOF: the replica takes over its primary's slots.
+        let alive = |m: &String| {
+            cx.st
+                .clusters
+                .get(m)
+                .and_then(|c| c.nodes.first())
+                .and_then(|n| n.run.as_ref())
+                .is_some_and(|r| r.is_alive())
+        };
+        let others_alive = members[1..].iter().all(alive);
+        if let Err(e) = super::cluster::failover(primary, auth.as_deref(), others_alive) {
+            tracing::warn!("cluster failover to {primary}: {e}");
+        }
+        for m in members[1..].iter().filter(|m| alive(m)) {
+            if let Some((addr, auth)) = node(m) {
+                let _ = super::cluster::follow(addr, primary, auth.as_deref());
+            }
+        }
+        return;
+    }
     super::runtime::command(primary, auth.as_deref(), &["REPLICAOF", "NO", "ONE"]);
     let (ip, port) = (primary.ip().to_string(), primary.port().to_string());
     for m in &members[1..] {
@@ -1141,6 +1197,7 @@ fn replace_failed(cx: &mut Cx, rg: &str, failed: &str, primary: &str) {
     };
     let mut shape = NodeShape::of(c);
     if let Some(g) = cx.st.repl_groups.get(rg) {
+        shape.cluster = g.cluster_mode;
         let groups = super::acl::groups_of(&g.doc);
         shape.acl = super::acl::commands_for(cx, &groups);
     }

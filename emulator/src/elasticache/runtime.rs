@@ -64,6 +64,10 @@ pub struct NodeSpec {
     pub seed_rdb: Option<PathBuf>,
     /// In-transit encryption: the node speaks TLS only (redis/valkey).
     pub tls: bool,
+    /// Cluster mode: a Redis Cluster node (joined by `cluster::form` / `cluster::join`).
+    pub cluster: bool,
+    /// Engine start-up flags from the parameter group (memcached has no CONFIG SET).
+    pub extra_args: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -278,6 +282,7 @@ impl CacheBackend for ProcessBackend {
                         "-m".into(),
                         "64".into(),
                     ])
+                    .args(spec.extra_args.clone())
                     // memcached refuses to run as root unless told which user to be.
                     .args(if unsafe { libc::geteuid() } == 0 {
                         vec!["-u".to_string(), "root".to_string()]
@@ -343,7 +348,23 @@ impl CacheBackend for ProcessBackend {
                     args.extend(["--port".into(), addr.port().to_string()]);
                     Probe::RedisPing(addr)
                 };
-                if let Some(primary) = spec.replica_of {
+                if spec.cluster {
+                    args.extend([
+                        "--cluster-enabled".into(),
+                        "yes".into(),
+                        "--cluster-config-file".into(),
+                        "nodes.conf".into(),
+                        "--cluster-node-timeout".into(),
+                        "3000".into(),
+                        "--cluster-announce-ip".into(),
+                        addr.ip().to_string(),
+                    ]);
+                    if spec.tls {
+                        args.extend(["--tls-cluster".into(), "yes".into()]);
+                    }
+                }
+                // Cluster nodes refuse `replicaof`; they replicate through CLUSTER REPLICATE.
+                if let Some(primary) = spec.replica_of.filter(|_| !spec.cluster) {
                     args.extend([
                         "--replicaof".into(),
                         primary.ip().to_string(),
@@ -388,6 +409,47 @@ fn control_socket_path() -> Result<PathBuf, RuntimeError> {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )))
+}
+
+/// memcached command-line flags for ElastiCache memcached parameters (unknown ones: none).
+pub fn memcached_flags(params: &[(String, String)]) -> Vec<String> {
+    let mut out = vec![];
+    for (k, v) in params {
+        let flag: &[&str] = match (k.as_str(), v.as_str()) {
+            ("max_item_size", _) => &["-I"],
+            ("chunk_size", _) => &["-n"],
+            ("chunk_size_growth_factor", _) => &["-f"],
+            ("binding_protocol", _) => &["-B"],
+            ("cas_disabled", "1") => &["-C"],
+            ("error_on_memory_exhausted", "1") => &["-M"],
+            _ => &[],
+        };
+        match flag {
+            ["-C"] | ["-M"] => out.push(flag[0].to_string()),
+            [f] => out.extend([f.to_string(), v.clone()]),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A redis crate connection to a node (over its control socket when it speaks TLS only).
+pub fn redis_connection(
+    addr: SocketAddr,
+    auth: Option<&str>,
+) -> redis::RedisResult<redis::Connection> {
+    let target = match control_map().get(&addr).cloned() {
+        Some(path) => redis::ConnectionAddr::Unix(path),
+        None => redis::ConnectionAddr::Tcp(addr.ip().to_string(), addr.port()),
+    };
+    let info = redis::ConnectionInfo {
+        addr: target,
+        redis: redis::RedisConnectionInfo {
+            password: auth.map(str::to_owned),
+            ..Default::default()
+        },
+    };
+    redis::Client::open(info)?.get_connection_with_timeout(Duration::from_secs(2))
 }
 
 /// Polls `probe` until it answers or `timeout` passes.

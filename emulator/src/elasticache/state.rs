@@ -47,6 +47,19 @@ pub struct ReplGroup {
     pub doc: Doc,
     pub cluster_mode: bool,
     pub groups: Vec<NodeGroup>,
+    /// Cluster mode: the engine cluster is not formed yet (the group stays `creating`).
+    pub forming: bool,
+    /// Cluster formation has been started in the background.
+    pub form_started: bool,
+    /// Cluster mode: slots still to move to the layout of `groups` (ModifyReplicationGroupShardConfiguration).
+    pub reshard: Option<Reshard>,
+}
+
+/// A pending slot migration; the nodes of removed shards run until their slots moved.
+#[derive(Debug, Default)]
+pub struct Reshard {
+    pub retiring: Vec<RunningNode>,
+    pub started: bool,
 }
 
 #[derive(Debug)]
@@ -184,7 +197,8 @@ impl Region {
                 .is_some_and(|c| c.doc["CacheClusterStatus"] == "available")
         });
         let status = rg.doc["Status"].as_str().unwrap_or("").to_string();
-        if all_up && (status == "creating" || status == "modifying") {
+        let busy = rg.forming || rg.reshard.is_some();
+        if all_up && !busy && (status == "creating" || status == "modifying") {
             if let Some(rg) = self.repl_groups.get_mut(rg_id) {
                 rg.doc.insert("Status".into(), "available".into());
             }

@@ -869,3 +869,343 @@ fn transit_encryption_makes_nodes_speak_tls_only_with_the_emulators_ca() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The slot ranges of CLUSTER SLOTS, as `start-end`.
+fn engine_slots(c: &mut redis::Connection) -> Vec<String> {
+    let slots: Vec<Vec<redis::Value>> = redis::cmd("CLUSTER").arg("SLOTS").query(c).unwrap();
+    slots
+        .iter()
+        .map(|r| match (&r[0], &r[1]) {
+            (redis::Value::Int(a), redis::Value::Int(b)) => format!("{a}-{b}"),
+            other => panic!("unexpected CLUSTER SLOTS entry {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn cluster_mode_is_a_real_redis_cluster_with_the_reported_slots() {
+    let emu = TestEmulator::start();
+    let g = create_group(
+        &emu,
+        "clu",
+        &[
+            "--num-node-groups",
+            "3",
+            "--replicas-per-node-group",
+            "1",
+            "--engine-version",
+            "7.0",
+            "--cache-parameter-group-name",
+            "default.redis7.cluster.on",
+        ],
+    );
+    assert_eq!(emu.child_pids().len(), 6);
+    let (host, port) = hp(&g["ConfigurationEndpoint"]);
+    let client =
+        redis::cluster::ClusterClient::new(vec![format!("redis://{host}:{port}/")]).unwrap();
+    let mut c = client.get_connection().unwrap();
+    for i in 0..300 {
+        redis::cmd("SET")
+            .arg(format!("key:{i}"))
+            .arg(i)
+            .query::<()>(&mut c)
+            .unwrap();
+    }
+    for i in 0..300 {
+        let v: i64 = redis::cmd("GET")
+            .arg(format!("key:{i}"))
+            .query(&mut c)
+            .unwrap();
+        assert_eq!(v, i);
+    }
+    // The engine's slot map is the API's NodeGroups[].Slots, one primary per node group.
+    let mut plain = redis_at(&(host.clone(), port), None, None);
+    let mut engine = engine_slots(&mut plain);
+    let mut api: Vec<String> = g["NodeGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|ng| ng["Slots"].as_str().unwrap().to_string())
+        .collect();
+    engine.sort();
+    api.sort();
+    assert_eq!(engine, api);
+    // Every shard holds part of the data.
+    for ng in g["NodeGroups"].as_array().unwrap() {
+        // Cluster-mode members show no role; a shard's nodes all hold its keys.
+        let n: i64 = ng["NodeGroupMembers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let c = wait_cluster(&emu, m["CacheClusterId"].as_str().unwrap());
+                let ep = hp(&c["CacheNodes"][0]["Endpoint"]);
+                redis::cmd("DBSIZE")
+                    .query::<i64>(&mut redis_at(&ep, None, None))
+                    .unwrap()
+            })
+            .max()
+            .unwrap();
+        assert!(n > 0, "shard {} holds no key", ng["NodeGroupId"]);
+    }
+    // TestFailover in cluster mode: a cluster failover; the client still reads everything.
+    ec(
+        &emu,
+        &[
+            "test-failover",
+            "--replication-group-id",
+            "clu",
+            "--node-group-id",
+            "0001",
+        ],
+    );
+    wait_group(&emu, "clu");
+    let mut c = client.get_connection().unwrap();
+    for i in 0..300 {
+        let v: i64 = redis::cmd("GET")
+            .arg(format!("key:{i}"))
+            .query(&mut c)
+            .unwrap();
+        assert_eq!(v, i);
+    }
+    redis::cmd("SET")
+        .arg("after")
+        .arg(1)
+        .query::<()>(&mut c)
+        .unwrap();
+    // Adding and removing shards migrates slots with their keys; no key is lost.
+    let check = |g: &Value, shards: usize| {
+        let client =
+            redis::cluster::ClusterClient::new(vec![format!("redis://{host}:{port}/")]).unwrap();
+        let mut c = client.get_connection().unwrap();
+        for i in 0..300 {
+            let v: i64 = redis::cmd("GET")
+                .arg(format!("key:{i}"))
+                .query(&mut c)
+                .unwrap();
+            assert_eq!(v, i);
+        }
+        let mut engine = engine_slots(&mut redis_at(&(host.clone(), port), None, None));
+        let mut api: Vec<String> = g["NodeGroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|ng| ng["Slots"].as_str().unwrap().to_string())
+            .collect();
+        engine.sort();
+        api.sort();
+        assert_eq!(api.len(), shards);
+        assert_eq!(engine, api);
+    };
+    let reshard = |args: &[&str], shards: usize| {
+        let mut a = vec![
+            "modify-replication-group-shard-configuration",
+            "--replication-group-id",
+            "clu",
+            "--apply-immediately",
+        ];
+        a.extend_from_slice(args);
+        let started = Instant::now();
+        ec(&emu, &a);
+        let g = loop {
+            let v = ec(
+                &emu,
+                &[
+                    "describe-replication-groups",
+                    "--replication-group-id",
+                    "clu",
+                ],
+            );
+            if v["ReplicationGroups"][0]["Status"] == "available" {
+                break v["ReplicationGroups"][0].clone();
+            }
+            assert!(started.elapsed() < Duration::from_secs(90), "reshard: {v}");
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        eprintln!(
+            "reshard to {shards} shards: {} ms",
+            started.elapsed().as_millis()
+        );
+        check(&g, shards);
+    };
+    reshard(&["--node-group-count", "4"], 4);
+    assert_eq!(emu.child_pids().len(), 8);
+    reshard(
+        &[
+            "--node-group-count",
+            "2",
+            "--node-groups-to-remove",
+            "0002",
+            "0004",
+        ],
+        2,
+    );
+    eventually("removed shards stopped", || emu.child_pids().len() == 4);
+}
+
+#[test]
+fn memcached_parameters_take_effect_at_start_and_after_reboot() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "mpg",
+            "--cache-parameter-group-family",
+            "memcached1.6",
+            "--description",
+            "d",
+        ],
+    );
+    let set_item_size = |v: &str| {
+        let p = format!("ParameterName=max_item_size,ParameterValue={v}");
+        ec(
+            &emu,
+            &[
+                "modify-cache-parameter-group",
+                "--cache-parameter-group-name",
+                "mpg",
+                "--parameter-name-values",
+                &p,
+            ],
+        );
+    };
+    set_item_size("2097152");
+    ec(
+        &emu,
+        &[
+            "create-cache-cluster",
+            "--cache-cluster-id",
+            "mp",
+            "--engine",
+            "memcached",
+            "--cache-node-type",
+            "cache.t3.micro",
+            "--cache-parameter-group-name",
+            "mpg",
+        ],
+    );
+    let item_size = |c: &Value| {
+        let ep = hp(&c["CacheNodes"][0]["Endpoint"]);
+        mc(&ep, "stats settings\r\n")
+            .lines()
+            .find_map(|l| l.strip_prefix("STAT item_size_max ").map(str::to_owned))
+            .unwrap()
+    };
+    let c = wait_cluster(&emu, "mp");
+    assert_eq!(item_size(&c), "2097152");
+    // memcached has no runtime configuration: the change waits for a reboot.
+    set_item_size("4194304");
+    let c = wait_cluster(&emu, "mp");
+    assert_eq!(
+        c["CacheParameterGroup"]["ParameterApplyStatus"],
+        "pending-reboot"
+    );
+    assert_eq!(item_size(&c), "2097152");
+    ec(
+        &emu,
+        &[
+            "reboot-cache-cluster",
+            "--cache-cluster-id",
+            "mp",
+            "--cache-node-ids-to-reboot",
+            "0001",
+        ],
+    );
+    let c = wait_cluster(&emu, "mp");
+    assert_eq!(c["CacheParameterGroup"]["ParameterApplyStatus"], "in-sync");
+    assert_eq!(item_size(&c), "4194304");
+}
+
+#[test]
+fn cluster_mode_fails_over_a_dead_primary_without_losing_acknowledged_writes() {
+    let emu = TestEmulator::start();
+    let g = create_group(
+        &emu,
+        "cfo",
+        &[
+            "--num-node-groups",
+            "2",
+            "--replicas-per-node-group",
+            "1",
+            "--engine-version",
+            "7.0",
+            "--cache-parameter-group-name",
+            "default.redis7.cluster.on",
+        ],
+    );
+    let (host, port) = hp(&g["ConfigurationEndpoint"]);
+    let client =
+        redis::cluster::ClusterClient::new(vec![format!("redis://{host}:{port}/")]).unwrap();
+    let mut c = client.get_connection().unwrap();
+    for i in 0..200 {
+        redis::cmd("SET")
+            .arg(format!("key:{i}"))
+            .arg(i)
+            .query::<()>(&mut c)
+            .unwrap();
+    }
+    // Every shard's primary has its writes on its replica before the crash.
+    let shard0: Vec<String> = g["NodeGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|ng| ng["NodeGroupId"] == "0001")
+        .unwrap()["NodeGroupMembers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["CacheClusterId"].as_str().unwrap().to_string())
+        .collect();
+    let victim = hp(&wait_cluster(&emu, &shard0[0])["CacheNodes"][0]["Endpoint"]);
+    let mut v = redis_at(&victim, None, None);
+    let acked: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(&mut v).unwrap();
+    assert_eq!(acked, 1);
+    let killed = Instant::now();
+    // SAFETY: kill(2) of a node process this test's emulator started.
+    unsafe {
+        libc::kill(pid_of(&emu, &victim) as i32, libc::SIGKILL);
+    }
+    let start = Instant::now();
+    loop {
+        // The configuration endpoint follows the live nodes, as AWS's DNS name does.
+        let g = ec(
+            &emu,
+            &[
+                "describe-replication-groups",
+                "--replication-group-id",
+                "cfo",
+            ],
+        );
+        let (host, port) = hp(&g["ReplicationGroups"][0]["ConfigurationEndpoint"]);
+        let client =
+            redis::cluster::ClusterClient::new(vec![format!("redis://{host}:{port}/")]).unwrap();
+        let ok = client.get_connection().is_ok_and(|mut c| {
+            (0..200).all(|i| {
+                redis::cmd("GET")
+                    .arg(format!("key:{i}"))
+                    .query::<i64>(&mut c)
+                    .is_ok_and(|v| v == i)
+            }) && redis::cmd("SET")
+                .arg("after")
+                .arg(1)
+                .query::<()>(&mut c)
+                .is_ok()
+        });
+        if ok {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "cluster never recovered: {}",
+            ec(&emu, &["describe-events", "--source-identifier", "cfo"])
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "cluster-mode automatic failover: kill to all keys readable and a write accepted: {} ms",
+        killed.elapsed().as_millis()
+    );
+    wait_group(&emu, "cfo");
+}

@@ -1,0 +1,522 @@
+//! Cluster mode on the wire: the nodes of a cluster-mode replication group form a real Redis
+//! Cluster (MEET, slots per node group, CLUSTER REPLICATE), driven over the redis crate.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::runtime;
+use super::state::{Pending, Region};
+
+/// One node group as the engine should see it.
+#[derive(Debug, Clone)]
+pub struct Shard {
+    pub primary: SocketAddr,
+    pub replicas: Vec<SocketAddr>,
+    pub slots: Vec<(u16, u16)>,
+}
+
+/// `0-5460` or `0-100,200-300` (the API's Slots) to ranges.
+pub fn parse_slots(s: &str) -> Vec<(u16, u16)> {
+    s.split(',')
+        .filter_map(|r| {
+            let (a, b) = r.trim().split_once('-').unwrap_or((r.trim(), r.trim()));
+            Some((a.parse().ok()?, b.parse().ok()?))
+        })
+        .collect()
+}
+
+fn conn(addr: SocketAddr, auth: Option<&str>) -> Result<redis::Connection, String> {
+    runtime::redis_connection(addr, auth).map_err(|e| format!("{addr}: {e}"))
+}
+
+fn myid(c: &mut redis::Connection) -> Result<String, String> {
+    redis::cmd("CLUSTER")
+        .arg("MYID")
+        .query(c)
+        .map_err(|e| e.to_string())
+}
+
+/// Polls `f` until it holds or `timeout` passes.
+fn until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if f() {
+            return true;
+        }
+        if start.elapsed() > timeout {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn known_nodes(c: &mut redis::Connection) -> usize {
+    redis::cmd("CLUSTER")
+        .arg("NODES")
+        .query::<String>(c)
+        .map(|s| s.lines().filter(|l| !l.contains("handshake")).count())
+        .unwrap_or(0)
+}
+
+fn state_ok(c: &mut redis::Connection) -> bool {
+    redis::cmd("CLUSTER")
+        .arg("INFO")
+        .query::<String>(c)
+        .is_ok_and(|s| s.contains("cluster_state:ok"))
+}
+
+/// Forms a cluster from freshly started, empty cluster-enabled nodes.
+pub fn form(shards: &[Shard], auth: Option<&str>) -> Result<(), String> {
+    let all: Vec<SocketAddr> = shards
+        .iter()
+        .flat_map(|s| std::iter::once(s.primary).chain(s.replicas.iter().copied()))
+        .collect();
+    let first = *all.first().ok_or("no nodes")?;
+    let mut c0 = conn(first, auth)?;
+    for n in &all[1..] {
+        redis::cmd("CLUSTER")
+            .arg("MEET")
+            .arg(n.ip().to_string())
+            .arg(n.port())
+            .query::<()>(&mut c0)
+            .map_err(|e| format!("MEET {n}: {e}"))?;
+    }
+    for s in shards {
+        let mut c = conn(s.primary, auth)?;
+        let mut cmd = redis::cmd("CLUSTER");
+        cmd.arg("ADDSLOTSRANGE");
+        for (a, b) in &s.slots {
+            cmd.arg(*a).arg(*b);
+        }
+        // A node restored from a snapshot has already claimed the slots of its keys; it
+        // then gets the rest of its ranges slot by slot.
+        if !s.slots.is_empty() && cmd.query::<()>(&mut c).is_err() {
+            for (a, b) in &s.slots {
+                for slot in *a..=*b {
+                    let _ = redis::cmd("CLUSTER")
+                        .arg("ADDSLOTS")
+                        .arg(slot)
+                        .query::<()>(&mut c);
+                }
+            }
+        }
+    }
+    for n in &all {
+        let mut c = conn(*n, auth)?;
+        if !until(Duration::from_secs(15), || known_nodes(&mut c) >= all.len()) {
+            return Err(format!("{n} never learned every node"));
+        }
+    }
+    for s in shards {
+        let id = myid(&mut conn(s.primary, auth)?)?;
+        for r in &s.replicas {
+            replicate(*r, &id, auth)?;
+        }
+    }
+    for n in &all {
+        let mut c = conn(*n, auth)?;
+        if !until(Duration::from_secs(15), || state_ok(&mut c)) {
+            return Err(format!("{n}: cluster state never ok"));
+        }
+    }
+    Ok(())
+}
+
+fn replicate(node: SocketAddr, primary_id: &str, auth: Option<&str>) -> Result<(), String> {
+    let mut c = conn(node, auth)?;
+    let ok = until(Duration::from_secs(15), || {
+        redis::cmd("CLUSTER")
+            .arg("REPLICATE")
+            .arg(primary_id)
+            .query::<()>(&mut c)
+            .is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{node} could not replicate {primary_id}"))
+    }
+}
+
+/// Joins a new node to the cluster that `peer` is in; as a replica of `primary` if given.
+pub fn join(
+    node: SocketAddr,
+    peer: SocketAddr,
+    primary: Option<SocketAddr>,
+    auth: Option<&str>,
+) -> Result<(), String> {
+    let mut c = conn(node, auth)?;
+    redis::cmd("CLUSTER")
+        .arg("MEET")
+        .arg(peer.ip().to_string())
+        .arg(peer.port())
+        .query::<()>(&mut c)
+        .map_err(|e| format!("MEET {peer}: {e}"))?;
+    if let Some(p) = primary {
+        let id = myid(&mut conn(p, auth)?)?;
+        replicate(node, &id, auth)?;
+    }
+    Ok(())
+}
+
+/// Promotes a replica: a coordinated CLUSTER FAILOVER, or TAKEOVER when the primary is gone.
+pub fn failover(
+    replica: SocketAddr,
+    auth: Option<&str>,
+    primary_alive: bool,
+) -> Result<(), String> {
+    let mut c = conn(replica, auth)?;
+    let mut cmd = redis::cmd("CLUSTER");
+    cmd.arg("FAILOVER");
+    if !primary_alive {
+        cmd.arg("TAKEOVER");
+    }
+    cmd.query::<()>(&mut c).map_err(|e| e.to_string())?;
+    let promoted = until(Duration::from_secs(10), || {
+        redis::cmd("ROLE")
+            .query::<Vec<redis::Value>>(&mut c)
+            .is_ok_and(|r| r.first() == Some(&redis::Value::BulkString(b"master".to_vec())))
+    });
+    if promoted {
+        Ok(())
+    } else {
+        Err(format!("{replica} was not promoted"))
+    }
+}
+
+/// Points `node` at a new primary (after a failover).
+pub fn follow(node: SocketAddr, primary: SocketAddr, auth: Option<&str>) -> Result<(), String> {
+    let id = myid(&mut conn(primary, auth)?)?;
+    replicate(node, &id, auth)
+}
+
+/// A new node of an already formed cluster to join: (node, peer, primary to follow, auth).
+pub type JoinJob = (SocketAddr, SocketAddr, Option<SocketAddr>, Option<String>);
+
+fn group_of(r: &Region, cluster_id: &str) -> Option<String> {
+    r.clusters
+        .get(cluster_id)?
+        .doc
+        .get("ReplicationGroupId")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+fn node_addr(r: &Region, cluster_id: &str) -> Option<SocketAddr> {
+    r.clusters.get(cluster_id)?.nodes.first()?.addr
+}
+
+/// What a node that just answered must do to be part of its group's cluster, if anything.
+pub fn join_job(r: &Region, p: &Pending) -> Option<JoinJob> {
+    let rg_id = group_of(r, &p.cluster_id)?;
+    let rg = r.repl_groups.get(&rg_id)?;
+    if !rg.cluster_mode || rg.forming {
+        return None;
+    }
+    let ng = rg
+        .groups
+        .iter()
+        .find(|g| g.members.contains(&p.cluster_id))?;
+    let primary = ng
+        .members
+        .first()
+        .filter(|m| **m != p.cluster_id)
+        .and_then(|m| node_addr(r, m));
+    let peer = rg
+        .groups
+        .iter()
+        .flat_map(|g| g.members.iter())
+        .filter(|m| **m != p.cluster_id)
+        .find_map(|m| {
+            let n = r.clusters.get(m)?.nodes.first()?;
+            n.run.as_ref().filter(|run| run.is_alive())?;
+            n.addr
+        })?;
+    Some((p.addr, peer, primary, p.auth.clone()))
+}
+
+/// The formation of a cluster-mode group once all its nodes answer (started once).
+pub fn formation_job(r: &mut Region, p: &Pending) -> Option<(String, Vec<Shard>, Option<String>)> {
+    let rg_id = group_of(r, &p.cluster_id)?;
+    let rg = r.repl_groups.get(&rg_id)?;
+    if !rg.forming || rg.form_started {
+        return None;
+    }
+    let members = || rg.groups.iter().flat_map(|g| g.members.iter());
+    let all_up = members().all(|m| {
+        r.clusters
+            .get(m)
+            .is_some_and(|c| c.nodes.iter().all(|n| n.status == "available"))
+    });
+    if !all_up {
+        return None;
+    }
+    let mut shards = vec![];
+    for g in &rg.groups {
+        let addrs: Vec<SocketAddr> = g.members.iter().filter_map(|m| node_addr(r, m)).collect();
+        let (primary, replicas) = addrs.split_first()?;
+        shards.push(Shard {
+            primary: *primary,
+            replicas: replicas.to_vec(),
+            slots: g.slots.as_deref().map(parse_slots).unwrap_or_default(),
+        });
+    }
+    if shards.len() == 1 && shards[0].slots.is_empty() {
+        shards[0].slots = vec![(0, 16383)];
+    }
+    let auth = p.auth.clone();
+    r.repl_groups.get_mut(&rg_id)?.form_started = true;
+    Some((rg_id, shards, auth))
+}
+
+/// Records the outcome of a formation and lets the group become available.
+pub fn formed(r: &mut Region, rg_id: &str, result: Result<(), String>) {
+    if let Some(rg) = r.repl_groups.get_mut(rg_id) {
+        rg.forming = false;
+    }
+    if let Err(e) = result {
+        r.event(
+            rg_id,
+            "replication-group",
+            format!("Cluster formation failed: {e}"),
+        );
+    }
+    r.refresh_group_status(rg_id);
+}
+
+/// A slot migration to run: the group, the target layout (primary, ranges), the nodes that
+/// leave, and the auth token.
+pub type ReshardJob = (
+    String,
+    Vec<(SocketAddr, Vec<(u16, u16)>)>,
+    Vec<SocketAddr>,
+    Option<String>,
+);
+
+/// Pending reshards whose nodes all answer (each started once).
+pub fn reshard_jobs(r: &mut Region) -> Vec<ReshardJob> {
+    let mut out = vec![];
+    for (id, rg) in &r.repl_groups {
+        let Some(rs) = rg.reshard.as_ref().filter(|rs| !rs.started) else {
+            continue;
+        };
+        let all_up = rg.groups.iter().flat_map(|g| g.members.iter()).all(|m| {
+            r.clusters
+                .get(m)
+                .is_some_and(|c| c.nodes.iter().all(|n| n.status == "available"))
+        });
+        if !all_up {
+            continue;
+        }
+        let layout: Option<Vec<_>> = rg
+            .groups
+            .iter()
+            .map(|g| {
+                let primary = g.members.first().and_then(|m| node_addr(r, m))?;
+                Some((
+                    primary,
+                    g.slots.as_deref().map(parse_slots).unwrap_or_default(),
+                ))
+            })
+            .collect();
+        let auth = rg
+            .groups
+            .first()
+            .and_then(|g| g.members.first())
+            .and_then(|m| r.clusters.get(m))
+            .and_then(|c| c.auth_token.clone());
+        if let Some(layout) = layout {
+            let leaving = rs.retiring.iter().map(|n| n.addr).collect();
+            out.push((id.clone(), layout, leaving, auth));
+        }
+    }
+    for (id, ..) in &out {
+        if let Some(rs) = r.repl_groups.get_mut(id).and_then(|g| g.reshard.as_mut()) {
+            rs.started = true;
+        }
+    }
+    out
+}
+
+/// Moves every slot to its owner in `layout` (keys with it, by MIGRATE), then makes the
+/// remaining nodes forget the `leaving` ones.
+pub fn reshard(
+    layout: &[(SocketAddr, Vec<(u16, u16)>)],
+    leaving: &[SocketAddr],
+    auth: Option<&str>,
+) -> Result<(), String> {
+    let mut ids = std::collections::HashMap::new();
+    for a in layout
+        .iter()
+        .map(|(a, _)| *a)
+        .chain(leaving.iter().copied())
+    {
+        ids.insert(myid(&mut conn(a, auth)?)?, a);
+    }
+    let first = layout.first().ok_or("no shard left")?.0;
+    let mut c0 = conn(first, auth)?;
+    // Every target primary must be known before slots can be assigned to it.
+    let want = layout.len();
+    if !until(Duration::from_secs(15), || {
+        redis::cmd("CLUSTER")
+            .arg("NODES")
+            .query::<String>(&mut c0)
+            .is_ok_and(|s| {
+                layout.iter().all(|(a, _)| {
+                    s.lines()
+                        .any(|l| l.contains(&format!("{}:{}", a.ip(), a.port())))
+                })
+            })
+    }) {
+        return Err(format!("the {want} primaries never met"));
+    }
+    let slots: Vec<redis::Value> = redis::cmd("CLUSTER")
+        .arg("SLOTS")
+        .query(&mut c0)
+        .map_err(|e| e.to_string())?;
+    let mut owner = vec![String::new(); 16384];
+    for r in slots {
+        let redis::Value::Array(r) = r else { continue };
+        let (Some(redis::Value::Int(a)), Some(redis::Value::Int(b)), Some(redis::Value::Array(n))) =
+            (r.first(), r.get(1), r.get(2))
+        else {
+            continue;
+        };
+        if let Some(redis::Value::BulkString(id)) = n.get(2) {
+            let id = String::from_utf8_lossy(id).into_owned();
+            for s in *a..=*b {
+                owner[s as usize] = id.clone();
+            }
+        }
+    }
+    let mut conns: std::collections::HashMap<SocketAddr, redis::Connection> = Default::default();
+    for (dst, ranges) in layout {
+        let dst_id = ids
+            .iter()
+            .find(|(_, a)| *a == dst)
+            .map(|(id, _)| id.clone())
+            .ok_or("unknown target")?;
+        for (a, b) in ranges {
+            for slot in *a..=*b {
+                let src_id = owner[slot as usize].clone();
+                if src_id == dst_id {
+                    continue;
+                }
+                let Some(src) = ids.get(&src_id).copied() else {
+                    // An unowned slot: just assign it.
+                    let c = conn_for(&mut conns, *dst, auth)?;
+                    let _ = redis::cmd("CLUSTER")
+                        .arg("ADDSLOTS")
+                        .arg(slot)
+                        .query::<()>(c);
+                    continue;
+                };
+                migrate_slot(&mut conns, slot, (src, &src_id), (*dst, &dst_id), auth)?;
+            }
+        }
+    }
+    for a in layout.iter().map(|(a, _)| *a) {
+        let c = conn_for(&mut conns, a, auth)?;
+        for (id, l) in &ids {
+            if leaving.contains(l) {
+                let _ = redis::cmd("CLUSTER").arg("FORGET").arg(id).query::<()>(c);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn conn_for<'c>(
+    conns: &'c mut std::collections::HashMap<SocketAddr, redis::Connection>,
+    a: SocketAddr,
+    auth: Option<&str>,
+) -> Result<&'c mut redis::Connection, String> {
+    match conns.entry(a) {
+        std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
+        std::collections::hash_map::Entry::Vacant(e) => Ok(e.insert(conn(a, auth)?)),
+    }
+}
+
+fn migrate_slot(
+    conns: &mut std::collections::HashMap<SocketAddr, redis::Connection>,
+    slot: u16,
+    (src, src_id): (SocketAddr, &str),
+    (dst, dst_id): (SocketAddr, &str),
+    auth: Option<&str>,
+) -> Result<(), String> {
+    let e = |e: redis::RedisError| format!("slot {slot}: {e}");
+    let setslot = |c: &mut redis::Connection, how: &str, id: &str| {
+        redis::cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(slot)
+            .arg(how)
+            .arg(id)
+            .query::<()>(c)
+    };
+    setslot(conn_for(conns, dst, auth)?, "IMPORTING", src_id).map_err(e)?;
+    setslot(conn_for(conns, src, auth)?, "MIGRATING", dst_id).map_err(e)?;
+    loop {
+        let c = conn_for(conns, src, auth)?;
+        let keys: Vec<Vec<u8>> = redis::cmd("CLUSTER")
+            .arg("GETKEYSINSLOT")
+            .arg(slot)
+            .arg(500)
+            .query(c)
+            .map_err(e)?;
+        if keys.is_empty() {
+            break;
+        }
+        let mut m = redis::cmd("MIGRATE");
+        m.arg(dst.ip().to_string())
+            .arg(dst.port())
+            .arg("")
+            .arg(0)
+            .arg(10000);
+        if let Some(p) = auth {
+            m.arg("AUTH").arg(p);
+        }
+        m.arg("KEYS");
+        for k in &keys {
+            m.arg(k.as_slice());
+        }
+        m.query::<()>(c).map_err(e)?;
+    }
+    setslot(conn_for(conns, dst, auth)?, "NODE", dst_id).map_err(e)?;
+    setslot(conn_for(conns, src, auth)?, "NODE", dst_id).map_err(e)?;
+    Ok(())
+}
+
+/// Ends a reshard: the group may become available, and the leaving nodes stop.
+pub fn resharded(
+    r: &mut Region,
+    rg_id: &str,
+    result: Result<(), String>,
+) -> Vec<super::runtime::RunningNode> {
+    let retiring = r
+        .repl_groups
+        .get_mut(rg_id)
+        .and_then(|g| g.reshard.take())
+        .map(|rs| rs.retiring)
+        .unwrap_or_default();
+    if let Err(e) = result {
+        r.event(
+            rg_id,
+            "replication-group",
+            format!("Slot migration failed: {e}"),
+        );
+    }
+    r.refresh_group_status(rg_id);
+    retiring
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_parse_as_ranges() {
+        assert_eq!(parse_slots("0-5460"), vec![(0, 5460)]);
+        assert_eq!(parse_slots("0-10,20-30"), vec![(0, 10), (20, 30)]);
+        assert_eq!(parse_slots("7"), vec![(7, 7)]);
+    }
+}
