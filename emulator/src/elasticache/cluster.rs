@@ -290,6 +290,7 @@ pub type ReshardJob = (
     String,
     Vec<(SocketAddr, Vec<(u16, u16)>)>,
     Vec<SocketAddr>,
+    Vec<SocketAddr>,
     Option<String>,
 );
 
@@ -325,9 +326,15 @@ pub fn reshard_jobs(r: &mut Region) -> Vec<ReshardJob> {
             .and_then(|g| g.members.first())
             .and_then(|m| r.clusters.get(m))
             .and_then(|c| c.auth_token.clone());
+        let staying = rg
+            .groups
+            .iter()
+            .flat_map(|g| g.members.iter())
+            .filter_map(|m| node_addr(r, m))
+            .collect();
         if let Some(layout) = layout {
             let leaving = rs.retiring.iter().map(|n| n.addr).collect();
-            out.push((id.clone(), layout, leaving, auth));
+            out.push((id.clone(), layout, leaving, staying, auth));
         }
     }
     for (id, ..) in &out {
@@ -343,6 +350,7 @@ pub fn reshard_jobs(r: &mut Region) -> Vec<ReshardJob> {
 pub fn reshard(
     layout: &[(SocketAddr, Vec<(u16, u16)>)],
     leaving: &[SocketAddr],
+    staying: &[SocketAddr],
     auth: Option<&str>,
 ) -> Result<(), String> {
     let mut ids = std::collections::HashMap::new();
@@ -370,25 +378,7 @@ pub fn reshard(
     }) {
         return Err(format!("the {want} primaries never met"));
     }
-    let slots: Vec<redis::Value> = redis::cmd("CLUSTER")
-        .arg("SLOTS")
-        .query(&mut c0)
-        .map_err(|e| e.to_string())?;
-    let mut owner = vec![String::new(); 16384];
-    for r in slots {
-        let redis::Value::Array(r) = r else { continue };
-        let (Some(redis::Value::Int(a)), Some(redis::Value::Int(b)), Some(redis::Value::Array(n))) =
-            (r.first(), r.get(1), r.get(2))
-        else {
-            continue;
-        };
-        if let Some(redis::Value::BulkString(id)) = n.get(2) {
-            let id = String::from_utf8_lossy(id).into_owned();
-            for s in *a..=*b {
-                owner[s as usize] = id.clone();
-            }
-        }
-    }
+    let owner = owners(&mut c0)?;
     let mut conns: std::collections::HashMap<SocketAddr, redis::Connection> = Default::default();
     for (dst, ranges) in layout {
         let dst_id = ids
@@ -415,8 +405,31 @@ pub fn reshard(
             }
         }
     }
-    for a in layout.iter().map(|(a, _)| *a) {
-        let c = conn_for(&mut conns, a, auth)?;
+    // Every staying node must see the new owners before the old nodes go away, or clients
+    // that ask it are sent to a stopped node.
+    let mut target = vec![String::new(); 16384];
+    for (dst, ranges) in layout {
+        let id = ids
+            .iter()
+            .find(|(_, a)| *a == dst)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default();
+        for (a, b) in ranges {
+            for slot in *a..=*b {
+                target[slot as usize] = id.clone();
+            }
+        }
+    }
+    for a in staying {
+        let c = conn_for(&mut conns, *a, auth)?;
+        if !until(Duration::from_secs(15), || {
+            owners(c).is_ok_and(|o| o == target)
+        }) {
+            return Err(format!("{a} never saw the new slot owners"));
+        }
+    }
+    for a in staying {
+        let c = conn_for(&mut conns, *a, auth)?;
         for (id, l) in &ids {
             if leaving.contains(l) {
                 let _ = redis::cmd("CLUSTER").arg("FORGET").arg(id).query::<()>(c);
@@ -424,6 +437,30 @@ pub fn reshard(
         }
     }
     Ok(())
+}
+
+/// The owner (node id) of every slot as `c`'s node sees it.
+fn owners(c: &mut redis::Connection) -> Result<Vec<String>, String> {
+    let slots: Vec<redis::Value> = redis::cmd("CLUSTER")
+        .arg("SLOTS")
+        .query(c)
+        .map_err(|e| e.to_string())?;
+    let mut owner = vec![String::new(); 16384];
+    for r in slots {
+        let redis::Value::Array(r) = r else { continue };
+        let (Some(redis::Value::Int(a)), Some(redis::Value::Int(b)), Some(redis::Value::Array(n))) =
+            (r.first(), r.get(1), r.get(2))
+        else {
+            continue;
+        };
+        if let Some(redis::Value::BulkString(id)) = n.get(2) {
+            let id = String::from_utf8_lossy(id).into_owned();
+            for s in *a..=(*b).min(16383) {
+                owner[s as usize] = id.clone();
+            }
+        }
+    }
+    Ok(owner)
 }
 
 fn conn_for<'c>(

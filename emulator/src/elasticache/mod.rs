@@ -271,12 +271,12 @@ async fn monitor_pass(
         }
         jobs
     };
-    for (key, (rg, layout, leaving, auth)) in reshards {
+    for (key, (rg, layout, leaving, staying, auth)) in reshards {
         let store = store.clone();
         // Slot migration runs on its own: a large keyspace takes a while.
         tokio::spawn(async move {
             let result = tokio::task::spawn_blocking(move || {
-                cluster::reshard(&layout, &leaving, auth.as_deref())
+                cluster::reshard(&layout, &leaving, &staying, auth.as_deref())
             })
             .await
             .unwrap_or_else(|e| Err(e.to_string()));

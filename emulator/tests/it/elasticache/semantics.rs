@@ -21,19 +21,7 @@ fn hp(ep: &Value) -> (String, u16) {
 
 /// A connection with optional `user:password` (no password: unauthenticated).
 fn redis_at(ep: &(String, u16), user: Option<&str>, pass: Option<&str>) -> redis::Connection {
-    let info = redis::ConnectionInfo {
-        addr: redis::ConnectionAddr::Tcp(ep.0.clone(), ep.1),
-        redis: redis::RedisConnectionInfo {
-            db: 0,
-            username: user.map(str::to_owned),
-            password: pass.map(str::to_owned),
-            ..Default::default()
-        },
-    };
-    redis::Client::open(info)
-        .unwrap()
-        .get_connection_with_timeout(Duration::from_secs(2))
-        .unwrap()
+    try_redis(ep, user, pass).unwrap()
 }
 
 fn try_redis(
