@@ -309,6 +309,10 @@ impl CacheBackend for ProcessBackend {
                     "no".into(),
                     "--protected-mode".into(),
                     "no".into(),
+                    // Full syncs start at once (the default waits 5 s for more replicas), so a
+                    // group reported available has replicas that hold the primary's data.
+                    "--repl-diskless-sync-delay".into(),
+                    "0".into(),
                 ];
                 if let Some(pass) = &spec.auth_token {
                     args.extend(["--requirepass".into(), pass.clone()]);
