@@ -122,9 +122,20 @@ impl ElastiCache {
         if !settle.is_empty() {
             self.settle_later(ctx.account.clone(), ctx.region.clone(), settle);
         }
-        for p in pending {
-            self.watch(ctx.account.clone(), ctx.region.clone(), p);
-        }
+        let started: Vec<_> = pending
+            .into_iter()
+            .map(|p| self.watch(ctx.account.clone(), ctx.region.clone(), p))
+            .collect();
+        // Answer once the nodes this request started are up (bounded). The response still
+        // carries the status AWS answers with (creating, modifying, ...), but a describe right
+        // after sees the settled state, so the AWS CLI's waiters (15 s between polls) never
+        // sleep through a Redis Cluster that forms in a second or two.
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            for h in started {
+                let _ = h.await;
+            }
+        })
+        .await;
         match result {
             Ok(out) => xml_response(
                 StatusCode::OK,
@@ -160,8 +171,8 @@ impl ElastiCache {
     }
 
     /// Waits for a started node to answer its protocol, then marks it available.
-    fn watch(&self, account: String, region: String, p: Pending) {
-        watch(self.store.clone(), account, region, p);
+    fn watch(&self, account: String, region: String, p: Pending) -> tokio::task::JoinHandle<()> {
+        watch(self.store.clone(), account, region, p)
     }
 
     /// Checks nodes of every replication group a few times a second and fails over groups
@@ -293,14 +304,19 @@ async fn monitor_pass(
     for (account, region, pending, doomed) in found {
         drop(tokio::task::spawn_blocking(move || drop(doomed)));
         for p in pending {
-            watch(store.clone(), account.clone(), region.clone(), p);
+            drop(watch(store.clone(), account.clone(), region.clone(), p));
         }
     }
     true
 }
 
 /// Waits for a started node to answer its protocol, then marks it available.
-fn watch(store: Arc<Mutex<Store>>, account: String, region: String, p: Pending) {
+fn watch(
+    store: Arc<Mutex<Store>>,
+    account: String,
+    region: String,
+    p: Pending,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ok = runtime::wait_ready(&p.probe, Duration::from_secs(20)).await;
         if ok && !p.config.is_empty() {
@@ -357,5 +373,5 @@ fn watch(store: Arc<Mutex<Store>>, account: String, region: String, p: Pending) 
                 cluster::formed(r, &rg, result);
             }
         }
-    });
+    })
 }
