@@ -151,7 +151,3 @@ async fn read_body(body: Body) -> Result<bytes::Bytes, usize> {
         Err(_) => Err(MAX_BODY + 1),
     }
 }
-
-pub fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "not found").into_response()
-}

@@ -2,8 +2,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use emulator::gateway::AppState;
@@ -65,22 +66,7 @@ impl TestEmulator {
 
     /// Runs the real AWS CLI (`.venv/bin/aws`) against this emulator as `account`.
     pub fn aws_as(&self, account: &str, region: &str, args: &[&str]) -> CliResult {
-        let out = Command::new(aws_cli())
-            .args(args)
-            .env("AWS_ACCESS_KEY_ID", account)
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("AWS_DEFAULT_REGION", region)
-            .env("AWS_ENDPOINT_URL", self.url())
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .output()
-            .expect("running the AWS CLI (run scripts/setup)");
-        CliResult {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        aws_at(&self.url(), account, region, args)
     }
 
     pub fn aws(&self, args: &[&str]) -> CliResult {
@@ -120,6 +106,78 @@ impl CliResult {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
+}
+
+/// Runs the real AWS CLI (`.venv/bin/aws`) against the endpoint `url` as `account`.
+pub fn aws_at(url: &str, account: &str, region: &str, args: &[&str]) -> CliResult {
+    let out = Command::new(aws_cli())
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", account)
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_DEFAULT_REGION", region)
+        .env("AWS_ENDPOINT_URL", url)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .expect("running the AWS CLI (run scripts/setup)");
+    CliResult {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Starts the emulator binary on a free port with `extra` flags; returns it and its URL.
+pub fn start_binary(extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_emulator"))
+        .args(["--port", "0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("emulator binary (cargo build --workspace --bins)");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("emulator listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string();
+    (child, url)
+}
+
+/// Direct children of `ppid` that still run (zombies excluded), read from /proc.
+pub fn children_of(ppid: u32) -> Vec<u32> {
+    let mut out = vec![];
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Some((state, parent)) = stat_of(pid) else {
+            continue;
+        };
+        if parent == ppid && state != 'Z' {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// True while `pid` runs; a zombie counts as gone.
+pub fn running(pid: u32) -> bool {
+    stat_of(pid).is_some_and(|(state, _)| state != 'Z')
+}
+
+/// State letter and parent pid from /proc/<pid>/stat (fields after the parenthesized name).
+fn stat_of(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let parent = fields.next()?.parse().ok()?;
+    Some((state, parent))
 }
 
 pub fn workspace_root() -> PathBuf {

@@ -1,88 +1,27 @@
 //! The emulator binary leaves no child process behind, whether stopped with SIGTERM or killed.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use super::common::aws_cli;
+use super::common::{aws_at, children_of, running, start_binary};
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
 
 struct Running {
     child: Child,
     url: String,
 }
 
-fn start_binary() -> Running {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("emulator"))
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("emulator binary (cargo build --workspace --bins)");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("emulator listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_string();
+fn start() -> Running {
+    let (child, url) = start_binary(&[]);
     Running { child, url }
-}
-
-fn aws(url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(aws_cli())
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "123456789012")
-        .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", url)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .output()
-        .unwrap()
-}
-
-/// Pids whose parent is `pid` (direct children), read from /proc.
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = vec![];
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
-            continue;
-        };
-        // Field 4 (ppid) follows the parenthesized command name.
-        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let ppid = after
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse::<u32>().ok());
-        if ppid == Some(pid) {
-            out.push(p);
-        }
-    }
-    out
-}
-
-fn alive(pid: u32) -> bool {
-    // A zombie still has /proc/<pid>; count it as gone.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            let state = s
-                .rsplit_once(')')
-                .map(|(_, r)| r.trim_start())
-                .unwrap_or("");
-            !state.starts_with('Z')
-        })
-        .unwrap_or(false)
 }
 
 fn wait_gone(pids: &[u32], within: Duration) -> Vec<u32> {
     let start = Instant::now();
     loop {
-        let left: Vec<u32> = pids.iter().copied().filter(|p| alive(*p)).collect();
+        let left: Vec<u32> = pids.iter().copied().filter(|p| running(*p)).collect();
         if left.is_empty() || start.elapsed() > within {
             return left;
         }
@@ -92,14 +31,11 @@ fn wait_gone(pids: &[u32], within: Duration) -> Vec<u32> {
 
 /// Starts children: DynamoDB Local (through a DynamoDB call) and a redis node.
 fn start_children(r: &Running) -> Vec<u32> {
-    let out = aws(&r.url, &["dynamodb", "list-tables"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = aws(
+    aws_at(&r.url, ACCOUNT, REGION, &["dynamodb", "list-tables"]).json();
+    aws_at(
         &r.url,
+        ACCOUNT,
+        REGION,
         &[
             "elasticache",
             "create-cache-cluster",
@@ -112,12 +48,8 @@ fn start_children(r: &Running) -> Vec<u32> {
             "--num-cache-nodes",
             "1",
         ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    )
+    .json();
     let start = Instant::now();
     loop {
         let kids = children_of(r.child.id());
@@ -134,7 +66,7 @@ fn start_children(r: &Running) -> Vec<u32> {
 
 #[test]
 fn sigterm_stops_every_child() {
-    let mut r = start_binary();
+    let mut r = start();
     let kids = start_children(&r);
     unsafe {
         libc::kill(r.child.id() as i32, libc::SIGTERM);
@@ -146,7 +78,7 @@ fn sigterm_stops_every_child() {
 
 #[test]
 fn sigkill_of_the_emulator_takes_its_children_down() {
-    let mut r = start_binary();
+    let mut r = start();
     let kids = start_children(&r);
     r.child.kill().unwrap();
     r.child.wait().unwrap();

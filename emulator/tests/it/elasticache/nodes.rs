@@ -4,10 +4,9 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::super::common::{aws_cli, TestEmulator};
+use super::super::common::{aws_at, children_of, running, start_binary, TestEmulator};
 use super::{ec, eventually, wait_cluster, wait_group};
 
 fn ask(addr: &str, port: u64, req: &[u8]) -> String {
@@ -215,48 +214,15 @@ fn deletes_and_reset_leave_no_child_process() {
     }
 }
 
-/// Pids whose parent is `ppid` (from /proc/<pid>/stat).
-fn children_of(ppid: u32) -> Vec<u32> {
-    let mut out = vec![];
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // Fields after the parenthesised command: state, ppid, ...
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(ppid) && fields[0] != "Z" {
-            out.push(pid);
-        }
-    }
-    out
-}
-
 fn run_emulator_and_kill(signal: i32) {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_emulator"))
-        .args(["--port", "0", "--runtime-dir"])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    {
-        use std::io::BufRead;
-        let out = child.stdout.take().unwrap();
-        let mut r = std::io::BufReader::new(out);
-        r.read_line(&mut line).unwrap();
-        std::mem::forget(r);
-    }
-    let url = line.trim().rsplit(' ').next().unwrap().to_string();
-    let out = Command::new(aws_cli())
-        .args([
+    let runtime_dir = dir.path().display().to_string();
+    let (mut child, url) = start_binary(&["--runtime-dir", &runtime_dir]);
+    aws_at(
+        &url,
+        "123456789012",
+        "us-east-1",
+        &[
             "elasticache",
             "create-cache-cluster",
             "--cache-cluster-id",
@@ -265,20 +231,9 @@ fn run_emulator_and_kill(signal: i32) {
             "redis",
             "--cache-node-type",
             "cache.t3.micro",
-        ])
-        .env("AWS_ACCESS_KEY_ID", "123456789012")
-        .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", &url)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        ],
+    )
+    .json();
     let nodes = children_of(child.id());
     assert_eq!(nodes.len(), 1, "one redis-server child expected");
     // SAFETY: plain kill(2) on a child we spawned.
@@ -287,19 +242,8 @@ fn run_emulator_and_kill(signal: i32) {
     }
     child.wait().unwrap();
     for pid in nodes {
-        eventually("node gone after the emulator died", || {
-            !alive(pid) || is_zombie(pid)
-        });
+        eventually("node gone after the emulator died", || !running(pid));
     }
-}
-
-fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            s.rsplit_once(')')
-                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(true)
 }
 
 #[test]
