@@ -86,6 +86,14 @@ pub fn table() -> &'static Table {
                 why: "backup ARNs end with the creation time in milliseconds and a random suffix",
             },
             Rule {
+                name: "contributor-insights-rule-time",
+                matcher: Matcher::Pattern {
+                    regex: r"^(DynamoDBContributorInsights-[A-Z]{3}-.+)-\d{13}$",
+                },
+                replacement: "$1-<enabled-at>",
+                why: "Contributor Insights rule names end with the time, in milliseconds, insights were enabled",
+            },
+            Rule {
                 name: "uuid",
                 matcher: Matcher::Pattern {
                     regex: r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
@@ -378,5 +386,22 @@ mod tests {
         // Anything else in the account position is not an account and stays.
         let odd = normalize(&json!("arn:aws:s3:::bucket"));
         assert_eq!(odd, "arn:aws:s3:<region>:<account>:bucket");
+    }
+
+    #[test]
+    fn contributor_insights_rule_names_lose_their_enable_time() {
+        let n = normalize(&json!([
+            "DynamoDBContributorInsights-PKC-MusicCollection-1576629651520",
+            "DynamoDBContributorInsights-PKC-MusicCollection-17954334",
+        ]));
+        assert_eq!(
+            n[0],
+            "DynamoDBContributorInsights-PKC-MusicCollection-<enabled-at>"
+        );
+        // Not a millisecond time: left alone.
+        assert_eq!(
+            n[1],
+            "DynamoDBContributorInsights-PKC-MusicCollection-17954334"
+        );
     }
 }

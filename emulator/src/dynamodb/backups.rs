@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use super::sizes::item_size;
 use super::state::{now, Backup, Pitr, TableKey, TableMeta};
 use super::tables::patch_description;
 use super::writes::key_string;
@@ -569,55 +570,6 @@ pub(super) fn items_at(pitr: &Pitr, ks: &Value, t: f64) -> Vec<Value> {
     items.into_values().collect()
 }
 
-/// An item's size as DynamoDB bills it: attribute names plus values.
-pub(super) fn item_size(item: &Value) -> u64 {
-    item.as_object()
-        .map(|m| m.iter().map(|(k, v)| k.len() as u64 + value_size(v)).sum())
-        .unwrap_or(0)
-}
-
-fn value_size(v: &Value) -> u64 {
-    let Some((t, x)) = v.as_object().and_then(|m| m.iter().next()) else {
-        return 0;
-    };
-    match t.as_str() {
-        "S" | "B" => x.as_str().map_or(0, |s| s.len() as u64),
-        // Numbers: about one byte per two significant digits, plus one.
-        "N" => x.as_str().map_or(0, |s| {
-            let digits = s.trim_start_matches('-').replace('.', "");
-            let sig = digits
-                .trim_start_matches('0')
-                .trim_end_matches('0')
-                .len()
-                .max(1);
-            sig.div_ceil(2) as u64 + 1
-        }),
-        "BOOL" | "NULL" => 1,
-        "SS" | "BS" => x.as_array().map_or(0, |a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(|s| s.len() as u64)
-                .sum()
-        }),
-        "NS" => x
-            .as_array()
-            .map_or(0, |a| a.iter().map(|n| value_size(&json!({"N": n}))).sum()),
-        "L" => {
-            3 + x
-                .as_array()
-                .map_or(0, |a| a.iter().map(|e| 1 + value_size(e)).sum())
-        }
-        "M" => {
-            3 + x.as_object().map_or(0, |m| {
-                m.iter()
-                    .map(|(k, e)| 1 + k.len() as u64 + value_size(e))
-                    .sum()
-            })
-        }
-        _ => 0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -649,15 +601,6 @@ mod tests {
             vec![item("a", "1"), item("b", "2")]
         );
         assert_eq!(items_at(&pitr, &ks, 99.0), vec![item("b", "2")]);
-    }
-
-    #[test]
-    fn item_sizes_count_names_and_values() {
-        assert_eq!(
-            item_size(&json!({"Artist": {"S": "A"}, "SongTitle": {"S": "xyz"}})),
-            6 + 1 + 9 + 3
-        );
-        assert_eq!(item_size(&json!({"n": {"N": "12345"}})), 1 + 4);
     }
 
     #[test]

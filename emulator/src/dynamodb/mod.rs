@@ -13,10 +13,12 @@ mod extras;
 mod global;
 mod model;
 mod pool;
+mod sizes;
 mod state;
 mod tables;
 mod writes;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -89,6 +91,8 @@ pub struct DynamoDb {
     /// Tables whose writes need a hook (point-in-time history or replicas); zero keeps the
     /// data plane a pure pass-through.
     hooked: AtomicUsize,
+    /// Per-index sizes and counts, kept until their table changes (see `sizes`).
+    index_stats: Mutex<HashMap<state::TableKey, sizes::IndexStats>>,
 }
 
 type OpResult = Result<Value, JsonError>;
@@ -134,6 +138,7 @@ impl DynamoDb {
             config,
             state: Mutex::new(state),
             hooked: AtomicUsize::new(0),
+            index_stats: Mutex::default(),
         };
         me.refresh_hooked();
         me

@@ -144,6 +144,7 @@ impl DynamoDb {
         let key = TableKey::new(account, region, name);
         let meta = self.ensure_meta(&key, &desc);
         patch_description(&mut desc, &meta, &key);
+        self.fix_index_sizes(&key, &mut desc).await;
         Ok(desc)
     }
 
@@ -317,7 +318,9 @@ impl DynamoDb {
             d["TableStatus"] = json!("UPDATING");
             if let Some(updates) = input["GlobalSecondaryIndexUpdates"].as_array() {
                 mark_new_indexes(&mut d, updates);
+                self.await_backend_indexes(&key).await;
             }
+            self.fix_index_sizes(&key, &mut d).await;
             d
         } else {
             self.describe_raw(&ctx.account, &ctx.region, &name).await?
@@ -476,6 +479,37 @@ impl DynamoDb {
             out.insert("NextToken".into(), json!(end.to_string()));
         }
         Ok(Value::Object(out))
+    }
+}
+
+impl DynamoDb {
+    /// DynamoDB Local builds a new index in the background for up to a second or two; we answer
+    /// CREATING as AWS does, but only once the backend is done, so the next describe sees
+    /// ACTIVE (the same promise as a table's CREATING). Bounded: a slow build is left running.
+    async fn await_backend_indexes(&self, key: &TableKey) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            let Ok(out) = self
+                .call(
+                    &key.account,
+                    &key.region,
+                    "DescribeTable",
+                    &json!({"TableName": key.name}),
+                )
+                .await
+            else {
+                return;
+            };
+            let building = out["Table"]["GlobalSecondaryIndexes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|i| i["IndexStatus"].as_str() != Some("ACTIVE"));
+            if !building {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
     }
 }
 

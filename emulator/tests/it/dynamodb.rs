@@ -719,3 +719,80 @@ fn a_2017_global_table_replicates_between_its_regions() {
     ]);
     assert_eq!(listed["GlobalTables"][0]["GlobalTableName"], "Gt2017");
 }
+
+/// DynamoDB Local gives every index its table's size; AWS counts what each index holds.
+#[test]
+fn index_sizes_count_only_what_each_index_holds() {
+    let c = caller("200000000015");
+    c.ok(&[
+        "dynamodb",
+        "create-table",
+        "--table-name",
+        "Sparse",
+        "--attribute-definitions",
+        "AttributeName=pk,AttributeType=S",
+        "AttributeName=sk,AttributeType=S",
+        "AttributeName=album,AttributeType=S",
+        "--key-schema",
+        "AttributeName=pk,KeyType=HASH",
+        "AttributeName=sk,KeyType=RANGE",
+        "--local-secondary-indexes",
+        r#"[{"IndexName":"ByAlbum","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"album","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}]"#,
+        "--billing-mode",
+        "PAY_PER_REQUEST",
+    ]);
+    // pk(2+1) sk(2+1) album(5+3) notes(5+10): only the first item carries the index key.
+    for item in [
+        r#"{"pk":{"S":"a"},"sk":{"S":"1"},"album":{"S":"xyz"},"notes":{"S":"0123456789"}}"#,
+        r#"{"pk":{"S":"a"},"sk":{"S":"2"},"notes":{"S":"0123456789"}}"#,
+    ] {
+        c.ok(&[
+            "dynamodb",
+            "put-item",
+            "--table-name",
+            "Sparse",
+            "--item",
+            item,
+        ]);
+    }
+    let created = c.ok(&[
+        "dynamodb",
+        "update-table",
+        "--table-name",
+        "Sparse",
+        "--attribute-definitions",
+        "AttributeName=notes,AttributeType=S",
+        "--global-secondary-index-updates",
+        r#"[{"Create":{"IndexName":"ByNotes","KeySchema":[{"AttributeName":"notes","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}}]"#,
+    ]);
+    let g = &created["TableDescription"]["GlobalSecondaryIndexes"][0];
+    assert_eq!(g["IndexStatus"], "CREATING");
+    assert_eq!(
+        (g["IndexSizeBytes"].as_u64(), g["ItemCount"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let t = c.ok(&["dynamodb", "describe-table", "--table-name", "Sparse"])["Table"].clone();
+    assert_eq!(t["TableSizeBytes"], 3 + 3 + 8 + 15 + 3 + 3 + 15);
+    assert_eq!(t["ItemCount"], 2);
+    let l = &t["LocalSecondaryIndexes"][0];
+    assert_eq!(l["IndexSizeBytes"], 3 + 3 + 8);
+    assert_eq!(l["ItemCount"], 1);
+    // The next describe after the create sees the index built, holding both items whole.
+    let g = &t["GlobalSecondaryIndexes"][0];
+    assert_eq!(g["IndexStatus"], "ACTIVE");
+    assert_eq!(g["IndexSizeBytes"], t["TableSizeBytes"]);
+    assert_eq!(g["ItemCount"], 2);
+    // Figures follow a later write.
+    c.ok(&[
+        "dynamodb",
+        "delete-item",
+        "--table-name",
+        "Sparse",
+        "--key",
+        r#"{"pk":{"S":"a"},"sk":{"S":"1"}}"#,
+    ]);
+    let t = c.ok(&["dynamodb", "describe-table", "--table-name", "Sparse"])["Table"].clone();
+    assert_eq!(t["LocalSecondaryIndexes"][0]["ItemCount"], 0);
+    assert_eq!(t["LocalSecondaryIndexes"][0]["IndexSizeBytes"], 0);
+    assert_eq!(t["GlobalSecondaryIndexes"][0]["ItemCount"], 1);
+}
