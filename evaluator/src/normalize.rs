@@ -191,6 +191,15 @@ pub fn table() -> &'static Table {
                 why: "every account has its own VPCs (its default VPC included), with ids AWS assigns at random",
             },
             Rule {
+                name: "subnet-id",
+                matcher: Matcher::Key {
+                    key: r"^SubnetIdentifier$",
+                    parent: None,
+                },
+                replacement: "<subnet-id>",
+                why: "subnets belong to an account's VPCs (its default subnets, one per availability zone, included), with ids AWS assigns at random",
+            },
+            Rule {
                 name: "endpoint-address",
                 matcher: Matcher::Key {
                     key: r"^(Address|Port)$",
@@ -378,6 +387,8 @@ mod tests {
             "arn:aws:elasticache:<region>:<account>:usergroup:g"
         );
         assert_eq!(n["VpcId"], "<vpc-id>");
+        let sub = normalize(&json!({"Subnets": [{"SubnetIdentifier": "subnet-8d4bacf5"}]}));
+        assert_eq!(sub["Subnets"][0]["SubnetIdentifier"], "<subnet-id>");
         assert_eq!(
             n["Snapshot"]["PreferredAvailabilityZone"],
             "<availability-zone>"

@@ -291,11 +291,17 @@ pub fn delete_param_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 
 // ---- subnet groups ----
 
-/// The VPC a subnet id belongs to: stable per subnet so groups look consistent.
-fn vpc_for(cx: &Cx) -> String {
+/// An id shaped like AWS's (`vpc-1a2b3c4d`), stable per account, region and name, so the
+/// default VPC and its subnets look the same on every call.
+fn stable_id(cx: &Cx, prefix: &str, name: &str) -> String {
     use sha2::{Digest, Sha256};
-    let h = Sha256::digest(format!("{}/{}", cx.account, cx.region));
-    format!("vpc-{}", &hex::encode(h)[..8])
+    let h = Sha256::digest(format!("{}/{}/{name}", cx.account, cx.region));
+    format!("{prefix}-{}", &hex::encode(h)[..8])
+}
+
+/// The account's default VPC in the region: every subnet group lives in it.
+fn vpc_for(cx: &Cx) -> String {
+    stable_id(cx, "vpc", "default-vpc")
 }
 
 fn subnets(cx: &Cx, ids: &[String]) -> Value {
@@ -310,7 +316,10 @@ fn subnets(cx: &Cx, ids: &[String]) -> Value {
 }
 
 fn default_subnet_group(cx: &Cx) -> Value {
-    let ids: Vec<String> = (0..4).map(|i| format!("subnet-default{i}")).collect();
+    // As in AWS, the default VPC has one default subnet per availability zone.
+    let ids: Vec<String> = (0..4)
+        .map(|i| stable_id(cx, "subnet", &format!("default-subnet-{i}")))
+        .collect();
     json!({
         "CacheSubnetGroupName": "default",
         "CacheSubnetGroupDescription": "Default CacheSubnetGroup",
