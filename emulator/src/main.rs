@@ -82,8 +82,12 @@ async fn shutdown_signal() {
     }
 }
 
+/// Prefix of default runtime dirs: `awsemu-<pid>` in the temp dir.
+const RUNTIME_PREFIX: &str = "awsemu-";
+
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("awsemu-{}", std::process::id()));
+    emulator::supervisor::remove_dead_runtime_dirs(&std::env::temp_dir(), RUNTIME_PREFIX);
+    let dir = std::env::temp_dir().join(format!("{RUNTIME_PREFIX}{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }

@@ -9,6 +9,7 @@ mod probe;
 mod reaper;
 
 pub use probe::Probe;
+pub use reaper::remove_dead_runtime_dirs;
 
 use std::collections::HashMap;
 use std::fs::File;

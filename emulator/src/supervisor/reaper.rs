@@ -58,3 +58,48 @@ pub fn reap_orphans(dir: &Path) {
         let _ = std::fs::remove_file(e.path());
     }
 }
+
+/// Removes `<parent>/<prefix><pid>` runtime dirs of emulators that are gone (a SIGKILLed emulator
+/// cannot remove its own). A dir whose pid runs again (pid reuse) is left alone: harmless.
+pub fn remove_dead_runtime_dirs(parent: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(prefix)
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid > 0 && pid as u32 != std::process::id() && !alive(pid) {
+            tracing::info!(dir = %e.path().display(), "removing the runtime dir of a stopped emulator");
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_dead_emulators_dirs_go() {
+        let parent =
+            std::env::temp_dir().join(format!("awsemu-reaper-test-{}", std::process::id()));
+        std::fs::create_dir_all(&parent).unwrap();
+        // pid_max on Linux is at most 2^22, so this pid cannot run.
+        let dead = parent.join("run-99999999");
+        let mine = parent.join(format!("run-{}", std::process::id()));
+        let other = parent.join("unrelated");
+        for d in [&dead, &mine, &other] {
+            std::fs::create_dir_all(d.join("logs")).unwrap();
+        }
+        remove_dead_runtime_dirs(&parent, "run-");
+        assert!(!dead.exists());
+        assert!(mine.exists());
+        assert!(other.exists());
+        std::fs::remove_dir_all(&parent).unwrap();
+    }
+}

@@ -80,7 +80,17 @@ fn sigterm_stops_every_child() {
 fn sigkill_of_the_emulator_takes_its_children_down() {
     let mut r = start();
     let kids = start_children(&r);
+    let dir = std::env::temp_dir().join(format!("awsemu-{}", r.child.id()));
+    assert!(dir.is_dir(), "runtime dir {} while running", dir.display());
     r.child.kill().unwrap();
     r.child.wait().unwrap();
     assert_eq!(wait_gone(&kids, Duration::from_secs(5)), Vec::<u32>::new());
+    // A killed emulator cannot remove its runtime dir; the next one to start does.
+    assert!(dir.is_dir());
+    let mut next = start();
+    assert!(!dir.exists(), "{} left behind", dir.display());
+    unsafe {
+        libc::kill(next.child.id() as i32, libc::SIGTERM);
+    }
+    next.child.wait().unwrap();
 }
