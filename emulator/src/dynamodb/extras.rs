@@ -449,27 +449,13 @@ impl DynamoDb {
     }
 
     pub(super) fn describe_export(&self, ctx: &RequestContext, input: &Value) -> OpResult {
-        let arn = str_of(input, "ExportArn").unwrap_or_default();
         let st = self.state.lock().unwrap();
-        match st.exports.get(arn).filter(|(a, _)| *a == ctx.account) {
-            Some((_, d)) => Ok(json!({"ExportDescription": d})),
-            None => Err(ddb_err(
-                "ExportNotFoundException",
-                format!("Export not found: {arn}"),
-            )),
-        }
+        describe_job(&st.exports, ctx, input, EXPORTS)
     }
 
     pub(super) fn list_exports(&self, ctx: &RequestContext, input: &Value) -> OpResult {
-        let table = str_of(input, "TableArn");
         let st = self.state.lock().unwrap();
-        let all: Vec<Value> = st
-            .exports
-            .values()
-            .filter(|(a, d)| *a == ctx.account && table.is_none_or(|t| d["TableArn"] == t))
-            .map(|(_, d)| json!({"ExportArn": d["ExportArn"], "ExportStatus": d["ExportStatus"], "ExportType": d["ExportType"]}))
-            .collect();
-        page(all, input, "ExportSummaries", "MaxResults")
+        list_jobs(&st.exports, ctx, input, EXPORTS)
     }
 
     pub(super) async fn import_table(&self, ctx: &RequestContext, input: &Value) -> OpResult {
@@ -548,29 +534,81 @@ impl DynamoDb {
     }
 
     pub(super) fn describe_import(&self, ctx: &RequestContext, input: &Value) -> OpResult {
-        let arn = str_of(input, "ImportArn").unwrap_or_default();
         let st = self.state.lock().unwrap();
-        match st.imports.get(arn).filter(|(a, _)| *a == ctx.account) {
-            Some((_, d)) => Ok(json!({"ImportTableDescription": d})),
-            None => Err(ddb_err(
-                "ImportNotFoundException",
-                format!("Import not found: {arn}"),
-            )),
-        }
+        describe_job(&st.imports, ctx, input, IMPORTS)
     }
 
     pub(super) fn list_imports(&self, ctx: &RequestContext, input: &Value) -> OpResult {
-        let table = str_of(input, "TableArn");
         let st = self.state.lock().unwrap();
-        let all: Vec<Value> = st
-            .imports
-            .values()
-            .filter(|(a, d)| *a == ctx.account && table.is_none_or(|t| d["TableArn"] == t))
-            .map(|(_, d)| json!({"ImportArn": d["ImportArn"], "ImportStatus": d["ImportStatus"], "TableArn": d["TableArn"],
-                "S3BucketSource": d["S3BucketSource"], "InputFormat": d["InputFormat"], "StartTime": d["StartTime"], "EndTime": d["EndTime"]}))
-            .collect();
-        page(all, input, "ImportSummaryList", "PageSize")
+        list_jobs(&st.imports, ctx, input, IMPORTS)
     }
+}
+
+/// Exports and imports are kept alike (ARN -> owner account and description) and differ only
+/// in member names.
+struct JobKind {
+    arn_member: &'static str,
+    description: &'static str,
+    not_found: (&'static str, &'static str),
+    summary_members: &'static [&'static str],
+    list_member: &'static str,
+    page_size_member: &'static str,
+}
+
+const EXPORTS: JobKind = JobKind {
+    arn_member: "ExportArn",
+    description: "ExportDescription",
+    not_found: ("ExportNotFoundException", "Export not found"),
+    summary_members: &["ExportArn", "ExportStatus", "ExportType"],
+    list_member: "ExportSummaries",
+    page_size_member: "MaxResults",
+};
+
+const IMPORTS: JobKind = JobKind {
+    arn_member: "ImportArn",
+    description: "ImportTableDescription",
+    not_found: ("ImportNotFoundException", "Import not found"),
+    summary_members: &[
+        "ImportArn",
+        "ImportStatus",
+        "TableArn",
+        "S3BucketSource",
+        "InputFormat",
+        "StartTime",
+        "EndTime",
+    ],
+    list_member: "ImportSummaryList",
+    page_size_member: "PageSize",
+};
+
+type Jobs = std::collections::BTreeMap<String, (String, Value)>;
+
+fn describe_job(jobs: &Jobs, ctx: &RequestContext, input: &Value, kind: JobKind) -> OpResult {
+    let arn = str_of(input, kind.arn_member).unwrap_or_default();
+    match jobs.get(arn).filter(|(a, _)| *a == ctx.account) {
+        Some((_, d)) => Ok(json!({ kind.description: d })),
+        None => Err(ddb_err(
+            kind.not_found.0,
+            format!("{}: {arn}", kind.not_found.1),
+        )),
+    }
+}
+
+fn list_jobs(jobs: &Jobs, ctx: &RequestContext, input: &Value, kind: JobKind) -> OpResult {
+    let table = str_of(input, "TableArn");
+    let all: Vec<Value> = jobs
+        .values()
+        .filter(|(a, d)| *a == ctx.account && table.is_none_or(|t| d["TableArn"] == t))
+        .map(|(_, d)| {
+            let summary: Map<String, Value> = kind
+                .summary_members
+                .iter()
+                .map(|m| (m.to_string(), d[*m].clone()))
+                .collect();
+            Value::Object(summary)
+        })
+        .collect();
+    page(all, input, kind.list_member, kind.page_size_member)
 }
 
 fn policy_not_found(key: &TableKey) -> JsonError {

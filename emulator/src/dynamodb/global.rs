@@ -383,6 +383,17 @@ impl DynamoDb {
         ctx: &RequestContext,
         input: &Value,
     ) -> OpResult {
+        let (name, _, list) = self.all_replica_settings(ctx, input, "ACTIVE").await?;
+        Ok(json!({"GlobalTableName": name, "ReplicaSettings": list}))
+    }
+
+    /// The named global table and the settings of each of its replicas, in `status`.
+    async fn all_replica_settings(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+        status: &str,
+    ) -> Result<(String, GlobalTable, Vec<Value>), JsonError> {
         let name = str_of(input, "GlobalTableName")
             .unwrap_or_default()
             .to_string();
@@ -390,11 +401,11 @@ impl DynamoDb {
         let mut list = vec![];
         for r in &g.regions {
             list.push(
-                self.replica_settings(&ctx.account, &name, r, "ACTIVE")
+                self.replica_settings(&ctx.account, &name, r, status)
                     .await?,
             );
         }
-        Ok(json!({"GlobalTableName": name, "ReplicaSettings": list}))
+        Ok((name, g, list))
     }
 
     /// Answers with the settings as they were when the update started (replicas UPDATING),
@@ -404,17 +415,7 @@ impl DynamoDb {
         ctx: &RequestContext,
         input: &Value,
     ) -> OpResult {
-        let name = str_of(input, "GlobalTableName")
-            .unwrap_or_default()
-            .to_string();
-        let g = self.global_table(ctx, &name)?;
-        let mut list = vec![];
-        for r in &g.regions {
-            list.push(
-                self.replica_settings(&ctx.account, &name, r, "UPDATING")
-                    .await?,
-            );
-        }
+        let (name, g, list) = self.all_replica_settings(ctx, input, "UPDATING").await?;
         let wcu = input["GlobalTableProvisionedWriteCapacityUnits"].as_i64();
         let per_region: Vec<(String, i64)> = input["ReplicaSettingsUpdate"]
             .as_array()
