@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::{json, Map, Value};
 
 use super::backups::items_at;
-use super::state::{now, TableKey};
+use super::state::{now, State, TableKey};
 use super::tables::revision;
 use super::{ddb_err, str_of, table_name, table_not_found, validation, DynamoDb, OpResult};
 use crate::context::RequestContext;
@@ -437,15 +437,24 @@ impl DynamoDb {
             "ExportFormat": format, "ItemCount": items.len(), "ExportType": "FULL_EXPORT",
             "BilledSizeBytes": 0,
         });
-        self.state
-            .lock()
-            .unwrap()
-            .exports
-            .insert(arn, (ctx.account.clone(), desc.clone()));
+        self.record_job(ctx, arn, desc, EXPORTS)
+    }
+
+    /// Keeps a finished job and answers it as just started, as AWS does.
+    fn record_job(
+        &self,
+        ctx: &RequestContext,
+        arn: String,
+        desc: Value,
+        kind: JobKind,
+    ) -> OpResult {
+        let mut st = self.state.lock().unwrap();
+        (kind.store)(&mut st).insert(arn, (ctx.account.clone(), desc.clone()));
+        drop(st);
         self.persist();
         let mut out = desc;
-        out["ExportStatus"] = json!("IN_PROGRESS");
-        Ok(json!({"ExportDescription": out}))
+        out[kind.status_member] = json!("IN_PROGRESS");
+        Ok(json!({ kind.description: out }))
     }
 
     pub(super) fn describe_export(&self, ctx: &RequestContext, input: &Value) -> OpResult {
@@ -522,15 +531,7 @@ impl DynamoDb {
             "ImportedItemCount": items.len(), "ErrorCount": errors,
             "InputCompressionType": input["InputCompressionType"].as_str().unwrap_or("NONE"),
         });
-        self.state
-            .lock()
-            .unwrap()
-            .imports
-            .insert(arn, (ctx.account.clone(), desc.clone()));
-        self.persist();
-        let mut out = desc;
-        out["ImportStatus"] = json!("IN_PROGRESS");
-        Ok(json!({"ImportTableDescription": out}))
+        self.record_job(ctx, arn, desc, IMPORTS)
     }
 
     pub(super) fn describe_import(&self, ctx: &RequestContext, input: &Value) -> OpResult {
@@ -547,7 +548,9 @@ impl DynamoDb {
 /// Exports and imports are kept alike (ARN -> owner account and description) and differ only
 /// in member names.
 struct JobKind {
+    store: fn(&mut State) -> &mut Jobs,
     arn_member: &'static str,
+    status_member: &'static str,
     description: &'static str,
     not_found: (&'static str, &'static str),
     summary_members: &'static [&'static str],
@@ -556,7 +559,9 @@ struct JobKind {
 }
 
 const EXPORTS: JobKind = JobKind {
+    store: |st| &mut st.exports,
     arn_member: "ExportArn",
+    status_member: "ExportStatus",
     description: "ExportDescription",
     not_found: ("ExportNotFoundException", "Export not found"),
     summary_members: &["ExportArn", "ExportStatus", "ExportType"],
@@ -565,7 +570,9 @@ const EXPORTS: JobKind = JobKind {
 };
 
 const IMPORTS: JobKind = JobKind {
+    store: |st| &mut st.imports,
     arn_member: "ImportArn",
+    status_member: "ImportStatus",
     description: "ImportTableDescription",
     not_found: ("ImportNotFoundException", "Import not found"),
     summary_members: &[

@@ -106,6 +106,20 @@ impl CliResult {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
+
+    /// Asserts the command failed with the AWS error `code`.
+    pub fn fails_with(&self, code: &str) {
+        assert_ne!(
+            self.code, 0,
+            "expected {code}, got success: {}",
+            self.stdout
+        );
+        assert!(
+            self.stderr.contains(code),
+            "expected {code}: {}",
+            self.stderr
+        );
+    }
 }
 
 /// Runs the real AWS CLI (`.venv/bin/aws`) against the endpoint `url` as `account`.

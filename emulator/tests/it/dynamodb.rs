@@ -109,20 +109,11 @@ fn create_table_answers_creating_then_active_with_our_fields() {
         "--billing-mode",
         "PAY_PER_REQUEST",
     ]);
-    assert_ne!(dup.code, 0);
-    assert!(
-        dup.stderr.contains("ResourceInUseException"),
-        "{}",
-        dup.stderr
-    );
+    dup.fails_with("ResourceInUseException");
     let del = c.ok(&["dynamodb", "delete-table", "--table-name", "Lifecycle"]);
     assert_eq!(del["TableDescription"]["TableStatus"], "DELETING");
     let gone = c.aws(&["dynamodb", "describe-table", "--table-name", "Lifecycle"]);
-    assert!(
-        gone.stderr.contains("ResourceNotFoundException"),
-        "{}",
-        gone.stderr
-    );
+    gone.fails_with("ResourceNotFoundException");
 }
 
 #[test]
@@ -193,11 +184,7 @@ fn restored_backup_equals_source() {
         "--backup-arn",
         &arn,
     ]);
-    assert!(
-        again.stderr.contains("TableAlreadyExistsException"),
-        "{}",
-        again.stderr
-    );
+    again.fails_with("TableAlreadyExistsException");
 }
 
 fn epoch() -> f64 {
@@ -293,11 +280,7 @@ fn restores_to_two_points_in_time_give_two_states() {
         "--restore-date-time",
         "1000000000",
     ]);
-    assert!(
-        too_early.stderr.contains("InvalidRestoreTimeException"),
-        "{}",
-        too_early.stderr
-    );
+    too_early.fails_with("InvalidRestoreTimeException");
 }
 
 #[test]
@@ -382,11 +365,7 @@ fn a_deletion_protected_table_refuses_deletion() {
     c.create_table("Protected", &["--deletion-protection-enabled"]);
     let refused = c.aws(&["dynamodb", "delete-table", "--table-name", "Protected"]);
     assert_ne!(refused.code, 0);
-    assert!(
-        refused.stderr.contains("ValidationException"),
-        "{}",
-        refused.stderr
-    );
+    refused.fails_with("ValidationException");
     assert!(
         c.ok(&["dynamodb", "describe-table", "--table-name", "Protected"])["Table"]
             ["DeletionProtectionEnabled"]
@@ -689,11 +668,7 @@ fn a_2017_global_table_replicates_between_its_regions() {
         "RegionName=us-east-1",
         "RegionName=us-west-2",
     ]);
-    assert!(
-        refused.stderr.contains("ValidationException"),
-        "{}",
-        refused.stderr
-    );
+    refused.fails_with("ValidationException");
     west.ok(&["dynamodb", "delete-table", "--table-name", "Gt2017"]);
     west.create_table("Gt2017", &streams);
     let created = east.ok(&[
