@@ -23,6 +23,50 @@ pub fn ec_raw(emu: &TestEmulator, args: &[&str]) -> CliResult {
     emu.aws(&full)
 }
 
+/// Starts a redis replication group of cache.t3.micro nodes (plus `extra` arguments) and waits
+/// until it is `available`.
+pub fn create_group(emu: &TestEmulator, id: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "create-replication-group",
+        "--replication-group-id",
+        id,
+        "--replication-group-description",
+        "test group",
+        "--engine",
+        "redis",
+        "--cache-node-type",
+        "cache.t3.micro",
+    ];
+    args.extend_from_slice(extra);
+    ec(emu, &args);
+    wait_group(emu, id)
+}
+
+/// Creates a cache cluster of `nodes` cache.t3.micro nodes (plus `extra` arguments); answers
+/// the create call's output without waiting.
+pub fn create_cluster(
+    emu: &TestEmulator,
+    id: &str,
+    engine: &str,
+    nodes: u32,
+    extra: &[&str],
+) -> serde_json::Value {
+    let n = nodes.to_string();
+    let mut args = vec![
+        "create-cache-cluster",
+        "--cache-cluster-id",
+        id,
+        "--engine",
+        engine,
+        "--cache-node-type",
+        "cache.t3.micro",
+        "--num-cache-nodes",
+        &n,
+    ];
+    args.extend_from_slice(extra);
+    ec(emu, &args)
+}
+
 /// Polls DescribeCacheClusters until the cluster is `available`.
 pub fn wait_cluster(emu: &TestEmulator, id: &str) -> serde_json::Value {
     let start = Instant::now();

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::super::common::{aws_at, children_of, running, start_binary, TestEmulator};
-use super::{ec, eventually, wait_cluster, wait_group};
+use super::{create_cluster, create_group, ec, eventually, wait_cluster, wait_group};
 
 fn ask(addr: &str, port: u64, req: &[u8]) -> String {
     let mut s = TcpStream::connect((addr, port as u16)).unwrap();
@@ -26,34 +26,8 @@ fn alive(pid: u32) -> bool {
 #[test]
 fn redis_and_memcached_nodes_answer_at_their_reported_address() {
     let emu = TestEmulator::start();
-    ec(
-        &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "r1",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--num-cache-nodes",
-            "1",
-        ],
-    );
-    ec(
-        &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "m1",
-            "--engine",
-            "memcached",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--num-cache-nodes",
-            "2",
-        ],
-    );
+    create_cluster(&emu, "r1", "redis", 1, &[]);
+    create_cluster(&emu, "m1", "memcached", 2, &[]);
     let r = wait_cluster(&emu, "r1");
     let ep = &r["CacheNodes"][0]["Endpoint"];
     assert_eq!(
@@ -83,23 +57,7 @@ fn redis_and_memcached_nodes_answer_at_their_reported_address() {
 #[test]
 fn replicas_replicate_from_their_primary() {
     let emu = TestEmulator::start();
-    ec(
-        &emu,
-        &[
-            "create-replication-group",
-            "--replication-group-id",
-            "rg",
-            "--replication-group-description",
-            "d",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--num-cache-clusters",
-            "2",
-        ],
-    );
-    let g = wait_group(&emu, "rg");
+    let g = create_group(&emu, "rg", &["--num-cache-clusters", "2"]);
     let ng = &g["NodeGroups"][0];
     let p = &ng["PrimaryEndpoint"];
     let (pa, pp) = (p["Address"].as_str().unwrap(), p["Port"].as_u64().unwrap());
@@ -122,23 +80,7 @@ fn replicas_replicate_from_their_primary() {
 #[test]
 fn auth_token_sets_requirepass() {
     let emu = TestEmulator::start();
-    ec(
-        &emu,
-        &[
-            "create-replication-group",
-            "--replication-group-id",
-            "sec",
-            "--replication-group-description",
-            "d",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--auth-token",
-            "0123456789abcdef0123",
-        ],
-    );
-    let g = wait_group(&emu, "sec");
+    let g = create_group(&emu, "sec", &["--auth-token", "0123456789abcdef0123"]);
     assert_eq!(g["AuthTokenEnabled"], true);
     let p = &g["NodeGroups"][0]["PrimaryEndpoint"];
     let (a, port) = (p["Address"].as_str().unwrap(), p["Port"].as_u64().unwrap());
@@ -152,18 +94,7 @@ fn auth_token_sets_requirepass() {
 #[test]
 fn deletes_and_reset_leave_no_child_process() {
     let emu = TestEmulator::start();
-    ec(
-        &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "c1",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-        ],
-    );
+    create_cluster(&emu, "c1", "redis", 1, &[]);
     ec(
         &emu,
         &[
@@ -194,18 +125,7 @@ fn deletes_and_reset_leave_no_child_process() {
     for pid in pids {
         eventually("process gone", || !alive(pid));
     }
-    ec(
-        &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "c2",
-            "--engine",
-            "memcached",
-            "--cache-node-type",
-            "cache.t3.micro",
-        ],
-    );
+    create_cluster(&emu, "c2", "memcached", 1, &[]);
     let pids = emu.child_pids();
     assert_eq!(pids.len(), 1);
     drop(emu);
@@ -308,18 +228,7 @@ fn serverless_cache_endpoint_is_a_real_node() {
 #[test]
 fn a_node_whose_process_dies_is_reported_failed() {
     let emu = TestEmulator::start();
-    ec(
-        &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "k",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-        ],
-    );
+    create_cluster(&emu, "k", "redis", 1, &[]);
     wait_cluster(&emu, "k");
     let pid = emu.child_pids()[0];
     // SAFETY: plain kill(2) of a node process this test's emulator started.
@@ -343,18 +252,7 @@ fn a_node_whose_process_dies_is_reported_failed() {
 #[test]
 fn snapshots_hold_the_data_and_restore_it() {
     let emu = TestEmulator::start();
-    ec(
-        &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "src",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-        ],
-    );
+    create_cluster(&emu, "src", "redis", 1, &[]);
     let c = wait_cluster(&emu, "src");
     let ep = &c["CacheNodes"][0]["Endpoint"];
     let (a, p) = (
@@ -378,20 +276,7 @@ fn snapshots_hold_the_data_and_restore_it() {
         .as_str()
         .unwrap()
         .ends_with(" MB"));
-    ec(
-        &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "copy",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--snapshot-name",
-            "snap",
-        ],
-    );
+    create_cluster(&emu, "copy", "redis", 1, &["--snapshot-name", "snap"]);
     let c = wait_cluster(&emu, "copy");
     let ep = &c["CacheNodes"][0]["Endpoint"];
     let got = ask(
@@ -511,24 +396,11 @@ fn parameter_groups_reach_the_engine() {
 #[test]
 fn test_failover_promotes_the_replica_for_real() {
     let emu = TestEmulator::start();
-    ec(
+    let before = create_group(
         &emu,
-        &[
-            "create-replication-group",
-            "--replication-group-id",
-            "fo",
-            "--replication-group-description",
-            "d",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--num-cache-clusters",
-            "2",
-            "--automatic-failover-enabled",
-        ],
+        "fo",
+        &["--num-cache-clusters", "2", "--automatic-failover-enabled"],
     );
-    let before = wait_group(&emu, "fo");
     let old = before["NodeGroups"][0]["PrimaryEndpoint"].clone();
     ec(
         &emu,
@@ -619,18 +491,7 @@ fn reset_of_one_account_stops_only_its_nodes() {
 #[test]
 fn memcached_clusters_scale_out_and_in() {
     let emu = TestEmulator::start();
-    ec(
-        &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "m",
-            "--engine",
-            "memcached",
-            "--cache-node-type",
-            "cache.t3.micro",
-        ],
-    );
+    create_cluster(&emu, "m", "memcached", 1, &[]);
     wait_cluster(&emu, "m");
     let r = ec(
         &emu,
@@ -669,23 +530,7 @@ fn memcached_clusters_scale_out_and_in() {
 #[test]
 fn auth_token_rotate_set_and_delete_reach_the_engine() {
     let emu = TestEmulator::start();
-    ec(
-        &emu,
-        &[
-            "create-replication-group",
-            "--replication-group-id",
-            "sec",
-            "--replication-group-description",
-            "d",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--auth-token",
-            "0123456789abcdef0123",
-        ],
-    );
-    let g = wait_group(&emu, "sec");
+    let g = create_group(&emu, "sec", &["--auth-token", "0123456789abcdef0123"]);
     let p = &g["NodeGroups"][0]["PrimaryEndpoint"];
     let (a, port) = (
         p["Address"].as_str().unwrap().to_string(),
@@ -772,23 +617,7 @@ fn user_groups_become_acl_users_on_the_nodes() {
             "u1",
         ],
     );
-    ec(
-        &emu,
-        &[
-            "create-replication-group",
-            "--replication-group-id",
-            "rbac",
-            "--replication-group-description",
-            "d",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--user-group-ids",
-            "ug",
-        ],
-    );
-    let g = wait_group(&emu, "rbac");
+    let g = create_group(&emu, "rbac", &["--user-group-ids", "ug"]);
     let p = &g["NodeGroups"][0]["PrimaryEndpoint"];
     let (a, port) = (
         p["Address"].as_str().unwrap().to_string(),

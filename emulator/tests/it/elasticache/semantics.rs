@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::super::common::TestEmulator;
-use super::{ec, eventually, wait_cluster, wait_group};
+use super::{create_cluster, create_group, ec, eventually, wait_cluster, wait_group};
 
 fn hp(ep: &Value) -> (String, u16) {
     (
@@ -47,23 +47,6 @@ fn get(c: &mut redis::Connection, k: &str) -> Option<String> {
 
 fn set(c: &mut redis::Connection, k: &str, v: &str) -> redis::RedisResult<()> {
     redis::cmd("SET").arg(k).arg(v).query(c)
-}
-
-fn create_group(emu: &TestEmulator, id: &str, extra: &[&str]) -> Value {
-    let mut args = vec![
-        "create-replication-group",
-        "--replication-group-id",
-        id,
-        "--replication-group-description",
-        "semantics",
-        "--engine",
-        "redis",
-        "--cache-node-type",
-        "cache.t3.micro",
-    ];
-    args.extend_from_slice(extra);
-    ec(emu, &args);
-    wait_group(emu, id)
 }
 
 /// Endpoint of every member cluster's node, primary first.
@@ -480,18 +463,7 @@ fn restore_and_dump(emu: &TestEmulator, cluster: &str, snapshot: &str) -> BTreeM
 #[test]
 fn snapshots_restore_every_key_copy_and_survive_deletion() {
     let emu = TestEmulator::start();
-    ec(
-        &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "src",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-        ],
-    );
+    create_cluster(&emu, "src", "redis", 1, &[]);
     let c = wait_cluster(&emu, "src");
     let mut conn = redis_at(&hp(&c["CacheNodes"][0]["Endpoint"]), None, None);
     for i in 0..500 {
@@ -652,20 +624,7 @@ fn node_endpoints(c: &Value) -> BTreeMap<String, (String, u16)> {
 #[test]
 fn reboot_restarts_exactly_the_listed_nodes() {
     let emu = TestEmulator::start();
-    ec(
-        &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "mc",
-            "--engine",
-            "memcached",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--num-cache-nodes",
-            "3",
-        ],
-    );
+    create_cluster(&emu, "mc", "memcached", 3, &[]);
     let before = node_endpoints(&wait_cluster(&emu, "mc"));
     for ep in before.values() {
         assert_eq!(mc(ep, "set k 0 0 1\r\nv\r\n"), "STORED\r\n");
@@ -704,20 +663,7 @@ fn reboot_restarts_exactly_the_listed_nodes() {
 #[test]
 fn memcached_nodes_are_real_and_modify_adds_and_removes_them() {
     let emu = TestEmulator::start();
-    ec(
-        &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "mem",
-            "--engine",
-            "memcached",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--num-cache-nodes",
-            "2",
-        ],
-    );
+    create_cluster(&emu, "mem", "memcached", 2, &[]);
     let nodes = node_endpoints(&wait_cluster(&emu, "mem"));
     assert_eq!(nodes.len(), 2);
     for ep in nodes.values() {
@@ -1060,19 +1006,12 @@ fn memcached_parameters_take_effect_at_start_and_after_reboot() {
         );
     };
     set_item_size("2097152");
-    ec(
+    create_cluster(
         &emu,
-        &[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            "mp",
-            "--engine",
-            "memcached",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--cache-parameter-group-name",
-            "mpg",
-        ],
+        "mp",
+        "memcached",
+        1,
+        &["--cache-parameter-group-name", "mpg"],
     );
     let item_size = |c: &Value| {
         let ep = hp(&c["CacheNodes"][0]["Endpoint"]);
