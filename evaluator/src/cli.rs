@@ -284,6 +284,9 @@ fn run(
                 waiver: fixtures
                     .waiver_for(&f.path, e.index)
                     .map(|w| (w.category.clone(), w.reason.clone())),
+                explanation: fixtures
+                    .known_failure_for(&f.path, e.index)
+                    .map(|k| k.reason.clone()),
                 skip,
             });
         }
@@ -476,6 +479,9 @@ fn print_verbose(report: &Report) {
             println!("== {} {} -> {}", e.id, e.title, e.outcome.as_str());
             if let Some(r) = &e.reason {
                 println!("   {r}");
+            }
+            if let Some(x) = &e.explanation {
+                println!("   why (known failure): {x}");
             }
             for s in &e.steps {
                 println!(

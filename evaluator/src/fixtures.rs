@@ -17,6 +17,8 @@ pub struct FixtureFile {
     pub example: Vec<ExampleSetup>,
     #[serde(default)]
     pub waiver: Vec<Waiver>,
+    #[serde(default)]
+    pub known_failure: Vec<KnownFailure>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -32,6 +34,15 @@ pub struct ExampleSetup {
 pub struct Waiver {
     pub index: usize,
     pub category: String,
+    pub reason: String,
+}
+
+/// Why an example still fails against the embedded emulator. It changes no outcome (the example
+/// stays failed and counts as not passed); it is printed beside the failure in the reports.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownFailure {
+    pub index: usize,
     pub reason: String,
 }
 
@@ -79,6 +90,12 @@ impl Fixtures {
         self.files
             .get(file)
             .and_then(|f| f.waiver.iter().find(|w| w.index == index))
+    }
+
+    pub fn known_failure_for(&self, file: &str, index: usize) -> Option<&KnownFailure> {
+        self.files
+            .get(file)
+            .and_then(|f| f.known_failure.iter().find(|k| k.index == index))
     }
 
     /// Loads every fixture under `dir` and checks it names existing files and examples.
@@ -154,7 +171,8 @@ fn validate(path: &Path, rel: &str, f: &FixtureFile, corpus: &Corpus) -> Result<
         .example
         .iter()
         .map(|e| e.index)
-        .chain(f.waiver.iter().map(|w| w.index));
+        .chain(f.waiver.iter().map(|w| w.index))
+        .chain(f.known_failure.iter().map(|k| k.index));
     for index in indices {
         if index == 0 || index > count {
             return Err(FixtureError::NoSuchExample {

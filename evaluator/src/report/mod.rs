@@ -85,11 +85,12 @@ pub fn markdown(report: &Report) -> String {
             "| `{}` | {} | {} |",
             e.id,
             e.outcome.as_str(),
-            e.reason
-                .as_deref()
-                .unwrap_or("")
-                .replace('|', "\\|")
-                .replace('\n', " ")
+            match &e.explanation {
+                Some(x) => format!("{} (why: {x})", e.reason.as_deref().unwrap_or("")),
+                None => e.reason.clone().unwrap_or_default(),
+            }
+            .replace('|', "\\|")
+            .replace('\n', " ")
         );
     }
 
@@ -108,6 +109,9 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(s, "{}\n", e.title);
         if let Some(r) = &e.reason {
             let _ = writeln!(s, "Reason: {}\n", r.replace('\n', " "));
+        }
+        if let Some(x) = &e.explanation {
+            let _ = writeln!(s, "Why (known failure): {}\n", x.replace('\n', " "));
         }
         let _ = writeln!(s, "Rerun: `{}`\n", e.rerun);
         for st in e.steps.iter().filter(|st| st.outcome != Outcome::Pass) {
@@ -301,6 +305,7 @@ mod tests {
             outcome,
             reason: reason.map(str::to_string),
             waiver_category: None,
+            explanation: None,
             unwaived_outcome: None,
             account: Some("100000000001".into()),
             duration_ms: 15,
@@ -315,12 +320,15 @@ mod tests {
                 path: "dynamodb/list-tables.rst".into(),
                 service: "dynamodb".into(),
                 examples: vec![
-                    example(
-                        "dynamodb/list-tables.rst#1",
-                        Outcome::FailOutput,
-                        Some("1 mismatch(es)"),
-                        vec![step(Outcome::FailOutput, Some("-  \"A\"\n"))],
-                    ),
+                    ExampleResult {
+                        explanation: Some("the table list depends on the author's account".into()),
+                        ..example(
+                            "dynamodb/list-tables.rst#1",
+                            Outcome::FailOutput,
+                            Some("1 mismatch(es)"),
+                            vec![step(Outcome::FailOutput, Some("-  \"A\"\n"))],
+                        )
+                    },
                     example(
                         "dynamodb/list-tables.rst#2",
                         Outcome::Pass,

@@ -65,6 +65,9 @@ pub struct ExampleResult {
     /// For waived examples: the waiver's category, and what the run gave anyway.
     pub waiver_category: Option<String>,
     pub unwaived_outcome: Option<Outcome>,
+    /// For examples that do not pass: the fixture's known-failure explanation, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
     pub account: Option<String>,
     pub duration_ms: u64,
     pub rerun: String,

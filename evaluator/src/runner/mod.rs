@@ -41,6 +41,8 @@ pub struct Job<'a> {
     pub example: &'a Example,
     pub setup: Vec<String>,
     pub waiver: Option<(String, String)>,
+    /// A known-failure explanation, attached to the result when the example does not pass.
+    pub explanation: Option<String>,
     pub skip: Option<String>,
 }
 
@@ -158,6 +160,7 @@ fn base_result(job: &Job) -> ExampleResult {
         reason: None,
         waiver_category: None,
         unwaived_outcome: None,
+        explanation: None,
         account: None,
         duration_ms: 0,
         steps: Vec::new(),
@@ -171,6 +174,9 @@ fn harness_error(job: &Job, reason: &str) -> ExampleResult {
 }
 
 fn apply_waiver(job: &Job, mut r: ExampleResult) -> ExampleResult {
+    if r.outcome != Outcome::Pass {
+        r.explanation = job.explanation.clone();
+    }
     if let Some((category, reason)) = &job.waiver {
         r.unwaived_outcome = Some(r.outcome);
         r.outcome = Outcome::Waived;
