@@ -2,6 +2,7 @@
 //! account and region, and their ARNs are mapped back before forwarding.
 
 use bytes::Bytes;
+use serde_json::Value;
 
 const LOCAL: &str = "arn:aws:dynamodb:ddblocal:000000000000:";
 
@@ -33,6 +34,73 @@ pub fn to_backend(body: Bytes, account: &str, region: &str) -> Bytes {
     )
 }
 
+/// The plain table name of a table ARN (`arn:aws:dynamodb:r:a:table/T[/...]`).
+pub fn table_of(s: &str) -> Option<&str> {
+    let rest = s.strip_prefix("arn:")?.split_once(":table/")?.1;
+    Some(rest.split('/').next().unwrap_or(rest))
+}
+
+/// AWS accepts a table ARN wherever a table name goes; DynamoDB Local does not everywhere
+/// (transactions refuse it). Rewrites the request to plain names and returns, for batch
+/// operations, which names the caller gave as ARNs so the response can name them as given.
+pub fn names_for_backend(input: &Value) -> (Value, Vec<(String, String)>) {
+    let mut v = input.clone();
+    let mut given = vec![];
+    if let Some(t) = v.get_mut("TableName") {
+        to_name(t);
+    }
+    if let Some(items) = v.get_mut("TransactItems").and_then(Value::as_array_mut) {
+        for item in items {
+            if let Some(ops) = item.as_object_mut() {
+                for op in ops.values_mut() {
+                    if let Some(t) = op.get_mut("TableName") {
+                        to_name(t);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(req) = v.get_mut("RequestItems").and_then(Value::as_object_mut) {
+        let arns: Vec<String> = req
+            .keys()
+            .filter(|k| table_of(k).is_some())
+            .cloned()
+            .collect();
+        for arn in arns {
+            let name = table_of(&arn).unwrap_or_default().to_string();
+            if let Some(x) = req.remove(&arn) {
+                req.insert(name.clone(), x);
+            }
+            given.push((name, arn));
+        }
+    }
+    (v, given)
+}
+
+fn to_name(t: &mut Value) {
+    if let Some(n) = t.as_str().and_then(table_of) {
+        *t = Value::String(n.to_string());
+    }
+}
+
+/// Names tables in a batch response's maps as the caller named them in the request.
+pub fn names_as_given(out: &mut Value, given: &[(String, String)]) {
+    for member in [
+        "Responses",
+        "UnprocessedKeys",
+        "UnprocessedItems",
+        "ItemCollectionMetrics",
+    ] {
+        if let Some(m) = out.get_mut(member).and_then(Value::as_object_mut) {
+            for (name, arn) in given {
+                if let Some(x) = m.remove(name) {
+                    m.insert(arn.clone(), x);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +116,23 @@ mod tests {
         );
         let back = to_backend(c, "111122223333", "eu-west-1");
         assert!(std::str::from_utf8(&back).unwrap().contains(LOCAL));
+    }
+
+    #[test]
+    fn table_arns_become_names_and_batch_keys_come_back_as_given() {
+        let arn = "arn:aws:dynamodb:us-east-1:111122223333:table/T";
+        let input = serde_json::json!({
+            "TransactItems": [{"Put": {"TableName": arn, "Item": {}}}],
+            "RequestItems": {arn: {"Keys": []}, "U": {"Keys": []}},
+        });
+        let (v, given) = names_for_backend(&input);
+        assert_eq!(v["TransactItems"][0]["Put"]["TableName"], "T");
+        assert!(v["RequestItems"].get("T").is_some() && v["RequestItems"].get("U").is_some());
+        let mut out = serde_json::json!({"Responses": {"T": [], "U": []}, "UnprocessedKeys": {}});
+        names_as_given(&mut out, &given);
+        assert!(out["Responses"].get(arn).is_some() && out["Responses"].get("U").is_some());
+        assert_eq!(table_of("arn:aws:dynamodb:r:1:table/T/stream/x"), Some("T"));
+        assert_eq!(table_of("T"), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod arn;
 mod backend;
 mod backups;
+mod errors;
 mod extras;
 mod global;
 mod model;
@@ -16,6 +17,7 @@ mod pool;
 mod sizes;
 mod state;
 mod tables;
+mod validate;
 mod writes;
 
 use std::collections::HashMap;
@@ -246,27 +248,113 @@ impl DynamoDb {
         body: Bytes,
         input: &Value,
     ) -> Result<Response, JsonError> {
+        validate::before_forward(op, input)?;
+        let mut given = vec![];
+        let body = if memchr(&body, b"arn:aws:dynamodb:") {
+            let (v, g) = arn::names_for_backend(input);
+            given = g;
+            Bytes::from(v.to_string())
+        } else {
+            body
+        };
         let body = arn::to_backend(body, &ctx.account, &ctx.region);
         let res = self
             .backend
             .call(&ctx.account, &ctx.region, target, body)
             .await
             .map_err(|e| backend_unavailable(&e, &self.backend.log_path()))?;
-        if res.status == 200 && self.hooked.load(Ordering::Relaxed) > 0 && writes::is_write(op) {
+        if res.status != 200 {
+            let out = arn::to_caller(res.body, &ctx.account, &ctx.region);
+            return Ok(self.error_response(ctx, op, input, res.status, &out).await);
+        }
+        if self.hooked.load(Ordering::Relaxed) > 0 && writes::is_write(op) {
             self.after_write(ctx, op, input).await;
         }
         let mut out = arn::to_caller(res.body, &ctx.account, &ctx.region);
-        if res.status == 200 && writes::needs_patch(op, input) {
+        if writes::needs_patch(op, input) || !given.is_empty() {
             if let Ok(mut v) = serde_json::from_slice::<Value>(&out) {
                 self.patch_write_response(ctx, op, input, &mut v);
+                arn::names_as_given(&mut v, &given);
                 out = Bytes::from(v.to_string());
             }
         }
         let mut r = Response::new(Body::from(out));
-        *r.status_mut() = StatusCode::from_u16(res.status).unwrap_or(StatusCode::BAD_GATEWAY);
         r.headers_mut()
             .insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
         Ok(r)
+    }
+
+    /// DynamoDB Local's error rewritten to AWS's body shape and message (see `errors`).
+    async fn error_response(
+        &self,
+        ctx: &RequestContext,
+        op: &str,
+        input: &Value,
+        status: u16,
+        body: &[u8],
+    ) -> Response {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+        let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
+            let mut r = Response::new(Body::from(body.to_vec()));
+            *r.status_mut() = status;
+            return r;
+        };
+        let type_name = obj
+            .get("__type")
+            .and_then(Value::as_str)
+            .unwrap_or("com.amazonaws.dynamodb.v20120810#InternalServerError");
+        let code = type_name.rsplit('#').next().unwrap_or(type_name);
+        let message = obj
+            .get("message")
+            .or_else(|| obj.get("Message"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let key_names = if errors::needs_schema(op, code, message) {
+            self.key_names(ctx, input).await
+        } else {
+            vec![]
+        };
+        let facts = errors::Facts { input, key_names };
+        let message = errors::message(op, code, message, &facts);
+        json_response(status, &errors::body(type_name, &message, &obj))
+    }
+
+    /// Key attribute names (HASH first) of the table or index a request names.
+    async fn key_names(&self, ctx: &RequestContext, input: &Value) -> Vec<String> {
+        let Some(name) = table_name(&input["TableName"]) else {
+            return vec![];
+        };
+        let Ok(out) = self
+            .call_ctx(ctx, "DescribeTable", &json!({"TableName": name}))
+            .await
+        else {
+            return vec![];
+        };
+        let t = &out["Table"];
+        let schema = match input["IndexName"].as_str() {
+            Some(ix) => ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"]
+                .iter()
+                .filter_map(|m| t[*m].as_array())
+                .flatten()
+                .find(|i| i["IndexName"] == ix)
+                .map(|i| &i["KeySchema"]),
+            None => Some(&t["KeySchema"]),
+        };
+        let mut keys: Vec<(bool, String)> = schema
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|k| {
+                        Some((
+                            k["KeyType"] != "HASH",
+                            k["AttributeName"].as_str()?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        keys.sort_by_key(|(range, _)| *range);
+        keys.into_iter().map(|(_, n)| n).collect()
     }
 
     /// Calls the backend as `account` in `region` and parses its answer; backend errors come
@@ -289,8 +377,13 @@ impl DynamoDb {
             .to_string();
         let message = str_of(&v, "message")
             .or_else(|| str_of(&v, "Message"))
-            .unwrap_or("")
-            .to_string();
+            .unwrap_or("");
+        let code = type_name.rsplit('#').next().unwrap_or(&type_name);
+        let facts = errors::Facts {
+            input,
+            key_names: vec![],
+        };
+        let message = errors::message(op, code, message, &facts);
         Err(JsonError {
             status: StatusCode::from_u16(res.status).unwrap_or(StatusCode::BAD_REQUEST),
             type_name,
@@ -390,6 +483,11 @@ impl DynamoDb {
             "global_tables": st.global_tables.len(),
         })
     }
+}
+
+/// True when `needle` occurs in `hay` (a scan only; no parse on the hot path).
+fn memchr(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 fn unknown_operation() -> JsonError {

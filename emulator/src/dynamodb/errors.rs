@@ -1,0 +1,581 @@
+//! AWS's error answers where DynamoDB Local's differ: one table of rows, applied to error
+//! responses only (successful bodies pass through untouched).
+//!
+//! Each row names the operations it applies to, the error code, how it recognises DynamoDB
+//! Local's message, and what AWS sends instead. Facts come from AWS-verified test suites and
+//! captures of AWS's current (2026) wording, in which request-validation messages carry the
+//! `1 validation error detected: ` envelope.
+
+use serde_json::{Map, Value};
+
+const PREFIX: &str = "1 validation error detected: ";
+const VALIDATION: &str = "ValidationException";
+
+/// What a row does to DynamoDB Local's message.
+#[derive(Clone, Copy)]
+enum Fix {
+    /// AWS sends the same text inside the validation envelope.
+    Envelope,
+    /// AWS sends another fixed text.
+    Replace(&'static str),
+    /// AWS's text depends on the request.
+    Compute(fn(&Facts, &str) -> String),
+    /// AWS's text depends on the request and the table's key schema.
+    WithSchema(fn(&Facts, &str) -> String),
+}
+
+struct Row {
+    /// Operations the row applies to; empty means every operation.
+    ops: &'static [&'static str],
+    code: &'static str,
+    /// DynamoDB Local's message starts with one of these.
+    starts: &'static [&'static str],
+    fix: Fix,
+}
+
+const ITEM_WRITES: &[&str] = &["PutItem", "UpdateItem", "DeleteItem"];
+const KEYED: &[&str] = &[
+    "GetItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+];
+
+const ROWS: &[Row] = &[
+    Row {
+        ops: &["UpdateItem"],
+        code: VALIDATION,
+        starts: &["Invalid UpdateExpression:"],
+        fix: Fix::Envelope,
+    },
+    Row {
+        ops: &[],
+        code: VALIDATION,
+        starts: &[
+            "Value provided in ExpressionAttributeNames unused in expressions",
+            "Value provided in ExpressionAttributeValues unused in expressions",
+        ],
+        fix: Fix::Envelope,
+    },
+    Row {
+        ops: &[],
+        code: VALIDATION,
+        starts: &[
+            "One or more parameter values were invalid: An string set  may not be empty",
+            "One or more parameter values were invalid: An number set  may not be empty",
+            "One or more parameter values were invalid: Binary sets should not be empty",
+            "ExpressionAttributeValues contains invalid value:",
+            "ExpressionAttributeValues must not be empty",
+            "ExpressionAttributeNames must not be empty",
+            "Can not use both expression and non-expression parameters",
+        ],
+        fix: Fix::Envelope,
+    },
+    Row {
+        ops: ITEM_WRITES,
+        code: VALIDATION,
+        starts: &["Invalid ConditionExpression: The expression can not be empty;"],
+        fix: Fix::Envelope,
+    },
+    // Query's Select checks carry the envelope; Scan's are bare (AWS-verified).
+    Row {
+        ops: &["Query"],
+        code: VALIDATION,
+        starts: &[
+            "Must specify the AttributesToGet or ProjectionExpression",
+            "Cannot specify the ProjectionExpression when choosing",
+            "Cannot specify the AttributesToGet when choosing",
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying",
+        ],
+        fix: Fix::Envelope,
+    },
+    Row {
+        ops: &[],
+        code: VALIDATION,
+        starts: &["One or more parameter values were invalid: Input collection ["],
+        fix: Fix::Compute(duplicate_set),
+    },
+    Row {
+        ops: &["Query"],
+        code: VALIDATION,
+        starts: &["Query condition missed key schema element"],
+        fix: Fix::WithSchema(missed_key_element),
+    },
+    Row {
+        ops: KEYED,
+        code: VALIDATION,
+        starts: &["The number of conditions on the keys is invalid"],
+        fix: Fix::Replace("The provided key element does not match the schema"),
+    },
+    Row {
+        ops: &[],
+        code: VALIDATION,
+        starts: &["Hash primary key values must be under 2048 bytes"],
+        fix: Fix::WithSchema(key_too_large),
+    },
+    Row {
+        ops: &["ExecuteStatement", "BatchExecuteStatement"],
+        code: VALIDATION,
+        starts: &["The table does not have the specified index"],
+        fix: Fix::Replace("The table does not have the specified index"),
+    },
+    Row {
+        ops: &["Query", "Scan"],
+        code: VALIDATION,
+        starts: &["Select must be "],
+        fix: Fix::Compute(select_enum),
+    },
+    Row {
+        ops: &["GetItem", "Query", "Scan", "BatchGetItem"],
+        code: VALIDATION,
+        starts: &["Cannot have two attributes with the same name"],
+        fix: Fix::Compute(duplicate_attribute),
+    },
+    // Control-plane operations name the table; data-plane ones do not.
+    Row {
+        ops: &["DescribeTable", "UpdateTable", "DeleteTable"],
+        code: "ResourceNotFoundException",
+        starts: &["Cannot do operations on a non-existent table"],
+        fix: Fix::Compute(table_not_found),
+    },
+    Row {
+        ops: &[],
+        code: "ResourceNotFoundException",
+        starts: &["Cannot do operations on a non-existent table"],
+        fix: Fix::Replace("Requested resource not found"),
+    },
+];
+
+/// What a computed row may consult: the request and, when fetched, the table's key schema.
+pub struct Facts<'a> {
+    pub input: &'a Value,
+    /// Key attribute names in schema order (HASH first) of the table or index the request
+    /// names; empty when unknown.
+    pub key_names: Vec<String>,
+}
+
+/// True when translating this error needs the table's key schema (one extra backend call,
+/// on the error path only).
+pub fn needs_schema(op: &str, code: &str, message: &str) -> bool {
+    matches!(find(op, code, message), Some(r) if matches!(r.fix, Fix::WithSchema(_)))
+}
+
+fn find(op: &str, code: &str, message: &str) -> Option<&'static Row> {
+    if message.starts_with(PREFIX) {
+        return None;
+    }
+    ROWS.iter().find(|r| {
+        r.code == code
+            && (r.ops.is_empty() || r.ops.contains(&op))
+            && r.starts.iter().any(|s| message.starts_with(s))
+    })
+}
+
+/// AWS's message for DynamoDB Local's `message` (unchanged when no row matches).
+pub fn message(op: &str, code: &str, message: &str, facts: &Facts) -> String {
+    match find(op, code, message).map(|r| r.fix) {
+        None => message.to_string(),
+        Some(Fix::Envelope) => format!("{PREFIX}{message}"),
+        Some(Fix::Replace(s)) => s.to_string(),
+        Some(Fix::Compute(f) | Fix::WithSchema(f)) => f(facts, message),
+    }
+}
+
+/// The error body AWS sends: `__type`, lowercase `message`, and any extra members
+/// (`CancellationReasons`, `Item`) kept as they are.
+pub fn body(type_name: &str, message: &str, rest: &Map<String, Value>) -> Value {
+    let mut out = Map::new();
+    out.insert("__type".into(), Value::String(type_name.into()));
+    out.insert("message".into(), Value::String(message.into()));
+    for (k, v) in rest {
+        if k != "__type" && k != "message" && k != "Message" {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// `Input collection [a, a] contains duplicates` -> AWS's quoted members and final period.
+fn duplicate_set(_: &Facts, message: &str) -> String {
+    let inner = message
+        .split_once('[')
+        .and_then(|(_, r)| r.rsplit_once(']'))
+        .map(|(m, _)| m)
+        .unwrap_or("");
+    let members: Vec<String> = inner.split(", ").map(|m| format!("\"{m}\"")).collect();
+    format!(
+        "{PREFIX}One or more parameter values were invalid: Input collection [{}] contains duplicates.",
+        members.join(", ")
+    )
+}
+
+/// Names the first key attribute (HASH, then RANGE) the key condition does not mention.
+fn missed_key_element(facts: &Facts, message: &str) -> String {
+    let expr = facts.input["KeyConditionExpression"]
+        .as_str()
+        .unwrap_or_default();
+    let used = referenced_names(expr, &facts.input["ExpressionAttributeNames"]);
+    match facts.key_names.iter().find(|k| !used.contains(k)) {
+        Some(k) => format!("Query condition missed key schema element: {k}"),
+        None => message.to_string(),
+    }
+}
+
+/// Attribute names an expression mentions, `#placeholders` resolved.
+fn referenced_names(expr: &str, names: &Value) -> Vec<String> {
+    let mut out = vec![];
+    let mut cur = String::new();
+    let flush = |cur: &mut String, out: &mut Vec<String>| {
+        if !cur.is_empty() {
+            let tok = std::mem::take(cur);
+            if let Some(n) = tok
+                .strip_prefix('#')
+                .and(names.get(&tok))
+                .and_then(Value::as_str)
+            {
+                out.push(n.to_string());
+            } else if !tok.starts_with(':') {
+                out.push(tok);
+            }
+        }
+    };
+    for c in expr.chars() {
+        if c.is_alphanumeric() || c == '_' || c == '#' || c == ':' || c == '-' {
+            cur.push(c);
+        } else {
+            flush(&mut cur, &mut out);
+        }
+    }
+    flush(&mut cur, &mut out);
+    out
+}
+
+/// AWS tells apart a partition key over 2048 bytes and sort keys over 1024 bytes.
+fn key_too_large(facts: &Facts, _: &str) -> String {
+    let hash_too_long = facts
+        .key_names
+        .first()
+        .map(|h| {
+            key_values(facts.input, h)
+                .iter()
+                .any(|v| value_size(v) > 2048)
+        })
+        .unwrap_or(true);
+    if hash_too_long {
+        hash_key_too_large()
+    } else {
+        "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes".into()
+    }
+}
+
+/// AWS's text for a partition key over 2048 bytes (sic: no space before the number).
+pub fn hash_key_too_large() -> String {
+    "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes".into()
+}
+
+/// Every value given for attribute `name` as a key or item member anywhere in the request.
+fn key_values<'a>(input: &'a Value, name: &str) -> Vec<&'a Value> {
+    let mut out = vec![];
+    fn walk<'a>(v: &'a Value, name: &str, out: &mut Vec<&'a Value>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if (k == "Key" || k == "Item") && x.is_object() {
+                        if let Some(a) = x.get(name) {
+                            out.push(a);
+                        }
+                    }
+                    walk(x, name, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, name, out)),
+            _ => {}
+        }
+    }
+    walk(input, name, &mut out);
+    out
+}
+
+/// Size in bytes of a scalar key attribute value (`{"S": ..}`, `{"N": ..}`, `{"B": base64}`).
+pub fn value_size(v: &Value) -> usize {
+    if let Some(s) = v.get("S").or_else(|| v.get("N")).and_then(Value::as_str) {
+        return s.len();
+    }
+    if let Some(b) = v.get("B").and_then(Value::as_str) {
+        return b.len() / 4 * 3 - b.bytes().rev().take_while(|&c| c == b'=').count();
+    }
+    0
+}
+
+fn table_not_found(facts: &Facts, message: &str) -> String {
+    match facts.input["TableName"].as_str() {
+        Some(t) => format!(
+            "Requested resource not found: Table: {} not found",
+            super::arn::table_of(t).unwrap_or(t)
+        ),
+        None => message.to_string(),
+    }
+}
+
+/// AWS's enum constraint message for Select.
+fn select_enum(facts: &Facts, _: &str) -> String {
+    select_enum_message(facts.input["Select"].as_str().unwrap_or_default())
+}
+
+pub fn select_enum_message(value: &str) -> String {
+    format!("{PREFIX}Value '{value}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]")
+}
+
+fn duplicate_attribute(facts: &Facts, message: &str) -> String {
+    let mut lists: Vec<&Value> = vec![&facts.input["AttributesToGet"]];
+    if let Some(m) = facts.input["RequestItems"].as_object() {
+        lists.extend(m.values().map(|t| &t["AttributesToGet"]));
+    }
+    for list in lists {
+        let names: Vec<&str> = list
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return format!(
+                    "One or more parameter values were invalid: Duplicate value in attribute name: {n}"
+                );
+            }
+        }
+    }
+    message.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn t(op: &str, code: &str, msg: &str, input: Value, keys: &[&str]) -> String {
+        let facts = Facts {
+            input: &input,
+            key_names: keys.iter().map(|k| k.to_string()).collect(),
+        };
+        message(op, code, msg, &facts)
+    }
+
+    fn v(op: &str, msg: &str) -> String {
+        t(op, VALIDATION, msg, json!({}), &[])
+    }
+
+    #[test]
+    fn update_expression_errors_get_the_envelope_on_update_item_only() {
+        let m = "Invalid UpdateExpression: The \"SET\" section can only be used once in an update expression;";
+        assert_eq!(v("UpdateItem", m), format!("{PREFIX}{m}"));
+        assert_eq!(v("TransactWriteItems", m), m);
+        let overlap = "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [s], path two: [s, n]";
+        assert_eq!(v("UpdateItem", overlap), format!("{PREFIX}{overlap}"));
+        let empty = "Invalid UpdateExpression: The expression can not be empty;";
+        assert_eq!(v("UpdateItem", empty), format!("{PREFIX}{empty}"));
+    }
+
+    #[test]
+    fn unused_names_and_values_get_the_envelope() {
+        for op in ["UpdateItem", "GetItem", "Query", "TransactWriteItems"] {
+            let m =
+                "Value provided in ExpressionAttributeNames unused in expressions: keys: {#count}";
+            assert_eq!(v(op, m), format!("{PREFIX}{m}"));
+        }
+        let m = "Value provided in ExpressionAttributeValues unused in expressions: keys: {:u}";
+        assert_eq!(v("PutItem", m), format!("{PREFIX}{m}"));
+    }
+
+    #[test]
+    fn empty_sets_and_empty_maps_get_the_envelope() {
+        for m in [
+            "One or more parameter values were invalid: An string set  may not be empty",
+            "One or more parameter values were invalid: An number set  may not be empty",
+            "One or more parameter values were invalid: Binary sets should not be empty",
+            "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set  may not be empty for key :e",
+            "ExpressionAttributeValues must not be empty",
+            "ExpressionAttributeNames must not be empty",
+        ] {
+            assert_eq!(v("PutItem", m), format!("{PREFIX}{m}"));
+        }
+    }
+
+    #[test]
+    fn already_enveloped_messages_are_left_alone() {
+        let m = format!("{PREFIX}Value 'x' at 'tableName' failed");
+        assert_eq!(v("UpdateItem", &m), m);
+    }
+
+    #[test]
+    fn empty_condition_expression_on_writes() {
+        let m = "Invalid ConditionExpression: The expression can not be empty;";
+        assert_eq!(v("PutItem", m), format!("{PREFIX}{m}"));
+        let f = "Invalid FilterExpression: The expression can not be empty;";
+        assert_eq!(v("Scan", f), f);
+    }
+
+    #[test]
+    fn select_checks_enveloped_on_query_bare_on_scan() {
+        let m = "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES";
+        assert_eq!(v("Query", m), format!("{PREFIX}{m}"));
+        assert_eq!(v("Scan", m), m);
+        let p = "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName";
+        assert_eq!(v("Query", p), format!("{PREFIX}{p}"));
+    }
+
+    #[test]
+    fn invalid_select_is_an_enum_constraint() {
+        let got = t(
+            "Scan",
+            VALIDATION,
+            "Select must be ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES, COUNT, or SPECIFIC_ATTRIBUTES",
+            json!({"Select": "count"}),
+            &[],
+        );
+        assert_eq!(got, "1 validation error detected: Value 'count' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]");
+    }
+
+    #[test]
+    fn mixed_expression_parameters_get_the_envelope() {
+        let m = "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}";
+        assert_eq!(v("GetItem", m), format!("{PREFIX}{m}"));
+    }
+
+    #[test]
+    fn duplicate_set_members_are_quoted() {
+        let m = "One or more parameter values were invalid: Input collection [a, a] contains duplicates";
+        assert_eq!(
+            v("PutItem", m),
+            "1 validation error detected: One or more parameter values were invalid: Input collection [\"a\", \"a\"] contains duplicates."
+        );
+    }
+
+    #[test]
+    fn missed_key_element_names_the_first_missing_key() {
+        let m = "Query condition missed key schema element";
+        let input =
+            json!({"KeyConditionExpression": "gsiK1PartitionKey = :pk AND wrongName = :sk"});
+        assert_eq!(
+            t(
+                "Query",
+                VALIDATION,
+                m,
+                input,
+                &["gsiK1PartitionKey", "gsiK1SortKey"]
+            ),
+            "Query condition missed key schema element: gsiK1SortKey"
+        );
+        let input = json!({"KeyConditionExpression": "#w = :pk AND begins_with(#s, :sk)",
+            "ExpressionAttributeNames": {"#w": "wrongName", "#s": "sk"}});
+        assert_eq!(
+            t("Query", VALIDATION, m, input, &["pk", "sk"]),
+            "Query condition missed key schema element: pk"
+        );
+    }
+
+    #[test]
+    fn wrong_key_attributes_do_not_match_the_schema() {
+        assert_eq!(
+            v("GetItem", "The number of conditions on the keys is invalid"),
+            "The provided key element does not match the schema"
+        );
+    }
+
+    #[test]
+    fn key_size_messages_tell_hash_from_range() {
+        let m = "Hash primary key values must be under 2048 bytes, and range primary key values must be under 1024 bytes";
+        let long = "x".repeat(2049);
+        let got = t(
+            "PutItem",
+            VALIDATION,
+            m,
+            json!({"Item": {"pk": {"S": long}}}),
+            &["pk"],
+        );
+        assert_eq!(got, "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes");
+        let got = t(
+            "GetItem",
+            VALIDATION,
+            m,
+            json!({"Key": {"pk": {"S": "a"}, "sk": {"S": "y".repeat(1025)}}}),
+            &["pk", "sk"],
+        );
+        assert_eq!(got, "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes");
+    }
+
+    #[test]
+    fn partiql_unknown_index_has_no_name_appended() {
+        assert_eq!(
+            v(
+                "ExecuteStatement",
+                "The table does not have the specified index: nope"
+            ),
+            "The table does not have the specified index"
+        );
+    }
+
+    #[test]
+    fn duplicate_attributes_to_get() {
+        let got = t(
+            "GetItem",
+            VALIDATION,
+            "Cannot have two attributes with the same name",
+            json!({"AttributesToGet": ["a", "b", "a"]}),
+            &[],
+        );
+        assert_eq!(
+            got,
+            "One or more parameter values were invalid: Duplicate value in attribute name: a"
+        );
+    }
+
+    #[test]
+    fn missing_table_is_requested_resource_not_found() {
+        let got = t(
+            "Scan",
+            "ResourceNotFoundException",
+            "Cannot do operations on a non-existent table",
+            json!({}),
+            &[],
+        );
+        assert_eq!(got, "Requested resource not found");
+        let got = t(
+            "DescribeTable",
+            "ResourceNotFoundException",
+            "Cannot do operations on a non-existent table",
+            json!({"TableName": "T"}),
+            &[],
+        );
+        assert_eq!(got, "Requested resource not found: Table: T not found");
+    }
+
+    #[test]
+    fn body_has_lowercase_message_and_keeps_extras() {
+        let rest = json!({"Message": "x", "Item": {"pk": {"S": "a"}}});
+        let b = body(
+            "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+            "The conditional request failed",
+            rest.as_object().unwrap(),
+        );
+        assert_eq!(b["message"], "The conditional request failed");
+        assert!(b.get("Message").is_none());
+        assert_eq!(b["Item"]["pk"]["S"], "a");
+    }
+
+    #[test]
+    fn needs_schema_only_for_key_rows() {
+        assert!(needs_schema(
+            "Query",
+            VALIDATION,
+            "Query condition missed key schema element"
+        ));
+        assert!(!needs_schema(
+            "GetItem",
+            VALIDATION,
+            "The number of conditions on the keys is invalid"
+        ));
+    }
+}

@@ -1,0 +1,242 @@
+//! Checks AWS makes before it looks at the table, which DynamoDB Local makes later, differently
+//! or not at all. They run in the proxy before a request is forwarded.
+
+use serde_json::Value;
+
+use super::errors::{hash_key_too_large, select_enum_message, value_size};
+use crate::protocol::json::JsonError;
+
+const SELECT: &[&str] = &[
+    "SPECIFIC_ATTRIBUTES",
+    "COUNT",
+    "ALL_ATTRIBUTES",
+    "ALL_PROJECTED_ATTRIBUTES",
+];
+
+/// Runs the checks that apply to `op`; the data-plane hot path (Get/Put without these
+/// members) costs a few map lookups.
+pub fn before_forward(op: &str, input: &Value) -> Result<(), JsonError> {
+    match op {
+        "Query" => {
+            select(input)?;
+            query_key_size(input)
+        }
+        "Scan" => {
+            select(input)?;
+            segments(input)
+        }
+        "GetItem" => names_without_expression(input),
+        "BatchGetItem" => batch_get_unused_names(input),
+        _ => Ok(()),
+    }
+}
+
+fn invalid(message: impl Into<String>) -> JsonError {
+    JsonError::validation(message)
+}
+
+fn select(input: &Value) -> Result<(), JsonError> {
+    match input.get("Select").and_then(Value::as_str) {
+        Some(s) if !SELECT.contains(&s) => Err(invalid(select_enum_message(s))),
+        _ => Ok(()),
+    }
+}
+
+/// Parallel scan: the members' ranges first (one envelope for every violation, as the
+/// framework reports them), then the pairing rules.
+fn segments(input: &Value) -> Result<(), JsonError> {
+    let seg = input.get("Segment").and_then(Value::as_i64);
+    let total = input.get("TotalSegments").and_then(Value::as_i64);
+    let mut errors = vec![];
+    if let Some(s) = seg {
+        if s < 0 {
+            errors.push(format!("Value '{s}' at 'segment' failed to satisfy constraint: Member must have value greater than or equal to 0"));
+        } else if s > 999_999 {
+            errors.push(format!("Value '{s}' at 'segment' failed to satisfy constraint: Member must have value less than or equal to 999999"));
+        }
+    }
+    if let Some(t) = total {
+        if t < 1 {
+            errors.push(format!("Value '{t}' at 'totalSegments' failed to satisfy constraint: Member must have value greater than or equal to 1"));
+        } else if t > 1_000_000 {
+            errors.push(format!("Value '{t}' at 'totalSegments' failed to satisfy constraint: Member must have value less than or equal to 1000000"));
+        }
+    }
+    if !errors.is_empty() {
+        let n = errors.len();
+        return Err(invalid(format!(
+            "{n} validation error{} detected: {}",
+            if n == 1 { "" } else { "s" },
+            errors.join("; ")
+        )));
+    }
+    match (seg, total) {
+        (Some(_), None) => Err(invalid("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")),
+        (None, Some(_)) => Err(invalid("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")),
+        (Some(s), Some(t)) if s >= t => Err(invalid(format!("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {s} is not less than TotalSegments: {t}"))),
+        _ => Ok(()),
+    }
+}
+
+/// AWS refuses ExpressionAttributeNames (even empty) on a GetItem without an expression,
+/// before it looks at the key; DynamoDB Local accepts it.
+fn names_without_expression(input: &Value) -> Result<(), JsonError> {
+    if input.get("ExpressionAttributeNames").is_some()
+        && input.get("ProjectionExpression").is_none()
+    {
+        return Err(invalid(
+            "ExpressionAttributeNames can only be specified when using expressions",
+        ));
+    }
+    Ok(())
+}
+
+/// Unused names are a request error, reported before any table is looked up.
+fn batch_get_unused_names(input: &Value) -> Result<(), JsonError> {
+    let Some(tables) = input.get("RequestItems").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    for t in tables.values() {
+        let Some(names) = t.get("ExpressionAttributeNames").and_then(Value::as_object) else {
+            continue;
+        };
+        let expr = t
+            .get("ProjectionExpression")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let used = placeholders(expr, b'#');
+        let unused: Vec<&str> = names
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !used.contains(k))
+            .collect();
+        if !unused.is_empty() && !expr.is_empty() {
+            return Err(invalid(format!(
+                "1 validation error detected: Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
+                unused.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `#name` (or `:value`) placeholders of an expression.
+fn placeholders(expr: &str, sigil: u8) -> Vec<&str> {
+    let mut out = vec![];
+    let b = expr.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == sigil {
+            let start = i;
+            i += 1;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            out.push(&expr[start..i]);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// DynamoDB Local answers a Query whose partition key value is over 2048 bytes with no
+/// items; AWS refuses it.
+fn query_key_size(input: &Value) -> Result<(), JsonError> {
+    let Some(expr) = input.get("KeyConditionExpression").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let Some(values) = input
+        .get("ExpressionAttributeValues")
+        .and_then(Value::as_object)
+    else {
+        return Ok(());
+    };
+    let used = placeholders(expr, b':');
+    if values
+        .iter()
+        .any(|(k, v)| value_size(v) > 2048 && used.contains(&k.as_str()))
+    {
+        return Err(invalid(hash_key_too_large()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn msg(op: &str, input: Value) -> Option<String> {
+        before_forward(op, &input).err().map(|e| e.message)
+    }
+
+    #[test]
+    fn segment_pairing_and_ranges() {
+        assert_eq!(
+            msg("Scan", json!({"Segment": 1})).unwrap(),
+            "The TotalSegments parameter is required but was not present in the request when Segment parameter is present"
+        );
+        assert_eq!(
+            msg("Scan", json!({"TotalSegments": 2})).unwrap(),
+            "The Segment parameter is required but was not present in the request when parameter TotalSegments is present"
+        );
+        assert_eq!(
+            msg("Scan", json!({"Segment": 5, "TotalSegments": 5})).unwrap(),
+            "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 5 is not less than TotalSegments: 5"
+        );
+        assert_eq!(
+            msg("Scan", json!({"Segment": 0, "TotalSegments": 0})).unwrap(),
+            "1 validation error detected: Value '0' at 'totalSegments' failed to satisfy constraint: Member must have value greater than or equal to 1"
+        );
+        assert!(
+            msg("Scan", json!({"Segment": -1, "TotalSegments": 1000001}))
+                .unwrap()
+                .starts_with("2 validation errors detected: Value '-1' at 'segment'")
+        );
+        assert_eq!(msg("Scan", json!({"Segment": 1, "TotalSegments": 2})), None);
+    }
+
+    #[test]
+    fn select_must_be_in_the_enum() {
+        assert!(msg("Query", json!({"Select": "count"}))
+            .unwrap()
+            .contains("Value 'count' at 'select'"));
+        assert_eq!(msg("Scan", json!({"Select": "COUNT"})), None);
+    }
+
+    #[test]
+    fn get_item_names_need_an_expression() {
+        assert_eq!(
+            msg("GetItem", json!({"ExpressionAttributeNames": {}})).unwrap(),
+            "ExpressionAttributeNames can only be specified when using expressions"
+        );
+        assert_eq!(
+            msg(
+                "GetItem",
+                json!({"ProjectionExpression": "#a", "ExpressionAttributeNames": {"#a": "a"}})
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn batch_get_unused_names_before_the_table() {
+        let input = json!({"RequestItems": {"users": {"Keys": [], "ProjectionExpression": "#rl",
+            "ExpressionAttributeNames": {"#rl": "username", "#count": "count"}}}});
+        assert_eq!(
+            msg("BatchGetItem", input).unwrap(),
+            "1 validation error detected: Value provided in ExpressionAttributeNames unused in expressions: keys: {#count}"
+        );
+    }
+
+    #[test]
+    fn query_partition_key_over_2048_bytes() {
+        let input = json!({"KeyConditionExpression": "pk = :v",
+            "ExpressionAttributeValues": {":v": {"S": "a".repeat(2049)}}});
+        assert!(msg("Query", input).unwrap().contains("of2048 bytes"));
+        let ok = json!({"KeyConditionExpression": "pk = :v",
+            "ExpressionAttributeValues": {":v": {"S": "a".repeat(2048)}}});
+        assert_eq!(msg("Query", ok), None);
+    }
+}
