@@ -38,6 +38,17 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The directory behind the local S3: buckets DynamoDB export/import reads and writes.
+    /// Under the state dir when given, so exports survive a restart.
+    pub fn s3_root(&self) -> PathBuf {
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| self.runtime_dir.clone())
+            .join("s3")
+    }
+}
+
 /// `$AWSEMU_DYNAMODB_LOCAL_DIR`, else `$AWSEMU_CACHE_DIR` or `~/.cache/awsemu`, as scripts/setup writes it.
 pub fn default_dynamodb_local_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("AWSEMU_DYNAMODB_LOCAL_DIR") {

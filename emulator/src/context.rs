@@ -9,6 +9,8 @@ pub struct RequestContext {
     pub account: String,
     pub region: String,
     pub access_key: Option<String>,
+    /// Service of the SigV4 credential scope (`dynamodb`, `elasticache`, `s3`, `sts`), if any.
+    pub service: Option<String>,
     pub request_id: String,
 }
 
@@ -20,6 +22,7 @@ impl RequestContext {
             account: DEFAULT_ACCOUNT.into(),
             region: DEFAULT_REGION.into(),
             access_key: None,
+            service: None,
             request_id: uuid::Uuid::new_v4().to_string(),
         };
         let Some(h) = header else { return ctx };
@@ -39,6 +42,9 @@ impl RequestContext {
         if let Some(region) = parts.get(2).filter(|r| !r.is_empty()) {
             ctx.region = region.to_string();
         }
+        if let Some(service) = parts.get(3).filter(|s| !s.is_empty()) {
+            ctx.service = Some(service.to_string());
+        }
         ctx
     }
 
@@ -47,6 +53,7 @@ impl RequestContext {
             account: account.into(),
             region: region.into(),
             access_key: Some(account.into()),
+            service: None,
             request_id: uuid::Uuid::new_v4().to_string(),
         }
     }

@@ -1,5 +1,5 @@
 //! Local AWS endpoint: ElastiCache on real redis-server/memcached processes, DynamoDB and
-//! DynamoDB Streams over AWS's DynamoDB Local. See ARCHITECTURE.md for the map.
+//! DynamoDB Streams over AWS's DynamoDB Local, plus the S3 and STS calls their clients need. See ARCHITECTURE.md for the map.
 
 pub mod config;
 pub mod context;
@@ -7,6 +7,8 @@ pub mod dynamodb;
 pub mod elasticache;
 pub mod gateway;
 pub mod protocol;
+pub mod s3;
+pub mod sts;
 pub mod supervisor;
 
 pub use config::Config;

@@ -204,22 +204,27 @@ impl DynamoDb {
                 "Invalid policy document: the policy must be a JSON object",
             ));
         }
-        let rev = revision();
-        {
+        let rev = {
             let mut st = self.state.lock().unwrap();
             let m = st
                 .table_mut(&key)
                 .ok_or_else(|| table_not_found(&key.name))?;
-            if let Some(expected) = str_of(input, "ExpectedRevisionId") {
-                if m.policy.as_ref().map(|p| p.1.as_str()) != Some(expected) {
-                    return Err(ddb_err(
-                        "PolicyNotFoundException",
-                        format!("Resource-based policy with revision id {expected} not found for the provided ResourceArn: {}", key.arn()),
-                    ));
+            let current = m.policy.as_ref().map(|p| p.1.clone());
+            check_expected_revision(
+                &key,
+                current.as_deref(),
+                str_of(input, "ExpectedRevisionId"),
+            )?;
+            match &m.policy {
+                // An identical document is no change: AWS keeps its revision.
+                Some((p, rev)) if p == policy => rev.clone(),
+                _ => {
+                    let rev = next_revision(current.as_deref());
+                    m.policy = Some((policy.to_string(), rev.clone()));
+                    rev
                 }
             }
-            m.policy = Some((policy.to_string(), rev.clone()));
-        }
+        };
         self.persist();
         Ok(json!({"RevisionId": rev}))
     }
@@ -247,8 +252,13 @@ impl DynamoDb {
             let m = st
                 .table_mut(&key)
                 .ok_or_else(|| table_not_found(&key.name))?;
-            let (_, rev) = m.policy.take().ok_or_else(|| policy_not_found(&key))?;
-            rev
+            let current = m.policy.as_ref().map(|p| p.1.clone());
+            let Some(current) = current else {
+                return Err(policy_not_found(&key));
+            };
+            check_expected_revision(&key, Some(&current), str_of(input, "ExpectedRevisionId"))?;
+            m.policy = None;
+            current
         };
         self.persist();
         Ok(json!({"RevisionId": rev}))
@@ -368,11 +378,7 @@ impl DynamoDb {
     // ---- import / export (a local directory stands in for S3) ----
 
     fn s3_root(&self) -> PathBuf {
-        self.config
-            .state_dir
-            .clone()
-            .unwrap_or_else(|| self.config.runtime_dir.clone())
-            .join("s3")
+        self.config.s3_root()
     }
 
     pub(super) async fn export_table(&self, ctx: &RequestContext, input: &Value) -> OpResult {
@@ -410,12 +416,24 @@ impl DynamoDb {
                 format!("Export time {t} is outside the restorable window"),
             ));
         }
-        let items = items_at(pitr, &meta.key_schema, t);
         let id = format!(
             "{:014}-{:08x}",
             (start * 1000.0) as u64,
             rand::random::<u32>()
         );
+        let arn = format!("{}/export/{id}", key.arn());
+        if crate::s3::store::bucket(&self.s3_root(), &bucket).is_none() {
+            // AWS accepts the export and fails it once it reaches the bucket.
+            let desc = json!({
+                "ExportArn": arn, "ExportStatus": "FAILED", "StartTime": start, "EndTime": now(),
+                "TableArn": key.arn(), "TableId": meta.table_id, "ExportTime": t,
+                "S3Bucket": bucket, "S3Prefix": prefix, "S3SseAlgorithm": "AES256",
+                "ExportFormat": format, "ExportType": "FULL_EXPORT",
+                "FailureCode": "S3NoSuchBucket", "FailureMessage": NO_SUCH_BUCKET,
+            });
+            return self.record_job(ctx, arn, desc, EXPORTS);
+        }
+        let items = items_at(pitr, &meta.key_schema, t);
         let mut dir = self.s3_root().join(&bucket);
         if !prefix.is_empty() {
             dir = dir.join(&prefix);
@@ -428,7 +446,6 @@ impl DynamoDb {
         std::fs::create_dir_all(&dir)
             .and_then(|_| std::fs::write(dir.join("items.json"), lines))
             .map_err(|e| ddb_err("InternalServerError", format!("export write failed: {e}")))?;
-        let arn = format!("{}/export/{id}", key.arn());
         let desc = json!({
             "ExportArn": arn, "ExportStatus": "COMPLETED", "StartTime": start, "EndTime": now(),
             "ExportManifest": format!("AWSDynamoDB/{id}/manifest-summary.json"),
@@ -486,6 +503,29 @@ impl DynamoDb {
                 "Invalid S3BucketSource: {bucket}/{prefix}"
             )));
         }
+        let params = input["TableCreationParameters"].clone();
+        check_import_billing(&params)?;
+        if crate::s3::store::bucket(&self.s3_root(), bucket).is_none() {
+            // Accepted, then FAILED; no table is created.
+            let name = table_name(&params["TableName"]).unwrap_or_default();
+            let key = TableKey::new(&ctx.account, &ctx.region, &name);
+            let start = now();
+            let arn = format!(
+                "{}/import/{:014}-{:08x}",
+                key.arn(),
+                (start * 1000.0) as u64,
+                rand::random::<u32>()
+            );
+            let desc = json!({
+                "ImportArn": arn, "ImportStatus": "FAILED", "TableArn": key.arn(),
+                "S3BucketSource": src, "InputFormat": format, "TableCreationParameters": params,
+                "StartTime": start, "EndTime": now(), "ProcessedItemCount": 0,
+                "ImportedItemCount": 0, "ErrorCount": 0, "ProcessedSizeBytes": 0,
+                "InputCompressionType": input["InputCompressionType"].as_str().unwrap_or("NONE"),
+                "FailureCode": "S3NoSuchBucket", "FailureMessage": NO_SUCH_BUCKET,
+            });
+            return self.record_job(ctx, arn, desc, IMPORTS);
+        }
         let mut root = self.s3_root().join(bucket);
         if !prefix.is_empty() {
             root = root.join(prefix);
@@ -504,7 +544,6 @@ impl DynamoDb {
                 }
             }
         }
-        let params = input["TableCreationParameters"].clone();
         let name = table_name(&params["TableName"]).unwrap_or_default();
         let start = now();
         self.create_table_in(
@@ -616,6 +655,55 @@ fn list_jobs(jobs: &Jobs, ctx: &RequestContext, input: &Value, kind: JobKind) ->
         })
         .collect();
     page(all, input, kind.list_member, kind.page_size_member)
+}
+
+const NO_SUCH_BUCKET: &str = "The specified bucket does not exist";
+
+/// ImportTable refuses a billing mode and throughput that do not fit, before it starts.
+fn check_import_billing(params: &Value) -> Result<(), JsonError> {
+    let provisioned = params["BillingMode"].as_str().unwrap_or("PROVISIONED") == "PROVISIONED";
+    let throughput = params
+        .get("ProvisionedThroughput")
+        .is_some_and(|t| !t.is_null());
+    if provisioned && !throughput {
+        return Err(validation("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"));
+    }
+    if !provisioned && throughput {
+        return Err(validation("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"));
+    }
+    Ok(())
+}
+
+/// ExpectedRevisionId (`NO_POLICY` for "none may exist") against the current revision, with
+/// AWS's PolicyNotFoundException texts.
+fn check_expected_revision(
+    key: &TableKey,
+    current: Option<&str>,
+    expected: Option<&str>,
+) -> Result<(), JsonError> {
+    let prefix = "Resource-based policy not found for the provided ResourceArn:";
+    match (expected, current) {
+        (None, _) | (Some("NO_POLICY"), None) => Ok(()),
+        (Some(e), Some(c)) if e == c => Ok(()),
+        (Some("NO_POLICY"), Some(c)) => Err(ddb_err(
+            "PolicyNotFoundException",
+            format!("{prefix} Requested policy update expecting none to be present for table {}, but a policy exists with revision id {c}.", key.name),
+        )),
+        (Some(e), Some(c)) => Err(ddb_err(
+            "PolicyNotFoundException",
+            format!("{prefix} Requested update for policy with revision id {e}, but the policy associated to target table {} has revision id {c}.", key.name),
+        )),
+        (Some(_), None) => Err(policy_not_found(key)),
+    }
+}
+
+/// Revision ids are times in milliseconds that only grow.
+fn next_revision(current: Option<&str>) -> String {
+    let now: u64 = revision().parse().unwrap_or(0);
+    let after = current
+        .and_then(|c| c.parse::<u64>().ok())
+        .map_or(0, |c| c + 1);
+    now.max(after).to_string()
 }
 
 fn policy_not_found(key: &TableKey) -> JsonError {

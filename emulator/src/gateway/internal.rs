@@ -51,6 +51,7 @@ async fn reset(State(s): State<Arc<AppState>>, Query(q): Query<ResetQuery>) -> i
     let account = q.account.as_deref();
     s.elasticache.reset(account).await;
     s.dynamodb.reset(account).await;
+    s.s3.reset(account);
     Json(serde_json::json!({"reset": account.unwrap_or("all")}))
 }
 

@@ -2,6 +2,7 @@
 //!
 //! - `X-Amz-Target: DynamoDB_20120810.*` / `DynamoDBStreams_20120810.*` (AWS JSON 1.0) -> dynamodb
 //! - a form body or query string with `Action=` (AWS Query) -> elasticache
+//! - a SigV4 scope naming `s3` (REST) -> s3; a Query request for STS -> sts
 //! - `/_emulator/*` -> internal routes (health, reset, state)
 
 mod internal;
@@ -23,6 +24,7 @@ use crate::dynamodb::DynamoDb;
 use crate::elasticache::ElastiCache;
 use crate::protocol::json::JsonError;
 use crate::protocol::query::{decode_form, QueryError};
+use crate::s3::{S3Request, S3};
 use crate::supervisor::Supervisor;
 
 /// Largest request body accepted (DynamoDB's own limit is 16 MB per request).
@@ -33,6 +35,7 @@ pub struct AppState {
     pub supervisor: Supervisor,
     pub dynamodb: DynamoDb,
     pub elasticache: ElastiCache,
+    pub s3: S3,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
         Ok(Arc::new(Self {
             dynamodb: DynamoDb::new(config.clone(), supervisor.clone()),
             elasticache: ElastiCache::new(config.clone(), supervisor.clone()),
+            s3: S3::new(config.s3_root()),
             supervisor,
             config,
         }))
@@ -105,6 +109,14 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
     );
     let protocol = detect(&req);
     let query = req.uri().query().map(str::to_owned);
+    let is_s3 = crate::s3::is_s3(&ctx) && !matches!(protocol, Protocol::Json(_));
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = match read_body(req.into_body()).await {
         Ok(b) => b,
         Err(too_large) => {
@@ -122,11 +134,25 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
     };
     let request_id = ctx.request_id.clone();
     let mut response = match protocol {
+        _ if is_s3 => state.s3.handle(
+            &ctx,
+            S3Request {
+                method: &method,
+                host: host.as_deref(),
+                path: &path,
+                query: query.as_deref(),
+                body,
+            },
+        ),
         Protocol::Json(target) => state.dynamodb.handle(ctx, target.as_deref(), body).await,
         Protocol::Query => {
             let mut params = query.map(|q| decode_form(q.as_bytes())).unwrap_or_default();
             params.extend(decode_form(&body));
-            state.elasticache.handle(ctx, params).await
+            if crate::sts::is_sts(&ctx, &params) {
+                crate::sts::handle(&ctx, &params)
+            } else {
+                state.elasticache.handle(ctx, params).await
+            }
         }
         Protocol::Unknown => JsonError::coral(
             "UnknownOperationException",

@@ -122,6 +122,21 @@ impl CliResult {
     }
 }
 
+impl CliResult {
+    /// Asserts the command failed with exactly this AWS error code and message, as the CLI
+    /// prints them (`An error occurred (Code) when calling the Op operation: message`).
+    pub fn fails_with_message(&self, code: &str, message: &str) {
+        self.fails_with(code);
+        let line = self
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("An error occurred ({code})")))
+            .unwrap_or_else(|| panic!("no {code} line: {}", self.stderr));
+        let got = line.split_once(" operation: ").map(|x| x.1).unwrap_or("");
+        assert_eq!(got, message, "{}", self.stderr);
+    }
+}
+
 /// Runs the real AWS CLI (`.venv/bin/aws`) against the endpoint `url` as `account`.
 pub fn aws_at(url: &str, account: &str, region: &str, args: &[&str]) -> CliResult {
     let out = Command::new(aws_cli())

@@ -9,6 +9,9 @@ use serde_json::{json, Value};
 
 use crate::common::{CliResult, TestEmulator};
 
+mod errors;
+mod s3_sts;
+
 fn emu() -> &'static TestEmulator {
     static EMU: OnceLock<TestEmulator> = OnceLock::new();
     EMU.get_or_init(TestEmulator::start)
@@ -592,6 +595,7 @@ fn an_external_endpoint_is_used_instead_of_dynamodb_local() {
 #[test]
 fn an_export_can_be_imported_into_a_new_table() {
     let c = caller("200000000013");
+    c.ok(&["s3api", "create-bucket", "--bucket", "bkt"]);
     c.create_table("ToExport", &[]);
     for i in 0..5 {
         c.put("ToExport", &format!("e{i}"), "v");

@@ -1,0 +1,374 @@
+//! AWS's error codes and messages where DynamoDB Local's differ, through the real AWS CLI
+//! (and raw HTTP for the body shape), one test per class of difference.
+
+use serde_json::{json, Value};
+
+use super::{caller, raw, Caller};
+
+const ENV: &str = "1 validation error detected: ";
+
+fn table(c: &Caller, name: &str) {
+    c.create_table(name, &[]);
+}
+
+fn update(
+    c: &Caller,
+    t: &str,
+    expr: &str,
+    values: Option<Value>,
+    names: Option<Value>,
+) -> crate::common::CliResult {
+    let mut args = vec![
+        "dynamodb".to_string(),
+        "update-item".into(),
+        "--table-name".into(),
+        t.into(),
+        "--key".into(),
+        r#"{"pk":{"S":"k"}}"#.into(),
+        "--update-expression".into(),
+        expr.into(),
+    ];
+    if let Some(v) = values {
+        args.push("--expression-attribute-values".into());
+        args.push(v.to_string());
+    }
+    if let Some(n) = names {
+        args.push("--expression-attribute-names".into());
+        args.push(n.to_string());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    c.aws(&refs)
+}
+
+#[test]
+fn request_validation_messages_carry_the_envelope() {
+    let c = caller("200000000101");
+    table(&c, "Env");
+    let v = json!({":a": {"S": "x"}});
+    update(&c, "Env", "SET a = :a SET b = :a", Some(v.clone()), None).fails_with_message(
+        "ValidationException",
+        &format!("{ENV}Invalid UpdateExpression: The \"SET\" section can only be used once in an update expression;"),
+    );
+    update(&c, "Env", "SET s = :a, s.n = :a", Some(v.clone()), None).fails_with_message(
+        "ValidationException",
+        &format!("{ENV}Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [s], path two: [s, n]"),
+    );
+    update(&c, "Env", "SET a = :a", Some(v.clone()), Some(json!({"#count": "count"})))
+        .fails_with_message(
+            "ValidationException",
+            &format!("{ENV}Value provided in ExpressionAttributeNames unused in expressions: keys: {{#count}}"),
+        );
+    update(
+        &c,
+        "Env",
+        "SET a = :a",
+        Some(json!({":a": {"S": "x"}, ":u": {"S": "y"}})),
+        None,
+    )
+    .fails_with_message(
+        "ValidationException",
+        &format!(
+            "{ENV}Value provided in ExpressionAttributeValues unused in expressions: keys: {{:u}}"
+        ),
+    );
+    c.aws(&[
+        "dynamodb",
+        "put-item",
+        "--table-name",
+        "Env",
+        "--item",
+        r#"{"pk":{"S":"k"},"s":{"SS":[]}}"#,
+    ])
+    .fails_with_message(
+        "ValidationException",
+        &format!("{ENV}One or more parameter values were invalid: An string set  may not be empty"),
+    );
+    c.aws(&[
+        "dynamodb",
+        "put-item",
+        "--table-name",
+        "Env",
+        "--item",
+        r#"{"pk":{"S":"k"}}"#,
+        "--condition-expression",
+        "attribute_exists(pk)",
+        "--expression-attribute-values",
+        "{}",
+    ])
+    .fails_with_message(
+        "ValidationException",
+        &format!("{ENV}ExpressionAttributeValues must not be empty"),
+    );
+    c.aws(&[
+        "dynamodb", "query", "--table-name", "Env",
+        "--key-condition-expression", "pk = :a",
+        "--expression-attribute-values", r#"{":a":{"S":"k"}}"#,
+        "--select", "SPECIFIC_ATTRIBUTES",
+    ])
+    .fails_with_message(
+        "ValidationException",
+        &format!("{ENV}Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"),
+    );
+    // Scan's Select checks stay bare on AWS.
+    c.aws(&["dynamodb", "scan", "--table-name", "Env", "--select", "SPECIFIC_ATTRIBUTES"])
+        .fails_with_message(
+            "ValidationException",
+            "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+        );
+}
+
+#[test]
+fn other_wording_matches_aws() {
+    let c = caller("200000000102");
+    table(&c, "Words");
+    let scan = |extra: &[&str]| {
+        let mut a = vec!["dynamodb", "scan", "--table-name", "Words"];
+        a.extend_from_slice(extra);
+        c.aws(&a)
+    };
+    scan(&["--select", "count"]).fails_with_message(
+        "ValidationException",
+        &format!("{ENV}Value 'count' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"),
+    );
+    scan(&["--segment", "1"]).fails_with_message(
+        "ValidationException",
+        "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+    );
+    scan(&["--segment", "5", "--total-segments", "5"]).fails_with_message(
+        "ValidationException",
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 5 is not less than TotalSegments: 5",
+    );
+    update(&c, "Words", "ADD s :e", Some(json!({":e": {"SS": []}})), None).fails_with_message(
+        "ValidationException",
+        &format!("{ENV}ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set  may not be empty for key :e"),
+    );
+    c.aws(&[
+        "dynamodb",
+        "query",
+        "--table-name",
+        "Words",
+        "--key-condition-expression",
+        "wrongName = :a",
+        "--expression-attribute-values",
+        r#"{":a":{"S":"k"}}"#,
+    ])
+    .fails_with_message(
+        "ValidationException",
+        "Query condition missed key schema element: pk",
+    );
+    c.aws(&[
+        "dynamodb",
+        "get-item",
+        "--table-name",
+        "Words",
+        "--key",
+        r#"{"pk":{"S":"k"},"sk":{"S":"x"}}"#,
+    ])
+    .fails_with_message(
+        "ValidationException",
+        "The provided key element does not match the schema",
+    );
+    let long = json!({"pk": {"S": "x".repeat(2049)}}).to_string();
+    c.aws(&["dynamodb", "put-item", "--table-name", "Words", "--item", &long])
+        .fails_with_message(
+            "ValidationException",
+            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes",
+        );
+    c.aws(&[
+        "dynamodb",
+        "execute-statement",
+        "--statement",
+        r#"SELECT * FROM "Words"."nope""#,
+    ])
+    .fails_with_message(
+        "ValidationException",
+        "The table does not have the specified index",
+    );
+    c.aws(&["dynamodb", "scan", "--table-name", "Missing"])
+        .fails_with_message("ResourceNotFoundException", "Requested resource not found");
+    c.aws(&[
+        "dynamodb",
+        "get-resource-policy",
+        "--resource-arn",
+        "arn:aws:dynamodb:us-east-1:200000000102:table/Missing",
+    ])
+    .fails_with_message(
+        "ResourceNotFoundException",
+        "Requested resource not found: Table: Missing not found",
+    );
+    c.aws(&[
+        "dynamodb", "import-table",
+        "--s3-bucket-source", "S3Bucket=somebucket",
+        "--input-format", "DYNAMODB_JSON",
+        "--table-creation-parameters",
+        "TableName=Imp,AttributeDefinitions=[{AttributeName=pk,AttributeType=S}],KeySchema=[{AttributeName=pk,KeyType=HASH}],BillingMode=PROVISIONED",
+    ])
+    .fails_with_message(
+        "ValidationException",
+        "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+    );
+}
+
+#[test]
+fn checks_aws_makes_before_it_looks_at_the_table() {
+    let c = caller("200000000103");
+    c.aws(&[
+        "dynamodb", "batch-get-item", "--request-items",
+        r##"{"users":{"Keys":[{"username":{"S":"u0"}}],"ProjectionExpression":"#rl","ExpressionAttributeNames":{"#rl":"username","#count":"count"}}}"##,
+    ])
+    .fails_with_message(
+        "ValidationException",
+        &format!("{ENV}Value provided in ExpressionAttributeNames unused in expressions: keys: {{#count}}"),
+    );
+    c.aws(&[
+        "dynamodb",
+        "get-item",
+        "--table-name",
+        "Nowhere",
+        "--key",
+        r#"{"id":{"S":"x"}}"#,
+        "--expression-attribute-names",
+        "{}",
+    ])
+    .fails_with_message(
+        "ValidationException",
+        "ExpressionAttributeNames can only be specified when using expressions",
+    );
+}
+
+#[test]
+fn transaction_cancellation_reasons_are_awss() {
+    let c = caller("200000000104");
+    table(&c, "TxT");
+    c.put("TxT", "a", "v");
+    let items = json!([
+        {"Put": {"TableName": "TxT", "Item": {"pk": {"S": "b"}}}},
+        {"Put": {"TableName": "TxT", "Item": {"pk": {"S": "a"}}, "ConditionExpression": "attribute_not_exists(pk)"}},
+    ])
+    .to_string();
+    c.aws(&["dynamodb", "transact-write-items", "--transact-items", &items])
+        .fails_with_message(
+            "TransactionCanceledException",
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]",
+        );
+}
+
+#[test]
+fn error_bodies_have_awss_shape() {
+    let c = caller("200000000009");
+    table(&c, "Shape");
+    c.put("Shape", "a", "old");
+    let put = |extra: Value| {
+        let mut body = json!({"TableName": "Shape", "Item": {"pk": {"S": "a"}},
+            "ConditionExpression": "attribute_not_exists(pk)"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        raw(
+            Some("DynamoDB_20120810.PutItem"),
+            body.to_string().into_bytes(),
+        )
+    };
+    let (status, e) = put(json!({}));
+    assert_eq!(status, 400);
+    assert_eq!(
+        e["__type"],
+        "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
+    );
+    assert_eq!(e["message"], "The conditional request failed");
+    assert!(e.get("Message").is_none(), "{e}");
+    let (status, e) = put(json!({"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}));
+    assert_eq!(status, 400);
+    assert_eq!(e["message"], "The conditional request failed");
+    assert_eq!(e["Item"], json!({"pk": {"S": "a"}, "v": {"S": "old"}}));
+}
+
+#[test]
+fn table_arns_work_wherever_a_table_name_does() {
+    let c = caller("200000000105");
+    table(&c, "ByArn");
+    let arn = "arn:aws:dynamodb:us-east-1:200000000105:table/ByArn";
+    let items = json!([{"Put": {"TableName": arn, "Item": {"pk": {"S": "t1"}}}}]).to_string();
+    c.ok(&[
+        "dynamodb",
+        "transact-write-items",
+        "--transact-items",
+        &items,
+    ]);
+    let gets = json!([{"Get": {"TableName": arn, "Key": {"pk": {"S": "t1"}}}}]).to_string();
+    let got = c.ok(&["dynamodb", "transact-get-items", "--transact-items", &gets]);
+    assert_eq!(got["Responses"][0]["Item"]["pk"]["S"], "t1");
+    let req = json!({arn: {"Keys": [{"pk": {"S": "t1"}}]}}).to_string();
+    let got = c.ok(&["dynamodb", "batch-get-item", "--request-items", &req]);
+    assert_eq!(got["Responses"][arn][0]["pk"]["S"], "t1", "{got}");
+    let got = c.ok(&[
+        "dynamodb",
+        "get-item",
+        "--table-name",
+        arn,
+        "--key",
+        r#"{"pk":{"S":"t1"}}"#,
+    ]);
+    assert_eq!(got["Item"]["pk"]["S"], "t1");
+    let d = c.ok(&["dynamodb", "describe-table", "--table-name", arn]);
+    assert_eq!(d["Table"]["TableName"], "ByArn");
+}
+
+#[test]
+fn resource_policies_keep_awss_revisions() {
+    let c = caller("200000000106");
+    table(&c, "Pol");
+    let arn = "arn:aws:dynamodb:us-east-1:200000000106:table/Pol";
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::200000000106:root"}, "Action": "dynamodb:GetItem",
+        "Resource": arn}]})
+    .to_string();
+    let put = |extra: &[&str]| {
+        let mut a = vec![
+            "dynamodb",
+            "put-resource-policy",
+            "--resource-arn",
+            arn,
+            "--policy",
+            &policy,
+        ];
+        a.extend_from_slice(extra);
+        c.aws(&a)
+    };
+    let first = put(&["--expected-revision-id", "NO_POLICY"]).json()["RevisionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let again = put(&[]).json()["RevisionId"].as_str().unwrap().to_string();
+    assert_eq!(first, again, "an identical policy keeps its revision");
+    put(&["--expected-revision-id", "NO_POLICY"]).fails_with_message(
+        "PolicyNotFoundException",
+        &format!("Resource-based policy not found for the provided ResourceArn: Requested policy update expecting none to be present for table Pol, but a policy exists with revision id {first}."),
+    );
+    put(&["--expected-revision-id", "123"]).fails_with_message(
+        "PolicyNotFoundException",
+        &format!("Resource-based policy not found for the provided ResourceArn: Requested update for policy with revision id 123, but the policy associated to target table Pol has revision id {first}."),
+    );
+    c.aws(&[
+        "dynamodb",
+        "delete-resource-policy",
+        "--resource-arn",
+        arn,
+        "--expected-revision-id",
+        "unknown",
+    ])
+    .fails_with("PolicyNotFoundException");
+    c.ok(&[
+        "dynamodb",
+        "delete-resource-policy",
+        "--resource-arn",
+        arn,
+        "--expected-revision-id",
+        &first,
+    ]);
+    c.aws(&["dynamodb", "get-resource-policy", "--resource-arn", arn])
+        .fails_with_message(
+            "PolicyNotFoundException",
+            &format!("Resource-based policy not found for the provided ResourceArn: {arn}"),
+        );
+}

@@ -1,0 +1,189 @@
+//! STS GetCallerIdentity and the local S3 behind DynamoDB import/export, through the real
+//! AWS CLI on the same endpoint.
+
+use serde_json::json;
+
+use super::caller;
+
+#[test]
+fn get_caller_identity_names_the_callers_account() {
+    let c = caller("200000000201");
+    let id = c.ok(&["sts", "get-caller-identity"]);
+    assert_eq!(id["Account"], "200000000201");
+    assert_eq!(id["Arn"], "arn:aws:iam::200000000201:root");
+    assert_eq!(id["UserId"], "200000000201");
+    // Any region answers.
+    let west = c.in_region("eu-west-1").ok(&["sts", "get-caller-identity"]);
+    assert_eq!(west["Account"], "200000000201");
+}
+
+#[test]
+fn buckets_and_objects_through_s3api_and_s3() {
+    let c = caller("200000000202");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data.json");
+    std::fs::write(&file, b"{\"Item\":{\"pk\":{\"S\":\"x\"}}}\n").unwrap();
+    c.aws(&["s3api", "head-bucket", "--bucket", "ddb-io-202"])
+        .fails_with("404");
+    c.aws(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "ddb-io-202",
+        "--key",
+        "k",
+        "--body",
+        file.to_str().unwrap(),
+    ])
+    .fails_with("NoSuchBucket");
+    c.ok(&["s3api", "create-bucket", "--bucket", "ddb-io-202"]);
+    c.ok(&["s3api", "head-bucket", "--bucket", "ddb-io-202"]);
+    let names: Vec<String> = c.ok(&["s3api", "list-buckets"])["Buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["Name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["ddb-io-202"]);
+    // Another account owns nothing and cannot take the name.
+    let other = caller("200000000203");
+    assert_eq!(other.ok(&["s3api", "list-buckets"])["Buckets"], json!([]));
+    other
+        .in_region("us-west-2")
+        .aws(&[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            "ddb-io-202",
+            "--create-bucket-configuration",
+            "LocationConstraint=us-west-2",
+        ])
+        .fails_with("BucketAlreadyExists");
+    let put = c.ok(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "ddb-io-202",
+        "--key",
+        "in/data.json",
+        "--body",
+        file.to_str().unwrap(),
+    ]);
+    assert!(put["ETag"].as_str().unwrap().starts_with('"'));
+    let head = c.ok(&[
+        "s3api",
+        "head-object",
+        "--bucket",
+        "ddb-io-202",
+        "--key",
+        "in/data.json",
+    ]);
+    assert_eq!(head["ContentLength"], 26);
+    let out = dir.path().join("back.json");
+    c.ok(&[
+        "s3api",
+        "get-object",
+        "--bucket",
+        "ddb-io-202",
+        "--key",
+        "in/data.json",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&file).unwrap());
+    c.aws(&[
+        "s3api",
+        "get-object",
+        "--bucket",
+        "ddb-io-202",
+        "--key",
+        "nope",
+        out.to_str().unwrap(),
+    ])
+    .fails_with("NoSuchKey");
+    let listed = c.ok(&[
+        "s3api",
+        "list-objects-v2",
+        "--bucket",
+        "ddb-io-202",
+        "--prefix",
+        "in/",
+    ]);
+    assert_eq!(listed["Contents"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed["Contents"][0]["Key"], "in/data.json");
+    // ImportTable reads what the client uploaded.
+    let import = c.ok(&[
+        "dynamodb", "import-table",
+        "--s3-bucket-source", "S3Bucket=ddb-io-202,S3KeyPrefix=in",
+        "--input-format", "DYNAMODB_JSON",
+        "--table-creation-parameters",
+        "TableName=FromS3,AttributeDefinitions=[{AttributeName=pk,AttributeType=S}],KeySchema=[{AttributeName=pk,KeyType=HASH}],BillingMode=PAY_PER_REQUEST",
+    ]);
+    assert_eq!(
+        import["ImportTableDescription"]["ImportStatus"],
+        "IN_PROGRESS"
+    );
+    assert_eq!(c.items("FromS3").len(), 1);
+    c.aws(&["s3api", "delete-bucket", "--bucket", "ddb-io-202"])
+        .fails_with("BucketNotEmpty");
+    let ls = c.aws(&["s3", "ls", "s3://ddb-io-202/", "--recursive"]);
+    assert!(ls.stdout.contains("in/data.json"), "{ls:?}");
+    c.ok(&[
+        "s3api",
+        "delete-object",
+        "--bucket",
+        "ddb-io-202",
+        "--key",
+        "in/data.json",
+    ]);
+    c.ok(&["s3api", "delete-bucket", "--bucket", "ddb-io-202"]);
+    c.aws(&["s3api", "head-bucket", "--bucket", "ddb-io-202"])
+        .fails_with("404");
+}
+
+#[test]
+fn import_and_export_to_a_missing_bucket_fail_as_on_aws() {
+    let c = caller("200000000204");
+    let import = c.ok(&[
+        "dynamodb", "import-table",
+        "--s3-bucket-source", "S3Bucket=no-such-bucket-204",
+        "--input-format", "DYNAMODB_JSON",
+        "--table-creation-parameters",
+        "TableName=NeverMade,AttributeDefinitions=[{AttributeName=pk,AttributeType=S}],KeySchema=[{AttributeName=pk,KeyType=HASH}],BillingMode=PAY_PER_REQUEST",
+    ]);
+    let d = &import["ImportTableDescription"];
+    assert_eq!(d["ImportStatus"], "IN_PROGRESS");
+    let arn = d["ImportArn"].as_str().unwrap();
+    let described = c.ok(&["dynamodb", "describe-import", "--import-arn", arn]);
+    let d = &described["ImportTableDescription"];
+    assert_eq!(d["ImportStatus"], "FAILED");
+    assert_eq!(d["FailureCode"], "S3NoSuchBucket");
+    assert!(d["FailureMessage"]
+        .as_str()
+        .unwrap()
+        .contains("The specified bucket does not exist"));
+    let tables = c.ok(&["dynamodb", "list-tables"]);
+    assert_eq!(tables["TableNames"], json!([]), "no table is created");
+
+    c.create_table("Exp", &[]);
+    c.ok(&[
+        "dynamodb",
+        "update-continuous-backups",
+        "--table-name",
+        "Exp",
+        "--point-in-time-recovery-specification",
+        "PointInTimeRecoveryEnabled=true",
+    ]);
+    let export = c.ok(&[
+        "dynamodb",
+        "export-table-to-point-in-time",
+        "--table-arn",
+        "arn:aws:dynamodb:us-east-1:200000000204:table/Exp",
+        "--s3-bucket",
+        "no-such-bucket-204",
+    ]);
+    let arn = export["ExportDescription"]["ExportArn"].as_str().unwrap();
+    let described = c.ok(&["dynamodb", "describe-export", "--export-arn", arn]);
+    let d = &described["ExportDescription"];
+    assert_eq!(d["ExportStatus"], "FAILED");
+    assert_eq!(d["FailureCode"], "S3NoSuchBucket");
+}
