@@ -271,10 +271,14 @@ impl DynamoDb {
             self.after_write(ctx, op, input).await;
         }
         let mut out = arn::to_caller(res.body, &ctx.account, &ctx.region);
-        if writes::needs_patch(op, input) || !given.is_empty() {
+        let list_streams = op == "ListStreams" && target.starts_with(STREAMS_PREFIX);
+        if writes::needs_patch(op, input) || !given.is_empty() || list_streams {
             if let Ok(mut v) = serde_json::from_slice::<Value>(&out) {
                 self.patch_write_response(ctx, op, input, &mut v);
                 arn::names_as_given(&mut v, &given);
+                if list_streams {
+                    self.drop_hidden_streams(&mut v);
+                }
                 out = Bytes::from(v.to_string());
             }
         }
@@ -419,7 +423,8 @@ impl DynamoDb {
         self.persist();
     }
 
-    /// Drops every table and control-plane record of one account, or of all.
+    /// Drops every table and control-plane record of one account, or of all, and hides the
+    /// streams DynamoDB Local keeps for deleted tables.
     pub async fn reset(&self, account: Option<&str>) {
         let pairs: Vec<(String, String)> = {
             let st = self.state.lock().unwrap();
@@ -429,13 +434,73 @@ impl DynamoDb {
                 .cloned()
                 .collect()
         };
+        let mut hidden = vec![];
         if self.backend.is_started() {
             for (acc, region) in &pairs {
                 self.drop_all_tables(acc, region).await;
+                hidden.extend(self.stream_arns(acc, region).await);
             }
         }
-        self.state.lock().unwrap().reset(account);
+        {
+            let mut st = self.state.lock().unwrap();
+            let kept: Vec<String> = st.hidden_streams.iter().cloned().collect();
+            st.reset(account);
+            st.hidden_streams.extend(kept);
+            st.hidden_streams.extend(hidden);
+        }
         self.changed();
+    }
+
+    /// Every stream DynamoDB Local lists for one account and region (caller-form ARNs).
+    async fn stream_arns(&self, account: &str, region: &str) -> Vec<String> {
+        let mut out = vec![];
+        let mut start: Option<Value> = None;
+        loop {
+            let mut req = json!({});
+            if let Some(s) = start.take() {
+                req["ExclusiveStartStreamArn"] = s;
+            }
+            let body = arn::to_backend(Bytes::from(req.to_string()), account, region);
+            let Ok(res) = self
+                .backend
+                .call(
+                    account,
+                    region,
+                    &format!("{STREAMS_PREFIX}.ListStreams"),
+                    body,
+                )
+                .await
+            else {
+                break;
+            };
+            let v: Value = serde_json::from_slice(&arn::to_caller(res.body, account, region))
+                .unwrap_or(Value::Null);
+            out.extend(
+                v["Streams"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s["StreamArn"].as_str().map(str::to_owned)),
+            );
+            match v.get("LastEvaluatedStreamArn") {
+                // The next request goes through `to_backend` like this one.
+                Some(s) if s.is_string() && res.status == 200 => start = Some(s.clone()),
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// ListStreams without the streams a reset hid.
+    fn drop_hidden_streams(&self, out: &mut Value) {
+        let st = self.state.lock().unwrap();
+        if let Some(list) = out.get_mut("Streams").and_then(Value::as_array_mut) {
+            list.retain(|s| {
+                s["StreamArn"]
+                    .as_str()
+                    .is_none_or(|a| !st.hidden_streams.contains(a))
+            });
+        }
     }
 
     async fn drop_all_tables(&self, account: &str, region: &str) {

@@ -119,6 +119,10 @@ pub struct State {
     pub global_tables: BTreeMap<String, GlobalTable>,
     pub exports: BTreeMap<String, (String, Value)>,
     pub imports: BTreeMap<String, (String, Value)>,
+    /// Streams (caller-form ARNs) that DynamoDB Local still lists after a reset deleted their
+    /// tables; a reset leaves nothing behind, so ListStreams leaves them out.
+    #[serde(default)]
+    pub hidden_streams: BTreeSet<String>,
 }
 
 fn table_id(k: &TableKey) -> String {

@@ -775,3 +775,43 @@ fn index_sizes_count_only_what_each_index_holds() {
     assert_eq!(t["LocalSecondaryIndexes"][0]["IndexSizeBytes"], 0);
     assert_eq!(t["GlobalSecondaryIndexes"][0]["ItemCount"], 1);
 }
+
+#[test]
+fn a_reset_leaves_no_streams_of_deleted_tables() {
+    let c = caller("200000000301");
+    c.create_table(
+        "Streamed",
+        &[
+            "--stream-specification",
+            "StreamEnabled=true,StreamViewType=NEW_IMAGE",
+        ],
+    );
+    let listed = c.ok(&["dynamodbstreams", "list-streams"]);
+    assert_eq!(listed["Streams"].as_array().map(Vec::len), Some(1));
+    let url = format!("{}/_emulator/reset?account=200000000301", emu().url());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = rt.block_on(async {
+        reqwest::Client::new()
+            .post(url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert!(status.is_success());
+    let listed = c.ok(&["dynamodbstreams", "list-streams"]);
+    assert_eq!(listed["Streams"], json!([]), "{listed}");
+    // A table created after the reset has its stream listed.
+    c.create_table(
+        "Streamed",
+        &[
+            "--stream-specification",
+            "StreamEnabled=true,StreamViewType=NEW_IMAGE",
+        ],
+    );
+    let listed = c.ok(&["dynamodbstreams", "list-streams"]);
+    assert_eq!(listed["Streams"].as_array().map(Vec::len), Some(1));
+}
