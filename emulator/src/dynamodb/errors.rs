@@ -198,6 +198,62 @@ pub fn body(type_name: &str, message: &str, rest: &Map<String, Value>) -> Value 
     Value::Object(out)
 }
 
+/// Cancellation reasons as AWS words them: no final period on a failed condition, and a key
+/// type mismatch that names the key and both types. `key_types(table)` gives a table's key
+/// attributes and their types (HASH first); it is only called for a type mismatch.
+pub fn fix_reasons(
+    reasons: &mut Value,
+    input: &Value,
+    key_types: &dyn Fn(&str) -> Vec<(String, String)>,
+) {
+    let Some(list) = reasons.as_array_mut() else {
+        return;
+    };
+    for (i, r) in list.iter_mut().enumerate() {
+        let Some(m) = r.get("Message").and_then(Value::as_str) else {
+            continue;
+        };
+        let fixed = if m == "The conditional request failed." {
+            "The conditional request failed".to_string()
+        } else if m == "One or more parameter values were invalid: Type mismatch for key" {
+            let op = input["TransactItems"][i]
+                .as_object()
+                .and_then(|o| o.values().next())
+                .cloned()
+                .unwrap_or(Value::Null);
+            let table = op["TableName"].as_str().unwrap_or_default();
+            let table = super::arn::table_of(table).unwrap_or(table);
+            let key = op.get("Key").or_else(|| op.get("Item")).cloned();
+            let mismatch = key_types(table).into_iter().find_map(|(name, want)| {
+                let got = key
+                    .as_ref()?
+                    .get(&name)?
+                    .as_object()?
+                    .keys()
+                    .next()?
+                    .clone();
+                (got != want).then(|| format!("{m} {name} expected: {want} actual: {got}"))
+            });
+            match mismatch {
+                Some(x) => x,
+                None => continue,
+            }
+        } else {
+            continue;
+        };
+        r["Message"] = Value::String(fixed);
+    }
+}
+
+/// True when a cancellation needs the tables' key schemas to be worded as AWS does.
+pub fn reasons_need_schema(reasons: &Value) -> bool {
+    reasons.as_array().is_some_and(|l| {
+        l.iter().any(|r| {
+            r["Message"] == "One or more parameter values were invalid: Type mismatch for key"
+        })
+    })
+}
+
 /// `Input collection [a, a] contains duplicates` -> AWS's quoted members and final period.
 fn duplicate_set(_: &Facts, message: &str) -> String {
     let inner = message
@@ -563,6 +619,28 @@ mod tests {
         assert_eq!(b["message"], "The conditional request failed");
         assert!(b.get("Message").is_none());
         assert_eq!(b["Item"]["pk"]["S"], "a");
+    }
+
+    #[test]
+    fn cancellation_reasons_are_worded_as_aws() {
+        let input = json!({"TransactItems": [
+            {"Put": {"TableName": "T", "Item": {"pk": {"N": "1"}}}},
+            {"ConditionCheck": {"TableName": "T", "Key": {"pk": {"S": "a"}}}},
+        ]});
+        let mut reasons = json!([
+            {"Code": "ValidationError", "Message": "One or more parameter values were invalid: Type mismatch for key"},
+            {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed."},
+        ]);
+        assert!(reasons_need_schema(&reasons));
+        fix_reasons(&mut reasons, &input, &|t| {
+            assert_eq!(t, "T");
+            vec![("pk".into(), "S".into())]
+        });
+        assert_eq!(
+            reasons[0]["Message"],
+            "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"
+        );
+        assert_eq!(reasons[1]["Message"], "The conditional request failed");
     }
 
     #[test]

@@ -320,7 +320,59 @@ impl DynamoDb {
         };
         let facts = errors::Facts { input, key_names };
         let message = errors::message(op, code, message, &facts);
-        json_response(status, &errors::body(type_name, &message, &obj))
+        let mut out = errors::body(type_name, &message, &obj);
+        if let Some(reasons) = out.get_mut("CancellationReasons") {
+            let mut schemas = HashMap::new();
+            if errors::reasons_need_schema(reasons) {
+                for t in transact_tables(input) {
+                    let types = self.key_types(ctx, &t).await;
+                    schemas.insert(t, types);
+                }
+            }
+            errors::fix_reasons(reasons, input, &|t| {
+                schemas.get(t).cloned().unwrap_or_default()
+            });
+        }
+        json_response(status, &out)
+    }
+
+    /// A table's key attributes with their types, HASH first.
+    async fn key_types(&self, ctx: &RequestContext, table: &str) -> Vec<(String, String)> {
+        let Ok(out) = self
+            .call_ctx(ctx, "DescribeTable", &json!({"TableName": table}))
+            .await
+        else {
+            return vec![];
+        };
+        let t = &out["Table"];
+        let type_of = |name: &str| {
+            t["AttributeDefinitions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|d| d["AttributeName"] == name)
+                .and_then(|d| d["AttributeType"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut keys: Vec<(bool, String)> = t["KeySchema"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| {
+                Some((
+                    k["KeyType"] != "HASH",
+                    k["AttributeName"].as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        keys.sort_by_key(|(range, _)| *range);
+        keys.into_iter()
+            .map(|(_, n)| {
+                let ty = type_of(&n);
+                (n, ty)
+            })
+            .collect()
     }
 
     /// Key attribute names (HASH first) of the table or index a request names.
@@ -548,6 +600,24 @@ impl DynamoDb {
             "global_tables": st.global_tables.len(),
         })
     }
+}
+
+/// Plain names of the tables a transaction names.
+fn transact_tables(input: &Value) -> Vec<String> {
+    let mut out: Vec<String> = input["TransactItems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| {
+            i.as_object()?.values().next()?["TableName"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .map(|t| arn::table_of(&t).map(str::to_owned).unwrap_or(t))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// True when `needle` occurs in `hay` (a scan only; no parse on the hot path).

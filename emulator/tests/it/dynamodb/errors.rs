@@ -281,6 +281,29 @@ fn error_bodies_have_awss_shape() {
     assert_eq!(status, 400);
     assert_eq!(e["message"], "The conditional request failed");
     assert_eq!(e["Item"], json!({"pk": {"S": "a"}, "v": {"S": "old"}}));
+
+    let tx = |items: Value| {
+        raw(
+            Some("DynamoDB_20120810.TransactWriteItems"),
+            json!({"TransactItems": items}).to_string().into_bytes(),
+        )
+    };
+    let (status, e) = tx(json!([{"ConditionCheck": {"TableName": "Shape",
+        "Key": {"pk": {"S": "a"}}, "ConditionExpression": "attribute_not_exists(pk)",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}]));
+    assert_eq!(status, 400);
+    assert_eq!(
+        e["CancellationReasons"],
+        json!([{"Code": "ConditionalCheckFailed", "Message": "The conditional request failed",
+            "Item": {"pk": {"S": "a"}, "v": {"S": "old"}}}]),
+        "{e}"
+    );
+    let (_, e) = tx(json!([{"Put": {"TableName": "Shape", "Item": {"pk": {"N": "1"}}}}]));
+    assert_eq!(
+        e["CancellationReasons"][0]["Message"],
+        "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N",
+        "{e}"
+    );
 }
 
 #[test]
