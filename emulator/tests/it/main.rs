@@ -5,3 +5,4 @@ mod dynamodb;
 mod elasticache;
 mod gateway;
 mod lifecycle;
+mod reset;
