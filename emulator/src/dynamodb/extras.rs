@@ -399,9 +399,18 @@ impl DynamoDb {
         if bucket.is_empty() || bucket.contains('/') || bucket.contains("..") {
             return Err(validation(format!("Invalid S3Bucket: {bucket}")));
         }
-        self.describe_raw(&ctx.account, &ctx.region, &name).await?;
+        let table_arn = str_of(input, "TableArn").unwrap_or_default();
+        let missing = || {
+            ddb_err(
+                "TableNotFoundException",
+                format!("Table not found: {table_arn}"),
+            )
+        };
+        self.describe_raw(&ctx.account, &ctx.region, &name)
+            .await
+            .map_err(|_| missing())?;
         let key = TableKey::new(&ctx.account, &ctx.region, &name);
-        let meta = self.meta(&key).ok_or_else(|| table_not_found(&name))?;
+        let meta = self.meta(&key).ok_or_else(missing)?;
         let Some(pitr) = &meta.pitr else {
             return Err(ddb_err(
                 "PointInTimeRecoveryUnavailableException",
@@ -434,25 +443,25 @@ impl DynamoDb {
             return self.record_job(ctx, arn, desc, EXPORTS);
         }
         let items = items_at(pitr, &meta.key_schema, t);
-        let mut dir = self.s3_root().join(&bucket);
-        if !prefix.is_empty() {
-            dir = dir.join(&prefix);
-        }
-        let dir = dir.join("AWSDynamoDB").join(&id).join("data");
-        let lines: String = items
-            .iter()
-            .map(|i| format!("{}\n", json!({"Item": i})))
-            .collect();
-        std::fs::create_dir_all(&dir)
-            .and_then(|_| std::fs::write(dir.join("items.json"), lines))
-            .map_err(|e| ddb_err("InternalServerError", format!("export write failed: {e}")))?;
+        let manifest = export_objects(
+            &self.s3_root(),
+            &bucket,
+            &prefix,
+            &id,
+            &items,
+            &key.arn(),
+            &arn,
+            t,
+        )
+        .map_err(|e| ddb_err("InternalServerError", format!("export write failed: {e}")))?;
+        let billed: usize = items.iter().map(|i| i.to_string().len()).sum();
         let desc = json!({
             "ExportArn": arn, "ExportStatus": "COMPLETED", "StartTime": start, "EndTime": now(),
-            "ExportManifest": format!("AWSDynamoDB/{id}/manifest-summary.json"),
+            "ExportManifest": manifest,
             "TableArn": key.arn(), "TableId": meta.table_id, "ExportTime": t,
             "S3Bucket": bucket, "S3Prefix": prefix, "S3SseAlgorithm": "AES256",
             "ExportFormat": format, "ItemCount": items.len(), "ExportType": "FULL_EXPORT",
-            "BilledSizeBytes": 0,
+            "BilledSizeBytes": billed,
         });
         self.record_job(ctx, arn, desc, EXPORTS)
     }
@@ -526,24 +535,14 @@ impl DynamoDb {
             });
             return self.record_job(ctx, arn, desc, IMPORTS);
         }
-        let mut root = self.s3_root().join(bucket);
-        if !prefix.is_empty() {
-            root = root.join(prefix);
+        let compression = input["InputCompressionType"].as_str().unwrap_or("NONE");
+        if compression == "ZSTD" {
+            return Err(validation(
+                "InputCompressionType ZSTD is not supported by this emulator; use NONE or GZIP",
+            ));
         }
-        let mut items = vec![];
-        let mut errors = 0u64;
-        for f in json_files(&root) {
-            let text = std::fs::read_to_string(&f).unwrap_or_default();
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                match serde_json::from_str::<Value>(line)
-                    .ok()
-                    .and_then(|v| v.get("Item").cloned())
-                {
-                    Some(i) if i.is_object() => items.push(i),
-                    _ => errors += 1,
-                }
-            }
-        }
+        let read = read_import(&self.s3_root(), bucket, prefix, compression == "GZIP");
+        let (items, errors, size) = (read.items, read.errors, read.bytes);
         let name = table_name(&params["TableName"]).unwrap_or_default();
         let start = now();
         self.create_table_in(
@@ -563,11 +562,13 @@ impl DynamoDb {
             (start * 1000.0) as u64,
             rand::random::<u32>()
         );
+        // Items AWS could not read fail the import; the good ones stay imported.
+        let status = if errors > 0 { "FAILED" } else { "COMPLETED" };
         let desc = json!({
-            "ImportArn": arn, "ImportStatus": "COMPLETED", "TableArn": key.arn(), "TableId": table_id,
+            "ImportArn": arn, "ImportStatus": status, "TableArn": key.arn(), "TableId": table_id,
             "S3BucketSource": src, "InputFormat": format, "TableCreationParameters": params,
             "StartTime": start, "EndTime": now(), "ProcessedItemCount": items.len() as u64 + errors,
-            "ImportedItemCount": items.len(), "ErrorCount": errors,
+            "ImportedItemCount": items.len(), "ErrorCount": errors, "ProcessedSizeBytes": size,
             "InputCompressionType": input["InputCompressionType"].as_str().unwrap_or("NONE"),
         });
         self.record_job(ctx, arn, desc, IMPORTS)
@@ -728,21 +729,101 @@ fn page(all: Vec<Value>, input: &Value, field: &str, size_member: &str) -> OpRes
     Ok(Value::Object(out))
 }
 
-fn json_files(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
+struct ImportRead {
+    items: Vec<Value>,
+    errors: u64,
+    bytes: u64,
+}
+
+/// Every object under the key prefix, read as DynamoDB JSON: `{"Item": {...}}` values one
+/// after another (newlines between them or not). A value without `Item` is an error; a
+/// file that stops parsing counts one error for the rest.
+fn read_import(root: &std::path::Path, bucket: &str, prefix: &str, gzip: bool) -> ImportRead {
+    let mut out = ImportRead {
+        items: vec![],
+        errors: 0,
+        bytes: 0,
     };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(json_files(&p));
-        } else if p.extension().is_some_and(|x| x == "json")
-            && !p.to_string_lossy().contains("manifest")
-        {
-            out.push(p);
+    let objects = crate::s3::store::list(root, bucket).unwrap_or_default();
+    for o in objects.iter().filter(|o| o.key.starts_with(prefix)) {
+        let Ok((raw, _)) = crate::s3::store::get(root, bucket, &o.key) else {
+            continue;
+        };
+        out.bytes += raw.len() as u64;
+        let data = if gzip {
+            let mut d = vec![];
+            match std::io::Read::read_to_end(
+                &mut flate2::read::MultiGzDecoder::new(&raw[..]),
+                &mut d,
+            ) {
+                Ok(_) => d,
+                Err(_) => {
+                    out.errors += 1;
+                    continue;
+                }
+            }
+        } else {
+            raw
+        };
+        for v in serde_json::Deserializer::from_slice(&data).into_iter::<Value>() {
+            match v {
+                Ok(v) => match v.get("Item") {
+                    Some(i) if i.is_object() => out.items.push(i.clone()),
+                    _ => out.errors += 1,
+                },
+                Err(_) => {
+                    out.errors += 1;
+                    break;
+                }
+            }
         }
     }
-    out.sort();
     out
+}
+
+/// Writes an export as AWS lays it out under the prefix: `AWSDynamoDB/_started`, one gzipped
+/// data file of `{"Item": ...}` lines, and the manifests. Returns the summary manifest's key.
+#[allow(clippy::too_many_arguments)]
+fn export_objects(
+    root: &std::path::Path,
+    bucket: &str,
+    prefix: &str,
+    id: &str,
+    items: &[Value],
+    table_arn: &str,
+    export_arn: &str,
+    time: f64,
+) -> Result<String, crate::s3::store::StoreError> {
+    use std::io::Write;
+    let base = if prefix.is_empty() {
+        "AWSDynamoDB".to_string()
+    } else {
+        format!("{prefix}/AWSDynamoDB")
+    };
+    let lines: String = items
+        .iter()
+        .map(|i| format!("{}\n", json!({"Item": i})))
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(lines.as_bytes())?;
+    let data = gz.finish()?;
+    let data_key = format!("{base}/{id}/data/{:032x}.json.gz", rand::random::<u128>());
+    let put = |k: &str, b: &[u8]| crate::s3::store::put(root, bucket, k, b);
+    put(&format!("{base}/_started"), b"")?;
+    put(&data_key, &data)?;
+    let files =
+        json!({"itemCount": items.len(), "md5Checksum": "", "etag": "", "dataFileS3Key": data_key});
+    put(
+        &format!("{base}/{id}/manifest-files.json"),
+        format!("{files}\n").as_bytes(),
+    )?;
+    let summary = json!({
+        "version": "2020-06-30", "exportArn": export_arn, "startTime": time, "endTime": now(),
+        "tableArn": table_arn, "exportTime": time, "s3Bucket": bucket, "s3Prefix": prefix,
+        "s3SseAlgorithm": "AES256", "manifestFilesS3Key": format!("{base}/{id}/manifest-files.json"),
+        "billedSizeBytes": lines.len(), "itemCount": items.len(), "outputFormat": "DYNAMODB_JSON",
+    });
+    let summary_key = format!("{base}/{id}/manifest-summary.json");
+    put(&summary_key, summary.to_string().as_bytes())?;
+    Ok(summary_key)
 }

@@ -1,6 +1,7 @@
 //! A minimal S3 on the same endpoint, for the buckets DynamoDB import and export use:
 //! CreateBucket, HeadBucket, ListBuckets, DeleteBucket, PutObject, GetObject, HeadObject,
-//! DeleteObject, ListObjectsV2; path-style and virtual-host-style addressing. Single-part
+//! DeleteObject, DeleteObjects, ListObjectsV2, ListObjectVersions (an unversioned bucket's);
+//! PutBucketTagging accepted; path-style and virtual-host-style addressing. Single-part
 //! uploads only (up to the gateway's body limit); no versioning, ACLs or multipart.
 
 pub mod store;
@@ -56,6 +57,10 @@ impl S3 {
         };
         let result = match (req.method.as_str(), bucket.as_deref(), key.as_deref()) {
             ("GET", None, _) => Ok(self.list_buckets(ctx)),
+            // Bucket tags are accepted (test harnesses tag their buckets) but not kept.
+            ("PUT", Some(b), None) if q("tagging").is_some() => store::bucket(&self.root, b)
+                .ok_or(StoreError::NoSuchBucket)
+                .map(|_| empty(StatusCode::NO_CONTENT)),
             ("PUT", Some(b), None) => {
                 store::create_bucket(&self.root, b, &ctx.account, &ctx.region).map(|_| {
                     let mut r = empty(StatusCode::OK);
@@ -90,7 +95,9 @@ impl S3 {
                         "<LocationConstraint xmlns=\"{NS}\">{region}</LocationConstraint>"
                     ))
                 }),
+            ("GET", Some(b), None) if q("versions").is_some() => self.list_versions(b, &q),
             ("GET", Some(b), None) => self.list_objects(b, &q),
+            ("POST", Some(b), None) if q("delete").is_some() => self.delete_objects(b, &req.body),
             ("PUT", Some(b), Some(k)) => store::put(&self.root, b, k, &req.body).map(|_| {
                 let mut r = empty(StatusCode::OK);
                 set_etag(&mut r, &req.body);
@@ -139,6 +146,55 @@ impl S3 {
                 },
             ),
         }
+    }
+
+    /// An unversioned bucket's objects as ListObjectVersions shows them: each the latest, with
+    /// version id `null`.
+    fn list_versions(
+        &self,
+        bucket: &str,
+        q: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Response, StoreError> {
+        let prefix = q("prefix").unwrap_or_default();
+        let versions: String = store::list(&self.root, bucket)?
+            .into_iter()
+            .filter(|o| o.key.starts_with(&prefix))
+            .map(|o| {
+                format!(
+                    "<Version><Key>{}</Key><VersionId>null</VersionId><IsLatest>true</IsLatest><LastModified>{}</LastModified><ETag>&quot;{}&quot;</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Version>",
+                    esc(&o.key),
+                    iso(o.modified),
+                    etag_of_file(&self.root, bucket, &o.key),
+                    o.size
+                )
+            })
+            .collect();
+        Ok(xml(format!(
+            "<ListVersionsResult xmlns=\"{NS}\"><Name>{}</Name><Prefix>{}</Prefix><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>{versions}</ListVersionsResult>",
+            esc(bucket),
+            esc(&prefix)
+        )))
+    }
+
+    /// DeleteObjects: `<Delete><Object><Key>k</Key></Object>...</Delete>`.
+    fn delete_objects(&self, bucket: &str, body: &[u8]) -> Result<Response, StoreError> {
+        store::bucket(&self.root, bucket).ok_or(StoreError::NoSuchBucket)?;
+        let text = String::from_utf8_lossy(body);
+        let mut deleted = String::new();
+        for part in text.split("<Key>").skip(1) {
+            let key = part.split("</Key>").next().unwrap_or_default();
+            let key = key
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&");
+            store::delete(&self.root, bucket, &key)?;
+            deleted.push_str(&format!("<Deleted><Key>{}</Key></Deleted>", esc(&key)));
+        }
+        Ok(xml(format!(
+            "<DeleteResult xmlns=\"{NS}\">{deleted}</DeleteResult>"
+        )))
     }
 
     fn list_buckets(&self, ctx: &RequestContext) -> Response {

@@ -641,10 +641,34 @@ fn an_export_can_be_imported_into_a_new_table() {
     let described = c.ok(&["dynamodb", "describe-export", "--export-arn", &export_arn]);
     assert_eq!(described["ExportDescription"]["ExportStatus"], "COMPLETED");
     assert_eq!(described["ExportDescription"]["ItemCount"], 5);
+    // As on AWS, the export's data files are gzipped `{"Item": ...}` lines under data/.
+    let manifest = described["ExportDescription"]["ExportManifest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        manifest.starts_with("exp200000000013/AWSDynamoDB/"),
+        "{manifest}"
+    );
+    let data = manifest.replace("manifest-summary.json", "data/");
+    let listed = c.ok(&[
+        "s3api",
+        "list-objects-v2",
+        "--bucket",
+        "bkt",
+        "--prefix",
+        &data,
+    ]);
+    assert!(listed["Contents"][0]["Key"]
+        .as_str()
+        .unwrap()
+        .ends_with(".json.gz"));
+    let source = format!("S3Bucket=bkt,S3KeyPrefix={data}");
     let import = c.ok(&[
         "dynamodb", "import-table",
-        "--s3-bucket-source", "S3Bucket=bkt,S3KeyPrefix=exp200000000013",
+        "--s3-bucket-source", &source,
         "--input-format", "DYNAMODB_JSON",
+        "--input-compression-type", "GZIP",
         "--table-creation-parameters",
         "TableName=Imported,AttributeDefinitions=[{AttributeName=pk,AttributeType=S}],KeySchema=[{AttributeName=pk,KeyType=HASH}],BillingMode=PAY_PER_REQUEST",
     ]);

@@ -127,6 +127,9 @@ fn buckets_and_objects_through_s3api_and_s3() {
         .fails_with("BucketNotEmpty");
     let ls = c.aws(&["s3", "ls", "s3://ddb-io-202/", "--recursive"]);
     assert!(ls.stdout.contains("in/data.json"), "{ls:?}");
+    let versions = c.ok(&["s3api", "list-object-versions", "--bucket", "ddb-io-202"]);
+    assert_eq!(versions["Versions"][0]["Key"], "in/data.json");
+    assert_eq!(versions["Versions"][0]["VersionId"], "null");
     c.ok(&[
         "s3api",
         "delete-object",
@@ -134,6 +137,8 @@ fn buckets_and_objects_through_s3api_and_s3() {
         "ddb-io-202",
         "--key",
         "in/data.json",
+        "--version-id",
+        "null",
     ]);
     c.ok(&["s3api", "delete-bucket", "--bucket", "ddb-io-202"]);
     c.aws(&["s3api", "head-bucket", "--bucket", "ddb-io-202"])
@@ -186,4 +191,126 @@ fn import_and_export_to_a_missing_bucket_fail_as_on_aws() {
     let d = &described["ExportDescription"];
     assert_eq!(d["ExportStatus"], "FAILED");
     assert_eq!(d["FailureCode"], "S3NoSuchBucket");
+    let missing = "arn:aws:dynamodb:us-east-1:200000000204:table/NoSuchTable";
+    c.aws(&[
+        "dynamodb",
+        "export-table-to-point-in-time",
+        "--table-arn",
+        missing,
+        "--s3-bucket",
+        "no-such-bucket-204",
+    ])
+    .fails_with_message(
+        "TableNotFoundException",
+        &format!("Table not found: {missing}"),
+    );
+}
+
+#[test]
+fn imports_read_every_object_under_the_prefix_gzipped_or_not() {
+    use std::io::Write;
+    let c = caller("200000000205");
+    c.ok(&["s3api", "create-bucket", "--bucket", "ddb-import-205"]);
+    let dir = tempfile::tempdir().unwrap();
+    let item = |pk: &str| json!({"Item": {"pk": {"S": pk}, "data": {"S": "d"}}}).to_string();
+    // Lines, then values with no separator at all, in a file without extension.
+    let plain = format!(
+        "{}\n{}\n{}{}",
+        item("m0"),
+        item("m1"),
+        item("m10"),
+        item("m11")
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(item("m2").as_bytes()).unwrap();
+    let files = [
+        ("yes/plain", plain.into_bytes()),
+        ("no/other.json", item("skipped").into_bytes()),
+    ];
+    for (key, body) in files {
+        let f = dir.path().join("body");
+        std::fs::write(&f, body).unwrap();
+        c.ok(&[
+            "s3api",
+            "put-object",
+            "--bucket",
+            "ddb-import-205",
+            "--key",
+            key,
+            "--body",
+            f.to_str().unwrap(),
+        ]);
+    }
+    let import = |table: &str, prefix: &str, compression: &str| {
+        let src = format!("S3Bucket=ddb-import-205,S3KeyPrefix={prefix}");
+        let params = format!("TableName={table},AttributeDefinitions=[{{AttributeName=pk,AttributeType=S}}],KeySchema=[{{AttributeName=pk,KeyType=HASH}}],BillingMode=PAY_PER_REQUEST");
+        let arn = c.ok(&[
+            "dynamodb",
+            "import-table",
+            "--s3-bucket-source",
+            &src,
+            "--input-format",
+            "DYNAMODB_JSON",
+            "--input-compression-type",
+            compression,
+            "--table-creation-parameters",
+            &params,
+        ])["ImportTableDescription"]["ImportArn"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        c.ok(&["dynamodb", "describe-import", "--import-arn", &arn])["ImportTableDescription"]
+            .clone()
+    };
+    let d = import("Plain", "yes", "NONE");
+    assert_eq!(d["ImportStatus"], "COMPLETED");
+    assert_eq!(d["ProcessedItemCount"], 4);
+    assert_eq!(d["ImportedItemCount"], 4);
+    assert!(d["ProcessedSizeBytes"].as_u64().unwrap() > 0);
+    let pks: Vec<String> = c
+        .items("Plain")
+        .iter()
+        .map(|i| i["pk"]["S"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(pks, vec!["m0", "m1", "m10", "m11"]);
+
+    let f = dir.path().join("gz");
+    std::fs::write(&f, gz.finish().unwrap()).unwrap();
+    c.ok(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "ddb-import-205",
+        "--key",
+        "gz/data.json",
+        "--body",
+        f.to_str().unwrap(),
+    ]);
+    let d = import("Gzipped", "gz", "GZIP");
+    assert_eq!(d["ImportStatus"], "COMPLETED");
+    assert_eq!(d["ImportedItemCount"], 1);
+
+    // A value without the Item wrapper is an error: FAILED, and the good item stays.
+    let f = dir.path().join("bad");
+    std::fs::write(
+        &f,
+        format!("{}{}", item("ok1"), json!({"pk": {"S": "bad"}})),
+    )
+    .unwrap();
+    c.ok(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "ddb-import-205",
+        "--key",
+        "bad/x",
+        "--body",
+        f.to_str().unwrap(),
+    ]);
+    let d = import("Partly", "bad", "NONE");
+    assert_eq!(d["ImportStatus"], "FAILED");
+    assert_eq!(d["ErrorCount"], 1);
+    assert_eq!(d["ProcessedItemCount"], 2);
+    assert_eq!(d["ImportedItemCount"], 1);
+    assert_eq!(c.items("Partly").len(), 1);
 }
