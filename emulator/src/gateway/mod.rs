@@ -111,6 +111,7 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
     let query = req.uri().query().map(str::to_owned);
     let is_s3 = crate::s3::is_s3(&ctx) && !matches!(protocol, Protocol::Json(_));
     let method = req.method().clone();
+    let streaming = crate::s3::is_streaming(req.headers());
     let path = req.uri().path().to_owned();
     let host = req
         .headers()
@@ -141,6 +142,7 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
                 host: host.as_deref(),
                 path: &path,
                 query: query.as_deref(),
+                streaming,
                 body,
             },
         ),

@@ -29,6 +29,8 @@ pub struct S3Request<'a> {
     pub host: Option<&'a str>,
     pub path: &'a str,
     pub query: Option<&'a str>,
+    /// `x-amz-content-sha256` / `content-encoding`, to undo aws-chunked uploads.
+    pub streaming: bool,
     pub body: Bytes,
 }
 
@@ -46,7 +48,10 @@ impl S3 {
         store::remove_all(&self.root, account);
     }
 
-    pub fn handle(&self, ctx: &RequestContext, req: S3Request) -> Response {
+    pub fn handle(&self, ctx: &RequestContext, mut req: S3Request) -> Response {
+        if req.streaming {
+            req.body = Bytes::from(unchunk(&req.body));
+        }
         let (bucket, key) = address(req.host, req.path);
         let query: Vec<(String, String)> = req
             .query
@@ -294,6 +299,41 @@ impl S3 {
     }
 }
 
+/// True when the body is aws-chunked (SDKs stream uploads that way, chunk signatures and
+/// trailing checksums included).
+pub fn is_streaming(headers: &HeaderMap) -> bool {
+    let sha = headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let enc = headers
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    sha.starts_with("STREAMING-") || enc.split(',').any(|e| e.trim() == "aws-chunked")
+}
+
+/// The payload of an aws-chunked body: `<hex size>[;ext]\r\n<data>\r\n` ... `0\r\n<trailers>`.
+fn unchunk(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let Some(eol) = body[i..].windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
+        let head = String::from_utf8_lossy(&body[i..i + eol]);
+        let size =
+            usize::from_str_radix(head.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        i += eol + 2;
+        if size == 0 || i + size > body.len() {
+            break;
+        }
+        out.extend_from_slice(&body[i..i + size]);
+        i += size + 2;
+    }
+    out
+}
+
 /// Bucket and key of a request: virtual-host style (`bucket.localhost`, `bucket.s3.<...>`)
 /// or path style (`/bucket/key`).
 fn address(host: Option<&str>, path: &str) -> (Option<String>, Option<String>) {
@@ -412,6 +452,13 @@ fn error(status: StatusCode, code: &str, message: &str, request_id: &str, extra:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_chunked_bodies_are_unwrapped() {
+        let body =
+            b"5;chunk-signature=abc\r\nhello\r\n3\r\n wo\r\n0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n";
+        assert_eq!(unchunk(body), b"hello wo");
+    }
 
     #[test]
     fn path_and_virtual_host_addressing() {
