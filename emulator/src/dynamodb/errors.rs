@@ -3,8 +3,9 @@
 //!
 //! Each row names the operations it applies to, the error code, how it recognises DynamoDB
 //! Local's message, and what AWS sends instead. Facts come from AWS-verified test suites and
-//! captures of AWS's current (2026) wording, in which request-validation messages carry the
-//! `1 validation error detected: ` envelope.
+//! captures of AWS's current (2026) wording, in which many request-validation messages carry
+//! the `1 validation error detected: ` envelope (single-item writes and Select checks, not
+//! reads, batches or transactions).
 
 use serde_json::{Map, Value};
 
@@ -51,12 +52,16 @@ const ROWS: &[Row] = &[
         starts: &["Invalid UpdateExpression:"],
         fix: Fix::Envelope,
     },
+    // Single-item writes envelope these; reads, batches and transactions send them bare.
     Row {
-        ops: &[],
+        ops: ITEM_WRITES,
         code: VALIDATION,
         starts: &[
             "Value provided in ExpressionAttributeNames unused in expressions",
             "Value provided in ExpressionAttributeValues unused in expressions",
+            "ExpressionAttributeValues must not be empty",
+            "ExpressionAttributeNames must not be empty",
+            "Can not use both expression and non-expression parameters",
         ],
         fix: Fix::Envelope,
     },
@@ -67,12 +72,15 @@ const ROWS: &[Row] = &[
             "One or more parameter values were invalid: An string set  may not be empty",
             "One or more parameter values were invalid: An number set  may not be empty",
             "One or more parameter values were invalid: Binary sets should not be empty",
-            "ExpressionAttributeValues contains invalid value:",
-            "ExpressionAttributeValues must not be empty",
-            "ExpressionAttributeNames must not be empty",
-            "Can not use both expression and non-expression parameters",
         ],
         fix: Fix::Envelope,
+    },
+    // An invalid value in ExpressionAttributeValues is reported as the value's own error.
+    Row {
+        ops: &[],
+        code: VALIDATION,
+        starts: &["ExpressionAttributeValues contains invalid value: "],
+        fix: Fix::Compute(invalid_value),
     },
     Row {
         ops: ITEM_WRITES,
@@ -80,9 +88,8 @@ const ROWS: &[Row] = &[
         starts: &["Invalid ConditionExpression: The expression can not be empty;"],
         fix: Fix::Envelope,
     },
-    // Query's Select checks carry the envelope; Scan's are bare (AWS-verified).
     Row {
-        ops: &["Query"],
+        ops: &["Query", "Scan"],
         code: VALIDATION,
         starts: &[
             "Must specify the AttributesToGet or ProjectionExpression",
@@ -252,6 +259,18 @@ pub fn reasons_need_schema(reasons: &Value) -> bool {
             r["Message"] == "One or more parameter values were invalid: Type mismatch for key"
         })
     })
+}
+
+/// `ExpressionAttributeValues contains invalid value: <error> for key :k` -> `<error>`, enveloped.
+fn invalid_value(_: &Facts, message: &str) -> String {
+    let inner = message
+        .strip_prefix("ExpressionAttributeValues contains invalid value: ")
+        .unwrap_or(message);
+    let inner = match inner.rfind(" for key :") {
+        Some(i) => &inner[..i],
+        None => inner,
+    };
+    format!("{PREFIX}{inner}")
 }
 
 /// `Input collection [a, a] contains duplicates` -> AWS's quoted members and final period.
@@ -435,14 +454,25 @@ mod tests {
     }
 
     #[test]
-    fn unused_names_and_values_get_the_envelope() {
-        for op in ["UpdateItem", "GetItem", "Query", "TransactWriteItems"] {
-            let m =
-                "Value provided in ExpressionAttributeNames unused in expressions: keys: {#count}";
+    fn unused_names_and_values_enveloped_on_single_item_writes_only() {
+        let m = "Value provided in ExpressionAttributeNames unused in expressions: keys: {#count}";
+        for op in ["UpdateItem", "PutItem", "DeleteItem"] {
             assert_eq!(v(op, m), format!("{PREFIX}{m}"));
+        }
+        for op in [
+            "GetItem",
+            "Query",
+            "Scan",
+            "BatchGetItem",
+            "TransactWriteItems",
+        ] {
+            assert_eq!(v(op, m), m);
         }
         let m = "Value provided in ExpressionAttributeValues unused in expressions: keys: {:u}";
         assert_eq!(v("PutItem", m), format!("{PREFIX}{m}"));
+        let e = "ExpressionAttributeValues must not be empty";
+        assert_eq!(v("UpdateItem", e), format!("{PREFIX}{e}"));
+        assert_eq!(v("TransactWriteItems", e), e);
     }
 
     #[test]
@@ -451,12 +481,13 @@ mod tests {
             "One or more parameter values were invalid: An string set  may not be empty",
             "One or more parameter values were invalid: An number set  may not be empty",
             "One or more parameter values were invalid: Binary sets should not be empty",
-            "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set  may not be empty for key :e",
-            "ExpressionAttributeValues must not be empty",
-            "ExpressionAttributeNames must not be empty",
         ] {
             assert_eq!(v("PutItem", m), format!("{PREFIX}{m}"));
         }
+        assert_eq!(
+            v("UpdateItem", "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set  may not be empty for key :e"),
+            format!("{PREFIX}One or more parameter values were invalid: An string set  may not be empty")
+        );
     }
 
     #[test]
@@ -474,10 +505,10 @@ mod tests {
     }
 
     #[test]
-    fn select_checks_enveloped_on_query_bare_on_scan() {
+    fn select_checks_enveloped_on_query_and_scan() {
         let m = "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES";
         assert_eq!(v("Query", m), format!("{PREFIX}{m}"));
-        assert_eq!(v("Scan", m), m);
+        assert_eq!(v("Scan", m), format!("{PREFIX}{m}"));
         let p = "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName";
         assert_eq!(v("Query", p), format!("{PREFIX}{p}"));
     }
@@ -497,7 +528,7 @@ mod tests {
     #[test]
     fn mixed_expression_parameters_get_the_envelope() {
         let m = "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}";
-        assert_eq!(v("GetItem", m), format!("{PREFIX}{m}"));
+        assert_eq!(v("PutItem", m), format!("{PREFIX}{m}"));
     }
 
     #[test]

@@ -109,12 +109,28 @@ fn request_validation_messages_carry_the_envelope() {
         "ValidationException",
         &format!("{ENV}Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"),
     );
-    // Scan's Select checks stay bare on AWS.
     c.aws(&["dynamodb", "scan", "--table-name", "Env", "--select", "SPECIFIC_ATTRIBUTES"])
         .fails_with_message(
             "ValidationException",
-            "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+            &format!("{ENV}Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"),
         );
+    // Reads send unused names bare.
+    c.aws(&[
+        "dynamodb",
+        "get-item",
+        "--table-name",
+        "Env",
+        "--key",
+        r#"{"pk":{"S":"k"}}"#,
+        "--projection-expression",
+        "pk",
+        "--expression-attribute-names",
+        r##"{"#count":"count"}"##,
+    ])
+    .fails_with_message(
+        "ValidationException",
+        "Value provided in ExpressionAttributeNames unused in expressions: keys: {#count}",
+    );
 }
 
 #[test]
@@ -136,11 +152,18 @@ fn other_wording_matches_aws() {
     );
     scan(&["--segment", "5", "--total-segments", "5"]).fails_with_message(
         "ValidationException",
-        "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 5 is not less than TotalSegments: 5",
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments",
     );
-    update(&c, "Words", "ADD s :e", Some(json!({":e": {"SS": []}})), None).fails_with_message(
+    update(
+        &c,
+        "Words",
+        "ADD s :e",
+        Some(json!({":e": {"SS": []}})),
+        None,
+    )
+    .fails_with_message(
         "ValidationException",
-        &format!("{ENV}ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set  may not be empty for key :e"),
+        &format!("{ENV}One or more parameter values were invalid: An string set  may not be empty"),
     );
     c.aws(&[
         "dynamodb",
@@ -218,7 +241,7 @@ fn checks_aws_makes_before_it_looks_at_the_table() {
     ])
     .fails_with_message(
         "ValidationException",
-        &format!("{ENV}Value provided in ExpressionAttributeNames unused in expressions: keys: {{#count}}"),
+        "Value provided in ExpressionAttributeNames unused in expressions: keys: {#count}",
     );
     c.aws(&[
         "dynamodb",
