@@ -17,6 +17,9 @@ pub struct Config {
     pub runtime_dir: PathBuf,
     /// Persisted state, when given.
     pub state_dir: Option<PathBuf>,
+    /// Run DynamoDB Local with `-inMemory` instead of on a database file under the runtime
+    /// dir (a JVM crash then loses every table).
+    pub dynamodb_in_memory: bool,
     pub redis_server: PathBuf,
     pub valkey_server: Option<PathBuf>,
     pub memcached: PathBuf,
@@ -31,6 +34,8 @@ impl Config {
             java: PathBuf::from(std::env::var("AWSEMU_JAVA").unwrap_or_else(|_| "java".into())),
             runtime_dir,
             state_dir: None,
+            dynamodb_in_memory: std::env::var("AWSEMU_DYNAMODB_IN_MEMORY")
+                .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
             redis_server: which("redis-server").unwrap_or_else(|| "redis-server".into()),
             valkey_server: which("valkey-server"),
             memcached: which("memcached").unwrap_or_else(|| "memcached".into()),

@@ -32,6 +32,10 @@ struct Args {
     /// Scratch directory for child logs and node data (default: a fresh temp dir, removed at exit).
     #[arg(long, env = "AWSEMU_RUNTIME_DIR")]
     runtime_dir: Option<PathBuf>,
+    /// Run DynamoDB Local in memory (faster, but a JVM crash loses every table) instead of on
+    /// a database file under the runtime dir.
+    #[arg(long, env = "AWSEMU_DYNAMODB_IN_MEMORY")]
+    dynamodb_in_memory: bool,
 }
 
 #[tokio::main]
@@ -56,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let mut config = Config::from_env(runtime_dir);
     config.state_dir = args.state_dir.clone();
+    config.dynamodb_in_memory |= args.dynamodb_in_memory;
     if args.dynamodb_endpoint.is_some() {
         config.dynamodb_endpoint = args.dynamodb_endpoint.clone();
     }

@@ -122,9 +122,15 @@ impl Backend {
                 ))
                 .arg("-jar")
                 .arg(jar.display().to_string());
-            match &self.config.state_dir {
-                Some(state) => {
-                    let db = state.join("dynamodb");
+            // On a file, a JVM that dies and is restarted comes back with every acknowledged
+            // write; the runtime dir holds it when no state dir is given.
+            let db = match &self.config.state_dir {
+                Some(state) => Some(state.join("dynamodb")),
+                None if self.config.dynamodb_in_memory => None,
+                None => Some(self.config.runtime_dir.join("dynamodb")),
+            };
+            match db {
+                Some(db) => {
                     std::fs::create_dir_all(&db).map_err(SupervisorError::Io)?;
                     spec = spec.arg("-dbPath").arg(db.display().to_string());
                 }

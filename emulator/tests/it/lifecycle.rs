@@ -94,3 +94,63 @@ fn sigkill_of_the_emulator_takes_its_children_down() {
     }
     next.child.wait().unwrap();
 }
+
+/// DynamoDB Local runs on a database file: a JVM killed with SIGKILL is restarted on the same
+/// file and every acknowledged write is still there.
+#[test]
+fn a_killed_dynamodb_local_comes_back_with_every_item() {
+    let emu = super::common::TestEmulator::start();
+    let aws = |args: &[&str]| emu.aws_as(ACCOUNT, REGION, args);
+    aws(&[
+        "dynamodb",
+        "create-table",
+        "--table-name",
+        "Durable",
+        "--attribute-definitions",
+        "AttributeName=pk,AttributeType=S",
+        "--key-schema",
+        "AttributeName=pk,KeyType=HASH",
+        "--billing-mode",
+        "PAY_PER_REQUEST",
+    ])
+    .json();
+    for batch in 0..2 {
+        let puts: Vec<String> = (0..25)
+            .map(|i| {
+                let n = batch * 25 + i;
+                format!(r#"{{"PutRequest":{{"Item":{{"pk":{{"S":"k{n}"}},"v":{{"N":"{n}"}}}}}}}}"#)
+            })
+            .collect();
+        let req = format!(r#"{{"Durable":[{}]}}"#, puts.join(","));
+        aws(&["dynamodb", "batch-write-item", "--request-items", &req]).json();
+    }
+    let scan = || {
+        let mut items = aws(&["dynamodb", "scan", "--table-name", "Durable"]).json()["Items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        items.sort_by_key(|i| i["pk"]["S"].as_str().unwrap_or("").to_string());
+        items
+    };
+    let before = scan();
+    assert_eq!(before.len(), 50);
+    let jvm = emu.child_pids();
+    assert_eq!(jvm.len(), 1, "one DynamoDB Local");
+    unsafe {
+        libc::kill(jvm[0] as i32, libc::SIGKILL);
+    }
+    assert!(wait_gone(&jvm, Duration::from_secs(5)).is_empty());
+    // The first request after the crash may fail while the JVM restarts; AWS clients retry.
+    let start = Instant::now();
+    let after = loop {
+        let r = aws(&["dynamodb", "scan", "--table-name", "Durable"]);
+        if r.code == 0 || start.elapsed() > Duration::from_secs(30) {
+            break scan();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(after, before);
+    let d = aws(&["dynamodb", "describe-table", "--table-name", "Durable"]).json();
+    assert_eq!(d["Table"]["TableStatus"], "ACTIVE");
+    assert_ne!(emu.child_pids(), jvm, "a new JVM");
+}
