@@ -325,7 +325,7 @@ impl DynamoDb {
             let mut schemas = HashMap::new();
             if errors::reasons_need_schema(reasons) {
                 for t in transact_tables(input) {
-                    let types = self.key_types(ctx, &t).await;
+                    let types = self.key_schema(ctx, &t, None).await;
                     schemas.insert(t, types);
                 }
             }
@@ -336,8 +336,14 @@ impl DynamoDb {
         json_response(status, &out)
     }
 
-    /// A table's key attributes with their types, HASH first.
-    async fn key_types(&self, ctx: &RequestContext, table: &str) -> Vec<(String, String)> {
+    /// Key attributes with their types, HASH first, of a table or one of its indexes (empty
+    /// when the table is unknown). Error path only: one DescribeTable.
+    async fn key_schema(
+        &self,
+        ctx: &RequestContext,
+        table: &str,
+        index: Option<&str>,
+    ) -> Vec<(String, String)> {
         let Ok(out) = self
             .call_ctx(ctx, "DescribeTable", &json!({"TableName": table}))
             .await
@@ -345,6 +351,15 @@ impl DynamoDb {
             return vec![];
         };
         let t = &out["Table"];
+        let schema = match index {
+            Some(ix) => ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"]
+                .iter()
+                .filter_map(|m| t[*m].as_array())
+                .flatten()
+                .find(|i| i["IndexName"] == ix)
+                .map(|i| &i["KeySchema"]),
+            None => Some(&t["KeySchema"]),
+        };
         let type_of = |name: &str| {
             t["AttributeDefinitions"]
                 .as_array()
@@ -355,8 +370,8 @@ impl DynamoDb {
                 .unwrap_or_default()
                 .to_string()
         };
-        let mut keys: Vec<(bool, String)> = t["KeySchema"]
-            .as_array()
+        let mut keys: Vec<(bool, String)> = schema
+            .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter_map(|k| {
@@ -380,37 +395,11 @@ impl DynamoDb {
         let Some(name) = table_name(&input["TableName"]) else {
             return vec![];
         };
-        let Ok(out) = self
-            .call_ctx(ctx, "DescribeTable", &json!({"TableName": name}))
+        self.key_schema(ctx, &name, input["IndexName"].as_str())
             .await
-        else {
-            return vec![];
-        };
-        let t = &out["Table"];
-        let schema = match input["IndexName"].as_str() {
-            Some(ix) => ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"]
-                .iter()
-                .filter_map(|m| t[*m].as_array())
-                .flatten()
-                .find(|i| i["IndexName"] == ix)
-                .map(|i| &i["KeySchema"]),
-            None => Some(&t["KeySchema"]),
-        };
-        let mut keys: Vec<(bool, String)> = schema
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|k| {
-                        Some((
-                            k["KeyType"] != "HASH",
-                            k["AttributeName"].as_str()?.to_string(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        keys.sort_by_key(|(range, _)| *range);
-        keys.into_iter().map(|(_, n)| n).collect()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
     }
 
     /// Calls the backend as `account` in `region` and parses its answer; backend errors come

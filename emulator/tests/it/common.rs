@@ -73,6 +73,24 @@ impl TestEmulator {
         self.aws_as("123456789012", "us-east-1", args)
     }
 
+    /// `POST /_emulator/reset?account=...`, asserting it succeeded.
+    pub fn reset_account(&self, account: &str) {
+        let url = format!("{}/_emulator/reset?account={account}", self.url());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let status = rt.block_on(async {
+            reqwest::Client::new()
+                .post(url)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        assert!(status.is_success(), "reset: {status}");
+    }
+
     pub fn child_pids(&self) -> Vec<u32> {
         self.state.supervisor.pids()
     }
@@ -135,6 +153,24 @@ impl CliResult {
         let got = line.split_once(" operation: ").map(|x| x.1).unwrap_or("");
         assert_eq!(got, message, "{}", self.stderr);
     }
+}
+
+/// `aws dynamodb create-table` arguments for an on-demand table keyed by string `pk`.
+pub fn create_table_args<'a>(name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "dynamodb",
+        "create-table",
+        "--table-name",
+        name,
+        "--attribute-definitions",
+        "AttributeName=pk,AttributeType=S",
+        "--key-schema",
+        "AttributeName=pk,KeyType=HASH",
+        "--billing-mode",
+        "PAY_PER_REQUEST",
+    ];
+    args.extend_from_slice(extra);
+    args
 }
 
 /// Runs the real AWS CLI (`.venv/bin/aws`) against the endpoint `url` as `account`.

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
-use crate::common::{CliResult, TestEmulator};
+use crate::common::{create_table_args, CliResult, TestEmulator};
 
 mod errors;
 mod s3_sts;
@@ -36,20 +36,7 @@ impl Caller {
         }
     }
     fn create_table(&self, name: &str, extra: &[&str]) -> Value {
-        let mut args = vec![
-            "dynamodb",
-            "create-table",
-            "--table-name",
-            name,
-            "--attribute-definitions",
-            "AttributeName=pk,AttributeType=S",
-            "--key-schema",
-            "AttributeName=pk,KeyType=HASH",
-            "--billing-mode",
-            "PAY_PER_REQUEST",
-        ];
-        args.extend_from_slice(extra);
-        self.ok(&args)
+        self.ok(&create_table_args(name, extra))
     }
     fn put(&self, table: &str, pk: &str, v: &str) {
         let item = json!({"pk": {"S": pk}, "v": {"S": v}}).to_string();
@@ -812,20 +799,7 @@ fn a_reset_leaves_no_streams_of_deleted_tables() {
     );
     let listed = c.ok(&["dynamodbstreams", "list-streams"]);
     assert_eq!(listed["Streams"].as_array().map(Vec::len), Some(1));
-    let url = format!("{}/_emulator/reset?account=200000000301", emu().url());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let status = rt.block_on(async {
-        reqwest::Client::new()
-            .post(url)
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
-    assert!(status.is_success());
+    emu().reset_account("200000000301");
     let listed = c.ok(&["dynamodbstreams", "list-streams"]);
     assert_eq!(listed["Streams"], json!([]), "{listed}");
     // A table created after the reset has its stream listed.

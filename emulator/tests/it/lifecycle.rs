@@ -101,19 +101,7 @@ fn sigkill_of_the_emulator_takes_its_children_down() {
 fn a_killed_dynamodb_local_comes_back_with_every_item() {
     let emu = super::common::TestEmulator::start();
     let aws = |args: &[&str]| emu.aws_as(ACCOUNT, REGION, args);
-    aws(&[
-        "dynamodb",
-        "create-table",
-        "--table-name",
-        "Durable",
-        "--attribute-definitions",
-        "AttributeName=pk,AttributeType=S",
-        "--key-schema",
-        "AttributeName=pk,KeyType=HASH",
-        "--billing-mode",
-        "PAY_PER_REQUEST",
-    ])
-    .json();
+    aws(&super::common::create_table_args("Durable", &[])).json();
     for batch in 0..2 {
         let puts: Vec<String> = (0..25)
             .map(|i| {

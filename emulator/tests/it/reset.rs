@@ -4,9 +4,11 @@
 
 use serde_json::Value;
 
-use super::common::{running, TestEmulator};
+use super::common::{create_table_args, running, TestEmulator};
+use super::elasticache::{create_cluster, create_group, wait_cluster};
 
-const USED: &str = "300000000001";
+/// The account `TestEmulator::aws` and the ElastiCache test helpers use.
+const USED: &str = "123456789012";
 const REGION: &str = "us-east-1";
 
 /// Every list/describe call whose answer must match a fresh account's.
@@ -38,20 +40,13 @@ fn answer(emu: &TestEmulator, account: &str, args: &[&str]) -> Value {
 
 fn create_one_of_each(emu: &TestEmulator) {
     let ok = |args: &[&str]| emu.aws_as(USED, REGION, args).json();
-    ok(&[
-        "dynamodb",
-        "create-table",
-        "--table-name",
+    ok(&create_table_args(
         "Everything",
-        "--attribute-definitions",
-        "AttributeName=pk,AttributeType=S",
-        "--key-schema",
-        "AttributeName=pk,KeyType=HASH",
-        "--billing-mode",
-        "PAY_PER_REQUEST",
-        "--stream-specification",
-        "StreamEnabled=true,StreamViewType=NEW_IMAGE",
-    ]);
+        &[
+            "--stream-specification",
+            "StreamEnabled=true,StreamViewType=NEW_IMAGE",
+        ],
+    ));
     ok(&[
         "dynamodb",
         "create-backup",
@@ -126,25 +121,8 @@ fn create_one_of_each(emu: &TestEmulator) {
         "default",
         "u1",
     ]);
-    ok(&[
-        "elasticache",
-        "create-cache-cluster",
-        "--cache-cluster-id",
-        "c1",
-        "--engine",
-        "redis",
-        "--cache-node-type",
-        "cache.t3.micro",
-        "--num-cache-nodes",
-        "1",
-    ]);
-    ok(&[
-        "elasticache",
-        "wait",
-        "cache-cluster-available",
-        "--cache-cluster-id",
-        "c1",
-    ]);
+    create_cluster(emu, "c1", "redis", 1, &[]);
+    wait_cluster(emu, "c1");
     ok(&[
         "elasticache",
         "create-snapshot",
@@ -163,51 +141,12 @@ fn create_one_of_each(emu: &TestEmulator) {
     ]);
 }
 
-fn create_group(emu: &TestEmulator) {
-    emu.aws_as(
-        USED,
-        REGION,
-        &[
-            "elasticache",
-            "create-replication-group",
-            "--replication-group-id",
-            "rg1",
-            "--replication-group-description",
-            "d",
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--num-cache-clusters",
-            "1",
-        ],
-    )
-    .json();
-}
-
-fn reset(emu: &TestEmulator, account: &str) {
-    let url = format!("{}/_emulator/reset?account={account}", emu.url());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let status = rt.block_on(async {
-        reqwest::Client::new()
-            .post(url)
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
-    assert!(status.is_success());
-}
-
 #[test]
 fn a_reset_account_looks_like_a_fresh_one() {
     let emu = TestEmulator::start();
     let fresh: Vec<Value> = LISTS.iter().map(|a| answer(&emu, USED, a)).collect();
     create_one_of_each(&emu);
-    create_group(&emu);
+    create_group(&emu, "rg1", &["--num-cache-clusters", "1"]);
     let before: Vec<Value> = LISTS.iter().map(|a| answer(&emu, USED, a)).collect();
     // Each call shows the resource it lists before the reset (else the test proves nothing).
     for ((args, f), b) in LISTS.iter().zip(&fresh).zip(&before) {
@@ -222,7 +161,7 @@ fn a_reset_account_looks_like_a_fresh_one() {
         }
     }
     let nodes = emu.child_pids();
-    reset(&emu, USED);
+    emu.reset_account(USED);
     for ((args, f), _) in LISTS.iter().zip(&fresh).zip(&before) {
         assert_eq!(&answer(&emu, USED, args), f, "{args:?} after reset");
     }
