@@ -212,6 +212,20 @@ fn imports_read_every_object_under_the_prefix_gzipped_or_not() {
     let c = caller("200000000205");
     c.ok(&["s3api", "create-bucket", "--bucket", "ddb-import-205"]);
     let dir = tempfile::tempdir().unwrap();
+    let upload = |key: &str, data: &[u8]| {
+        let f = dir.path().join("body");
+        std::fs::write(&f, data).unwrap();
+        c.ok(&[
+            "s3api",
+            "put-object",
+            "--bucket",
+            "ddb-import-205",
+            "--key",
+            key,
+            "--body",
+            f.to_str().unwrap(),
+        ]);
+    };
     let item = |pk: &str| json!({"Item": {"pk": {"S": pk}, "data": {"S": "d"}}}).to_string();
     // Lines, then values with no separator at all, in a file without extension.
     let plain = format!(
@@ -227,19 +241,8 @@ fn imports_read_every_object_under_the_prefix_gzipped_or_not() {
         ("yes/plain", plain.into_bytes()),
         ("no/other.json", item("skipped").into_bytes()),
     ];
-    for (key, body) in files {
-        let f = dir.path().join("body");
-        std::fs::write(&f, body).unwrap();
-        c.ok(&[
-            "s3api",
-            "put-object",
-            "--bucket",
-            "ddb-import-205",
-            "--key",
-            key,
-            "--body",
-            f.to_str().unwrap(),
-        ]);
+    for (key, data) in files {
+        upload(key, &data);
     }
     let import = |table: &str, prefix: &str, compression: &str| {
         let src = format!("S3Bucket=ddb-import-205,S3KeyPrefix={prefix}");
@@ -274,39 +277,16 @@ fn imports_read_every_object_under_the_prefix_gzipped_or_not() {
         .collect();
     assert_eq!(pks, vec!["m0", "m1", "m10", "m11"]);
 
-    let f = dir.path().join("gz");
-    std::fs::write(&f, gz.finish().unwrap()).unwrap();
-    c.ok(&[
-        "s3api",
-        "put-object",
-        "--bucket",
-        "ddb-import-205",
-        "--key",
-        "gz/data.json",
-        "--body",
-        f.to_str().unwrap(),
-    ]);
+    upload("gz/data.json", &gz.finish().unwrap());
     let d = import("Gzipped", "gz", "GZIP");
     assert_eq!(d["ImportStatus"], "COMPLETED");
     assert_eq!(d["ImportedItemCount"], 1);
 
     // A value without the Item wrapper is an error: FAILED, and the good item stays.
-    let f = dir.path().join("bad");
-    std::fs::write(
-        &f,
-        format!("{}{}", item("ok1"), json!({"pk": {"S": "bad"}})),
-    )
-    .unwrap();
-    c.ok(&[
-        "s3api",
-        "put-object",
-        "--bucket",
-        "ddb-import-205",
-        "--key",
+    upload(
         "bad/x",
-        "--body",
-        f.to_str().unwrap(),
-    ]);
+        format!("{}{}", item("ok1"), json!({"pk": {"S": "bad"}})).as_bytes(),
+    );
     let d = import("Partly", "bad", "NONE");
     assert_eq!(d["ImportStatus"], "FAILED");
     assert_eq!(d["ErrorCount"], 1);
