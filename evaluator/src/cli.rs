@@ -163,6 +163,9 @@ fn list(corpus: &Corpus, fixtures: &Fixtures, opts: &Opts) -> Result<()> {
             examples += 1;
             let id = runner::example_id(&f.path, e.index);
             println!("  #{} {}  [{}]", e.index, e.title, id);
+            if let Some(r) = fixtures.region_for(&f.path, e.index) {
+                println!("    region: {r}");
+            }
             for s in fixtures.setup_for(&f.path, e.index) {
                 println!("    setup: {s}");
             }

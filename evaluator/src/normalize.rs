@@ -256,6 +256,14 @@ pub fn table() -> &'static Table {
                 why: "one value per node type: the node-type catalog grows as AWS adds instance families",
             },
             OpenList {
+                key: "ScaleUpModifications",
+                why: "the node types a node may scale to: the node-type catalog grows as AWS adds instance families",
+            },
+            OpenList {
+                key: "ScaleDownModifications",
+                why: "the node types a node may scale to: the node-type catalog grows as AWS adds instance families",
+            },
+            OpenList {
                 key: "ReservedCacheNodesOfferings",
                 why: CATALOG,
             },
