@@ -84,8 +84,9 @@ fn keep_default_prefix(id: &str) -> bool {
     id.starts_with("default.")
 }
 
-/// ElastiCache, in dependency order (a group before its members, clusters before the parameter
-/// and subnet groups they use, user groups before users).
+/// ElastiCache, in dependency order (a global datastore before its groups, keeping the primary
+/// group, which AWS requires and which goes next; a group before its members; clusters before the
+/// parameter and subnet groups they use; user groups before users).
 const ELASTICACHE: &[Kind] = &[
     Kind {
         what: "global replication group",
@@ -95,7 +96,7 @@ const ELASTICACHE: &[Kind] = &[
         delete: &[
             "elasticache",
             "delete-global-replication-group",
-            "--no-retain-primary-replication-group",
+            "--retain-primary-replication-group",
             "--global-replication-group-id",
         ],
         keep: keep_none,
@@ -395,6 +396,57 @@ fn reset_elasticache(
     let mut left: Vec<(String, String)> = Vec::new();
     for round in 0..10 {
         left.clear();
+        // A global datastore can only be deleted once its secondaries are disassociated.
+        let globals = call(
+            drv,
+            env,
+            cwd,
+            r,
+            &[
+                "elasticache",
+                "describe-global-replication-groups",
+                "--show-member-info",
+            ],
+        );
+        for g in globals
+            .as_ref()
+            .and_then(|v| v.get("GlobalReplicationGroups"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+        {
+            let Some(gid) = g.get("GlobalReplicationGroupId").and_then(Value::as_str) else {
+                continue;
+            };
+            for m in g
+                .get("Members")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+            {
+                let field = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                if field("Role") != "SECONDARY" {
+                    continue;
+                }
+                let (rg, rr) = (field("ReplicationGroupId"), field("ReplicationGroupRegion"));
+                call(
+                    drv,
+                    env,
+                    cwd,
+                    r,
+                    &[
+                        "elasticache",
+                        "disassociate-global-replication-group",
+                        "--global-replication-group-id",
+                        gid,
+                        "--replication-group-id",
+                        &rg,
+                        "--replication-group-region",
+                        &rr,
+                    ],
+                );
+            }
+        }
         for k in ELASTICACHE {
             let listed = call(drv, env, cwd, r, k.list);
             // Members of a replication group go with their group.
