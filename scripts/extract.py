@@ -4,6 +4,9 @@
 corpus: the AWS CLI's RST example files for dynamodb (with wait/), dynamodbstreams and
         elasticache, copied unedited into rst-examples/<service>/ and checked against the
         committed rst-examples/manifest.json (awscli version, every file's sha256).
+botocore: botocore's own examples (examples-1.json) of the same services, copied unedited into
+        botocore-examples/<service>/<api version>/ and checked against the committed
+        botocore-examples/manifest.json (awscli and botocore versions, every file's sha256).
 models: the botocore API models of the same services with every documentation string
         stripped, written to emulator/models/ with emulator/models/manifest.json.
 Run with the project's .venv python (scripts/setup does).
@@ -98,6 +101,58 @@ def corpus(args):
     print(f"corpus: {len(files)} files from awscli {version}")
 
 
+def botocore_data():
+    # awscli 1.46 vendors botocore as awscli.botocore; older releases depend on it.
+    try:
+        from awscli import botocore
+    except ImportError:
+        import botocore
+    return botocore.__version__, os.path.join(os.path.dirname(botocore.__file__), "data")
+
+
+def botocore_examples(args):
+    dest = os.path.join(ROOT, "botocore-examples")
+    manifest_path = os.path.join(dest, "manifest.json")
+    rels = [f"{svc}/{MODEL_VERSIONS[svc]}/examples-1.json" for svc in SERVICES]
+    if args.check:
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+        bad = []
+        for rel, digest in manifest["files"].items():
+            p = os.path.join(dest, rel)
+            if not os.path.exists(p):
+                bad.append(f"missing {rel}")
+            elif sha256(open(p, "rb").read()) != digest:
+                bad.append(f"differs {rel}")
+        if bad:
+            print("\n".join(bad), file=sys.stderr)
+            sys.exit(1)
+        print(f"botocore examples match manifest ({len(manifest['files'])} files, botocore {manifest['botocore_version']})")
+        return
+    version, _ = installed_awscli()
+    if version != pinned_awscli():
+        raise SystemExit(f"installed awscli {version} is not the pinned {pinned_awscli()}")
+    bc_version, data = botocore_data()
+    digests = {}
+    for svc in SERVICES:
+        shutil.rmtree(os.path.join(dest, svc), ignore_errors=True)
+    for rel in rels:
+        src = os.path.join(data, rel)
+        target = os.path.join(dest, rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(src, target)
+        digests[rel] = sha256(open(src, "rb").read())
+    if args.write_manifest or not os.path.exists(manifest_path):
+        with open(manifest_path, "w") as f:
+            json.dump({"awscli_version": version, "botocore_version": bc_version, "files": digests}, f, indent=1)
+            f.write("\n")
+    with open(manifest_path) as f:
+        manifest = json.load(f)
+    if manifest["awscli_version"] != version or manifest["files"] != digests:
+        raise SystemExit("extracted botocore examples differ from botocore-examples/manifest.json (awscli version or file digests)")
+    print(f"botocore examples: {len(digests)} files from botocore {bc_version} (awscli {version})")
+
+
 def strip(node):
     if isinstance(node, dict):
         return {k: strip(v) for k, v in node.items() if k not in STRIP_KEYS}
@@ -153,10 +208,13 @@ def main():
     c = sub.add_parser("corpus")
     c.add_argument("--check", action="store_true")
     c.add_argument("--write-manifest", action="store_true")
+    b = sub.add_parser("botocore")
+    b.add_argument("--check", action="store_true")
+    b.add_argument("--write-manifest", action="store_true")
     m = sub.add_parser("models")
     m.add_argument("--check", action="store_true")
     args = p.parse_args()
-    {"corpus": corpus, "models": models}[args.cmd](args)
+    {"corpus": corpus, "botocore": botocore_examples, "models": models}[args.cmd](args)
 
 
 if __name__ == "__main__":

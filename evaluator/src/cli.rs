@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use regex::Regex;
 
+use crate::botocore;
 use crate::corpus::Corpus;
 use crate::fixtures::Fixtures;
 use crate::normalize;
@@ -75,9 +76,16 @@ struct Opts {
     /// The emulator binary (default: `emulator` beside this executable).
     #[arg(long, global = true)]
     emulator_bin: Option<PathBuf>,
-    /// Corpus root holding manifest.json.
+    /// Only this corpus: awscli-rst (the AWS CLI's RST examples) or botocore-examples
+    /// (botocore's examples-1.json). Default: both.
+    #[arg(long, global = true, value_parser = clap::builder::PossibleValuesParser::new(botocore::CORPORA))]
+    corpus: Option<String>,
+    /// RST corpus root holding manifest.json (default rst-examples/).
     #[arg(long, global = true)]
-    corpus: Option<PathBuf>,
+    corpus_dir: Option<PathBuf>,
+    /// botocore examples root holding manifest.json (default botocore-examples/).
+    #[arg(long, global = true)]
+    botocore_dir: Option<PathBuf>,
     /// Fixture root.
     #[arg(long, global = true)]
     fixtures: Option<PathBuf>,
@@ -107,10 +115,14 @@ pub fn main() -> Result<()> {
     let root = workspace_root();
     let opts = cli.opts;
     let corpus_dir = opts
-        .corpus
+        .corpus_dir
         .clone()
         .unwrap_or_else(|| root.join("rst-examples"));
-    let corpus = Corpus::load(&corpus_dir)?;
+    let botocore_dir = opts
+        .botocore_dir
+        .clone()
+        .unwrap_or_else(|| root.join("botocore-examples"));
+    let corpus = Corpus::load(&corpus_dir)?.merge(Corpus::load_botocore(&botocore_dir)?);
     let fixtures_dir = opts
         .fixtures
         .clone()
@@ -134,6 +146,11 @@ fn selected_files<'a>(corpus: &'a Corpus, opts: &Opts) -> Vec<&'a crate::rst::Ex
         .files
         .iter()
         .filter(|f| opts.service.is_empty() || opts.service.contains(&f.service))
+        .filter(|f| {
+            opts.corpus
+                .as_deref()
+                .is_none_or(|c| c == botocore::corpus_of(&f.path))
+        })
         .collect()
 }
 
@@ -146,6 +163,9 @@ fn list(corpus: &Corpus, fixtures: &Fixtures, opts: &Opts) -> Result<()> {
             examples += 1;
             let id = runner::example_id(&f.path, e.index);
             println!("  #{} {}  [{}]", e.index, e.title, id);
+            if let Some(r) = fixtures.region_for(&f.path, e.index) {
+                println!("    region: {r}");
+            }
             for s in fixtures.setup_for(&f.path, e.index) {
                 println!("    setup: {s}");
             }
@@ -186,6 +206,9 @@ fn corpus_regions(corpus: &Corpus, fixtures: &Fixtures, default: &str) -> Vec<St
     let mut set = BTreeSet::from([default.to_string()]);
     for f in fixtures.files.values() {
         for e in &f.example {
+            if let Some(r) = &e.region {
+                set.insert(r.clone());
+            }
             for cmd in &e.setup {
                 let argv = shell_words::split(cmd).unwrap_or_default();
                 for w in argv.windows(2) {
@@ -281,6 +304,7 @@ fn run(
                 file: f,
                 example: e,
                 setup: fixtures.setup_for(&f.path, e.index),
+                region: fixtures.region_for(&f.path, e.index),
                 waiver: fixtures
                     .waiver_for(&f.path, e.index)
                     .map(|w| (w.category.clone(), w.reason.clone())),
@@ -369,6 +393,7 @@ fn run(
             file_results.push(FileResult {
                 path: job.file.path.clone(),
                 service: job.file.service.clone(),
+                corpus: botocore::corpus_of(&job.file.path).to_string(),
                 examples: Vec::new(),
                 diagnostics: job.file.diagnostics.iter().map(|d| d.to_string()).collect(),
             });
@@ -380,6 +405,9 @@ fn run(
         .iter()
         .map(|s| format!("--service {s}"))
         .collect();
+    if let Some(c) = &opts.corpus {
+        filters.push(format!("--corpus {c}"));
+    }
     if let Some(f) = &opts.filter {
         filters.push(format!("--filter {f}"));
     }
@@ -415,6 +443,16 @@ fn run(
     report::write_all(&report, &report_dir)
         .with_context(|| format!("writing reports to {}", report_dir.display()))?;
     println!("{}", report::summary_table(&report));
+    let left: BTreeSet<&String> = report.examples().flat_map(|e| &e.reset_notes).collect();
+    if !left.is_empty() {
+        println!(
+            "the reset could not delete ({} distinct, details in report.md):",
+            left.len()
+        );
+        for n in left.iter().take(10) {
+            println!("  {n}");
+        }
+    }
     println!(
         "wall time {:.1} s ({} job(s), {} driver); reports in {}",
         report.run.wall_time_ms as f64 / 1000.0,
@@ -458,8 +496,8 @@ fn run(
             .baseline
             .clone()
             .unwrap_or_else(|| root.join("reports").join("baseline.json"));
-        if !opts.service.is_empty() || opts.filter.is_some() {
-            bail!("--update-baseline needs a full run (no --service / --filter)");
+        if !opts.service.is_empty() || opts.filter.is_some() || opts.corpus.is_some() {
+            bail!("--update-baseline needs a full run (no --service / --filter / --corpus)");
         }
         Baseline::from_report(&report)
             .save(&path)
@@ -482,6 +520,9 @@ fn print_verbose(report: &Report) {
             }
             if let Some(x) = &e.explanation {
                 println!("   why (known failure): {x}");
+            }
+            for n in &e.reset_notes {
+                println!("   reset could not delete: {n}");
             }
             for s in &e.steps {
                 println!(

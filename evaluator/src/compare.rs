@@ -1,9 +1,12 @@
-//! Expected-subset-of-actual comparison of JSON values.
+//! Comparison of a normalized expected JSON value against a normalized actual one.
 //!
-//! Objects: every expected key must be present with a matching value (extra actual keys are fine).
-//! Lists: unordered; every expected item must match a distinct actual item. The assignment is a
-//! maximum bipartite matching (augmenting paths), because greedy first-fit can fail where an
-//! assignment exists. Numbers compare by value (5 == 5.0). null and missing differ.
+//! Objects: every expected key must be present with a matching value (extra actual keys are fine:
+//! AWS adds fields to its responses over time). Lists: exact multisets: the same number of items,
+//! unordered, every expected item matched to a distinct actual item. The assignment is a maximum
+//! bipartite matching (augmenting paths), because greedy first-fit can fail where an assignment
+//! exists. A list whose key the normalization table marks open (a catalog AWS grows, a history a
+//! fixture cannot reproduce) may hold more actual items than expected. Numbers compare by value
+//! (5 == 5.0). null and missing differ.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,26 +18,59 @@ pub struct Mismatch {
     pub message: String,
 }
 
-/// Keys the normalization table allows to be missing on the actual side.
-pub type MayBeAbsent<'a> = &'a dyn Fn(&str) -> bool;
+/// What the normalization table lets differ, as predicates over object keys.
+#[derive(Clone, Copy)]
+pub struct Policy<'a> {
+    /// Keys that may be missing on the actual side.
+    pub may_be_absent: &'a dyn Fn(&str) -> bool,
+    /// List keys whose actual list may hold more items than the expected one.
+    pub open_list: &'a dyn Fn(&str) -> bool,
+}
 
 fn never(_: &str) -> bool {
     false
 }
 
-/// True when `expected` is a subset of `actual`.
-pub fn is_subset(expected: &Value, actual: &Value) -> bool {
-    subset(expected, actual, &never)
+impl Policy<'static> {
+    /// No key may be absent, every list is closed.
+    pub fn strict() -> Policy<'static> {
+        Policy {
+            may_be_absent: &never,
+            open_list: &never,
+        }
+    }
 }
 
-fn subset(e: &Value, a: &Value, absent_ok: MayBeAbsent) -> bool {
+impl Policy<'_> {
+    fn open(&self, key: Option<&str>) -> bool {
+        key.is_some_and(|k| (self.open_list)(k))
+    }
+}
+
+/// True when `expected` matches `actual` under the strict policy.
+pub fn is_subset(expected: &Value, actual: &Value) -> bool {
+    subset(expected, actual, None, &Policy::strict())
+}
+
+/// True when `expected` matches `actual` under `policy`.
+pub fn matches(expected: &Value, actual: &Value, policy: &Policy) -> bool {
+    subset(expected, actual, None, policy)
+}
+
+/// `key` is the object key the values sit under (list items inherit their list's key).
+fn subset(e: &Value, a: &Value, key: Option<&str>, p: &Policy) -> bool {
     match (e, a) {
         (Value::Object(em), Value::Object(am)) => em.iter().all(|(k, ev)| match am.get(k) {
-            Some(av) => subset(ev, av, absent_ok),
-            None => absent_ok(k),
+            Some(av) => subset(ev, av, Some(k), p),
+            None => (p.may_be_absent)(k),
         }),
         (Value::Array(el), Value::Array(al)) => {
-            el.len() <= al.len() && matching(el, al, absent_ok).iter().all(Option::is_some)
+            let sizes_ok = if p.open(key) {
+                el.len() <= al.len()
+            } else {
+                el.len() == al.len()
+            };
+            sizes_ok && matching(el, al, key, p).iter().all(Option::is_some)
         }
         (Value::Number(x), Value::Number(y)) => numbers_equal(x, y),
         _ => e == a,
@@ -55,12 +91,12 @@ fn numbers_equal(x: &serde_json::Number, y: &serde_json::Number) -> bool {
 }
 
 /// For each expected item, the index of the actual item assigned to it (maximum matching).
-fn matching(el: &[Value], al: &[Value], absent_ok: MayBeAbsent) -> Vec<Option<usize>> {
+fn matching(el: &[Value], al: &[Value], key: Option<&str>, p: &Policy) -> Vec<Option<usize>> {
     let adj: Vec<Vec<usize>> = el
         .iter()
         .map(|e| {
             (0..al.len())
-                .filter(|&j| subset(e, &al[j], absent_ok))
+                .filter(|&j| subset(e, &al[j], key, p))
                 .collect()
         })
         .collect();
@@ -101,10 +137,10 @@ pub fn max_matching(adj: &[Vec<usize>], right: usize) -> Vec<Option<usize>> {
     out
 }
 
-/// All mismatches of `expected` against `actual` (empty means subset).
-pub fn compare(expected: &Value, actual: &Value, absent_ok: MayBeAbsent) -> Vec<Mismatch> {
+/// All mismatches of `expected` against `actual` (empty means they match).
+pub fn compare(expected: &Value, actual: &Value, policy: &Policy) -> Vec<Mismatch> {
     let mut out = Vec::new();
-    diff_into(expected, actual, "$", absent_ok, &mut out);
+    diff_into(expected, actual, "$", None, policy, &mut out);
     out
 }
 
@@ -119,42 +155,49 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn diff_into(e: &Value, a: &Value, path: &str, absent_ok: MayBeAbsent, out: &mut Vec<Mismatch>) {
+fn diff_into(
+    e: &Value,
+    a: &Value,
+    path: &str,
+    key: Option<&str>,
+    p: &Policy,
+    out: &mut Vec<Mismatch>,
+) {
     match (e, a) {
         (Value::Object(em), Value::Object(am)) => {
             for (k, ev) in em {
-                let p = format!("{path}.{k}");
+                let sub = format!("{path}.{k}");
                 match am.get(k) {
-                    Some(av) => diff_into(ev, av, &p, absent_ok, out),
-                    None if absent_ok(k) => {}
+                    Some(av) => diff_into(ev, av, &sub, Some(k), p, out),
+                    None if (p.may_be_absent)(k) => {}
                     None => out.push(Mismatch {
-                        path: p,
+                        path: sub,
                         message: format!("missing (expected {})", compact(ev)),
                     }),
                 }
             }
         }
         (Value::Array(el), Value::Array(al)) => {
-            let m = matching(el, al, absent_ok);
+            let m = matching(el, al, key, p);
             let used: Vec<usize> = m.iter().flatten().copied().collect();
             for (i, slot) in m.iter().enumerate() {
                 if slot.is_some() {
                     continue;
                 }
-                let p = format!("{path}[{i}]");
+                let ip = format!("{path}[{i}]");
                 // Explain against the closest unassigned actual item.
                 let best = (0..al.len())
                     .filter(|j| !used.contains(j))
                     .map(|j| {
                         let mut sub = Vec::new();
-                        diff_into(&el[i], &al[j], &p, absent_ok, &mut sub);
+                        diff_into(&el[i], &al[j], &ip, key, p, &mut sub);
                         sub
                     })
                     .min_by_key(Vec::len);
                 match best {
                     Some(sub) if !sub.is_empty() => out.extend(sub),
                     _ => out.push(Mismatch {
-                        path: p,
+                        path: ip,
                         message: format!(
                             "no matching item among {} actual item(s) (expected {})",
                             al.len(),
@@ -163,9 +206,25 @@ fn diff_into(e: &Value, a: &Value, path: &str, absent_ok: MayBeAbsent, out: &mut
                     }),
                 }
             }
+            if al.len() > el.len() && !p.open(key) {
+                let extra: Vec<String> = (0..al.len())
+                    .filter(|j| !used.contains(j))
+                    .take(al.len() - el.len())
+                    .map(|j| compact(&al[j]))
+                    .collect();
+                out.push(Mismatch {
+                    path: path.to_string(),
+                    message: format!(
+                        "{} actual item(s) where the example shows {} (the list is closed); unmatched: {}",
+                        al.len(),
+                        el.len(),
+                        extra.join(", ")
+                    ),
+                });
+            }
         }
         _ => {
-            if !subset(e, a, absent_ok) {
+            if !subset(e, a, key, p) {
                 let message = if kind(e) != kind(a) {
                     format!(
                         "expected {} {}, got {} {}",
@@ -196,17 +255,24 @@ fn compact(v: &Value) -> String {
     }
 }
 
-/// `actual` reduced to the parts `expected` talks about, with list items in the matched order:
-/// what a reader needs for a readable diff.
-pub fn project(expected: &Value, actual: &Value, absent_ok: MayBeAbsent) -> Value {
+/// `actual` reduced to the parts `expected` talks about, with list items in the matched order
+/// (unmatched actual items of a closed list follow): what a reader needs for a readable diff.
+pub fn project(expected: &Value, actual: &Value, policy: &Policy) -> Value {
+    project_at(expected, actual, None, policy)
+}
+
+fn project_at(expected: &Value, actual: &Value, key: Option<&str>, p: &Policy) -> Value {
     match (expected, actual) {
         (Value::Object(em), Value::Object(am)) => Value::Object(
             em.iter()
-                .filter_map(|(k, ev)| am.get(k).map(|av| (k.clone(), project(ev, av, absent_ok))))
+                .filter_map(|(k, ev)| {
+                    am.get(k)
+                        .map(|av| (k.clone(), project_at(ev, av, Some(k), p)))
+                })
                 .collect(),
         ),
         (Value::Array(el), Value::Array(al)) => {
-            let m = matching(el, al, absent_ok);
+            let m = matching(el, al, key, p);
             let mut used: Vec<usize> = m.iter().flatten().copied().collect();
             let mut items = Vec::new();
             for (i, slot) in m.iter().enumerate() {
@@ -221,12 +287,23 @@ pub fn project(expected: &Value, actual: &Value, absent_ok: MayBeAbsent) -> Valu
                     }
                 };
                 if let Some(j) = j {
-                    items.push(project(&el[i], &al[j], absent_ok));
+                    items.push(project_at(&el[i], &al[j], key, p));
                 }
             }
-            let extra = al.len().saturating_sub(items.len());
-            if extra > 0 {
-                items.push(Value::String(format!("<{extra} more actual item(s)>")));
+            if p.open(key) {
+                let extra = al.len().saturating_sub(items.len());
+                if extra > 0 {
+                    items.push(Value::String(format!(
+                        "<{extra} more actual item(s), allowed: open list>"
+                    )));
+                }
+            } else {
+                // A closed list shows every surplus item: they are what fails.
+                items.extend(
+                    (0..al.len())
+                        .filter(|j| !used.contains(j))
+                        .map(|j| al[j].clone()),
+                );
             }
             Value::Array(items)
         }
@@ -267,6 +344,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const STRICT: Policy<'static> = Policy {
+        may_be_absent: &never,
+        open_list: &never,
+    };
+
+    fn open_events(k: &str) -> bool {
+        k == "Events"
+    }
+
     #[test]
     fn greedy_fails_matching_succeeds() {
         // Greedy would give actual[0] to expected[0] ({"a":1} fits it) and leave expected[1]
@@ -274,7 +360,7 @@ mod tests {
         let e = json!([{"a": 1}, {"a": 1, "b": 2}]);
         let a = json!([{"a": 1, "b": 2}, {"a": 1, "c": 3}]);
         assert!(is_subset(&e, &a));
-        assert!(compare(&e, &a, &never).is_empty());
+        assert!(compare(&e, &a, &STRICT).is_empty());
         let a2 = json!([{"a": 1, "b": 2}, {"a": 2}]);
         assert!(!is_subset(&e, &a2));
     }
@@ -282,7 +368,60 @@ mod tests {
     #[test]
     fn each_expected_item_needs_its_own_actual_item() {
         assert!(!is_subset(&json!([1, 1]), &json!([1, 2])));
-        assert!(is_subset(&json!([2, 1]), &json!([1, 2, 3])));
+        assert!(is_subset(&json!([2, 1]), &json!([1, 2])));
+        assert!(is_subset(&json!([1, 1, 2]), &json!([1, 2, 1])));
+        assert!(!is_subset(&json!([1, 1, 2]), &json!([1, 2, 2])));
+    }
+
+    #[test]
+    fn closed_lists_need_the_same_number_of_items() {
+        // A surplus actual item fails, at any depth, and the mismatch names the list.
+        assert!(!is_subset(&json!([2, 1]), &json!([1, 2, 3])));
+        let e = json!({"Table": {"AttributeDefinitions": [{"AttributeName": "A"}]}});
+        let a = json!({"Table": {"AttributeDefinitions": [{"AttributeName": "A"}, {"AttributeName": "B"}]}});
+        assert!(!is_subset(&e, &a));
+        let m = compare(&e, &a, &STRICT);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].path, "$.Table.AttributeDefinitions");
+        assert!(m[0]
+            .message
+            .contains("2 actual item(s) where the example shows 1"));
+        assert!(m[0].message.contains("\"B\""), "{}", m[0].message);
+        // Fewer actual items fail too.
+        assert!(!is_subset(&json!({"L": [1, 2]}), &json!({"L": [1]})));
+        // The projection keeps the surplus item in view for the diff.
+        assert_eq!(
+            project(
+                &json!([{"k": 1}]),
+                &json!([{"k": 2, "x": 0}, {"k": 1, "x": 0}]),
+                &STRICT
+            ),
+            json!([{"k": 1}, {"k": 2, "x": 0}])
+        );
+    }
+
+    #[test]
+    fn open_lists_allow_more_actual_items_but_still_match_each_expected_one() {
+        let p = Policy {
+            may_be_absent: &never,
+            open_list: &open_events,
+        };
+        let e = json!({"Events": [{"Id": 1}, {"Id": 2}], "Other": [1]});
+        let a = json!({"Events": [{"Id": 3}, {"Id": 2}, {"Id": 1}], "Other": [1]});
+        assert!(matches(&e, &a, &p));
+        assert!(compare(&e, &a, &p).is_empty());
+        assert!(!matches(&e, &a, &STRICT));
+        // Only the named key is open: the same surplus elsewhere fails.
+        let a2 = json!({"Events": [{"Id": 1}, {"Id": 2}], "Other": [1, 2]});
+        assert!(!matches(&e, &a2, &p));
+        assert_eq!(compare(&e, &a2, &p)[0].path, "$.Other");
+        // Open is not loose: every expected item still needs its own actual item.
+        let a3 = json!({"Events": [{"Id": 1}, {"Id": 1}, {"Id": 3}], "Other": [1]});
+        assert!(!matches(&e, &a3, &p));
+        assert_eq!(
+            project(&e, &a, &p)["Events"],
+            json!([{"Id": 1}, {"Id": 2}, "<1 more actual item(s), allowed: open list>"])
+        );
     }
 
     #[test]
@@ -290,10 +429,15 @@ mod tests {
         let e = json!({"a": null});
         assert!(is_subset(&e, &json!({"a": null})));
         assert!(!is_subset(&e, &json!({})));
-        let m = compare(&e, &json!({}), &never);
+        let m = compare(&e, &json!({}), &STRICT);
         assert_eq!(m[0].path, "$.a");
         assert!(m[0].message.starts_with("missing"));
-        assert!(compare(&e, &json!({}), &|k| k == "a").is_empty());
+        let absent_a = |k: &str| k == "a";
+        let p = Policy {
+            may_be_absent: &absent_a,
+            open_list: &never,
+        };
+        assert!(compare(&e, &json!({}), &p).is_empty());
         assert!(!is_subset(&json!({"a": 0}), &json!({"a": null})));
     }
 
@@ -309,7 +453,7 @@ mod tests {
     fn nested_paths_are_reported() {
         let e = json!({"Table": {"KeySchema": [{"AttributeName": "A", "KeyType": "HASH"}], "ItemCount": 0}});
         let a = json!({"Table": {"KeySchema": [{"AttributeName": "A", "KeyType": "RANGE"}], "ItemCount": 0, "X": 1}});
-        let m = compare(&e, &a, &never);
+        let m = compare(&e, &a, &STRICT);
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].path, "$.Table.KeySchema[0].KeyType");
         assert!(m[0].message.contains("\"HASH\""));
@@ -322,19 +466,17 @@ mod tests {
     }
 
     #[test]
-    fn empty_expected_list_matches_any_list_but_not_missing() {
-        assert!(is_subset(&json!({"L": []}), &json!({"L": [1]})));
+    fn empty_expected_list_matches_only_an_empty_list() {
+        assert!(is_subset(&json!({"L": []}), &json!({"L": []})));
+        assert!(!is_subset(&json!({"L": []}), &json!({"L": [1]})));
         assert!(!is_subset(&json!({"L": []}), &json!({})));
     }
 
     #[test]
     fn projection_orders_items_like_expected() {
         let e = json!([{"k": 2}, {"k": 1}]);
-        let a = json!([{"k": 1, "x": 0}, {"k": 2, "x": 0}, {"k": 3}]);
-        assert_eq!(
-            project(&e, &a, &never),
-            json!([{"k": 2}, {"k": 1}, "<1 more actual item(s)>"])
-        );
+        let a = json!([{"k": 1, "x": 0}, {"k": 2, "x": 0}]);
+        assert_eq!(project(&e, &a, &STRICT), json!([{"k": 2}, {"k": 1}]));
         assert!(unified_diff(&json!({"a": 1}), &json!({"a": 2})).contains("-  \"a\": 1"));
     }
 }

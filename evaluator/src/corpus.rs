@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::botocore;
 use crate::rst::{self, ExampleFile};
 
 #[derive(Debug, thiserror::Error)]
@@ -45,40 +46,69 @@ pub struct Corpus {
     pub files: Vec<ExampleFile>,
 }
 
-impl Corpus {
-    /// Reads the manifest, checks every file's sha256 and parses them all.
-    pub fn load(root: &Path) -> Result<Corpus, CorpusError> {
-        let mpath = root.join("manifest.json");
-        let raw = std::fs::read(&mpath).map_err(|source| CorpusError::Manifest {
+/// Reads a manifest and every file it names, checking each file's sha256.
+fn read_checked(root: &Path) -> Result<(Manifest, Vec<(String, String)>), CorpusError> {
+    let mpath = root.join("manifest.json");
+    let raw = std::fs::read(&mpath).map_err(|source| CorpusError::Manifest {
+        path: mpath.clone(),
+        source,
+    })?;
+    let manifest: Manifest =
+        serde_json::from_slice(&raw).map_err(|source| CorpusError::ManifestJson {
             path: mpath.clone(),
             source,
         })?;
-        let manifest: Manifest =
-            serde_json::from_slice(&raw).map_err(|source| CorpusError::ManifestJson {
-                path: mpath.clone(),
-                source,
-            })?;
-        let mut files = Vec::new();
-        for (name, sha) in &manifest.files {
-            let bytes = std::fs::read(root.join(name))
-                .map_err(|_| CorpusError::Missing { file: name.clone() })?;
-            let actual = hex::encode(Sha256::digest(&bytes));
-            if !actual.eq_ignore_ascii_case(sha) {
-                return Err(CorpusError::Changed {
-                    file: name.clone(),
-                    expected: sha.clone(),
-                    actual,
-                });
-            }
-            let text = String::from_utf8(bytes)
-                .map_err(|_| CorpusError::NotUtf8 { file: name.clone() })?;
-            files.push(rst::parse(name, &text));
+    let mut files = Vec::new();
+    for (name, sha) in &manifest.files {
+        let bytes = std::fs::read(root.join(name))
+            .map_err(|_| CorpusError::Missing { file: name.clone() })?;
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if !actual.eq_ignore_ascii_case(sha) {
+            return Err(CorpusError::Changed {
+                file: name.clone(),
+                expected: sha.clone(),
+                actual,
+            });
         }
+        let text =
+            String::from_utf8(bytes).map_err(|_| CorpusError::NotUtf8 { file: name.clone() })?;
+        files.push((name.clone(), text));
+    }
+    Ok((manifest, files))
+}
+
+impl Corpus {
+    /// The RST corpus: reads the manifest, checks every file's sha256 and parses them all.
+    pub fn load(root: &Path) -> Result<Corpus, CorpusError> {
+        let (manifest, files) = read_checked(root)?;
         Ok(Corpus {
             root: root.to_path_buf(),
             awscli_version: manifest.awscli_version,
-            files,
+            files: files
+                .iter()
+                .map(|(name, text)| rst::parse(name, text))
+                .collect(),
         })
+    }
+
+    /// botocore's `examples-1.json` files (`botocore-examples/`), checked the same way; one
+    /// `ExampleFile` per operation, under `botocore/<service>/`.
+    pub fn load_botocore(root: &Path) -> Result<Corpus, CorpusError> {
+        let (manifest, files) = read_checked(root)?;
+        Ok(Corpus {
+            root: root.to_path_buf(),
+            awscli_version: manifest.awscli_version,
+            files: files
+                .iter()
+                .flat_map(|(name, text)| botocore::parse(name, text))
+                .collect(),
+        })
+    }
+
+    /// Both corpora in one (RST files first).
+    pub fn merge(mut self, other: Corpus) -> Corpus {
+        self.files.extend(other.files);
+        self
     }
 
     pub fn file(&self, path: &str) -> Option<&ExampleFile> {

@@ -27,6 +27,11 @@ pub struct ExampleSetup {
     pub index: usize,
     #[serde(default)]
     pub setup: Vec<String>,
+    /// The region the example's author ran it in, when its output shows it (e.g. a global
+    /// table whose replica list names its own region): the example and its setup run there
+    /// (AWS_DEFAULT_REGION) instead of the default region. The commands stay as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -86,6 +91,15 @@ impl Fixtures {
             .unwrap_or_default()
     }
 
+    pub fn region_for(&self, file: &str, index: usize) -> Option<String> {
+        self.files.get(file).and_then(|f| {
+            f.example
+                .iter()
+                .filter(|e| e.index == index)
+                .find_map(|e| e.region.clone())
+        })
+    }
+
     pub fn waiver_for(&self, file: &str, index: usize) -> Option<&Waiver> {
         self.files
             .get(file)
@@ -131,12 +145,16 @@ impl Fixtures {
                     message: e.to_string(),
                 })?
             };
-            let rel = path
-                .strip_prefix(dir)
-                .unwrap_or(&path)
-                .with_extension("rst")
-                .to_string_lossy()
-                .replace('\\', "/");
+            // `fixtures/botocore/<service>/<operation>.toml` names a botocore example file
+            // (`botocore/<service>/<operation>`); every other fixture an RST file.
+            let stem = path.strip_prefix(dir).unwrap_or(&path);
+            let rel = if stem.starts_with("botocore") {
+                stem.with_extension("")
+            } else {
+                stem.with_extension("rst")
+            }
+            .to_string_lossy()
+            .replace('\\', "/");
             validate(&path, &rel, &parsed, corpus)?;
             if out.files.insert(rel.clone(), parsed).is_some() {
                 return Err(FixtureError::Invalid {
@@ -159,6 +177,11 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+fn region_re() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-\d$").expect("region regex"))
 }
 
 fn validate(path: &Path, rel: &str, f: &FixtureFile, corpus: &Corpus) -> Result<(), FixtureError> {
@@ -184,6 +207,15 @@ fn validate(path: &Path, rel: &str, f: &FixtureFile, corpus: &Corpus) -> Result<
         }
     }
     for e in &f.example {
+        if let Some(r) = &e.region {
+            let ok = region_re().is_match(r);
+            if !ok {
+                return Err(FixtureError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!("example {}: `{r}` is not an AWS region name", e.index),
+                });
+            }
+        }
         for cmd in &e.setup {
             let argv = shell_words::split(cmd).map_err(|err| FixtureError::Invalid {
                 path: path.to_path_buf(),

@@ -3,6 +3,7 @@
 //!
 //! `rst`, `normalize` and `compare` are pure; IO lives in `corpus`, `fixtures`, `runner`, `report`.
 
+pub mod botocore;
 pub mod cli;
 pub mod compare;
 pub mod corpus;

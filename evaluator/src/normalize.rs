@@ -47,12 +47,34 @@ pub struct MayBeAbsent {
     pub why: &'static str,
 }
 
+/// A list key whose actual list may hold more items than the example shows. Every list is
+/// closed (same number of items) unless it is named here with what AWS does that makes the
+/// author's list and any endpoint's differ in length.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenList {
+    pub key: &'static str,
+    pub why: &'static str,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Table {
     pub rules: Vec<Rule>,
     pub status_equivalences: Vec<StatusEquivalence>,
     pub may_be_absent: Vec<MayBeAbsent>,
+    pub open_lists: Vec<OpenList>,
 }
+
+impl Table {
+    pub fn is_open_list(&self, key: &str) -> bool {
+        self.open_lists.iter().any(|o| o.key == key)
+    }
+
+    pub fn may_be_absent(&self, key: &str) -> bool {
+        self.may_be_absent.iter().any(|m| m.key == key)
+    }
+}
+
+const CATALOG: &str = "a catalog AWS grows over time (new engine versions, node types, parameters and offerings appear after the example was recorded), so the author's list is a snapshot of a longer one";
 
 const TIME_KEY: &str = r"(DateTime|Date|Time|Timestamp)$";
 
@@ -216,6 +238,48 @@ pub fn table() -> &'static Table {
             why: "an on-demand backup completes asynchronously; for small tables it is already AVAILABLE when first described",
         }],
         may_be_absent: vec![],
+        open_lists: vec![
+            OpenList {
+                key: "CacheEngineVersions",
+                why: CATALOG,
+            },
+            OpenList {
+                key: "Parameters",
+                why: "the parameters of a cache parameter family or group: the engine's catalog, which grows with every engine release (AWS lists every parameter the family has, the example shows the ones it kept)",
+            },
+            OpenList {
+                key: "CacheNodeTypeSpecificParameters",
+                why: CATALOG,
+            },
+            OpenList {
+                key: "CacheNodeTypeSpecificValues",
+                why: "one value per node type: the node-type catalog grows as AWS adds instance families",
+            },
+            OpenList {
+                key: "ScaleUpModifications",
+                why: "the node types a node may scale to: the node-type catalog grows as AWS adds instance families",
+            },
+            OpenList {
+                key: "ScaleDownModifications",
+                why: "the node types a node may scale to: the node-type catalog grows as AWS adds instance families",
+            },
+            OpenList {
+                key: "ReservedCacheNodesOfferings",
+                why: CATALOG,
+            },
+            OpenList {
+                key: "ServiceUpdates",
+                why: "service updates are published by AWS over time; the list depends on when it is read",
+            },
+            OpenList {
+                key: "UpdateActions",
+                why: "update actions follow the service updates AWS publishes over time",
+            },
+            OpenList {
+                key: "Events",
+                why: "an event history of the account and region that a fixture cannot reproduce (AWS records events for everything that happened in the last 14 days)",
+            },
+        ],
     })
 }
 
@@ -326,6 +390,18 @@ pub fn describe_markdown() -> String {
     for m in &t.may_be_absent {
         s.push_str(&format!("\nMay be absent: `{}`: {}\n", m.key, m.why));
     }
+    s.push_str(&describe_open_lists_markdown());
+    s
+}
+
+/// The open lists as Markdown: every other list must have exactly the items the example shows.
+pub fn describe_open_lists_markdown() -> String {
+    let mut s = String::from(
+        "\n### Open lists\n\nLists compare as multisets: the same number of items, unordered, each expected item matched to its own actual item. Only these list keys may hold more actual items than the example shows:\n\n| list key | why AWS returns more |\n|---|---|\n",
+    );
+    for o in &table().open_lists {
+        s.push_str(&format!("| `{}` | {} |\n", o.key, o.why));
+    }
     s
 }
 
@@ -333,6 +409,18 @@ pub fn describe_markdown() -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn open_lists_carry_a_reason_and_are_printed() {
+        let t = table();
+        assert!(t.is_open_list("Events"));
+        assert!(!t.is_open_list("AttributeDefinitions"));
+        assert!(!t.is_open_list("Replicas"));
+        assert!(t.open_lists.iter().all(|o| o.why.len() > 20));
+        let md = describe_markdown();
+        assert!(md.contains("### Open lists"));
+        assert!(md.contains("| `CacheEngineVersions` |"));
+    }
 
     #[test]
     fn arns_and_timestamps() {

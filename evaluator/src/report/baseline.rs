@@ -12,7 +12,7 @@ use super::{Outcome, Report};
 pub struct Baseline {
     pub schema_version: u32,
     pub awscli_version: String,
-    /// Strict pass rate per service when the baseline was taken (informational).
+    /// Strict pass rate per `<corpus>/<service>` when the baseline was taken (informational).
     pub strict_rates: BTreeMap<String, f64>,
     /// `file#N` -> outcome.
     pub examples: BTreeMap<String, Outcome>,
@@ -32,7 +32,14 @@ impl Baseline {
             strict_rates: r
                 .services
                 .iter()
-                .map(|(k, v)| (k.clone(), (v.strict_rate * 10000.0).round() / 10000.0))
+                .flat_map(|(svc, v)| {
+                    v.corpora.iter().map(move |(corpus, c)| {
+                        (
+                            format!("{corpus}/{svc}"),
+                            (c.strict_rate * 10000.0).round() / 10000.0,
+                        )
+                    })
+                })
                 .collect(),
             examples: r.examples().map(|e| (e.id.clone(), e.outcome)).collect(),
         }

@@ -23,20 +23,15 @@ fn pct(r: f64) -> String {
     format!("{:.1}%", r * 100.0)
 }
 
+/// One row per service and corpus, a row per service for both corpora, and the overall rows.
 pub fn summary_table(report: &Report) -> String {
     let mut s = String::from(
-        "| service | total | passed | failed | exit-only | skipped | waived | harness-error | strict rate |\n|---|---|---|---|---|---|---|---|---|\n",
+        "| service | corpus | total | passed | failed | exit-only | skipped | waived | harness-error | strict rate |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    let rows = report
-        .services
-        .iter()
-        .map(|(k, v)| (k.as_str(), v))
-        .chain(std::iter::once(("**overall**", &report.overall)));
-    for (name, v) in rows {
-        let c = &v.examples;
+    let mut row = |name: &str, corpus: &str, c: &Counts, rate: f64| {
         let _ = writeln!(
             s,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {corpus} | {} | {} | {} | {} | {} | {} | {} | {} |",
             c.total,
             c.passed,
             c.failed,
@@ -44,8 +39,21 @@ pub fn summary_table(report: &Report) -> String {
             c.skipped,
             c.waived,
             c.harness_error,
-            pct(v.strict_rate)
+            pct(rate)
         );
+    };
+    let rows = report
+        .services
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .chain(std::iter::once(("**overall**", &report.overall)));
+    for (name, v) in rows {
+        for (corpus, c) in &v.corpora {
+            row(name, corpus, &c.examples, c.strict_rate);
+        }
+        if v.corpora.len() != 1 {
+            row(name, "both", &v.examples, v.strict_rate);
+        }
     }
     s
 }
@@ -167,6 +175,24 @@ pub fn markdown(report: &Report) -> String {
         );
     }
 
+    // What resets left behind: each distinct line once, with how many examples saw it.
+    let mut left: std::collections::BTreeMap<&str, usize> = Default::default();
+    for e in report.examples() {
+        for n in &e.reset_notes {
+            *left.entry(n.as_str()).or_default() += 1;
+        }
+    }
+    if !left.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## What the reset could not delete ({} distinct)\n",
+            left.len()
+        );
+        for (n, c) in &left {
+            let _ = writeln!(s, "- {n} (before {c} example(s))");
+        }
+    }
+
     let diags: Vec<&String> = report.files.iter().flat_map(|f| &f.diagnostics).collect();
     let _ = writeln!(s, "\n## Parse diagnostics ({})\n", diags.len());
     for d in diags {
@@ -205,18 +231,28 @@ pub fn junit(report: &Report) -> String {
         c.harness_error,
         c.skipped + c.waived
     );
-    for (service, summary) in &report.services {
-        let c = &summary.examples;
+    let suites = report.services.iter().flat_map(|(service, summary)| {
+        summary
+            .corpora
+            .iter()
+            .map(move |(corpus, c)| (service, corpus, &c.examples))
+    });
+    for (service, corpus, c) in suites {
         let _ = writeln!(
             s,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
+            "  <testsuite name=\"{} ({})\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
             xml_escape(service),
+            xml_escape(corpus),
             c.total,
             c.failed + c.exit_only,
             c.harness_error,
             c.skipped + c.waived
         );
-        for f in report.files.iter().filter(|f| &f.service == service) {
+        for f in report
+            .files
+            .iter()
+            .filter(|f| &f.service == service && &f.corpus == corpus)
+        {
             for e in &f.examples {
                 let _ = write!(
                     s,
@@ -311,6 +347,7 @@ mod tests {
             duration_ms: 15,
             rerun: format!("cargo run -p evaluator -- show {id}"),
             steps,
+            reset_notes: Vec::new(),
         }
     }
 
@@ -319,6 +356,7 @@ mod tests {
             FileResult {
                 path: "dynamodb/list-tables.rst".into(),
                 service: "dynamodb".into(),
+                corpus: "awscli-rst".into(),
                 examples: vec![
                     ExampleResult {
                         explanation: Some("the table list depends on the author's account".into()),
@@ -343,11 +381,24 @@ mod tests {
             FileResult {
                 path: "elasticache/x.rst".into(),
                 service: "elasticache".into(),
+                corpus: "awscli-rst".into(),
                 examples: vec![example(
                     "elasticache/x.rst#1",
                     Outcome::Skipped,
                     Some("not selected by --filter"),
                     vec![],
+                )],
+                diagnostics: vec![],
+            },
+            FileResult {
+                path: "botocore/dynamodb/get-item".into(),
+                service: "dynamodb".into(),
+                corpus: "botocore-examples".into(),
+                examples: vec![example(
+                    "botocore/dynamodb/get-item#1",
+                    Outcome::Pass,
+                    None,
+                    vec![step(Outcome::Pass, None)],
                 )],
                 diagnostics: vec![],
             },
@@ -375,14 +426,25 @@ mod tests {
         let d = &r.services["dynamodb"];
         assert_eq!(
             (d.examples.total, d.examples.passed, d.examples.failed),
-            (2, 1, 1)
+            (3, 2, 1)
         );
-        assert_eq!(d.strict_rate, 0.5);
+        let rst = &d.corpora["awscli-rst"];
+        assert_eq!((rst.examples.total, rst.examples.passed), (2, 1));
+        assert_eq!(rst.strict_rate, 0.5);
+        assert_eq!(d.corpora["botocore-examples"].strict_rate, 1.0);
         assert_eq!(r.services["elasticache"].examples.skipped, 1);
-        assert_eq!(r.overall.examples.total, 3);
+        assert_eq!(r.overall.examples.total, 4);
+        assert_eq!(r.overall.corpora["awscli-rst"].examples.total, 3);
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["schema_version"], 1);
         assert_eq!(json["services"]["dynamodb"]["examples"]["exit_only"], 0);
+        assert_eq!(json["files"][2]["corpus"], "botocore-examples");
+        let table = summary_table(&r);
+        assert!(
+            table.contains("| dynamodb | botocore-examples | 1 | 1 |"),
+            "{table}"
+        );
+        assert!(junit(&r).contains("testsuite name=\"dynamodb (botocore-examples)\""));
     }
 
     #[test]

@@ -72,12 +72,18 @@ pub struct ExampleResult {
     pub duration_ms: u64,
     pub rerun: String,
     pub steps: Vec<StepResult>,
+    /// What the reset before the example could not delete (`--reset api`), one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reset_notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileResult {
     pub path: String,
     pub service: String,
+    /// `awscli-rst` (the AWS CLI's RST examples) or `botocore-examples` (botocore's
+    /// examples-1.json).
+    pub corpus: String,
     pub examples: Vec<ExampleResult>,
     pub diagnostics: Vec<String>,
 }
@@ -116,8 +122,38 @@ impl Counts {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceSummary {
+    /// Every example of the service, both corpora together.
     pub examples: Counts,
     pub strict_rate: f64,
+    /// The same counts per corpus (`awscli-rst`, `botocore-examples`).
+    #[serde(default)]
+    pub corpora: BTreeMap<String, CorpusSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CorpusSummary {
+    pub examples: Counts,
+    pub strict_rate: f64,
+}
+
+impl CorpusSummary {
+    fn of(c: Counts) -> CorpusSummary {
+        CorpusSummary {
+            strict_rate: c.strict_rate(),
+            examples: c,
+        }
+    }
+}
+
+fn summary(all: Counts, by_corpus: BTreeMap<String, Counts>) -> ServiceSummary {
+    ServiceSummary {
+        strict_rate: all.strict_rate(),
+        examples: all,
+        corpora: by_corpus
+            .into_iter()
+            .map(|(k, c)| (k, CorpusSummary::of(c)))
+            .collect(),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,33 +182,29 @@ pub struct Report {
 
 impl Report {
     pub fn build(run: RunInfo, files: Vec<FileResult>, normalization: serde_json::Value) -> Report {
-        let mut services: BTreeMap<String, Counts> = BTreeMap::new();
-        let mut overall = Counts::default();
+        type ByCorpus = BTreeMap<String, Counts>;
+        let mut services: BTreeMap<String, (Counts, ByCorpus)> = BTreeMap::new();
+        let mut overall = (Counts::default(), ByCorpus::new());
         for f in &files {
-            let c = services.entry(f.service.clone()).or_default();
+            let (c, bc) = services.entry(f.service.clone()).or_default();
             for e in &f.examples {
                 c.add(e.outcome);
-                overall.add(e.outcome);
+                bc.entry(f.corpus.clone()).or_default().add(e.outcome);
+                overall.0.add(e.outcome);
+                overall
+                    .1
+                    .entry(f.corpus.clone())
+                    .or_default()
+                    .add(e.outcome);
             }
         }
         Report {
             schema_version: 1,
             run,
-            overall: ServiceSummary {
-                strict_rate: overall.strict_rate(),
-                examples: overall,
-            },
+            overall: summary(overall.0, overall.1),
             services: services
                 .into_iter()
-                .map(|(k, c)| {
-                    (
-                        k,
-                        ServiceSummary {
-                            strict_rate: c.strict_rate(),
-                            examples: c,
-                        },
-                    )
-                })
+                .map(|(k, (c, bc))| (k, summary(c, bc)))
                 .collect(),
             normalization,
             files,

@@ -40,6 +40,8 @@ pub struct Job<'a> {
     pub file: &'a ExampleFile,
     pub example: &'a Example,
     pub setup: Vec<String>,
+    /// The fixture's region for this example, if it names one.
+    pub region: Option<String>,
     pub waiver: Option<(String, String)>,
     /// A known-failure explanation, attached to the result when the example does not pass.
     pub explanation: Option<String>,
@@ -164,6 +166,7 @@ fn base_result(job: &Job) -> ExampleResult {
         account: None,
         duration_ms: 0,
         steps: Vec::new(),
+        reset_notes: Vec::new(),
     }
 }
 
@@ -216,10 +219,27 @@ pub fn run_example(
             };
             (&pinned_cfg, acct.as_str())
         }
-        None => (cfg, account),
+        None => match &job.region {
+            Some(region) => {
+                pinned_cfg = RunConfig {
+                    region: region.clone(),
+                    ..cfg.clone()
+                };
+                (&pinned_cfg, account)
+            }
+            None => (cfg, account),
+        },
     };
     r.account = Some(account.to_string());
-    let (outcome, reason) = execute(job, cfg, drv, account, home, &mut r.steps);
+    let (outcome, reason) = execute(
+        job,
+        cfg,
+        drv,
+        account,
+        home,
+        &mut r.steps,
+        &mut r.reset_notes,
+    );
     r.outcome = outcome;
     r.reason = reason;
     r.duration_ms = start.elapsed().as_millis() as u64;
@@ -233,6 +253,7 @@ fn execute(
     account: &str,
     home: &Path,
     steps: &mut Vec<StepResult>,
+    reset_notes: &mut Vec<String>,
 ) -> (Outcome, Option<String>) {
     let errors: Vec<String> = job
         .file
@@ -253,13 +274,16 @@ fn execute(
     // Reset before every example.
     let reset = match cfg.reset {
         ResetMode::Emulator | ResetMode::Moto => {
-            target::http_reset(&cfg.endpoint, cfg.reset, account).map_err(|e| e.to_string())
+            target::http_reset(&cfg.endpoint, cfg.reset, account)
+                .map(|()| Vec::new())
+                .map_err(|e| e.to_string())
         }
         ResetMode::Api => api_reset::reset(drv, cfg, &env, dir.path()),
-        ResetMode::None => Ok(()),
+        ResetMode::None => Ok(Vec::new()),
     };
-    if let Err(e) = reset {
-        return (Outcome::HarnessError, Some(format!("reset failed: {e}")));
+    match reset {
+        Ok(left) => *reset_notes = left,
+        Err(e) => return (Outcome::HarnessError, Some(format!("reset failed: {e}"))),
     }
 
     // Every file of the example exists before setup runs (setup may use them too).
@@ -555,12 +579,18 @@ pub fn judge(expected: &Expected, out: &CmdOutput, timeout: Duration) -> Judged 
             };
             let e = normalize::normalize(value);
             let a = normalize::normalize(&actual);
-            let absent = |k: &str| normalize::table().may_be_absent.iter().any(|m| m.key == k);
-            let mismatches = compare::compare(&e, &a, &absent);
+            let table = normalize::table();
+            let absent = |k: &str| table.may_be_absent(k);
+            let open = |k: &str| table.is_open_list(k);
+            let policy = compare::Policy {
+                may_be_absent: &absent,
+                open_list: &open,
+            };
+            let mismatches = compare::compare(&e, &a, &policy);
             if mismatches.is_empty() {
                 return Judged::new(Outcome::Pass, None);
             }
-            let shown = compare::project(&e, &a, &absent);
+            let shown = compare::project(&e, &a, &policy);
             let first = &mismatches[0];
             Judged {
                 outcome: Outcome::FailOutput,
@@ -599,7 +629,25 @@ mod tests {
             value: serde_json::json!({"TableNames": ["A"]}),
         };
         assert_eq!(
+            judge(&json, &out(0, r#"{"TableNames":["A"]}"#, ""), t).outcome,
+            Outcome::Pass
+        );
+        // Lists are closed unless the table opens them: a table more than shown fails.
+        assert_eq!(
             judge(&json, &out(0, r#"{"TableNames":["B","A"]}"#, ""), t).outcome,
+            Outcome::FailOutput
+        );
+        let events = Expected::Json {
+            line: 1,
+            value: serde_json::json!({"Events": [{"Message": "m"}]}),
+        };
+        assert_eq!(
+            judge(
+                &events,
+                &out(0, r#"{"Events":[{"Message":"x"},{"Message":"m"}]}"#, ""),
+                t
+            )
+            .outcome,
             Outcome::Pass
         );
         let j = judge(&json, &out(0, r#"{"TableNames":["B"]}"#, ""), t);

@@ -26,7 +26,7 @@ fn malformed_rst_names_file_line_and_cause() {
         "**To break**\n\nRun ::\n\n    aws dynamodb list-tables --x \"unclosed\n",
     )]);
     common::evaluator()
-        .args(["list", "--corpus"])
+        .args(["list", "--corpus-dir"])
         .arg(tmp.path())
         .args(["--fixtures"])
         .arg(tmp.path().join("none"))
@@ -46,7 +46,7 @@ fn edited_corpus_file_is_refused() {
     )]);
     std::fs::write(tmp.path().join("dynamodb/a.rst"), "edited").unwrap();
     common::evaluator()
-        .args(["list", "--corpus"])
+        .args(["list", "--corpus-dir"])
         .arg(tmp.path())
         .assert()
         .failure()
@@ -117,4 +117,34 @@ fn missing_aws_cli_is_named() {
         .stderr(predicate::str::contains(
             "AWS CLI not found at /nonexistent/bin/aws; run scripts/setup",
         ));
+}
+
+#[test]
+fn edited_botocore_examples_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = common::workspace().join("botocore-examples");
+    std::fs::copy(src.join("manifest.json"), tmp.path().join("manifest.json")).unwrap();
+    for svc in ["dynamodb", "dynamodbstreams"] {
+        let dir = format!("{svc}/2012-08-10");
+        std::fs::create_dir_all(tmp.path().join(&dir)).unwrap();
+        let f = format!("{dir}/examples-1.json");
+        std::fs::copy(src.join(&f), tmp.path().join(&f)).unwrap();
+    }
+    std::fs::create_dir_all(tmp.path().join("elasticache/2015-02-02")).unwrap();
+    std::fs::copy(
+        src.join("elasticache/2015-02-02/examples-1.json"),
+        tmp.path().join("elasticache/2015-02-02/examples-1.json"),
+    )
+    .unwrap();
+    let rel = "dynamodbstreams/2012-08-10/examples-1.json";
+    let text = std::fs::read_to_string(src.join(rel)).unwrap();
+    std::fs::write(tmp.path().join(rel), text.replacen("Forum", "Forums", 1)).unwrap();
+    common::evaluator()
+        .args(["list", "--botocore-dir"])
+        .arg(tmp.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "corpus file {rel} differs from the manifest"
+        )));
 }

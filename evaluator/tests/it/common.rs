@@ -16,8 +16,14 @@ pub fn evaluator() -> assert_cmd::Command {
     cmd
 }
 
+/// Both corpora: the AWS CLI's RST examples, then botocore's examples.
 pub fn corpus() -> evaluator::corpus::Corpus {
-    evaluator::corpus::Corpus::load(&workspace().join("rst-examples")).expect("corpus loads")
+    evaluator::corpus::Corpus::load(&workspace().join("rst-examples"))
+        .expect("corpus loads")
+        .merge(
+            evaluator::corpus::Corpus::load_botocore(&workspace().join("botocore-examples"))
+                .expect("botocore examples load (scripts/setup)"),
+        )
 }
 
 /// The emulator binary beside the evaluator binary, brought up to date once per test run

@@ -62,3 +62,25 @@ fn fixtures_cannot_carry_expectations_or_non_aws_commands() {
     let e = Fixtures::load(tmp.path(), &corpus).unwrap_err();
     assert!(e.to_string().contains("--endpoint-url"), "{e}");
 }
+
+#[test]
+fn botocore_fixtures_and_regions_are_checked() {
+    let corpus = common::corpus();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("botocore/dynamodb")).unwrap();
+    let f = tmp.path().join("botocore/dynamodb/get-item.toml");
+    std::fs::write(&f, "[[example]]\nindex = 1\nregion = \"us-east-1\"\n").unwrap();
+    let fx = Fixtures::load(tmp.path(), &corpus).unwrap();
+    assert_eq!(
+        fx.region_for("botocore/dynamodb/get-item", 1).as_deref(),
+        Some("us-east-1")
+    );
+    std::fs::write(&f, "[[example]]\nindex = 1\nregion = \"moon\"\n").unwrap();
+    let e = Fixtures::load(tmp.path(), &corpus).unwrap_err();
+    assert!(e.to_string().contains("not an AWS region"), "{e}");
+    std::fs::write(&f, "[[example]]\nindex = 2\n").unwrap();
+    assert!(matches!(
+        Fixtures::load(tmp.path(), &corpus),
+        Err(FixtureError::NoSuchExample { .. })
+    ));
+}
