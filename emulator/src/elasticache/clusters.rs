@@ -70,6 +70,80 @@ pub fn tls_required(doc: &Doc) -> bool {
         && doc.get("TransitEncryptionMode").and_then(Value::as_str) != Some("preferred")
 }
 
+/// Engine flags (memcached) and CONFIG SET pairs (redis/valkey) of a node of `shape`.
+fn engine_settings(cx: &Cx, shape: &NodeShape) -> (Vec<String>, Vec<(String, String)>) {
+    let values: Vec<(String, String)> = cx
+        .st
+        .param_groups
+        .get(&shape.param_group)
+        .map(|pg| {
+            pg.values
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if shape.engine == EngineKind::Memcached {
+        return (super::runtime::memcached_flags(&values), vec![]);
+    }
+    // Parameters set in a user's group reach the engine with CONFIG SET once it is up.
+    let mut config = values;
+    if cx.persistent {
+        config.extend(super::runtime::aof_config());
+    }
+    (vec![], config)
+}
+
+/// Starts one node process with its data in `<data root>/.../<cluster>-<node>-<serial>`
+/// (an existing dir is the node's data from before an emulator restart) and records the
+/// probe to await.
+#[allow(clippy::too_many_arguments)]
+fn launch(
+    cx: &mut Cx,
+    cluster_id: &str,
+    node_id: &str,
+    serial: u64,
+    shape: &NodeShape,
+    replica_of: Option<SocketAddr>,
+    preferred: Option<SocketAddr>,
+    restored: bool,
+) -> ApiResult<super::runtime::RunningNode> {
+    let (extra_args, config) = engine_settings(cx, shape);
+    let engine = shape.engine;
+    let spec = NodeSpec {
+        label: format!("ec-{}-{}-{cluster_id}-{node_id}", cx.account, cx.region),
+        engine,
+        port: shape.port,
+        data_dir: cx.dir(&format!("{cluster_id}-{node_id}-{serial}")),
+        auth_token: shape.auth.clone(),
+        replica_of,
+        seed_rdb: shape.seed_rdb.clone(),
+        tls: shape.tls && engine != EngineKind::Memcached,
+        cluster: shape.cluster && engine != EngineKind::Memcached,
+        extra_args,
+        preferred,
+        persistent: cx.persistent,
+    };
+    let run = cx.backend.start(&spec).map_err(|e| {
+        ApiError::new(
+            "InsufficientCacheClusterCapacity",
+            format!("Could not start cache node {node_id} of {cluster_id}: {e}"),
+        )
+    })?;
+    cx.pending.push(Pending {
+        cluster_id: cluster_id.to_string(),
+        serverless: false,
+        serial,
+        probe: run.probe.clone(),
+        config,
+        acl: shape.acl.clone(),
+        addr: run.addr,
+        auth: shape.auth.clone(),
+        restored,
+    });
+    Ok(run)
+}
+
 /// Starts `count` nodes (ids 0001..) for a cluster, recording probes to await.
 pub fn start_nodes(
     cx: &mut Cx,
@@ -79,74 +153,13 @@ pub fn start_nodes(
     count: usize,
     replica_of: Option<SocketAddr>,
 ) -> ApiResult<Vec<Node>> {
-    let NodeShape {
-        engine,
-        port,
-        auth,
-        seed_rdb,
-        param_group,
-        acl,
-        tls,
-        cluster,
-    } = shape.clone();
-    // Parameters set in a user's group reach the engine with CONFIG SET once it is up.
-    let extra_args = match (engine, cx.st.param_groups.get(&param_group)) {
-        (EngineKind::Memcached, Some(pg)) => {
-            let pairs: Vec<(String, String)> = pg
-                .values
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            super::runtime::memcached_flags(&pairs)
-        }
-        _ => vec![],
-    };
-    let config: Vec<(String, String)> = match (engine, cx.st.param_groups.get(&param_group)) {
-        (EngineKind::Memcached, _) | (_, None) => vec![],
-        (_, Some(pg)) => pg
-            .values
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    };
     let mut nodes = vec![];
     for i in first..first + count {
         let node_id = format!("{:04}", i + 1);
         let serial = cx.serial();
-        let data_dir = cx
-            .runtime_dir
-            .join("elasticache")
-            .join(cx.account)
-            .join(cx.region)
-            .join(format!("{cluster_id}-{node_id}-{serial}"));
-        let spec = NodeSpec {
-            label: format!("ec-{}-{}-{cluster_id}-{node_id}", cx.account, cx.region),
-            engine,
-            port,
-            data_dir,
-            auth_token: auth.clone(),
-            replica_of,
-            seed_rdb: seed_rdb.clone(),
-            tls: tls && engine != EngineKind::Memcached,
-            cluster: cluster && engine != EngineKind::Memcached,
-            extra_args: extra_args.clone(),
-        };
-        let run = cx.backend.start(&spec).map_err(|e| {
-            ApiError::new(
-                "InsufficientCacheClusterCapacity",
-                format!("Could not start cache node {node_id} of {cluster_id}: {e}"),
-            )
-        })?;
-        cx.pending.push(Pending {
-            cluster_id: cluster_id.to_string(),
-            serverless: false,
-            serial,
-            probe: run.probe.clone(),
-            config: config.clone(),
-            acl: acl.clone(),
-            addr: run.addr,
-            auth: auth.clone(),
-        });
+        let run = launch(
+            cx, cluster_id, &node_id, serial, shape, replica_of, None, false,
+        )?;
         nodes.push(Node {
             id: node_id,
             serial,
@@ -157,6 +170,53 @@ pub fn start_nodes(
         });
     }
     Ok(nodes)
+}
+
+/// Starts the nodes of a saved cluster again after an emulator restart, each from its own
+/// data dir and at its old address when that is free (else a new one, which describe then
+/// reports). Memcached nodes come back empty: memcached keeps nothing on disk.
+pub fn restart_nodes(
+    cx: &mut Cx,
+    cluster_id: &str,
+    shape: &NodeShape,
+    replica_of: Option<SocketAddr>,
+) -> ApiResult<()> {
+    let saved: Vec<(String, u64, Option<SocketAddr>)> = cx
+        .st
+        .clusters
+        .get(cluster_id)
+        .map(|c| {
+            c.nodes
+                .iter()
+                .map(|n| (n.id.clone(), n.serial, n.addr))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut started = vec![];
+    for (node_id, serial, addr) in saved {
+        let run = launch(
+            cx, cluster_id, &node_id, serial, shape, replica_of, addr, true,
+        )?;
+        started.push((node_id, run));
+    }
+    let Some(c) = cx.st.clusters.get_mut(cluster_id) else {
+        return Ok(());
+    };
+    for (node_id, run) in started {
+        if let Some(n) = c.nodes.iter_mut().find(|n| n.id == node_id) {
+            n.addr = Some(run.addr);
+            n.run = Some(run);
+        }
+    }
+    if c.engine == EngineKind::Memcached && c.doc.contains_key("ConfigurationEndpoint") {
+        if let Some(a) = c.nodes.first().and_then(|n| n.addr) {
+            c.doc.insert(
+                "ConfigurationEndpoint".into(),
+                json!({"Address": a.ip().to_string(), "Port": a.port()}),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Everything a new cluster needs that a replication group may also supply.

@@ -16,7 +16,8 @@ use super::tls::Ca;
 use crate::config::Config;
 use crate::supervisor::{Managed, Probe, ProcessSpec, Supervisor, SupervisorError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     Redis,
     Valkey,
@@ -68,6 +69,11 @@ pub struct NodeSpec {
     pub cluster: bool,
     /// Engine start-up flags from the parameter group (memcached has no CONFIG SET).
     pub extra_args: Vec<String>,
+    /// The address to take again if it is free (a node restarted after an emulator restart).
+    pub preferred: Option<SocketAddr>,
+    /// `--state-dir`: redis/valkey keep an append-only file (fsync every second), so a killed
+    /// emulator loses at most about a second of writes.
+    pub persistent: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +95,8 @@ pub struct RunningNode {
     pub data_dir: PathBuf,
     /// Unix socket the emulator controls a TLS-only node through.
     control: Option<PathBuf>,
+    /// Keep `data_dir` when the node stops (emulator shutdown with a state dir).
+    keep_data: bool,
     _handle: Option<Managed>,
 }
 
@@ -103,6 +111,12 @@ impl RunningNode {
     pub fn is_alive(&self) -> bool {
         self._handle.as_ref().is_some_and(Managed::is_alive)
     }
+
+    /// Stops the process but leaves its data dir for the next emulator (shutdown with a
+    /// state dir). Every other stop (delete, reset, replacement) removes the data.
+    pub fn stop_keeping_data(mut self) {
+        self.keep_data = true;
+    }
 }
 
 impl Drop for RunningNode {
@@ -113,7 +127,9 @@ impl Drop for RunningNode {
             control_map().remove(&self.addr);
             let _ = std::fs::remove_file(sock);
         }
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if !self.keep_data {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }
 
@@ -187,6 +203,7 @@ pub struct ProcessBackend {
     valkey: Option<PathBuf>,
     memcached: PathBuf,
     tls_dir: PathBuf,
+    keep_ca: bool,
     ca: OnceLock<Result<Ca, String>>,
 }
 
@@ -211,7 +228,12 @@ impl ProcessBackend {
             redis: config.redis_server.clone(),
             valkey: config.valkey_server.clone(),
             memcached: config.memcached.clone(),
-            tls_dir: config.runtime_dir.join("tls"),
+            // With a state dir the CA outlives the emulator, so clients keep trusting it.
+            tls_dir: match &config.state_dir {
+                Some(d) => d.join("elasticache-tls"),
+                None => config.runtime_dir.join("tls"),
+            },
+            keep_ca: config.state_dir.is_some(),
             ca: OnceLock::new(),
         }
     }
@@ -219,14 +241,28 @@ impl ProcessBackend {
     /// The CA, generated on first use.
     fn ca(&self) -> Result<&Ca, RuntimeError> {
         self.ca
-            .get_or_init(|| Ca::generate(&self.tls_dir).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                if self.keep_ca {
+                    Ca::load_or_generate(&self.tls_dir)
+                } else {
+                    Ca::generate(&self.tls_dir)
+                }
+                .map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(|e| RuntimeError::Tls(e.clone()))
     }
 
     /// Each node gets its own loopback address so every node can listen on the port AWS
     /// would give it (6379 / 11211). Falls back to a free port on 127.0.0.1.
-    fn allocate(&self, port: u16) -> Result<SocketAddr, RuntimeError> {
+    fn allocate(
+        &self,
+        port: u16,
+        preferred: Option<SocketAddr>,
+    ) -> Result<SocketAddr, RuntimeError> {
+        if let Some(addr) = preferred.filter(|a| TcpListener::bind(a).is_ok()) {
+            return Ok(addr);
+        }
         // 127.100.0.1 .. 127.254.255.254, far from 127.0.0.1 where other services live. The
         // counter never hands out the same address twice, so nodes started a moment apart
         // cannot collide before they bind.
@@ -267,7 +303,7 @@ impl CacheBackend for ProcessBackend {
             // redis-server loads dump.rdb from its --dir when it starts.
             std::fs::copy(seed, spec.data_dir.join("dump.rdb"))?;
         }
-        let addr = self.allocate(spec.port)?;
+        let addr = self.allocate(spec.port, spec.preferred)?;
         let mut control = None;
         let (proc_spec, probe) = match spec.engine {
             EngineKind::Memcached => (
@@ -302,7 +338,17 @@ impl CacheBackend for ProcessBackend {
                     "--save".into(),
                     "".into(),
                     "--appendonly".into(),
-                    "no".into(),
+                    // An engine with appendonly on loads only its AOF: a node without one
+                    // yet (new, or seeded from a snapshot's dump.rdb) starts from dump.rdb
+                    // and turns the AOF on once up (CONFIG SET, see `aof_config`).
+                    if spec.persistent && spec.data_dir.join("appendonlydir").is_dir() {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .into(),
+                    "--appendfsync".into(),
+                    "everysec".into(),
                     "--dir".into(),
                     spec.data_dir.display().to_string(),
                     "--daemonize".into(),
@@ -398,6 +444,7 @@ impl CacheBackend for ProcessBackend {
             probe,
             data_dir: spec.data_dir.clone(),
             control,
+            keep_data: false,
             _handle: Some(handle),
         })
     }
@@ -413,6 +460,14 @@ fn control_socket_path() -> Result<PathBuf, RuntimeError> {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )))
+}
+
+/// CONFIG SET pairs that turn on the append-only file of a persistent redis/valkey node.
+pub fn aof_config() -> Vec<(String, String)> {
+    vec![
+        ("appendfsync".to_string(), "everysec".to_string()),
+        ("appendonly".to_string(), "yes".to_string()),
+    ]
 }
 
 /// memcached command-line flags for ElastiCache memcached parameters (unknown ones: none).

@@ -3,6 +3,7 @@
 mod actions;
 mod errors;
 mod nodes;
+mod persistence;
 mod semantics;
 
 use std::time::{Duration, Instant};
