@@ -32,6 +32,9 @@ struct Args {
     /// Scratch directory for child logs and node data (default: a fresh temp dir, removed at exit).
     #[arg(long, env = "AWSEMU_RUNTIME_DIR")]
     runtime_dir: Option<PathBuf>,
+    /// ElastiCache cache nodes allowed per account and region (AWS's default quota).
+    #[arg(long, default_value_t = emulator::config::DEFAULT_MAX_CACHE_NODES, env = "AWSEMU_MAX_CACHE_NODES")]
+    max_cache_nodes: usize,
 }
 
 #[tokio::main]
@@ -56,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let mut config = Config::from_env(runtime_dir);
     config.state_dir = args.state_dir.clone();
+    config.max_cache_nodes = args.max_cache_nodes;
     if args.dynamodb_endpoint.is_some() {
         config.dynamodb_endpoint = args.dynamodb_endpoint.clone();
     }

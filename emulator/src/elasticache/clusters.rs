@@ -350,10 +350,7 @@ impl ClusterSettings {
             node_type: node_type.to_string(),
             param_group,
             subnet_group,
-            port: input["Port"]
-                .as_i64()
-                .map(|p| p as u16)
-                .unwrap_or(engine.default_port()),
+            port: super::limits::port(input)?.unwrap_or(engine.default_port()),
             auth_token,
             transit,
             at_rest: input["AtRestEncryptionEnabled"].as_bool().unwrap_or(false),
@@ -446,6 +443,25 @@ impl ClusterSettings {
     }
 }
 
+/// NumCacheNodes checked: redis/valkey cache clusters have exactly one node, memcached ones
+/// 1 to 40 (AWS's default per-cluster quota, NodeQuotaForClusterExceeded beyond it).
+fn node_count_of(engine: EngineKind, n: i64) -> ApiResult<usize> {
+    if engine != EngineKind::Memcached && n != 1 {
+        return Err(ApiError::invalid_value(format!(
+            "Invalid value {n} for parameter NumCacheNodes: a {} cache cluster has exactly 1 node.",
+            engine.as_str()
+        )));
+    }
+    if n > super::limits::MAX_MEMCACHED_NODES {
+        return super::limits::cluster_quota(
+            n as usize,
+            super::limits::MAX_MEMCACHED_NODES as usize,
+        )
+        .map(|_| 0);
+    }
+    super::limits::in_range("NumCacheNodes", n, 1, super::limits::MAX_MEMCACHED_NODES)
+}
+
 pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = check_id(
         "Cache cluster",
@@ -462,18 +478,11 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         return super::replication::add_replica_cluster(cx, &id, rg_id, input);
     }
     let settings = ClusterSettings::from_input(cx, input, "memcached")?;
-    let num = input["NumCacheNodes"].as_i64().unwrap_or(1);
-    if settings.engine != EngineKind::Memcached && num != 1 {
-        return Err(ApiError::invalid_value(format!(
-            "Cannot create a {} cluster with a NumCacheNodes parameter greater than 1.",
-            settings.engine.as_str()
-        )));
-    }
-    if !(1..=40).contains(&num) {
-        return Err(ApiError::invalid_value(
-            "NumCacheNodes must be between 1 and 40.",
-        ));
-    }
+    let num = node_count_of(
+        settings.engine,
+        input["NumCacheNodes"].as_i64().unwrap_or(1),
+    )?;
+    super::limits::region_quota(cx.st, num, cx.max_nodes)?;
     if settings.engine == EngineKind::Memcached && settings.auth_token.is_some() {
         return Err(ApiError::invalid_combination(
             "AuthToken is not supported for memcached.",
@@ -482,13 +491,13 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let az = s(input, "PreferredAvailabilityZone")
         .map(str::to_owned)
         .unwrap_or_else(|| cx.az(cx.st.clusters.len()));
-    let mut doc = settings.cluster_doc(cx, &id, num as usize, &az, None);
+    let mut doc = settings.cluster_doc(cx, &id, num, &az, None);
     doc.insert("ReplicationGroupLogDeliveryEnabled".into(), false.into());
     let mut shape = settings.shape();
     if let Some(snap) = s(input, "SnapshotName") {
         shape.seed_rdb = Some(super::handlers::snapshot_file(cx, snap, 0)?);
     }
-    let nodes = start_nodes(cx, &id, &shape, 0, num as usize, None)?;
+    let nodes = start_nodes(cx, &id, &shape, 0, num, None)?;
     if settings.engine == EngineKind::Memcached {
         if let Some(addr) = nodes.first().and_then(|n| n.addr) {
             doc.insert(
@@ -708,21 +717,12 @@ pub fn modify(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let mut new_nodes = vec![];
     let mut removed = vec![];
     if let Some(n) = input["NumCacheNodes"].as_i64() {
-        if engine != EngineKind::Memcached && n != 1 {
-            return Err(ApiError::invalid_value(
-                "NumCacheNodes must be 1 for redis clusters.",
-            ));
-        }
-        if !(1..=40).contains(&n) {
-            return Err(ApiError::invalid_value(
-                "NumCacheNodes must be between 1 and 40.",
-            ));
-        }
-        let n = n as usize;
+        let n = node_count_of(engine, n)?;
         if n != have {
             require_available(&cx.st.clusters[&id], &id)?;
         }
         if n > have {
+            super::limits::region_quota(cx.st, n - have, cx.max_nodes)?;
             new_nodes = start_nodes(cx, &id, &shape, have, n - have, None)?;
         } else if n < have {
             let to_remove = strings(input, "CacheNodeIdsToRemove");

@@ -15,6 +15,7 @@ mod clusters;
 mod error;
 mod groups;
 mod handlers;
+mod limits;
 mod model;
 mod persist;
 mod replication;
@@ -65,6 +66,8 @@ pub struct ElastiCache {
     /// The store is live: the restore began, or a reset replaced the loaded state. Until
     /// then a shutdown leaves the saved file as it is.
     restore_began: Arc<AtomicBool>,
+    /// Cache nodes an account may run per region (`--max-cache-nodes`).
+    max_nodes: usize,
     /// Whether the node monitor (automatic failover) runs; started on the first request
     /// because construction may happen outside the runtime.
     monitoring: AtomicBool,
@@ -89,6 +92,7 @@ impl ElastiCache {
             restored: Arc::new(tokio::sync::OnceCell::new()),
             saved_serverless: Arc::new(Mutex::new(serverless)),
             restore_began: Arc::new(AtomicBool::new(false)),
+            max_nodes: config.max_cache_nodes,
             monitoring: AtomicBool::new(false),
         };
         // Nodes come back in the background so the gateway listens at once; without a
@@ -192,6 +196,7 @@ impl ElastiCache {
                 &self.data_root,
                 self.persist.is_some(),
             );
+            cx.max_nodes = self.max_nodes;
             let result = handlers::dispatch(&mut cx, &action, &input);
             let settle = std::mem::take(&mut cx.settle);
             (

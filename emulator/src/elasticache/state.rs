@@ -274,6 +274,8 @@ pub struct Cx<'a> {
     pub data_root: &'a Path,
     /// Nodes keep their data across emulator restarts (`--state-dir`).
     pub persistent: bool,
+    /// Cache nodes this account may run in this region (`--max-cache-nodes`).
+    pub max_nodes: usize,
     pub pending: Vec<Pending>,
     pub doomed: Vec<RunningNode>,
     /// Replication groups whose change completes without new nodes (removals): they
@@ -299,6 +301,7 @@ impl<'a> Cx<'a> {
             backend,
             data_root,
             persistent,
+            max_nodes: crate::config::DEFAULT_MAX_CACHE_NODES,
             pending: vec![],
             doomed: vec![],
             settle: vec![],

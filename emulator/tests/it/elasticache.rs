@@ -2,6 +2,7 @@
 
 mod actions;
 mod errors;
+mod limits;
 mod nodes;
 mod persistence;
 mod semantics;
