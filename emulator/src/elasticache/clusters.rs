@@ -317,11 +317,7 @@ impl ClusterSettings {
             ));
         }
         if let Some(t) = &auth_token {
-            if t.len() < 16 || t.len() > 128 {
-                return Err(ApiError::invalid_value(
-                    "The AUTH token must be between 16 and 128 printable characters.",
-                ));
-            }
+            super::limits::auth_token(t)?;
         }
         let log_delivery = input["LogDeliveryConfigurations"]
             .as_array()
@@ -638,11 +634,7 @@ pub enum AuthChange {
 pub fn auth_change(input: &Value) -> ApiResult<Option<AuthChange>> {
     let token = s(input, "AuthToken").map(str::to_owned);
     if let Some(t) = &token {
-        if t.len() < 16 || t.len() > 128 {
-            return Err(ApiError::invalid_value(
-                "The AUTH token must be between 16 and 128 printable characters.",
-            ));
-        }
+        super::limits::auth_token(t)?;
     }
     match (s(input, "AuthTokenUpdateStrategy"), token) {
         (None, None) => Ok(None),

@@ -63,6 +63,25 @@ fn version_below(version: &str, floor: &[u64]) -> bool {
     false
 }
 
+/// An AUTH token as AWS accepts it: 16 to 128 printable ASCII characters other than space,
+/// '/', '"' and '@'.
+pub fn auth_token(token: &str) -> ApiResult<()> {
+    if !(16..=128).contains(&token.len()) {
+        return Err(ApiError::invalid_value(
+            "The AUTH token must be between 16 and 128 printable characters.",
+        ));
+    }
+    if !token
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b'/' | b'"' | b'@'))
+    {
+        return Err(ApiError::invalid_value(
+            "The AUTH token may contain only printable ASCII characters other than space, '/', '\"' and '@'.",
+        ));
+    }
+    Ok(())
+}
+
 /// NodeQuotaForClusterExceeded when one cluster or group would hold more than `max` nodes.
 pub fn cluster_quota(nodes: usize, max: usize) -> ApiResult<()> {
     if nodes > max {
@@ -112,6 +131,17 @@ mod tests {
             Some(6380)
         );
         assert_eq!(port(&serde_json::json!({})).unwrap(), None);
+    }
+
+    #[test]
+    fn auth_tokens_take_every_printable_character_but_four() {
+        assert!(auth_token("!&#$^<>-%*()_+=~`'{}[]|\\:;,.?").is_ok());
+        assert!(auth_token("abcdefghijklmno").is_err());
+        assert!(auth_token(&"a".repeat(129)).is_err());
+        for bad in ["/", "\"", "@", " ", "\u{e9}", "\t"] {
+            let t = format!("abcdefghijklmnop{bad}");
+            assert!(auth_token(&t).is_err(), "{t:?} accepted");
+        }
     }
 
     #[test]
