@@ -437,10 +437,10 @@ pub fn take_nodes(store: &mut Store) -> Vec<Stopping> {
 /// Stops nodes at shutdown: redis/valkey write dump.rdb first (the AOF is already on disk),
 /// and every data dir stays for the next start.
 pub fn stop_keeping_data(nodes: Vec<Stopping>) {
-    for (run, redis, auth) in nodes {
+    super::runtime::stop_in_parallel(nodes, |(run, redis, auth)| {
         if redis {
             super::runtime::save_rdb(run.addr, auth.as_deref());
         }
         run.stop_keeping_data();
-    }
+    });
 }

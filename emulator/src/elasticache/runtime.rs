@@ -412,6 +412,29 @@ fn control_socket_path() -> Result<PathBuf, RuntimeError> {
     )))
 }
 
+/// Runs `stop` on every item from a few threads at once. Each node stop waits for its process
+/// to exit (or its grace period), so stopping many nodes one after another adds up to seconds.
+pub fn stop_in_parallel<T: Send>(items: Vec<T>, stop: impl Fn(T) + Sync) {
+    const WORKERS: usize = 32;
+    let workers = items.len().min(WORKERS);
+    if workers <= 1 {
+        items.into_iter().for_each(stop);
+        return;
+    }
+    let queue = Mutex::new(items);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                match next {
+                    Some(item) => stop(item),
+                    None => break,
+                }
+            });
+        }
+    });
+}
+
 /// CONFIG SET pairs that turn on the append-only file of a persistent redis/valkey node.
 pub fn aof_config() -> Vec<(String, String)> {
     vec![

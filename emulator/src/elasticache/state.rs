@@ -141,6 +141,26 @@ mod pairs {
 }
 
 impl Region {
+    /// Takes every running node process out of the region (to stop them all at once).
+    pub fn take_running(&mut self) -> Vec<RunningNode> {
+        let mut out: Vec<RunningNode> = self
+            .clusters
+            .values_mut()
+            .flat_map(|c| c.nodes.iter_mut().filter_map(|n| n.run.take()))
+            .collect();
+        out.extend(
+            std::mem::take(&mut self.serverless_nodes)
+                .into_values()
+                .map(|(_, run)| run),
+        );
+        for rg in self.repl_groups.values_mut() {
+            if let Some(rs) = rg.reshard.as_mut() {
+                out.append(&mut rs.retiring);
+            }
+        }
+        out
+    }
+
     pub fn node_count(&self) -> usize {
         self.clusters.values().map(|c| c.nodes.len()).sum::<usize>() + self.serverless_nodes.len()
     }
