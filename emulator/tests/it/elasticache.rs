@@ -1,6 +1,7 @@
 //! ElastiCache through the real AWS CLI: every action, real nodes, process cleanup, bad input.
 
 mod actions;
+mod defaults;
 mod errors;
 mod limits;
 mod nodes;
