@@ -522,10 +522,26 @@ pub fn render(cx: &Cx, id: &str) -> Value {
             if let Some(sl) = &g.slots {
                 o.insert("Slots".into(), sl.clone().into());
             }
+            // A replica being added to a live shard is listed in MemberClusters at once but
+            // among the shard's members only once it exists (AWS's IncreaseReplicaCount answer
+            // shows the members from before the call).
+            let status_of = |m: &String| {
+                cx.st
+                    .clusters
+                    .get(m)
+                    .map(|c| c.doc["CacheClusterStatus"].clone())
+            };
+            let shard_live = g
+                .members
+                .first()
+                .is_some_and(|p| status_of(p).is_some_and(|st| st != "creating"));
             let nm: Vec<Value> = g
                 .members
                 .iter()
                 .enumerate()
+                .filter(|(i, m)| {
+                    *i == 0 || !shard_live || status_of(m).is_none_or(|st| st != "creating")
+                })
                 .map(|(i, m)| {
                     let az = cx
                         .st

@@ -397,7 +397,7 @@ fn three_cache_clusters_replicate_and_replica_count_changes_are_real() {
         assert_eq!(role[0], redis::Value::BulkString(b"slave".to_vec()));
         assert!(set(&mut c, "x", "y").unwrap_err().code() == Some("READONLY"));
     }
-    ec(
+    let out = ec(
         &emu,
         &[
             "increase-replica-count",
@@ -407,8 +407,27 @@ fn three_cache_clusters_replicate_and_replica_count_changes_are_real() {
             "3",
             "--apply-immediately",
         ],
+    )["ReplicationGroup"]
+        .clone();
+    // As AWS answers: modifying, the new replica among the member clusters but not yet among
+    // the shard's members.
+    assert_eq!(out["Status"], "modifying");
+    assert_eq!(out["NodeGroups"][0]["Status"], "modifying");
+    let ids = |g: &Value| -> Vec<String> {
+        g["NodeGroups"][0]["NodeGroupMembers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["CacheClusterId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&out), ["repl-001", "repl-002", "repl-003"]);
+    assert_eq!(
+        out["MemberClusters"],
+        serde_json::json!(["repl-001", "repl-002", "repl-003", "repl-004"])
     );
     let g = wait_group(&emu, "repl");
+    assert_eq!(ids(&g).len(), 4);
     let nodes = member_endpoints(&emu, &g);
     assert_eq!(nodes.len(), 4);
     assert_eq!(emu.child_pids().len(), 4);
