@@ -137,6 +137,15 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             "NumCacheClusters cannot be combined with NumNodeGroups or ReplicasPerNodeGroup.",
         ));
     }
+    // Replica counts are checked whatever mode the group ends up in.
+    if let Some(n) = limits::int(input, "ReplicasPerNodeGroup") {
+        limits::in_range("ReplicasPerNodeGroup", n, 0, limits::MAX_REPLICAS)?;
+    }
+    for c in &ngc {
+        if let Some(n) = limits::int(c, "ReplicaCount") {
+            limits::in_range("ReplicaCount", n, 0, limits::MAX_REPLICAS)?;
+        }
+    }
     let num_groups = match limits::int(input, "NumNodeGroups") {
         Some(n) => limits::in_range("NumNodeGroups", n, 1, limits::MAX_NODE_GROUPS)?,
         None => ngc.len().max(1),

@@ -48,6 +48,13 @@ fn out_of_range_counts_are_rejected_before_any_node_starts() {
         "InvalidParameterValue",
         &["ReplicaCount", "-1", "between 0 and 5"],
     );
+    // One shard given without NumNodeGroups: still checked.
+    let r = create_rg(
+        &emu,
+        "one",
+        &["--node-group-configuration", "ReplicaCount=-1"],
+    );
+    fails(&r, "InvalidParameterValue", &["ReplicaCount", "-1"]);
     let r = create_rg(
         &emu,
         "six",
