@@ -311,3 +311,51 @@ fn the_region_node_quota_is_enforced_per_account_and_can_be_raised() {
     ec(&emu, &["delete-cache-cluster", "--cache-cluster-id", "mc"]);
     create_cluster(&emu, "after", "memcached", 1, &[]);
 }
+
+/// POSTs a raw Query body (what the CLI would refuse to send); returns (status, body).
+fn post(emu: &TestEmulator, body: &str) -> (u16, String) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .post(emu.url())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=123456789012/20240101/us-east-1/elasticache/aws4_request, SignedHeaders=host, Signature=x",
+            )
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    })
+}
+
+#[test]
+fn raw_negative_and_non_numeric_counts_get_invalid_parameter_value() {
+    let emu = TestEmulator::start();
+    let base = "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=raw\
+                &ReplicationGroupDescription=raw&Engine=redis&CacheNodeType=cache.t3.micro";
+    for (extra, name, value) in [
+        (
+            "&NodeGroupConfiguration.NodeGroupConfiguration.1.ReplicaCount=-1",
+            "ReplicaCount",
+            "-1",
+        ),
+        ("&NumCacheClusters=abc", "NumCacheClusters", "abc"),
+        ("&NumNodeGroups=2.5", "NumNodeGroups", "2.5"),
+        ("&Port=x", "Port", "x"),
+    ] {
+        let (status, body) = post(&emu, &format!("{base}{extra}"));
+        assert_eq!(status, 400, "{extra}: {body}");
+        assert!(
+            body.contains("<Code>InvalidParameterValue</Code>"),
+            "{extra}: {body}"
+        );
+        assert!(
+            body.contains(name) && body.contains(value),
+            "{extra}: {body}"
+        );
+    }
+    assert!(emu.child_pids().is_empty());
+}
