@@ -23,7 +23,12 @@ pub struct Config {
     pub redis_server: PathBuf,
     pub valkey_server: Option<PathBuf>,
     pub memcached: PathBuf,
+    /// ElastiCache cache nodes an account may run per region (AWS's default quota is 300).
+    pub max_cache_nodes: usize,
 }
+
+/// AWS's default quota of ElastiCache nodes per account and region.
+pub const DEFAULT_MAX_CACHE_NODES: usize = 300;
 
 impl Config {
     /// Defaults for this machine: binaries from PATH, DynamoDB Local from the setup cache.
@@ -39,6 +44,7 @@ impl Config {
             redis_server: which("redis-server").unwrap_or_else(|| "redis-server".into()),
             valkey_server: which("valkey-server"),
             memcached: which("memcached").unwrap_or_else(|| "memcached".into()),
+            max_cache_nodes: DEFAULT_MAX_CACHE_NODES,
         }
     }
 }

@@ -36,6 +36,9 @@ struct Args {
     /// a database file under the runtime dir.
     #[arg(long, env = "AWSEMU_DYNAMODB_IN_MEMORY")]
     dynamodb_in_memory: bool,
+    /// ElastiCache cache nodes allowed per account and region (AWS's default quota).
+    #[arg(long, default_value_t = emulator::config::DEFAULT_MAX_CACHE_NODES, env = "AWSEMU_MAX_CACHE_NODES")]
+    max_cache_nodes: usize,
 }
 
 #[tokio::main]
@@ -61,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = Config::from_env(runtime_dir);
     config.state_dir = args.state_dir.clone();
     config.dynamodb_in_memory |= args.dynamodb_in_memory;
+    config.max_cache_nodes = args.max_cache_nodes;
     if args.dynamodb_endpoint.is_some() {
         config.dynamodb_endpoint = args.dynamodb_endpoint.clone();
     }

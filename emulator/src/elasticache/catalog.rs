@@ -40,15 +40,20 @@ pub const ENGINE_VERSIONS: &[(&str, &str, &str)] = &[
     ("redis", "7.1", "redis7"),
     ("valkey", "7.2", "valkey7"),
     ("valkey", "8.0", "valkey8"),
+    ("valkey", "8.1", "valkey8"),
+    ("valkey", "8.2", "valkey8"),
+    ("valkey", "9.0", "valkey9"),
+    ("valkey", "9.1", "valkey9"),
 ];
 
-/// Engine version used when a create call names none. The 2015-02-02 API documentation
-/// examples (the corpus) were recorded when 5.0.5 was the redis default; memcached's is 1.6.17.
+/// Engine version used when a create call names none: like AWS, the latest one offered for the
+/// engine (Redis OSS 7.1, Valkey 9.1, Memcached 1.6.22). Corpus examples recorded when 5.0.5
+/// was the redis default name their version in their fixtures.
 pub fn default_version(engine: EngineKind) -> &'static str {
     match engine {
-        EngineKind::Redis => "5.0.5",
-        EngineKind::Valkey => "8.0",
-        EngineKind::Memcached => "1.6.17",
+        EngineKind::Redis => "7.1",
+        EngineKind::Valkey => "9.1",
+        EngineKind::Memcached => "1.6.22",
     }
 }
 
@@ -85,6 +90,7 @@ pub fn family_min_version(family: &str) -> &'static str {
         "redis7" => "7.0.0",
         "valkey7" => "7.2.0",
         "valkey8" => "8.0.0",
+        "valkey9" => "9.0.0",
         "memcached1.4" => "1.4.5",
         "memcached1.5" => "1.5.10",
         _ => "1.6.6",
@@ -429,6 +435,23 @@ mod tests {
         assert_eq!(family_of("Redis", "7.1"), Some("redis7"));
         assert_eq!(family_of("memcached", "1.6.17"), Some("memcached1.6"));
         assert_eq!(family_of("redis", "9.9"), None);
+        assert_eq!(family_of("valkey", "9.1"), Some("valkey9"));
+        // The defaults are the latest versions and have a family.
+        for e in [EngineKind::Redis, EngineKind::Valkey, EngineKind::Memcached] {
+            let v = default_version(e);
+            let newest = ENGINE_VERSIONS
+                .iter()
+                .filter(|(name, _, _)| *name == e.as_str())
+                .map(|(_, v, _)| *v)
+                .max_by_key(|v| {
+                    v.split('.')
+                        .map(|p| p.parse::<u32>().unwrap_or(0))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap();
+            assert_eq!(v, newest, "{e:?}");
+            assert!(family_of(e.as_str(), v).is_some());
+        }
         assert_eq!(default_group("redis7", true), "default.redis7.cluster.on");
     }
 

@@ -235,6 +235,64 @@ pub fn join_job(r: &Region, p: &Pending) -> Option<JoinJob> {
     Some((p.addr, peer, primary, p.auth.clone()))
 }
 
+/// The node groups of a cluster-mode group as the engine should see them, and its token.
+pub fn shards_of(r: &Region, rg_id: &str) -> Option<(Vec<Shard>, Option<String>)> {
+    let rg = r.repl_groups.get(rg_id)?;
+    let mut shards = vec![];
+    for g in &rg.groups {
+        let addrs: Vec<SocketAddr> = g.members.iter().filter_map(|m| node_addr(r, m)).collect();
+        let (primary, replicas) = addrs.split_first()?;
+        shards.push(Shard {
+            primary: *primary,
+            replicas: replicas.to_vec(),
+            slots: g.slots.as_deref().map(parse_slots).unwrap_or_default(),
+        });
+    }
+    if shards.len() == 1 && shards[0].slots.is_empty() {
+        shards[0].slots = vec![(0, 16383)];
+    }
+    let auth = rg
+        .groups
+        .first()
+        .and_then(|g| g.members.first())
+        .and_then(|m| r.clusters.get(m))
+        .and_then(|c| c.auth_token.clone());
+    Some((shards, auth))
+}
+
+/// After an emulator restart: restarted nodes rejoin through their nodes.conf when they kept
+/// their addresses. If the cluster is not whole (every node ok and connected) within a few
+/// seconds, it is formed again at the current addresses.
+pub fn ensure_formed(shards: &[Shard], auth: Option<&str>) -> Result<(), String> {
+    let all: Vec<SocketAddr> = shards
+        .iter()
+        .flat_map(|s| std::iter::once(s.primary).chain(s.replicas.iter().copied()))
+        .collect();
+    let whole = || {
+        let connected = conn(all[0], auth).is_ok_and(|mut c| {
+            redis::cmd("CLUSTER")
+                .arg("NODES")
+                .query::<String>(&mut c)
+                .is_ok_and(|nodes| {
+                    all.iter().all(|a| {
+                        let at = format!("{}:{}@", a.ip(), a.port());
+                        nodes
+                            .lines()
+                            .any(|l| l.contains(&at) && l.contains("connected"))
+                    })
+                })
+        });
+        connected
+            && all
+                .iter()
+                .all(|n| conn(*n, auth).is_ok_and(|mut c| state_ok(&mut c)))
+    };
+    if all.is_empty() || until(Duration::from_secs(5), whole) {
+        return Ok(());
+    }
+    form(shards, auth)
+}
+
 /// The formation of a cluster-mode group once all its nodes answer (started once).
 pub fn formation_job(r: &mut Region, p: &Pending) -> Option<(String, Vec<Shard>, Option<String>)> {
     let rg_id = group_of(r, &p.cluster_id)?;
@@ -360,6 +418,26 @@ pub fn reshard(
         .chain(leaving.iter().copied())
     {
         ids.insert(myid(&mut conn(a, auth)?)?, a);
+    }
+    // SETSLOT IMPORTING/MIGRATING/NODE name the other node by id: every node taking part must
+    // have met every other one first (a just-joined shard may not have yet).
+    for a in ids.values() {
+        let mut c = conn(*a, auth)?;
+        let knows_all = until(Duration::from_secs(15), || {
+            redis::cmd("CLUSTER")
+                .arg("NODES")
+                .query::<String>(&mut c)
+                .is_ok_and(|nodes| {
+                    ids.keys().all(|id| {
+                        nodes
+                            .lines()
+                            .any(|l| l.starts_with(id.as_str()) && !l.contains("handshake"))
+                    })
+                })
+        });
+        if !knows_all {
+            return Err(format!("{a} never learned every node of the reshard"));
+        }
     }
     let first = layout.first().ok_or("no shard left")?.0;
     let mut c0 = conn(first, auth)?;

@@ -70,6 +70,80 @@ pub fn tls_required(doc: &Doc) -> bool {
         && doc.get("TransitEncryptionMode").and_then(Value::as_str) != Some("preferred")
 }
 
+/// Engine flags (memcached) and CONFIG SET pairs (redis/valkey) of a node of `shape`.
+fn engine_settings(cx: &Cx, shape: &NodeShape) -> (Vec<String>, Vec<(String, String)>) {
+    let values: Vec<(String, String)> = cx
+        .st
+        .param_groups
+        .get(&shape.param_group)
+        .map(|pg| {
+            pg.values
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if shape.engine == EngineKind::Memcached {
+        return (super::runtime::memcached_flags(&values), vec![]);
+    }
+    // Parameters set in a user's group reach the engine with CONFIG SET once it is up.
+    let mut config = values;
+    if cx.persistent {
+        config.extend(super::runtime::aof_config());
+    }
+    (vec![], config)
+}
+
+/// Starts one node process with its data in `<data root>/.../<cluster>-<node>-<serial>`
+/// (an existing dir is the node's data from before an emulator restart) and records the
+/// probe to await.
+#[allow(clippy::too_many_arguments)]
+fn launch(
+    cx: &mut Cx,
+    cluster_id: &str,
+    node_id: &str,
+    serial: u64,
+    shape: &NodeShape,
+    replica_of: Option<SocketAddr>,
+    preferred: Option<SocketAddr>,
+    restored: bool,
+) -> ApiResult<super::runtime::RunningNode> {
+    let (extra_args, config) = engine_settings(cx, shape);
+    let engine = shape.engine;
+    let spec = NodeSpec {
+        label: format!("ec-{}-{}-{cluster_id}-{node_id}", cx.account, cx.region),
+        engine,
+        port: shape.port,
+        data_dir: cx.dir(&format!("{cluster_id}-{node_id}-{serial}")),
+        auth_token: shape.auth.clone(),
+        replica_of,
+        seed_rdb: shape.seed_rdb.clone(),
+        tls: shape.tls && engine != EngineKind::Memcached,
+        cluster: shape.cluster && engine != EngineKind::Memcached,
+        extra_args,
+        preferred,
+        persistent: cx.persistent,
+    };
+    let run = cx.backend.start(&spec).map_err(|e| {
+        ApiError::new(
+            "InsufficientCacheClusterCapacity",
+            format!("Could not start cache node {node_id} of {cluster_id}: {e}"),
+        )
+    })?;
+    cx.pending.push(Pending {
+        cluster_id: cluster_id.to_string(),
+        serverless: false,
+        serial,
+        probe: run.probe.clone(),
+        config,
+        acl: shape.acl.clone(),
+        addr: run.addr,
+        auth: shape.auth.clone(),
+        restored,
+    });
+    Ok(run)
+}
+
 /// Starts `count` nodes (ids 0001..) for a cluster, recording probes to await.
 pub fn start_nodes(
     cx: &mut Cx,
@@ -79,74 +153,13 @@ pub fn start_nodes(
     count: usize,
     replica_of: Option<SocketAddr>,
 ) -> ApiResult<Vec<Node>> {
-    let NodeShape {
-        engine,
-        port,
-        auth,
-        seed_rdb,
-        param_group,
-        acl,
-        tls,
-        cluster,
-    } = shape.clone();
-    // Parameters set in a user's group reach the engine with CONFIG SET once it is up.
-    let extra_args = match (engine, cx.st.param_groups.get(&param_group)) {
-        (EngineKind::Memcached, Some(pg)) => {
-            let pairs: Vec<(String, String)> = pg
-                .values
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            super::runtime::memcached_flags(&pairs)
-        }
-        _ => vec![],
-    };
-    let config: Vec<(String, String)> = match (engine, cx.st.param_groups.get(&param_group)) {
-        (EngineKind::Memcached, _) | (_, None) => vec![],
-        (_, Some(pg)) => pg
-            .values
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    };
     let mut nodes = vec![];
     for i in first..first + count {
         let node_id = format!("{:04}", i + 1);
         let serial = cx.serial();
-        let data_dir = cx
-            .runtime_dir
-            .join("elasticache")
-            .join(cx.account)
-            .join(cx.region)
-            .join(format!("{cluster_id}-{node_id}-{serial}"));
-        let spec = NodeSpec {
-            label: format!("ec-{}-{}-{cluster_id}-{node_id}", cx.account, cx.region),
-            engine,
-            port,
-            data_dir,
-            auth_token: auth.clone(),
-            replica_of,
-            seed_rdb: seed_rdb.clone(),
-            tls: tls && engine != EngineKind::Memcached,
-            cluster: cluster && engine != EngineKind::Memcached,
-            extra_args: extra_args.clone(),
-        };
-        let run = cx.backend.start(&spec).map_err(|e| {
-            ApiError::new(
-                "InsufficientCacheClusterCapacity",
-                format!("Could not start cache node {node_id} of {cluster_id}: {e}"),
-            )
-        })?;
-        cx.pending.push(Pending {
-            cluster_id: cluster_id.to_string(),
-            serverless: false,
-            serial,
-            probe: run.probe.clone(),
-            config: config.clone(),
-            acl: acl.clone(),
-            addr: run.addr,
-            auth: auth.clone(),
-        });
+        let run = launch(
+            cx, cluster_id, &node_id, serial, shape, replica_of, None, false,
+        )?;
         nodes.push(Node {
             id: node_id,
             serial,
@@ -157,6 +170,53 @@ pub fn start_nodes(
         });
     }
     Ok(nodes)
+}
+
+/// Starts the nodes of a saved cluster again after an emulator restart, each from its own
+/// data dir and at its old address when that is free (else a new one, which describe then
+/// reports). Memcached nodes come back empty: memcached keeps nothing on disk.
+pub fn restart_nodes(
+    cx: &mut Cx,
+    cluster_id: &str,
+    shape: &NodeShape,
+    replica_of: Option<SocketAddr>,
+) -> ApiResult<()> {
+    let saved: Vec<(String, u64, Option<SocketAddr>)> = cx
+        .st
+        .clusters
+        .get(cluster_id)
+        .map(|c| {
+            c.nodes
+                .iter()
+                .map(|n| (n.id.clone(), n.serial, n.addr))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut started = vec![];
+    for (node_id, serial, addr) in saved {
+        let run = launch(
+            cx, cluster_id, &node_id, serial, shape, replica_of, addr, true,
+        )?;
+        started.push((node_id, run));
+    }
+    let Some(c) = cx.st.clusters.get_mut(cluster_id) else {
+        return Ok(());
+    };
+    for (node_id, run) in started {
+        if let Some(n) = c.nodes.iter_mut().find(|n| n.id == node_id) {
+            n.addr = Some(run.addr);
+            n.run = Some(run);
+        }
+    }
+    if c.engine == EngineKind::Memcached && c.doc.contains_key("ConfigurationEndpoint") {
+        if let Some(a) = c.nodes.first().and_then(|n| n.addr) {
+            c.doc.insert(
+                "ConfigurationEndpoint".into(),
+                json!({"Address": a.ip().to_string(), "Port": a.port()}),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Everything a new cluster needs that a replication group may also supply.
@@ -257,11 +317,7 @@ impl ClusterSettings {
             ));
         }
         if let Some(t) = &auth_token {
-            if t.len() < 16 || t.len() > 128 {
-                return Err(ApiError::invalid_value(
-                    "The AUTH token must be between 16 and 128 printable characters.",
-                ));
-            }
+            super::limits::auth_token(t)?;
         }
         let log_delivery = input["LogDeliveryConfigurations"]
             .as_array()
@@ -290,10 +346,7 @@ impl ClusterSettings {
             node_type: node_type.to_string(),
             param_group,
             subnet_group,
-            port: input["Port"]
-                .as_i64()
-                .map(|p| p as u16)
-                .unwrap_or(engine.default_port()),
+            port: super::limits::port(input)?.unwrap_or(engine.default_port()),
             auth_token,
             transit,
             at_rest: input["AtRestEncryptionEnabled"].as_bool().unwrap_or(false),
@@ -386,6 +439,25 @@ impl ClusterSettings {
     }
 }
 
+/// NumCacheNodes checked: redis/valkey cache clusters have exactly one node, memcached ones
+/// 1 to 40 (AWS's default per-cluster quota, NodeQuotaForClusterExceeded beyond it).
+fn node_count_of(engine: EngineKind, n: i64) -> ApiResult<usize> {
+    if engine != EngineKind::Memcached && n != 1 {
+        return Err(ApiError::invalid_value(format!(
+            "Invalid value {n} for parameter NumCacheNodes: a {} cache cluster has exactly 1 node.",
+            engine.as_str()
+        )));
+    }
+    if n > super::limits::MAX_MEMCACHED_NODES {
+        return super::limits::cluster_quota(
+            n as usize,
+            super::limits::MAX_MEMCACHED_NODES as usize,
+        )
+        .map(|_| 0);
+    }
+    super::limits::in_range("NumCacheNodes", n, 1, super::limits::MAX_MEMCACHED_NODES)
+}
+
 pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = check_id(
         "Cache cluster",
@@ -402,18 +474,11 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         return super::replication::add_replica_cluster(cx, &id, rg_id, input);
     }
     let settings = ClusterSettings::from_input(cx, input, "memcached")?;
-    let num = input["NumCacheNodes"].as_i64().unwrap_or(1);
-    if settings.engine != EngineKind::Memcached && num != 1 {
-        return Err(ApiError::invalid_value(format!(
-            "Cannot create a {} cluster with a NumCacheNodes parameter greater than 1.",
-            settings.engine.as_str()
-        )));
-    }
-    if !(1..=40).contains(&num) {
-        return Err(ApiError::invalid_value(
-            "NumCacheNodes must be between 1 and 40.",
-        ));
-    }
+    let num = node_count_of(
+        settings.engine,
+        input["NumCacheNodes"].as_i64().unwrap_or(1),
+    )?;
+    super::limits::region_quota(cx.st, num, cx.max_nodes)?;
     if settings.engine == EngineKind::Memcached && settings.auth_token.is_some() {
         return Err(ApiError::invalid_combination(
             "AuthToken is not supported for memcached.",
@@ -422,13 +487,13 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let az = s(input, "PreferredAvailabilityZone")
         .map(str::to_owned)
         .unwrap_or_else(|| cx.az(cx.st.clusters.len()));
-    let mut doc = settings.cluster_doc(cx, &id, num as usize, &az, None);
+    let mut doc = settings.cluster_doc(cx, &id, num, &az, None);
     doc.insert("ReplicationGroupLogDeliveryEnabled".into(), false.into());
     let mut shape = settings.shape();
     if let Some(snap) = s(input, "SnapshotName") {
         shape.seed_rdb = Some(super::handlers::snapshot_file(cx, snap, 0)?);
     }
-    let nodes = start_nodes(cx, &id, &shape, 0, num as usize, None)?;
+    let nodes = start_nodes(cx, &id, &shape, 0, num, None)?;
     if settings.engine == EngineKind::Memcached {
         if let Some(addr) = nodes.first().and_then(|n| n.addr) {
             doc.insert(
@@ -569,11 +634,7 @@ pub enum AuthChange {
 pub fn auth_change(input: &Value) -> ApiResult<Option<AuthChange>> {
     let token = s(input, "AuthToken").map(str::to_owned);
     if let Some(t) = &token {
-        if t.len() < 16 || t.len() > 128 {
-            return Err(ApiError::invalid_value(
-                "The AUTH token must be between 16 and 128 printable characters.",
-            ));
-        }
+        super::limits::auth_token(t)?;
     }
     match (s(input, "AuthTokenUpdateStrategy"), token) {
         (None, None) => Ok(None),
@@ -648,21 +709,12 @@ pub fn modify(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let mut new_nodes = vec![];
     let mut removed = vec![];
     if let Some(n) = input["NumCacheNodes"].as_i64() {
-        if engine != EngineKind::Memcached && n != 1 {
-            return Err(ApiError::invalid_value(
-                "NumCacheNodes must be 1 for redis clusters.",
-            ));
-        }
-        if !(1..=40).contains(&n) {
-            return Err(ApiError::invalid_value(
-                "NumCacheNodes must be between 1 and 40.",
-            ));
-        }
-        let n = n as usize;
+        let n = node_count_of(engine, n)?;
         if n != have {
             require_available(&cx.st.clusters[&id], &id)?;
         }
         if n > have {
+            super::limits::region_quota(cx.st, n - have, cx.max_nodes)?;
             new_nodes = start_nodes(cx, &id, &shape, have, n - have, None)?;
         } else if n < have {
             let to_remove = strings(input, "CacheNodeIdsToRemove");

@@ -194,12 +194,7 @@ fn cache_size(addr: Option<std::net::SocketAddr>, auth: Option<&str>) -> String 
 
 /// Where a snapshot's RDB files live: one `<node group>.rdb` per captured node.
 fn snapshot_dir(cx: &Cx, name: &str) -> std::path::PathBuf {
-    cx.runtime_dir
-        .join("elasticache")
-        .join(cx.account)
-        .join(cx.region)
-        .join("snapshots")
-        .join(name)
+    cx.dir("snapshots").join(name)
 }
 
 /// The RDB file of node group `index` of a snapshot (the first one if it has fewer).
@@ -480,31 +475,7 @@ fn create_serverless(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let kind =
         super::runtime::EngineKind::parse(&engine).unwrap_or(super::runtime::EngineKind::Redis);
     let serial = cx.serial();
-    let spec = super::runtime::NodeSpec {
-        label: format!("ec-{}-{}-serverless-{name}", cx.account, cx.region),
-        engine: kind,
-        port: kind.default_port(),
-        data_dir: cx
-            .runtime_dir
-            .join("elasticache")
-            .join(cx.account)
-            .join(cx.region)
-            .join(format!("serverless-{name}-{serial}")),
-        auth_token: None,
-        replica_of: None,
-        seed_rdb: None,
-        // Serverless nodes stay plaintext: clients of the emulator's serverless endpoint
-        // connect without TLS.
-        tls: false,
-        cluster: false,
-        extra_args: vec![],
-    };
-    let run = cx.backend.start(&spec).map_err(|e| {
-        ApiError::new(
-            "InsufficientCacheClusterCapacity",
-            format!("Could not start serverless cache {name}: {e}"),
-        )
-    })?;
+    let run = start_serverless_node(cx, &name, kind, serial, None)?;
     // One engine process serves both endpoints: reads go to the same node.
     let endpoint = json!({"Address": run.addr.ip().to_string(), "Port": run.addr.port()});
     let arn = cx.arn("serverlesscache", &name);
@@ -525,19 +496,85 @@ fn create_serverless(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         doc["UserGroupId"] = u.into();
     }
     cx.tag_new(&arn, input);
-    cx.pending.push(super::state::Pending {
-        cluster_id: name.clone(),
-        serverless: true,
-        serial,
-        probe: run.probe.clone(),
-        config: vec![],
-        acl: vec![],
-        addr: run.addr,
-        auth: None,
-    });
     cx.st.serverless_nodes.insert(name.clone(), (serial, run));
     cx.st.serverless.insert(name, doc.clone());
     Ok(json!({"ServerlessCache": doc}))
+}
+
+/// Starts the one engine process behind a serverless cache (data dir named by `serial`,
+/// reused after an emulator restart) and records the probe to await.
+fn start_serverless_node(
+    cx: &mut Cx,
+    name: &str,
+    kind: super::runtime::EngineKind,
+    serial: u64,
+    preferred: Option<std::net::SocketAddr>,
+) -> ApiResult<super::runtime::RunningNode> {
+    let spec = super::runtime::NodeSpec {
+        label: format!("ec-{}-{}-serverless-{name}", cx.account, cx.region),
+        engine: kind,
+        port: kind.default_port(),
+        data_dir: cx.dir(&format!("serverless-{name}-{serial}")),
+        auth_token: None,
+        replica_of: None,
+        seed_rdb: None,
+        // Serverless nodes stay plaintext: clients of the emulator's serverless endpoint
+        // connect without TLS.
+        tls: false,
+        cluster: false,
+        extra_args: vec![],
+        preferred,
+        persistent: cx.persistent,
+    };
+    let run = cx.backend.start(&spec).map_err(|e| {
+        ApiError::new(
+            "InsufficientCacheClusterCapacity",
+            format!("Could not start serverless cache {name}: {e}"),
+        )
+    })?;
+    let persistent = cx.persistent && kind != super::runtime::EngineKind::Memcached;
+    cx.pending.push(super::state::Pending {
+        cluster_id: name.to_string(),
+        serverless: true,
+        serial,
+        probe: run.probe.clone(),
+        config: if persistent {
+            super::runtime::aof_config()
+        } else {
+            vec![]
+        },
+        acl: vec![],
+        addr: run.addr,
+        auth: None,
+        restored: preferred.is_some(),
+    });
+    Ok(run)
+}
+
+/// Starts a saved serverless cache again after an emulator restart (its endpoint follows
+/// the node if the old address is taken).
+pub fn restart_serverless(cx: &mut Cx, name: &str, serial: u64) -> ApiResult<()> {
+    let Some(doc) = cx.st.serverless.get(name) else {
+        return Ok(());
+    };
+    let kind = s(doc, "Engine")
+        .and_then(super::runtime::EngineKind::parse)
+        .unwrap_or(super::runtime::EngineKind::Redis);
+    let preferred = doc["Endpoint"]["Address"]
+        .as_str()
+        .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+        .zip(doc["Endpoint"]["Port"].as_u64())
+        .map(|(ip, port)| std::net::SocketAddr::from((ip, port as u16)));
+    let run = start_serverless_node(cx, name, kind, serial, preferred)?;
+    let endpoint = json!({"Address": run.addr.ip().to_string(), "Port": run.addr.port()});
+    if let Some(doc) = cx.st.serverless.get_mut(name) {
+        doc["Endpoint"] = endpoint.clone();
+        doc["ReaderEndpoint"] = endpoint;
+    }
+    cx.st
+        .serverless_nodes
+        .insert(name.to_string(), (serial, run));
+    Ok(())
 }
 
 fn serverless_available(cx: &Cx, name: &str) -> ApiResult<()> {

@@ -5,7 +5,8 @@
 //! input shape) -> one handler per operation (`handlers`) working on the caller's
 //! `state::Region` under a lock -> JSON of the output shape -> `encode_output` (XML).
 //! Nodes start synchronously (a spawn is cheap); readiness is awaited in the background and
-//! flips statuses to `available`.
+//! flips statuses to `available`. With `--state-dir`, `persist` saves every change and a
+//! restarted emulator brings every node back from its data dir.
 
 mod acl;
 mod catalog;
@@ -14,7 +15,9 @@ mod clusters;
 mod error;
 mod groups;
 mod handlers;
+mod limits;
 mod model;
+mod persist;
 mod replication;
 pub mod runtime;
 mod state;
@@ -22,6 +25,7 @@ mod tls;
 mod users;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -48,9 +52,22 @@ struct Store {
 }
 
 pub struct ElastiCache {
-    config: Config,
     backend: Arc<dyn CacheBackend>,
     store: Arc<Mutex<Store>>,
+    /// Node data and snapshot files: the state dir when given, else the runtime dir.
+    data_root: PathBuf,
+    /// The saved state (`--state-dir`).
+    persist: Option<Arc<persist::Persist>>,
+    /// Set once the saved nodes have been started again (or there was nothing to restore);
+    /// requests wait for it, so nobody sees a half-restored state.
+    restored: Arc<tokio::sync::OnceCell<()>>,
+    /// Saved serverless caches to start again (consumed by the restore).
+    saved_serverless: Arc<Mutex<persist::ServerlessSerials>>,
+    /// The store is live: the restore began, or a reset replaced the loaded state. Until
+    /// then a shutdown leaves the saved file as it is.
+    restore_began: Arc<AtomicBool>,
+    /// Cache nodes an account may run per region (`--max-cache-nodes`).
+    max_nodes: usize,
     /// Whether the node monitor (automatic failover) runs; started on the first request
     /// because construction may happen outside the runtime.
     monitoring: AtomicBool,
@@ -59,16 +76,85 @@ pub struct ElastiCache {
 impl ElastiCache {
     pub fn new(config: Config, supervisor: Supervisor) -> Self {
         let backend: Arc<dyn CacheBackend> = Arc::new(ProcessBackend::new(&config, supervisor));
-        Self {
-            config,
+        let persist = config
+            .state_dir
+            .as_deref()
+            .map(|d| Arc::new(persist::Persist::new(d)));
+        let (store, serverless) = persist.as_ref().and_then(|p| p.load()).unwrap_or_default();
+        let me = Self {
             backend,
-            store: Arc::new(Mutex::new(Store::default())),
+            store: Arc::new(Mutex::new(store)),
+            data_root: config
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| config.runtime_dir.clone()),
+            persist,
+            restored: Arc::new(tokio::sync::OnceCell::new()),
+            saved_serverless: Arc::new(Mutex::new(serverless)),
+            restore_began: Arc::new(AtomicBool::new(false)),
+            max_nodes: config.max_cache_nodes,
             monitoring: AtomicBool::new(false),
+        };
+        // Nodes come back in the background so the gateway listens at once; without a
+        // runtime here (tests build the service first), the first request restores.
+        if me.persist.is_some() {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let (cell, job) = (me.restored.clone(), me.restore_job());
+                rt.spawn(async move {
+                    if let Some(job) = job {
+                        cell.get_or_init(|| job).await;
+                    }
+                });
+            }
+        }
+        me
+    }
+
+    /// The restore of the saved nodes, as a future to run once.
+    fn restore_job(&self) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        let persist = self.persist.clone()?;
+        let restorer = persist::Restorer {
+            store: self.store.clone(),
+            backend: self.backend.clone(),
+            data_root: self.data_root.clone(),
+            persist,
+            began: self.restore_began.clone(),
+            serverless: self.saved_serverless.clone(),
+        };
+        Some(restorer.run())
+    }
+
+    /// Waits until the saved nodes run again (at once without a state dir).
+    async fn ensure_restored(&self) {
+        if self.persist.is_none() || self.restored.initialized() {
+            return;
+        }
+        self.restored
+            .get_or_init(|| async {
+                if let Some(job) = self.restore_job() {
+                    job.await;
+                }
+            })
+            .await;
+    }
+
+    /// Marks the restore done without running it if it has not begun (waits for one that
+    /// has); true if saved nodes were started.
+    async fn settle_restore(&self) -> bool {
+        self.restored.get_or_init(|| async {}).await;
+        self.restore_began.load(Ordering::SeqCst)
+    }
+
+    /// Saves the state now (with a state dir).
+    fn save(&self) {
+        if let Some(p) = &self.persist {
+            p.save(&self.store);
         }
     }
 
     /// One Query request, already form-decoded (`Action`, `Version`, parameters).
     pub async fn handle(&self, ctx: RequestContext, params: Vec<(String, String)>) -> Response {
+        self.ensure_restored().await;
         self.start_monitor();
         let model = model::model();
         let Some(action) = params
@@ -107,8 +193,10 @@ impl ElastiCache {
                 region,
                 globals,
                 self.backend.as_ref(),
-                &self.config.runtime_dir,
+                &self.data_root,
+                self.persist.is_some(),
             );
+            cx.max_nodes = self.max_nodes;
             let result = handlers::dispatch(&mut cx, &action, &input);
             let settle = std::mem::take(&mut cx.settle);
             (
@@ -119,6 +207,9 @@ impl ElastiCache {
             )
         };
         self.stop_later(doomed);
+        if !(action.starts_with("Describe") || action.starts_with("List")) {
+            self.save();
+        }
         if !settle.is_empty() {
             self.settle_later(ctx.account.clone(), ctx.region.clone(), settle);
         }
@@ -147,32 +238,37 @@ impl ElastiCache {
         }
     }
 
-    /// Stops nodes off the request path; redis and memcached exit on SIGTERM within ms.
+    /// Stops nodes off the request path, several at once (a cluster may have 40).
     fn stop_later(&self, doomed: Vec<RunningNode>) {
         if doomed.is_empty() {
             return;
         }
-        tokio::task::spawn_blocking(move || drop(doomed));
+        tokio::task::spawn_blocking(move || runtime::stop_in_parallel(doomed, drop));
     }
 
     /// Lets groups whose members were only removed report `modifying` for a moment, as the
     /// response did, then re-evaluates them.
     fn settle_later(&self, account: String, region: String, ids: Vec<String>) {
-        let store = self.store.clone();
+        let (store, persist) = (self.store.clone(), self.persist.clone());
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(r) = store.regions.get_mut(&(account, region)) {
-                for id in ids {
-                    r.refresh_group_status(&id);
+            {
+                let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(r) = store.regions.get_mut(&(account, region)) {
+                    for id in ids {
+                        r.refresh_group_status(&id);
+                    }
                 }
+            }
+            if let Some(p) = persist {
+                p.save(&store);
             }
         });
     }
 
     /// Waits for a started node to answer its protocol, then marks it available.
     fn watch(&self, account: String, region: String, p: Pending) -> tokio::task::JoinHandle<()> {
-        watch(self.store.clone(), account, region, p)
+        watch(self.store.clone(), self.persist.clone(), account, region, p)
     }
 
     /// Checks nodes of every replication group a few times a second and fails over groups
@@ -183,11 +279,12 @@ impl ElastiCache {
         }
         let store = Arc::downgrade(&self.store);
         let backend = self.backend.clone();
-        let runtime_dir = self.config.runtime_dir.clone();
+        let data_root = self.data_root.clone();
+        let persist = self.persist.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(250)).await;
-                if !monitor_pass(&store, &backend, &runtime_dir).await {
+                if !monitor_pass(&store, &backend, &data_root, persist.as_ref()).await {
                     break;
                 }
             }
@@ -195,6 +292,13 @@ impl ElastiCache {
     }
 
     pub async fn reset(&self, account: Option<&str>) {
+        // Every saved node is about to go: only a reset of one account needs the others back.
+        if account.is_some() {
+            self.ensure_restored().await;
+        } else if self.persist.is_some() {
+            self.settle_restore().await;
+            self.restore_began.store(true, Ordering::SeqCst);
+        }
         let dropped: Vec<Region> = {
             let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
             store
@@ -212,18 +316,45 @@ impl ElastiCache {
         };
         // Nodes stop first, then their data and snapshot files go.
         let dir = match account {
-            Some(a) => self.config.runtime_dir.join("elasticache").join(a),
-            None => self.config.runtime_dir.join("elasticache"),
+            Some(a) => self.data_root.join("elasticache").join(a),
+            None => self.data_root.join("elasticache"),
         };
         let _ = tokio::task::spawn_blocking(move || {
+            let mut dropped = dropped;
+            let nodes: Vec<RunningNode> =
+                dropped.iter_mut().flat_map(Region::take_running).collect();
+            runtime::stop_in_parallel(nodes, drop);
             drop(dropped);
             let _ = std::fs::remove_dir_all(dir);
         })
         .await;
+        match (&self.persist, account) {
+            (Some(p), None) => p.remove(),
+            (Some(p), Some(_)) => p.save(&self.store),
+            (None, _) => {}
+        }
     }
 
+    /// Without a state dir everything goes (nodes and their data). With one, the state is
+    /// saved and the nodes stop keeping their data for the next start.
     pub async fn shutdown(&self) {
-        self.reset(None).await;
+        let Some(p) = self.persist.clone() else {
+            return self.reset(None).await;
+        };
+        if !self.settle_restore().await {
+            // Nothing was started: the saved state stands as it was loaded.
+            return;
+        }
+        p.save(&self.store);
+        let store = self.store.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let nodes = {
+                let mut st = store.lock().unwrap_or_else(|e| e.into_inner());
+                persist::take_nodes(&mut st)
+            };
+            persist::stop_keeping_data(nodes);
+        })
+        .await;
     }
 
     /// PEM of the CA that signs TLS nodes' certificates (`GET /_emulator/ca.pem`).
@@ -246,19 +377,21 @@ impl ElastiCache {
 async fn monitor_pass(
     store: &Weak<Mutex<Store>>,
     backend: &Arc<dyn CacheBackend>,
-    runtime_dir: &std::path::Path,
+    data_root: &std::path::Path,
+    persist: Option<&Arc<persist::Persist>>,
 ) -> bool {
     let Some(store) = store.upgrade() else {
         return false;
     };
-    let (st, be, dir) = (store.clone(), backend.clone(), runtime_dir.to_path_buf());
+    let (st, be, dir) = (store.clone(), backend.clone(), data_root.to_path_buf());
+    let persistent = persist.is_some();
     let found = tokio::task::spawn_blocking(move || {
         let mut guard = st.lock().unwrap_or_else(|p| p.into_inner());
         let store = &mut *guard;
         let mut found = vec![];
         for ((account, region), r) in store.regions.iter_mut() {
             let globals = store.globals.entry(account.clone()).or_default();
-            let mut cx = Cx::new(account, region, r, globals, be.as_ref(), &dir);
+            let mut cx = Cx::new(account, region, r, globals, be.as_ref(), &dir, persistent);
             replication::auto_failover(&mut cx);
             let (pending, doomed) = (
                 std::mem::take(&mut cx.pending),
@@ -282,8 +415,12 @@ async fn monitor_pass(
         }
         jobs
     };
+    if let Some(p) = persist.filter(|_| !found.is_empty()) {
+        p.save(&store);
+    }
     for (key, (rg, layout, leaving, staying, auth)) in reshards {
         let store = store.clone();
+        let persist = persist.cloned();
         // Slot migration runs on its own: a large keyspace takes a while.
         tokio::spawn(async move {
             let result = tokio::task::spawn_blocking(move || {
@@ -299,12 +436,21 @@ async fn monitor_pass(
                 }
             };
             let _ = tokio::task::spawn_blocking(move || drop(retired)).await;
+            if let Some(p) = persist {
+                p.save(&store);
+            }
         });
     }
     for (account, region, pending, doomed) in found {
         drop(tokio::task::spawn_blocking(move || drop(doomed)));
         for p in pending {
-            drop(watch(store.clone(), account.clone(), region.clone(), p));
+            drop(watch(
+                store.clone(),
+                persist.cloned(),
+                account.clone(),
+                region.clone(),
+                p,
+            ));
         }
     }
     true
@@ -313,6 +459,7 @@ async fn monitor_pass(
 /// Waits for a started node to answer its protocol, then marks it available.
 fn watch(
     store: Arc<Mutex<Store>>,
+    persist: Option<Arc<persist::Persist>>,
     account: String,
     region: String,
     p: Pending,
@@ -343,7 +490,7 @@ fn watch(
             store
                 .regions
                 .get(&key)
-                .filter(|_| ok)
+                .filter(|_| ok && !p.restored)
                 .and_then(|r| cluster::join_job(r, &p))
         };
         if let Some((node, peer, primary, auth)) = job {
@@ -372,6 +519,9 @@ fn watch(
             if let Some(r) = store.regions.get_mut(&key) {
                 cluster::formed(r, &rg, result);
             }
+        }
+        if let Some(persist) = persist {
+            persist.save(&store);
         }
     })
 }

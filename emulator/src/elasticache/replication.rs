@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 
 use super::clusters::{self, check_id, start_nodes, ClusterSettings, NodeShape};
 use super::error::{ApiError, ApiResult};
+use super::limits;
 use super::runtime::EngineKind;
 use super::state::{now, s, strings, Cluster, Cx, NodeGroup, ReplGroup};
 
@@ -136,10 +137,19 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             "NumCacheClusters cannot be combined with NumNodeGroups or ReplicasPerNodeGroup.",
         ));
     }
-    let num_groups = input["NumNodeGroups"]
-        .as_i64()
-        .map(|n| n as usize)
-        .unwrap_or(ngc.len().max(1));
+    // Replica counts are checked whatever mode the group ends up in.
+    if let Some(n) = limits::int(input, "ReplicasPerNodeGroup") {
+        limits::in_range("ReplicasPerNodeGroup", n, 0, limits::MAX_REPLICAS)?;
+    }
+    for c in &ngc {
+        if let Some(n) = limits::int(c, "ReplicaCount") {
+            limits::in_range("ReplicaCount", n, 0, limits::MAX_REPLICAS)?;
+        }
+    }
+    let num_groups = match limits::int(input, "NumNodeGroups") {
+        Some(n) => limits::in_range("NumNodeGroups", n, 1, limits::MAX_NODE_GROUPS)?,
+        None => ngc.len().max(1),
+    };
     let pg_cluster_on =
         s(input, "CacheParameterGroupName").is_some_and(|p| p.contains("cluster.on"));
     let cluster_mode =
@@ -158,11 +168,12 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             "Multi-AZ requires automatic failover to be enabled.",
         ));
     }
-    if !(1..=500).contains(&num_groups) {
-        return Err(ApiError::invalid_value(
-            "NumNodeGroups must be between 1 and 500.",
-        ));
-    }
+    limits::in_range(
+        "NodeGroupConfiguration",
+        ngc.len() as i64,
+        0,
+        limits::MAX_NODE_GROUPS,
+    )?;
     let mut input_eff = input.clone();
     if cluster_mode && input.get("ClusterMode").is_none() {
         // Selects the `.cluster.on` default parameter group.
@@ -229,18 +240,17 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     }
     let mut groups = vec![];
     if cluster_mode {
-        let replicas_default = input["ReplicasPerNodeGroup"].as_i64().unwrap_or(1);
-        if !(0..=5).contains(&replicas_default) {
-            return Err(ApiError::invalid_value(
-                "ReplicasPerNodeGroup must be between 0 and 5.",
-            ));
-        }
+        let replicas_default = match limits::int(input, "ReplicasPerNodeGroup") {
+            Some(n) => limits::in_range("ReplicasPerNodeGroup", n, 0, limits::MAX_REPLICAS)?,
+            None => 1,
+        };
         let n = num_groups.max(ngc.len());
         for g in 0..n {
             let conf = ngc.get(g);
-            let replicas = conf
-                .and_then(|c| c["ReplicaCount"].as_i64())
-                .unwrap_or(replicas_default) as usize;
+            let replicas = match conf.and_then(|c| limits::int(c, "ReplicaCount")) {
+                Some(r) => limits::in_range("ReplicaCount", r, 0, limits::MAX_REPLICAS)?,
+                None => replicas_default,
+            };
             let gid = conf
                 .and_then(|c| s(c, "NodeGroupId"))
                 .map(str::to_owned)
@@ -259,12 +269,10 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             });
         }
     } else {
-        let n = input["NumCacheClusters"].as_i64().unwrap_or(1);
-        if !(1..=6).contains(&n) {
-            return Err(ApiError::invalid_value(
-                "NumCacheClusters must be between 1 and 6.",
-            ));
-        }
+        let n = match limits::int(input, "NumCacheClusters") {
+            Some(n) => limits::in_range("NumCacheClusters", n, 1, limits::MAX_CACHE_CLUSTERS)?,
+            None => 1,
+        };
         if auto_failover && n < 2 && primary_existing.is_none() {
             return Err(ApiError::invalid_value(
                 "NumCacheClusters must be at least 2 when automatic failover is enabled.",
@@ -275,7 +283,7 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             members.push(p.clone());
         }
         let mut i = 0;
-        while members.len() < n as usize {
+        while members.len() < n {
             let name = member_name(&id, false, "0001", i);
             i += 1;
             if !members.contains(&name) {
@@ -312,6 +320,15 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             "AuthToken and UserGroupIds cannot both be specified.",
         ));
     }
+    let total: usize = groups.iter().map(|g| g.members.len()).sum();
+    if cluster_mode {
+        limits::cluster_quota(
+            total,
+            limits::max_cluster_nodes(settings.engine, &settings.engine_version),
+        )?;
+    }
+    let adopted = usize::from(primary_existing.is_some());
+    limits::region_quota(cx.st, total - adopted, cx.max_nodes)?;
     let acl = super::acl::commands_for(cx, &ug);
     let mut az_i = 0;
     for (gi, g) in groups.iter().enumerate() {
@@ -440,6 +457,12 @@ pub fn add_replica_cluster(cx: &mut Cx, id: &str, rg_id: &str, _input: &Value) -
     let settings = settings_of(cx, rg)?;
     let primary = rg.groups[0].members[0].clone();
     let n = rg.groups[0].members.len();
+    if n as i64 >= limits::MAX_CACHE_CLUSTERS {
+        return Err(ApiError::invalid_value(format!(
+            "Replication group {rg_key} already has {n} cache clusters, the most it can have."
+        )));
+    }
+    limits::region_quota(cx.st, 1, cx.max_nodes)?;
     start_member(
         cx,
         &settings,
@@ -508,10 +531,26 @@ pub fn render(cx: &Cx, id: &str) -> Value {
             if let Some(sl) = &g.slots {
                 o.insert("Slots".into(), sl.clone().into());
             }
+            // A replica being added to a live shard is listed in MemberClusters at once but
+            // among the shard's members only once it exists (AWS's IncreaseReplicaCount answer
+            // shows the members from before the call).
+            let status_of = |m: &String| {
+                cx.st
+                    .clusters
+                    .get(m)
+                    .map(|c| c.doc["CacheClusterStatus"].clone())
+            };
+            let shard_live = g
+                .members
+                .first()
+                .is_some_and(|p| status_of(p).is_some_and(|st| st != "creating"));
             let nm: Vec<Value> = g
                 .members
                 .iter()
                 .enumerate()
+                .filter(|(i, m)| {
+                    *i == 0 || !shard_live || status_of(m).is_none_or(|st| st != "creating")
+                })
                 .map(|(i, m)| {
                     let az = cx
                         .st
@@ -870,34 +909,46 @@ fn apply_replica_change(cx: &mut Cx, id: &str, input: &Value, increase: bool) ->
                 "Either NewReplicaCount or ReplicaConfiguration can be specified, not both.",
             ));
         }
-        if !(0..=5).contains(&n) {
-            return Err(ApiError::invalid_value(
-                "NewReplicaCount must be between 0 and 5.",
-            ));
-        }
+        let n = limits::in_range("NewReplicaCount", n, 0, limits::MAX_REPLICAS)?;
         let cur = cx.st.repl_groups[id]
             .groups
             .iter()
             .map(|g| g.members.len() - 1)
             .max()
             .unwrap_or(0);
-        if increase && n as usize <= cur || !increase && n as usize >= cur {
+        if increase && n <= cur || !increase && n >= cur {
             return Err(ApiError::invalid_value(format!(
                 "NewReplicaCount {n} must be {} than the current replica count {cur}.",
                 if increase { "greater" } else { "less" }
             )));
         }
-        set_replicas(cx, id, None, n as usize)
+        let adding: usize = cx.st.repl_groups[id]
+            .groups
+            .iter()
+            .map(|g| n.saturating_sub(g.members.len() - 1))
+            .sum();
+        limits::region_quota(cx.st, adding, cx.max_nodes)?;
+        set_replicas(cx, id, None, n)
     } else if !configs.is_empty() {
+        // Every shard's request is checked before any node starts or stops.
+        let mut plan = vec![];
+        let mut adding = 0;
         for c in configs {
             let gid = s(&c, "NodeGroupId").unwrap_or("").to_string();
-            if !cx.st.repl_groups[id].groups.iter().any(|g| g.id == gid) {
+            let Some(g) = cx.st.repl_groups[id].groups.iter().find(|g| g.id == gid) else {
                 return Err(ApiError::new(
                     "NodeGroupNotFoundFault",
                     format!("Node group {gid} not found."),
                 ));
-            }
-            let n = c["NewReplicaCount"].as_i64().unwrap_or(0).clamp(0, 5) as usize;
+            };
+            let n = limits::int(&c, "NewReplicaCount")
+                .ok_or_else(|| ApiError::missing("NewReplicaCount"))?;
+            let n = limits::in_range("NewReplicaCount", n, 0, limits::MAX_REPLICAS)?;
+            adding += n.saturating_sub(g.members.len() - 1);
+            plan.push((gid, n));
+        }
+        limits::region_quota(cx.st, adding, cx.max_nodes)?;
+        for (gid, n) in plan {
             set_replicas(cx, id, Some(&gid), n)?;
         }
         Ok(())
@@ -916,7 +967,12 @@ pub fn modify_shards(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         ));
     }
     require_available(cx, &id)?;
-    let want = input["NodeGroupCount"].as_i64().unwrap_or(0) as usize;
+    let want = limits::in_range(
+        "NodeGroupCount",
+        limits::int(input, "NodeGroupCount").unwrap_or(0),
+        1,
+        limits::MAX_NODE_GROUPS,
+    )?;
     let have = cx.st.repl_groups[&id].groups.len();
     let mut before = render(cx, &id);
     before["Status"] = "modifying".into();
@@ -981,6 +1037,17 @@ pub fn modify_shards(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     } else {
         let settings = settings_of(cx, &cx.st.repl_groups[&id])?;
         let replicas = cx.st.repl_groups[&id].groups[0].members.len() - 1;
+        let existing: usize = cx.st.repl_groups[&id]
+            .groups
+            .iter()
+            .map(|g| g.members.len())
+            .sum();
+        let adding = (want - have) * (replicas + 1);
+        limits::cluster_quota(
+            existing + adding,
+            limits::max_cluster_nodes(settings.engine, &settings.engine_version),
+        )?;
+        limits::region_quota(cx.st, adding, cx.max_nodes)?;
         let mut next = have;
         let mut added = vec![];
         while have + added.len() < want {

@@ -3,9 +3,7 @@
 //! loopback address, through the supervisor (so nodes die with the emulator).
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::os::unix::net::UnixStream;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -16,7 +14,8 @@ use super::tls::Ca;
 use crate::config::Config;
 use crate::supervisor::{Managed, Probe, ProcessSpec, Supervisor, SupervisorError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     Redis,
     Valkey,
@@ -68,6 +67,11 @@ pub struct NodeSpec {
     pub cluster: bool,
     /// Engine start-up flags from the parameter group (memcached has no CONFIG SET).
     pub extra_args: Vec<String>,
+    /// The address to take again if it is free (a node restarted after an emulator restart).
+    pub preferred: Option<SocketAddr>,
+    /// `--state-dir`: redis/valkey keep an append-only file (fsync every second), so a killed
+    /// emulator loses at most about a second of writes.
+    pub persistent: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +93,8 @@ pub struct RunningNode {
     pub data_dir: PathBuf,
     /// Unix socket the emulator controls a TLS-only node through.
     control: Option<PathBuf>,
+    /// Keep `data_dir` when the node stops (emulator shutdown with a state dir).
+    keep_data: bool,
     _handle: Option<Managed>,
 }
 
@@ -103,6 +109,12 @@ impl RunningNode {
     pub fn is_alive(&self) -> bool {
         self._handle.as_ref().is_some_and(Managed::is_alive)
     }
+
+    /// Stops the process but leaves its data dir for the next emulator (shutdown with a
+    /// state dir). Every other stop (delete, reset, replacement) removes the data.
+    pub fn stop_keeping_data(mut self) {
+        self.keep_data = true;
+    }
 }
 
 impl Drop for RunningNode {
@@ -113,7 +125,9 @@ impl Drop for RunningNode {
             control_map().remove(&self.addr);
             let _ = std::fs::remove_file(sock);
         }
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if !self.keep_data {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }
 
@@ -133,60 +147,13 @@ fn control_map() -> std::sync::MutexGuard<'static, HashMap<SocketAddr, PathBuf>>
         .unwrap_or_else(|p| p.into_inner())
 }
 
-/// A plaintext connection to a node: TCP, or the control socket of a TLS-only node.
-enum Ctl {
-    Tcp(TcpStream),
-    Unix(UnixStream),
-}
-
-impl Ctl {
-    fn connect(addr: SocketAddr, timeout: Duration) -> Option<Self> {
-        let sock = control_map().get(&addr).cloned();
-        match sock {
-            Some(path) => UnixStream::connect(path).ok().map(Ctl::Unix),
-            None => TcpStream::connect_timeout(&addr, timeout)
-                .ok()
-                .map(Ctl::Tcp),
-        }
-    }
-    fn set_read_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
-        match self {
-            Ctl::Tcp(s) => s.set_read_timeout(t),
-            Ctl::Unix(s) => s.set_read_timeout(t),
-        }
-    }
-}
-
-impl Read for Ctl {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Ctl::Tcp(s) => s.read(buf),
-            Ctl::Unix(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Ctl {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Ctl::Tcp(s) => s.write(buf),
-            Ctl::Unix(s) => s.write(buf),
-        }
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Ctl::Tcp(s) => s.flush(),
-            Ctl::Unix(s) => s.flush(),
-        }
-    }
-}
-
 pub struct ProcessBackend {
     supervisor: Supervisor,
     redis: PathBuf,
     valkey: Option<PathBuf>,
     memcached: PathBuf,
     tls_dir: PathBuf,
+    keep_ca: bool,
     ca: OnceLock<Result<Ca, String>>,
 }
 
@@ -211,7 +178,12 @@ impl ProcessBackend {
             redis: config.redis_server.clone(),
             valkey: config.valkey_server.clone(),
             memcached: config.memcached.clone(),
-            tls_dir: config.runtime_dir.join("tls"),
+            // With a state dir the CA outlives the emulator, so clients keep trusting it.
+            tls_dir: match &config.state_dir {
+                Some(d) => d.join("elasticache-tls"),
+                None => config.runtime_dir.join("tls"),
+            },
+            keep_ca: config.state_dir.is_some(),
             ca: OnceLock::new(),
         }
     }
@@ -219,14 +191,28 @@ impl ProcessBackend {
     /// The CA, generated on first use.
     fn ca(&self) -> Result<&Ca, RuntimeError> {
         self.ca
-            .get_or_init(|| Ca::generate(&self.tls_dir).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                if self.keep_ca {
+                    Ca::load_or_generate(&self.tls_dir)
+                } else {
+                    Ca::generate(&self.tls_dir)
+                }
+                .map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(|e| RuntimeError::Tls(e.clone()))
     }
 
     /// Each node gets its own loopback address so every node can listen on the port AWS
     /// would give it (6379 / 11211). Falls back to a free port on 127.0.0.1.
-    fn allocate(&self, port: u16) -> Result<SocketAddr, RuntimeError> {
+    fn allocate(
+        &self,
+        port: u16,
+        preferred: Option<SocketAddr>,
+    ) -> Result<SocketAddr, RuntimeError> {
+        if let Some(addr) = preferred.filter(|a| TcpListener::bind(a).is_ok()) {
+            return Ok(addr);
+        }
         // 127.100.0.1 .. 127.254.255.254, far from 127.0.0.1 where other services live. The
         // counter never hands out the same address twice, so nodes started a moment apart
         // cannot collide before they bind.
@@ -267,7 +253,7 @@ impl CacheBackend for ProcessBackend {
             // redis-server loads dump.rdb from its --dir when it starts.
             std::fs::copy(seed, spec.data_dir.join("dump.rdb"))?;
         }
-        let addr = self.allocate(spec.port)?;
+        let addr = self.allocate(spec.port, spec.preferred)?;
         let mut control = None;
         let (proc_spec, probe) = match spec.engine {
             EngineKind::Memcached => (
@@ -302,7 +288,17 @@ impl CacheBackend for ProcessBackend {
                     "--save".into(),
                     "".into(),
                     "--appendonly".into(),
-                    "no".into(),
+                    // An engine with appendonly on loads only its AOF: a node without one
+                    // yet (new, or seeded from a snapshot's dump.rdb) starts from dump.rdb
+                    // and turns the AOF on once up (CONFIG SET, see `aof_config`).
+                    if spec.persistent && spec.data_dir.join("appendonlydir").is_dir() {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .into(),
+                    "--appendfsync".into(),
+                    "everysec".into(),
                     "--dir".into(),
                     spec.data_dir.display().to_string(),
                     "--daemonize".into(),
@@ -398,6 +394,7 @@ impl CacheBackend for ProcessBackend {
             probe,
             data_dir: spec.data_dir.clone(),
             control,
+            keep_data: false,
             _handle: Some(handle),
         })
     }
@@ -413,6 +410,37 @@ fn control_socket_path() -> Result<PathBuf, RuntimeError> {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )))
+}
+
+/// Runs `stop` on every item from a few threads at once. Each node stop waits for its process
+/// to exit (or its grace period), so stopping many nodes one after another adds up to seconds.
+pub fn stop_in_parallel<T: Send>(items: Vec<T>, stop: impl Fn(T) + Sync) {
+    const WORKERS: usize = 32;
+    let workers = items.len().min(WORKERS);
+    if workers <= 1 {
+        items.into_iter().for_each(stop);
+        return;
+    }
+    let queue = Mutex::new(items);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                match next {
+                    Some(item) => stop(item),
+                    None => break,
+                }
+            });
+        }
+    });
+}
+
+/// CONFIG SET pairs that turn on the append-only file of a persistent redis/valkey node.
+pub fn aof_config() -> Vec<(String, String)> {
+    vec![
+        ("appendfsync".to_string(), "everysec".to_string()),
+        ("appendonly".to_string(), "yes".to_string()),
+    ]
 }
 
 /// memcached command-line flags for ElastiCache memcached parameters (unknown ones: none).
@@ -442,6 +470,16 @@ pub fn redis_connection(
     addr: SocketAddr,
     auth: Option<&str>,
 ) -> redis::RedisResult<redis::Connection> {
+    connect(addr, auth, Duration::from_secs(2))
+}
+
+/// A redis crate connection whose connect, reads and writes give up after `timeout`. The
+/// crate sends AUTH as a RESP array, so a token may hold any character AWS allows.
+fn connect(
+    addr: SocketAddr,
+    auth: Option<&str>,
+    timeout: Duration,
+) -> redis::RedisResult<redis::Connection> {
     let target = match control_map().get(&addr).cloned() {
         Some(path) => redis::ConnectionAddr::Unix(path),
         None => redis::ConnectionAddr::Tcp(addr.ip().to_string(), addr.port()),
@@ -453,7 +491,21 @@ pub fn redis_connection(
             ..Default::default()
         },
     };
-    redis::Client::open(info)?.get_connection_with_timeout(Duration::from_secs(2))
+    let c = redis::Client::open(info)?.get_connection_with_timeout(timeout)?;
+    c.set_read_timeout(Some(timeout))?;
+    c.set_write_timeout(Some(timeout))?;
+    Ok(c)
+}
+
+/// A connection for one control command. A token the node refuses (it has none, or a change
+/// of token is under way) is tried again without one: the command then runs as an
+/// unauthenticated client would, which is what a node without a password allows.
+fn control(addr: SocketAddr, auth: Option<&str>, timeout: Duration) -> Option<redis::Connection> {
+    match connect(addr, auth, timeout) {
+        Ok(c) => Some(c),
+        Err(e) if auth.is_some() && !e.is_io_error() => connect(addr, None, timeout).ok(),
+        Err(_) => None,
+    }
 }
 
 /// Polls `probe` until it answers or `timeout` passes.
@@ -479,61 +531,17 @@ pub fn used_memory(addr: SocketAddr, auth: Option<&str>) -> Option<u64> {
 
 /// One numeric field of a redis node's INFO section, with a short timeout.
 pub fn info_field(addr: SocketAddr, auth: Option<&str>, section: &str, field: &str) -> Option<u64> {
-    let timeout = Duration::from_millis(200);
-    let mut s = Ctl::connect(addr, timeout)?;
-    s.set_read_timeout(Some(timeout)).ok()?;
-    let mut req = String::new();
-    if let Some(p) = auth {
-        req.push_str(&format!("AUTH {p}\r\n"));
-    }
-    req.push_str(&format!("INFO {section}\r\n"));
-    let prefix = format!("\n{field}:");
-    s.write_all(req.as_bytes()).ok()?;
-    let mut buf = vec![0u8; 8192];
-    let mut got = String::new();
-    for _ in 0..8 {
-        let n = s.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        got.push_str(&String::from_utf8_lossy(&buf[..n]));
-        // Only a complete line counts: a read may end in the middle of the value.
-        if let Some(i) = got.find(&prefix) {
-            let rest = &got[i + prefix.len()..];
-            if let Some(end) = rest.find("\r\n") {
-                return rest[..end].trim().parse().ok();
-            }
-        }
-    }
-    None
+    let mut c = control(addr, auth, Duration::from_millis(200))?;
+    let info: String = redis::cmd("INFO").arg(section).query(&mut c).ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// Runs SAVE on a redis node so that `<data dir>/dump.rdb` holds its current dataset.
 pub fn save_rdb(addr: SocketAddr, auth: Option<&str>) -> bool {
-    let Some(mut s) = Ctl::connect(addr, Duration::from_millis(200)) else {
-        return false;
-    };
-    if s.set_read_timeout(Some(Duration::from_secs(10))).is_err() {
-        return false;
-    }
-    let mut req = String::new();
-    if let Some(p) = auth {
-        req.push_str(&format!("AUTH {p}\r\n"));
-    }
-    req.push_str("SAVE\r\n");
-    if s.write_all(req.as_bytes()).is_err() {
-        return false;
-    }
-    let want = if auth.is_some() { 2 } else { 1 };
-    let mut got = String::new();
-    let mut buf = [0u8; 256];
-    while got.matches("\r\n").count() < want {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => got.push_str(&String::from_utf8_lossy(&buf[..n])),
-        }
-    }
-    got.lines().last().is_some_and(|l| l.starts_with("+OK"))
+    control(addr, auth, Duration::from_secs(10))
+        .is_some_and(|mut c| redis::cmd("SAVE").query::<()>(&mut c).is_ok())
 }
 
 /// Sends `CONFIG SET name value` for each pair. Parameters the engine does not know
@@ -544,69 +552,32 @@ pub fn config_set(
     auth: Option<&str>,
     pairs: &[(String, String)],
 ) -> Option<usize> {
-    fn bulk(out: &mut Vec<u8>, s: &str) {
-        out.extend_from_slice(format!("${}\r\n", s.len()).as_bytes());
-        out.extend_from_slice(s.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    let mut s = Ctl::connect(addr, Duration::from_millis(500))?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    let mut req = Vec::new();
-    if let Some(p) = auth {
-        req.extend_from_slice(b"*2\r\n");
-        bulk(&mut req, "AUTH");
-        bulk(&mut req, p);
-    }
+    let mut c = control(addr, auth, Duration::from_secs(2))?;
+    let mut applied = 0;
     for (k, v) in pairs {
-        req.extend_from_slice(b"*4\r\n");
-        bulk(&mut req, "CONFIG");
-        bulk(&mut req, "SET");
-        bulk(&mut req, k);
-        bulk(&mut req, v);
-    }
-    s.write_all(&req).ok()?;
-    let want = pairs.len() + usize::from(auth.is_some());
-    let mut got = String::new();
-    let mut buf = [0u8; 1024];
-    while got.matches("\r\n").count() < want {
-        let n = s.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
+        match redis::cmd("CONFIG")
+            .arg("SET")
+            .arg(k)
+            .arg(v)
+            .query::<()>(&mut c)
+        {
+            Ok(()) => applied += 1,
+            Err(e) if e.is_io_error() => return None,
+            Err(_) => {}
         }
-        got.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
-    let replies: Vec<&str> = got
-        .split("\r\n")
-        .skip(usize::from(auth.is_some()))
-        .collect();
-    Some(replies.iter().filter(|l| l.starts_with("+OK")).count())
+    Some(applied)
 }
 
-/// Sends one command (RESP array) after an optional AUTH; returns the command's first reply line.
-pub fn command(addr: SocketAddr, auth: Option<&str>, args: &[&str]) -> Option<String> {
-    fn encode(out: &mut Vec<u8>, args: &[&str]) {
-        out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-        for a in args {
-            out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-        }
-    }
-    let mut s = Ctl::connect(addr, Duration::from_millis(500))?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    let mut req = Vec::new();
-    if let Some(p) = auth {
-        encode(&mut req, &["AUTH", p]);
-    }
-    encode(&mut req, args);
-    s.write_all(&req).ok()?;
-    let want = 1 + usize::from(auth.is_some());
-    let mut got = String::new();
-    let mut buf = [0u8; 512];
-    while got.matches("\r\n").count() < want {
-        let n = s.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
-        }
-        got.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
-    got.split("\r\n").nth(want - 1).map(str::to_owned)
+/// Sends one command; whether the node accepted it.
+pub fn command(addr: SocketAddr, auth: Option<&str>, args: &[&str]) -> bool {
+    let Some((name, rest)) = args.split_first() else {
+        return false;
+    };
+    control(addr, auth, Duration::from_secs(2)).is_some_and(|mut c| {
+        redis::cmd(name)
+            .arg(rest)
+            .query::<redis::Value>(&mut c)
+            .is_ok()
+    })
 }

@@ -1,10 +1,12 @@
 //! Resource state of one (account, region): cache clusters with their running nodes,
 //! replication groups, and every other resource as a JSON value of its model shape.
+//! Everything but the processes is serde, so `persist` can save it under `--state-dir`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::runtime::{CacheBackend, EngineKind, RunningNode};
@@ -13,17 +15,18 @@ use crate::supervisor::Probe;
 pub type Doc = Map<String, Value>;
 
 /// A cache node. `run` holds the process; dropping it stops the node.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Node {
     pub id: String,
     pub serial: u64,
     pub status: String,
     pub created: String,
     pub addr: Option<SocketAddr>,
+    #[serde(skip)]
     pub run: Option<RunningNode>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Cluster {
     /// The CacheCluster shape without CacheNodes (rendered from `nodes`).
     pub doc: Doc,
@@ -33,7 +36,7 @@ pub struct Cluster {
     pub nodes: Vec<Node>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NodeGroup {
     pub id: String,
     pub slots: Option<String>,
@@ -41,7 +44,7 @@ pub struct NodeGroup {
     pub members: Vec<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ReplGroup {
     /// The ReplicationGroup shape without MemberClusters / NodeGroups / endpoints.
     pub doc: Doc,
@@ -52,6 +55,8 @@ pub struct ReplGroup {
     /// Cluster formation has been started in the background.
     pub form_started: bool,
     /// Cluster mode: slots still to move to the layout of `groups` (ModifyReplicationGroupShardConfiguration).
+    /// Not saved: a migration cut short by a stop is not resumed (its leaving nodes are gone).
+    #[serde(skip)]
     pub reshard: Option<Reshard>,
 }
 
@@ -62,7 +67,7 @@ pub struct Reshard {
     pub started: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ParamGroup {
     pub doc: Doc,
     /// Values set by the user; everything else is the family default.
@@ -83,9 +88,13 @@ pub struct Pending {
     pub acl: Vec<Vec<String>>,
     pub addr: SocketAddr,
     pub auth: Option<String>,
+    /// A node restarted from its data dir after an emulator restart: a cluster-mode node
+    /// rejoins through its nodes.conf, not through a fresh MEET.
+    pub restored: bool,
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Region {
     pub clusters: BTreeMap<String, Cluster>,
     pub repl_groups: BTreeMap<String, ReplGroup>,
@@ -98,11 +107,13 @@ pub struct Region {
     pub user_groups: BTreeMap<String, Value>,
     pub snapshots: BTreeMap<String, Value>,
     pub serverless: BTreeMap<String, Value>,
-    /// The node behind each serverless cache, with its start serial.
+    /// The node behind each serverless cache, with its start serial (saved apart by `persist`).
+    #[serde(skip)]
     pub serverless_nodes: BTreeMap<String, (u64, RunningNode)>,
     pub serverless_snapshots: BTreeMap<String, Value>,
     pub reserved: BTreeMap<String, Value>,
     /// (service update name, "rg:<id>" or "cc:<id>") -> (update action status, when set).
+    #[serde(with = "pairs")]
     pub update_actions: BTreeMap<(String, String), (String, String)>,
     pub migrating: BTreeMap<String, Value>,
     pub tags: BTreeMap<String, Vec<Value>>,
@@ -110,7 +121,46 @@ pub struct Region {
     pub next_serial: u64,
 }
 
+/// A map with tuple keys as a list of pairs (JSON object keys must be strings).
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Map = BTreeMap<(String, String), (String, String)>;
+
+    pub fn serialize<S: Serializer>(m: &Map, s: S) -> Result<S::Ok, S::Error> {
+        m.iter().collect::<Vec<_>>().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+        Ok(Vec::<((String, String), (String, String))>::deserialize(d)?
+            .into_iter()
+            .collect())
+    }
+}
+
 impl Region {
+    /// Takes every running node process out of the region (to stop them all at once).
+    pub fn take_running(&mut self) -> Vec<RunningNode> {
+        let mut out: Vec<RunningNode> = self
+            .clusters
+            .values_mut()
+            .flat_map(|c| c.nodes.iter_mut().filter_map(|n| n.run.take()))
+            .collect();
+        out.extend(
+            std::mem::take(&mut self.serverless_nodes)
+                .into_values()
+                .map(|(_, run)| run),
+        );
+        for rg in self.repl_groups.values_mut() {
+            if let Some(rs) = rg.reshard.as_mut() {
+                out.append(&mut rs.retiring);
+            }
+        }
+        out
+    }
+
     pub fn node_count(&self) -> usize {
         self.clusters.values().map(|c| c.nodes.len()).sum::<usize>() + self.serverless_nodes.len()
     }
@@ -132,7 +182,12 @@ impl Region {
                 .get(&p.cluster_id)
                 .is_some_and(|(serial, _)| *serial == p.serial);
             if let Some(doc) = self.serverless.get_mut(&p.cluster_id).filter(|_| current) {
+                let was = doc["Status"].clone();
                 doc["Status"] = if ok { "available" } else { "create-failed" }.into();
+                if was == doc["Status"] {
+                    // A restart after an emulator restart: nothing happened to report.
+                    return;
+                }
                 let msg = if ok { "created" } else { "failed to start" };
                 let name = p.cluster_id.clone();
                 self.event(
@@ -235,7 +290,12 @@ pub struct Cx<'a> {
     /// Global datastores span regions: one map per account.
     pub globals: &'a mut BTreeMap<String, Value>,
     pub backend: &'a dyn CacheBackend,
-    pub runtime_dir: &'a Path,
+    /// Where node data and snapshot files go: the state dir when given, else the runtime dir.
+    pub data_root: &'a Path,
+    /// Nodes keep their data across emulator restarts (`--state-dir`).
+    pub persistent: bool,
+    /// Cache nodes this account may run in this region (`--max-cache-nodes`).
+    pub max_nodes: usize,
     pub pending: Vec<Pending>,
     pub doomed: Vec<RunningNode>,
     /// Replication groups whose change completes without new nodes (removals): they
@@ -250,7 +310,8 @@ impl<'a> Cx<'a> {
         st: &'a mut Region,
         globals: &'a mut BTreeMap<String, Value>,
         backend: &'a dyn CacheBackend,
-        runtime_dir: &'a Path,
+        data_root: &'a Path,
+        persistent: bool,
     ) -> Self {
         Self {
             account,
@@ -258,7 +319,9 @@ impl<'a> Cx<'a> {
             st,
             globals,
             backend,
-            runtime_dir,
+            data_root,
+            persistent,
+            max_nodes: crate::config::DEFAULT_MAX_CACHE_NODES,
             pending: vec![],
             doomed: vec![],
             settle: vec![],
@@ -270,6 +333,11 @@ impl<'a> Cx<'a> {
             "arn:aws:elasticache:{}:{}:{kind}:{id}",
             self.region, self.account
         )
+    }
+
+    /// The directory of one node's (or one snapshot's) files under the data root.
+    pub fn dir(&self, name: &str) -> std::path::PathBuf {
+        node_dir(self.data_root, self.account, self.region, name)
     }
 
     pub fn serial(&mut self) -> u64 {
@@ -290,6 +358,14 @@ impl<'a> Cx<'a> {
             }
         }
     }
+}
+
+/// `<root>/elasticache/<account>/<region>/<name>`: where a node's data dir lives.
+pub fn node_dir(root: &Path, account: &str, region: &str, name: &str) -> std::path::PathBuf {
+    root.join("elasticache")
+        .join(account)
+        .join(region)
+        .join(name)
 }
 
 /// Now, ISO 8601 with milliseconds and Z (what the Query protocol sends).

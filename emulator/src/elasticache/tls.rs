@@ -33,18 +33,8 @@ pub struct NodeFiles {
 impl Ca {
     /// A fresh CA whose certificate is written to `<dir>/ca.pem`.
     pub fn generate(dir: &Path) -> Result<Self, TlsError> {
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "awsemu local ElastiCache CA");
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
         let key = KeyPair::generate()?;
-        let cert = params.self_signed(&key)?;
+        let cert = Self::params()?.self_signed(&key)?;
         let pem = cert.pem();
         std::fs::create_dir_all(dir)?;
         let path = dir.join("ca.pem");
@@ -55,6 +45,45 @@ impl Ca {
             pem,
             path,
         })
+    }
+
+    /// The CA kept in `dir` by an earlier run (`ca.pem` + `ca.key`), else a new one that is
+    /// kept there: clients that trust it keep working after an emulator restart.
+    pub fn load_or_generate(dir: &Path) -> Result<Self, TlsError> {
+        let (path, key_path) = (dir.join("ca.pem"), dir.join("ca.key"));
+        if let (Ok(pem), Ok(key_pem)) = (
+            std::fs::read_to_string(&path),
+            std::fs::read_to_string(&key_path),
+        ) {
+            if let Ok(key) = KeyPair::from_pem(&key_pem) {
+                // Same subject and key as the saved certificate: what it signs verifies
+                // against the ca.pem clients already have.
+                let cert = Self::params()?.self_signed(&key)?;
+                return Ok(Self {
+                    cert,
+                    key,
+                    pem,
+                    path,
+                });
+            }
+        }
+        let ca = Self::generate(dir)?;
+        write_private(&key_path, &ca.key.serialize_pem())?;
+        Ok(ca)
+    }
+
+    fn params() -> Result<CertificateParams, TlsError> {
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "awsemu local ElastiCache CA");
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        Ok(params)
     }
 
     /// A server certificate for `ip` (and `localhost`), written into `dir`.
@@ -78,6 +107,19 @@ impl Ca {
     }
 }
 
+/// Writes a private key readable by the owner only.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(contents.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +135,14 @@ mod tests {
         let key = std::fs::read_to_string(f.key).unwrap();
         assert!(key.contains("PRIVATE KEY"));
         assert_ne!(std::fs::read_to_string(f.cert).unwrap(), ca.pem);
+    }
+
+    #[test]
+    fn a_kept_ca_is_loaded_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Ca::load_or_generate(dir.path()).unwrap();
+        let again = Ca::load_or_generate(dir.path()).unwrap();
+        assert_eq!(first.pem, again.pem);
+        assert_eq!(first.key.public_key_der(), again.key.public_key_der());
     }
 }

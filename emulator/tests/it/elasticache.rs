@@ -1,8 +1,11 @@
 //! ElastiCache through the real AWS CLI: every action, real nodes, process cleanup, bad input.
 
 mod actions;
+mod defaults;
 mod errors;
+mod limits;
 mod nodes;
+mod persistence;
 mod semantics;
 
 use std::time::{Duration, Instant};

@@ -138,6 +138,140 @@ fn auth_token_is_required_and_rotate_set_delete_apply_to_every_node() {
     }
 }
 
+/// Every character AWS allows in an AUTH token (printable ASCII but space, '/', '"', '@').
+const ODD_TOKEN: &str = "Ab1!&#$^<>-%*()_+=~`'{}[]|\\:;,.?";
+const ODD_TOKEN_2: &str = "zZ9?.,;:\\|][}{'`~=+_)(*%-><^$#&!";
+
+#[test]
+fn auth_tokens_with_every_allowed_character_work_end_to_end() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "odd-pg",
+            "--cache-parameter-group-family",
+            "redis7",
+            "--description",
+            "odd",
+        ],
+    );
+    let g = create_group(
+        &emu,
+        "odd",
+        &[
+            "--num-cache-clusters",
+            "2",
+            "--engine-version",
+            "7.1",
+            "--cache-parameter-group-name",
+            "odd-pg",
+            "--auth-token",
+            ODD_TOKEN,
+        ],
+    );
+    let nodes = member_endpoints(&emu, &g);
+    let e = redis::cmd("PING")
+        .query::<String>(&mut redis_at(&nodes[0], None, None))
+        .unwrap_err();
+    assert_eq!(e.code(), Some("NOAUTH"), "{e}");
+    let mut p = redis_at(&nodes[0], None, Some(ODD_TOKEN));
+    set(&mut p, "k", "v").unwrap();
+    // The replica authenticates to its primary with the same token (masterauth).
+    replicated(&mut redis_at(&nodes[1], None, Some(ODD_TOKEN)), "k", "v");
+    // A parameter change reaches the nodes through the emulator's own AUTH.
+    ec(
+        &emu,
+        &[
+            "modify-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "odd-pg",
+            "--parameter-name-values",
+            "ParameterName=maxmemory-policy,ParameterValue=allkeys-lfu",
+        ],
+    );
+    for n in &nodes {
+        eventually("maxmemory-policy applied", || {
+            let got: Vec<String> = redis::cmd("CONFIG")
+                .arg("GET")
+                .arg("maxmemory-policy")
+                .query(&mut redis_at(n, None, Some(ODD_TOKEN)))
+                .unwrap();
+            got.get(1).map(String::as_str) == Some("allkeys-lfu")
+        });
+    }
+    // A snapshot: SAVE is sent with the token.
+    ec(
+        &emu,
+        &[
+            "create-snapshot",
+            "--replication-group-id",
+            "odd",
+            "--snapshot-name",
+            "odd-snap",
+        ],
+    );
+    eventually("snapshot available", || {
+        ec(&emu, &["describe-snapshots", "--snapshot-name", "odd-snap"])["Snapshots"][0]
+            ["SnapshotStatus"]
+            == "available"
+    });
+    // Rotation to another odd token: both work, then SET keeps only the new one.
+    let modify = |strategy: &str| {
+        ec(
+            &emu,
+            &[
+                "modify-replication-group",
+                "--replication-group-id",
+                "odd",
+                "--auth-token",
+                ODD_TOKEN_2,
+                "--auth-token-update-strategy",
+                strategy,
+                "--apply-immediately",
+            ],
+        )
+    };
+    modify("ROTATE");
+    for n in &nodes {
+        assert!(try_redis(n, None, Some(ODD_TOKEN)).is_ok());
+        assert!(try_redis(n, None, Some(ODD_TOKEN_2)).is_ok());
+    }
+    modify("SET");
+    for n in &nodes {
+        assert!(try_redis(n, None, Some(ODD_TOKEN)).is_err());
+        let mut c = redis_at(n, None, Some(ODD_TOKEN_2));
+        assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
+    }
+    // Characters AWS refuses are refused.
+    for bad in [
+        "abcdefghijklmnop/",
+        "abcdefghijklmnop@",
+        "abcdefghijklmnop\"",
+        "abcdefgh ijklmnop",
+    ] {
+        let r = super::ec_raw(
+            &emu,
+            &[
+                "create-replication-group",
+                "--replication-group-id",
+                "bad",
+                "--replication-group-description",
+                "bad",
+                "--engine",
+                "redis",
+                "--cache-node-type",
+                "cache.t3.micro",
+                "--auth-token",
+                bad,
+            ],
+        );
+        r.fails_with("InvalidParameterValue");
+        assert!(r.stderr.contains("printable ASCII"), "{bad}: {}", r.stderr);
+    }
+}
+
 #[test]
 fn acl_users_of_a_user_group_are_enforced_and_changes_apply_at_once() {
     let emu = TestEmulator::start();
@@ -263,7 +397,7 @@ fn three_cache_clusters_replicate_and_replica_count_changes_are_real() {
         assert_eq!(role[0], redis::Value::BulkString(b"slave".to_vec()));
         assert!(set(&mut c, "x", "y").unwrap_err().code() == Some("READONLY"));
     }
-    ec(
+    let out = ec(
         &emu,
         &[
             "increase-replica-count",
@@ -273,8 +407,27 @@ fn three_cache_clusters_replicate_and_replica_count_changes_are_real() {
             "3",
             "--apply-immediately",
         ],
+    )["ReplicationGroup"]
+        .clone();
+    // As AWS answers: modifying, the new replica among the member clusters but not yet among
+    // the shard's members.
+    assert_eq!(out["Status"], "modifying");
+    assert_eq!(out["NodeGroups"][0]["Status"], "modifying");
+    let ids = |g: &Value| -> Vec<String> {
+        g["NodeGroups"][0]["NodeGroupMembers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["CacheClusterId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&out), ["repl-001", "repl-002", "repl-003"]);
+    assert_eq!(
+        out["MemberClusters"],
+        serde_json::json!(["repl-001", "repl-002", "repl-003", "repl-004"])
     );
     let g = wait_group(&emu, "repl");
+    assert_eq!(ids(&g).len(), 4);
     let nodes = member_endpoints(&emu, &g);
     assert_eq!(nodes.len(), 4);
     assert_eq!(emu.child_pids().len(), 4);
