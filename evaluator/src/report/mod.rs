@@ -448,6 +448,30 @@ mod tests {
     }
 
     #[test]
+    fn what_the_reset_left_is_listed_once_with_its_count() {
+        let mut r = sample();
+        for e in r.files[0].examples.iter_mut() {
+            e.reset_notes =
+                vec!["us-west-2: 1 stream(s) left (no API call deletes a stream)".into()];
+        }
+        let md = markdown(&r);
+        assert!(
+            md.contains("## What the reset could not delete (1 distinct)"),
+            "{md}"
+        );
+        assert!(md.contains(
+            "- us-west-2: 1 stream(s) left (no API call deletes a stream) (before 2 example(s))"
+        ));
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            json["files"][0]["examples"][0]["reset_notes"][0],
+            "us-west-2: 1 stream(s) left (no API call deletes a stream)"
+        );
+        assert!(json["files"][1]["examples"][0].get("reset_notes").is_none());
+        assert!(!markdown(&sample()).contains("could not delete"));
+    }
+
+    #[test]
     fn markdown_and_junit_snapshots() {
         let r = sample();
         insta::assert_snapshot!("report_md", markdown(&r));
