@@ -88,7 +88,7 @@ pub fn wait_cluster(emu: &TestEmulator, id: &str) -> serde_json::Value {
             return c;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(20),
+            start.elapsed() < Duration::from_secs(60),
             "{id} not available: {c}"
         );
         std::thread::sleep(Duration::from_millis(50));
@@ -108,7 +108,7 @@ pub fn wait_group(emu: &TestEmulator, id: &str) -> serde_json::Value {
             return g;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(20),
+            start.elapsed() < Duration::from_secs(60),
             "{id} not available: {g}"
         );
         std::thread::sleep(Duration::from_millis(50));
@@ -120,7 +120,7 @@ pub fn eventually(what: &str, mut pred: impl FnMut() -> bool) {
     let start = Instant::now();
     while !pred() {
         assert!(
-            start.elapsed() < Duration::from_secs(10),
+            start.elapsed() < Duration::from_secs(60),
             "timed out: {what}"
         );
         std::thread::sleep(Duration::from_millis(20));

@@ -88,7 +88,7 @@ impl Emu {
                 return v;
             }
             assert!(
-                start.elapsed() < Duration::from_secs(30),
+                start.elapsed() < Duration::from_secs(60),
                 "{what} not available: {v}"
             );
             // Each poll runs the AWS CLI (a Python start-up): poll gently, other tests run too.
@@ -183,7 +183,7 @@ fn until_value(c: &mut redis::Connection, k: &str, v: &str) {
     let start = Instant::now();
     while get(c, k).as_deref() != Some(v) {
         assert!(
-            start.elapsed() < Duration::from_secs(15),
+            start.elapsed() < Duration::from_secs(60),
             "{k} never reached {v}"
         );
         std::thread::sleep(Duration::from_millis(50));
@@ -336,7 +336,7 @@ fn state_dir_brings_back_resources_endpoints_and_data_after_sigterm_and_sigkill(
             break started.elapsed();
         }
         assert!(
-            started.elapsed() < Duration::from_secs(30),
+            started.elapsed() < Duration::from_secs(60),
             "restored node never answered"
         );
         std::thread::sleep(Duration::from_millis(20));

@@ -74,7 +74,7 @@ fn replicated(c: &mut redis::Connection, k: &str, v: &str) {
     let start = Instant::now();
     while get(c, k).as_deref() != Some(v) {
         assert!(
-            start.elapsed() < Duration::from_secs(15),
+            start.elapsed() < Duration::from_secs(60),
             "{k} never replicated"
         );
         std::thread::sleep(Duration::from_millis(50));
@@ -478,7 +478,7 @@ fn test_failover_promotes_a_replica_and_records_events() {
     assert_ne!(old, new);
     let mut n = redis_at(&new, None, None);
     while set(&mut n, "after", "2").is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(started.elapsed() < Duration::from_secs(60));
         std::thread::sleep(Duration::from_millis(10));
     }
     eprintln!(
@@ -556,12 +556,12 @@ fn automatic_failover_promotes_a_replica_when_the_primary_dies() {
         if p != old {
             break p;
         }
-        assert!(killed.elapsed() < Duration::from_secs(10), "no failover");
+        assert!(killed.elapsed() < Duration::from_secs(60), "no failover");
         std::thread::sleep(Duration::from_millis(50));
     };
     let mut n = redis_at(&new, None, None);
     while set(&mut n, "after", "x").is_err() {
-        assert!(killed.elapsed() < Duration::from_secs(10));
+        assert!(killed.elapsed() < Duration::from_secs(60));
         std::thread::sleep(Duration::from_millis(10));
     }
     eprintln!(
@@ -950,7 +950,7 @@ fn transit_encryption_makes_nodes_speak_tls_only_with_the_emulators_ca() {
     let start = Instant::now();
     while tls(&nodes[1], &["GET", "secret"]).1 != "42" {
         assert!(
-            start.elapsed() < Duration::from_secs(15),
+            start.elapsed() < Duration::from_secs(60),
             "replica never synced over TLS"
         );
         std::thread::sleep(Duration::from_millis(100));
@@ -1277,7 +1277,7 @@ fn cluster_mode_fails_over_a_dead_primary_without_losing_acknowledged_writes() {
             break;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(20),
+            start.elapsed() < Duration::from_secs(60),
             "cluster never recovered: {}",
             ec(&emu, &["describe-events", "--source-identifier", "cfo"])
         );
