@@ -9,6 +9,7 @@
 mod arn;
 mod backend;
 mod backups;
+mod bulk;
 mod errors;
 mod extras;
 mod global;
@@ -18,6 +19,8 @@ mod sizes;
 mod state;
 mod tables;
 mod validate;
+mod vector_index;
+mod vector_search;
 mod writes;
 
 use std::collections::HashMap;
@@ -81,6 +84,11 @@ const OWNED: &[&str] = &[
     "ImportTable",
     "DescribeImport",
     "ListImports",
+    "SearchVectors",
+    "StartBulkPutItems",
+    "DescribeBulkOperation",
+    "ListBulkOperations",
+    "CancelBulkOperation",
 ];
 
 pub const DYNAMODB_PREFIX: &str = "DynamoDB_20120810";
@@ -233,6 +241,11 @@ impl DynamoDb {
             "ImportTable" => self.import_table(ctx, &input).await?,
             "DescribeImport" => self.describe_import(ctx, &input)?,
             "ListImports" => self.list_imports(ctx, &input)?,
+            "SearchVectors" => self.search_vectors(ctx, &input).await?,
+            "StartBulkPutItems" => self.start_bulk_put_items(ctx, &input).await?,
+            "DescribeBulkOperation" => self.describe_bulk_operation(&input)?,
+            "ListBulkOperations" => self.list_bulk_operations()?,
+            "CancelBulkOperation" => self.cancel_bulk_operation(&input)?,
             _ => return Err(unknown_operation()),
         };
         Ok(json_response(StatusCode::OK, &out))

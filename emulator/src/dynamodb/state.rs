@@ -78,6 +78,12 @@ pub struct TableMeta {
     pub autoscaling_write: Option<Value>,
     pub autoscaling_read: Option<Value>,
     pub deletion_protection: bool,
+    /// Vector index definitions (DynamoDB Local has none), in creation order.
+    #[serde(default)]
+    pub vector_indexes: Vec<Value>,
+    /// Attribute definitions only search schemas name, which DynamoDB Local would refuse.
+    #[serde(default)]
+    pub vector_attr_defs: BTreeMap<String, Value>,
     /// "2017.11.29" or "2019.11.21" when the table is part of a global table.
     pub global_version: Option<String>,
     /// Status the next describe reports once (e.g. a replica still being created).
