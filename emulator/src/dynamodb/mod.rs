@@ -103,6 +103,8 @@ pub struct DynamoDb {
     hooked: AtomicUsize,
     /// Per-index sizes and counts, kept until their table changes (see `sizes`).
     index_stats: Mutex<HashMap<state::TableKey, sizes::IndexStats>>,
+    /// Items SearchVectors scanned, reused until any request that may write ends.
+    search_cache: vector_search::Cache,
 }
 
 type OpResult = Result<Value, JsonError>;
@@ -149,6 +151,7 @@ impl DynamoDb {
             state: Mutex::new(state),
             hooked: AtomicUsize::new(0),
             index_stats: Mutex::default(),
+            search_cache: vector_search::Cache::default(),
         };
         me.refresh_hooked();
         me
@@ -156,10 +159,18 @@ impl DynamoDb {
 
     /// One request: `target` is the X-Amz-Target header (e.g. `DynamoDB_20120810.PutItem`).
     pub async fn handle(&self, ctx: RequestContext, target: Option<&str>, body: Bytes) -> Response {
-        match self.handle_inner(&ctx, target, body).await {
+        let out = match self.handle_inner(&ctx, target, body).await {
             Ok(r) => r,
             Err(e) => e.into_response(),
+        };
+        // After the request, so a search that scanned before this write landed is not reused.
+        let op = target
+            .and_then(|t| t.split_once('.'))
+            .map_or("", |(_, op)| op);
+        if !vector_search::is_read_only(op) {
+            self.search_cache.invalidate();
         }
+        out
     }
 
     async fn handle_inner(
@@ -491,6 +502,7 @@ impl DynamoDb {
     /// Drops every table and control-plane record of one account, or of all, and hides the
     /// streams DynamoDB Local keeps for deleted tables.
     pub async fn reset(&self, account: Option<&str>) {
+        self.search_cache.invalidate();
         let pairs: Vec<(String, String)> = {
             let st = self.state.lock().unwrap();
             st.seen

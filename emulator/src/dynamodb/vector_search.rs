@@ -3,6 +3,9 @@
 //! as AWS stores embeddings, then filtered by the SearchConditionExpression and cut to TopK.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Map, Value};
 
@@ -12,6 +15,54 @@ use crate::context::RequestContext;
 use crate::protocol::json::JsonError;
 
 const MAX_TOP_K: i64 = 100;
+
+/// Operations that never change items; any other request ends every cached scan.
+pub fn is_read_only(op: &str) -> bool {
+    op.starts_with("Describe")
+        || op.starts_with("List")
+        || op.starts_with("Get")
+        || matches!(
+            op,
+            "BatchGetItem" | "Query" | "Scan" | "TransactGetItems" | "SearchVectors"
+        )
+}
+
+/// Scanned items per table, tagged with the write generation they were read at. Coarse on
+/// purpose: a write anywhere (including replica copies and imports, which bypass the data
+/// plane) bumps the generation, so a cached scan is never stale.
+#[derive(Default)]
+pub struct Cache {
+    generation: AtomicU64,
+    tables: Mutex<HashMap<TableKey, Scanned>>,
+}
+
+/// A table's items and the generation they were read at.
+type Scanned = (u64, Arc<Vec<Value>>);
+
+impl Cache {
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, AtomicOrdering::SeqCst);
+    }
+    fn current(&self) -> u64 {
+        self.generation.load(AtomicOrdering::SeqCst)
+    }
+    fn get(&self, key: &TableKey) -> Option<Arc<Vec<Value>>> {
+        let now = self.current();
+        let t = self.tables.lock().unwrap();
+        t.get(key)
+            .filter(|(g, _)| *g == now)
+            .map(|(_, items)| items.clone())
+    }
+    /// Keeps `items` read at generation `at`; stale entries are dropped meanwhile.
+    fn put(&self, key: TableKey, at: u64, items: Arc<Vec<Value>>) {
+        let now = self.current();
+        let mut t = self.tables.lock().unwrap();
+        t.retain(|_, (g, _)| *g == now);
+        if at == now {
+            t.insert(key, (at, items));
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Distance {
@@ -533,7 +584,15 @@ impl DynamoDb {
         let attr = index["VectorAttribute"]["AttributeName"]
             .as_str()
             .unwrap_or_default();
-        let items = self.scan_all(&ctx.account, &ctx.region, &name).await?;
+        let items = match self.search_cache.get(&key) {
+            Some(items) => items,
+            None => {
+                let at = self.search_cache.current();
+                let items = Arc::new(self.scan_all(&ctx.account, &ctx.region, &name).await?);
+                self.search_cache.put(key.clone(), at, items.clone());
+                items
+            }
+        };
         let mut hits: Vec<(f32, &Value)> = items
             .iter()
             .filter(|item| cond.as_ref().is_none_or(|c| holds(c, item)))
@@ -596,6 +655,38 @@ mod tests {
         assert_eq!(Distance::Cosine.order(0.1, 0.5), Ordering::Less);
         assert_eq!(Distance::Euclidean.order(0.1, 0.5), Ordering::Less);
         assert_eq!(Distance::DotProduct.order(0.1, 0.5), Ordering::Greater);
+    }
+
+    #[test]
+    fn writes_and_unknown_operations_end_cached_scans() {
+        for op in [
+            "GetItem",
+            "Query",
+            "DescribeTable",
+            "ListTables",
+            "SearchVectors",
+        ] {
+            assert!(is_read_only(op), "{op}");
+        }
+        for op in [
+            "PutItem",
+            "ExecuteStatement",
+            "ImportTable",
+            "RestoreTableToPointInTime",
+            "",
+        ] {
+            assert!(!is_read_only(op), "{op}");
+        }
+        let c = Cache::default();
+        let k = TableKey::new("1", "r", "t");
+        let at = c.current();
+        c.put(k.clone(), at, Arc::new(vec![json!({})]));
+        assert!(c.get(&k).is_some());
+        c.invalidate();
+        assert!(c.get(&k).is_none());
+        // A scan that began before a write ended is not kept.
+        c.put(k.clone(), at, Arc::new(vec![]));
+        assert!(c.get(&k).is_none());
     }
 
     #[test]
