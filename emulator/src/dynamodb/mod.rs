@@ -254,9 +254,9 @@ impl DynamoDb {
             "ListImports" => self.list_imports(ctx, &input)?,
             "SearchVectors" => self.search_vectors(ctx, &input).await?,
             "StartBulkPutItems" => self.start_bulk_put_items(ctx, &input).await?,
-            "DescribeBulkOperation" => self.describe_bulk_operation(&input)?,
-            "ListBulkOperations" => self.list_bulk_operations()?,
-            "CancelBulkOperation" => self.cancel_bulk_operation(&input)?,
+            "DescribeBulkOperation" => self.describe_bulk_operation(ctx, &input)?,
+            "ListBulkOperations" => self.list_bulk_operations(ctx, &input)?,
+            "CancelBulkOperation" => self.cancel_bulk_operation(ctx, &input)?,
             _ => return Err(unknown_operation()),
         };
         Ok(json_response(StatusCode::OK, &out))

@@ -129,6 +129,9 @@ pub struct State {
     /// tables; a reset leaves nothing behind, so ListStreams leaves them out.
     #[serde(default)]
     pub hidden_streams: BTreeSet<String>,
+    /// StartBulkPutItems operations: ARN -> (owner account, description).
+    #[serde(default)]
+    pub bulk_operations: BTreeMap<String, (String, Value)>,
 }
 
 fn table_id(k: &TableKey) -> String {
@@ -170,6 +173,7 @@ impl State {
                 self.global_tables.retain(|_, g| g.account != a);
                 self.exports.retain(|_, (acc, _)| acc != a);
                 self.imports.retain(|_, (acc, _)| acc != a);
+                self.bulk_operations.retain(|_, (acc, _)| acc != a);
             }
         }
     }

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::common::{CliResult, TestEmulator};
 
+mod bulk;
 mod errors;
 mod s3_sts;
 mod vector;

@@ -504,26 +504,3 @@ fn searches_are_validated() {
     let (_, msg) = err(acc, "SearchVectors", r);
     assert!(msg.contains("does not project"), "{msg}");
 }
-
-#[test]
-fn bulk_operations_answer_honestly() {
-    let acc = "200000000405";
-    create(acc, "Bulk", None);
-    let start = json!({"TableName": "Bulk",
-        "InputS3Configuration": {"S3Bucket": "bulk-in", "InputFormat": "DYNAMODB_JSON"},
-        "OutputS3Configuration": {"OutputType": ["ERROR"]}});
-    let (code, msg) = err(acc, "StartBulkPutItems", start.clone());
-    assert_eq!(code, "ValidationException");
-    assert!(msg.contains("not supported"), "{msg}");
-    let mut missing = start;
-    missing["TableName"] = json!("Nope");
-    let (code, _) = err(acc, "StartBulkPutItems", missing);
-    assert_eq!(code, "ResourceNotFoundException");
-    let arn = format!("arn:aws:dynamodb:us-east-1:{acc}:table/Bulk/bulk-operation/x");
-    for name in ["DescribeBulkOperation", "CancelBulkOperation"] {
-        let (code, _) = err(acc, name, json!({"BulkOperationArn": arn}));
-        assert_eq!(code, "ResourceNotFoundException", "{name}");
-    }
-    let out = ok(acc, "ListBulkOperations", json!({}));
-    assert_eq!(out["BulkOperationsSummaryList"], json!([]));
-}
