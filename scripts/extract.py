@@ -8,7 +8,9 @@ botocore: botocore's own examples (examples-1.json) of the same services, copied
         botocore-examples/<service>/<api version>/ and checked against the committed
         botocore-examples/manifest.json (awscli and botocore versions, every file's sha256).
 models: the botocore API models of the same services with every documentation string
-        stripped, written to emulator/models/ with emulator/models/manifest.json.
+        stripped, written to emulator/models/ with emulator/models/manifest.json; dynamodb
+        and dynamodbstreams from the pinned BOTOCORE_MODELS_VERSION in .venv-models,
+        elasticache from awscli's vendored botocore.
 Run with the project's .venv python (scripts/setup does).
 """
 import argparse
@@ -161,16 +163,46 @@ def strip(node):
     return node
 
 
+# DynamoDB's newest operations (vector search, bulk puts) are in botocore releases newer than
+# the one awscli 1.46 vendors; elasticache stays on the vendored models the CLI itself speaks.
+NEWEST_MODELS = {"dynamodb", "dynamodbstreams"}
+MODELS_VENV = os.path.join(ROOT, ".venv-models")
+
+
+def pinned_models_botocore() -> str:
+    with open(os.path.join(ROOT, "scripts", "pins.env")) as f:
+        for line in f:
+            if line.startswith("BOTOCORE_MODELS_VERSION="):
+                return line.strip().split("=", 1)[1]
+    raise SystemExit("BOTOCORE_MODELS_VERSION missing from scripts/pins.env")
+
+
+def models_botocore():
+    """(version, data dir) of the pinned botocore in .venv-models (scripts/setup installs it)."""
+    import subprocess
+    py = os.path.join(MODELS_VENV, "bin", "python")
+    if not os.path.exists(py):
+        raise SystemExit(".venv-models missing: run scripts/setup")
+    got = subprocess.run([py, "-c", "import botocore, os; print(botocore.__version__); "
+                          "print(os.path.join(os.path.dirname(botocore.__file__), 'data'))"],
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    version, data = got[0], got[1]
+    if version != pinned_models_botocore():
+        raise SystemExit(f".venv-models has botocore {version}, not the pinned {pinned_models_botocore()}")
+    return version, data
+
+
 def render_models():
     # awscli 1.46 vendors botocore as awscli.botocore; older releases depend on it.
     try:
         from awscli import botocore
     except ImportError:
         import botocore
-    data = os.path.join(os.path.dirname(botocore.__file__), "data")
+    vendored = os.path.join(os.path.dirname(botocore.__file__), "data")
+    newest_version, newest = models_botocore()
     out = {}
     for svc in SERVICES:
-        base = os.path.join(data, svc, MODEL_VERSIONS[svc])
+        base = os.path.join(newest if svc in NEWEST_MODELS else vendored, svc, MODEL_VERSIONS[svc])
         path = os.path.join(base, "service-2.json.gz")
         raw = gzip.open(path).read() if os.path.exists(path) else open(os.path.join(base, "service-2.json"), "rb").read()
         model = strip(json.loads(raw))
@@ -178,6 +210,9 @@ def render_models():
     manifest = {
         "botocore_version": botocore.__version__,
         "awscli_version": pinned_awscli(),
+        "models_botocore_version": newest_version,
+        "sources": {f"{svc}.json": f"botocore {newest_version}" if svc in NEWEST_MODELS
+                    else f"awscli {pinned_awscli()} (botocore {botocore.__version__})" for svc in SERVICES},
         "files": {name: sha256(body) for name, body in out.items()},
     }
     out["manifest.json"] = (json.dumps(manifest, indent=1) + "\n").encode()

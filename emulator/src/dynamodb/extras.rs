@@ -729,16 +729,21 @@ fn page(all: Vec<Value>, input: &Value, field: &str, size_member: &str) -> OpRes
     Ok(Value::Object(out))
 }
 
-struct ImportRead {
-    items: Vec<Value>,
-    errors: u64,
-    bytes: u64,
+pub(super) struct ImportRead {
+    pub items: Vec<Value>,
+    pub errors: u64,
+    pub bytes: u64,
 }
 
 /// Every object under the key prefix, read as DynamoDB JSON: `{"Item": {...}}` values one
 /// after another (newlines between them or not). A value without `Item` is an error; a
 /// file that stops parsing counts one error for the rest.
-fn read_import(root: &std::path::Path, bucket: &str, prefix: &str, gzip: bool) -> ImportRead {
+pub(super) fn read_import(
+    root: &std::path::Path,
+    bucket: &str,
+    prefix: &str,
+    gzip: bool,
+) -> ImportRead {
     let mut out = ImportRead {
         items: vec![],
         errors: 0,

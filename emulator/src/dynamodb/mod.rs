@@ -9,6 +9,7 @@
 mod arn;
 mod backend;
 mod backups;
+mod bulk;
 mod errors;
 mod extras;
 mod global;
@@ -18,6 +19,8 @@ mod sizes;
 mod state;
 mod tables;
 mod validate;
+mod vector_index;
+mod vector_search;
 mod writes;
 
 use std::collections::HashMap;
@@ -81,6 +84,11 @@ const OWNED: &[&str] = &[
     "ImportTable",
     "DescribeImport",
     "ListImports",
+    "SearchVectors",
+    "StartBulkPutItems",
+    "DescribeBulkOperation",
+    "ListBulkOperations",
+    "CancelBulkOperation",
 ];
 
 pub const DYNAMODB_PREFIX: &str = "DynamoDB_20120810";
@@ -95,6 +103,8 @@ pub struct DynamoDb {
     hooked: AtomicUsize,
     /// Per-index sizes and counts, kept until their table changes (see `sizes`).
     index_stats: Mutex<HashMap<state::TableKey, sizes::IndexStats>>,
+    /// Items SearchVectors scanned, reused until any request that may write ends.
+    search_cache: vector_search::Cache,
 }
 
 type OpResult = Result<Value, JsonError>;
@@ -141,6 +151,7 @@ impl DynamoDb {
             state: Mutex::new(state),
             hooked: AtomicUsize::new(0),
             index_stats: Mutex::default(),
+            search_cache: vector_search::Cache::default(),
         };
         me.refresh_hooked();
         me
@@ -148,10 +159,18 @@ impl DynamoDb {
 
     /// One request: `target` is the X-Amz-Target header (e.g. `DynamoDB_20120810.PutItem`).
     pub async fn handle(&self, ctx: RequestContext, target: Option<&str>, body: Bytes) -> Response {
-        match self.handle_inner(&ctx, target, body).await {
+        let out = match self.handle_inner(&ctx, target, body).await {
             Ok(r) => r,
             Err(e) => e.into_response(),
+        };
+        // After the request, so a search that scanned before this write landed is not reused.
+        let op = target
+            .and_then(|t| t.split_once('.'))
+            .map_or("", |(_, op)| op);
+        if !vector_search::is_read_only(op) {
+            self.search_cache.invalidate();
         }
+        out
     }
 
     async fn handle_inner(
@@ -233,6 +252,11 @@ impl DynamoDb {
             "ImportTable" => self.import_table(ctx, &input).await?,
             "DescribeImport" => self.describe_import(ctx, &input)?,
             "ListImports" => self.list_imports(ctx, &input)?,
+            "SearchVectors" => self.search_vectors(ctx, &input).await?,
+            "StartBulkPutItems" => self.start_bulk_put_items(ctx, &input).await?,
+            "DescribeBulkOperation" => self.describe_bulk_operation(ctx, &input)?,
+            "ListBulkOperations" => self.list_bulk_operations(ctx, &input)?,
+            "CancelBulkOperation" => self.cancel_bulk_operation(ctx, &input)?,
             _ => return Err(unknown_operation()),
         };
         Ok(json_response(StatusCode::OK, &out))
@@ -467,6 +491,7 @@ impl DynamoDb {
     /// Drops every table and control-plane record of one account, or of all, and hides the
     /// streams DynamoDB Local keeps for deleted tables.
     pub async fn reset(&self, account: Option<&str>) {
+        self.search_cache.invalidate();
         let pairs: Vec<(String, String)> = {
             let st = self.state.lock().unwrap();
             st.seen

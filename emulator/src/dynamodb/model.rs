@@ -241,8 +241,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn all_57_operations_are_known() {
-        assert_eq!(dynamodb().operations().count(), 57);
+    fn all_62_operations_are_known() {
+        assert_eq!(dynamodb().operations().count(), 62);
         assert_eq!(streams().operations().count(), 4);
     }
 

@@ -78,6 +78,12 @@ pub struct TableMeta {
     pub autoscaling_write: Option<Value>,
     pub autoscaling_read: Option<Value>,
     pub deletion_protection: bool,
+    /// Vector index definitions (DynamoDB Local has none), in creation order.
+    #[serde(default)]
+    pub vector_indexes: Vec<Value>,
+    /// Attribute definitions only search schemas name, which DynamoDB Local would refuse.
+    #[serde(default)]
+    pub vector_attr_defs: BTreeMap<String, Value>,
     /// "2017.11.29" or "2019.11.21" when the table is part of a global table.
     pub global_version: Option<String>,
     /// Status the next describe reports once (e.g. a replica still being created).
@@ -123,6 +129,9 @@ pub struct State {
     /// tables; a reset leaves nothing behind, so ListStreams leaves them out.
     #[serde(default)]
     pub hidden_streams: BTreeSet<String>,
+    /// StartBulkPutItems operations: ARN -> (owner account, description).
+    #[serde(default)]
+    pub bulk_operations: BTreeMap<String, (String, Value)>,
 }
 
 fn table_id(k: &TableKey) -> String {
@@ -164,6 +173,7 @@ impl State {
                 self.global_tables.retain(|_, g| g.account != a);
                 self.exports.retain(|_, (acc, _)| acc != a);
                 self.imports.retain(|_, (acc, _)| acc != a);
+                self.bulk_operations.retain(|_, (acc, _)| acc != a);
             }
         }
     }

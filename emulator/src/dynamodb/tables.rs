@@ -3,7 +3,9 @@
 use serde_json::{json, Map, Value};
 
 use super::state::{now, TableKey, TableMeta};
-use super::{ddb_err, str_of, table_name, table_not_found, validation, DynamoDb, OpResult};
+use super::{
+    ddb_err, str_of, table_name, table_not_found, validation, vector_index, DynamoDb, OpResult,
+};
 use crate::context::RequestContext;
 use crate::protocol::json::JsonError;
 
@@ -145,6 +147,7 @@ impl DynamoDb {
         let meta = self.ensure_meta(&key, &desc);
         patch_description(&mut desc, &meta, &key);
         self.fix_index_sizes(&key, &mut desc).await;
+        self.describe_vector_indexes(&key, &mut desc, &[]).await;
         Ok(desc)
     }
 
@@ -205,8 +208,31 @@ impl DynamoDb {
         Ok(desc)
     }
 
-    pub(super) async fn create_table(&self, ctx: &RequestContext, input: Value) -> OpResult {
+    pub(super) async fn create_table(&self, ctx: &RequestContext, mut input: Value) -> OpResult {
         let mut meta = TableMeta::default();
+        if let Some(defs) = input.get("VectorIndexes").and_then(Value::as_array) {
+            vector_index::require_on_demand(
+                str_of(&input, "BillingMode").unwrap_or("PROVISIONED"),
+            )?;
+            let attr_defs = input["AttributeDefinitions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let mut accepted = vec![];
+            for d in defs {
+                vector_index::check(d, &attr_defs, &accepted)?;
+                accepted.push(vector_index::stored(d));
+            }
+            let keys = vector_index::key_attributes(&input);
+            meta.vector_attr_defs = vector_index::schema_only_defs(&attr_defs, &accepted, &keys);
+            meta.vector_indexes = accepted;
+        }
+        vector_index::strip_vector_members(&mut input, &meta.vector_attr_defs);
+        let fresh: Vec<String> = meta
+            .vector_indexes
+            .iter()
+            .filter_map(|d| d["IndexName"].as_str().map(str::to_owned))
+            .collect();
         if let Some(tags) = input["Tags"].as_array() {
             meta.tags = parse_tags(tags)?;
         }
@@ -223,9 +249,12 @@ impl DynamoDb {
         if let Some(p) = input.get("ResourcePolicy").and_then(Value::as_str) {
             meta.policy = Some((p.to_string(), revision()));
         }
-        let desc = self
+        let name = table_name(&input["TableName"]).unwrap_or_default();
+        let mut desc = self
             .create_table_in(&ctx.account, &ctx.region, input, meta)
             .await?;
+        let key = TableKey::new(&ctx.account, &ctx.region, &name);
+        self.describe_vector_indexes(&key, &mut desc, &fresh).await;
         Ok(json!({"TableDescription": desc}))
     }
 
@@ -250,6 +279,7 @@ impl DynamoDb {
         let replica_updates = obj.remove("ReplicaUpdates");
         obj.remove("OnDemandThroughput");
         obj.remove("WarmThroughput");
+        let vector_updates = obj.remove("VectorIndexUpdates");
         let forwarded = [
             "ProvisionedThroughput",
             "BillingMode",
@@ -263,11 +293,16 @@ impl DynamoDb {
             && class.is_none()
             && protection.is_none()
             && replica_updates.is_none()
+            && vector_updates.is_none()
         {
             return Err(validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
             ));
         }
+        let (fresh, vectors) = match vector_updates.as_ref().and_then(Value::as_array) {
+            Some(updates) => self.plan_vector_updates(&key, &before, &mut input, updates)?,
+            None => (vec![], None),
+        };
         let mut sse_updating = false;
         {
             let mut st = self.state.lock().unwrap();
@@ -323,8 +358,21 @@ impl DynamoDb {
             self.fix_index_sizes(&key, &mut d).await;
             d
         } else {
-            self.describe_raw(&ctx.account, &ctx.region, &name).await?
+            Value::Null
         };
+        if let Some((indexes, defs)) = vectors {
+            if let Some(meta) = self.state.lock().unwrap().table_mut(&key) {
+                meta.vector_indexes = indexes;
+                meta.vector_attr_defs = defs;
+            }
+        }
+        if !forwarded {
+            desc = self.describe_raw(&ctx.account, &ctx.region, &name).await?;
+        }
+        if vector_updates.is_some() {
+            self.describe_vector_indexes(&key, &mut desc, &fresh).await;
+            desc["TableStatus"] = json!("UPDATING");
+        }
         if let Some(updates) = replica_updates.as_ref().and_then(Value::as_array) {
             self.apply_replica_updates(ctx, &name, updates).await?;
             desc["TableStatus"] = json!("UPDATING");

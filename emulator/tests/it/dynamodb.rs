@@ -9,8 +9,10 @@ use serde_json::{json, Value};
 
 use crate::common::{create_table_args, CliResult, TestEmulator};
 
+mod bulk;
 mod errors;
 mod s3_sts;
+mod vector;
 
 fn emu() -> &'static TestEmulator {
     static EMU: OnceLock<TestEmulator> = OnceLock::new();
@@ -374,7 +376,15 @@ fn a_deletion_protected_table_refuses_deletion() {
 
 /// Raw requests the CLI would never send.
 fn raw(target: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+    raw_as("200000000009", target, body)
+}
+
+/// A raw request as `account` in us-east-1 (also for operations the pinned CLI lacks).
+fn raw_as(account: &str, target: Option<&str>, body: Vec<u8>) -> (u16, Value) {
     let url = emu().url();
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={account}/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0"
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -383,10 +393,7 @@ fn raw(target: Option<&str>, body: Vec<u8>) -> (u16, Value) {
         let mut req = reqwest::Client::new()
             .post(format!("{url}/"))
             .header("content-type", "application/x-amz-json-1.0")
-            .header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=200000000009/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
-            )
+            .header("authorization", auth)
             .body(body);
         if let Some(t) = target {
             req = req.header("x-amz-target", t);

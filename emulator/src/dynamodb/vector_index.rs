@@ -1,0 +1,402 @@
+//! Vector index definitions: AWS's checks on CreateTable `VectorIndexes` and UpdateTable
+//! `VectorIndexUpdates`, and the `VectorIndexes` a TableDescription reports. DynamoDB Local
+//! knows nothing of them, so the definitions live in our table record.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::state::TableMeta;
+use super::validation;
+use crate::protocol::json::JsonError;
+
+pub const MAX_DIMENSIONS: i64 = 4096;
+const DISTANCES: &[&str] = &["COSINE", "EUCLIDEAN", "DOT_PRODUCT"];
+const SCHEMA_TYPES: &[&str] = &["HASH", "INLINE_FILTER"];
+const PROJECTIONS: &[&str] = &["ALL", "KEYS_ONLY", "INCLUDE"];
+
+/// `<table arn>/index/<name>`, the resource SearchVectors is authorized on.
+pub fn index_arn(table_arn: &str, name: &str) -> String {
+    format!("{table_arn}/index/{name}")
+}
+
+fn valid_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// Checks one index definition (a `VectorIndex` or `CreateVectorIndexAction`) against the
+/// table's attribute definitions; `others` are the definitions it must agree with.
+pub fn check(def: &Value, attr_defs: &[Value], others: &[Value]) -> Result<(), JsonError> {
+    let name = def["IndexName"].as_str().unwrap_or_default();
+    if !valid_name(name) {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{name}' at 'indexName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ and have length between 3 and 255"
+        )));
+    }
+    let dims = def["Dimensions"].as_i64().unwrap_or(0);
+    if !(1..=MAX_DIMENSIONS).contains(&dims) {
+        return Err(validation(format!(
+            "Invalid Dimensions for vector index {name}: {dims}; Dimensions must be between 1 and {MAX_DIMENSIONS}"
+        )));
+    }
+    let distance = def["DistanceFunction"].as_str().unwrap_or_default();
+    if !DISTANCES.contains(&distance) {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{distance}' at 'distanceFunction' failed to satisfy constraint: Member must satisfy enum value set: [COSINE, DOT_PRODUCT, EUCLIDEAN]"
+        )));
+    }
+    let attr = def["VectorAttribute"]["AttributeName"]
+        .as_str()
+        .unwrap_or_default();
+    if attr.is_empty() {
+        return Err(validation(
+            "VectorAttribute.AttributeName must be provided for vector index ".to_string() + name,
+        ));
+    }
+    let projection = def["Projection"]["ProjectionType"].as_str().unwrap_or("");
+    if !PROJECTIONS.contains(&projection) {
+        return Err(validation(format!(
+            "Unknown ProjectionType for vector index {name}: {projection}"
+        )));
+    }
+    let non_key = def["Projection"]["NonKeyAttributes"].as_array();
+    if projection == "INCLUDE" && non_key.is_none_or(|a| a.is_empty()) {
+        return Err(validation(
+            "One or more parameter values were invalid: ProjectionType is INCLUDE, but NonKeyAttributes is not specified",
+        ));
+    }
+    if projection != "INCLUDE" && non_key.is_some() {
+        return Err(validation(format!(
+            "One or more parameter values were invalid: ProjectionType is {projection}, but NonKeyAttributes is specified"
+        )));
+    }
+    let mut hashes = 0;
+    for e in def["SearchSchema"].as_array().into_iter().flatten() {
+        let ty = e["SearchSchemaElementType"].as_str().unwrap_or_default();
+        if !SCHEMA_TYPES.contains(&ty) {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{ty}' at 'searchSchemaElementType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, INLINE_FILTER]"
+            )));
+        }
+        hashes += usize::from(ty == "HASH");
+        let a = e["AttributeName"].as_str().unwrap_or_default();
+        if !attr_defs.iter().any(|d| d["AttributeName"] == a) {
+            return Err(validation(
+                "One element in SearchSchema is not defined in attribute definitions",
+            ));
+        }
+    }
+    if hashes > 1 {
+        return Err(validation(format!(
+            "SearchSchema of vector index {name} has more than one HASH element"
+        )));
+    }
+    for o in others {
+        if o["IndexName"] == name {
+            return Err(validation(format!(
+                "Duplicate index name: {name}; vector index names must be unique within the table"
+            )));
+        }
+        if o["VectorAttribute"]["AttributeName"] == attr && o["Dimensions"] != def["Dimensions"] {
+            return Err(validation(format!(
+                "Vector attribute {attr} is already indexed with {} dimensions; every vector index on one attribute must use the same Dimensions",
+                o["Dimensions"]
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Vector indexes exist only on on-demand tables.
+pub fn require_on_demand(billing_mode: &str) -> Result<(), JsonError> {
+    if billing_mode != "PAY_PER_REQUEST" {
+        return Err(validation(
+            "Vector indexes are only supported on tables with on-demand capacity mode (BillingMode PAY_PER_REQUEST)",
+        ));
+    }
+    Ok(())
+}
+
+/// The stored form of a definition: only the members AWS describes.
+pub fn stored(def: &Value) -> Value {
+    let mut out = json!({
+        "IndexName": def["IndexName"],
+        "VectorAttribute": {"AttributeName": def["VectorAttribute"]["AttributeName"]},
+        "Projection": def["Projection"],
+        "Dimensions": def["Dimensions"],
+        "DistanceFunction": def["DistanceFunction"],
+    });
+    if let Some(s) = def.get("SearchSchema") {
+        out["SearchSchema"] = s.clone();
+    }
+    out
+}
+
+/// Attribute definitions only search schemas use: DynamoDB Local refuses a definition no key
+/// schema names, so they are kept by us and stripped before forwarding.
+pub fn schema_only_defs(
+    attr_defs: &[Value],
+    defs: &[Value],
+    key_attrs: &[String],
+) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for d in defs {
+        for e in d["SearchSchema"].as_array().into_iter().flatten() {
+            let Some(a) = e["AttributeName"].as_str() else {
+                continue;
+            };
+            if key_attrs.iter().any(|k| k == a) {
+                continue;
+            }
+            if let Some(def) = attr_defs.iter().find(|x| x["AttributeName"] == a) {
+                out.insert(a.to_string(), def.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Every attribute name any key schema in a CreateTable/UpdateTable input or description names.
+pub fn key_attributes(v: &Value) -> Vec<String> {
+    let mut out = vec![];
+    let mut add = |ks: &Value| {
+        for k in ks.as_array().into_iter().flatten() {
+            if let Some(a) = k["AttributeName"].as_str() {
+                out.push(a.to_string());
+            }
+        }
+    };
+    add(&v["KeySchema"]);
+    for m in ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"] {
+        for i in v[m].as_array().into_iter().flatten() {
+            add(&i["KeySchema"]);
+        }
+    }
+    for u in v["GlobalSecondaryIndexUpdates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        add(&u["Create"]["KeySchema"]);
+    }
+    out
+}
+
+/// Counts and sizes per index over the table's items: only items whose vector attribute is a
+/// valid vector of the index's dimension are indexed.
+pub fn stats(defs: &[Value], items: &[Value]) -> Vec<(u64, u64)> {
+    defs.iter()
+        .map(|d| {
+            let attr = d["VectorAttribute"]["AttributeName"]
+                .as_str()
+                .unwrap_or_default();
+            let dims = d["Dimensions"].as_u64().unwrap_or(0) as usize;
+            let mut count = 0;
+            let mut bytes = 0;
+            for item in items {
+                if super::vector_search::parse_vector(&item[attr], dims).is_some() {
+                    count += 1;
+                    bytes += super::sizes::item_size(item);
+                }
+            }
+            (count, bytes)
+        })
+        .collect()
+}
+
+/// Adds `VectorIndexes` (and the attribute definitions only they use) to a description.
+/// `fresh` names indexes to report as just created; `backfilling` whether the table has items.
+pub fn describe(
+    desc: &mut Value,
+    meta: &TableMeta,
+    table_arn: &str,
+    stats: &[(u64, u64)],
+    fresh: &[String],
+) {
+    if meta.vector_indexes.is_empty() {
+        return;
+    }
+    let list: Vec<Value> = meta
+        .vector_indexes
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut out = d.clone();
+            let name = d["IndexName"].as_str().unwrap_or_default();
+            let (count, bytes) = stats.get(i).copied().unwrap_or((0, 0));
+            let creating = fresh.iter().any(|f| f == name);
+            out["IndexStatus"] = json!(if creating { "CREATING" } else { "ACTIVE" });
+            out["Backfilling"] = json!(creating && count > 0);
+            // An index being built reports nothing yet, as GSIs do.
+            out["ItemCount"] = json!(if creating { 0 } else { count });
+            out["IndexSizeBytes"] = json!(if creating { 0 } else { bytes });
+            out["IndexArn"] = json!(index_arn(table_arn, name));
+            out
+        })
+        .collect();
+    desc["VectorIndexes"] = Value::Array(list);
+    if let Some(defs) = desc
+        .get_mut("AttributeDefinitions")
+        .and_then(Value::as_array_mut)
+    {
+        for d in meta.vector_attr_defs.values() {
+            if !defs
+                .iter()
+                .any(|x| x["AttributeName"] == d["AttributeName"])
+            {
+                defs.push(d.clone());
+            }
+        }
+    }
+}
+
+impl super::DynamoDb {
+    /// Adds `VectorIndexes` to a table's description, counting over its current items.
+    pub(super) async fn describe_vector_indexes(
+        &self,
+        key: &super::state::TableKey,
+        desc: &mut Value,
+        fresh: &[String],
+    ) {
+        let Some(meta) = self.meta(key) else {
+            return;
+        };
+        if meta.vector_indexes.is_empty() {
+            return;
+        }
+        let items = self
+            .scan_all(&key.account, &key.region, &key.name)
+            .await
+            .unwrap_or_default();
+        let stats = stats(&meta.vector_indexes, &items);
+        describe(desc, &meta, &key.arn(), &stats, fresh);
+    }
+}
+
+/// Removes what DynamoDB Local must not see: `VectorIndexes` and the attribute definitions
+/// only their search schemas use.
+pub fn strip_vector_members(input: &mut Value, vector_only: &BTreeMap<String, Value>) {
+    if let Some(obj) = input.as_object_mut() {
+        obj.remove("VectorIndexes");
+    }
+    if let Some(list) = input
+        .get_mut("AttributeDefinitions")
+        .and_then(Value::as_array_mut)
+    {
+        list.retain(|d| {
+            !d["AttributeName"]
+                .as_str()
+                .is_some_and(|a| vector_only.contains_key(a))
+        });
+    }
+    if input["AttributeDefinitions"]
+        .as_array()
+        .is_some_and(|l| l.is_empty())
+    {
+        if let Some(obj) = input.as_object_mut() {
+            obj.remove("AttributeDefinitions");
+        }
+    }
+}
+
+type VectorPlan = (Vec<String>, Option<(Vec<Value>, BTreeMap<String, Value>)>);
+
+impl super::DynamoDb {
+    /// Checks UpdateTable's `VectorIndexUpdates` against the table as it is and strips what
+    /// DynamoDB Local must not see; returns the new indexes' names and the definitions to keep
+    /// once the rest of the update succeeded.
+    pub(super) fn plan_vector_updates(
+        &self,
+        key: &super::state::TableKey,
+        before: &Value,
+        input: &mut Value,
+        updates: &[Value],
+    ) -> Result<VectorPlan, JsonError> {
+        let meta = self
+            .meta(key)
+            .ok_or_else(|| super::table_not_found(&key.name))?;
+        let mode = super::str_of(input, "BillingMode")
+            .or_else(|| before["BillingModeSummary"]["BillingMode"].as_str())
+            .unwrap_or("PROVISIONED")
+            .to_string();
+        let mut attr_defs: Vec<Value> = before["AttributeDefinitions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        attr_defs.extend(
+            input["AttributeDefinitions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        let mut indexes = meta.vector_indexes.clone();
+        let mut fresh = vec![];
+        for u in updates {
+            if let Some(c) = u.get("Create") {
+                require_on_demand(&mode)?;
+                check(c, &attr_defs, &indexes)?;
+                indexes.push(stored(c));
+                fresh.push(c["IndexName"].as_str().unwrap_or_default().to_string());
+            } else if let Some(d) = u.get("Delete") {
+                let n = d["IndexName"].as_str().unwrap_or_default();
+                let count = indexes.len();
+                indexes.retain(|i| i["IndexName"] != n);
+                if indexes.len() == count {
+                    return Err(validation(format!(
+                        "The table does not have the specified index: {n}"
+                    )));
+                }
+            } else {
+                return Err(validation(
+                    "One or more parameter values were invalid: One of Create or Delete must be specified in a VectorIndexUpdate",
+                ));
+            }
+        }
+        if !indexes.is_empty() {
+            require_on_demand(&mode)?;
+        }
+        let mut keys = key_attributes(before);
+        keys.extend(key_attributes(input));
+        let defs = schema_only_defs(&attr_defs, &indexes, &keys);
+        strip_vector_members(input, &defs);
+        Ok((fresh, Some((indexes, defs))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(name: &str, dims: i64) -> Value {
+        json!({"IndexName": name, "VectorAttribute": {"AttributeName": "v"},
+               "Projection": {"ProjectionType": "ALL"}, "Dimensions": dims,
+               "DistanceFunction": "COSINE",
+               "SearchSchema": [{"AttributeName": "cat", "SearchSchemaElementType": "HASH"}]})
+    }
+
+    #[test]
+    fn definitions_are_checked_as_aws_documents() {
+        let attrs = [json!({"AttributeName": "cat", "AttributeType": "S"})];
+        assert!(check(&def("idx", 3), &attrs, &[]).is_ok());
+        assert!(check(&def("ix", 3), &attrs, &[]).is_err());
+        assert!(check(&def("bad name", 3), &attrs, &[]).is_err());
+        assert!(check(&def("idx", 0), &attrs, &[]).is_err());
+        assert!(check(&def("idx", 4097), &attrs, &[]).is_err());
+        assert!(check(&def("idx", 4096), &attrs, &[]).is_ok());
+        let e = check(&def("idx", 3), &[], &[]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "One element in SearchSchema is not defined in attribute definitions"
+        );
+        // One dimension count per vector attribute, unique names.
+        assert!(check(&def("idx2", 4), &attrs, &[def("idx", 3)]).is_err());
+        assert!(check(&def("idx2", 3), &attrs, &[def("idx", 3)]).is_ok());
+        assert!(check(&def("idx", 3), &attrs, &[def("idx", 3)]).is_err());
+        let mut d = def("idx", 3);
+        d["DistanceFunction"] = json!("MANHATTAN");
+        assert!(check(&d, &attrs, &[]).is_err());
+    }
+}

@@ -1,0 +1,506 @@
+//! Vector indexes and SearchVectors, through raw HTTP (the pinned CLI predates them). Search
+//! results are compared with a brute-force computation done here, in float32 as AWS scores.
+
+use serde_json::{json, Value};
+
+use super::raw_as;
+
+fn op(account: &str, name: &str, body: Value) -> (u16, Value) {
+    raw_as(
+        account,
+        Some(&format!("DynamoDB_20120810.{name}")),
+        body.to_string().into_bytes(),
+    )
+}
+
+fn ok(account: &str, name: &str, body: Value) -> Value {
+    let (status, out) = op(account, name, body);
+    assert_eq!(status, 200, "{name}: {out}");
+    out
+}
+
+fn err(account: &str, name: &str, body: Value) -> (String, String) {
+    let (status, out) = op(account, name, body);
+    assert_eq!(status, 400, "{name}: {out}");
+    let ty = out["__type"].as_str().unwrap_or_default();
+    (
+        ty.rsplit('#').next().unwrap_or(ty).to_string(),
+        out["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+const DIMS: usize = 4;
+const CATS: [&str; 3] = ["a", "b", "c"];
+
+fn index(name: &str, distance: &str) -> Value {
+    json!({
+        "IndexName": name,
+        "VectorAttribute": {"AttributeName": "v"},
+        "Dimensions": DIMS,
+        "DistanceFunction": distance,
+        "Projection": {"ProjectionType": "ALL"},
+        "SearchSchema": [
+            {"AttributeName": "cat", "SearchSchemaElementType": "HASH"},
+            {"AttributeName": "price", "SearchSchemaElementType": "INLINE_FILTER"}
+        ]
+    })
+}
+
+fn attribute_definitions() -> Value {
+    json!([
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "cat", "AttributeType": "S"},
+        {"AttributeName": "price", "AttributeType": "N"}
+    ])
+}
+
+fn create(account: &str, table: &str, indexes: Option<Value>) -> Value {
+    let mut req = json!({
+        "TableName": table,
+        "AttributeDefinitions": attribute_definitions(),
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST"
+    });
+    match indexes {
+        Some(ix) => req["VectorIndexes"] = ix,
+        // As on AWS, a definition nothing uses is refused.
+        None => {
+            req["AttributeDefinitions"] = json!([{"AttributeName": "pk", "AttributeType": "S"}])
+        }
+    }
+    ok(account, "CreateTable", req)
+}
+
+/// Deterministic pseudo-random numbers in [-1, 1).
+fn rng(seed: &mut u64) -> f32 {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+}
+
+fn vector_value(v: &[f32]) -> Value {
+    json!({"L": v.iter().map(|x| json!({"N": x.to_string()})).collect::<Vec<_>>()})
+}
+
+/// `n` items: categories a/b/c, prices 0..n; every 7th has a wrong-length vector and every
+/// 11th a string instead of a vector (neither is indexed).
+fn put_items(account: &str, table: &str, n: usize, seed: u64) -> Vec<Value> {
+    let mut seed = seed;
+    let items: Vec<Value> = (0..n)
+        .map(|i| {
+            let len = if i % 7 == 3 { DIMS + 1 } else { DIMS };
+            let v: Vec<f32> = (0..len).map(|_| rng(&mut seed)).collect();
+            let mut item = json!({
+                "pk": {"S": format!("k{i:03}")},
+                "cat": {"S": CATS[i % 3]},
+                "price": {"N": i.to_string()},
+                "v": vector_value(&v)
+            });
+            if i % 11 == 5 {
+                item["v"] = json!({"S": "not a vector"});
+            }
+            item
+        })
+        .collect();
+    for chunk in items.chunks(25) {
+        let reqs: Vec<Value> = chunk
+            .iter()
+            .map(|i| json!({"PutRequest": {"Item": i}}))
+            .collect();
+        let out = ok(
+            account,
+            "BatchWriteItem",
+            json!({"RequestItems": {table: reqs}}),
+        );
+        assert_eq!(out["UnprocessedItems"], json!({}), "{out}");
+    }
+    items
+}
+
+fn vector_of(item: &Value) -> Option<Vec<f32>> {
+    let l = item["v"]["L"].as_array()?;
+    if l.len() != DIMS {
+        return None;
+    }
+    l.iter()
+        .map(|e| e["N"].as_str()?.parse::<f32>().ok())
+        .collect()
+}
+
+fn score(distance: &str, a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    match distance {
+        "DOT_PRODUCT" => dot,
+        "EUCLIDEAN" => a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f32>()
+            .sqrt(),
+        _ => {
+            let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+            let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+            1.0 - dot / (na * nb)
+        }
+    }
+}
+
+/// The expected (pk, score) list: the filter applied, then the best `k`.
+fn brute_force(
+    items: &[Value],
+    distance: &str,
+    q: &[f32],
+    k: usize,
+    keep: impl Fn(&Value) -> bool,
+) -> Vec<(String, f32)> {
+    let mut hits: Vec<(String, f32)> = items
+        .iter()
+        .filter(|i| keep(i))
+        .filter_map(|i| {
+            let v = vector_of(i)?;
+            Some((i["pk"]["S"].as_str()?.to_string(), score(distance, q, &v)))
+        })
+        .collect();
+    hits.sort_by(|a, b| {
+        if distance == "DOT_PRODUCT" {
+            b.1.total_cmp(&a.1)
+        } else {
+            a.1.total_cmp(&b.1)
+        }
+    });
+    hits.truncate(k);
+    hits
+}
+
+fn search(account: &str, table: &str, idx: &str, q: &[f32], k: usize, cond: Value) -> Value {
+    let mut req = json!({
+        "TableName": table,
+        "IndexName": idx,
+        "SearchVector": q.iter().map(|x| json!({"N": x.to_string()})).collect::<Vec<_>>(),
+        "TopK": k,
+    });
+    for (k, v) in cond.as_object().unwrap() {
+        req[k] = v.clone();
+    }
+    ok(account, "SearchVectors", req)
+}
+
+fn assert_same(got: &Value, want: &[(String, f32)]) {
+    let results = got["SearchResults"].as_array().expect("SearchResults");
+    let got: Vec<(String, f64)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["Item"]["pk"]["S"].as_str().unwrap().to_string(),
+                r["Score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), want.len(), "got {got:?}, want {want:?}");
+    for ((gk, gs), (wk, ws)) in got.iter().zip(want) {
+        assert_eq!(gk, wk, "got {got:?}, want {want:?}");
+        assert!((gs - *ws as f64).abs() < 1e-5, "score {gs} vs {ws}");
+    }
+}
+
+fn cat_is(c: &str) -> Value {
+    json!({
+        "SearchConditionExpression": "#c = :c",
+        "ExpressionAttributeNames": {"#c": "cat"},
+        "ExpressionAttributeValues": {":c": {"S": c}}
+    })
+}
+
+#[test]
+fn search_matches_brute_force_for_every_distance_function() {
+    let acc = "200000000401";
+    create(
+        acc,
+        "Docs",
+        Some(json!([
+            index("by_cosine", "COSINE"),
+            index("by_euclid", "EUCLIDEAN"),
+            index("by_dot", "DOT_PRODUCT")
+        ])),
+    );
+    let items = put_items(acc, "Docs", 60, 7);
+    let mut seed = 99;
+    for (idx, distance) in [
+        ("by_cosine", "COSINE"),
+        ("by_euclid", "EUCLIDEAN"),
+        ("by_dot", "DOT_PRODUCT"),
+    ] {
+        let q: Vec<f32> = (0..DIMS).map(|_| rng(&mut seed)).collect();
+        // The vector index partition key alone.
+        let got = search(acc, "Docs", idx, &q, 5, cat_is("a"));
+        let want = brute_force(&items, distance, &q, 5, |i| i["cat"]["S"] == "a");
+        assert_eq!(want.len(), 5);
+        assert_same(&got, &want);
+        // With an inline filter on a number.
+        let cond = json!({
+            "SearchConditionExpression": "cat = :c AND price BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {":c": {"S": "b"}, ":lo": {"N": "10"}, ":hi": {"N": "40"}}
+        });
+        let got = search(acc, "Docs", idx, &q, 100, cond);
+        let want = brute_force(&items, distance, &q, 100, |i| {
+            let p: f64 = i["price"]["N"].as_str().unwrap().parse().unwrap();
+            i["cat"]["S"] == "b" && (10.0..=40.0).contains(&p)
+        });
+        assert!(want.len() > 3 && want.len() < 20, "{want:?}");
+        assert_same(&got, &want);
+    }
+    // Whole items come back under ProjectionType ALL; a projection narrows them.
+    let q = [0.5, -0.5, 0.25, 1.0];
+    let mut cond = cat_is("c");
+    cond["ProjectionExpression"] = json!("pk, price");
+    let got = search(acc, "Docs", "by_cosine", &q, 3, cond);
+    let first = &got["SearchResults"][0]["Item"];
+    assert!(
+        first.get("price").is_some() && first.get("v").is_none(),
+        "{got}"
+    );
+    // Capacity is reported in the model's VectorCapacity shape.
+    let mut cond = cat_is("c");
+    cond["ReturnConsumedCapacity"] = json!("TOTAL");
+    let got = search(acc, "Docs", "by_dot", &q, 3, cond);
+    assert!(got["ConsumedCapacity"]["VectorSearchRequestBytes"].is_number());
+}
+
+#[test]
+fn an_index_added_to_a_table_with_items_backfills_and_follows_writes() {
+    let acc = "200000000402";
+    create(acc, "Later", None);
+    let mut items = put_items(acc, "Later", 40, 3);
+    let valid = items.iter().filter(|i| vector_of(i).is_some()).count() as u64;
+    let out = ok(
+        acc,
+        "UpdateTable",
+        json!({
+            "TableName": "Later",
+            "AttributeDefinitions": attribute_definitions(),
+            "VectorIndexUpdates": [{"Create": index("emb", "EUCLIDEAN")}]
+        }),
+    );
+    let ix = &out["TableDescription"]["VectorIndexes"][0];
+    assert_eq!(ix["IndexStatus"], "CREATING", "{out}");
+    assert_eq!(ix["Backfilling"], true);
+    let d = ok(acc, "DescribeTable", json!({"TableName": "Later"}));
+    let ix = &d["Table"]["VectorIndexes"][0];
+    assert_eq!(ix["IndexStatus"], "ACTIVE", "{d}");
+    assert_eq!(ix["Backfilling"], false);
+    assert_eq!(ix["ItemCount"], valid);
+    assert_eq!(ix["Dimensions"], DIMS);
+    assert_eq!(ix["DistanceFunction"], "EUCLIDEAN");
+    assert_eq!(
+        ix["IndexArn"],
+        format!("arn:aws:dynamodb:us-east-1:{acc}:table/Later/index/emb")
+    );
+    // The search schema's attributes are described with the table's.
+    let defs = d["Table"]["AttributeDefinitions"].to_string();
+    assert!(
+        defs.contains("\"cat\"") && defs.contains("\"price\""),
+        "{defs}"
+    );
+
+    let q = [0.1, 0.2, -0.3, 0.4];
+    let want = brute_force(&items, "EUCLIDEAN", &q, 4, |i| i["cat"]["S"] == "a");
+    assert_same(&search(acc, "Later", "emb", &q, 4, cat_is("a")), &want);
+
+    // Delete the best hit and move another item onto the query vector.
+    let best = want[0].0.clone();
+    ok(
+        acc,
+        "DeleteItem",
+        json!({"TableName": "Later", "Key": {"pk": {"S": best}}}),
+    );
+    items.retain(|i| i["pk"]["S"] != best.as_str());
+    let moved = want[3].0.clone();
+    ok(
+        acc,
+        "UpdateItem",
+        json!({"TableName": "Later", "Key": {"pk": {"S": moved}},
+               "UpdateExpression": "SET v = :v",
+               "ExpressionAttributeValues": {":v": vector_value(&q)}}),
+    );
+    for i in items.iter_mut() {
+        if i["pk"]["S"] == moved.as_str() {
+            i["v"] = vector_value(&q);
+        }
+    }
+    let got = search(acc, "Later", "emb", &q, 4, cat_is("a"));
+    let want = brute_force(&items, "EUCLIDEAN", &q, 4, |i| i["cat"]["S"] == "a");
+    assert_eq!(want[0].0, moved);
+    assert_eq!(want[0].1, 0.0);
+    assert_same(&got, &want);
+
+    // Deleting the index removes it from the description and from search.
+    ok(
+        acc,
+        "UpdateTable",
+        json!({"TableName": "Later", "VectorIndexUpdates": [{"Delete": {"IndexName": "emb"}}]}),
+    );
+    let d = ok(acc, "DescribeTable", json!({"TableName": "Later"}));
+    assert!(d["Table"].get("VectorIndexes").is_none(), "{d}");
+    let (code, msg) = err(
+        acc,
+        "SearchVectors",
+        json!({"TableName": "Later", "IndexName": "emb", "TopK": 1,
+               "SearchVector": [{"N": "1"}, {"N": "1"}, {"N": "1"}, {"N": "1"}]}),
+    );
+    assert_eq!(code, "ValidationException");
+    assert_eq!(msg, "The table does not have the specified index: emb");
+}
+
+#[test]
+fn vector_index_definitions_are_validated() {
+    let acc = "200000000403";
+    let base = || {
+        json!({
+            "TableName": "Bad",
+            "AttributeDefinitions": attribute_definitions(),
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "VectorIndexes": [index("emb", "COSINE")]
+        })
+    };
+    let mut provisioned = base();
+    provisioned["BillingMode"] = json!("PROVISIONED");
+    provisioned["ProvisionedThroughput"] = json!({"ReadCapacityUnits": 1, "WriteCapacityUnits": 1});
+    let cases: Vec<(Value, &str)> = vec![
+        (provisioned, "on-demand"),
+        (
+            {
+                let mut r = base();
+                r["VectorIndexes"][0]["Dimensions"] = json!(4097);
+                r
+            },
+            "between 1 and 4096",
+        ),
+        (
+            {
+                let mut r = base();
+                r["VectorIndexes"][0]["DistanceFunction"] = json!("MANHATTAN");
+                r
+            },
+            "enum value set",
+        ),
+        (
+            {
+                let mut r = base();
+                r["VectorIndexes"][0]["IndexName"] = json!("ab");
+                r
+            },
+            "Member must have length greater than or equal to 3",
+        ),
+        (
+            {
+                let mut r = base();
+                r["AttributeDefinitions"] = json!([{"AttributeName": "pk", "AttributeType": "S"}]);
+                r
+            },
+            "One element in SearchSchema is not defined in attribute definitions",
+        ),
+        (
+            {
+                let mut r = base();
+                let mut other = index("emb2", "DOT_PRODUCT");
+                other["Dimensions"] = json!(8);
+                r["VectorIndexes"] = json!([index("emb", "COSINE"), other]);
+                r
+            },
+            "same Dimensions",
+        ),
+    ];
+    for (req, text) in cases {
+        let (code, msg) = err(acc, "CreateTable", req);
+        assert_eq!(code, "ValidationException");
+        assert!(msg.contains(text), "{msg} lacks {text}");
+    }
+    // None of the refused requests created the table.
+    let (code, _) = err(acc, "DescribeTable", json!({"TableName": "Bad"}));
+    assert_eq!(code, "ResourceNotFoundException");
+}
+
+#[test]
+fn searches_are_validated() {
+    let acc = "200000000404";
+    create(acc, "Srch", Some(json!([index("emb", "COSINE")])));
+    put_items(acc, "Srch", 5, 1);
+    let req = |f: &dyn Fn(&mut Value)| {
+        let mut r = json!({"TableName": "Srch", "IndexName": "emb", "TopK": 2,
+            "SearchVector": [{"N": "1"}, {"N": "0"}, {"N": "0"}, {"N": "0"}],
+            "SearchConditionExpression": "cat = :c",
+            "ExpressionAttributeValues": {":c": {"S": "a"}}});
+        f(&mut r);
+        r
+    };
+    let (code, msg) = err(
+        acc,
+        "SearchVectors",
+        req(&|r| r["TableName"] = json!("Nope")),
+    );
+    assert_eq!(code, "ResourceNotFoundException", "{msg}");
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            req(&|r| r["IndexName"] = json!("nope")),
+            "The table does not have the specified index: nope",
+        ),
+        (
+            req(&|r| r["TopK"] = json!(101)),
+            "Provided TopK value is out of valid range",
+        ),
+        (
+            req(&|r| r["SearchVector"] = json!([{"N": "1"}, {"N": "0"}])),
+            "SearchVector has 2 dimensions, but vector index emb expects 4",
+        ),
+        (
+            req(&|r| {
+                let o = r.as_object_mut().unwrap();
+                o.remove("SearchConditionExpression");
+                o.remove("ExpressionAttributeValues");
+            }),
+            "SearchConditionExpression must be provided when SearchSchema has a HASH key",
+        ),
+        (
+            req(&|r| r["SearchConditionExpression"] = json!("cat > :c")),
+            "Invalid comparator used in SearchConditionExpression",
+        ),
+        (
+            req(&|r| r["SearchConditionExpression"] = json!("cat = :c AND pk = :c")),
+            "not in the SearchSchema",
+        ),
+    ];
+    for (r, text) in cases {
+        let (code, msg) = err(acc, "SearchVectors", r);
+        assert_eq!(code, "ValidationException");
+        assert!(msg.contains(text), "{msg} lacks {text}");
+    }
+    // A KEYS_ONLY index cannot return other attributes.
+    ok(
+        acc,
+        "UpdateTable",
+        json!({"TableName": "Srch", "VectorIndexUpdates": [{"Create": {
+            "IndexName": "keys", "VectorAttribute": {"AttributeName": "v"}, "Dimensions": DIMS,
+            "DistanceFunction": "EUCLIDEAN", "Projection": {"ProjectionType": "KEYS_ONLY"}}}]}),
+    );
+    let mut r = req(&|r| {
+        let o = r.as_object_mut().unwrap();
+        o.remove("SearchConditionExpression");
+        o.remove("ExpressionAttributeValues");
+    });
+    r["IndexName"] = json!("keys");
+    let out = ok(acc, "SearchVectors", r.clone());
+    assert_eq!(out["SearchResults"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        out["SearchResults"][0]["Item"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        vec!["pk"]
+    );
+    r["ProjectionExpression"] = json!("v");
+    let (_, msg) = err(acc, "SearchVectors", r);
+    assert!(msg.contains("does not project"), "{msg}");
+}
