@@ -89,6 +89,9 @@ pub struct TableMeta {
     /// Status the next describe reports once (e.g. a replica still being created).
     pub replica_status: BTreeMap<String, String>,
     pub last_increase: Option<f64>,
+    /// When the table's provisioned throughput was lowered (AWS counts them per UTC day).
+    #[serde(default)]
+    pub decreases: Vec<f64>,
     pub has_lsi: bool,
 }
 

@@ -53,6 +53,19 @@ pub fn patch_description(desc: &mut Value, meta: &TableMeta, key: &TableKey) {
     ) {
         pt.entry("LastIncreaseDateTime").or_insert(json!(t));
     }
+    if let (Some(last), Some(pt)) = (
+        meta.decreases.last(),
+        d.get_mut("ProvisionedThroughput")
+            .and_then(Value::as_object_mut),
+    ) {
+        let today = meta
+            .decreases
+            .iter()
+            .filter(|x| same_utc_day(**x, now()))
+            .count();
+        pt.insert("LastDecreaseDateTime".into(), json!(last));
+        pt.insert("NumberOfDecreasesToday".into(), json!(today));
+    }
     for idx in ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"] {
         if let Some(list) = d.get_mut(idx).and_then(Value::as_array_mut) {
             for i in list {
@@ -97,6 +110,10 @@ pub fn patch_description(desc: &mut Value, meta: &TableMeta, key: &TableKey) {
         d.insert("RestoreSummary".into(), r.clone());
     }
     let _ = key;
+}
+
+fn same_utc_day(a: f64, b: f64) -> bool {
+    (a / 86_400.0).floor() == (b / 86_400.0).floor()
 }
 
 /// DynamoDB Local reports never-happened increases/decreases as 0; AWS omits them.
@@ -331,12 +348,25 @@ impl DynamoDb {
             let increased = ["ReadCapacityUnits", "WriteCapacityUnits"]
                 .iter()
                 .any(|k| new_pt[*k].as_i64().unwrap_or(0) > old_pt[*k].as_i64().unwrap_or(0));
-            if increased {
+            let decreased = ["ReadCapacityUnits", "WriteCapacityUnits"].iter().any(|k| {
+                new_pt[*k]
+                    .as_i64()
+                    .is_some_and(|n| n < old_pt[*k].as_i64().unwrap_or(0))
+            });
+            if increased || decreased {
                 if let Some(meta) = self.state.lock().unwrap().table_mut(&key) {
-                    meta.last_increase = Some(now());
+                    let t = now();
+                    if increased {
+                        meta.last_increase = Some(t);
+                    }
+                    if decreased {
+                        // Only today's count is ever reported.
+                        meta.decreases.retain(|d| same_utc_day(*d, t));
+                        meta.decreases.push(t);
+                    }
                 }
             }
-            if let Some(mode) = new_mode {
+            if let Some(mode) = new_mode.clone() {
                 let old = before["BillingModeSummary"]["BillingMode"]
                     .as_str()
                     .unwrap_or("PROVISIONED")
@@ -351,6 +381,19 @@ impl DynamoDb {
             }
             let mut d = out["TableDescription"].clone();
             d["TableStatus"] = json!("UPDATING");
+            // A throughput change on a provisioned table is pending while UPDATING: AWS's
+            // answer still shows the old capacity (a billing-mode switch shows the new one).
+            let was_provisioned = before["BillingModeSummary"]["BillingMode"]
+                .as_str()
+                .unwrap_or("PROVISIONED")
+                == "PROVISIONED";
+            if (increased || decreased) && was_provisioned && new_mode.is_none() {
+                for k in ["ReadCapacityUnits", "WriteCapacityUnits"] {
+                    if let Some(old) = old_pt.get(k) {
+                        d["ProvisionedThroughput"][k] = old.clone();
+                    }
+                }
+            }
             if let Some(updates) = input["GlobalSecondaryIndexUpdates"].as_array() {
                 mark_new_indexes(&mut d, updates);
                 self.await_backend_indexes(&key).await;
