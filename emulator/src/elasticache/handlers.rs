@@ -1528,10 +1528,11 @@ fn describe_engine_versions(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let out: Vec<Value> = list
         .into_iter()
         .map(|(e, v, f)| {
+            // AWS's own casing: "Redis", "Valkey", but "memcached".
             let title = match e {
                 "redis" => "Redis",
                 "valkey" => "Valkey",
-                _ => "Memcached",
+                _ => "memcached",
             };
             json!({"Engine": e, "EngineVersion": v, "CacheParameterGroupFamily": f,
                 "CacheEngineDescription": title, "CacheEngineVersionDescription": format!("{e} version {v}")})

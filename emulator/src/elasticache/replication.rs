@@ -441,7 +441,12 @@ pub fn create(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             groups,
         },
     );
-    Ok(json!({"ReplicationGroup": render(cx, &id)}))
+    let mut out = render(cx, &id);
+    // While the group is being created AWS reports failover as still being switched on.
+    if out["Status"] == "creating" && out["AutomaticFailover"] == "enabled" {
+        out["AutomaticFailover"] = json!("enabling");
+    }
+    Ok(json!({"ReplicationGroup": out}))
 }
 
 /// Adds a standalone cluster as a read replica of an existing (non-cluster-mode) group.
