@@ -219,6 +219,95 @@ pub fn restart_nodes(
     Ok(())
 }
 
+/// A node whose process died (kill -9, out of memory) and that no failover replaced is
+/// started again from its data dir at its address, as ElastiCache recovers a failed node; a
+/// replica rejoins its group's primary. Both steps are recorded as events. Nodes of
+/// cluster-mode groups are left to the group's failover (re-joining a Redis Cluster is not
+/// done here).
+pub fn recover_dead_nodes(cx: &mut Cx) {
+    let mut dead = vec![];
+    for (cid, c) in &cx.st.clusters {
+        if c.doc.get("CacheClusterStatus").and_then(Value::as_str) != Some("available") {
+            continue;
+        }
+        for n in &c.nodes {
+            if n.run.as_ref().is_some_and(|r| !r.is_alive()) {
+                dead.push((cid.clone(), n.id.clone(), n.serial, n.addr));
+            }
+        }
+    }
+    for (cid, node_id, serial, addr) in dead {
+        let Some(c) = cx.st.clusters.get(&cid) else {
+            continue;
+        };
+        let mut shape = NodeShape::of(c);
+        let group = c
+            .doc
+            .get("ReplicationGroupId")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        let mut replica_of = None;
+        if let Some(rg) = group.as_ref().and_then(|g| cx.st.repl_groups.get(g)) {
+            if rg.cluster_mode {
+                continue;
+            }
+            let groups = super::acl::groups_of(&rg.doc);
+            shape.acl = super::acl::commands_for(cx, &groups);
+            let primary = rg
+                .groups
+                .iter()
+                .find(|g| g.members.contains(&cid))
+                .and_then(|g| g.members.first())
+                .filter(|p| **p != cid);
+            replica_of = primary
+                .and_then(|p| cx.st.clusters.get(p))
+                .and_then(|p| p.nodes.first())
+                .and_then(|n| n.addr);
+        }
+        cx.st.event(
+            &cid,
+            "cache-cluster",
+            format!("Recovering cache nodes {node_id}"),
+        );
+        // The dead process goes first, keeping its data dir (the new one starts from it) and
+        // its address (the new one takes it over).
+        if let Some(old) = cx
+            .st
+            .clusters
+            .get_mut(&cid)
+            .and_then(|c| c.nodes.iter_mut().find(|n| n.id == node_id))
+            .and_then(|n| n.run.take())
+        {
+            old.stop_keeping_data();
+        }
+        let run = match launch(cx, &cid, &node_id, serial, &shape, replica_of, addr, true) {
+            Ok(run) => run,
+            Err(_) => {
+                cx.st.event(
+                    &cid,
+                    "cache-cluster",
+                    format!("Cache node {node_id} could not be recovered"),
+                );
+                continue;
+            }
+        };
+        if let Some(n) = cx
+            .st
+            .clusters
+            .get_mut(&cid)
+            .and_then(|c| c.nodes.iter_mut().find(|n| n.id == node_id))
+        {
+            n.addr = Some(run.addr);
+            n.run = Some(run);
+        }
+        cx.st.event(
+            &cid,
+            "cache-cluster",
+            format!("Finished recovery for cache nodes {node_id}"),
+        );
+    }
+}
+
 /// Everything a new cluster needs that a replication group may also supply.
 pub struct ClusterSettings {
     pub engine: EngineKind,

@@ -393,6 +393,7 @@ async fn monitor_pass(
             let globals = store.globals.entry(account.clone()).or_default();
             let mut cx = Cx::new(account, region, r, globals, be.as_ref(), &dir, persistent);
             replication::auto_failover(&mut cx);
+            clusters::recover_dead_nodes(&mut cx);
             let (pending, doomed) = (
                 std::mem::take(&mut cx.pending),
                 std::mem::take(&mut cx.doomed),

@@ -226,7 +226,7 @@ fn serverless_cache_endpoint_is_a_real_node() {
 }
 
 #[test]
-fn a_node_whose_process_dies_is_reported_failed() {
+fn a_node_whose_process_dies_is_recovered() {
     let emu = TestEmulator::start();
     create_cluster(&emu, "k", "redis", 1, &[]);
     wait_cluster(&emu, "k");
@@ -235,18 +235,33 @@ fn a_node_whose_process_dies_is_reported_failed() {
     unsafe {
         libc::kill(pid as i32, libc::SIGKILL);
     }
-    eventually("node reported failed", || {
-        let v = ec(
-            &emu,
-            &[
-                "describe-cache-clusters",
-                "--cache-cluster-id",
-                "k",
-                "--show-cache-node-info",
-            ],
-        );
-        v["CacheClusters"][0]["CacheNodes"][0]["CacheNodeStatus"] == "failed"
+    // As ElastiCache replaces a failed node: a new process, and events saying so.
+    eventually("node recovered", || {
+        let pids = emu.child_pids();
+        pids.len() == 1 && pids[0] != pid
     });
+    let v = wait_cluster(&emu, "k");
+    assert_eq!(v["CacheClusterStatus"], "available");
+    let events = ec(
+        &emu,
+        &[
+            "describe-events",
+            "--source-identifier",
+            "k",
+            "--source-type",
+            "cache-cluster",
+        ],
+    );
+    let messages: Vec<&str> = events["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["Message"].as_str())
+        .collect();
+    assert!(
+        messages.contains(&"Finished recovery for cache nodes 0001"),
+        "{messages:?}"
+    );
 }
 
 #[test]

@@ -618,3 +618,101 @@ fn state_dir_brings_back_a_redis_cluster_memcached_nodes_and_snapshots() {
     assert_eq!(all["ReplicationGroups"], serde_json::json!([]));
     emu.stop(libc::SIGTERM);
 }
+
+/// A node killed with SIGKILL is noticed and started again at its address from its AOF, with
+/// every write older than a second, and the recovery shows in the events.
+#[test]
+fn a_killed_node_is_recovered_with_its_data() {
+    let state = tempfile::tempdir().unwrap();
+    let emu = Emu::start(state.path());
+    emu.ec(&[
+        "create-cache-cluster",
+        "--cache-cluster-id",
+        "phoenix",
+        "--engine",
+        "redis",
+        "--cache-node-type",
+        "cache.t3.micro",
+        "--num-cache-nodes",
+        "1",
+    ]);
+    let ep = eventually_available(&emu, "phoenix");
+    let mut c = plain_conn(&ep);
+    for i in 0..200 {
+        set(&mut c, &format!("k{i}"), &format!("v{i}"));
+    }
+    // appendfsync everysec: what was acknowledged more than a second ago is on disk.
+    std::thread::sleep(Duration::from_millis(1500));
+    let node = emu.engines();
+    assert_eq!(node.len(), 1);
+    // SAFETY: plain kill(2) on a process the emulator spawned.
+    unsafe {
+        libc::kill(node[0] as i32, libc::SIGKILL);
+    }
+    eventually("a new node process", || {
+        let now = emu.engines();
+        now.len() == 1 && now != node
+    });
+    let start = Instant::now();
+    let mut c = loop {
+        let info = redis::ConnectionInfo {
+            addr: redis::ConnectionAddr::Tcp(ep.0.clone(), ep.1),
+            redis: Default::default(),
+        };
+        if let Ok(c) = redis::Client::open(info)
+            .unwrap()
+            .get_connection_with_timeout(Duration::from_secs(2))
+        {
+            break c;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "node never came back"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for i in 0..200 {
+        assert_eq!(get(&mut c, &format!("k{i}")), Some(format!("v{i}")));
+    }
+    let events = emu.ec(&[
+        "describe-events",
+        "--source-identifier",
+        "phoenix",
+        "--source-type",
+        "cache-cluster",
+    ]);
+    let messages: Vec<&str> = events["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["Message"].as_str())
+        .collect();
+    assert!(
+        messages.contains(&"Recovering cache nodes 0001"),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"Finished recovery for cache nodes 0001"),
+        "{messages:?}"
+    );
+    emu.stop(libc::SIGTERM);
+}
+
+/// The endpoint of a cache cluster's only node once it is available.
+fn eventually_available(emu: &Emu, id: &str) -> (String, u16) {
+    let start = Instant::now();
+    loop {
+        let v = emu.ec(&[
+            "describe-cache-clusters",
+            "--cache-cluster-id",
+            id,
+            "--show-cache-node-info",
+        ]);
+        let c = &v["CacheClusters"][0];
+        if c["CacheClusterStatus"] == "available" {
+            return hp(&c["CacheNodes"][0]["Endpoint"]);
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "{id}: {c}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
