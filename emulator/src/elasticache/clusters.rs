@@ -981,6 +981,7 @@ pub fn delete(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     if let Some(snap) = s(input, "FinalSnapshotIdentifier") {
         super::handlers::snapshot_of_cluster(cx, &id, snap, "manual")?;
     }
+    super::auto_snapshots::drop_for(cx, &id);
     let mut out = render(cx, &id, false);
     out["CacheClusterStatus"] = "deleting".into();
     remove_cluster(cx, &id);

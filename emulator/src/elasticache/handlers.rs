@@ -197,6 +197,13 @@ fn snapshot_dir(cx: &Cx, name: &str) -> std::path::PathBuf {
     cx.dir("snapshots").join(name)
 }
 
+/// Drops a snapshot and its RDB files.
+pub fn remove_snapshot(cx: &mut Cx, name: &str) -> Option<Value> {
+    let snap = cx.st.snapshots.remove(name)?;
+    let _ = std::fs::remove_dir_all(snapshot_dir(cx, name));
+    Some(snap)
+}
+
 /// The RDB file of node group `index` of a snapshot (the first one if it has fewer).
 pub fn snapshot_file(cx: &Cx, name: &str, index: usize) -> ApiResult<std::path::PathBuf> {
     if !cx.st.snapshots.contains_key(name) {
@@ -407,12 +414,7 @@ fn copy_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 
 fn delete_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let name = s(input, "SnapshotName").unwrap_or("");
-    let mut snap = cx
-        .st
-        .snapshots
-        .remove(name)
-        .ok_or_else(|| snap_not_found(name))?;
-    let _ = std::fs::remove_dir_all(snapshot_dir(cx, name));
+    let mut snap = remove_snapshot(cx, name).ok_or_else(|| snap_not_found(name))?;
     snap["SnapshotStatus"] = "deleting".into();
     Ok(json!({"Snapshot": snap}))
 }

@@ -9,6 +9,7 @@
 //! restarted emulator brings every node back from its data dir.
 
 mod acl;
+pub mod auto_snapshots;
 mod catalog;
 mod cluster;
 mod clusters;
@@ -71,6 +72,8 @@ pub struct ElastiCache {
     /// Whether the node monitor (automatic failover) runs; started on the first request
     /// because construction may happen outside the runtime.
     monitoring: AtomicBool,
+    /// The clock automatic snapshots follow (offset by tests, see `auto_snapshots`).
+    clock: Arc<auto_snapshots::Clock>,
 }
 
 impl ElastiCache {
@@ -94,6 +97,7 @@ impl ElastiCache {
             restore_began: Arc::new(AtomicBool::new(false)),
             max_nodes: config.max_cache_nodes,
             monitoring: AtomicBool::new(false),
+            clock: Arc::default(),
         };
         // Nodes come back in the background so the gateway listens at once; without a
         // runtime here (tests build the service first), the first request restores.
@@ -281,14 +285,20 @@ impl ElastiCache {
         let backend = self.backend.clone();
         let data_root = self.data_root.clone();
         let persist = self.persist.clone();
+        let clock = self.clock.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(250)).await;
-                if !monitor_pass(&store, &backend, &data_root, persist.as_ref()).await {
+                if !monitor_pass(&store, &backend, &data_root, persist.as_ref(), &clock).await {
                     break;
                 }
             }
         });
+    }
+
+    /// Moves the clock automatic snapshots follow by `seconds` from the system clock.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.clock.set_offset(seconds);
     }
 
     pub async fn reset(&self, account: Option<&str>) {
@@ -379,12 +389,14 @@ async fn monitor_pass(
     backend: &Arc<dyn CacheBackend>,
     data_root: &std::path::Path,
     persist: Option<&Arc<persist::Persist>>,
+    clock: &auto_snapshots::Clock,
 ) -> bool {
     let Some(store) = store.upgrade() else {
         return false;
     };
     let (st, be, dir) = (store.clone(), backend.clone(), data_root.to_path_buf());
     let persistent = persist.is_some();
+    let now = clock.now();
     let found = tokio::task::spawn_blocking(move || {
         let mut guard = st.lock().unwrap_or_else(|p| p.into_inner());
         let store = &mut *guard;
@@ -394,6 +406,7 @@ async fn monitor_pass(
             let mut cx = Cx::new(account, region, r, globals, be.as_ref(), &dir, persistent);
             replication::auto_failover(&mut cx);
             clusters::recover_dead_nodes(&mut cx);
+            auto_snapshots::run(&mut cx, now);
             let (pending, doomed) = (
                 std::mem::take(&mut cx.pending),
                 std::mem::take(&mut cx.doomed),

@@ -768,6 +768,9 @@ pub fn delete(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     }
     let mut out = render(cx, &id);
     out["Status"] = "deleting".into();
+    if let Some(rid) = out["ReplicationGroupId"].as_str() {
+        super::auto_snapshots::drop_for(cx, rid);
+    }
     let rg = cx
         .st
         .repl_groups

@@ -1,4 +1,5 @@
-//! `/_emulator/*`: health, reset (all accounts or one), state dump.
+//! `/_emulator/*`: health, reset (all accounts or one), state dump, the CA, and the clock that
+//! scheduled work (automatic snapshots) follows.
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/state", get(state_dump))
         .route("/_emulator/ca.pem", get(ca_pem))
+        .route("/_emulator/clock", post(clock))
 }
 
 /// The CA that signs TLS cache nodes' certificates, for clients to trust.
@@ -53,6 +55,17 @@ async fn reset(State(s): State<Arc<AppState>>, Query(q): Query<ResetQuery>) -> i
     s.dynamodb.reset(account).await;
     s.s3.reset(account);
     Json(serde_json::json!({"reset": account.unwrap_or("all")}))
+}
+
+#[derive(Deserialize)]
+struct ClockQuery {
+    /// Seconds the clock of scheduled work (automatic snapshots) runs ahead of the system's.
+    offset: i64,
+}
+
+async fn clock(State(s): State<Arc<AppState>>, Query(q): Query<ClockQuery>) -> impl IntoResponse {
+    s.elasticache.set_clock_offset(q.offset);
+    Json(serde_json::json!({"offset": q.offset}))
 }
 
 async fn state_dump(State(s): State<Arc<AppState>>) -> impl IntoResponse {

@@ -1,6 +1,7 @@
 //! ElastiCache through the real AWS CLI: every action, real nodes, process cleanup, bad input.
 
 mod actions;
+mod automatic_snapshots;
 mod defaults;
 mod errors;
 mod limits;
