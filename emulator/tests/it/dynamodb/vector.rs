@@ -504,3 +504,26 @@ fn searches_are_validated() {
     let (_, msg) = err(acc, "SearchVectors", r);
     assert!(msg.contains("does not project"), "{msg}");
 }
+
+#[test]
+fn a_restored_backup_keeps_its_vector_indexes() {
+    let acc = "200000000407";
+    create(acc, "Orig", Some(json!([index("emb", "DOT_PRODUCT")])));
+    let items = put_items(acc, "Orig", 20, 5);
+    let backup = ok(
+        acc,
+        "CreateBackup",
+        json!({"TableName": "Orig", "BackupName": "vec-backup"}),
+    );
+    let arn = backup["BackupDetails"]["BackupArn"].as_str().unwrap();
+    ok(
+        acc,
+        "RestoreTableFromBackup",
+        json!({"TargetTableName": "Copy", "BackupArn": arn}),
+    );
+    let d = ok(acc, "DescribeTable", json!({"TableName": "Copy"}));
+    assert_eq!(d["Table"]["VectorIndexes"][0]["IndexName"], "emb", "{d}");
+    let q = [1.0, -1.0, 0.5, 0.0];
+    let want = brute_force(&items, "DOT_PRODUCT", &q, 3, |i| i["cat"]["S"] == "b");
+    assert_same(&search(acc, "Copy", "emb", &q, 3, cat_is("b")), &want);
+}
