@@ -366,6 +366,92 @@ impl super::DynamoDb {
     }
 }
 
+/// AWS refuses a write whose vector attribute is not a list of numbers of the index's
+/// dimension; items without the attribute are simply not indexed.
+pub fn check_item(defs: &[Value], item: &Value) -> Result<(), JsonError> {
+    for d in defs {
+        let attr = d["VectorAttribute"]["AttributeName"]
+            .as_str()
+            .unwrap_or_default();
+        let Some(v) = item.get(attr) else {
+            continue;
+        };
+        let dims = d["Dimensions"].as_u64().unwrap_or(0) as usize;
+        let Some(list) = v.get("L").and_then(Value::as_array) else {
+            let ty = v
+                .as_object()
+                .and_then(|o| o.keys().next().cloned())
+                .unwrap_or_default();
+            return Err(validation(format!(
+                "One or more parameter values were invalid: Invalid parameter type for vector attribute {attr}: expected L (a list of N), got {ty}"
+            )));
+        };
+        for (i, e) in list.iter().enumerate() {
+            let ok = e
+                .get("N")
+                .and_then(Value::as_str)
+                .and_then(|n| n.parse::<f32>().ok())
+                .is_some_and(f32::is_finite);
+            if !ok {
+                return Err(validation(format!(
+                    "One or more parameter values were invalid: Invalid parameter type for vector attribute {attr} at element {i}: expected a Number that fits a 32-bit float"
+                )));
+            }
+        }
+        if list.len() != dims {
+            return Err(validation(format!(
+                "One or more parameter values were invalid: Vector attribute {attr} has {} dimensions, but vector index {} expects {dims}",
+                list.len(),
+                d["IndexName"].as_str().unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl super::DynamoDb {
+    /// Items a PutItem, BatchWriteItem or TransactWriteItems puts into tables with vector
+    /// indexes are checked before the backend sees them. UpdateItem is not (its result is
+    /// only known after the update expression ran).
+    pub(super) fn check_vector_writes(
+        &self,
+        ctx: &crate::context::RequestContext,
+        op: &str,
+        input: &Value,
+    ) -> Result<(), JsonError> {
+        let mut puts: Vec<(String, &Value)> = vec![];
+        let name = |t: &Value| super::table_name(t).unwrap_or_default();
+        match op {
+            "PutItem" => puts.push((name(&input["TableName"]), &input["Item"])),
+            "BatchWriteItem" => {
+                for (t, reqs) in input["RequestItems"].as_object().into_iter().flatten() {
+                    for r in reqs.as_array().into_iter().flatten() {
+                        if let Some(item) = r["PutRequest"].get("Item") {
+                            puts.push((name(&Value::from(t.as_str())), item));
+                        }
+                    }
+                }
+            }
+            "TransactWriteItems" => {
+                for t in input["TransactItems"].as_array().into_iter().flatten() {
+                    if let Some(p) = t.get("Put") {
+                        puts.push((name(&p["TableName"]), &p["Item"]));
+                    }
+                }
+            }
+            _ => return Ok(()),
+        }
+        let st = self.state.lock().unwrap();
+        for (table, item) in puts {
+            let key = super::state::TableKey::new(&ctx.account, &ctx.region, &table);
+            if let Some(m) = st.table(&key) {
+                check_item(&m.vector_indexes, item)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,13 +83,18 @@ fn vector_value(v: &[f32]) -> Value {
     json!({"L": v.iter().map(|x| json!({"N": x.to_string()})).collect::<Vec<_>>()})
 }
 
-/// `n` items: categories a/b/c, prices 0..n; every 7th has a wrong-length vector and every
-/// 11th a string instead of a vector (neither is indexed).
-fn put_items(account: &str, table: &str, n: usize, seed: u64) -> Vec<Value> {
+/// `n` items: categories a/b/c, prices 0..n. With `invalid` (possible only before the table
+/// has a vector index, which refuses them) every 7th has a wrong-length vector and every 11th
+/// a string instead of a vector; neither is indexed.
+fn put_items(account: &str, table: &str, n: usize, seed: u64, invalid: bool) -> Vec<Value> {
     let mut seed = seed;
     let items: Vec<Value> = (0..n)
         .map(|i| {
-            let len = if i % 7 == 3 { DIMS + 1 } else { DIMS };
+            let len = if invalid && i % 7 == 3 {
+                DIMS + 1
+            } else {
+                DIMS
+            };
             let v: Vec<f32> = (0..len).map(|_| rng(&mut seed)).collect();
             let mut item = json!({
                 "pk": {"S": format!("k{i:03}")},
@@ -97,7 +102,7 @@ fn put_items(account: &str, table: &str, n: usize, seed: u64) -> Vec<Value> {
                 "price": {"N": i.to_string()},
                 "v": vector_value(&v)
             });
-            if i % 11 == 5 {
+            if invalid && i % 11 == 5 {
                 item["v"] = json!({"S": "not a vector"});
             }
             item
@@ -224,7 +229,7 @@ fn search_matches_brute_force_for_every_distance_function() {
             index("by_dot", "DOT_PRODUCT")
         ])),
     );
-    let items = put_items(acc, "Docs", 60, 7);
+    let items = put_items(acc, "Docs", 60, 7, false);
     let mut seed = 99;
     for (idx, distance) in [
         ("by_cosine", "COSINE"),
@@ -271,7 +276,7 @@ fn search_matches_brute_force_for_every_distance_function() {
 fn an_index_added_to_a_table_with_items_backfills_and_follows_writes() {
     let acc = "200000000402";
     create(acc, "Later", None);
-    let mut items = put_items(acc, "Later", 40, 3);
+    let mut items = put_items(acc, "Later", 40, 3, true);
     let valid = items.iter().filter(|i| vector_of(i).is_some()).count() as u64;
     let out = ok(
         acc,
@@ -426,7 +431,7 @@ fn vector_index_definitions_are_validated() {
 fn searches_are_validated() {
     let acc = "200000000404";
     create(acc, "Srch", Some(json!([index("emb", "COSINE")])));
-    put_items(acc, "Srch", 5, 1);
+    put_items(acc, "Srch", 5, 1, false);
     let req = |f: &dyn Fn(&mut Value)| {
         let mut r = json!({"TableName": "Srch", "IndexName": "emb", "TopK": 2,
             "SearchVector": [{"N": "1"}, {"N": "0"}, {"N": "0"}, {"N": "0"}],
@@ -509,7 +514,7 @@ fn searches_are_validated() {
 fn a_restored_backup_keeps_its_vector_indexes() {
     let acc = "200000000407";
     create(acc, "Orig", Some(json!([index("emb", "DOT_PRODUCT")])));
-    let items = put_items(acc, "Orig", 20, 5);
+    let items = put_items(acc, "Orig", 20, 5, false);
     let backup = ok(
         acc,
         "CreateBackup",
@@ -526,4 +531,62 @@ fn a_restored_backup_keeps_its_vector_indexes() {
     let q = [1.0, -1.0, 0.5, 0.0];
     let want = brute_force(&items, "DOT_PRODUCT", &q, 3, |i| i["cat"]["S"] == "b");
     assert_same(&search(acc, "Copy", "emb", &q, 3, cat_is("b")), &want);
+}
+
+#[test]
+fn writes_of_invalid_vectors_are_refused() {
+    let acc = "200000000408";
+    create(acc, "Strict", Some(json!([index("emb", "COSINE")])));
+    let put = |v: Value| {
+        op(
+            acc,
+            "PutItem",
+            json!({"TableName": "Strict", "Item": {"pk": {"S": "x"}, "v": v}}),
+        )
+    };
+    let (status, out) = put(vector_value(&[1.0, 2.0, 3.0, 4.0, 5.0]));
+    assert_eq!(status, 400);
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .contains("has 5 dimensions"),
+        "{out}"
+    );
+    let (status, out) = put(json!({"S": "x"}));
+    assert_eq!(status, 400, "{out}");
+    assert!(out["message"]
+        .as_str()
+        .unwrap()
+        .contains("Invalid parameter type"));
+    let (status, out) = put(json!({"L": [{"N": "1"}, {"S": "2"}, {"N": "3"}, {"N": "4"}]}));
+    assert_eq!(status, 400);
+    assert!(
+        out["message"].as_str().unwrap().contains("at element 1"),
+        "{out}"
+    );
+    let (status, _) = op(
+        acc,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Put": {"TableName": "Strict",
+            "Item": {"pk": {"S": "y"}, "v": {"NS": ["1", "2", "3", "4"]}}}}]}),
+    );
+    assert_eq!(status, 400);
+    // Nothing was written; an item without the vector attribute and a valid one are.
+    let (_, got) = op(
+        acc,
+        "GetItem",
+        json!({"TableName": "Strict", "Key": {"pk": {"S": "x"}}}),
+    );
+    assert!(got.get("Item").is_none(), "{got}");
+    ok(
+        acc,
+        "PutItem",
+        json!({"TableName": "Strict", "Item": {"pk": {"S": "plain"}}}),
+    );
+    ok(
+        acc,
+        "PutItem",
+        json!({"TableName": "Strict", "Item": {"pk": {"S": "x"}, "v": vector_value(&[1.0, 0.0, 0.0, 0.0])}}),
+    );
 }
