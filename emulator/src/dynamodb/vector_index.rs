@@ -302,12 +302,20 @@ pub fn strip_vector_members(input: &mut Value, vector_only: &BTreeMap<String, Va
     }
 }
 
-type VectorPlan = (Vec<String>, Option<(Vec<Value>, BTreeMap<String, Value>)>);
+/// What an UpdateTable's `VectorIndexUpdates` will do, kept until the rest succeeded.
+#[derive(Default)]
+pub struct VectorPlan {
+    /// Names of the indexes being created (described as CREATING).
+    pub fresh: Vec<String>,
+    /// Definitions being deleted (described as DELETING in this answer only).
+    pub deleted: Vec<Value>,
+    pub indexes: Vec<Value>,
+    pub defs: BTreeMap<String, Value>,
+}
 
 impl super::DynamoDb {
     /// Checks UpdateTable's `VectorIndexUpdates` against the table as it is and strips what
-    /// DynamoDB Local must not see; returns the new indexes' names and the definitions to keep
-    /// once the rest of the update succeeded.
+    /// DynamoDB Local must not see.
     pub(super) fn plan_vector_updates(
         &self,
         key: &super::state::TableKey,
@@ -334,6 +342,7 @@ impl super::DynamoDb {
         );
         let mut indexes = meta.vector_indexes.clone();
         let mut fresh = vec![];
+        let mut deleted = vec![];
         for u in updates {
             if let Some(c) = u.get("Create") {
                 require_on_demand(&mode)?;
@@ -342,13 +351,12 @@ impl super::DynamoDb {
                 fresh.push(c["IndexName"].as_str().unwrap_or_default().to_string());
             } else if let Some(d) = u.get("Delete") {
                 let n = d["IndexName"].as_str().unwrap_or_default();
-                let count = indexes.len();
-                indexes.retain(|i| i["IndexName"] != n);
-                if indexes.len() == count {
+                let Some(at) = indexes.iter().position(|i| i["IndexName"] == n) else {
                     return Err(validation(format!(
                         "The table does not have the specified index: {n}"
                     )));
-                }
+                };
+                deleted.push(indexes.remove(at));
             } else {
                 return Err(validation(
                     "One or more parameter values were invalid: One of Create or Delete must be specified in a VectorIndexUpdate",
@@ -362,7 +370,12 @@ impl super::DynamoDb {
         keys.extend(key_attributes(input));
         let defs = schema_only_defs(&attr_defs, &indexes, &keys);
         strip_vector_members(input, &defs);
-        Ok((fresh, Some((indexes, defs))))
+        Ok(VectorPlan {
+            fresh,
+            deleted,
+            indexes,
+            defs,
+        })
     }
 }
 

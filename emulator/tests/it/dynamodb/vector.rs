@@ -339,11 +339,24 @@ fn an_index_added_to_a_table_with_items_backfills_and_follows_writes() {
     assert_eq!(want[0].1, 0.0);
     assert_same(&got, &want);
 
-    // Deleting the index removes it from the description and from search.
-    ok(
+    // A table with a vector index stays on demand.
+    let (code, _) = err(
+        acc,
+        "UpdateTable",
+        json!({"TableName": "Later", "BillingMode": "PROVISIONED",
+               "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}),
+    );
+    assert_eq!(code, "ValidationException");
+
+    // Deleting the index answers DELETING, then it is gone from the description and search.
+    let out = ok(
         acc,
         "UpdateTable",
         json!({"TableName": "Later", "VectorIndexUpdates": [{"Delete": {"IndexName": "emb"}}]}),
+    );
+    assert_eq!(
+        out["TableDescription"]["VectorIndexes"][0]["IndexStatus"], "DELETING",
+        "{out}"
     );
     let d = ok(acc, "DescribeTable", json!({"TableName": "Later"}));
     assert!(d["Table"].get("VectorIndexes").is_none(), "{d}");
