@@ -3,7 +3,8 @@
 
 use serde_json::{json, Value};
 
-use super::raw_as;
+use super::{raw_as, raw_at};
+use crate::common::TestEmulator;
 
 fn op(account: &str, name: &str, body: Value) -> (u16, Value) {
     raw_as(
@@ -602,4 +603,58 @@ fn writes_of_invalid_vectors_are_refused() {
         "PutItem",
         json!({"TableName": "Strict", "Item": {"pk": {"S": "x"}, "v": vector_value(&[1.0, 0.0, 0.0, 0.0])}}),
     );
+}
+
+#[test]
+fn vector_indexes_survive_a_restart_with_a_state_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_path_buf();
+    let start = || {
+        let s = state.clone();
+        TestEmulator::start_with(move |c| c.state_dir = Some(s))
+    };
+    let acc = "200000000409";
+    let call = |emu: &TestEmulator, name: &str, body: Value| {
+        let (status, out) = raw_at(
+            &emu.url(),
+            acc,
+            Some(&format!("DynamoDB_20120810.{name}")),
+            body.to_string().into_bytes(),
+        );
+        assert_eq!(status, 200, "{name}: {out}");
+        out
+    };
+    let q = [0.3, 0.1, -0.2, 0.9];
+    let before = {
+        let emu = start();
+        call(
+            &emu,
+            "CreateTable",
+            json!({"TableName": "Kept", "AttributeDefinitions": attribute_definitions(),
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST", "VectorIndexes": [index("emb", "COSINE")]}),
+        );
+        call(
+            &emu,
+            "PutItem",
+            json!({"TableName": "Kept", "Item": {"pk": {"S": "one"}, "cat": {"S": "a"},
+                "v": vector_value(&[0.3, 0.1, -0.2, 1.0])}}),
+        );
+        let mut req = cat_is("a");
+        req["TableName"] = json!("Kept");
+        req["IndexName"] = json!("emb");
+        req["TopK"] = json!(1);
+        req["SearchVector"] = json!(q
+            .iter()
+            .map(|x| json!({"N": x.to_string()}))
+            .collect::<Vec<_>>());
+        (call(&emu, "SearchVectors", req.clone()), req)
+    };
+    let emu = start();
+    let d = call(&emu, "DescribeTable", json!({"TableName": "Kept"}));
+    assert_eq!(d["Table"]["VectorIndexes"][0]["IndexName"], "emb", "{d}");
+    assert_eq!(d["Table"]["VectorIndexes"][0]["ItemCount"], 1);
+    let after = call(&emu, "SearchVectors", before.1);
+    assert_eq!(after, before.0);
+    assert_eq!(after["SearchResults"][0]["Item"]["pk"]["S"], "one");
 }
