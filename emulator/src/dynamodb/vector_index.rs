@@ -186,7 +186,8 @@ pub fn key_attributes(v: &Value) -> Vec<String> {
 }
 
 /// Counts and sizes per index over the table's items: only items whose vector attribute is a
-/// valid vector of the index's dimension are indexed.
+/// valid vector of the index's dimension (and that carry the HASH attribute, if any) are
+/// indexed.
 pub fn stats(defs: &[Value], items: &[Value]) -> Vec<(u64, u64)> {
     defs.iter()
         .map(|d| {
@@ -194,9 +195,19 @@ pub fn stats(defs: &[Value], items: &[Value]) -> Vec<(u64, u64)> {
                 .as_str()
                 .unwrap_or_default();
             let dims = d["Dimensions"].as_u64().unwrap_or(0) as usize;
+            // An item without the vector index partition key is not in the index.
+            let hash = d["SearchSchema"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|e| e["SearchSchemaElementType"] == "HASH")
+                .and_then(|e| e["AttributeName"].as_str());
             let mut count = 0;
             let mut bytes = 0;
             for item in items {
+                if hash.is_some_and(|h| item.get(h).is_none()) {
+                    continue;
+                }
                 if super::vector_search::parse_vector(&item[attr], dims).is_some() {
                     count += 1;
                     bytes += super::sizes::item_size(item);
@@ -497,5 +508,22 @@ mod tests {
         let mut d = def("idx", 3);
         d["DistanceFunction"] = json!("MANHATTAN");
         assert!(check(&d, &attrs, &[]).is_err());
+    }
+
+    #[test]
+    fn only_valid_vectors_with_the_partition_key_are_counted() {
+        let v = json!({"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]});
+        let items = [
+            json!({"pk": {"S": "1"}, "cat": {"S": "a"}, "v": v}),
+            json!({"pk": {"S": "2"}, "v": v}),
+            json!({"pk": {"S": "3"}, "cat": {"S": "a"}, "v": {"L": [{"N": "1"}]}}),
+            json!({"pk": {"S": "4"}, "cat": {"S": "a"}}),
+        ];
+        let s = stats(&[def("idx", 3)], &items);
+        assert_eq!(s[0].0, 1);
+        assert_eq!(s[0].1, super::super::sizes::item_size(&items[0]));
+        let mut d = def("idx", 3);
+        d.as_object_mut().unwrap().remove("SearchSchema");
+        assert_eq!(stats(&[d], &items)[0].0, 2);
     }
 }
