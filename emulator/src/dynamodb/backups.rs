@@ -84,6 +84,16 @@ pub(super) fn recreate_input(desc: &Value, target: &str, input: &Value) -> Value
     {
         req["GlobalSecondaryIndexes"] = gsi;
     }
+    // Descriptions also list the attributes only vector search schemas use; DynamoDB Local
+    // refuses definitions no key schema names.
+    let keys = super::vector_index::key_attributes(&req);
+    if let Some(defs) = req["AttributeDefinitions"].as_array_mut() {
+        defs.retain(|d| {
+            d["AttributeName"]
+                .as_str()
+                .is_some_and(|a| keys.iter().any(|k| k == a))
+        });
+    }
     req
 }
 
@@ -167,6 +177,8 @@ impl DynamoDb {
                 None => source_meta.sse.clone(),
             },
             table_class: source_meta.table_class.clone(),
+            vector_indexes: source_meta.vector_indexes.clone(),
+            vector_attr_defs: source_meta.vector_attr_defs.clone(),
             restore_summary: Some(summary.clone()),
             ..Default::default()
         };

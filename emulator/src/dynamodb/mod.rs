@@ -101,6 +101,8 @@ pub struct DynamoDb {
     /// Tables whose writes need a hook (point-in-time history or replicas); zero keeps the
     /// data plane a pure pass-through.
     hooked: AtomicUsize,
+    /// Tables with vector indexes, whose writes are checked first; zero skips the check.
+    vector_tables: AtomicUsize,
     /// Per-index sizes and counts, kept until their table changes (see `sizes`).
     index_stats: Mutex<HashMap<state::TableKey, sizes::IndexStats>>,
     /// Items SearchVectors scanned, reused until any request that may write ends.
@@ -150,6 +152,7 @@ impl DynamoDb {
             config,
             state: Mutex::new(state),
             hooked: AtomicUsize::new(0),
+            vector_tables: AtomicUsize::new(0),
             index_stats: Mutex::default(),
             search_cache: vector_search::Cache::default(),
         };
@@ -273,6 +276,9 @@ impl DynamoDb {
         input: &Value,
     ) -> Result<Response, JsonError> {
         validate::before_forward(op, input)?;
+        if self.vector_tables.load(Ordering::Relaxed) > 0 {
+            self.check_vector_writes(ctx, op, input)?;
+        }
         let mut given = vec![];
         let body = if memchr(&body, b"arn:aws:dynamodb:") {
             let (v, g) = arn::names_for_backend(input);
@@ -473,6 +479,12 @@ impl DynamoDb {
             .filter(|(_, m)| m.pitr.is_some() || !m.replicas.is_empty())
             .count();
         self.hooked.store(n, Ordering::Relaxed);
+        let v = st
+            .tables
+            .values()
+            .filter(|(_, m)| !m.vector_indexes.is_empty())
+            .count();
+        self.vector_tables.store(v, Ordering::Relaxed);
     }
 
     /// Saves the control plane when `--state-dir` is set.

@@ -203,3 +203,26 @@ pub fn save(dir: &std::path::Path, state: &State) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_saved_before_vector_indexes_and_bulk_operations_still_load() {
+        let mut meta = serde_json::to_value(TableMeta::default()).unwrap();
+        let m = meta.as_object_mut().unwrap();
+        assert!(m.remove("vector_indexes").is_some());
+        assert!(m.remove("vector_attr_defs").is_some());
+        let back: TableMeta = serde_json::from_value(meta).unwrap();
+        assert!(back.vector_indexes.is_empty());
+        let mut state = serde_json::to_value(State::default()).unwrap();
+        assert!(state
+            .as_object_mut()
+            .unwrap()
+            .remove("bulk_operations")
+            .is_some());
+        let back: State = serde_json::from_value(state).unwrap();
+        assert!(back.bulk_operations.is_empty());
+    }
+}

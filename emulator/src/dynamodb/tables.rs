@@ -316,9 +316,18 @@ impl DynamoDb {
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
             ));
         }
-        let (fresh, vectors) = match vector_updates.as_ref().and_then(Value::as_array) {
-            Some(updates) => self.plan_vector_updates(&key, &before, &mut input, updates)?,
-            None => (vec![], None),
+        let plan = match vector_updates.as_ref().and_then(Value::as_array) {
+            Some(updates) => Some(self.plan_vector_updates(&key, &before, &mut input, updates)?),
+            None => {
+                // Vector indexes keep their table on demand.
+                let has_vectors = self
+                    .meta(&key)
+                    .is_some_and(|m| !m.vector_indexes.is_empty());
+                if let Some(mode) = str_of(&input, "BillingMode").filter(|_| has_vectors) {
+                    vector_index::require_on_demand(mode)?;
+                }
+                None
+            }
         };
         let mut sse_updating = false;
         {
@@ -403,17 +412,30 @@ impl DynamoDb {
         } else {
             Value::Null
         };
-        if let Some((indexes, defs)) = vectors {
+        if let Some(p) = &plan {
             if let Some(meta) = self.state.lock().unwrap().table_mut(&key) {
-                meta.vector_indexes = indexes;
-                meta.vector_attr_defs = defs;
+                meta.vector_indexes = p.indexes.clone();
+                meta.vector_attr_defs = p.defs.clone();
             }
         }
         if !forwarded {
             desc = self.describe_raw(&ctx.account, &ctx.region, &name).await?;
         }
-        if vector_updates.is_some() {
-            self.describe_vector_indexes(&key, &mut desc, &fresh).await;
+        if let Some(p) = &plan {
+            self.describe_vector_indexes(&key, &mut desc, &p.fresh)
+                .await;
+            for d in &p.deleted {
+                let mut gone = d.clone();
+                gone["IndexStatus"] = json!("DELETING");
+                gone["IndexArn"] = json!(vector_index::index_arn(
+                    &key.arn(),
+                    d["IndexName"].as_str().unwrap_or_default()
+                ));
+                match desc["VectorIndexes"].as_array_mut() {
+                    Some(list) => list.push(gone),
+                    None => desc["VectorIndexes"] = json!([gone]),
+                }
+            }
             desc["TableStatus"] = json!("UPDATING");
         }
         if let Some(updates) = replica_updates.as_ref().and_then(Value::as_array) {

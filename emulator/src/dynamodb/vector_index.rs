@@ -186,7 +186,8 @@ pub fn key_attributes(v: &Value) -> Vec<String> {
 }
 
 /// Counts and sizes per index over the table's items: only items whose vector attribute is a
-/// valid vector of the index's dimension are indexed.
+/// valid vector of the index's dimension (and that carry the HASH attribute, if any) are
+/// indexed.
 pub fn stats(defs: &[Value], items: &[Value]) -> Vec<(u64, u64)> {
     defs.iter()
         .map(|d| {
@@ -194,9 +195,19 @@ pub fn stats(defs: &[Value], items: &[Value]) -> Vec<(u64, u64)> {
                 .as_str()
                 .unwrap_or_default();
             let dims = d["Dimensions"].as_u64().unwrap_or(0) as usize;
+            // An item without the vector index partition key is not in the index.
+            let hash = d["SearchSchema"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|e| e["SearchSchemaElementType"] == "HASH")
+                .and_then(|e| e["AttributeName"].as_str());
             let mut count = 0;
             let mut bytes = 0;
             for item in items {
+                if hash.is_some_and(|h| item.get(h).is_none()) {
+                    continue;
+                }
                 if super::vector_search::parse_vector(&item[attr], dims).is_some() {
                     count += 1;
                     bytes += super::sizes::item_size(item);
@@ -302,12 +313,20 @@ pub fn strip_vector_members(input: &mut Value, vector_only: &BTreeMap<String, Va
     }
 }
 
-type VectorPlan = (Vec<String>, Option<(Vec<Value>, BTreeMap<String, Value>)>);
+/// What an UpdateTable's `VectorIndexUpdates` will do, kept until the rest succeeded.
+#[derive(Default)]
+pub struct VectorPlan {
+    /// Names of the indexes being created (described as CREATING).
+    pub fresh: Vec<String>,
+    /// Definitions being deleted (described as DELETING in this answer only).
+    pub deleted: Vec<Value>,
+    pub indexes: Vec<Value>,
+    pub defs: BTreeMap<String, Value>,
+}
 
 impl super::DynamoDb {
     /// Checks UpdateTable's `VectorIndexUpdates` against the table as it is and strips what
-    /// DynamoDB Local must not see; returns the new indexes' names and the definitions to keep
-    /// once the rest of the update succeeded.
+    /// DynamoDB Local must not see.
     pub(super) fn plan_vector_updates(
         &self,
         key: &super::state::TableKey,
@@ -334,6 +353,7 @@ impl super::DynamoDb {
         );
         let mut indexes = meta.vector_indexes.clone();
         let mut fresh = vec![];
+        let mut deleted = vec![];
         for u in updates {
             if let Some(c) = u.get("Create") {
                 require_on_demand(&mode)?;
@@ -342,13 +362,12 @@ impl super::DynamoDb {
                 fresh.push(c["IndexName"].as_str().unwrap_or_default().to_string());
             } else if let Some(d) = u.get("Delete") {
                 let n = d["IndexName"].as_str().unwrap_or_default();
-                let count = indexes.len();
-                indexes.retain(|i| i["IndexName"] != n);
-                if indexes.len() == count {
+                let Some(at) = indexes.iter().position(|i| i["IndexName"] == n) else {
                     return Err(validation(format!(
                         "The table does not have the specified index: {n}"
                     )));
-                }
+                };
+                deleted.push(indexes.remove(at));
             } else {
                 return Err(validation(
                     "One or more parameter values were invalid: One of Create or Delete must be specified in a VectorIndexUpdate",
@@ -362,7 +381,98 @@ impl super::DynamoDb {
         keys.extend(key_attributes(input));
         let defs = schema_only_defs(&attr_defs, &indexes, &keys);
         strip_vector_members(input, &defs);
-        Ok((fresh, Some((indexes, defs))))
+        Ok(VectorPlan {
+            fresh,
+            deleted,
+            indexes,
+            defs,
+        })
+    }
+}
+
+/// AWS refuses a write whose vector attribute is not a list of numbers of the index's
+/// dimension; items without the attribute are simply not indexed.
+pub fn check_item(defs: &[Value], item: &Value) -> Result<(), JsonError> {
+    for d in defs {
+        let attr = d["VectorAttribute"]["AttributeName"]
+            .as_str()
+            .unwrap_or_default();
+        let Some(v) = item.get(attr) else {
+            continue;
+        };
+        let dims = d["Dimensions"].as_u64().unwrap_or(0) as usize;
+        let Some(list) = v.get("L").and_then(Value::as_array) else {
+            let ty = v
+                .as_object()
+                .and_then(|o| o.keys().next().cloned())
+                .unwrap_or_default();
+            return Err(validation(format!(
+                "One or more parameter values were invalid: Invalid parameter type for vector attribute {attr}: expected L (a list of N), got {ty}"
+            )));
+        };
+        for (i, e) in list.iter().enumerate() {
+            let ok = e
+                .get("N")
+                .and_then(Value::as_str)
+                .and_then(|n| n.parse::<f32>().ok())
+                .is_some_and(f32::is_finite);
+            if !ok {
+                return Err(validation(format!(
+                    "One or more parameter values were invalid: Invalid parameter type for vector attribute {attr} at element {i}: expected a Number that fits a 32-bit float"
+                )));
+            }
+        }
+        if list.len() != dims {
+            return Err(validation(format!(
+                "One or more parameter values were invalid: Vector attribute {attr} has {} dimensions, but vector index {} expects {dims}",
+                list.len(),
+                d["IndexName"].as_str().unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl super::DynamoDb {
+    /// Items a PutItem, BatchWriteItem or TransactWriteItems puts into tables with vector
+    /// indexes are checked before the backend sees them. UpdateItem is not (its result is
+    /// only known after the update expression ran).
+    pub(super) fn check_vector_writes(
+        &self,
+        ctx: &crate::context::RequestContext,
+        op: &str,
+        input: &Value,
+    ) -> Result<(), JsonError> {
+        let mut puts: Vec<(String, &Value)> = vec![];
+        let name = |t: &Value| super::table_name(t).unwrap_or_default();
+        match op {
+            "PutItem" => puts.push((name(&input["TableName"]), &input["Item"])),
+            "BatchWriteItem" => {
+                for (t, reqs) in input["RequestItems"].as_object().into_iter().flatten() {
+                    for r in reqs.as_array().into_iter().flatten() {
+                        if let Some(item) = r["PutRequest"].get("Item") {
+                            puts.push((name(&Value::from(t.as_str())), item));
+                        }
+                    }
+                }
+            }
+            "TransactWriteItems" => {
+                for t in input["TransactItems"].as_array().into_iter().flatten() {
+                    if let Some(p) = t.get("Put") {
+                        puts.push((name(&p["TableName"]), &p["Item"]));
+                    }
+                }
+            }
+            _ => return Ok(()),
+        }
+        let st = self.state.lock().unwrap();
+        for (table, item) in puts {
+            let key = super::state::TableKey::new(&ctx.account, &ctx.region, &table);
+            if let Some(m) = st.table(&key) {
+                check_item(&m.vector_indexes, item)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -398,5 +508,22 @@ mod tests {
         let mut d = def("idx", 3);
         d["DistanceFunction"] = json!("MANHATTAN");
         assert!(check(&d, &attrs, &[]).is_err());
+    }
+
+    #[test]
+    fn only_valid_vectors_with_the_partition_key_are_counted() {
+        let v = json!({"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]});
+        let items = [
+            json!({"pk": {"S": "1"}, "cat": {"S": "a"}, "v": v}),
+            json!({"pk": {"S": "2"}, "v": v}),
+            json!({"pk": {"S": "3"}, "cat": {"S": "a"}, "v": {"L": [{"N": "1"}]}}),
+            json!({"pk": {"S": "4"}, "cat": {"S": "a"}}),
+        ];
+        let s = stats(&[def("idx", 3)], &items);
+        assert_eq!(s[0].0, 1);
+        assert_eq!(s[0].1, super::super::sizes::item_size(&items[0]));
+        let mut d = def("idx", 3);
+        d.as_object_mut().unwrap().remove("SearchSchema");
+        assert_eq!(stats(&[d], &items)[0].0, 2);
     }
 }

@@ -37,7 +37,38 @@ pub struct Cache {
 }
 
 /// A table's items and the generation they were read at.
-type Scanned = (u64, Arc<Vec<Value>>);
+type Scanned = (u64, Arc<Snapshot>);
+
+/// Parsed vectors, one per item (None: not a vector of that length).
+type Vectors = Arc<Vec<Option<Vec<f32>>>>;
+
+/// One scan of a table, with its items' vectors parsed once per (attribute, dimension).
+pub struct Snapshot {
+    items: Vec<Value>,
+    vectors: Mutex<HashMap<(String, usize), Vectors>>,
+}
+
+impl Snapshot {
+    fn new(items: Vec<Value>) -> Self {
+        Self {
+            items,
+            vectors: Mutex::default(),
+        }
+    }
+    fn vectors(&self, attr: &str, dims: usize) -> Vectors {
+        let mut v = self.vectors.lock().unwrap();
+        v.entry((attr.to_string(), dims))
+            .or_insert_with(|| {
+                Arc::new(
+                    self.items
+                        .iter()
+                        .map(|i| parse_vector(&i[attr], dims))
+                        .collect(),
+                )
+            })
+            .clone()
+    }
+}
 
 impl Cache {
     pub fn invalidate(&self) {
@@ -46,7 +77,7 @@ impl Cache {
     fn current(&self) -> u64 {
         self.generation.load(AtomicOrdering::SeqCst)
     }
-    fn get(&self, key: &TableKey) -> Option<Arc<Vec<Value>>> {
+    fn get(&self, key: &TableKey) -> Option<Arc<Snapshot>> {
         let now = self.current();
         let t = self.tables.lock().unwrap();
         t.get(key)
@@ -54,7 +85,7 @@ impl Cache {
             .map(|(_, items)| items.clone())
     }
     /// Keeps `items` read at generation `at`; stale entries are dropped meanwhile.
-    fn put(&self, key: TableKey, at: u64, items: Arc<Vec<Value>>) {
+    fn put(&self, key: TableKey, at: u64, items: Arc<Snapshot>) {
         let now = self.current();
         let mut t = self.tables.lock().unwrap();
         t.retain(|_, (g, _)| *g == now);
@@ -588,18 +619,21 @@ impl DynamoDb {
             Some(items) => items,
             None => {
                 let at = self.search_cache.current();
-                let items = Arc::new(self.scan_all(&ctx.account, &ctx.region, &name).await?);
+                let items = Arc::new(Snapshot::new(
+                    self.scan_all(&ctx.account, &ctx.region, &name).await?,
+                ));
                 self.search_cache.put(key.clone(), at, items.clone());
                 items
             }
         };
+        let vectors = items.vectors(attr, dims);
         let mut hits: Vec<(f32, &Value)> = items
+            .items
             .iter()
-            .filter(|item| cond.as_ref().is_none_or(|c| holds(c, item)))
-            .filter_map(|item| {
-                let v = parse_vector(&item[attr], dims)?;
-                Some((distance.score(&query, &v)?, item))
-            })
+            .zip(vectors.iter())
+            .filter_map(|(item, v)| Some((item, v.as_ref()?)))
+            .filter(|(item, _)| cond.as_ref().is_none_or(|c| holds(c, item)))
+            .filter_map(|(item, v)| Some((distance.score(&query, v)?, item)))
             .collect();
         hits.sort_by(|a, b| distance.order(a.0, b.0));
         hits.truncate(top_k as usize);
@@ -680,12 +714,12 @@ mod tests {
         let c = Cache::default();
         let k = TableKey::new("1", "r", "t");
         let at = c.current();
-        c.put(k.clone(), at, Arc::new(vec![json!({})]));
+        c.put(k.clone(), at, Arc::new(Snapshot::new(vec![json!({})])));
         assert!(c.get(&k).is_some());
         c.invalidate();
         assert!(c.get(&k).is_none());
         // A scan that began before a write ended is not kept.
-        c.put(k.clone(), at, Arc::new(vec![]));
+        c.put(k.clone(), at, Arc::new(Snapshot::new(vec![])));
         assert!(c.get(&k).is_none());
     }
 

@@ -381,7 +381,12 @@ fn raw(target: Option<&str>, body: Vec<u8>) -> (u16, Value) {
 
 /// A raw request as `account` in us-east-1 (also for operations the pinned CLI lacks).
 fn raw_as(account: &str, target: Option<&str>, body: Vec<u8>) -> (u16, Value) {
-    let url = emu().url();
+    raw_at(&emu().url(), account, target, body)
+}
+
+/// A raw request to the emulator at `url` (tests that start their own).
+fn raw_at(url: &str, account: &str, target: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+    let url = url.to_string();
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential={account}/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0"
     );

@@ -3,7 +3,8 @@
 
 use serde_json::{json, Value};
 
-use super::raw_as;
+use super::{raw_as, raw_at};
+use crate::common::TestEmulator;
 
 fn op(account: &str, name: &str, body: Value) -> (u16, Value) {
     raw_as(
@@ -83,13 +84,18 @@ fn vector_value(v: &[f32]) -> Value {
     json!({"L": v.iter().map(|x| json!({"N": x.to_string()})).collect::<Vec<_>>()})
 }
 
-/// `n` items: categories a/b/c, prices 0..n; every 7th has a wrong-length vector and every
-/// 11th a string instead of a vector (neither is indexed).
-fn put_items(account: &str, table: &str, n: usize, seed: u64) -> Vec<Value> {
+/// `n` items: categories a/b/c, prices 0..n. With `invalid` (possible only before the table
+/// has a vector index, which refuses them) every 7th has a wrong-length vector and every 11th
+/// a string instead of a vector; neither is indexed.
+fn put_items(account: &str, table: &str, n: usize, seed: u64, invalid: bool) -> Vec<Value> {
     let mut seed = seed;
     let items: Vec<Value> = (0..n)
         .map(|i| {
-            let len = if i % 7 == 3 { DIMS + 1 } else { DIMS };
+            let len = if invalid && i % 7 == 3 {
+                DIMS + 1
+            } else {
+                DIMS
+            };
             let v: Vec<f32> = (0..len).map(|_| rng(&mut seed)).collect();
             let mut item = json!({
                 "pk": {"S": format!("k{i:03}")},
@@ -97,7 +103,7 @@ fn put_items(account: &str, table: &str, n: usize, seed: u64) -> Vec<Value> {
                 "price": {"N": i.to_string()},
                 "v": vector_value(&v)
             });
-            if i % 11 == 5 {
+            if invalid && i % 11 == 5 {
                 item["v"] = json!({"S": "not a vector"});
             }
             item
@@ -224,7 +230,7 @@ fn search_matches_brute_force_for_every_distance_function() {
             index("by_dot", "DOT_PRODUCT")
         ])),
     );
-    let items = put_items(acc, "Docs", 60, 7);
+    let items = put_items(acc, "Docs", 60, 7, false);
     let mut seed = 99;
     for (idx, distance) in [
         ("by_cosine", "COSINE"),
@@ -271,7 +277,7 @@ fn search_matches_brute_force_for_every_distance_function() {
 fn an_index_added_to_a_table_with_items_backfills_and_follows_writes() {
     let acc = "200000000402";
     create(acc, "Later", None);
-    let mut items = put_items(acc, "Later", 40, 3);
+    let mut items = put_items(acc, "Later", 40, 3, true);
     let valid = items.iter().filter(|i| vector_of(i).is_some()).count() as u64;
     let out = ok(
         acc,
@@ -334,11 +340,24 @@ fn an_index_added_to_a_table_with_items_backfills_and_follows_writes() {
     assert_eq!(want[0].1, 0.0);
     assert_same(&got, &want);
 
-    // Deleting the index removes it from the description and from search.
-    ok(
+    // A table with a vector index stays on demand.
+    let (code, _) = err(
+        acc,
+        "UpdateTable",
+        json!({"TableName": "Later", "BillingMode": "PROVISIONED",
+               "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}),
+    );
+    assert_eq!(code, "ValidationException");
+
+    // Deleting the index answers DELETING, then it is gone from the description and search.
+    let out = ok(
         acc,
         "UpdateTable",
         json!({"TableName": "Later", "VectorIndexUpdates": [{"Delete": {"IndexName": "emb"}}]}),
+    );
+    assert_eq!(
+        out["TableDescription"]["VectorIndexes"][0]["IndexStatus"], "DELETING",
+        "{out}"
     );
     let d = ok(acc, "DescribeTable", json!({"TableName": "Later"}));
     assert!(d["Table"].get("VectorIndexes").is_none(), "{d}");
@@ -426,7 +445,7 @@ fn vector_index_definitions_are_validated() {
 fn searches_are_validated() {
     let acc = "200000000404";
     create(acc, "Srch", Some(json!([index("emb", "COSINE")])));
-    put_items(acc, "Srch", 5, 1);
+    put_items(acc, "Srch", 5, 1, false);
     let req = |f: &dyn Fn(&mut Value)| {
         let mut r = json!({"TableName": "Srch", "IndexName": "emb", "TopK": 2,
             "SearchVector": [{"N": "1"}, {"N": "0"}, {"N": "0"}, {"N": "0"}],
@@ -503,4 +522,139 @@ fn searches_are_validated() {
     r["ProjectionExpression"] = json!("v");
     let (_, msg) = err(acc, "SearchVectors", r);
     assert!(msg.contains("does not project"), "{msg}");
+}
+
+#[test]
+fn a_restored_backup_keeps_its_vector_indexes() {
+    let acc = "200000000407";
+    create(acc, "Orig", Some(json!([index("emb", "DOT_PRODUCT")])));
+    let items = put_items(acc, "Orig", 20, 5, false);
+    let backup = ok(
+        acc,
+        "CreateBackup",
+        json!({"TableName": "Orig", "BackupName": "vec-backup"}),
+    );
+    let arn = backup["BackupDetails"]["BackupArn"].as_str().unwrap();
+    ok(
+        acc,
+        "RestoreTableFromBackup",
+        json!({"TargetTableName": "Copy", "BackupArn": arn}),
+    );
+    let d = ok(acc, "DescribeTable", json!({"TableName": "Copy"}));
+    assert_eq!(d["Table"]["VectorIndexes"][0]["IndexName"], "emb", "{d}");
+    let q = [1.0, -1.0, 0.5, 0.0];
+    let want = brute_force(&items, "DOT_PRODUCT", &q, 3, |i| i["cat"]["S"] == "b");
+    assert_same(&search(acc, "Copy", "emb", &q, 3, cat_is("b")), &want);
+}
+
+#[test]
+fn writes_of_invalid_vectors_are_refused() {
+    let acc = "200000000408";
+    create(acc, "Strict", Some(json!([index("emb", "COSINE")])));
+    let put = |v: Value| {
+        op(
+            acc,
+            "PutItem",
+            json!({"TableName": "Strict", "Item": {"pk": {"S": "x"}, "v": v}}),
+        )
+    };
+    let (status, out) = put(vector_value(&[1.0, 2.0, 3.0, 4.0, 5.0]));
+    assert_eq!(status, 400);
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .contains("has 5 dimensions"),
+        "{out}"
+    );
+    let (status, out) = put(json!({"S": "x"}));
+    assert_eq!(status, 400, "{out}");
+    assert!(out["message"]
+        .as_str()
+        .unwrap()
+        .contains("Invalid parameter type"));
+    let (status, out) = put(json!({"L": [{"N": "1"}, {"S": "2"}, {"N": "3"}, {"N": "4"}]}));
+    assert_eq!(status, 400);
+    assert!(
+        out["message"].as_str().unwrap().contains("at element 1"),
+        "{out}"
+    );
+    let (status, _) = op(
+        acc,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Put": {"TableName": "Strict",
+            "Item": {"pk": {"S": "y"}, "v": {"NS": ["1", "2", "3", "4"]}}}}]}),
+    );
+    assert_eq!(status, 400);
+    // Nothing was written; an item without the vector attribute and a valid one are.
+    let (_, got) = op(
+        acc,
+        "GetItem",
+        json!({"TableName": "Strict", "Key": {"pk": {"S": "x"}}}),
+    );
+    assert!(got.get("Item").is_none(), "{got}");
+    ok(
+        acc,
+        "PutItem",
+        json!({"TableName": "Strict", "Item": {"pk": {"S": "plain"}}}),
+    );
+    ok(
+        acc,
+        "PutItem",
+        json!({"TableName": "Strict", "Item": {"pk": {"S": "x"}, "v": vector_value(&[1.0, 0.0, 0.0, 0.0])}}),
+    );
+}
+
+#[test]
+fn vector_indexes_survive_a_restart_with_a_state_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_path_buf();
+    let start = || {
+        let s = state.clone();
+        TestEmulator::start_with(move |c| c.state_dir = Some(s))
+    };
+    let acc = "200000000409";
+    let call = |emu: &TestEmulator, name: &str, body: Value| {
+        let (status, out) = raw_at(
+            &emu.url(),
+            acc,
+            Some(&format!("DynamoDB_20120810.{name}")),
+            body.to_string().into_bytes(),
+        );
+        assert_eq!(status, 200, "{name}: {out}");
+        out
+    };
+    let q = [0.3, 0.1, -0.2, 0.9];
+    let before = {
+        let emu = start();
+        call(
+            &emu,
+            "CreateTable",
+            json!({"TableName": "Kept", "AttributeDefinitions": attribute_definitions(),
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST", "VectorIndexes": [index("emb", "COSINE")]}),
+        );
+        call(
+            &emu,
+            "PutItem",
+            json!({"TableName": "Kept", "Item": {"pk": {"S": "one"}, "cat": {"S": "a"},
+                "v": vector_value(&[0.3, 0.1, -0.2, 1.0])}}),
+        );
+        let mut req = cat_is("a");
+        req["TableName"] = json!("Kept");
+        req["IndexName"] = json!("emb");
+        req["TopK"] = json!(1);
+        req["SearchVector"] = json!(q
+            .iter()
+            .map(|x| json!({"N": x.to_string()}))
+            .collect::<Vec<_>>());
+        (call(&emu, "SearchVectors", req.clone()), req)
+    };
+    let emu = start();
+    let d = call(&emu, "DescribeTable", json!({"TableName": "Kept"}));
+    assert_eq!(d["Table"]["VectorIndexes"][0]["IndexName"], "emb", "{d}");
+    assert_eq!(d["Table"]["VectorIndexes"][0]["ItemCount"], 1);
+    let after = call(&emu, "SearchVectors", before.1);
+    assert_eq!(after, before.0);
+    assert_eq!(after["SearchResults"][0]["Item"]["pk"]["S"], "one");
 }
