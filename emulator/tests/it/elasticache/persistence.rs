@@ -659,11 +659,14 @@ fn a_killed_node_is_recovered_with_its_data() {
             addr: redis::ConnectionAddr::Tcp(ep.0.clone(), ep.1),
             redis: Default::default(),
         };
-        if let Ok(c) = redis::Client::open(info)
+        // Connected and done loading its AOF (a loading node answers LOADING).
+        if let Ok(mut c) = redis::Client::open(info)
             .unwrap()
             .get_connection_with_timeout(Duration::from_secs(2))
         {
-            break c;
+            if redis::cmd("PING").query::<String>(&mut c).is_ok() {
+                break c;
+            }
         }
         assert!(
             start.elapsed() < Duration::from_secs(60),
