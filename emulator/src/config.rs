@@ -49,7 +49,37 @@ impl Config {
     }
 }
 
+/// Where DynamoDB Local's database file goes without a state dir: tmpfs, so writes cost what
+/// they cost in memory, yet a JVM that dies is restarted with them. Named like runtime dirs
+/// (`awsemu-<pid>`) so the reaper removes those of killed emulators.
+pub const SHM_DIR: &str = "/dev/shm";
+
 impl Config {
+    /// DynamoDB Local's database directory: under the state dir when given; none when asked
+    /// to run in memory; else on tmpfs when there is one, or under the runtime dir.
+    pub fn dynamodb_db_dir(&self) -> Option<PathBuf> {
+        if let Some(state) = &self.state_dir {
+            return Some(state.join("dynamodb"));
+        }
+        if self.dynamodb_in_memory {
+            return None;
+        }
+        let shm = std::path::Path::new(SHM_DIR);
+        // One dir per emulator: tests run several in one process.
+        let own = self
+            .runtime_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "runtime".into());
+        Some(if shm.is_dir() {
+            shm.join(format!("awsemu-{}", std::process::id()))
+                .join(own)
+                .join("dynamodb")
+        } else {
+            self.runtime_dir.join("dynamodb")
+        })
+    }
+
     /// The directory behind the local S3: buckets DynamoDB export/import reads and writes.
     /// Under the state dir when given, so exports survive a restart.
     pub fn s3_root(&self) -> PathBuf {

@@ -96,6 +96,11 @@ const RUNTIME_PREFIX: &str = "awsemu-";
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
     emulator::supervisor::remove_dead_runtime_dirs(&std::env::temp_dir(), RUNTIME_PREFIX);
+    // DynamoDB Local's tmpfs databases of killed emulators, named the same way.
+    emulator::supervisor::remove_dead_runtime_dirs(
+        std::path::Path::new(emulator::config::SHM_DIR),
+        RUNTIME_PREFIX,
+    );
     let dir = std::env::temp_dir().join(format!("{RUNTIME_PREFIX}{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)

@@ -9,7 +9,7 @@ const LOCAL: &str = "arn:aws:dynamodb:ddblocal:000000000000:";
 fn replace(body: Bytes, from: &str, to: &str) -> Bytes {
     let hay = body.as_ref();
     let needle = from.as_bytes();
-    if hay.len() < needle.len() || !hay.windows(needle.len()).any(|w| w == needle) {
+    if memchr::memmem::find(hay, needle).is_none() {
         return body;
     }
     match std::str::from_utf8(hay) {

@@ -123,13 +123,8 @@ impl Backend {
                 .arg("-jar")
                 .arg(jar.display().to_string());
             // On a file, a JVM that dies and is restarted comes back with every acknowledged
-            // write; the runtime dir holds it when no state dir is given.
-            let db = match &self.config.state_dir {
-                Some(state) => Some(state.join("dynamodb")),
-                None if self.config.dynamodb_in_memory => None,
-                None => Some(self.config.runtime_dir.join("dynamodb")),
-            };
-            match db {
+            // write (see `Config::dynamodb_db_dir`).
+            match self.config.dynamodb_db_dir() {
                 Some(db) => {
                     std::fs::create_dir_all(&db).map_err(SupervisorError::Io)?;
                     spec = spec.arg("-dbPath").arg(db.display().to_string());
@@ -243,6 +238,20 @@ impl Backend {
             if let Ok(r) = Arc::try_unwrap(r) {
                 if let Some(p) = r.process {
                     p.stop(Duration::from_secs(2));
+                }
+            }
+        }
+        // A database on tmpfs lives as long as the emulator (a state dir's stays).
+        if self.config.state_dir.is_none() {
+            if let Some(db) = self.config.dynamodb_db_dir() {
+                if db.starts_with(crate::config::SHM_DIR) {
+                    if let Some(own) = db.parent() {
+                        let _ = std::fs::remove_dir_all(own);
+                        // The process's dir goes with its last emulator.
+                        if let Some(process) = own.parent() {
+                            let _ = std::fs::remove_dir(process);
+                        }
+                    }
                 }
             }
         }

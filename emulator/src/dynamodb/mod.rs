@@ -170,7 +170,9 @@ impl DynamoDb {
         let op = target
             .and_then(|t| t.split_once('.'))
             .map_or("", |(_, op)| op);
-        if !vector_search::is_read_only(op) {
+        // Only tables with vector indexes have cached scans: without any, writes skip the
+        // shared counter (contended at high concurrency).
+        if self.vector_tables.load(Ordering::Relaxed) > 0 && !vector_search::is_read_only(op) {
             self.search_cache.invalidate();
         }
         out
@@ -484,7 +486,11 @@ impl DynamoDb {
             .values()
             .filter(|(_, m)| !m.vector_indexes.is_empty())
             .count();
-        self.vector_tables.store(v, Ordering::Relaxed);
+        // A change in which tables have vector indexes (created, dropped, deleted) also
+        // ends every cached scan: writes skip invalidation while there are none.
+        if self.vector_tables.swap(v, Ordering::Relaxed) != v {
+            self.search_cache.invalidate();
+        }
     }
 
     /// Saves the control plane when `--state-dir` is set.
@@ -646,9 +652,9 @@ fn transact_tables(input: &Value) -> Vec<String> {
     out
 }
 
-/// True when `needle` occurs in `hay` (a scan only; no parse on the hot path).
+/// True when `needle` occurs in `hay` (a vectorized scan; no parse on the hot path).
 fn memchr(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 fn unknown_operation() -> JsonError {

@@ -82,6 +82,10 @@ fn sigkill_of_the_emulator_takes_its_children_down() {
     let kids = start_children(&r);
     let dir = std::env::temp_dir().join(format!("awsemu-{}", r.child.id()));
     assert!(dir.is_dir(), "runtime dir {} while running", dir.display());
+    // DynamoDB Local's database on tmpfs, where there is one.
+    let shm = std::path::Path::new("/dev/shm").join(format!("awsemu-{}", r.child.id()));
+    let has_shm = std::path::Path::new("/dev/shm").is_dir();
+    assert_eq!(shm.is_dir(), has_shm, "{}", shm.display());
     r.child.kill().unwrap();
     r.child.wait().unwrap();
     assert_eq!(wait_gone(&kids, Duration::from_secs(5)), Vec::<u32>::new());
@@ -89,6 +93,7 @@ fn sigkill_of_the_emulator_takes_its_children_down() {
     assert!(dir.is_dir());
     let mut next = start();
     assert!(!dir.exists(), "{} left behind", dir.display());
+    assert!(!shm.exists(), "{} left behind", shm.display());
     unsafe {
         libc::kill(next.child.id() as i32, libc::SIGTERM);
     }
