@@ -73,9 +73,9 @@ impl TestEmulator {
         self.aws_as("123456789012", "us-east-1", args)
     }
 
-    /// `POST /_emulator/reset?account=...`, asserting it succeeded.
-    pub fn reset_account(&self, account: &str) {
-        let url = format!("{}/_emulator/reset?account={account}", self.url());
+    /// `POST <path>` on the emulator's internal routes, asserting it succeeded.
+    pub fn post_internal(&self, path_and_query: &str) {
+        let url = format!("{}{path_and_query}", self.url());
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -88,7 +88,12 @@ impl TestEmulator {
                 .unwrap()
                 .status()
         });
-        assert!(status.is_success(), "reset: {status}");
+        assert!(status.is_success(), "{path_and_query}: {status}");
+    }
+
+    /// `POST /_emulator/reset?account=...`.
+    pub fn reset_account(&self, account: &str) {
+        self.post_internal(&format!("/_emulator/reset?account={account}"));
     }
 
     pub fn child_pids(&self) -> Vec<u32> {

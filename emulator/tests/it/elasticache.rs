@@ -116,6 +116,16 @@ pub fn wait_group(emu: &TestEmulator, id: &str) -> serde_json::Value {
     }
 }
 
+/// The messages of a cache cluster's events.
+pub fn event_messages(events: &serde_json::Value) -> Vec<String> {
+    events["Events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["Message"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// Polls until `pred` holds (process bookkeeping after a stop is asynchronous).
 pub fn eventually(what: &str, mut pred: impl FnMut() -> bool) {
     let start = Instant::now();

@@ -12,20 +12,7 @@ fn at_0310(emu: &TestEmulator, days: i64) -> String {
     let now = time::OffsetDateTime::now_utc();
     let target = (now + time::Duration::days(days)).replace_time(time::macros::time!(03:10:30));
     let offset = (target - now).whole_seconds();
-    let url = format!("{}/_emulator/clock?offset={offset}", emu.url());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let status = rt.block_on(async {
-        reqwest::Client::new()
-            .post(url)
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
-    assert!(status.is_success());
+    emu.post_internal(&format!("/_emulator/clock?offset={offset}"));
     format!(
         "{:04}-{:02}-{:02}",
         target.year(),

@@ -252,14 +252,11 @@ fn a_node_whose_process_dies_is_recovered() {
             "cache-cluster",
         ],
     );
-    let messages: Vec<&str> = events["Events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["Message"].as_str())
-        .collect();
+    let messages = super::event_messages(&events);
     assert!(
-        messages.contains(&"Finished recovery for cache nodes 0001"),
+        messages
+            .iter()
+            .any(|m| m == "Finished recovery for cache nodes 0001"),
         "{messages:?}"
     );
 }

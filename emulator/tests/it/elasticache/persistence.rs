@@ -684,18 +684,15 @@ fn a_killed_node_is_recovered_with_its_data() {
         "--source-type",
         "cache-cluster",
     ]);
-    let messages: Vec<&str> = events["Events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["Message"].as_str())
-        .collect();
+    let messages = super::event_messages(&events);
     assert!(
-        messages.contains(&"Recovering cache nodes 0001"),
+        messages.iter().any(|m| m == "Recovering cache nodes 0001"),
         "{messages:?}"
     );
     assert!(
-        messages.contains(&"Finished recovery for cache nodes 0001"),
+        messages
+            .iter()
+            .any(|m| m == "Finished recovery for cache nodes 0001"),
         "{messages:?}"
     );
     emu.stop(libc::SIGTERM);
