@@ -13,6 +13,17 @@ struct Running {
     url: String,
 }
 
+/// A test that fails half way still leaves no emulator (and so no node) behind.
+impl Drop for Running {
+    fn drop(&mut self) {
+        // try_wait is Some once the test has waited for it: no kill of a reused pid.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 fn start() -> Running {
     let (child, url) = start_binary(&[]);
     Running { child, url }

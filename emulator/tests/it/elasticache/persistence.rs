@@ -21,6 +21,17 @@ struct Emu {
     url: String,
 }
 
+/// A test that fails half way still leaves no emulator (and so no node) behind.
+impl Drop for Emu {
+    fn drop(&mut self) {
+        // try_wait is Some once the test has waited for it: no kill of a reused pid.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Emu {
     fn start(state: &Path) -> Self {
         let (child, url) = start_binary(&["--state-dir", state.to_str().unwrap()]);
