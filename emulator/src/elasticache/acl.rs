@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::runtime;
+use super::engine;
 use super::state::{strings, Cx};
 
 /// ACL SETUSER commands for the users of `groups` (a user in several groups once).
@@ -92,7 +92,7 @@ fn send(cx: &Cx, rg: &str, commands: &[Vec<String>]) {
             if let Some(addr) = n.addr {
                 for cmd in commands {
                     let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
-                    runtime::command(addr, c.auth_token.as_deref(), &args);
+                    engine::command(addr, c.auth_token.as_deref(), &args);
                 }
             }
         }

@@ -754,16 +754,16 @@ pub fn set_auth(cx: &mut Cx, id: &str, change: &AuthChange) {
         let Some(addr) = n.addr else { continue };
         let old = c.auth_token.as_deref();
         let value = new.clone().unwrap_or_default();
-        super::runtime::config_set(addr, old, &[("masterauth".to_string(), value.clone())]);
+        super::engine::config_set(addr, old, &[("masterauth".to_string(), value.clone())]);
         if rotate {
             // Both passwords work until the next SET.
-            super::runtime::command(
+            super::engine::command(
                 addr,
                 old,
                 &["ACL", "SETUSER", "default", &format!(">{value}")],
             );
         } else {
-            super::runtime::config_set(addr, old, &[("requirepass".to_string(), value)]);
+            super::engine::config_set(addr, old, &[("requirepass".to_string(), value)]);
         }
     }
     c.auth_token = new;

@@ -576,7 +576,7 @@ fn apply_to_clusters(cx: &mut Cx, group: &str, family: &str, changes: &[(String,
         if !now.is_empty() && !memcached {
             for n in &c.nodes {
                 if let Some(addr) = n.addr {
-                    super::runtime::config_set(addr, c.auth_token.as_deref(), &now);
+                    super::engine::config_set(addr, c.auth_token.as_deref(), &now);
                 }
             }
         }

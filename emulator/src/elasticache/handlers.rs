@@ -187,7 +187,7 @@ fn vpc(cx: &Cx) -> Value {
 
 /// The node's dataset size as AWS prints it ("3 MB"), read from the running engine.
 fn cache_size(addr: Option<std::net::SocketAddr>, auth: Option<&str>) -> String {
-    addr.and_then(|a| super::runtime::used_memory(a, auth))
+    addr.and_then(|a| super::engine::used_memory(a, auth))
         .map(|b| format!("{} MB", b.div_ceil(1024 * 1024)))
         .unwrap_or_default()
 }
@@ -239,7 +239,7 @@ fn capture(cx: &Cx, name: &str, nodes: &[Capture]) -> bool {
         let (Some(addr), Some(data_dir)) = (addr, data_dir) else {
             return false;
         };
-        super::runtime::save_rdb(*addr, auth.as_deref())
+        super::engine::save_rdb(*addr, auth.as_deref())
             && std::fs::copy(data_dir.join("dump.rdb"), dir.join(format!("{group}.rdb"))).is_ok()
     })
 }

@@ -13,6 +13,7 @@ pub mod auto_snapshots;
 mod catalog;
 mod cluster;
 mod clusters;
+mod engine;
 mod error;
 mod groups;
 mod handlers;
@@ -79,6 +80,11 @@ pub struct ElastiCache {
 impl ElastiCache {
     pub fn new(config: Config, supervisor: Supervisor) -> Self {
         let backend: Arc<dyn CacheBackend> = Arc::new(ProcessBackend::new(&config, supervisor));
+        Self::with_backend(config, backend)
+    }
+
+    /// The service on a given node backend (containers, or a test double).
+    pub fn with_backend(config: Config, backend: Arc<dyn CacheBackend>) -> Self {
         let persist = config
             .state_dir
             .as_deref()
@@ -479,11 +485,11 @@ fn watch(
     p: Pending,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ok = runtime::wait_ready(&p.probe, Duration::from_secs(20)).await;
+        let mut ok = engine::wait_ready(&p.probe, Duration::from_secs(20)).await;
         if ok && !p.config.is_empty() {
             let (addr, auth, config) = (p.addr, p.auth.clone(), p.config.clone());
             ok = tokio::task::spawn_blocking(move || {
-                runtime::config_set(addr, auth.as_deref(), &config).is_some()
+                engine::config_set(addr, auth.as_deref(), &config).is_some()
             })
             .await
             .unwrap_or(false);
@@ -493,7 +499,7 @@ fn watch(
             let _ = tokio::task::spawn_blocking(move || {
                 for cmd in &acl {
                     let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
-                    runtime::command(addr, auth.as_deref(), &args);
+                    engine::command(addr, auth.as_deref(), &args);
                 }
             })
             .await;

@@ -439,7 +439,7 @@ pub fn take_nodes(store: &mut Store) -> Vec<Stopping> {
 pub fn stop_keeping_data(nodes: Vec<Stopping>) {
     super::runtime::stop_in_parallel(nodes, |(run, redis, auth)| {
         if redis {
-            super::runtime::save_rdb(run.addr, auth.as_deref());
+            super::engine::save_rdb(run.addr, auth.as_deref());
         }
         run.stop_keeping_data();
     });

@@ -1186,11 +1186,11 @@ fn promote(cx: &Cx, members: &[String]) {
         }
         return;
     }
-    super::runtime::command(primary, auth.as_deref(), &["REPLICAOF", "NO", "ONE"]);
+    super::engine::command(primary, auth.as_deref(), &["REPLICAOF", "NO", "ONE"]);
     let (ip, port) = (primary.ip().to_string(), primary.port().to_string());
     for m in &members[1..] {
         if let Some((addr, auth)) = node(m) {
-            super::runtime::command(addr, auth.as_deref(), &["REPLICAOF", &ip, &port]);
+            super::engine::command(addr, auth.as_deref(), &["REPLICAOF", &ip, &port]);
         }
     }
 }
@@ -1225,7 +1225,7 @@ pub fn auto_failover(cx: &mut Cx) {
                 .filter_map(|m| {
                     let c = cx.st.clusters.get(m)?;
                     let addr = c.nodes.first()?.addr?;
-                    let offset = super::runtime::info_field(
+                    let offset = super::engine::info_field(
                         addr,
                         c.auth_token.as_deref(),
                         "replication",

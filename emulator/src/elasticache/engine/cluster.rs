@@ -1,0 +1,403 @@
+//! Cluster mode on the wire: the nodes of a cluster-mode replication group form a real Redis
+//! Cluster (MEET, slots per node group, CLUSTER REPLICATE), driven over the redis crate.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::elasticache::cluster::Shard;
+
+fn conn(addr: SocketAddr, auth: Option<&str>) -> Result<redis::Connection, String> {
+    super::redis_connection(addr, auth).map_err(|e| format!("{addr}: {e}"))
+}
+
+fn myid(c: &mut redis::Connection) -> Result<String, String> {
+    redis::cmd("CLUSTER")
+        .arg("MYID")
+        .query(c)
+        .map_err(|e| e.to_string())
+}
+
+/// Polls `f` until it holds or `timeout` passes.
+fn until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if f() {
+            return true;
+        }
+        if start.elapsed() > timeout {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn known_nodes(c: &mut redis::Connection) -> usize {
+    redis::cmd("CLUSTER")
+        .arg("NODES")
+        .query::<String>(c)
+        .map(|s| s.lines().filter(|l| !l.contains("handshake")).count())
+        .unwrap_or(0)
+}
+
+fn state_ok(c: &mut redis::Connection) -> bool {
+    redis::cmd("CLUSTER")
+        .arg("INFO")
+        .query::<String>(c)
+        .is_ok_and(|s| s.contains("cluster_state:ok"))
+}
+
+/// Forms a cluster from freshly started, empty cluster-enabled nodes.
+pub fn form(shards: &[Shard], auth: Option<&str>) -> Result<(), String> {
+    let all: Vec<SocketAddr> = shards
+        .iter()
+        .flat_map(|s| std::iter::once(s.primary).chain(s.replicas.iter().copied()))
+        .collect();
+    let first = *all.first().ok_or("no nodes")?;
+    let mut c0 = conn(first, auth)?;
+    for n in &all[1..] {
+        redis::cmd("CLUSTER")
+            .arg("MEET")
+            .arg(n.ip().to_string())
+            .arg(n.port())
+            .query::<()>(&mut c0)
+            .map_err(|e| format!("MEET {n}: {e}"))?;
+    }
+    for s in shards {
+        let mut c = conn(s.primary, auth)?;
+        let mut cmd = redis::cmd("CLUSTER");
+        cmd.arg("ADDSLOTSRANGE");
+        for (a, b) in &s.slots {
+            cmd.arg(*a).arg(*b);
+        }
+        // A node restored from a snapshot has already claimed the slots of its keys; it
+        // then gets the rest of its ranges slot by slot.
+        if !s.slots.is_empty() && cmd.query::<()>(&mut c).is_err() {
+            for (a, b) in &s.slots {
+                for slot in *a..=*b {
+                    let _ = redis::cmd("CLUSTER")
+                        .arg("ADDSLOTS")
+                        .arg(slot)
+                        .query::<()>(&mut c);
+                }
+            }
+        }
+    }
+    for n in &all {
+        let mut c = conn(*n, auth)?;
+        if !until(Duration::from_secs(15), || known_nodes(&mut c) >= all.len()) {
+            return Err(format!("{n} never learned every node"));
+        }
+    }
+    for s in shards {
+        let id = myid(&mut conn(s.primary, auth)?)?;
+        for r in &s.replicas {
+            replicate(*r, &id, auth)?;
+        }
+    }
+    for n in &all {
+        let mut c = conn(*n, auth)?;
+        if !until(Duration::from_secs(15), || state_ok(&mut c)) {
+            return Err(format!("{n}: cluster state never ok"));
+        }
+    }
+    Ok(())
+}
+
+fn replicate(node: SocketAddr, primary_id: &str, auth: Option<&str>) -> Result<(), String> {
+    let mut c = conn(node, auth)?;
+    let ok = until(Duration::from_secs(15), || {
+        redis::cmd("CLUSTER")
+            .arg("REPLICATE")
+            .arg(primary_id)
+            .query::<()>(&mut c)
+            .is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{node} could not replicate {primary_id}"))
+    }
+}
+
+/// Joins a new node to the cluster that `peer` is in; as a replica of `primary` if given.
+pub fn join(
+    node: SocketAddr,
+    peer: SocketAddr,
+    primary: Option<SocketAddr>,
+    auth: Option<&str>,
+) -> Result<(), String> {
+    let mut c = conn(node, auth)?;
+    redis::cmd("CLUSTER")
+        .arg("MEET")
+        .arg(peer.ip().to_string())
+        .arg(peer.port())
+        .query::<()>(&mut c)
+        .map_err(|e| format!("MEET {peer}: {e}"))?;
+    if let Some(p) = primary {
+        let id = myid(&mut conn(p, auth)?)?;
+        replicate(node, &id, auth)?;
+    }
+    Ok(())
+}
+
+/// Promotes a replica: a coordinated CLUSTER FAILOVER, or TAKEOVER when the primary is gone.
+pub fn failover(
+    replica: SocketAddr,
+    auth: Option<&str>,
+    primary_alive: bool,
+) -> Result<(), String> {
+    let mut c = conn(replica, auth)?;
+    let mut cmd = redis::cmd("CLUSTER");
+    cmd.arg("FAILOVER");
+    if !primary_alive {
+        cmd.arg("TAKEOVER");
+    }
+    cmd.query::<()>(&mut c).map_err(|e| e.to_string())?;
+    let promoted = until(Duration::from_secs(10), || {
+        redis::cmd("ROLE")
+            .query::<Vec<redis::Value>>(&mut c)
+            .is_ok_and(|r| r.first() == Some(&redis::Value::BulkString(b"master".to_vec())))
+    });
+    if promoted {
+        Ok(())
+    } else {
+        Err(format!("{replica} was not promoted"))
+    }
+}
+
+/// Points `node` at a new primary (after a failover).
+pub fn follow(node: SocketAddr, primary: SocketAddr, auth: Option<&str>) -> Result<(), String> {
+    let id = myid(&mut conn(primary, auth)?)?;
+    replicate(node, &id, auth)
+}
+
+/// After an emulator restart: restarted nodes rejoin through their nodes.conf when they kept
+/// their addresses. If the cluster is not whole (every node ok and connected) within a few
+/// seconds, it is formed again at the current addresses.
+pub fn ensure_formed(shards: &[Shard], auth: Option<&str>) -> Result<(), String> {
+    let all: Vec<SocketAddr> = shards
+        .iter()
+        .flat_map(|s| std::iter::once(s.primary).chain(s.replicas.iter().copied()))
+        .collect();
+    let whole = || {
+        let connected = conn(all[0], auth).is_ok_and(|mut c| {
+            redis::cmd("CLUSTER")
+                .arg("NODES")
+                .query::<String>(&mut c)
+                .is_ok_and(|nodes| {
+                    all.iter().all(|a| {
+                        let at = format!("{}:{}@", a.ip(), a.port());
+                        nodes
+                            .lines()
+                            .any(|l| l.contains(&at) && l.contains("connected"))
+                    })
+                })
+        });
+        connected
+            && all
+                .iter()
+                .all(|n| conn(*n, auth).is_ok_and(|mut c| state_ok(&mut c)))
+    };
+    if all.is_empty() || until(Duration::from_secs(5), whole) {
+        return Ok(());
+    }
+    form(shards, auth)
+}
+
+/// Moves every slot to its owner in `layout` (keys with it, by MIGRATE), then makes the
+/// remaining nodes forget the `leaving` ones.
+pub fn reshard(
+    layout: &[(SocketAddr, Vec<(u16, u16)>)],
+    leaving: &[SocketAddr],
+    staying: &[SocketAddr],
+    auth: Option<&str>,
+) -> Result<(), String> {
+    let mut ids = std::collections::HashMap::new();
+    for a in layout
+        .iter()
+        .map(|(a, _)| *a)
+        .chain(leaving.iter().copied())
+    {
+        ids.insert(myid(&mut conn(a, auth)?)?, a);
+    }
+    // SETSLOT IMPORTING/MIGRATING/NODE name the other node by id: every node taking part must
+    // have met every other one first (a just-joined shard may not have yet).
+    for a in ids.values() {
+        let mut c = conn(*a, auth)?;
+        let knows_all = until(Duration::from_secs(15), || {
+            redis::cmd("CLUSTER")
+                .arg("NODES")
+                .query::<String>(&mut c)
+                .is_ok_and(|nodes| {
+                    ids.keys().all(|id| {
+                        nodes
+                            .lines()
+                            .any(|l| l.starts_with(id.as_str()) && !l.contains("handshake"))
+                    })
+                })
+        });
+        if !knows_all {
+            return Err(format!("{a} never learned every node of the reshard"));
+        }
+    }
+    let first = layout.first().ok_or("no shard left")?.0;
+    let mut c0 = conn(first, auth)?;
+    // Every target primary must be known before slots can be assigned to it.
+    let want = layout.len();
+    if !until(Duration::from_secs(15), || {
+        redis::cmd("CLUSTER")
+            .arg("NODES")
+            .query::<String>(&mut c0)
+            .is_ok_and(|s| {
+                layout.iter().all(|(a, _)| {
+                    s.lines()
+                        .any(|l| l.contains(&format!("{}:{}", a.ip(), a.port())))
+                })
+            })
+    }) {
+        return Err(format!("the {want} primaries never met"));
+    }
+    let owner = owners(&mut c0)?;
+    let mut conns: std::collections::HashMap<SocketAddr, redis::Connection> = Default::default();
+    for (dst, ranges) in layout {
+        let dst_id = ids
+            .iter()
+            .find(|(_, a)| *a == dst)
+            .map(|(id, _)| id.clone())
+            .ok_or("unknown target")?;
+        for (a, b) in ranges {
+            for slot in *a..=*b {
+                let src_id = owner[slot as usize].clone();
+                if src_id == dst_id {
+                    continue;
+                }
+                let Some(src) = ids.get(&src_id).copied() else {
+                    // An unowned slot: just assign it.
+                    let c = conn_for(&mut conns, *dst, auth)?;
+                    let _ = redis::cmd("CLUSTER")
+                        .arg("ADDSLOTS")
+                        .arg(slot)
+                        .query::<()>(c);
+                    continue;
+                };
+                migrate_slot(&mut conns, slot, (src, &src_id), (*dst, &dst_id), auth)?;
+            }
+        }
+    }
+    // Every staying node must see the new owners before the old nodes go away, or clients
+    // that ask it are sent to a stopped node.
+    let mut target = vec![String::new(); 16384];
+    for (dst, ranges) in layout {
+        let id = ids
+            .iter()
+            .find(|(_, a)| *a == dst)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default();
+        for (a, b) in ranges {
+            for slot in *a..=*b {
+                target[slot as usize] = id.clone();
+            }
+        }
+    }
+    for a in staying {
+        let c = conn_for(&mut conns, *a, auth)?;
+        if !until(Duration::from_secs(15), || {
+            owners(c).is_ok_and(|o| o == target)
+        }) {
+            return Err(format!("{a} never saw the new slot owners"));
+        }
+    }
+    for a in staying {
+        let c = conn_for(&mut conns, *a, auth)?;
+        for (id, l) in &ids {
+            if leaving.contains(l) {
+                let _ = redis::cmd("CLUSTER").arg("FORGET").arg(id).query::<()>(c);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The owner (node id) of every slot as `c`'s node sees it.
+fn owners(c: &mut redis::Connection) -> Result<Vec<String>, String> {
+    let slots: Vec<redis::Value> = redis::cmd("CLUSTER")
+        .arg("SLOTS")
+        .query(c)
+        .map_err(|e| e.to_string())?;
+    let mut owner = vec![String::new(); 16384];
+    for r in slots {
+        let redis::Value::Array(r) = r else { continue };
+        let (Some(redis::Value::Int(a)), Some(redis::Value::Int(b)), Some(redis::Value::Array(n))) =
+            (r.first(), r.get(1), r.get(2))
+        else {
+            continue;
+        };
+        if let Some(redis::Value::BulkString(id)) = n.get(2) {
+            let id = String::from_utf8_lossy(id).into_owned();
+            for s in *a..=(*b).min(16383) {
+                owner[s as usize] = id.clone();
+            }
+        }
+    }
+    Ok(owner)
+}
+
+fn conn_for<'c>(
+    conns: &'c mut std::collections::HashMap<SocketAddr, redis::Connection>,
+    a: SocketAddr,
+    auth: Option<&str>,
+) -> Result<&'c mut redis::Connection, String> {
+    match conns.entry(a) {
+        std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
+        std::collections::hash_map::Entry::Vacant(e) => Ok(e.insert(conn(a, auth)?)),
+    }
+}
+
+fn migrate_slot(
+    conns: &mut std::collections::HashMap<SocketAddr, redis::Connection>,
+    slot: u16,
+    (src, src_id): (SocketAddr, &str),
+    (dst, dst_id): (SocketAddr, &str),
+    auth: Option<&str>,
+) -> Result<(), String> {
+    let e = |e: redis::RedisError| format!("slot {slot}: {e}");
+    let setslot = |c: &mut redis::Connection, how: &str, id: &str| {
+        redis::cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(slot)
+            .arg(how)
+            .arg(id)
+            .query::<()>(c)
+    };
+    setslot(conn_for(conns, dst, auth)?, "IMPORTING", src_id).map_err(e)?;
+    setslot(conn_for(conns, src, auth)?, "MIGRATING", dst_id).map_err(e)?;
+    loop {
+        let c = conn_for(conns, src, auth)?;
+        let keys: Vec<Vec<u8>> = redis::cmd("CLUSTER")
+            .arg("GETKEYSINSLOT")
+            .arg(slot)
+            .arg(500)
+            .query(c)
+            .map_err(e)?;
+        if keys.is_empty() {
+            break;
+        }
+        let mut m = redis::cmd("MIGRATE");
+        m.arg(dst.ip().to_string())
+            .arg(dst.port())
+            .arg("")
+            .arg(0)
+            .arg(10000);
+        if let Some(p) = auth {
+            m.arg("AUTH").arg(p);
+        }
+        m.arg("KEYS");
+        for k in &keys {
+            m.arg(k.as_slice());
+        }
+        m.query::<()>(c).map_err(e)?;
+    }
+    setslot(conn_for(conns, dst, auth)?, "NODE", dst_id).map_err(e)?;
+    setslot(conn_for(conns, src, auth)?, "NODE", dst_id).map_err(e)?;
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! The default backend: every node its own engine process on its own loopback address.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use super::{CacheBackend, EngineKind, NodeSpec, RunningNode, RuntimeError};
+use crate::config::Config;
+use crate::elasticache::engine;
+use crate::elasticache::tls::Ca;
+use crate::supervisor::{Probe, ProcessSpec, Supervisor};
+
+pub struct ProcessBackend {
+    supervisor: Supervisor,
+    redis: PathBuf,
+    valkey: Option<PathBuf>,
+    memcached: PathBuf,
+    tls_dir: PathBuf,
+    keep_ca: bool,
+    ca: OnceLock<Result<Ca, String>>,
+}
+
+/// Next loopback address to try, shared by every backend of the process (tests run several
+/// emulators at once). Starts at a pid-derived offset so emulators in different processes
+/// rarely probe the same addresses at the same moment.
+fn next_ip() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        (std::process::id() % 1024) * 256,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl ProcessBackend {
+    pub fn new(config: &Config, supervisor: Supervisor) -> Self {
+        Self {
+            supervisor,
+            redis: config.redis_server.clone(),
+            valkey: config.valkey_server.clone(),
+            memcached: config.memcached.clone(),
+            // With a state dir the CA outlives the emulator, so clients keep trusting it.
+            tls_dir: match &config.state_dir {
+                Some(d) => d.join("elasticache-tls"),
+                None => config.runtime_dir.join("tls"),
+            },
+            keep_ca: config.state_dir.is_some(),
+            ca: OnceLock::new(),
+        }
+    }
+
+    /// The CA, generated on first use.
+    fn ca(&self) -> Result<&Ca, RuntimeError> {
+        self.ca
+            .get_or_init(|| {
+                if self.keep_ca {
+                    Ca::load_or_generate(&self.tls_dir)
+                } else {
+                    Ca::generate(&self.tls_dir)
+                }
+                .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| RuntimeError::Tls(e.clone()))
+    }
+
+    /// Each node gets its own loopback address so every node can listen on the port AWS
+    /// would give it (6379 / 11211). Falls back to a free port on 127.0.0.1.
+    fn allocate(
+        &self,
+        port: u16,
+        preferred: Option<SocketAddr>,
+    ) -> Result<SocketAddr, RuntimeError> {
+        if let Some(addr) = preferred.filter(|a| TcpListener::bind(a).is_ok()) {
+            return Ok(addr);
+        }
+        // 127.100.0.1 .. 127.254.255.254, far from 127.0.0.1 where other services live. The
+        // counter never hands out the same address twice, so nodes started a moment apart
+        // cannot collide before they bind.
+        const SPAN: u32 = 155 * 256 * 254;
+        for _ in 0..64 {
+            let n = next_ip() % SPAN;
+            let ip = Ipv4Addr::new(
+                127,
+                100 + (n / (256 * 254)) as u8,
+                ((n / 254) % 256) as u8,
+                (n % 254) as u8 + 1,
+            );
+            let addr = SocketAddr::from((ip, port));
+            if TcpListener::bind(addr).is_ok() {
+                return Ok(addr);
+            }
+        }
+        let p = crate::supervisor::free_port()?;
+        if p == 0 {
+            return Err(RuntimeError::NoAddress(port));
+        }
+        Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, p)))
+    }
+}
+
+impl CacheBackend for ProcessBackend {
+    fn name(&self) -> &'static str {
+        "process"
+    }
+
+    fn ca_pem(&self) -> Result<String, RuntimeError> {
+        Ok(self.ca()?.pem.clone())
+    }
+
+    fn start(&self, spec: &NodeSpec) -> Result<RunningNode, RuntimeError> {
+        std::fs::create_dir_all(&spec.data_dir)?;
+        if let Some(seed) = &spec.seed_rdb {
+            // redis-server loads dump.rdb from its --dir when it starts.
+            std::fs::copy(seed, spec.data_dir.join("dump.rdb"))?;
+        }
+        let addr = self.allocate(spec.port, spec.preferred)?;
+        let mut control = None;
+        let (proc_spec, probe) = match spec.engine {
+            EngineKind::Memcached => (
+                ProcessSpec::new(&spec.label, &self.memcached)
+                    .args([
+                        "-p".to_string(),
+                        addr.port().to_string(),
+                        "-l".into(),
+                        addr.ip().to_string(),
+                        "-U".into(),
+                        "0".into(),
+                        "-m".into(),
+                        "64".into(),
+                    ])
+                    .args(spec.extra_args.clone())
+                    // memcached refuses to run as root unless told which user to be.
+                    .args(if unsafe { libc::geteuid() } == 0 {
+                        vec!["-u".to_string(), "root".to_string()]
+                    } else {
+                        vec![]
+                    }),
+                Probe::MemcachedVersion(addr),
+            ),
+            EngineKind::Redis | EngineKind::Valkey => {
+                let program = match (spec.engine, &self.valkey) {
+                    (EngineKind::Valkey, Some(v)) => v.clone(),
+                    _ => self.redis.clone(),
+                };
+                let mut args: Vec<String> = vec![
+                    "--bind".into(),
+                    addr.ip().to_string(),
+                    "--save".into(),
+                    "".into(),
+                    "--appendonly".into(),
+                    // An engine with appendonly on loads only its AOF: a node without one
+                    // yet (new, or seeded from a snapshot's dump.rdb) starts from dump.rdb
+                    // and turns the AOF on once up (CONFIG SET, see `aof_config`).
+                    if spec.persistent && spec.data_dir.join("appendonlydir").is_dir() {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .into(),
+                    "--appendfsync".into(),
+                    "everysec".into(),
+                    "--dir".into(),
+                    spec.data_dir.display().to_string(),
+                    "--daemonize".into(),
+                    "no".into(),
+                    "--protected-mode".into(),
+                    "no".into(),
+                    // Full syncs start at once (the default waits 5 s for more replicas), so a
+                    // group reported available has replicas that hold the primary's data.
+                    "--repl-diskless-sync-delay".into(),
+                    "0".into(),
+                ];
+                if let Some(pass) = &spec.auth_token {
+                    args.extend(["--requirepass".into(), pass.clone()]);
+                    args.extend(["--masterauth".into(), pass.clone()]);
+                }
+                let probe = if spec.tls {
+                    let files = self
+                        .ca()?
+                        .issue(addr.ip(), &spec.data_dir.join("tls"))
+                        .map_err(|e| RuntimeError::Tls(e.to_string()))?;
+                    // A short path: unix socket paths are limited to ~100 bytes.
+                    let sock = control_socket_path()?;
+                    args.extend([
+                        "--port".into(),
+                        "0".into(),
+                        "--tls-port".into(),
+                        addr.port().to_string(),
+                        "--tls-cert-file".into(),
+                        files.cert.display().to_string(),
+                        "--tls-key-file".into(),
+                        files.key.display().to_string(),
+                        "--tls-ca-cert-file".into(),
+                        files.ca.display().to_string(),
+                        "--tls-auth-clients".into(),
+                        "no".into(),
+                        "--tls-replication".into(),
+                        "yes".into(),
+                        "--unixsocket".into(),
+                        sock.display().to_string(),
+                        "--unixsocketperm".into(),
+                        "700".into(),
+                    ]);
+                    engine::register_control_socket(addr, sock.clone());
+                    control = Some(sock);
+                    Probe::Tcp(addr)
+                } else {
+                    args.extend(["--port".into(), addr.port().to_string()]);
+                    Probe::RedisPing(addr)
+                };
+                if spec.cluster {
+                    args.extend([
+                        "--cluster-enabled".into(),
+                        "yes".into(),
+                        "--cluster-config-file".into(),
+                        "nodes.conf".into(),
+                        "--cluster-node-timeout".into(),
+                        "3000".into(),
+                        "--cluster-announce-ip".into(),
+                        addr.ip().to_string(),
+                    ]);
+                    if spec.tls {
+                        args.extend(["--tls-cluster".into(), "yes".into()]);
+                    }
+                }
+                // Cluster nodes refuse `replicaof`; they replicate through CLUSTER REPLICATE.
+                if let Some(primary) = spec.replica_of.filter(|_| !spec.cluster) {
+                    args.extend([
+                        "--replicaof".into(),
+                        primary.ip().to_string(),
+                        primary.port().to_string(),
+                    ]);
+                }
+                (
+                    ProcessSpec::new(&spec.label, program)
+                        .args(args)
+                        .cwd(&spec.data_dir),
+                    probe,
+                )
+            }
+        };
+        let handle = match self.supervisor.spawn(&proc_spec) {
+            Ok(h) => h,
+            Err(e) => {
+                if let Some(sock) = control {
+                    engine::forget_control_socket(addr);
+                    let _ = std::fs::remove_file(sock);
+                }
+                return Err(e.into());
+            }
+        };
+        Ok(RunningNode {
+            addr,
+            probe,
+            data_dir: spec.data_dir.clone(),
+            control,
+            keep_data: false,
+            _handle: Some(handle),
+        })
+    }
+}
+
+/// A fresh unix socket path for a node's control connection.
+fn control_socket_path() -> Result<PathBuf, RuntimeError> {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join("awsemu-ctl");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir.join(format!(
+        "{}-{}.sock",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )))
+}
