@@ -41,7 +41,7 @@ use crate::protocol::query::{xml_response, QueryError};
 use crate::supervisor::Supervisor;
 
 pub use error::ApiError;
-use runtime::{CacheBackend, ProcessBackend, RunningNode};
+use runtime::{CacheBackend, RunningNode};
 use state::{Cx, Pending, Region};
 
 type Key = (String, String);
@@ -79,7 +79,7 @@ pub struct ElastiCache {
 
 impl ElastiCache {
     pub fn new(config: Config, supervisor: Supervisor) -> Self {
-        let backend: Arc<dyn CacheBackend> = Arc::new(ProcessBackend::new(&config, supervisor));
+        let backend = runtime::backend_for(&config, supervisor);
         Self::with_backend(config, backend)
     }
 

@@ -13,6 +13,14 @@ use crate::supervisor::{Managed, Probe, SupervisorError};
 
 pub use process::ProcessBackend;
 
+/// The node backend the configuration asks for.
+pub fn backend_for(
+    config: &crate::config::Config,
+    supervisor: crate::supervisor::Supervisor,
+) -> std::sync::Arc<dyn CacheBackend> {
+    std::sync::Arc::new(ProcessBackend::new(config, supervisor))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
