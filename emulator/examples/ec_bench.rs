@@ -7,32 +7,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use common::{call, stats, tag};
+
+#[path = "common/mod.rs"]
+mod common;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const AUTH: &str = "AWS4-HMAC-SHA256 Credential=123456789012/20240101/us-east-1/elasticache/aws4_request, SignedHeaders=host, Signature=x";
-
-async fn call(client: &reqwest::Client, url: &str, body: String) -> Result<String> {
-    let r = client
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("authorization", AUTH)
-        .body(body)
-        .send()
-        .await?;
-    let status = r.status();
-    let text = r.text().await?;
-    if !status.is_success() {
-        bail!("{status}: {text}");
-    }
-    Ok(text)
-}
-
-fn tag<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let open = format!("<{name}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{name}>"))? + start;
-    Some(&xml[start..end])
-}
 
 async fn ping(addr: &str) -> bool {
     let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
@@ -43,20 +22,6 @@ async fn ping(addr: &str) -> bool {
     }
     let mut buf = [0u8; 16];
     matches!(s.read(&mut buf).await, Ok(n) if buf[..n].starts_with(b"+PONG"))
-}
-
-fn stats(name: &str, mut v: Vec<Duration>) {
-    v.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let median = v[v.len() / 2];
-    let p95 = v[(v.len() * 95 / 100).min(v.len() - 1)];
-    println!(
-        "{name:<28} median {:7.2} ms   p95 {:7.2} ms   min {:7.2} ms   max {:7.2} ms",
-        ms(median),
-        ms(p95),
-        ms(v[0]),
-        ms(v[v.len() - 1])
-    );
 }
 
 #[tokio::main]

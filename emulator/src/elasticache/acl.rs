@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::engine;
+use super::effects::Effect;
 use super::state::{strings, Cx};
 
 /// ACL SETUSER commands for the users of `groups` (a user in several groups once).
@@ -50,7 +50,7 @@ pub fn groups_of(doc: &serde_json::Map<String, Value>) -> Vec<String> {
 
 /// Sends `commands` to every running node of replication group `rg`, after deleting the
 /// region's users that the commands do not define (removed from the group: access ends at once).
-pub fn push(cx: &Cx, rg: &str, commands: &[Vec<String>]) {
+pub fn push(cx: &mut Cx, rg: &str, commands: &[Vec<String>]) {
     let defined: Vec<&str> = commands
         .iter()
         .filter_map(|c| c.get(2).map(String::as_str))
@@ -68,43 +68,56 @@ pub fn push(cx: &Cx, rg: &str, commands: &[Vec<String>]) {
 }
 
 /// Deletes one ACL user from every node of every group that uses RBAC (DeleteUser).
-pub fn revoke_everywhere(cx: &Cx, name: &str) {
+pub fn revoke_everywhere(cx: &mut Cx, name: &str) {
     if name == "default" {
         return;
     }
     let cmd = vec![vec!["ACL".to_string(), "DELUSER".into(), name.to_string()]];
-    for (id, rg) in &cx.st.repl_groups {
-        if !groups_of(&rg.doc).is_empty() {
-            send(cx, id, &cmd);
-        }
+    let ids: Vec<String> = cx
+        .st
+        .repl_groups
+        .iter()
+        .filter(|(_, rg)| !groups_of(&rg.doc).is_empty())
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in ids {
+        send(cx, &id, &cmd);
     }
 }
 
-fn send(cx: &Cx, rg: &str, commands: &[Vec<String>]) {
+fn send(cx: &mut Cx, rg: &str, commands: &[Vec<String>]) {
     let Some(group) = cx.st.repl_groups.get(rg) else {
         return;
     };
+    let mut out = vec![];
     for m in group.groups.iter().flat_map(|g| g.members.iter()) {
         let Some(c) = cx.st.clusters.get(m) else {
             continue;
         };
         for n in &c.nodes {
             if let Some(addr) = n.addr {
-                for cmd in commands {
-                    let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
-                    engine::command(addr, c.auth_token.as_deref(), &args);
-                }
+                out.push(Effect::Commands {
+                    addr,
+                    auth: c.auth_token.clone(),
+                    commands: commands.to_vec(),
+                });
             }
         }
     }
+    cx.effects.extend(out);
 }
 
 /// Re-applies every attached user group (after a user or a group changed).
-pub fn refresh_all(cx: &Cx) {
-    for (id, rg) in &cx.st.repl_groups {
-        let groups = groups_of(&rg.doc);
-        if !groups.is_empty() {
-            push(cx, id, &commands_for(cx, &groups));
-        }
+pub fn refresh_all(cx: &mut Cx) {
+    let attached: Vec<(String, Vec<String>)> = cx
+        .st
+        .repl_groups
+        .iter()
+        .map(|(id, rg)| (id.clone(), groups_of(&rg.doc)))
+        .filter(|(_, groups)| !groups.is_empty())
+        .collect();
+    for (id, groups) in attached {
+        let commands = commands_for(cx, &groups);
+        push(cx, &id, &commands);
     }
 }

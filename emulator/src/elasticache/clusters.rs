@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use serde_json::{json, Map, Value};
 
 use super::catalog;
+use super::effects::{self, Effect, Launch};
 use super::error::{ApiError, ApiResult};
 use super::runtime::{EngineKind, NodeSpec};
-use super::state::{now, s, strings, Cluster, Cx, Doc, Node, Pending};
+use super::state::{now, s, strings, Cluster, Cx, Doc, Node};
 
 /// AWS's identifier rule for clusters and replication groups: a letter first, then letters,
 /// digits and single hyphens, no trailing hyphen; stored lower-cased.
@@ -94,9 +95,10 @@ fn engine_settings(cx: &Cx, shape: &NodeShape) -> (Vec<String>, Vec<(String, Str
     (vec![], config)
 }
 
-/// Starts one node process with its data in `<data root>/.../<cluster>-<node>-<serial>`
-/// (an existing dir is the node's data from before an emulator restart) and records the
-/// probe to await.
+/// Records the start of one node process with its data in
+/// `<data root>/.../<cluster>-<node>-<serial>` (an existing dir is the node's data from before
+/// an emulator restart): its address is reserved now, the process starts after the lock is
+/// released (`jobs`).
 #[allow(clippy::too_many_arguments)]
 fn launch(
     cx: &mut Cx,
@@ -107,10 +109,10 @@ fn launch(
     replica_of: Option<SocketAddr>,
     preferred: Option<SocketAddr>,
     restored: bool,
-) -> ApiResult<super::runtime::RunningNode> {
+) -> ApiResult<SocketAddr> {
     let (extra_args, config) = engine_settings(cx, shape);
     let engine = shape.engine;
-    let spec = NodeSpec {
+    let mut spec = NodeSpec {
         label: format!("ec-{}-{}-{cluster_id}-{node_id}", cx.account, cx.region),
         engine,
         port: shape.port,
@@ -124,24 +126,23 @@ fn launch(
         preferred,
         persistent: cx.persistent,
     };
-    let run = cx.backend.start(&spec).map_err(|e| {
+    let addr = cx.backend.reserve(&spec).map_err(|e| {
         ApiError::new(
             "InsufficientCacheClusterCapacity",
             format!("Could not start cache node {node_id} of {cluster_id}: {e}"),
         )
     })?;
-    cx.pending.push(Pending {
-        cluster_id: cluster_id.to_string(),
+    spec.preferred = Some(addr);
+    cx.effects.push(Effect::Start(Box::new(Launch {
+        spec,
+        owner: cluster_id.to_string(),
         serverless: false,
         serial,
-        probe: run.probe.clone(),
         config,
         acl: shape.acl.clone(),
-        addr: run.addr,
-        auth: shape.auth.clone(),
         restored,
-    });
-    Ok(run)
+    })));
+    Ok(addr)
 }
 
 /// Starts `count` nodes (ids 0001..) for a cluster, recording probes to await.
@@ -157,7 +158,7 @@ pub fn start_nodes(
     for i in first..first + count {
         let node_id = format!("{:04}", i + 1);
         let serial = cx.serial();
-        let run = launch(
+        let addr = launch(
             cx, cluster_id, &node_id, serial, shape, replica_of, None, false,
         )?;
         nodes.push(Node {
@@ -165,8 +166,8 @@ pub fn start_nodes(
             serial,
             status: "creating".into(),
             created: now(),
-            addr: Some(run.addr),
-            run: Some(run),
+            addr: Some(addr),
+            run: None,
         });
     }
     Ok(nodes)
@@ -194,18 +195,17 @@ pub fn restart_nodes(
         .unwrap_or_default();
     let mut started = vec![];
     for (node_id, serial, addr) in saved {
-        let run = launch(
+        let addr = launch(
             cx, cluster_id, &node_id, serial, shape, replica_of, addr, true,
         )?;
-        started.push((node_id, run));
+        started.push((node_id, addr));
     }
     let Some(c) = cx.st.clusters.get_mut(cluster_id) else {
         return Ok(());
     };
-    for (node_id, run) in started {
+    for (node_id, addr) in started {
         if let Some(n) = c.nodes.iter_mut().find(|n| n.id == node_id) {
-            n.addr = Some(run.addr);
-            n.run = Some(run);
+            n.addr = Some(addr);
         }
     }
     if c.engine == EngineKind::Memcached && c.doc.contains_key("ConfigurationEndpoint") {
@@ -280,8 +280,8 @@ pub fn recover_dead_nodes(cx: &mut Cx) {
         {
             old.stop_keeping_data();
         }
-        let run = match launch(cx, &cid, &node_id, serial, &shape, replica_of, addr, true) {
-            Ok(run) => run,
+        let addr = match launch(cx, &cid, &node_id, serial, &shape, replica_of, addr, true) {
+            Ok(addr) => addr,
             Err(_) => {
                 cx.st.event(
                     &cid,
@@ -297,8 +297,7 @@ pub fn recover_dead_nodes(cx: &mut Cx) {
             .get_mut(&cid)
             .and_then(|c| c.nodes.iter_mut().find(|n| n.id == node_id))
         {
-            n.addr = Some(run.addr);
-            n.run = Some(run);
+            n.addr = Some(addr);
         }
         cx.st.event(
             &cid,
@@ -752,19 +751,24 @@ pub fn set_auth(cx: &mut Cx, id: &str, change: &AuthChange) {
     };
     for n in &c.nodes {
         let Some(addr) = n.addr else { continue };
-        let old = c.auth_token.as_deref();
         let value = new.clone().unwrap_or_default();
-        super::engine::config_set(addr, old, &[("masterauth".to_string(), value.clone())]);
+        let mut commands = effects::config_set(&[("masterauth".to_string(), value.clone())]);
         if rotate {
             // Both passwords work until the next SET.
-            super::engine::command(
-                addr,
-                old,
-                &["ACL", "SETUSER", "default", &format!(">{value}")],
-            );
+            commands.push(vec![
+                "ACL".into(),
+                "SETUSER".into(),
+                "default".into(),
+                format!(">{value}"),
+            ]);
         } else {
-            super::engine::config_set(addr, old, &[("requirepass".to_string(), value)]);
+            commands.extend(effects::config_set(&[("requirepass".to_string(), value)]));
         }
+        cx.effects.push(Effect::Commands {
+            addr,
+            auth: c.auth_token.clone(),
+            commands,
+        });
     }
     c.auth_token = new;
     c.doc

@@ -576,7 +576,11 @@ fn apply_to_clusters(cx: &mut Cx, group: &str, family: &str, changes: &[(String,
         if !now.is_empty() && !memcached {
             for n in &c.nodes {
                 if let Some(addr) = n.addr {
-                    super::engine::config_set(addr, c.auth_token.as_deref(), &now);
+                    cx.effects.push(super::effects::Effect::Commands {
+                        addr,
+                        auth: c.auth_token.clone(),
+                        commands: super::effects::config_set(&now),
+                    });
                 }
             }
         }

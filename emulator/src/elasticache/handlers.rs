@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 
 use super::catalog;
 use super::clusters::{self, paginate};
+use super::effects::{Capture, Effect, Launch};
 use super::error::{ApiError, ApiResult};
 use super::state::{now, s, strings, Cx};
 use super::{groups, replication, users};
@@ -158,7 +159,7 @@ pub fn snapshot_of_cluster(cx: &mut Cx, id: &str, name: &str, source: &str) -> A
     let nodes: Vec<Value> = c
         .nodes
         .iter()
-        .map(|n| json!({"CacheNodeId": n.id, "CacheSize": cache_size(n.addr, c.auth_token.as_deref()), "CacheNodeCreateTime": n.created, "SnapshotCreateTime": now()}))
+        .map(|n| json!({"CacheNodeId": n.id, "CacheSize": "", "CacheNodeCreateTime": n.created, "SnapshotCreateTime": now()}))
         .collect();
     snap.insert("NodeSnapshots".into(), Value::Array(nodes));
     snap.insert("ARN".into(), cx.arn("snapshot", name).into());
@@ -167,29 +168,21 @@ pub fn snapshot_of_cluster(cx: &mut Cx, id: &str, name: &str, source: &str) -> A
         .nodes
         .iter()
         .take(1)
-        .map(|n| {
-            (
-                "0001".to_string(),
-                n.addr,
-                c.auth_token.clone(),
-                n.run.as_ref().map(|r| r.data_dir.clone()),
-            )
+        .map(|n| Capture {
+            group: "0001".to_string(),
+            index: 0,
+            addr: n.addr,
+            auth: c.auth_token.clone(),
+            data_dir: n.run.as_ref().map(|r| r.data_dir.clone()),
         })
         .collect();
-    store_snapshot(cx, name, snap, &captures)
+    store_snapshot(cx, name, snap, captures)
 }
 
 fn vpc(cx: &Cx) -> Value {
     use sha2::{Digest, Sha256};
     let h = Sha256::digest(format!("{}/{}", cx.account, cx.region));
     Value::String(format!("vpc-{}", &hex::encode(h)[..8]))
-}
-
-/// The node's dataset size as AWS prints it ("3 MB"), read from the running engine.
-fn cache_size(addr: Option<std::net::SocketAddr>, auth: Option<&str>) -> String {
-    addr.and_then(|a| super::engine::used_memory(a, auth))
-        .map(|b| format!("{} MB", b.div_ceil(1024 * 1024)))
-        .unwrap_or_default()
 }
 
 /// Where a snapshot's RDB files live: one `<node group>.rdb` per captured node.
@@ -221,54 +214,29 @@ pub fn snapshot_file(cx: &Cx, name: &str, index: usize) -> ApiResult<std::path::
     })
 }
 
-/// A node to capture into a snapshot: node group id, address, auth token, data dir.
-type Capture = (
-    String,
-    Option<std::net::SocketAddr>,
-    Option<String>,
-    Option<std::path::PathBuf>,
-);
-
-/// Saves each node's dataset (SAVE) and copies its dump.rdb into the snapshot's directory.
-fn capture(cx: &Cx, name: &str, nodes: &[Capture]) -> bool {
-    let dir = snapshot_dir(cx, name);
-    if std::fs::create_dir_all(&dir).is_err() {
-        return false;
-    }
-    nodes.iter().all(|(group, addr, auth, data_dir)| {
-        let (Some(addr), Some(data_dir)) = (addr, data_dir) else {
-            return false;
-        };
-        super::engine::save_rdb(*addr, auth.as_deref())
-            && std::fs::copy(data_dir.join("dump.rdb"), dir.join(format!("{group}.rdb"))).is_ok()
-    })
-}
-
+/// Records a snapshot as `creating` and the capture of its nodes (SAVE, then a copy of each
+/// dump.rdb), which `jobs` runs once the lock is released and which makes it available.
 fn store_snapshot(
     cx: &mut Cx,
     name: &str,
     snap: Map<String, Value>,
-    nodes: &[Capture],
+    captures: Vec<Capture>,
 ) -> ApiResult<Value> {
-    let saved = capture(cx, name, nodes);
     // While a snapshot is being created AWS reports an empty CacheSize.
     let mut out = Value::Object(snap.clone());
     for n in out["NodeSnapshots"].as_array_mut().into_iter().flatten() {
-        n["CacheSize"] = "".into();
         if let Some(o) = n.as_object_mut() {
             o.remove("SnapshotCreateTime");
         }
     }
-    let mut stored = snap;
-    // SAVE runs synchronously, so the stored snapshot is complete (or failed) at once while
-    // the response reports the creation, as AWS does.
-    stored.insert(
-        "SnapshotStatus".into(),
-        if saved { "available" } else { "failed" }.into(),
-    );
+    cx.effects.push(Effect::Snapshot {
+        name: name.to_string(),
+        dir: snapshot_dir(cx, name),
+        captures,
+    });
     cx.st
         .snapshots
-        .insert(name.to_string(), Value::Object(stored));
+        .insert(name.to_string(), Value::Object(snap));
     cx.st
         .event(name, "cache-cluster", format!("Snapshot {name} created"));
     Ok(out)
@@ -337,7 +305,7 @@ pub fn snapshot_of_group(cx: &mut Cx, id: &str, name: &str, source: &str) -> Api
             let m = g.members.first()?;
             let c = cx.st.clusters.get(m)?;
             let n = c.nodes.first()?;
-            Some(json!({"CacheClusterId": m, "NodeGroupId": g.id, "CacheNodeId": n.id, "CacheSize": cache_size(n.addr, c.auth_token.as_deref()),
+            Some(json!({"CacheClusterId": m, "NodeGroupId": g.id, "CacheNodeId": n.id, "CacheSize": "",
                 "CacheNodeCreateTime": n.created, "SnapshotCreateTime": now()}))
         })
         .collect();
@@ -350,15 +318,18 @@ pub fn snapshot_of_group(cx: &mut Cx, id: &str, name: &str, source: &str) -> Api
         .filter_map(|g| {
             let c = cx.st.clusters.get(g.members.first()?)?;
             let n = c.nodes.first()?;
-            Some((
-                g.id.clone(),
-                n.addr,
-                c.auth_token.clone(),
-                n.run.as_ref().map(|r| r.data_dir.clone()),
-            ))
+            Some((g, c, n))
+        })
+        .enumerate()
+        .map(|(index, (g, c, n))| Capture {
+            group: g.id.clone(),
+            index,
+            addr: n.addr,
+            auth: c.auth_token.clone(),
+            data_dir: n.run.as_ref().map(|r| r.data_dir.clone()),
         })
         .collect();
-    store_snapshot(cx, name, snap, &captures)
+    store_snapshot(cx, name, snap, captures)
 }
 
 fn create_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -477,9 +448,9 @@ fn create_serverless(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let kind =
         super::runtime::EngineKind::parse(&engine).unwrap_or(super::runtime::EngineKind::Redis);
     let serial = cx.serial();
-    let run = start_serverless_node(cx, &name, kind, serial, None)?;
+    let addr = start_serverless_node(cx, &name, kind, serial, None)?;
     // One engine process serves both endpoints: reads go to the same node.
-    let endpoint = json!({"Address": run.addr.ip().to_string(), "Port": run.addr.port()});
+    let endpoint = json!({"Address": addr.ip().to_string(), "Port": addr.port()});
     let arn = cx.arn("serverlesscache", &name);
     let mut doc = json!({
         "ServerlessCacheName": name, "Description": s(input, "Description").unwrap_or(""),
@@ -498,21 +469,21 @@ fn create_serverless(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         doc["UserGroupId"] = u.into();
     }
     cx.tag_new(&arn, input);
-    cx.st.serverless_nodes.insert(name.clone(), (serial, run));
+    cx.st.serverless_nodes.insert(name.clone(), (serial, None));
     cx.st.serverless.insert(name, doc.clone());
     Ok(json!({"ServerlessCache": doc}))
 }
 
-/// Starts the one engine process behind a serverless cache (data dir named by `serial`,
-/// reused after an emulator restart) and records the probe to await.
+/// Records the start of the one engine process behind a serverless cache (data dir named by
+/// `serial`, reused after an emulator restart); its address is reserved now.
 fn start_serverless_node(
     cx: &mut Cx,
     name: &str,
     kind: super::runtime::EngineKind,
     serial: u64,
     preferred: Option<std::net::SocketAddr>,
-) -> ApiResult<super::runtime::RunningNode> {
-    let spec = super::runtime::NodeSpec {
+) -> ApiResult<std::net::SocketAddr> {
+    let mut spec = super::runtime::NodeSpec {
         label: format!("ec-{}-{}-serverless-{name}", cx.account, cx.region),
         engine: kind,
         port: kind.default_port(),
@@ -528,29 +499,28 @@ fn start_serverless_node(
         preferred,
         persistent: cx.persistent,
     };
-    let run = cx.backend.start(&spec).map_err(|e| {
+    let addr = cx.backend.reserve(&spec).map_err(|e| {
         ApiError::new(
             "InsufficientCacheClusterCapacity",
             format!("Could not start serverless cache {name}: {e}"),
         )
     })?;
+    spec.preferred = Some(addr);
     let persistent = cx.persistent && kind != super::runtime::EngineKind::Memcached;
-    cx.pending.push(super::state::Pending {
-        cluster_id: name.to_string(),
+    cx.effects.push(Effect::Start(Box::new(Launch {
+        spec,
+        owner: name.to_string(),
         serverless: true,
         serial,
-        probe: run.probe.clone(),
         config: if persistent {
             super::runtime::aof_config()
         } else {
             vec![]
         },
         acl: vec![],
-        addr: run.addr,
-        auth: None,
         restored: preferred.is_some(),
-    });
-    Ok(run)
+    })));
+    Ok(addr)
 }
 
 /// Starts a saved serverless cache again after an emulator restart (its endpoint follows
@@ -567,15 +537,15 @@ pub fn restart_serverless(cx: &mut Cx, name: &str, serial: u64) -> ApiResult<()>
         .and_then(|a| a.parse::<std::net::IpAddr>().ok())
         .zip(doc["Endpoint"]["Port"].as_u64())
         .map(|(ip, port)| std::net::SocketAddr::from((ip, port as u16)));
-    let run = start_serverless_node(cx, name, kind, serial, preferred)?;
-    let endpoint = json!({"Address": run.addr.ip().to_string(), "Port": run.addr.port()});
+    let addr = start_serverless_node(cx, name, kind, serial, preferred)?;
+    let endpoint = json!({"Address": addr.ip().to_string(), "Port": addr.port()});
     if let Some(doc) = cx.st.serverless.get_mut(name) {
         doc["Endpoint"] = endpoint.clone();
         doc["ReaderEndpoint"] = endpoint;
     }
     cx.st
         .serverless_nodes
-        .insert(name.to_string(), (serial, run));
+        .insert(name.to_string(), (serial, None));
     Ok(())
 }
 
@@ -644,7 +614,7 @@ fn delete_serverless(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         .serverless
         .remove(name)
         .ok_or_else(|| serverless_not_found(name))?;
-    if let Some((_, run)) = cx.st.serverless_nodes.remove(name) {
+    if let Some((_, Some(run))) = cx.st.serverless_nodes.remove(name) {
         cx.doomed.push(run);
     }
     cx.st.event(

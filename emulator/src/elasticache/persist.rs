@@ -21,10 +21,11 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::runtime::CacheBackend;
+use super::jobs::{self, Env};
 use super::runtime::{EngineKind, RunningNode};
 use super::state::{Cx, Region};
-use super::{acl, cluster, clusters, handlers, Key, Store};
+use super::store::{lock, Key, Store};
+use super::{acl, cluster, clusters, handlers};
 
 /// Start serial of each saved serverless cache's node, per (account, region).
 pub type ServerlessSerials = HashMap<Key, BTreeMap<String, u64>>;
@@ -35,7 +36,7 @@ const VERSION: u32 = 1;
 #[derive(Serialize)]
 struct SavedRef<'a> {
     version: u32,
-    regions: Vec<RegionRef<'a>>,
+    regions: Vec<Value>,
     globals: &'a HashMap<String, BTreeMap<String, Value>>,
 }
 
@@ -115,46 +116,47 @@ impl Persist {
                 return None;
             }
         };
-        let mut store = Store {
-            globals: saved.globals,
-            ..Store::default()
-        };
+        let mut regions = HashMap::new();
         let mut serials = HashMap::new();
         for r in saved.regions {
             let key = (r.account, r.region);
             serials.insert(key.clone(), r.serverless_serials);
-            store.regions.insert(key, r.state);
+            regions.insert(key, r.state);
         }
-        Some((store, serials))
+        Some((Store::from_parts(regions, saved.globals), serials))
     }
 
-    /// Writes the current store (atomically: temp file + rename).
-    pub fn save(&self, store: &Mutex<Store>) {
+    /// Writes the current store (atomically: temp file + rename). Each region is
+    /// serialized under its own lock, one after another.
+    pub fn save(&self, store: &Store) {
         let _order = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let bytes = {
-            let st = store.lock().unwrap_or_else(|p| p.into_inner());
-            let mut regions: Vec<RegionRef> = st
-                .regions
-                .iter()
-                .map(|((account, region), state)| RegionRef {
-                    account,
-                    region,
-                    serverless_serials: state
-                        .serverless_nodes
-                        .iter()
-                        .map(|(n, (serial, _))| (n.as_str(), *serial))
-                        .collect(),
-                    state,
-                })
-                .collect();
-            regions.sort_by_key(|r| (r.account, r.region));
-            serde_json::to_vec(&SavedRef {
-                version: VERSION,
-                regions,
-                globals: &st.globals,
-            })
-        };
-        let bytes = match bytes {
+        let mut regions = vec![];
+        for ((account, region), state) in store.regions() {
+            let state = lock(&state);
+            let saved = serde_json::to_value(RegionRef {
+                account: &account,
+                region: &region,
+                serverless_serials: state
+                    .serverless_nodes
+                    .iter()
+                    .map(|(n, (serial, _))| (n.as_str(), *serial))
+                    .collect(),
+                state: &state,
+            });
+            match saved {
+                Ok(v) => regions.push(v),
+                Err(e) => {
+                    tracing::warn!("saving ElastiCache state: {e}");
+                    return;
+                }
+            }
+        }
+        let globals = store.all_globals();
+        let bytes = match serde_json::to_vec(&SavedRef {
+            version: VERSION,
+            regions,
+            globals: &globals,
+        }) {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!("saving ElastiCache state: {e}");
@@ -176,12 +178,8 @@ impl Persist {
 }
 
 /// What `restore` needs; cloned out of the service so it can run in the background.
-#[derive(Clone)]
 pub struct Restorer {
-    pub store: Arc<Mutex<Store>>,
-    pub backend: Arc<dyn CacheBackend>,
-    pub data_root: PathBuf,
-    pub persist: Arc<Persist>,
+    pub env: Env,
     /// Set once a restore began (shutdown skips stopping what never started).
     pub began: Arc<AtomicBool>,
     /// Start serials of the saved serverless caches (taken by the restore).
@@ -189,101 +187,80 @@ pub struct Restorer {
 }
 
 impl Restorer {
-    /// Starts every saved node again and waits (bounded) until they answer, their settings
-    /// are applied and cluster-mode groups are whole again.
+    /// Records every saved node again (its cluster says it is coming back) and returns once
+    /// that is done, so the API answers at once; the processes start in the background,
+    /// where their settings are applied and cluster-mode groups become whole again.
     pub async fn run(self) {
         self.began.store(true, Ordering::SeqCst);
         let serials =
             std::mem::take(&mut *self.serverless.lock().unwrap_or_else(|p| p.into_inner()));
         let started = Instant::now();
-        let (store, backend, root) = (
-            self.store.clone(),
-            self.backend.clone(),
-            self.data_root.clone(),
-        );
-        let pending = tokio::task::spawn_blocking(move || {
-            let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
-            let st = &mut *guard;
-            prune(&root, st, &serials);
-            let mut out = vec![];
-            for ((account, region), r) in st.regions.iter_mut() {
-                let globals = st.globals.entry(account.clone()).or_default();
-                let mut cx = Cx::new(account, region, r, globals, backend.as_ref(), &root, true);
-                let none = BTreeMap::new();
-                let key = (account.clone(), region.clone());
-                restart_region(&mut cx, serials.get(&key).unwrap_or(&none));
-                out.push((key, std::mem::take(&mut cx.pending)));
-            }
-            out
-        })
-        .await
-        .unwrap_or_default();
-        let count: usize = pending.iter().map(|(_, p)| p.len()).sum();
-        let mut handles = vec![];
-        for ((account, region), list) in pending {
-            for p in list {
-                handles.push(super::watch(
-                    self.store.clone(),
-                    Some(self.persist.clone()),
-                    account.clone(),
-                    region.clone(),
-                    p,
-                ));
-            }
+        prune(&self.env.data_root, &self.env.store, &serials);
+        let none = BTreeMap::new();
+        let mut work = vec![];
+        for (key, _) in self.env.store.regions() {
+            let ((), effects, doomed, _) = self.env.with_region(&key, |cx| {
+                restart_region(cx, serials.get(&key).unwrap_or(&none));
+            });
+            work.push((key, effects, doomed));
         }
-        let _ = tokio::time::timeout(Duration::from_secs(30), async {
-            for h in handles {
-                let _ = h.await;
+        let count: usize = work.iter().map(|(_, e, _)| e.len()).sum();
+        let env = self.env.clone();
+        tokio::spawn(async move {
+            let mut watches = vec![];
+            for (key, effects, doomed) in work {
+                watches.extend(jobs::run(&env, &key, effects, doomed).await);
             }
-        })
-        .await;
-        self.reform_clusters().await;
-        self.persist.save(&self.store);
-        tracing::info!(
-            "ElastiCache: {count} nodes restored in {} ms",
-            started.elapsed().as_millis()
-        );
+            let _ = tokio::time::timeout(Duration::from_secs(30), async {
+                for h in watches {
+                    let _ = h.await;
+                }
+            })
+            .await;
+            reform_clusters(&env).await;
+            env.save();
+            tracing::info!(
+                "ElastiCache: {count} nodes restored in {} ms",
+                started.elapsed().as_millis()
+            );
+        });
     }
+}
 
-    /// A cluster-mode group re-forms by itself from its nodes.conf files when its nodes kept
-    /// their addresses; one whose cluster is not whole within a few seconds is formed again.
-    async fn reform_clusters(&self) {
-        let jobs: Vec<(Key, String, Vec<cluster::Shard>, Option<String>)> = {
-            let st = self.store.lock().unwrap_or_else(|p| p.into_inner());
-            let mut jobs = vec![];
-            for (key, r) in &st.regions {
-                for (id, rg) in &r.repl_groups {
-                    if !rg.cluster_mode || rg.forming {
-                        continue;
-                    }
-                    if let Some((shards, auth)) = cluster::shards_of(r, id) {
-                        jobs.push((key.clone(), id.clone(), shards, auth));
-                    }
-                }
-            }
-            jobs
-        };
-        let mut tasks = vec![];
-        for (key, id, shards, auth) in jobs {
-            tasks.push(tokio::task::spawn_blocking(move || {
-                let result = cluster::ensure_formed(&shards, auth.as_deref());
-                (key, id, result)
-            }));
-        }
-        for t in tasks {
-            let Ok((key, id, result)) = t.await else {
+/// A cluster-mode group re-forms by itself from its nodes.conf files when its nodes kept
+/// their addresses; one whose cluster is not whole within a few seconds is formed again.
+async fn reform_clusters(env: &Env) {
+    let mut jobs = vec![];
+    for (key, region) in env.store.regions() {
+        let r = lock(&region);
+        for (id, rg) in &r.repl_groups {
+            if !rg.cluster_mode || rg.forming {
                 continue;
-            };
-            if let Err(e) = result {
-                tracing::warn!("cluster {id} after restart: {e}");
-                let mut st = self.store.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(r) = st.regions.get_mut(&key) {
-                    r.event(
-                        &id,
-                        "replication-group",
-                        format!("Cluster re-formation after restart failed: {e}"),
-                    );
-                }
+            }
+            if let Some((shards, auth)) = cluster::shards_of(&r, id) {
+                jobs.push((key.clone(), id.clone(), shards, auth));
+            }
+        }
+    }
+    let mut tasks = vec![];
+    for (key, id, shards, auth) in jobs {
+        tasks.push(tokio::task::spawn_blocking(move || {
+            let result = cluster::ensure_formed(&shards, auth.as_deref());
+            (key, id, result)
+        }));
+    }
+    for t in tasks {
+        let Ok((key, id, result)) = t.await else {
+            continue;
+        };
+        if let Err(e) = result {
+            tracing::warn!("cluster {id} after restart: {e}");
+            if let Some(region) = env.store.existing(&key) {
+                lock(&region).event(
+                    &id,
+                    "replication-group",
+                    format!("Cluster re-formation after restart failed: {e}"),
+                );
             }
         }
     }
@@ -291,7 +268,7 @@ impl Restorer {
 
 /// Removes node and snapshot dirs that no saved resource owns (a delete whose clean-up a
 /// killed emulator never finished).
-fn prune(root: &Path, st: &Store, serverless: &ServerlessSerials) {
+fn prune(root: &Path, store: &Store, serverless: &ServerlessSerials) {
     let base = root.join("elasticache");
     let entries = |dir: &Path| -> Vec<(String, PathBuf)> {
         std::fs::read_dir(dir)
@@ -306,10 +283,11 @@ fn prune(root: &Path, st: &Store, serverless: &ServerlessSerials) {
     for (account, account_dir) in entries(&base) {
         for (region, region_dir) in entries(&account_dir) {
             let key = (account.clone(), region.clone());
-            let Some(r) = st.regions.get(&key) else {
+            let Some(r) = store.existing(&key) else {
                 let _ = std::fs::remove_dir_all(&region_dir);
                 continue;
             };
+            let r = lock(&r);
             let mut keep: std::collections::BTreeSet<String> = r
                 .clusters
                 .iter()
@@ -365,6 +343,24 @@ fn restart_region(cx: &mut Cx, serverless: &BTreeMap<String, u64>) {
         .keys()
         .cloned()
         .partition(|id| primary_of(cx, id).is_some());
+    // Until its nodes answer again, a cluster says so (AWS's status while nodes restart),
+    // and so does its group.
+    for c in cx.st.clusters.values_mut() {
+        if c.doc.get("CacheClusterStatus").and_then(Value::as_str) == Some("available") {
+            c.doc.insert(
+                "CacheClusterStatus".into(),
+                "rebooting cache cluster nodes".into(),
+            );
+            for n in &mut c.nodes {
+                n.status = "rebooting".into();
+            }
+        }
+    }
+    for rg in cx.st.repl_groups.values_mut() {
+        if rg.doc.get("Status").and_then(Value::as_str) == Some("available") {
+            rg.doc.insert("Status".into(), "modifying".into());
+        }
+    }
     for id in primaries.into_iter().chain(replicas) {
         let Some(c) = cx.st.clusters.get(&id) else {
             continue;
@@ -408,9 +404,11 @@ fn restart_region(cx: &mut Cx, serverless: &BTreeMap<String, u64>) {
 pub type Stopping = (RunningNode, bool, Option<String>);
 
 /// Takes every running node out of the store for a shutdown that keeps their data.
-pub fn take_nodes(store: &mut Store) -> Vec<Stopping> {
+pub fn take_nodes(store: &Store) -> Vec<Stopping> {
     let mut out = vec![];
-    for r in store.regions.values_mut() {
+    for (_, region) in store.regions() {
+        let mut r = lock(&region);
+        let r = &mut *r;
         for c in r.clusters.values_mut() {
             let redis = c.engine != EngineKind::Memcached;
             for n in &mut c.nodes {
@@ -420,6 +418,7 @@ pub fn take_nodes(store: &mut Store) -> Vec<Stopping> {
             }
         }
         for (name, (_, run)) in std::mem::take(&mut r.serverless_nodes) {
+            let Some(run) = run else { continue };
             let redis = r
                 .serverless
                 .get(&name)

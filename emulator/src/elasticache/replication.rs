@@ -1,13 +1,16 @@
 //! Replication groups: member clusters named as AWS names them (`<rg>-001` without cluster
 //! mode, `<rg>-0001-001` with it); replicas run `--replicaof` their node group's primary.
 
+use std::net::SocketAddr;
+
 use serde_json::{json, Map, Value};
 
 use super::clusters::{self, check_id, start_nodes, ClusterSettings, NodeShape};
+use super::effects::{Effect, Promotion};
 use super::error::{ApiError, ApiResult};
 use super::limits;
 use super::runtime::EngineKind;
-use super::state::{now, s, strings, Cluster, Cx, NodeGroup, ReplGroup};
+use super::state::{now, s, strings, Cluster, Cx, NodeGroup, Region, ReplGroup};
 
 pub fn not_found(id: &str) -> ApiError {
     ApiError::new(
@@ -1148,9 +1151,9 @@ pub fn test_failover(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     Ok(json!({"ReplicationGroup": render(cx, &id)}))
 }
 
-/// Makes the first member's node the primary (REPLICAOF NO ONE) and points every other
-/// member's node at it.
-fn promote(cx: &Cx, members: &[String]) {
+/// Makes the first member's node the primary (REPLICAOF NO ONE, or a cluster failover) and
+/// points every other member's node at it, once the lock is released.
+fn promote(cx: &mut Cx, members: &[String]) {
     let node = |m: &String| {
         let c = cx.st.clusters.get(m)?;
         Some((c.nodes.first()?.addr?, c.auth_token.clone()))
@@ -1165,53 +1168,53 @@ fn promote(cx: &Cx, members: &[String]) {
         .and_then(Value::as_str)
         .and_then(|rg| cx.st.repl_groups.get(rg))
         .is_some_and(|g| g.cluster_mode && !g.forming);
-    if cluster_mode {
-        // Cluster nodes refuse REPLICAOF: the replica takes over its primary's slots.
-        let alive = |m: &String| {
-            cx.st
-                .clusters
-                .get(m)
-                .and_then(|c| c.nodes.first())
-                .and_then(|n| n.run.as_ref())
-                .is_some_and(|r| r.is_alive())
-        };
-        let others_alive = members[1..].iter().all(alive);
-        if let Err(e) = super::cluster::failover(primary, auth.as_deref(), others_alive) {
-            tracing::warn!("cluster failover to {primary}: {e}");
-        }
-        for m in members[1..].iter().filter(|m| alive(m)) {
-            if let Some((addr, auth)) = node(m) {
-                let _ = super::cluster::follow(addr, primary, auth.as_deref());
-            }
-        }
-        return;
-    }
-    super::engine::command(primary, auth.as_deref(), &["REPLICAOF", "NO", "ONE"]);
-    let (ip, port) = (primary.ip().to_string(), primary.port().to_string());
-    for m in &members[1..] {
-        if let Some((addr, auth)) = node(m) {
-            super::engine::command(addr, auth.as_deref(), &["REPLICAOF", &ip, &port]);
-        }
-    }
+    let alive = |m: &String| {
+        cx.st
+            .clusters
+            .get(m)
+            .and_then(|c| c.nodes.first())
+            .and_then(|n| n.run.as_ref())
+            .is_some_and(|r| r.is_alive())
+    };
+    let others_alive = members[1..].iter().all(alive);
+    // A dead cluster node cannot be told to follow; a plain replica's REPLICAOF just fails.
+    let followers = members[1..]
+        .iter()
+        .filter(|m| !cluster_mode || alive(m))
+        .filter_map(node)
+        .collect();
+    cx.effects.push(Effect::Promote(Promotion {
+        cluster_mode,
+        primary,
+        auth,
+        followers,
+        others_alive,
+    }));
 }
 
-/// Automatic failover, run periodically: in every available group with AutomaticFailover
-/// enabled whose primary process is gone, promotes the replica that has replicated the most
-/// (so writes it acknowledged survive), and replaces the failed node with a fresh replica.
-pub fn auto_failover(cx: &mut Cx) {
-    let mut work = vec![];
-    for (rid, rg) in &cx.st.repl_groups {
+/// A node group whose primary process died, in a group with automatic failover, and its
+/// live replicas (member, address, token) to choose from.
+pub struct Candidates {
+    pub group: String,
+    pub node_group: String,
+    pub primary: String,
+    pub replicas: Vec<(String, SocketAddr, Option<String>)>,
+}
+
+/// Node groups to fail over (read under the lock; the choice is made without it).
+pub fn failover_candidates(r: &Region) -> Vec<Candidates> {
+    let mut out = vec![];
+    for (rid, rg) in &r.repl_groups {
         if rg.doc["AutomaticFailover"] != "enabled" || rg.doc["Status"] != "available" {
             continue;
         }
         for g in &rg.groups {
             let dead = |m: &String| {
-                cx.st
-                    .clusters
+                r.clusters
                     .get(m)
                     .and_then(|c| c.nodes.first())
                     .and_then(|n| n.run.as_ref())
-                    .is_some_and(|r| !r.is_alive())
+                    .is_some_and(|run| !run.is_alive())
             };
             let Some(primary) = g.members.first() else {
                 continue;
@@ -1219,49 +1222,79 @@ pub fn auto_failover(cx: &mut Cx) {
             if !dead(primary) {
                 continue;
             }
-            let best = g.members[1..]
+            let replicas: Vec<_> = g.members[1..]
                 .iter()
                 .filter(|m| !dead(m))
                 .filter_map(|m| {
-                    let c = cx.st.clusters.get(m)?;
-                    let addr = c.nodes.first()?.addr?;
+                    let c = r.clusters.get(m)?;
+                    Some((m.clone(), c.nodes.first()?.addr?, c.auth_token.clone()))
+                })
+                .collect();
+            if !replicas.is_empty() {
+                out.push(Candidates {
+                    group: rid.clone(),
+                    node_group: g.id.clone(),
+                    primary: primary.clone(),
+                    replicas,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The replica of each candidate group that has replicated the most (so writes it
+/// acknowledged survive), asked of the nodes: (group, node group, old primary, chosen).
+pub fn choose_replicas(candidates: Vec<Candidates>) -> Vec<(String, String, String, String)> {
+    candidates
+        .into_iter()
+        .filter_map(|c| {
+            let best = c
+                .replicas
+                .iter()
+                .map(|(m, addr, auth)| {
                     let offset = super::engine::info_field(
-                        addr,
-                        c.auth_token.as_deref(),
+                        *addr,
+                        auth.as_deref(),
                         "replication",
                         "slave_repl_offset",
                     )
                     .unwrap_or(0);
-                    Some((offset, m.clone()))
+                    (offset, m.clone())
                 })
-                .max_by_key(|(offset, _)| *offset);
-            if let Some((_, chosen)) = best {
-                work.push((rid.clone(), g.id.clone(), primary.clone(), chosen));
-            }
-        }
-    }
-    for (rid, gid, old, chosen) in work {
+                .max_by_key(|(offset, _)| *offset)?;
+            Some((c.group, c.node_group, c.primary, best.1))
+        })
+        .collect()
+}
+
+/// Automatic failover, run periodically: promotes the chosen replica of each node group
+/// whose primary is still gone and replaces the failed node with a fresh replica.
+pub fn auto_failover(cx: &mut Cx, chosen: &[(String, String, String, String)]) {
+    for (rid, gid, old, chosen) in chosen {
         let order = {
             let Some(g) = cx
                 .st
                 .repl_groups
-                .get_mut(&rid)
-                .and_then(|rg| rg.groups.iter_mut().find(|g| g.id == gid))
+                .get_mut(rid)
+                .filter(|rg| rg.doc["Status"] == "available")
+                .and_then(|rg| rg.groups.iter_mut().find(|g| g.id == *gid))
+                .filter(|g| g.members.first() == Some(old) && g.members.contains(chosen))
             else {
                 continue;
             };
-            g.members.retain(|m| *m != chosen && *m != old);
+            g.members.retain(|m| m != chosen && m != old);
             g.members.insert(0, chosen.clone());
             g.members.push(old.clone());
             g.members.clone()
         };
         promote(cx, &order);
         cx.st.event(
-            &rid,
+            rid,
             "replication-group",
             format!("Failover from primary node {old} to replica node {chosen} completed"),
         );
-        replace_failed(cx, &rid, &old, &chosen);
+        replace_failed(cx, rid, old, chosen);
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::effects::{Effect, Launch};
 use super::runtime::{CacheBackend, EngineKind, RunningNode};
 use crate::supervisor::Probe;
 
@@ -107,9 +108,10 @@ pub struct Region {
     pub user_groups: BTreeMap<String, Value>,
     pub snapshots: BTreeMap<String, Value>,
     pub serverless: BTreeMap<String, Value>,
-    /// The node behind each serverless cache, with its start serial (saved apart by `persist`).
+    /// The node behind each serverless cache, with its start serial (saved apart by
+    /// `persist`); the process is None until it has started.
     #[serde(skip)]
-    pub serverless_nodes: BTreeMap<String, (u64, RunningNode)>,
+    pub serverless_nodes: BTreeMap<String, (u64, Option<RunningNode>)>,
     pub serverless_snapshots: BTreeMap<String, Value>,
     pub reserved: BTreeMap<String, Value>,
     /// (service update name, "rg:<id>" or "cc:<id>") -> (update action status, when set).
@@ -151,7 +153,7 @@ impl Region {
         out.extend(
             std::mem::take(&mut self.serverless_nodes)
                 .into_values()
-                .map(|(_, run)| run),
+                .filter_map(|(_, run)| run),
         );
         for rg in self.repl_groups.values_mut() {
             if let Some(rs) = rg.reshard.as_mut() {
@@ -174,14 +176,49 @@ impl Region {
         }));
     }
 
+    /// A started process for a node record (matched by owner and serial). Returns it when
+    /// the record is gone (deleted or replaced meanwhile): the caller stops it.
+    pub fn attach(&mut self, l: &Launch, run: RunningNode) -> Option<RunningNode> {
+        if l.serverless {
+            return match self.serverless_nodes.get_mut(&l.owner) {
+                Some((serial, slot)) if *serial == l.serial && slot.is_none() => {
+                    let addr = run.addr;
+                    *slot = Some(run);
+                    if let Some(doc) = self.serverless.get_mut(&l.owner) {
+                        let endpoint =
+                            json!({"Address": addr.ip().to_string(), "Port": addr.port()});
+                        doc["Endpoint"] = endpoint.clone();
+                        doc["ReaderEndpoint"] = endpoint;
+                    }
+                    None
+                }
+                _ => Some(run),
+            };
+        }
+        let node = self
+            .clusters
+            .get_mut(&l.owner)
+            .and_then(|c| c.nodes.iter_mut().find(|n| n.serial == l.serial))
+            .filter(|n| n.run.is_none());
+        match node {
+            Some(n) => {
+                // The reserved address, unless it was taken before the process bound it.
+                n.addr = Some(run.addr);
+                n.run = Some(run);
+                None
+            }
+            None => Some(run),
+        }
+    }
+
     /// A background probe finished: the node is available (or failed).
-    pub fn node_ready(&mut self, p: &Pending, ok: bool) {
-        if p.serverless {
+    pub fn node_ready(&mut self, owner: &str, serverless: bool, serial: u64, ok: bool) {
+        if serverless {
             let current = self
                 .serverless_nodes
-                .get(&p.cluster_id)
-                .is_some_and(|(serial, _)| *serial == p.serial);
-            if let Some(doc) = self.serverless.get_mut(&p.cluster_id).filter(|_| current) {
+                .get(owner)
+                .is_some_and(|(s, _)| *s == serial);
+            if let Some(doc) = self.serverless.get_mut(owner).filter(|_| current) {
                 let was = doc["Status"].clone();
                 doc["Status"] = if ok { "available" } else { "create-failed" }.into();
                 if was == doc["Status"] {
@@ -189,19 +226,18 @@ impl Region {
                     return;
                 }
                 let msg = if ok { "created" } else { "failed to start" };
-                let name = p.cluster_id.clone();
                 self.event(
-                    &name,
+                    owner,
                     "serverless-cache",
-                    format!("Serverless cache {name} {msg}"),
+                    format!("Serverless cache {owner} {msg}"),
                 );
             }
             return;
         }
-        let Some(c) = self.clusters.get_mut(&p.cluster_id) else {
+        let Some(c) = self.clusters.get_mut(owner) else {
             return;
         };
-        let Some(n) = c.nodes.iter_mut().find(|n| n.serial == p.serial) else {
+        let Some(n) = c.nodes.iter_mut().find(|n| n.serial == serial) else {
             return;
         };
         n.status = if ok {
@@ -232,7 +268,7 @@ impl Region {
             .get("ReplicationGroupId")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        let cid = p.cluster_id.clone();
+        let cid = owner.to_string();
         for e in events {
             self.event(&cid, "cache-cluster", e);
         }
@@ -296,7 +332,8 @@ pub struct Cx<'a> {
     pub persistent: bool,
     /// Cache nodes this account may run in this region (`--max-cache-nodes`).
     pub max_nodes: usize,
-    pub pending: Vec<Pending>,
+    /// Node work to run once the lock is released (`jobs`).
+    pub effects: Vec<Effect>,
     pub doomed: Vec<RunningNode>,
     /// Replication groups whose change completes without new nodes (removals): they
     /// settle to `available` shortly after the response.
@@ -322,7 +359,7 @@ impl<'a> Cx<'a> {
             data_root,
             persistent,
             max_nodes: crate::config::DEFAULT_MAX_CACHE_NODES,
-            pending: vec![],
+            effects: vec![],
             doomed: vec![],
             settle: vec![],
         }

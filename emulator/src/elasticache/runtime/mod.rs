@@ -141,6 +141,11 @@ impl Drop for RunningNode {
 /// Where cache nodes run. `process` is the default; containers or pods fit the same shape.
 pub trait CacheBackend: Send + Sync {
     fn name(&self) -> &'static str;
+    /// The address a node of `spec` will listen on (its `preferred` one when free), chosen
+    /// before it starts so the state names it at once; `start` is then given it as
+    /// `preferred`.
+    fn reserve(&self, spec: &NodeSpec) -> Result<SocketAddr, RuntimeError>;
+    /// Starts the node; called with no lock held, possibly for several nodes at once.
     fn start(&self, spec: &NodeSpec) -> Result<RunningNode, RuntimeError>;
     /// PEM of the CA that signs TLS nodes' certificates.
     fn ca_pem(&self) -> Result<String, RuntimeError>;

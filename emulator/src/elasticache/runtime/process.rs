@@ -111,6 +111,10 @@ impl CacheBackend for ProcessBackend {
         Ok(self.ca()?.pem.clone())
     }
 
+    fn reserve(&self, spec: &NodeSpec) -> Result<SocketAddr, RuntimeError> {
+        self.allocate(spec.port, spec.preferred)
+    }
+
     fn start(&self, spec: &NodeSpec) -> Result<RunningNode, RuntimeError> {
         std::fs::create_dir_all(&spec.data_dir)?;
         if let Some(seed) = &spec.seed_rdb {

@@ -1,0 +1,76 @@
+//! What a request (or the monitor) decided must happen on nodes. Handlers only record
+//! effects while they hold the region's lock; `jobs` runs them once it is released.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use super::runtime::NodeSpec;
+
+/// A node to start. Its address was reserved when the handler ran (so the state and the
+/// response already name it); the process starts after the lock is released.
+#[derive(Debug)]
+pub struct Launch {
+    pub spec: NodeSpec,
+    /// A cache cluster id, or a serverless cache name when `serverless`.
+    pub owner: String,
+    pub serverless: bool,
+    /// The start serial of the node record this process belongs to.
+    pub serial: u64,
+    /// Engine parameters to apply (CONFIG SET) once the node answers.
+    pub config: Vec<(String, String)>,
+    /// ACL SETUSER commands for the node's replication group users.
+    pub acl: Vec<Vec<String>>,
+    /// Started again after an emulator restart (rejoins a cluster through its nodes.conf).
+    pub restored: bool,
+}
+
+/// One node to capture into a snapshot.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// The node group id (names the RDB file) and index of the node snapshot it fills.
+    pub group: String,
+    pub index: usize,
+    pub addr: Option<SocketAddr>,
+    pub auth: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Replication after a failover: `primary` takes over, `followers` replicate from it.
+#[derive(Debug)]
+pub struct Promotion {
+    pub cluster_mode: bool,
+    pub primary: SocketAddr,
+    pub auth: Option<String>,
+    pub followers: Vec<(SocketAddr, Option<String>)>,
+    /// Cluster mode: whether the old primary's group still has every replica alive (a
+    /// coordinated failover is possible; otherwise a takeover).
+    pub others_alive: bool,
+}
+
+#[derive(Debug)]
+pub enum Effect {
+    Start(Box<Launch>),
+    /// Commands sent to one node in order (CONFIG SET, ACL SETUSER/DELUSER, ...); a command
+    /// the engine refuses is skipped, as an unknown parameter is.
+    Commands {
+        addr: SocketAddr,
+        auth: Option<String>,
+        commands: Vec<Vec<String>>,
+    },
+    /// SAVE on each node, its dump.rdb copied into `dir`; the snapshot becomes available
+    /// (or failed) and its node snapshots get their sizes.
+    Snapshot {
+        name: String,
+        dir: PathBuf,
+        captures: Vec<Capture>,
+    },
+    Promote(Promotion),
+}
+
+/// `CONFIG SET name value` for each pair, as commands.
+pub fn config_set(pairs: &[(String, String)]) -> Vec<Vec<String>> {
+    pairs
+        .iter()
+        .map(|(k, v)| vec!["CONFIG".into(), "SET".into(), k.clone(), v.clone()])
+        .collect()
+}

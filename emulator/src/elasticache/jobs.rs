@@ -1,0 +1,403 @@
+//! Runs effects with no lock held and records their outcomes back into the state: node
+//! starts (in parallel), readiness, CONFIG/ACL/REPLICAOF commands, snapshots, failovers, and
+//! cluster formation and slot migration. Also the monitor pass (automatic failover, recovery
+//! of dead nodes, automatic snapshots).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use super::effects::{Capture, Effect, Launch, Promotion};
+use super::persist::Persist;
+use super::runtime::{self, CacheBackend, RunningNode};
+use super::state::{Cx, Pending};
+use super::store::{lock, Key, Store};
+use super::{auto_snapshots, cluster, clusters, engine, replication};
+
+/// What jobs need: the store, the node backend, and where state is saved.
+#[derive(Clone)]
+pub struct Env {
+    pub store: Arc<Store>,
+    pub backend: Arc<dyn CacheBackend>,
+    pub persist: Option<Arc<Persist>>,
+    pub data_root: PathBuf,
+    /// Cache nodes an account may run per region (`--max-cache-nodes`).
+    pub max_nodes: usize,
+}
+
+/// An `Env` that does not keep the service alive (the monitor holds one).
+pub struct WeakEnv {
+    store: Weak<Store>,
+    backend: Arc<dyn CacheBackend>,
+    persist: Option<Arc<Persist>>,
+    data_root: PathBuf,
+    max_nodes: usize,
+}
+
+impl WeakEnv {
+    pub fn upgrade(&self) -> Option<Env> {
+        Some(Env {
+            store: self.store.upgrade()?,
+            backend: self.backend.clone(),
+            persist: self.persist.clone(),
+            data_root: self.data_root.clone(),
+            max_nodes: self.max_nodes,
+        })
+    }
+}
+
+impl Env {
+    pub fn downgrade(&self) -> WeakEnv {
+        WeakEnv {
+            store: Arc::downgrade(&self.store),
+            backend: self.backend.clone(),
+            persist: self.persist.clone(),
+            data_root: self.data_root.clone(),
+            max_nodes: self.max_nodes,
+        }
+    }
+
+    pub fn save(&self) {
+        if let Some(p) = &self.persist {
+            p.save(&self.store);
+        }
+    }
+
+    /// Runs `f` on the region's state under its lock (and the account's global datastores),
+    /// then returns its result with the effects it recorded.
+    pub fn with_region<T>(
+        &self,
+        key: &Key,
+        f: impl FnOnce(&mut Cx) -> T,
+    ) -> (T, Vec<Effect>, Vec<RunningNode>, Vec<String>) {
+        let region = self.store.region(key);
+        let globals = self.store.globals(&key.0);
+        let mut r = lock(&region);
+        let mut g = lock(&globals);
+        let mut cx = Cx::new(
+            &key.0,
+            &key.1,
+            &mut r,
+            &mut g,
+            self.backend.as_ref(),
+            &self.data_root,
+            self.persist.is_some(),
+        );
+        cx.max_nodes = self.max_nodes;
+        let out = f(&mut cx);
+        let effects = std::mem::take(&mut cx.effects);
+        let doomed = std::mem::take(&mut cx.doomed);
+        let settle = std::mem::take(&mut cx.settle);
+        (out, effects, doomed, settle)
+    }
+}
+
+/// Runs what a request or a monitor pass decided: node starts in parallel, then the other
+/// effects in order, then the stops (a final snapshot is taken before its node goes).
+/// Returns the readiness watches of the started nodes.
+pub async fn run(
+    env: &Env,
+    key: &Key,
+    effects: Vec<Effect>,
+    doomed: Vec<RunningNode>,
+) -> Vec<JoinHandle<()>> {
+    let mut starts = vec![];
+    let mut rest = vec![];
+    for e in effects {
+        match e {
+            Effect::Start(l) => starts.push(l),
+            other => rest.push(other),
+        }
+    }
+    let tasks: Vec<_> = starts
+        .into_iter()
+        .map(|l| {
+            let backend = env.backend.clone();
+            tokio::task::spawn_blocking(move || {
+                let started = backend.start(&l.spec);
+                (l, started)
+            })
+        })
+        .collect();
+    let mut watches = vec![];
+    for t in tasks {
+        let Ok((l, started)) = t.await else {
+            continue;
+        };
+        if let Some(p) = attach(env, key, &l, started) {
+            watches.push(watch(env.clone(), key.clone(), p));
+        }
+    }
+    if !rest.is_empty() {
+        let (env2, key2) = (env.clone(), key.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            for e in rest {
+                apply(&env2, &key2, e);
+            }
+        })
+        .await;
+    }
+    if !doomed.is_empty() {
+        // Several at once: a cluster may have 40 nodes, each stop waits for its process.
+        drop(tokio::task::spawn_blocking(move || {
+            runtime::stop_in_parallel(doomed, drop)
+        }));
+    }
+    watches
+}
+
+/// Gives a started process to its node record; a record gone meanwhile (deleted) stops it.
+fn attach(
+    env: &Env,
+    key: &Key,
+    l: &Launch,
+    started: Result<RunningNode, runtime::RuntimeError>,
+) -> Option<Pending> {
+    let region = env.store.region(key);
+    let run = match started {
+        Ok(run) => run,
+        Err(e) => {
+            let mut r = lock(&region);
+            r.node_ready(&l.owner, l.serverless, l.serial, false);
+            tracing::warn!("starting a node of {}: {e}", l.owner);
+            return None;
+        }
+    };
+    let pending = Pending {
+        cluster_id: l.owner.clone(),
+        serverless: l.serverless,
+        serial: l.serial,
+        probe: run.probe.clone(),
+        config: l.config.clone(),
+        acl: l.acl.clone(),
+        addr: run.addr,
+        auth: l.spec.auth_token.clone(),
+        restored: l.restored,
+    };
+    let orphan = lock(&region).attach(l, run);
+    match orphan {
+        Some(run) => {
+            drop(tokio::task::spawn_blocking(move || drop(run)));
+            None
+        }
+        None => Some(pending),
+    }
+}
+
+/// One non-start effect, on the wire.
+fn apply(env: &Env, key: &Key, effect: Effect) {
+    match effect {
+        Effect::Start(_) => {}
+        Effect::Commands {
+            addr,
+            auth,
+            commands,
+        } => {
+            for cmd in &commands {
+                let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+                engine::command(addr, auth.as_deref(), &args);
+            }
+        }
+        Effect::Snapshot {
+            name,
+            dir,
+            captures,
+        } => snapshot(env, key, &name, &dir, &captures),
+        Effect::Promote(p) => promote(&p),
+    }
+}
+
+/// SAVE on each node and a copy of its dump.rdb; then the snapshot is available (or failed)
+/// with each node snapshot's size as AWS prints it ("3 MB").
+fn snapshot(env: &Env, key: &Key, name: &str, dir: &std::path::Path, captures: &[Capture]) {
+    let mut ok = std::fs::create_dir_all(dir).is_ok();
+    let mut sizes = vec![];
+    for c in captures {
+        let (Some(addr), Some(data_dir)) = (c.addr, c.data_dir.as_ref()) else {
+            ok = false;
+            continue;
+        };
+        let size = engine::used_memory(addr, c.auth.as_deref())
+            .map(|b| format!("{} MB", b.div_ceil(1024 * 1024)))
+            .unwrap_or_default();
+        sizes.push((c.index, size));
+        ok = ok
+            && engine::save_rdb(addr, c.auth.as_deref())
+            && std::fs::copy(
+                data_dir.join("dump.rdb"),
+                dir.join(format!("{}.rdb", c.group)),
+            )
+            .is_ok();
+    }
+    let region = env.store.region(key);
+    let kept = {
+        let mut r = lock(&region);
+        match r.snapshots.get_mut(name) {
+            Some(snap) => {
+                snap["SnapshotStatus"] = if ok { "available" } else { "failed" }.into();
+                for (i, size) in sizes {
+                    if let Some(n) = snap["NodeSnapshots"].get_mut(i) {
+                        n["CacheSize"] = size.into();
+                    }
+                }
+                true
+            }
+            None => false,
+        }
+    };
+    if !kept {
+        // Deleted while it was taken.
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    env.save();
+}
+
+/// Makes `primary` the primary of its node group and points the followers at it.
+fn promote(p: &Promotion) {
+    let auth = p.auth.as_deref();
+    if p.cluster_mode {
+        // Cluster nodes refuse REPLICAOF: the replica takes over its primary's slots.
+        if let Err(e) = cluster::failover(p.primary, auth, p.others_alive) {
+            tracing::warn!("cluster failover to {}: {e}", p.primary);
+        }
+        for (addr, auth) in &p.followers {
+            let _ = cluster::follow(*addr, p.primary, auth.as_deref());
+        }
+        return;
+    }
+    engine::command(p.primary, auth, &["REPLICAOF", "NO", "ONE"]);
+    let (ip, port) = (p.primary.ip().to_string(), p.primary.port().to_string());
+    for (addr, auth) in &p.followers {
+        engine::command(*addr, auth.as_deref(), &["REPLICAOF", &ip, &port]);
+    }
+}
+
+/// Waits for a started node to answer its protocol, applies its parameters and users, joins
+/// or forms its cluster, then marks it available.
+pub fn watch(env: Env, key: Key, p: Pending) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ok = engine::wait_ready(&p.probe, Duration::from_secs(20)).await;
+        if ok && !p.config.is_empty() {
+            let (addr, auth, config) = (p.addr, p.auth.clone(), p.config.clone());
+            ok = tokio::task::spawn_blocking(move || {
+                engine::config_set(addr, auth.as_deref(), &config).is_some()
+            })
+            .await
+            .unwrap_or(false);
+        }
+        if ok && !p.acl.is_empty() {
+            let (addr, auth, acl) = (p.addr, p.auth.clone(), p.acl.clone());
+            let _ = tokio::task::spawn_blocking(move || {
+                for cmd in &acl {
+                    let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+                    engine::command(addr, auth.as_deref(), &args);
+                }
+            })
+            .await;
+        }
+        let Some(region) = env.store.existing(&key) else {
+            return;
+        };
+        let job = {
+            let r = lock(&region);
+            Some(&*r)
+                .filter(|_| ok && !p.restored)
+                .and_then(|r| cluster::join_job(r, &p))
+        };
+        if let Some((node, peer, primary, auth)) = job {
+            let joined = tokio::task::spawn_blocking(move || {
+                cluster::join(node, peer, primary, auth.as_deref())
+            })
+            .await;
+            if let Ok(Err(e)) = joined {
+                tracing::warn!("cluster join of {node}: {e}");
+            }
+        }
+        let formation = {
+            let mut r = lock(&region);
+            r.node_ready(&p.cluster_id, p.serverless, p.serial, ok);
+            cluster::formation_job(&mut r, &p)
+        };
+        if let Some((rg, shards, auth)) = formation {
+            let result =
+                tokio::task::spawn_blocking(move || cluster::form(&shards, auth.as_deref()))
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+            cluster::formed(&mut lock(&region), &rg, result);
+        }
+        env.save();
+    })
+}
+
+/// Lets groups whose members were only removed report `modifying` for a moment, as the
+/// response did, then re-evaluates them.
+pub fn settle_later(env: Env, key: Key, ids: Vec<String>) {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if let Some(region) = env.store.existing(&key) {
+            let mut r = lock(&region);
+            for id in ids {
+                r.refresh_group_status(&id);
+            }
+        }
+        env.save();
+    });
+}
+
+/// One monitor pass over every region; false once the service is gone.
+pub async fn monitor_pass(env: &WeakEnv, clock: &auto_snapshots::Clock) -> bool {
+    let Some(env) = env.upgrade() else {
+        return false;
+    };
+    let now = clock.now();
+    let mut changed = false;
+    for (key, region) in env.store.regions() {
+        // Which replica of a group whose primary died has replicated the most is asked of
+        // the replicas with no lock held; the failover itself is decided under the lock.
+        let candidates = replication::failover_candidates(&lock(&region));
+        let chosen = if candidates.is_empty() {
+            vec![]
+        } else {
+            tokio::task::spawn_blocking(move || replication::choose_replicas(candidates))
+                .await
+                .unwrap_or_default()
+        };
+        let ((), effects, doomed, _) = env.with_region(&key, |cx| {
+            replication::auto_failover(cx, &chosen);
+            clusters::recover_dead_nodes(cx);
+            auto_snapshots::run(cx, now);
+        });
+        if !effects.is_empty() || !doomed.is_empty() {
+            changed = true;
+            drop(run(&env, &key, effects, doomed).await);
+        }
+        let reshards = cluster::reshard_jobs(&mut lock(&region));
+        for job in reshards {
+            reshard(env.clone(), key.clone(), job);
+        }
+    }
+    if changed {
+        env.save();
+    }
+    true
+}
+
+/// Slot migration runs on its own: a large keyspace takes a while.
+fn reshard(env: Env, key: Key, job: cluster::ReshardJob) {
+    let (rg, layout, leaving, staying, auth) = job;
+    tokio::spawn(async move {
+        let result = tokio::task::spawn_blocking(move || {
+            cluster::reshard(&layout, &leaving, &staying, auth.as_deref())
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        let retired = match env.store.existing(&key) {
+            Some(region) => cluster::resharded(&mut lock(&region), &rg, result),
+            None => vec![],
+        };
+        let _ = tokio::task::spawn_blocking(move || drop(retired)).await;
+        env.save();
+    });
+}
