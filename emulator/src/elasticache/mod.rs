@@ -23,6 +23,7 @@ mod handlers;
 mod jobs;
 mod limits;
 mod model;
+mod ops;
 mod persist;
 mod replication;
 pub mod runtime;
@@ -171,9 +172,15 @@ impl ElastiCache {
             Err(e) => return e.into_response_with_id(&ctx.request_id),
         };
         let key: Key = (ctx.account.clone(), ctx.region.clone());
-        let (result, effects, doomed, settle) = self
-            .env
-            .with_region(&key, |cx| handlers::dispatch(cx, &action, &input));
+        let (result, effects, doomed, settle) =
+            self.env
+                .with_region(&key, |cx| match ops::handler(&action) {
+                    Some(handler) => handler(cx, &input),
+                    None => Err(ApiError::new(
+                        "InvalidAction",
+                        format!("The action {action} is not valid for this web service."),
+                    )),
+                });
         let read_only = action.starts_with("Describe") || action.starts_with("List");
         if !read_only {
             self.env.save();

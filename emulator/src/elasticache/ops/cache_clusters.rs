@@ -1,0 +1,338 @@
+//! Cache clusters: one function per action, named after it.
+
+use serde_json::{json, Value};
+
+use crate::elasticache::clusters::*;
+use crate::elasticache::clusters::{check_id, paginate, start_nodes, ClusterSettings, NodeShape};
+use crate::elasticache::error::{ApiError, ApiResult};
+use crate::elasticache::runtime::EngineKind;
+use crate::elasticache::state::{s, strings, Cluster, Cx};
+use crate::elasticache::{catalog, clusters, replication};
+
+pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let id = check_id(
+        "Cache cluster",
+        s(input, "CacheClusterId").unwrap_or(""),
+        50,
+    )?;
+    if cx.st.clusters.contains_key(&id) {
+        return Err(ApiError::new(
+            "CacheClusterAlreadyExists",
+            format!("Cache cluster {id} already exists."),
+        ));
+    }
+    if let Some(rg_id) = s(input, "ReplicationGroupId") {
+        return crate::elasticache::replication::add_replica_cluster(cx, &id, rg_id, input);
+    }
+    let settings = ClusterSettings::from_input(cx, input, "memcached")?;
+    let num = node_count_of(
+        settings.engine,
+        input["NumCacheNodes"].as_i64().unwrap_or(1),
+    )?;
+    crate::elasticache::limits::region_quota(cx.st, num, cx.max_nodes)?;
+    if settings.engine == EngineKind::Memcached && settings.auth_token.is_some() {
+        return Err(ApiError::invalid_combination(
+            "AuthToken is not supported for memcached.",
+        ));
+    }
+    let az = s(input, "PreferredAvailabilityZone")
+        .map(str::to_owned)
+        .unwrap_or_else(|| cx.az(cx.st.clusters.len()));
+    let mut doc = settings.cluster_doc(cx, &id, num, &az, None);
+    doc.insert("ReplicationGroupLogDeliveryEnabled".into(), false.into());
+    let mut shape = settings.shape();
+    if let Some(snap) = s(input, "SnapshotName") {
+        shape.seed_rdb = Some(crate::elasticache::handlers::snapshot_file(cx, snap, 0)?);
+    }
+    let nodes = start_nodes(cx, &id, &shape, 0, num, None)?;
+    if settings.engine == EngineKind::Memcached {
+        if let Some(addr) = nodes.first().and_then(|n| n.addr) {
+            doc.insert(
+                "ConfigurationEndpoint".into(),
+                json!({"Address": addr.ip().to_string(), "Port": addr.port()}),
+            );
+        }
+    }
+    let arn = cx.arn("cluster", &id);
+    cx.tag_new(&arn, input);
+    cx.st.clusters.insert(
+        id.clone(),
+        Cluster {
+            doc,
+            engine: settings.engine,
+            port: settings.port,
+            auth_token: settings.auth_token,
+            nodes,
+        },
+    );
+    Ok(json!({"CacheCluster": render(cx, &id, false)}))
+}
+
+pub fn describe_cache_clusters(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let show = input["ShowCacheNodeInfo"].as_bool().unwrap_or(false);
+    let ids: Vec<String> = match s(input, "CacheClusterId") {
+        Some(id) => vec![get(cx, id)?.doc["CacheClusterId"]
+            .as_str()
+            .unwrap_or(id)
+            .to_string()],
+        None => {
+            let not_in_rg =
+                input["ShowCacheClustersNotInReplicationGroups"].as_bool() == Some(true);
+            cx.st
+                .clusters
+                .iter()
+                .filter(|(_, c)| !not_in_rg || c.doc.get("ReplicationGroupId").is_none())
+                .map(|(k, _)| k.clone())
+                .collect()
+        }
+    };
+    let list: Vec<Value> = ids.iter().map(|id| render(cx, id, show)).collect();
+    let (page, marker) = paginate(list, input)?;
+    Ok(json!({"CacheClusters": page, "Marker": marker}))
+}
+
+pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let raw = s(input, "CacheClusterId").unwrap_or("");
+    let id = get(cx, raw)?.doc["CacheClusterId"]
+        .as_str()
+        .unwrap_or(raw)
+        .to_string();
+    if let Some(change) = auth_change(input)? {
+        set_auth(cx, &id, &change);
+    }
+    if let Some(pg) = s(input, "CacheParameterGroupName") {
+        if crate::elasticache::groups::param_group_family(cx, pg).is_none() {
+            return Err(ApiError::new(
+                "CacheParameterGroupNotFound",
+                format!("CacheParameterGroup {pg} not found."),
+            ));
+        }
+    }
+    let (shape, have) = {
+        let c = &cx.st.clusters[&id];
+        (NodeShape::of(c), c.nodes.len())
+    };
+    let engine = shape.engine;
+    let mut new_nodes = vec![];
+    let mut removed = vec![];
+    if let Some(n) = input["NumCacheNodes"].as_i64() {
+        let n = node_count_of(engine, n)?;
+        if n != have {
+            require_available(&cx.st.clusters[&id], &id)?;
+        }
+        if n > have {
+            crate::elasticache::limits::region_quota(cx.st, n - have, cx.max_nodes)?;
+            new_nodes = start_nodes(cx, &id, &shape, have, n - have, None)?;
+        } else if n < have {
+            let to_remove = strings(input, "CacheNodeIdsToRemove");
+            if to_remove.len() != have - n {
+                return Err(ApiError::invalid_value(format!(
+                    "Cannot remove {} nodes: CacheNodeIdsToRemove must list exactly {} node ids.",
+                    have - n,
+                    have - n
+                )));
+            }
+            removed = to_remove;
+        }
+    }
+    let c = cx.st.clusters.get_mut(&id).ok_or_else(|| not_found(&id))?;
+    for rid in &removed {
+        if let Some(pos) = c.nodes.iter().position(|n| &n.id == rid) {
+            let mut node = c.nodes.remove(pos);
+            if let Some(run) = node.run.take() {
+                cx.doomed.push(run);
+            }
+        } else {
+            return Err(ApiError::invalid_value(format!(
+                "Cache node {rid} not found."
+            )));
+        }
+    }
+    let grew = !new_nodes.is_empty();
+    c.nodes.extend(new_nodes);
+    let d = &mut c.doc;
+    d.insert("NumCacheNodes".into(), c.nodes.len().into());
+    if grew {
+        d.insert("CacheClusterStatus".into(), "modifying".into());
+    }
+    for (k, out) in [
+        ("PreferredMaintenanceWindow", "PreferredMaintenanceWindow"),
+        ("SnapshotWindow", "SnapshotWindow"),
+        ("CacheNodeType", "CacheNodeType"),
+        ("EngineVersion", "EngineVersion"),
+    ] {
+        if let Some(v) = input.get(k) {
+            d.insert(out.into(), v.clone());
+        }
+    }
+    for k in ["SnapshotRetentionLimit", "AutoMinorVersionUpgrade"] {
+        if let Some(v) = input.get(k) {
+            d.insert(k.into(), v.clone());
+        }
+    }
+    if let Some(pg) = s(input, "CacheParameterGroupName") {
+        d["CacheParameterGroup"]["CacheParameterGroupName"] = pg.into();
+    }
+    if let Some(t) = s(input, "NotificationTopicArn") {
+        let status = s(input, "NotificationTopicStatus").unwrap_or("active");
+        d.insert(
+            "NotificationConfiguration".into(),
+            json!({"TopicArn": t, "TopicStatus": status}),
+        );
+    }
+    let sgs = strings(input, "SecurityGroupIds");
+    if !sgs.is_empty() {
+        d.insert(
+            "SecurityGroups".into(),
+            Value::Array(
+                sgs.iter()
+                    .map(|g| json!({"SecurityGroupId": g, "Status": "active"}))
+                    .collect(),
+            ),
+        );
+    }
+    cx.st.event(&id, "cache-cluster", "Cache cluster modified");
+    Ok(json!({"CacheCluster": render(cx, &id, false)}))
+}
+
+pub fn reboot_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let raw = s(input, "CacheClusterId").unwrap_or("");
+    let id = get(cx, raw)?.doc["CacheClusterId"]
+        .as_str()
+        .unwrap_or(raw)
+        .to_string();
+    let ids = strings(input, "CacheNodeIdsToReboot");
+    {
+        let c = &cx.st.clusters[&id];
+        require_available(c, &id)?;
+        for n in &ids {
+            if !c.nodes.iter().any(|x| &x.id == n) {
+                return Err(ApiError::invalid_value(format!(
+                    "Cache node {n} not found in cluster {id}."
+                )));
+            }
+        }
+    }
+    // A reboot restarts the engine: start fresh processes on the same settings.
+    let shape = NodeShape::of(&cx.st.clusters[&id]);
+    // A rebooted replica comes back replicating from its node group's primary.
+    let replica_of = cx.st.clusters[&id]
+        .doc
+        .get("ReplicationGroupId")
+        .and_then(Value::as_str)
+        .and_then(|rg| cx.st.repl_groups.get(rg))
+        .and_then(|g| g.groups.iter().find(|ng| ng.members.contains(&id)))
+        .and_then(|ng| ng.members.first().filter(|p| **p != id))
+        .and_then(|p| cx.st.clusters.get(p))
+        .and_then(|p| p.nodes.first())
+        .and_then(|n| n.addr);
+    let mut restarted = vec![];
+    for nid in &ids {
+        let idx: usize = nid.parse::<usize>().unwrap_or(1).saturating_sub(1);
+        let mut fresh = start_nodes(cx, &id, &shape, idx, 1, replica_of)?;
+        restarted.push((nid.clone(), fresh.remove(0)));
+    }
+    let c = cx.st.clusters.get_mut(&id).ok_or_else(|| not_found(&id))?;
+    for (nid, mut fresh) in restarted {
+        if let Some(n) = c.nodes.iter_mut().find(|n| n.id == nid) {
+            if let Some(old) = n.run.take() {
+                cx.doomed.push(old);
+            }
+            fresh.created = n.created.clone();
+            *n = fresh;
+        }
+    }
+    c.doc.insert(
+        "CacheClusterStatus".into(),
+        "rebooting cache cluster nodes".into(),
+    );
+    // Rebooted nodes started with the group's current parameters.
+    if let Some(pg) = c.doc.get_mut("CacheParameterGroup") {
+        let waiting: Vec<Value> = pg["CacheNodeIdsToReboot"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|n| !ids.iter().any(|r| *n == r.as_str()))
+            .cloned()
+            .collect();
+        if waiting.is_empty() {
+            pg["ParameterApplyStatus"] = "in-sync".into();
+        }
+        pg["CacheNodeIdsToReboot"] = Value::Array(waiting);
+    }
+    let out = render(cx, &id, false);
+    cx.st.event(
+        &id,
+        "cache-cluster",
+        format!("Cache node(s) {} restarted", ids.join(",")),
+    );
+    Ok(json!({"CacheCluster": out}))
+}
+
+pub fn delete_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let raw = s(input, "CacheClusterId").unwrap_or("");
+    let id = get(cx, raw)?.doc["CacheClusterId"]
+        .as_str()
+        .unwrap_or(raw)
+        .to_string();
+    {
+        let c = &cx.st.clusters[&id];
+        if let Some(rg) = c.doc.get("ReplicationGroupId").and_then(Value::as_str) {
+            let is_last_or_primary = cx.st.repl_groups.get(rg).is_some_and(|g| {
+                g.cluster_mode || g.groups.iter().any(|ng| ng.members.first() == Some(&id))
+            });
+            if is_last_or_primary {
+                return Err(ApiError::new(
+                    "InvalidCacheClusterState",
+                    format!("Cannot delete the primary or a cluster-mode member cluster {id} of replication group {rg}."),
+                ));
+            }
+        }
+        let st = c.doc["CacheClusterStatus"].as_str().unwrap_or("");
+        if st == "creating" || st == "deleting" {
+            return Err(ApiError::new(
+                "InvalidCacheClusterState",
+                format!("Cache cluster {id} is not in available state (current state: {st})."),
+            ));
+        }
+    }
+    if let Some(snap) = s(input, "FinalSnapshotIdentifier") {
+        crate::elasticache::handlers::snapshot_of_cluster(cx, &id, snap, "manual")?;
+    }
+    crate::elasticache::auto_snapshots::drop_for(cx, &id);
+    let mut out = render(cx, &id, false);
+    out["CacheClusterStatus"] = "deleting".into();
+    remove_cluster(cx, &id);
+    cx.st.event(&id, "cache-cluster", "Cache cluster deleted");
+    Ok(json!({"CacheCluster": out}))
+}
+
+pub fn list_allowed_node_type_modifications(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let node_type = match (s(input, "CacheClusterId"), s(input, "ReplicationGroupId")) {
+        (Some(c), _) => {
+            let c = clusters::get(cx, c)?;
+            if c.engine == crate::elasticache::runtime::EngineKind::Memcached {
+                return Err(ApiError::invalid_value(
+                    "Node type modification is not supported for memcached clusters.",
+                ));
+            }
+            c.doc["CacheNodeType"].as_str().unwrap_or("").to_string()
+        }
+        (None, Some(r)) => cx
+            .st
+            .repl_groups
+            .get(&r.to_ascii_lowercase())
+            .ok_or_else(|| replication::not_found(r))?
+            .doc["CacheNodeType"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        (None, None) => {
+            return Err(ApiError::invalid_combination(
+                "Either CacheClusterId or ReplicationGroupId must be given.",
+            ))
+        }
+    };
+    let (up, down) = catalog::allowed_modifications(&node_type);
+    Ok(json!({"ScaleUpModifications": up, "ScaleDownModifications": down}))
+}
