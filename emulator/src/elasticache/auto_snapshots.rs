@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::state::Cx;
+use crate::elasticache::state::Cx;
 
 /// The clock scheduled work reads: the system clock plus an offset in seconds, which tests
 /// set through `/_emulator/clock` so they need not wait for a snapshot window.
@@ -90,7 +90,7 @@ pub fn run(cx: &mut Cx, t: OffsetDateTime) {
     for (id, c) in &cx.st.clusters {
         // Members of a group are snapshotted through their group.
         if c.doc.contains_key("ReplicationGroupId")
-            || c.engine == super::runtime::EngineKind::Memcached
+            || c.engine == crate::elasticache::runtime::EngineKind::Memcached
             || c.doc.get("CacheClusterStatus").and_then(Value::as_str) != Some("available")
         {
             continue;
@@ -122,9 +122,19 @@ pub fn run(cx: &mut Cx, t: OffsetDateTime) {
         if open && !taken {
             let snap = name(&id, t);
             let made = if group {
-                super::handlers::snapshot_of_group(cx, &id.to_ascii_lowercase(), &snap, "automated")
+                crate::elasticache::domain::snapshots::snapshot_of_group(
+                    cx,
+                    &id.to_ascii_lowercase(),
+                    &snap,
+                    "automated",
+                )
             } else {
-                super::handlers::snapshot_of_cluster(cx, &id, &snap, "automated")
+                crate::elasticache::domain::snapshots::snapshot_of_cluster(
+                    cx,
+                    &id,
+                    &snap,
+                    "automated",
+                )
             };
             if made.is_err() {
                 continue;
@@ -141,7 +151,7 @@ pub fn run(cx: &mut Cx, t: OffsetDateTime) {
         mine.sort();
         while mine.len() > keep {
             let oldest = mine.remove(0);
-            super::handlers::remove_snapshot(cx, &oldest);
+            crate::elasticache::domain::snapshots::remove_snapshot(cx, &oldest);
         }
     }
 }
@@ -156,7 +166,7 @@ pub fn drop_for(cx: &mut Cx, id: &str) {
         .map(|(n, _)| n.clone())
         .collect();
     for n in mine {
-        super::handlers::remove_snapshot(cx, &n);
+        crate::elasticache::domain::snapshots::remove_snapshot(cx, &n);
     }
 }
 

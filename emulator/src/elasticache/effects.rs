@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use super::runtime::NodeSpec;
+use crate::elasticache::runtime::NodeSpec;
 
 /// A node to start. Its address was reserved when the handler ran (so the state and the
 /// response already name it); the process starts after the lock is released.
@@ -33,6 +33,14 @@ pub struct Capture {
     pub addr: Option<SocketAddr>,
     pub auth: Option<String>,
     pub data_dir: Option<PathBuf>,
+}
+
+/// One node group as the engine should see it (cluster mode).
+#[derive(Debug, Clone)]
+pub struct Shard {
+    pub primary: SocketAddr,
+    pub replicas: Vec<SocketAddr>,
+    pub slots: Vec<(u16, u16)>,
 }
 
 /// Replication after a failover: `primary` takes over, `followers` replicate from it.

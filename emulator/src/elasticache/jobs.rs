@@ -9,12 +9,16 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::effects::{Capture, Effect, Launch, Promotion};
-use super::persist::Persist;
-use super::runtime::{self, CacheBackend, RunningNode};
-use super::state::{Cx, Pending};
-use super::store::{lock, Key, Store};
-use super::{auto_snapshots, cluster, clusters, engine, replication};
+use crate::elasticache::auto_snapshots;
+use crate::elasticache::domain::cache_clusters;
+use crate::elasticache::domain::cluster_mode;
+use crate::elasticache::domain::replication_groups;
+use crate::elasticache::effects::{Capture, Effect, Launch, Promotion};
+use crate::elasticache::engine;
+use crate::elasticache::persist::Persist;
+use crate::elasticache::runtime::{self, CacheBackend, RunningNode};
+use crate::elasticache::state::{Cx, Pending};
+use crate::elasticache::store::{lock, Key, Store};
 
 /// What jobs need: the store, the node backend, and where state is saved.
 #[derive(Clone)]
@@ -259,11 +263,11 @@ fn promote(p: &Promotion) {
     let auth = p.auth.as_deref();
     if p.cluster_mode {
         // Cluster nodes refuse REPLICAOF: the replica takes over its primary's slots.
-        if let Err(e) = cluster::failover(p.primary, auth, p.others_alive) {
+        if let Err(e) = engine::cluster::failover(p.primary, auth, p.others_alive) {
             tracing::warn!("cluster failover to {}: {e}", p.primary);
         }
         for (addr, auth) in &p.followers {
-            let _ = cluster::follow(*addr, p.primary, auth.as_deref());
+            let _ = engine::cluster::follow(*addr, p.primary, auth.as_deref());
         }
         return;
     }
@@ -304,11 +308,11 @@ pub fn watch(env: Env, key: Key, p: Pending) -> JoinHandle<()> {
             let r = lock(&region);
             Some(&*r)
                 .filter(|_| ok && !p.restored)
-                .and_then(|r| cluster::join_job(r, &p))
+                .and_then(|r| cluster_mode::join_job(r, &p))
         };
         if let Some((node, peer, primary, auth)) = job {
             let joined = tokio::task::spawn_blocking(move || {
-                cluster::join(node, peer, primary, auth.as_deref())
+                engine::cluster::join(node, peer, primary, auth.as_deref())
             })
             .await;
             if let Ok(Err(e)) = joined {
@@ -318,14 +322,15 @@ pub fn watch(env: Env, key: Key, p: Pending) -> JoinHandle<()> {
         let formation = {
             let mut r = lock(&region);
             r.node_ready(&p.cluster_id, p.serverless, p.serial, ok);
-            cluster::formation_job(&mut r, &p)
+            cluster_mode::formation_job(&mut r, &p)
         };
         if let Some((rg, shards, auth)) = formation {
-            let result =
-                tokio::task::spawn_blocking(move || cluster::form(&shards, auth.as_deref()))
-                    .await
-                    .unwrap_or_else(|e| Err(e.to_string()));
-            cluster::formed(&mut lock(&region), &rg, result);
+            let result = tokio::task::spawn_blocking(move || {
+                engine::cluster::form(&shards, auth.as_deref())
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+            cluster_mode::formed(&mut lock(&region), &rg, result);
         }
         env.save();
     })
@@ -356,24 +361,24 @@ pub async fn monitor_pass(env: &WeakEnv, clock: &auto_snapshots::Clock) -> bool 
     for (key, region) in env.store.regions() {
         // Which replica of a group whose primary died has replicated the most is asked of
         // the replicas with no lock held; the failover itself is decided under the lock.
-        let candidates = replication::failover_candidates(&lock(&region));
+        let candidates = replication_groups::failover_candidates(&lock(&region));
         let chosen = if candidates.is_empty() {
             vec![]
         } else {
-            tokio::task::spawn_blocking(move || replication::choose_replicas(candidates))
+            tokio::task::spawn_blocking(move || replication_groups::choose_replicas(candidates))
                 .await
                 .unwrap_or_default()
         };
         let ((), effects, doomed, _) = env.with_region(&key, |cx| {
-            replication::auto_failover(cx, &chosen);
-            clusters::recover_dead_nodes(cx);
+            replication_groups::auto_failover(cx, &chosen);
+            cache_clusters::recover_dead_nodes(cx);
             auto_snapshots::run(cx, now);
         });
         if !effects.is_empty() || !doomed.is_empty() {
             changed = true;
             drop(run(&env, &key, effects, doomed).await);
         }
-        let reshards = cluster::reshard_jobs(&mut lock(&region));
+        let reshards = cluster_mode::reshard_jobs(&mut lock(&region));
         for job in reshards {
             reshard(env.clone(), key.clone(), job);
         }
@@ -385,16 +390,16 @@ pub async fn monitor_pass(env: &WeakEnv, clock: &auto_snapshots::Clock) -> bool 
 }
 
 /// Slot migration runs on its own: a large keyspace takes a while.
-fn reshard(env: Env, key: Key, job: cluster::ReshardJob) {
+fn reshard(env: Env, key: Key, job: cluster_mode::ReshardJob) {
     let (rg, layout, leaving, staying, auth) = job;
     tokio::spawn(async move {
         let result = tokio::task::spawn_blocking(move || {
-            cluster::reshard(&layout, &leaving, &staying, auth.as_deref())
+            engine::cluster::reshard(&layout, &leaving, &staying, auth.as_deref())
         })
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
         let retired = match env.store.existing(&key) {
-            Some(region) => cluster::resharded(&mut lock(&region), &rg, result),
+            Some(region) => cluster_mode::resharded(&mut lock(&region), &rg, result),
             None => vec![],
         };
         let _ = tokio::task::spawn_blocking(move || drop(retired)).await;

@@ -10,27 +10,22 @@
 //! `persist` saves every change and a restarted emulator brings every node back from its
 //! data dir.
 
-mod acl;
 pub mod auto_snapshots;
-mod catalog;
-mod cluster;
-mod clusters;
+mod domain;
 mod effects;
 mod engine;
 mod error;
-mod groups;
-mod handlers;
 mod jobs;
-mod limits;
+#[cfg(test)]
+mod layout_tests;
 mod model;
 mod ops;
 mod persist;
-mod replication;
+mod restore;
 pub mod runtime;
 mod state;
 mod store;
 mod tls;
-mod users;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -115,7 +110,7 @@ impl ElastiCache {
     /// again (statuses say they are coming back) and leaves their starts to the background.
     fn restore_job(&self) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
         self.env.persist.as_ref()?;
-        let restorer = persist::Restorer {
+        let restorer = restore::Restorer {
             env: self.env.clone(),
             began: self.restore_began.clone(),
             serverless: self.saved_serverless.clone(),

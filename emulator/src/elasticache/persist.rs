@@ -14,18 +14,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::jobs::{self, Env};
-use super::runtime::{EngineKind, RunningNode};
-use super::state::{Cx, Region};
-use super::store::{lock, Key, Store};
-use super::{acl, cluster, clusters, handlers};
+use crate::elasticache::runtime::{EngineKind, RunningNode};
+use crate::elasticache::state::Region;
+use crate::elasticache::store::{lock, Key, Store};
 
 /// Start serial of each saved serverless cache's node, per (account, region).
 pub type ServerlessSerials = HashMap<Key, BTreeMap<String, u64>>;
@@ -177,229 +173,6 @@ impl Persist {
     }
 }
 
-/// What `restore` needs; cloned out of the service so it can run in the background.
-pub struct Restorer {
-    pub env: Env,
-    /// Set once a restore began (shutdown skips stopping what never started).
-    pub began: Arc<AtomicBool>,
-    /// Start serials of the saved serverless caches (taken by the restore).
-    pub serverless: Arc<Mutex<ServerlessSerials>>,
-}
-
-impl Restorer {
-    /// Records every saved node again (its cluster says it is coming back) and returns once
-    /// that is done, so the API answers at once; the processes start in the background,
-    /// where their settings are applied and cluster-mode groups become whole again.
-    pub async fn run(self) {
-        self.began.store(true, Ordering::SeqCst);
-        let serials =
-            std::mem::take(&mut *self.serverless.lock().unwrap_or_else(|p| p.into_inner()));
-        let started = Instant::now();
-        prune(&self.env.data_root, &self.env.store, &serials);
-        let none = BTreeMap::new();
-        let mut work = vec![];
-        for (key, _) in self.env.store.regions() {
-            let ((), effects, doomed, _) = self.env.with_region(&key, |cx| {
-                restart_region(cx, serials.get(&key).unwrap_or(&none));
-            });
-            work.push((key, effects, doomed));
-        }
-        let count: usize = work.iter().map(|(_, e, _)| e.len()).sum();
-        let env = self.env.clone();
-        tokio::spawn(async move {
-            let mut watches = vec![];
-            for (key, effects, doomed) in work {
-                watches.extend(jobs::run(&env, &key, effects, doomed).await);
-            }
-            let _ = tokio::time::timeout(Duration::from_secs(30), async {
-                for h in watches {
-                    let _ = h.await;
-                }
-            })
-            .await;
-            reform_clusters(&env).await;
-            env.save();
-            tracing::info!(
-                "ElastiCache: {count} nodes restored in {} ms",
-                started.elapsed().as_millis()
-            );
-        });
-    }
-}
-
-/// A cluster-mode group re-forms by itself from its nodes.conf files when its nodes kept
-/// their addresses; one whose cluster is not whole within a few seconds is formed again.
-async fn reform_clusters(env: &Env) {
-    let mut jobs = vec![];
-    for (key, region) in env.store.regions() {
-        let r = lock(&region);
-        for (id, rg) in &r.repl_groups {
-            if !rg.cluster_mode || rg.forming {
-                continue;
-            }
-            if let Some((shards, auth)) = cluster::shards_of(&r, id) {
-                jobs.push((key.clone(), id.clone(), shards, auth));
-            }
-        }
-    }
-    let mut tasks = vec![];
-    for (key, id, shards, auth) in jobs {
-        tasks.push(tokio::task::spawn_blocking(move || {
-            let result = cluster::ensure_formed(&shards, auth.as_deref());
-            (key, id, result)
-        }));
-    }
-    for t in tasks {
-        let Ok((key, id, result)) = t.await else {
-            continue;
-        };
-        if let Err(e) = result {
-            tracing::warn!("cluster {id} after restart: {e}");
-            if let Some(region) = env.store.existing(&key) {
-                lock(&region).event(
-                    &id,
-                    "replication-group",
-                    format!("Cluster re-formation after restart failed: {e}"),
-                );
-            }
-        }
-    }
-}
-
-/// Removes node and snapshot dirs that no saved resource owns (a delete whose clean-up a
-/// killed emulator never finished).
-fn prune(root: &Path, store: &Store, serverless: &ServerlessSerials) {
-    let base = root.join("elasticache");
-    let entries = |dir: &Path| -> Vec<(String, PathBuf)> {
-        std::fs::read_dir(dir)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let none = BTreeMap::new();
-    for (account, account_dir) in entries(&base) {
-        for (region, region_dir) in entries(&account_dir) {
-            let key = (account.clone(), region.clone());
-            let Some(r) = store.existing(&key) else {
-                let _ = std::fs::remove_dir_all(&region_dir);
-                continue;
-            };
-            let r = lock(&r);
-            let mut keep: std::collections::BTreeSet<String> = r
-                .clusters
-                .iter()
-                .flat_map(|(id, c)| {
-                    c.nodes
-                        .iter()
-                        .map(move |n| format!("{id}-{}-{}", n.id, n.serial))
-                })
-                .collect();
-            keep.extend(
-                serverless
-                    .get(&key)
-                    .unwrap_or(&none)
-                    .iter()
-                    .map(|(name, serial)| format!("serverless-{name}-{serial}")),
-            );
-            for (name, path) in entries(&region_dir) {
-                if name == "snapshots" {
-                    for (snap, snap_dir) in entries(&path) {
-                        if !r.snapshots.contains_key(&snap) {
-                            let _ = std::fs::remove_dir_all(snap_dir);
-                        }
-                    }
-                } else if !keep.contains(&name) {
-                    let _ = std::fs::remove_dir_all(path);
-                }
-            }
-        }
-    }
-}
-
-/// Starts the nodes of one region again: primaries first, so replicas replicate from their
-/// primary's (possibly new) address.
-fn restart_region(cx: &mut Cx, serverless: &BTreeMap<String, u64>) {
-    let primary_of = |cx: &Cx, id: &str| -> Option<String> {
-        let rg_id = cx
-            .st
-            .clusters
-            .get(id)?
-            .doc
-            .get("ReplicationGroupId")?
-            .as_str()?;
-        let rg = cx.st.repl_groups.get(rg_id)?;
-        let ng = rg
-            .groups
-            .iter()
-            .find(|g| g.members.iter().any(|m| m == id))?;
-        ng.members.first().filter(|p| *p != id).cloned()
-    };
-    let (replicas, primaries): (Vec<String>, Vec<String>) = cx
-        .st
-        .clusters
-        .keys()
-        .cloned()
-        .partition(|id| primary_of(cx, id).is_some());
-    // Until its nodes answer again, a cluster says so (AWS's status while nodes restart),
-    // and so does its group.
-    for c in cx.st.clusters.values_mut() {
-        if c.doc.get("CacheClusterStatus").and_then(Value::as_str) == Some("available") {
-            c.doc.insert(
-                "CacheClusterStatus".into(),
-                "rebooting cache cluster nodes".into(),
-            );
-            for n in &mut c.nodes {
-                n.status = "rebooting".into();
-            }
-        }
-    }
-    for rg in cx.st.repl_groups.values_mut() {
-        if rg.doc.get("Status").and_then(Value::as_str) == Some("available") {
-            rg.doc.insert("Status".into(), "modifying".into());
-        }
-    }
-    for id in primaries.into_iter().chain(replicas) {
-        let Some(c) = cx.st.clusters.get(&id) else {
-            continue;
-        };
-        let mut shape = clusters::NodeShape::of(c);
-        let rg = c
-            .doc
-            .get("ReplicationGroupId")
-            .and_then(Value::as_str)
-            .and_then(|g| cx.st.repl_groups.get(g));
-        if let Some(rg) = rg {
-            shape.cluster = rg.cluster_mode;
-            shape.acl = acl::commands_for(cx, &acl::groups_of(&rg.doc));
-        }
-        let replica_of = primary_of(cx, &id)
-            .and_then(|p| cx.st.clusters.get(&p))
-            .and_then(|p| p.nodes.first())
-            .and_then(|n| n.addr);
-        if let Err(e) = clusters::restart_nodes(cx, &id, &shape, replica_of) {
-            tracing::warn!("restarting {id}: {}", e.message);
-            if let Some(c) = cx.st.clusters.get_mut(&id) {
-                for n in c.nodes.iter_mut().filter(|n| n.run.is_none()) {
-                    n.status = "incompatible-network".into();
-                }
-            }
-            cx.st.event(&id, "cache-cluster", e.message);
-        }
-    }
-    for rg in cx.st.repl_groups.values_mut() {
-        // A group still forming when the emulator stopped forms once its nodes answer.
-        rg.form_started = false;
-    }
-    for (name, serial) in serverless {
-        if let Err(e) = handlers::restart_serverless(cx, name, *serial) {
-            tracing::warn!("restarting serverless cache {name}: {}", e.message);
-        }
-    }
-}
-
 /// A node to stop at shutdown: the process, whether it is redis/valkey, its AUTH token.
 pub type Stopping = (RunningNode, bool, Option<String>);
 
@@ -436,9 +209,9 @@ pub fn take_nodes(store: &Store) -> Vec<Stopping> {
 /// Stops nodes at shutdown: redis/valkey write dump.rdb first (the AOF is already on disk),
 /// and every data dir stays for the next start.
 pub fn stop_keeping_data(nodes: Vec<Stopping>) {
-    super::runtime::stop_in_parallel(nodes, |(run, redis, auth)| {
+    crate::elasticache::runtime::stop_in_parallel(nodes, |(run, redis, auth)| {
         if redis {
-            super::engine::save_rdb(run.addr, auth.as_deref());
+            crate::elasticache::engine::save_rdb(run.addr, auth.as_deref());
         }
         run.stop_keeping_data();
     });

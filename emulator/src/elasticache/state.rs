@@ -9,8 +9,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::effects::{Effect, Launch};
-use super::runtime::{CacheBackend, EngineKind, RunningNode};
+use crate::elasticache::effects::{Effect, Launch};
+use crate::elasticache::runtime::{CacheBackend, EngineKind, RunningNode};
 use crate::supervisor::Probe;
 
 pub type Doc = Map<String, Value>;

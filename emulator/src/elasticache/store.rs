@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 
-use super::state::Region;
+use crate::elasticache::state::Region;
 
 /// (account, region).
 pub type Key = (String, String);

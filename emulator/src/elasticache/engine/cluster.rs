@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::elasticache::cluster::Shard;
+use crate::elasticache::effects::Shard;
 
 fn conn(addr: SocketAddr, auth: Option<&str>) -> Result<redis::Connection, String> {
     super::redis_connection(addr, auth).map_err(|e| format!("{addr}: {e}"))

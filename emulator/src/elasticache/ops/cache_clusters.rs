@@ -2,12 +2,16 @@
 
 use serde_json::{json, Value};
 
-use crate::elasticache::clusters::*;
-use crate::elasticache::clusters::{check_id, paginate, start_nodes, ClusterSettings, NodeShape};
+use crate::elasticache::domain::cache_clusters;
+use crate::elasticache::domain::cache_clusters::*;
+use crate::elasticache::domain::cache_clusters::{
+    check_id, paginate, start_nodes, ClusterSettings, NodeShape,
+};
+use crate::elasticache::domain::catalog;
+use crate::elasticache::domain::replication_groups;
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
 use crate::elasticache::state::{s, strings, Cluster, Cx};
-use crate::elasticache::{catalog, clusters, replication};
 
 pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = check_id(
@@ -22,14 +26,16 @@ pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         ));
     }
     if let Some(rg_id) = s(input, "ReplicationGroupId") {
-        return crate::elasticache::replication::add_replica_cluster(cx, &id, rg_id, input);
+        return crate::elasticache::domain::replication_groups::add_replica_cluster(
+            cx, &id, rg_id, input,
+        );
     }
     let settings = ClusterSettings::from_input(cx, input, "memcached")?;
     let num = node_count_of(
         settings.engine,
         input["NumCacheNodes"].as_i64().unwrap_or(1),
     )?;
-    crate::elasticache::limits::region_quota(cx.st, num, cx.max_nodes)?;
+    crate::elasticache::domain::limits::region_quota(cx.st, num, cx.max_nodes)?;
     if settings.engine == EngineKind::Memcached && settings.auth_token.is_some() {
         return Err(ApiError::invalid_combination(
             "AuthToken is not supported for memcached.",
@@ -42,7 +48,9 @@ pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     doc.insert("ReplicationGroupLogDeliveryEnabled".into(), false.into());
     let mut shape = settings.shape();
     if let Some(snap) = s(input, "SnapshotName") {
-        shape.seed_rdb = Some(crate::elasticache::handlers::snapshot_file(cx, snap, 0)?);
+        shape.seed_rdb = Some(crate::elasticache::domain::snapshots::snapshot_file(
+            cx, snap, 0,
+        )?);
     }
     let nodes = start_nodes(cx, &id, &shape, 0, num, None)?;
     if settings.engine == EngineKind::Memcached {
@@ -101,7 +109,7 @@ pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         set_auth(cx, &id, &change);
     }
     if let Some(pg) = s(input, "CacheParameterGroupName") {
-        if crate::elasticache::groups::param_group_family(cx, pg).is_none() {
+        if crate::elasticache::domain::groups::param_group_family(cx, pg).is_none() {
             return Err(ApiError::new(
                 "CacheParameterGroupNotFound",
                 format!("CacheParameterGroup {pg} not found."),
@@ -121,7 +129,7 @@ pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             require_available(&cx.st.clusters[&id], &id)?;
         }
         if n > have {
-            crate::elasticache::limits::region_quota(cx.st, n - have, cx.max_nodes)?;
+            crate::elasticache::domain::limits::region_quota(cx.st, n - have, cx.max_nodes)?;
             new_nodes = start_nodes(cx, &id, &shape, have, n - have, None)?;
         } else if n < have {
             let to_remove = strings(input, "CacheNodeIdsToRemove");
@@ -297,7 +305,7 @@ pub fn delete_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         }
     }
     if let Some(snap) = s(input, "FinalSnapshotIdentifier") {
-        crate::elasticache::handlers::snapshot_of_cluster(cx, &id, snap, "manual")?;
+        crate::elasticache::domain::snapshots::snapshot_of_cluster(cx, &id, snap, "manual")?;
     }
     crate::elasticache::auto_snapshots::drop_for(cx, &id);
     let mut out = render(cx, &id, false);
@@ -310,7 +318,7 @@ pub fn delete_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 pub fn list_allowed_node_type_modifications(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let node_type = match (s(input, "CacheClusterId"), s(input, "ReplicationGroupId")) {
         (Some(c), _) => {
-            let c = clusters::get(cx, c)?;
+            let c = cache_clusters::get(cx, c)?;
             if c.engine == crate::elasticache::runtime::EngineKind::Memcached {
                 return Err(ApiError::invalid_value(
                     "Node type modification is not supported for memcached clusters.",
@@ -322,7 +330,7 @@ pub fn list_allowed_node_type_modifications(cx: &mut Cx, input: &Value) -> ApiRe
             .st
             .repl_groups
             .get(&r.to_ascii_lowercase())
-            .ok_or_else(|| replication::not_found(r))?
+            .ok_or_else(|| replication_groups::not_found(r))?
             .doc["CacheNodeType"]
             .as_str()
             .unwrap_or("")

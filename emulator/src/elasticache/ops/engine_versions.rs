@@ -2,8 +2,8 @@
 
 use serde_json::{json, Value};
 
-use crate::elasticache::catalog;
-use crate::elasticache::clusters::paginate;
+use crate::elasticache::domain::cache_clusters::paginate;
+use crate::elasticache::domain::catalog;
 use crate::elasticache::error::ApiResult;
 use crate::elasticache::state::{s, Cx};
 

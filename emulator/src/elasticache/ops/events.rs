@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::elasticache::clusters::paginate;
+use crate::elasticache::domain::cache_clusters::paginate;
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{s, Cx};
 

@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::elasticache::clusters::paginate;
+use crate::elasticache::domain::cache_clusters::paginate;
+use crate::elasticache::domain::global_datastores::*;
+use crate::elasticache::domain::replication_groups;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::handlers::*;
-use crate::elasticache::replication;
 use crate::elasticache::state::{s, strings, Cx};
 
 pub fn create_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -24,7 +24,7 @@ pub fn create_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<
         .st
         .repl_groups
         .get(&primary)
-        .ok_or_else(|| replication::not_found(&primary))?;
+        .ok_or_else(|| replication_groups::not_found(&primary))?;
     if rg.doc["Status"] != "available" {
         return Err(ApiError::new(
             "InvalidReplicationGroupState",

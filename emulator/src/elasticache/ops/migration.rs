@@ -2,8 +2,8 @@
 
 use serde_json::{json, Value};
 
+use crate::elasticache::domain::replication_groups::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::replication::*;
 use crate::elasticache::state::{s, Cx};
 
 pub fn start_migration(cx: &mut Cx, input: &Value) -> ApiResult<Value> {

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::elasticache::catalog;
-use crate::elasticache::clusters::paginate;
+use crate::elasticache::domain::cache_clusters::paginate;
+use crate::elasticache::domain::catalog;
+use crate::elasticache::domain::groups::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::groups::*;
 use crate::elasticache::state::{s, Cx, ParamGroup};
 
 pub fn create_cache_parameter_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {

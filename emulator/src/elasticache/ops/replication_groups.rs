@@ -2,12 +2,13 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::elasticache::clusters::{check_id, ClusterSettings};
+use crate::elasticache::domain::cache_clusters;
+use crate::elasticache::domain::cache_clusters::{check_id, ClusterSettings};
+use crate::elasticache::domain::limits;
+use crate::elasticache::domain::replication_groups::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::replication::*;
 use crate::elasticache::runtime::EngineKind;
 use crate::elasticache::state::{now, s, strings, Cx, NodeGroup, ReplGroup};
-use crate::elasticache::{clusters, limits};
 
 pub fn create_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = check_id(
@@ -105,7 +106,7 @@ pub fn create_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
             .st
             .clusters
             .get(p)
-            .ok_or_else(|| clusters::not_found(p))?;
+            .ok_or_else(|| cache_clusters::not_found(p))?;
         if c.doc.get("ReplicationGroupId").is_some() {
             return Err(ApiError::new(
                 "InvalidCacheClusterState",
@@ -224,14 +225,16 @@ pub fn create_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
     }
     let adopted = usize::from(primary_existing.is_some());
     limits::region_quota(cx.st, total - adopted, cx.max_nodes)?;
-    let acl = crate::elasticache::acl::commands_for(cx, &ug);
+    let acl = crate::elasticache::domain::acl::commands_for(cx, &ug);
     let mut az_i = 0;
     for (gi, g) in groups.iter().enumerate() {
         let mut settings_g = settings.shape();
         settings_g.acl = acl.clone();
         settings_g.cluster = cluster_mode;
         if let Some(snap) = s(input, "SnapshotName") {
-            settings_g.seed_rdb = Some(crate::elasticache::handlers::snapshot_file(cx, snap, gi)?);
+            settings_g.seed_rdb = Some(crate::elasticache::domain::snapshots::snapshot_file(
+                cx, snap, gi,
+            )?);
         }
         let primary = g.members[0].clone();
         for (mi, m) in g.members.iter().enumerate() {
@@ -350,23 +353,23 @@ pub fn describe_replication_groups(cx: &mut Cx, input: &Value) -> ApiResult<Valu
         None => cx.st.repl_groups.keys().cloned().collect(),
     };
     let list = ids.iter().map(|id| render(cx, id)).collect();
-    let (page, marker) = clusters::paginate(list, input)?;
+    let (page, marker) = cache_clusters::paginate(list, input)?;
     Ok(json!({"ReplicationGroups": page, "Marker": marker}))
 }
 
 pub fn modify_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = key(cx, s(input, "ReplicationGroupId").unwrap_or(""))?;
-    if let Some(change) = clusters::auth_change(input)? {
+    if let Some(change) = cache_clusters::auth_change(input)? {
         let members: Vec<String> = cx.st.repl_groups[&id]
             .groups
             .iter()
             .flat_map(|g| g.members.clone())
             .collect();
         for m in &members {
-            clusters::set_auth(cx, m, &change);
+            cache_clusters::set_auth(cx, m, &change);
         }
         if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
-            let enabled = !matches!(change, clusters::AuthChange::Delete);
+            let enabled = !matches!(change, cache_clusters::AuthChange::Delete);
             rg.doc.insert("AuthTokenEnabled".into(), enabled.into());
             rg.doc
                 .insert("AuthTokenLastModifiedDate".into(), now().into());
@@ -421,7 +424,7 @@ pub fn modify_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
             g.members.insert(0, p);
             promoted = Some(g.members.clone());
         } else {
-            return Err(clusters::not_found(&p));
+            return Err(cache_clusters::not_found(&p));
         }
     }
     let add = strings(input, "UserGroupIdsToAdd");
@@ -439,8 +442,8 @@ pub fn modify_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
         promote(cx, order);
     }
     if let Some(groups) = &acl_groups {
-        let commands = crate::elasticache::acl::commands_for(cx, groups);
-        crate::elasticache::acl::push(cx, &id, &commands);
+        let commands = crate::elasticache::domain::acl::commands_for(cx, groups);
+        crate::elasticache::domain::acl::push(cx, &id, &commands);
     }
     for m in members {
         if let Some(c) = cx.st.clusters.get_mut(&m) {
@@ -463,7 +466,7 @@ pub fn delete_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
     let id = key(cx, s(input, "ReplicationGroupId").unwrap_or(""))?;
     let retain = input["RetainPrimaryCluster"].as_bool().unwrap_or(false);
     if let Some(snap) = s(input, "FinalSnapshotIdentifier") {
-        crate::elasticache::handlers::snapshot_of_group(cx, &id, snap, "manual")?;
+        crate::elasticache::domain::snapshots::snapshot_of_group(cx, &id, snap, "manual")?;
     }
     if cx.globals.values().any(|g| {
         g["Members"].as_array().into_iter().flatten().any(|m| {
@@ -495,7 +498,7 @@ pub fn delete_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
                 }
                 continue;
             }
-            clusters::remove_cluster(cx, m);
+            cache_clusters::remove_cluster(cx, m);
         }
     }
     for g in cx.st.user_groups.values_mut() {
@@ -547,7 +550,7 @@ pub fn decrease_replica_count(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             }
         }
         for r in &to_remove {
-            clusters::remove_cluster(cx, r);
+            cache_clusters::remove_cluster(cx, r);
         }
         if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
             rg.doc.insert("Status".into(), "modifying".into());
@@ -628,7 +631,7 @@ pub fn modify_replication_group_shard_configuration(
             {
                 retiring.push(run);
             }
-            clusters::remove_cluster(cx, &m);
+            cache_clusters::remove_cluster(cx, &m);
         }
         if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
             rg.reshard = Some(crate::elasticache::state::Reshard {

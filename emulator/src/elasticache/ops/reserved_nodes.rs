@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::elasticache::catalog;
-use crate::elasticache::clusters::paginate;
+use crate::elasticache::domain::cache_clusters::paginate;
+use crate::elasticache::domain::catalog;
+use crate::elasticache::domain::reserved_nodes::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::handlers::*;
 use crate::elasticache::state::{s, Cx};
 
 pub fn describe_reserved_cache_nodes(cx: &mut Cx, input: &Value) -> ApiResult<Value> {

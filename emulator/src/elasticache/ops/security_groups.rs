@@ -2,9 +2,9 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::elasticache::clusters::paginate;
+use crate::elasticache::domain::cache_clusters::paginate;
+use crate::elasticache::domain::groups::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::groups::*;
 use crate::elasticache::state::{s, Cx};
 
 pub fn create_cache_security_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {

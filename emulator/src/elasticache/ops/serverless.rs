@@ -2,13 +2,13 @@
 
 use serde_json::{json, Value};
 
-use crate::elasticache::clusters;
+use crate::elasticache::domain::cache_clusters;
+use crate::elasticache::domain::serverless::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::handlers::*;
 use crate::elasticache::state::{now, s, strings, Cx};
 
 pub fn create_serverless_cache(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
-    let name = clusters::check_id(
+    let name = cache_clusters::check_id(
         "Serverless cache",
         s(input, "ServerlessCacheName").unwrap_or(""),
         40,

@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::elasticache::catalog;
-use crate::elasticache::clusters::paginate;
+use crate::elasticache::domain::cache_clusters::paginate;
+use crate::elasticache::domain::catalog;
+use crate::elasticache::domain::service_updates::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::handlers::*;
 use crate::elasticache::state::{now, s, strings, Cx};
 
 pub fn describe_service_updates(cx: &mut Cx, input: &Value) -> ApiResult<Value> {

@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::elasticache::clusters;
-use crate::elasticache::clusters::paginate;
+use crate::elasticache::domain::cache_clusters;
+use crate::elasticache::domain::cache_clusters::paginate;
+use crate::elasticache::domain::snapshots::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::handlers::*;
 use crate::elasticache::state::{s, Cx};
 
 pub fn create_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -69,7 +69,7 @@ pub fn describe_snapshots(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         }
     }
     if let Some(c) = s(input, "CacheClusterId") {
-        clusters::get(cx, c)?;
+        cache_clusters::get(cx, c)?;
     }
     let list: Vec<Value> = cx
         .st

@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
+use crate::elasticache::domain::tags::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::handlers::*;
 use crate::elasticache::state::{s, strings, Cx};
 
 pub fn add_tags_to_resource(cx: &mut Cx, input: &Value) -> ApiResult<Value> {

@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::elasticache::clusters::paginate;
+use crate::elasticache::domain::cache_clusters::paginate;
+use crate::elasticache::domain::users::*;
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{s, strings, Cx};
-use crate::elasticache::users::*;
 
 pub fn create_user_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     ensure_default(cx);
@@ -83,7 +83,7 @@ pub fn modify_user_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     if let Some(g) = cx.st.user_groups.get_mut(&id) {
         g["UserIds"] = json!(users);
     }
-    crate::elasticache::acl::refresh_all(cx);
+    crate::elasticache::domain::acl::refresh_all(cx);
     // The response shows the change as pending, as AWS does while it propagates.
     let mut out = before;
     out["Status"] = "modifying".into();

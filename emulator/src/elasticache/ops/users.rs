@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::elasticache::clusters::paginate;
+use crate::elasticache::domain::cache_clusters::paginate;
+use crate::elasticache::domain::users::*;
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{s, Cx};
-use crate::elasticache::users::*;
 
 pub fn create_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     ensure_default(cx);
@@ -101,7 +101,7 @@ pub fn modify_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     if has_auth {
         cx.st.user_passwords.insert(id.clone(), passwords_of(input));
     }
-    crate::elasticache::acl::refresh_all(cx);
+    crate::elasticache::domain::acl::refresh_all(cx);
     cx.st.event(&id, "user", format!("User {id} modified"));
     Ok(out)
 }
@@ -117,7 +117,7 @@ pub fn delete_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     }
     let mut u = cx.st.users.remove(&id).ok_or_else(|| user_not_found(&id))?;
     if let Some(name) = u["UserName"].as_str() {
-        crate::elasticache::acl::revoke_everywhere(cx, name);
+        crate::elasticache::domain::acl::revoke_everywhere(cx, name);
     }
     for g in cx.st.user_groups.values_mut() {
         if let Some(a) = g["UserIds"].as_array_mut() {

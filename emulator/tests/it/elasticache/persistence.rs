@@ -727,3 +727,111 @@ fn eventually_available(emu: &Emu, id: &str) -> (String, u16) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// After a restart the API answers as soon as the saved state is loaded, while the nodes are
+/// still coming back, and says so: a cluster reported `available` answers on its endpoint,
+/// the others report `rebooting cache cluster nodes` with `rebooting` nodes until they do.
+#[test]
+fn after_a_restart_statuses_say_which_nodes_are_back() {
+    let state = tempfile::tempdir().unwrap();
+    let emu = Emu::start(state.path());
+    let ids: Vec<String> = (0..4).map(|i| format!("back-{i}")).collect();
+    for id in &ids {
+        emu.ec(&[
+            "create-cache-cluster",
+            "--cache-cluster-id",
+            id,
+            "--engine",
+            "redis",
+            "--cache-node-type",
+            "cache.t3.micro",
+            "--num-cache-nodes",
+            "1",
+        ]);
+    }
+    for id in &ids {
+        eventually_available(&emu, id);
+    }
+    emu.stop(libc::SIGTERM);
+    let emu = Emu::start(state.path());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let describe = || {
+        let xml = rt.block_on(async {
+            reqwest::Client::new()
+                .post(&emu.url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header(
+                    "authorization",
+                    format!("AWS4-HMAC-SHA256 Credential={ACCT}/20240101/{REGION}/elasticache/aws4_request, SignedHeaders=host, Signature=x"),
+                )
+                .body("Action=DescribeCacheClusters&Version=2015-02-02&ShowCacheNodeInfo=true")
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        });
+        // (status, node status, address, port) of each cluster, in order.
+        let field = |block: &str, name: &str| -> String {
+            let open = format!("<{name}>");
+            let from = block.find(&open).map(|i| i + open.len()).unwrap_or(0);
+            let to = block[from..].find('<').map(|i| i + from).unwrap_or(from);
+            block[from..to].to_string()
+        };
+        xml.split("<CacheCluster>")
+            .skip(1)
+            .map(|c| {
+                let node = c.split("<CacheNode>").nth(1).unwrap_or("");
+                (
+                    field(c, "CacheClusterStatus"),
+                    field(node, "CacheNodeStatus"),
+                    field(node, "Address"),
+                    field(node, "Port").parse::<u16>().unwrap_or(0),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let start = Instant::now();
+    let mut saw_rebooting = false;
+    loop {
+        let clusters = describe();
+        assert_eq!(clusters.len(), ids.len(), "{clusters:?}");
+        for (status, node, addr, port) in &clusters {
+            match status.as_str() {
+                "available" => {
+                    assert_eq!(node, "available");
+                    let info = redis::ConnectionInfo {
+                        addr: redis::ConnectionAddr::Tcp(addr.clone(), *port),
+                        redis: Default::default(),
+                    };
+                    let mut c = redis::Client::open(info)
+                        .unwrap()
+                        .get_connection_with_timeout(Duration::from_secs(2))
+                        .expect("an available node answers");
+                    let pong: String = redis::cmd("PING").query(&mut c).unwrap();
+                    assert_eq!(pong, "PONG");
+                }
+                "rebooting cache cluster nodes" => {
+                    assert_eq!(node, "rebooting");
+                    saw_rebooting = true;
+                }
+                other => panic!("status after a restart: {other}"),
+            }
+        }
+        if clusters.iter().all(|c| c.0 == "available") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "never all back: {clusters:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    eprintln!(
+        "restart: all {} clusters available {} ms after the first answer (rebooting seen: {saw_rebooting})",
+        ids.len(),
+        start.elapsed().as_millis()
+    );
+    emu.stop(libc::SIGTERM);
+}

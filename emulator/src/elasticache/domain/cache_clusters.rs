@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 
 use serde_json::{json, Map, Value};
 
-use super::catalog;
-use super::effects::{self, Effect, Launch};
-use super::error::{ApiError, ApiResult};
-use super::runtime::{EngineKind, NodeSpec};
-use super::state::{now, s, strings, Cluster, Cx, Doc, Node};
+use crate::elasticache::domain::catalog;
+use crate::elasticache::effects::{self, Effect, Launch};
+use crate::elasticache::error::{ApiError, ApiResult};
+use crate::elasticache::runtime::{EngineKind, NodeSpec};
+use crate::elasticache::state::{now, s, strings, Cluster, Cx, Doc, Node};
 
 /// AWS's identifier rule for clusters and replication groups: a letter first, then letters,
 /// digits and single hyphens, no trailing hyphen; stored lower-cased.
@@ -85,12 +85,15 @@ pub(crate) fn engine_settings(cx: &Cx, shape: &NodeShape) -> (Vec<String>, Vec<(
         })
         .unwrap_or_default();
     if shape.engine == EngineKind::Memcached {
-        return (super::runtime::memcached_flags(&values), vec![]);
+        return (
+            crate::elasticache::runtime::memcached_flags(&values),
+            vec![],
+        );
     }
     // Parameters set in a user's group reach the engine with CONFIG SET once it is up.
     let mut config = values;
     if cx.persistent {
-        config.extend(super::runtime::aof_config());
+        config.extend(crate::elasticache::runtime::aof_config());
     }
     (vec![], config)
 }
@@ -251,8 +254,8 @@ pub fn recover_dead_nodes(cx: &mut Cx) {
             if rg.cluster_mode {
                 continue;
             }
-            let groups = super::acl::groups_of(&rg.doc);
-            shape.acl = super::acl::commands_for(cx, &groups);
+            let groups = crate::elasticache::domain::acl::groups_of(&rg.doc);
+            shape.acl = crate::elasticache::domain::acl::commands_for(cx, &groups);
             let primary = rg
                 .groups
                 .iter()
@@ -372,12 +375,13 @@ impl ClusterSettings {
             || input["ClusterMode"] == "enabled";
         let param_group = match s(input, "CacheParameterGroupName") {
             Some(pg) => {
-                let pg_family = super::groups::param_group_family(cx, pg).ok_or_else(|| {
-                    ApiError::new(
-                        "CacheParameterGroupNotFound",
-                        format!("CacheParameterGroup {pg} not found."),
-                    )
-                })?;
+                let pg_family = crate::elasticache::domain::groups::param_group_family(cx, pg)
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            "CacheParameterGroupNotFound",
+                            format!("CacheParameterGroup {pg} not found."),
+                        )
+                    })?;
                 if pg_family != family {
                     return Err(ApiError::invalid_combination(format!(
                         "The parameter group {pg} of family {pg_family} cannot be used with {} {engine_version} (family {family}).",
@@ -405,7 +409,7 @@ impl ClusterSettings {
             ));
         }
         if let Some(t) = &auth_token {
-            super::limits::auth_token(t)?;
+            crate::elasticache::domain::limits::auth_token(t)?;
         }
         let log_delivery = input["LogDeliveryConfigurations"]
             .as_array()
@@ -434,7 +438,7 @@ impl ClusterSettings {
             node_type: node_type.to_string(),
             param_group,
             subnet_group,
-            port: super::limits::port(input)?.unwrap_or(engine.default_port()),
+            port: crate::elasticache::domain::limits::port(input)?.unwrap_or(engine.default_port()),
             auth_token,
             transit,
             at_rest: input["AtRestEncryptionEnabled"].as_bool().unwrap_or(false),
@@ -536,14 +540,19 @@ pub(crate) fn node_count_of(engine: EngineKind, n: i64) -> ApiResult<usize> {
             engine.as_str()
         )));
     }
-    if n > super::limits::MAX_MEMCACHED_NODES {
-        return super::limits::cluster_quota(
+    if n > crate::elasticache::domain::limits::MAX_MEMCACHED_NODES {
+        return crate::elasticache::domain::limits::cluster_quota(
             n as usize,
-            super::limits::MAX_MEMCACHED_NODES as usize,
+            crate::elasticache::domain::limits::MAX_MEMCACHED_NODES as usize,
         )
         .map(|_| 0);
     }
-    super::limits::in_range("NumCacheNodes", n, 1, super::limits::MAX_MEMCACHED_NODES)
+    crate::elasticache::domain::limits::in_range(
+        "NumCacheNodes",
+        n,
+        1,
+        crate::elasticache::domain::limits::MAX_MEMCACHED_NODES,
+    )
 }
 
 /// The CacheCluster shape of a stored cluster.
@@ -640,7 +649,7 @@ pub enum AuthChange {
 pub fn auth_change(input: &Value) -> ApiResult<Option<AuthChange>> {
     let token = s(input, "AuthToken").map(str::to_owned);
     if let Some(t) = &token {
-        super::limits::auth_token(t)?;
+        crate::elasticache::domain::limits::auth_token(t)?;
     }
     match (s(input, "AuthTokenUpdateStrategy"), token) {
         (None, None) => Ok(None),

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::runtime::EngineKind;
+use crate::elasticache::runtime::EngineKind;
 
 /// (engine, version, family)
 pub const ENGINE_VERSIONS: &[(&str, &str, &str)] = &[

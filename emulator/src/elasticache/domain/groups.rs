@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 
-use super::catalog;
-use super::error::{ApiError, ApiResult};
-use super::state::{Cx, ParamGroup};
+use crate::elasticache::domain::catalog;
+use crate::elasticache::error::{ApiError, ApiResult};
+use crate::elasticache::state::{Cx, ParamGroup};
 
 pub(crate) fn pg_not_found(name: &str) -> ApiError {
     ApiError::new(
@@ -126,16 +126,17 @@ pub(crate) fn apply_to_clusters(
             continue;
         }
         // memcached takes its parameters as start-up flags: every change waits for a reboot.
-        let memcached = c.engine == super::runtime::EngineKind::Memcached;
+        let memcached = c.engine == crate::elasticache::runtime::EngineKind::Memcached;
         let later = if memcached { changes } else { &later[..] };
         if !now.is_empty() && !memcached {
             for n in &c.nodes {
                 if let Some(addr) = n.addr {
-                    cx.effects.push(super::effects::Effect::Commands {
-                        addr,
-                        auth: c.auth_token.clone(),
-                        commands: super::effects::config_set(&now),
-                    });
+                    cx.effects
+                        .push(crate::elasticache::effects::Effect::Commands {
+                            addr,
+                            auth: c.auth_token.clone(),
+                            commands: crate::elasticache::effects::config_set(&now),
+                        });
                 }
             }
         }

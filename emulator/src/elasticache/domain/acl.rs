@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::effects::Effect;
-use super::state::{strings, Cx};
+use crate::elasticache::effects::Effect;
+use crate::elasticache::state::{strings, Cx};
 
 /// ACL SETUSER commands for the users of `groups` (a user in several groups once).
 pub fn commands_for(cx: &Cx, groups: &[String]) -> Vec<Vec<String>> {

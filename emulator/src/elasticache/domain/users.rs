@@ -2,8 +2,8 @@
 
 use serde_json::{json, Value};
 
-use super::error::{ApiError, ApiResult};
-use super::state::{s, strings, Cx};
+use crate::elasticache::error::{ApiError, ApiResult};
+use crate::elasticache::state::{s, strings, Cx};
 
 pub(crate) fn user_not_found(id: &str) -> ApiError {
     ApiError::new("UserNotFound", format!("User {id} not found."))

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::error::{ApiError, ApiResult};
-use super::runtime::EngineKind;
-use super::state::Region;
+use crate::elasticache::error::{ApiError, ApiResult};
+use crate::elasticache::runtime::EngineKind;
+use crate::elasticache::state::Region;
 
 /// Replicas per shard: ReplicasPerNodeGroup, ReplicaCount, NewReplicaCount.
 pub const MAX_REPLICAS: i64 = 5;

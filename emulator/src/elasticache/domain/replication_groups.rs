@@ -5,11 +5,11 @@ use std::net::SocketAddr;
 
 use serde_json::{json, Map, Value};
 
-use super::clusters::{self, start_nodes, ClusterSettings, NodeShape};
-use super::effects::{Effect, Promotion};
-use super::error::{ApiError, ApiResult};
-use super::limits;
-use super::state::{s, Cluster, Cx, Region, ReplGroup};
+use crate::elasticache::domain::cache_clusters::{self, start_nodes, ClusterSettings, NodeShape};
+use crate::elasticache::domain::limits;
+use crate::elasticache::effects::{Effect, Promotion};
+use crate::elasticache::error::{ApiError, ApiResult};
+use crate::elasticache::state::{s, Cluster, Cx, Region, ReplGroup};
 
 pub fn not_found(id: &str) -> ApiError {
     ApiError::new(
@@ -68,8 +68,8 @@ pub(crate) fn start_member(
     }
     if shape.acl.is_empty() {
         if let Some(g) = cx.st.repl_groups.get(rg) {
-            let groups = super::acl::groups_of(&g.doc);
-            shape.acl = super::acl::commands_for(cx, &groups);
+            let groups = crate::elasticache::domain::acl::groups_of(&g.doc);
+            shape.acl = crate::elasticache::domain::acl::commands_for(cx, &groups);
         }
     }
     let nodes = start_nodes(cx, cluster_id, &shape, 0, 1, primary_addr)?;
@@ -148,7 +148,7 @@ pub fn add_replica_cluster(cx: &mut Cx, id: &str, rg_id: &str, _input: &Value) -
         g.groups[0].members.push(id.to_string());
         g.doc.insert("Status".into(), "modifying".into());
     }
-    Ok(json!({"CacheCluster": clusters::render(cx, id, false)}))
+    Ok(json!({"CacheCluster": cache_clusters::render(cx, id, false)}))
 }
 
 pub(crate) fn endpoint(cx: &Cx, cluster: &str) -> Option<Value> {
@@ -350,7 +350,7 @@ pub(crate) fn set_replicas(
         } else {
             while g.members.len() - 1 > want {
                 if let Some(m) = g.members.pop() {
-                    clusters::remove_cluster(cx, &m);
+                    cache_clusters::remove_cluster(cx, &m);
                 }
             }
         }
@@ -529,7 +529,7 @@ pub fn choose_replicas(candidates: Vec<Candidates>) -> Vec<(String, String, Stri
                 .replicas
                 .iter()
                 .map(|(m, addr, auth)| {
-                    let offset = super::engine::info_field(
+                    let offset = crate::elasticache::engine::info_field(
                         *addr,
                         auth.as_deref(),
                         "replication",
@@ -582,8 +582,8 @@ pub(crate) fn replace_failed(cx: &mut Cx, rg: &str, failed: &str, primary: &str)
     let mut shape = NodeShape::of(c);
     if let Some(g) = cx.st.repl_groups.get(rg) {
         shape.cluster = g.cluster_mode;
-        let groups = super::acl::groups_of(&g.doc);
-        shape.acl = super::acl::commands_for(cx, &groups);
+        let groups = crate::elasticache::domain::acl::groups_of(&g.doc);
+        shape.acl = crate::elasticache::domain::acl::commands_for(cx, &groups);
     }
     let primary_addr = cx
         .st

@@ -3,17 +3,9 @@
 
 use std::net::SocketAddr;
 
-use super::state::{Pending, Region};
+use crate::elasticache::state::{Pending, Region};
 
-/// One node group as the engine should see it.
-#[derive(Debug, Clone)]
-pub struct Shard {
-    pub primary: SocketAddr,
-    pub replicas: Vec<SocketAddr>,
-    pub slots: Vec<(u16, u16)>,
-}
-
-pub use super::engine::cluster::{ensure_formed, failover, follow, form, join, reshard};
+pub use crate::elasticache::effects::Shard;
 
 /// `0-5460` or `0-100,200-300` (the API's Slots) to ranges.
 pub fn parse_slots(s: &str) -> Vec<(u16, u16)> {
@@ -210,7 +202,7 @@ pub fn resharded(
     r: &mut Region,
     rg_id: &str,
     result: Result<(), String>,
-) -> Vec<super::runtime::RunningNode> {
+) -> Vec<crate::elasticache::runtime::RunningNode> {
     let retiring = r
         .repl_groups
         .get_mut(rg_id)
