@@ -1198,3 +1198,40 @@ async fn regression_integers_that_are_not_integers() {
         );
     }
 }
+
+#[tokio::test]
+async fn regression_global_node_group_count_is_bounded() {
+    // Found while fuzzing, out of the fuzzer's reach (a global datastore needs running nodes):
+    // IncreaseNodeGroupsInGlobalReplicationGroup added node groups one by one up to any
+    // NodeGroupCount, so i64::MAX ran until memory ran out, under the store's lock. The
+    // datastore here comes from a saved state.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = serde_json::json!({"version": 1, "regions": [], "globals": {"123456789012": {"gds1": {
+        "GlobalReplicationGroupId": "gds1", "Status": "available", "ClusterEnabled": true,
+        "Members": [], "GlobalNodeGroups": [{"GlobalNodeGroupId": "gds1-0001", "Slots": "0-16383"}]
+    }}}});
+    std::fs::write(dir.path().join("elasticache.json"), saved.to_string()).unwrap();
+    let mut config = Config::from_env(dir.path().join("run"));
+    config.state_dir = Some(dir.path().to_path_buf());
+    let svc = Arc::new(ElastiCache::with_backend(config, Arc::new(NoNodes)));
+    for (count, status) in [("9223372036854775807", 400), ("501", 400), ("3", 200)] {
+        let params: Params = [
+            ("Action", "IncreaseNodeGroupsInGlobalReplicationGroup"),
+            ("Version", "2015-02-02"),
+            ("GlobalReplicationGroupId", "gds1"),
+            ("NodeGroupCount", count),
+            ("ApplyImmediately", "true"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let ctx = RequestContext::for_account("123456789012", "us-east-1");
+        let code = dispatch_one(&svc, ctx, params).await.unwrap();
+        let want = if status == 400 {
+            "400 InvalidParameterValue"
+        } else {
+            "200 "
+        };
+        assert_eq!(code, want, "NodeGroupCount {count}");
+    }
+}

@@ -1036,6 +1036,8 @@ fn resize_global(cx: &mut Cx, input: &Value, increase: bool) -> ApiResult<Value>
             "NodeGroupCount {n} is not valid for a global datastore with {have} node groups."
         )));
     }
+    // Bounded before the loop below adds one node group per step up to `n`.
+    super::limits::in_range("NodeGroupCount", n, 1, super::limits::MAX_NODE_GROUPS)?;
     if increase {
         for i in have..n {
             list.push(json!({"GlobalNodeGroupId": format!("{id}-{:04}", i + 1)}));
