@@ -442,6 +442,37 @@ impl<'a> Gen<'a> {
         out
     }
 
+    /// Body bytes that need not be a valid form.
+    fn raw_form(&mut self) -> Vec<u8> {
+        let mut out = vec![];
+        for _ in 0..self.rng.gen_range(1..12) {
+            let piece: &[u8] = self.pick(&[
+                b"&",
+                b"=",
+                b"==",
+                b"%",
+                b"%f",
+                b"%ff",
+                b"%C3%28",
+                b"%E2%82",
+                b"+",
+                b"\xff\xfe",
+                b"\xc3",
+                b"\0",
+                b"Action",
+                b"Tags.Tag.1.Key",
+                b"member.1",
+                b"%2E",
+                b"a.b",
+            ]);
+            out.extend_from_slice(piece);
+            if self.chance(30) {
+                out.push(self.rng.gen());
+            }
+        }
+        out
+    }
+
     fn mutate(&mut self, params: &mut Params) {
         let len = params.len();
         let at = if len == 0 {
@@ -834,6 +865,9 @@ fn codec_one(seed: u64, i: u64) -> Result<(), String> {
     let mut g = Gen::new(rng_for(seed, i));
     let (op_name, params) = g.request();
     let encode_random = g.chance(25);
+    // Now and then raw body bytes too, as a client could send them: invalid UTF-8, broken
+    // percent escapes, stray separators.
+    let raw_body = g.chance(5).then(|| g.raw_form());
     let op = model.operation(&op_name).expect("generated operation");
     let out_shape = op.output.clone();
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<(), String> {
@@ -841,9 +875,12 @@ fn codec_one(seed: u64, i: u64) -> Result<(), String> {
         let wire: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params.iter())
             .finish();
-        let decoded = decode_form(wire.as_bytes());
+        let mut decoded = decode_form(wire.as_bytes());
         if decoded != params {
             return Err(format!("form round trip changed the pairs: {decoded:?}"));
+        }
+        if let Some(raw) = &raw_body {
+            decoded.extend(decode_form(raw));
         }
         match model.decode_input(op, &decoded) {
             Ok(v) => {
@@ -865,9 +902,12 @@ fn codec_one(seed: u64, i: u64) -> Result<(), String> {
     }));
     match result {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(format!("{e}\n  {}", describe(seed, i, &params))),
+        Ok(Err(e)) => Err(format!(
+            "{e}\n  {}, raw body {raw_body:?}",
+            describe(seed, i, &params)
+        )),
         Err(p) => Err(format!(
-            "PANIC {}\n  {}",
+            "PANIC {}\n  {}, raw body {raw_body:?}",
             panic_text(&*p),
             describe(seed, i, &params)
         )),
