@@ -1123,6 +1123,13 @@ async fn dispatch_survives_generated_requests() {
 async fn answer(pairs: &[(&str, &str)]) -> (u16, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let svc = service(dir.path());
+    let out = answer_on(&svc, pairs).await;
+    svc.reset(None).await;
+    out
+}
+
+/// Status, code and message of one request through `svc`.
+async fn answer_on(svc: &ElastiCache, pairs: &[(&str, &str)]) -> (u16, String, String) {
     let params: Params = pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1141,9 +1148,7 @@ async fn answer(pairs: &[(&str, &str)]) -> (u16, String, String) {
             .map(|(t, _)| quick_xml::escape::unescape(t).unwrap().into_owned())
             .unwrap_or_default()
     };
-    let out = (status, text("Code"), text("Message"));
-    svc.reset(None).await;
-    out
+    (status, text("Code"), text("Message"))
 }
 
 fn rg(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
@@ -1318,4 +1323,30 @@ async fn regression_global_node_group_count_is_bounded() {
         };
         assert_eq!(code, want, "NodeGroupCount {count}");
     }
+}
+
+#[tokio::test]
+async fn regression_memcached_cluster_as_primary_of_a_replication_group() {
+    // Fuzz finding (long run, seed 20261130): settings_of indexed the first member's document
+    // for SnapshotWindow, which a memcached cluster lacks: "no entry found for key".
+    let (svc, _dir) = seeded_service();
+    let got = answer_on(
+        &svc,
+        &[
+            ("Action", "CreateReplicationGroup"),
+            ("Version", "2015-02-02"),
+            ("ReplicationGroupId", "ug1"),
+            ("ReplicationGroupDescription", "rg2"),
+            ("PrimaryClusterId", "my-cluster"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        got,
+        (
+            400,
+            "InvalidParameterValue".into(),
+            "Replication groups are supported for the redis and valkey engines only.".into()
+        )
+    );
 }
