@@ -67,7 +67,9 @@ pub fn xml_response(status: StatusCode, body: String) -> Response {
     r
 }
 
-/// XML text escaping.
+/// XML text escaping. Characters XML 1.0 cannot carry at all, not even as references (C0
+/// controls but tab and newlines, U+FFFE, U+FFFF), become U+FFFD: a value echoed in a message
+/// or stored from a request must not make the whole answer unparsable.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -77,6 +79,8 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
             _ => out.push(c),
         }
     }
@@ -112,6 +116,8 @@ pub struct QueryModel {
     shapes: Map<String, Value>,
     /// Wire error code -> (HTTP status, sender fault).
     errors: BTreeMap<String, (u16, bool)>,
+    /// Segments of the longest form key any input shape reads (`A.B.member.1.C` is 5).
+    max_key_depth: usize,
 }
 
 /// The tree of form keys split at dots: `A.B.1=x` becomes `{A: {B: {1: x}}}`.
@@ -122,13 +128,52 @@ struct Node {
 }
 
 impl Node {
-    fn insert(&mut self, path: &str, value: String) {
+    /// Inserts `path` up to `max_depth` segments. Deeper segments are never read, and building
+    /// them would let one long key of dots nest the tree as deep as the request is long
+    /// (a stack overflow when it drops, and memory many times the body's size).
+    fn insert(&mut self, path: &str, value: String, max_depth: usize) {
         let mut node = self;
-        for part in path.split('.') {
+        for (depth, part) in path.split('.').enumerate() {
+            if depth == max_depth {
+                return;
+            }
             node = node.children.entry(part.to_string()).or_default();
         }
         node.value = Some(value);
     }
+}
+
+/// Key segments the deepest member of `shape_name` takes (a structure member one, a list item
+/// two, or one when flattened, a map value three); shapes that contain themselves count as
+/// `LIMIT` deep.
+fn key_depth(shapes: &Map<String, Value>, shape_name: &str, seen: &mut Vec<String>) -> usize {
+    const LIMIT: usize = 64;
+    let Some(shape) = shapes.get(shape_name) else {
+        return 0;
+    };
+    if seen.iter().any(|s| s == shape_name) || seen.len() >= LIMIT {
+        return LIMIT;
+    }
+    seen.push(shape_name.to_string());
+    let child =
+        |v: &Value, seen: &mut Vec<String>| key_depth(shapes, v.as_str().unwrap_or(""), seen);
+    let depth = match shape["type"].as_str().unwrap_or("string") {
+        "structure" => shape["members"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, m)| 1 + child(&m["shape"], seen))
+            .max()
+            .unwrap_or(0),
+        "list" if shape["flattened"].as_bool() == Some(true) => {
+            1 + child(&shape["member"]["shape"], seen)
+        }
+        "list" => 2 + child(&shape["member"]["shape"], seen),
+        "map" => 3 + child(&shape["value"]["shape"], seen),
+        _ => 0,
+    };
+    seen.pop();
+    depth.min(LIMIT)
 }
 
 impl QueryModel {
@@ -167,11 +212,18 @@ impl QueryModel {
                 errors.insert(code, (status, sender));
             }
         }
+        let max_key_depth = operations
+            .values()
+            .filter_map(|op| op.input.as_deref())
+            .map(|input| key_depth(&shapes, input, &mut vec![]))
+            .max()
+            .unwrap_or(0);
         Ok(Self {
             namespace,
             operations,
             shapes,
             errors,
+            max_key_depth,
         })
     }
 
@@ -213,7 +265,7 @@ impl QueryModel {
             if k == "Action" || k == "Version" {
                 continue;
             }
-            root.insert(k, v.clone());
+            root.insert(k, v.clone(), self.max_key_depth);
         }
         self.decode_shape(input, &root, "")
     }
@@ -227,8 +279,7 @@ impl QueryModel {
         match ty {
             "structure" => {
                 let mut out = Map::new();
-                let members = shape["members"].as_object().cloned().unwrap_or_default();
-                for (name, m) in &members {
+                for (name, m) in shape["members"].as_object().into_iter().flatten() {
                     let wire = m["locationName"].as_str().unwrap_or(name);
                     if let Some(child) = node.children.get(wire) {
                         let p = join(path, name);
@@ -526,6 +577,43 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code, "InvalidParameterValue");
         assert_eq!(m.error("Gone", "m").status, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn a_key_of_a_million_dots_is_read_no_deeper_than_the_model() {
+        let m = QueryModel::from_json(MODEL).unwrap();
+        // MakeIn.Tags.Tag.N.Key is the deepest member.
+        assert_eq!(m.max_key_depth, 4);
+        let op = m.operation("Make").unwrap();
+        // Fuzz finding: this key once nested the form tree a million deep, and dropping it
+        // overflowed the stack (an abort of the whole emulator).
+        let deep = format!("Id{}", ".a".repeat(1_000_000));
+        let v = m
+            .decode_input(op, &pairs(&[("Id", "x"), (&deep, "y")]))
+            .unwrap();
+        assert_eq!(v, serde_json::json!({"Id": "x"}));
+        // Segments within the model's depth are still read: a bad list index still fails.
+        let deep = format!("Tags.Tag.x{}", ".a".repeat(1_000_000));
+        let e = m
+            .decode_input(op, &pairs(&[("Id", "x"), (&deep, "y")]))
+            .unwrap_err();
+        assert_eq!(e.code, "MalformedQueryString");
+    }
+
+    #[test]
+    fn characters_xml_cannot_carry_are_replaced() {
+        // Fuzz finding: an error message echoed `\0` raw, which no XML parser accepts.
+        let m = QueryModel::from_json(MODEL).unwrap();
+        let op = m.operation("Make").unwrap();
+        let e = m
+            .decode_input(op, &pairs(&[("Id", "x"), ("Count", "\0\u{1}\u{fffe}")]))
+            .unwrap_err();
+        let xml = e.to_xml("rid");
+        assert!(
+            xml.contains("Value &apos;\u{fffd}\u{fffd}\u{fffd}&apos; for parameter Count"),
+            "{xml}"
+        );
+        assert_eq!(escape("a\tb\nc\r\u{7f}\u{fffd}"), "a\tb\nc\r\u{7f}\u{fffd}");
     }
 
     #[test]

@@ -27,9 +27,22 @@ pub fn in_range(name: &str, value: i64, lo: i64, hi: i64) -> ApiResult<usize> {
         // lo is never negative, so the cast cannot wrap.
         Ok(value as usize)
     } else {
-        Err(ApiError::invalid_value(format!(
-            "Invalid value {value} for parameter {name}: it must be between {lo} and {hi}."
-        )))
+        Err(ApiError::invalid_value(out_of_range(name, value, lo, hi)))
+    }
+}
+
+/// The message for `value` outside `lo..=hi`: AWS's own where known, else one naming the
+/// parameter, the value and the range.
+fn out_of_range(name: &str, value: i64, lo: i64, hi: i64) -> String {
+    match name {
+        // AWS's text for a replica count out of range at creation (as reported by its
+        // users); NewReplicaCount's is not known, so it keeps the generic one.
+        "ReplicasPerNodeGroup" | "ReplicaCount" => {
+            format!("The number of replicas per node group must be within {lo} and {hi}.")
+        }
+        _ => {
+            format!("Invalid value {value} for parameter {name}: it must be between {lo} and {hi}.")
+        }
     }
 }
 
@@ -121,6 +134,14 @@ mod tests {
         assert_eq!(in_range("ReplicaCount", 0, 0, 5).unwrap(), 0);
         assert_eq!(in_range("ReplicaCount", 5, 0, 5).unwrap(), 5);
         let e = in_range("ReplicaCount", -1, 0, 5).unwrap_err();
+        assert_eq!(e.code, "InvalidParameterValue");
+        assert_eq!(
+            e.message,
+            "The number of replicas per node group must be within 0 and 5."
+        );
+        let e = in_range("NewReplicaCount", 6, 0, 5).unwrap_err();
+        assert!(e.message.contains("NewReplicaCount"), "{}", e.message);
+        let e = in_range("NumNodeGroups", -1, 1, 500).unwrap_err();
         assert_eq!(e.code, "InvalidParameterValue");
         assert!(e.message.contains("-1"), "{}", e.message);
         assert!(in_range("ReplicaCount", i64::MAX, 0, 5).is_err());

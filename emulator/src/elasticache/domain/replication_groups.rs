@@ -100,7 +100,9 @@ pub(crate) fn settings_of(cx: &Cx, rg: &ReplGroup) -> ApiResult<ClusterSettings>
                 "Replication group has no member clusters.",
             )
         })?;
-    let d = &first.doc;
+    // As a Value, a field the first member lacks (a memcached cluster has no SnapshotWindow)
+    // reads as null instead of panicking.
+    let d = &Value::Object(first.doc.clone());
     let mut input = json!({
         "Engine": d["Engine"], "EngineVersion": d["EngineVersion"], "CacheNodeType": d["CacheNodeType"],
         "CacheParameterGroupName": d["CacheParameterGroup"]["CacheParameterGroupName"],

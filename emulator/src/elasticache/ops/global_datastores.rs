@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use crate::elasticache::domain::cache_clusters::paginate;
 use crate::elasticache::domain::global_datastores::*;
 use crate::elasticache::domain::replication_groups;
+use crate::elasticache::domain::limits;
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{s, strings, Cx};
 
@@ -258,6 +259,8 @@ fn resize_global(cx: &mut Cx, input: &Value, increase: bool) -> ApiResult<Value>
             "NodeGroupCount {n} is not valid for a global datastore with {have} node groups."
         )));
     }
+    // Bounded before the loop below adds one node group per step up to `n`.
+    limits::in_range("NodeGroupCount", n, 1, limits::MAX_NODE_GROUPS)?;
     if increase {
         for i in have..n {
             list.push(json!({"GlobalNodeGroupId": format!("{id}-{:04}", i + 1)}));

@@ -43,10 +43,11 @@ fn out_of_range_counts_are_rejected_before_any_node_starts() {
             "NodeGroupId=0002,ReplicaCount=1,Slots=8192-16383",
         ],
     );
+    // AWS's text names neither the parameter nor the value.
     fails(
         &r,
         "InvalidParameterValue",
-        &["ReplicaCount", "-1", "between 0 and 5"],
+        &["The number of replicas per node group must be within 0 and 5."],
     );
     // One shard given without NumNodeGroups: still checked.
     let r = create_rg(
@@ -54,7 +55,11 @@ fn out_of_range_counts_are_rejected_before_any_node_starts() {
         "one",
         &["--node-group-configuration", "ReplicaCount=-1"],
     );
-    fails(&r, "InvalidParameterValue", &["ReplicaCount", "-1"]);
+    fails(
+        &r,
+        "InvalidParameterValue",
+        &["The number of replicas per node group must be within 0 and 5."],
+    );
     let r = create_rg(
         &emu,
         "six",
@@ -66,7 +71,11 @@ fn out_of_range_counts_are_rejected_before_any_node_starts() {
             "NodeGroupId=0002,ReplicaCount=1",
         ],
     );
-    fails(&r, "InvalidParameterValue", &["ReplicaCount", "6"]);
+    fails(
+        &r,
+        "InvalidParameterValue",
+        &["The number of replicas per node group must be within 0 and 5."],
+    );
     for n in ["-1", "6"] {
         let r = create_rg(
             &emu,
@@ -76,7 +85,7 @@ fn out_of_range_counts_are_rejected_before_any_node_starts() {
         fails(
             &r,
             "InvalidParameterValue",
-            &["ReplicasPerNodeGroup", n, "between 0 and 5"],
+            &["The number of replicas per node group must be within 0 and 5."],
         );
     }
     for n in ["0", "7", "-3"] {
