@@ -83,13 +83,24 @@ async fn main() -> Result<()> {
         .unwrap_or(300);
     let dir = tempfile::tempdir()?;
     let config = emulator::Config::from_env(dir.path().to_path_buf());
-    let state = emulator::gateway::AppState::new(config)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
+    // The emulator gets a runtime of its own, so a request it blocks cannot stall the
+    // client's timers: the latencies are what a separate client would see.
+    let (url_tx, url_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(emulator::run(listener, state, async {
-        let _ = stop_rx.await;
-    }));
+    let server = std::thread::spawn(move || -> Result<()> {
+        let rt = tokio::runtime::Runtime::new()?;
+        rt.block_on(async move {
+            let state = emulator::gateway::AppState::new(config)?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            url_tx.send(format!("http://{}", listener.local_addr()?))?;
+            emulator::run(listener, state, async {
+                let _ = stop_rx.await;
+            })
+            .await?;
+            anyhow::Ok(())
+        })
+    });
+    let url = url_rx.recv()?;
     let client = reqwest::Client::new();
 
     call_as(&client, &url, BUSY, "Action=CreateCacheCluster&Version=2015-02-02&CacheClusterId=big&Engine=redis&CacheNodeType=cache.r6g.large&NumCacheNodes=1".into()).await?;
@@ -166,6 +177,8 @@ async fn main() -> Result<()> {
     )
     .await?;
     let _ = stop_tx.send(());
-    server.await??;
+    server
+        .join()
+        .map_err(|_| anyhow::anyhow!("the emulator thread panicked"))??;
     Ok(())
 }

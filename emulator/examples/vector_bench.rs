@@ -1,8 +1,10 @@
 //! SearchVectors over many items: loads N items with D-dimension vectors (BatchWriteItem),
 //! then times searches with and without a HASH condition. SearchVectors is an exact search
-//! over a scan, so its cost grows with the table; this shows by how much.
+//! over a scan (kept until the next write), so its cost grows with the table; this shows by
+//! how much, and the emulator's memory. With `--puts P` it also compares PutItem throughput
+//! into a table with one vector index against one without.
 //!
-//! `cargo run --release -p emulator --example vector_bench [-- --items N --dims D --searches S]`
+//! `cargo run --release -p emulator --example vector_bench [-- --items N --dims D --searches S --puts P]`
 
 use std::time::{Duration, Instant};
 
@@ -60,6 +62,84 @@ fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
 
+/// The emulator's resident memory (this process: it runs in-process), in MB.
+fn rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map(|kb| kb / 1024)
+        .unwrap_or(0)
+}
+
+/// PutItem throughput (8 writers) into a table with one vector index and into one without,
+/// in alternating rounds; prints both and their ratio.
+async fn put_ratio(
+    client: &reqwest::Client,
+    url: &str,
+    puts: usize,
+    dims: usize,
+    seed: &mut u64,
+) -> Result<()> {
+    for (name, indexed) in [("Plain", false), ("Indexed", true)] {
+        let mut t = json!({"TableName": name,
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST"});
+        if indexed {
+            t["VectorIndexes"] = json!([{"IndexName": "v", "VectorAttribute": {"AttributeName": "v"},
+                "Dimensions": dims, "DistanceFunction": "COSINE",
+                "Projection": {"ProjectionType": "KEYS_ONLY"}}]);
+        }
+        call(client, url, "CreateTable", &t).await?;
+    }
+    let bodies: Vec<Value> = (0..puts)
+        .map(|i| json!({"pk": {"S": format!("p{i:07}")}, "v": {"L": vector(seed, dims)}}))
+        .collect();
+    let bodies = std::sync::Arc::new(bodies);
+    let (mut plain, mut indexed) = (vec![], vec![]);
+    for round in 0..3 {
+        for (name, out) in [("Plain", &mut plain), ("Indexed", &mut indexed)] {
+            let t0 = Instant::now();
+            let mut tasks = vec![];
+            for w in 0..8 {
+                let (client, url, bodies) = (client.clone(), url.to_string(), bodies.clone());
+                tasks.push(tokio::spawn(async move {
+                    for i in (w..bodies.len()).step_by(8) {
+                        let mut item = bodies[i].clone();
+                        item["r"] = json!({"N": round.to_string()});
+                        call(
+                            &client,
+                            &url,
+                            "PutItem",
+                            &json!({"TableName": name, "Item": item}),
+                        )
+                        .await?;
+                    }
+                    anyhow::Ok(())
+                }));
+            }
+            for t in tasks {
+                t.await??;
+            }
+            out.push(puts as f64 / t0.elapsed().as_secs_f64());
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let (p, i) = (median(&mut plain), median(&mut indexed));
+    println!(
+        "PutItem of {dims}-dimension items, 8 writers, median of 3 rounds: without index {p:.0}/s, with one vector index {i:.0}/s, ratio {:.2}",
+        i / p
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let items = arg("--items", 5000)?;
@@ -114,8 +194,8 @@ async fn main() -> Result<()> {
         "{items} items of {dims} dimensions loaded in {:.1} s",
         load.elapsed().as_secs_f64()
     );
-    println!("| index | condition | searches | p50 ms | max ms |");
-    println!("|---|---|---|---|---|");
+    println!("| index | condition | searches | first ms | p50 ms | p99 ms | max ms |");
+    println!("|---|---|---|---|---|---|---|");
     for (index, cond) in [("all", false), ("by_cat", true)] {
         let mut lat = vec![];
         for _ in 0..searches {
@@ -132,17 +212,25 @@ async fn main() -> Result<()> {
                 bail!("expected 10 results: {out}");
             }
         }
+        let first = lat[0];
         lat.sort();
         println!(
-            "| {index} | {} | {searches} | {} | {} |",
+            "| {index} | {} | {searches} | {} | {} | {} | {} |",
             if cond {
                 "cat = :c (1/10 of items)"
             } else {
                 "none"
             },
+            ms(first),
             ms(lat[lat.len() / 2]),
+            ms(lat[(lat.len() * 99 / 100).min(lat.len() - 1)]),
             ms(lat[lat.len() - 1])
         );
+    }
+    println!("emulator resident memory: {} MB", rss_mb());
+    let puts = arg("--puts", 0)?;
+    if puts > 0 {
+        put_ratio(&client, &url, puts, dims, &mut seed).await?;
     }
     let _ = tx.send(());
     server.await??;

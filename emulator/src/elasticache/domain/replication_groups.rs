@@ -328,11 +328,11 @@ pub(crate) fn set_replicas(
         if group.is_some_and(|x| x != g.id) {
             continue;
         }
-        let have = g.members.len() - 1;
+        let have = g.members.len().saturating_sub(1);
         if want > have {
             let primary = g.members[0].clone();
             let mut i = 0;
-            while g.members.len() - 1 < want {
+            while g.members.len().saturating_sub(1) < want {
                 let name = member_name(id, cluster_mode, &g.id, i);
                 i += 1;
                 if g.members.contains(&name) || cx.st.clusters.contains_key(&name) {
@@ -350,7 +350,7 @@ pub(crate) fn set_replicas(
                 g.members.push(name);
             }
         } else {
-            while g.members.len() - 1 > want {
+            while g.members.len().saturating_sub(1) > want {
                 if let Some(m) = g.members.pop() {
                     cache_clusters::remove_cluster(cx, &m);
                 }
@@ -385,7 +385,7 @@ pub(crate) fn apply_replica_change(
         let cur = cx.st.repl_groups[id]
             .groups
             .iter()
-            .map(|g| g.members.len() - 1)
+            .map(|g| g.members.len().saturating_sub(1))
             .max()
             .unwrap_or(0);
         if increase && n <= cur || !increase && n >= cur {
@@ -397,7 +397,7 @@ pub(crate) fn apply_replica_change(
         let adding: usize = cx.st.repl_groups[id]
             .groups
             .iter()
-            .map(|g| n.saturating_sub(g.members.len() - 1))
+            .map(|g| n.saturating_sub(g.members.len().saturating_sub(1)))
             .sum();
         limits::region_quota(cx.st, adding, cx.max_nodes)?;
         set_replicas(cx, id, None, n)
@@ -416,7 +416,7 @@ pub(crate) fn apply_replica_change(
             let n = limits::int(&c, "NewReplicaCount")
                 .ok_or_else(|| ApiError::missing("NewReplicaCount"))?;
             let n = limits::in_range("NewReplicaCount", n, 0, limits::MAX_REPLICAS)?;
-            adding += n.saturating_sub(g.members.len() - 1);
+            adding += n.saturating_sub(g.members.len().saturating_sub(1));
             plan.push((gid, n));
         }
         limits::region_quota(cx.st, adding, cx.max_nodes)?;

@@ -4,8 +4,8 @@ use serde_json::{json, Value};
 
 use crate::elasticache::domain::cache_clusters::paginate;
 use crate::elasticache::domain::global_datastores::*;
-use crate::elasticache::domain::replication_groups;
 use crate::elasticache::domain::limits;
+use crate::elasticache::domain::replication_groups;
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{s, strings, Cx};
 
