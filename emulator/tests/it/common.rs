@@ -110,21 +110,7 @@ impl TestEmulator {
     pub fn child_pids(&self) -> Vec<u32> {
         match self.backend {
             CacheBackendKind::Process => self.state.supervisor.pids(),
-            kind => {
-                let ids = containers(kind, &self.instance_filter(), false);
-                if ids.is_empty() {
-                    return vec![];
-                }
-                let mut args = vec!["inspect", "--format", "{{.State.Pid}}"];
-                args.extend(ids.iter().map(String::as_str));
-                // A container removed since the listing is simply gone.
-                let out = container_cli(kind).args(&args).output().unwrap();
-                String::from_utf8_lossy(&out.stdout)
-                    .split_whitespace()
-                    .filter_map(|p| p.parse::<u32>().ok())
-                    .filter(|p| *p > 0)
-                    .collect()
-            }
+            kind => container_pids(kind, &containers(kind, &self.instance_filter(), false)),
         }
     }
 
@@ -139,6 +125,12 @@ pub fn container_cli(kind: CacheBackendKind) -> Command {
         CacheBackendKind::Podman => {
             let mut c = Command::new("podman");
             c.args(["--cgroup-manager=cgroupfs", "--events-backend=file"]);
+            if let Some(runc) = ["/usr/sbin/runc", "/usr/bin/runc"]
+                .into_iter()
+                .find(|p| Path::new(p).is_file())
+            {
+                c.arg(format!("--runtime={runc}"));
+            }
             c
         }
         _ => Command::new("docker"),
@@ -294,6 +286,61 @@ pub fn start_binary(extra: &[&str]) -> (Child, String) {
         .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
         .to_string();
     (child, url)
+}
+
+/// The cache backend the suite runs on (`AWSEMU_CACHE_BACKEND`; emulator binaries inherit it).
+pub fn suite_backend() -> CacheBackendKind {
+    std::env::var("AWSEMU_CACHE_BACKEND")
+        .ok()
+        .and_then(|v| CacheBackendKind::parse(&v))
+        .unwrap_or_default()
+}
+
+/// Engine processes (redis-server / memcached) the emulator binary `pid` runs: its children,
+/// or the engines of the running containers it labelled as its own.
+pub fn engines_of(pid: u32) -> Vec<u32> {
+    match suite_backend() {
+        CacheBackendKind::Process => children_of(pid)
+            .into_iter()
+            .filter(|p| {
+                let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+                comm.starts_with("redis-server") || comm.starts_with("memcached")
+            })
+            .collect(),
+        kind => container_pids(kind, &containers(kind, &owner_filter(pid), false)),
+    }
+}
+
+fn owner_filter(pid: u32) -> String {
+    format!("label=awsemu.owner={pid}")
+}
+
+/// Removes the containers of the emulator binary `pid` (a test that killed it or failed).
+pub fn remove_containers_of(pid: u32) {
+    let kind = suite_backend();
+    if kind == CacheBackendKind::Process {
+        return;
+    }
+    let left = containers(kind, &owner_filter(pid), true);
+    if !left.is_empty() {
+        let _ = container_cli(kind).args(["rm", "-f"]).args(&left).output();
+    }
+}
+
+/// Host pids of the engines in the containers `ids` (those that run).
+fn container_pids(kind: CacheBackendKind, ids: &[String]) -> Vec<u32> {
+    if ids.is_empty() {
+        return vec![];
+    }
+    let mut args = vec!["inspect", "--format", "{{.State.Pid}}"];
+    args.extend(ids.iter().map(String::as_str));
+    // A container removed since the listing is simply gone.
+    let out = container_cli(kind).args(&args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse::<u32>().ok())
+        .filter(|p| *p > 0)
+        .collect()
 }
 
 /// Direct children of `ppid` that still run (zombies excluded), read from /proc.
