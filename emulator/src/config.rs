@@ -25,6 +25,48 @@ pub struct Config {
     pub memcached: PathBuf,
     /// ElastiCache cache nodes an account may run per region (AWS's default quota is 300).
     pub max_cache_nodes: usize,
+    /// Where cache nodes run: local processes, or one container per node.
+    pub cache_backend: CacheBackendKind,
+    /// Container images replacing the default ones per engine or engine version.
+    pub cache_images: Vec<crate::elasticache::runtime::ImageOverride>,
+}
+
+/// `--cache-backend`: processes of the installed engines, or Docker / Podman containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CacheBackendKind {
+    #[default]
+    Process,
+    Docker,
+    Podman,
+}
+
+impl CacheBackendKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "process" => Some(Self::Process),
+            "docker" => Some(Self::Docker),
+            "podman" => Some(Self::Podman),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Process => "process",
+            Self::Docker => "docker",
+            Self::Podman => "podman",
+        }
+    }
+}
+
+/// `AWSEMU_CACHE_IMAGES`: comma-separated `ENGINE[:VERSION]=IMAGE` overrides.
+pub fn parse_cache_images(
+    s: &str,
+) -> Result<Vec<crate::elasticache::runtime::ImageOverride>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| crate::elasticache::runtime::ImageOverride::parse(x).map_err(|e| e.to_string()))
+        .collect()
 }
 
 /// AWS's default quota of ElastiCache nodes per account and region.
@@ -45,6 +87,20 @@ impl Config {
             valkey_server: which("valkey-server"),
             memcached: which("memcached").unwrap_or_else(|| "memcached".into()),
             max_cache_nodes: DEFAULT_MAX_CACHE_NODES,
+            cache_backend: match std::env::var("AWSEMU_CACHE_BACKEND") {
+                Ok(v) => CacheBackendKind::parse(&v).unwrap_or_else(|| {
+                    tracing::warn!(value = %v, "unknown AWSEMU_CACHE_BACKEND; using process");
+                    CacheBackendKind::Process
+                }),
+                Err(_) => CacheBackendKind::Process,
+            },
+            cache_images: match std::env::var("AWSEMU_CACHE_IMAGES") {
+                Ok(v) => parse_cache_images(&v).unwrap_or_else(|e| {
+                    tracing::warn!("ignoring AWSEMU_CACHE_IMAGES: {e}");
+                    vec![]
+                }),
+                Err(_) => vec![],
+            },
         }
     }
 }

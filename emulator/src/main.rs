@@ -39,6 +39,23 @@ struct Args {
     /// ElastiCache cache nodes allowed per account and region (AWS's default quota).
     #[arg(long, default_value_t = emulator::config::DEFAULT_MAX_CACHE_NODES, env = "AWSEMU_MAX_CACHE_NODES")]
     max_cache_nodes: usize,
+    /// Where ElastiCache nodes run: `process` (the installed redis-server / valkey-server /
+    /// memcached), or one `docker` / `podman` container per node.
+    #[arg(long, default_value = "process", env = "AWSEMU_CACHE_BACKEND", value_parser = parse_backend)]
+    cache_backend: emulator::config::CacheBackendKind,
+    /// Container image for an engine or one engine version, `ENGINE[:VERSION]=IMAGE`
+    /// (repeatable; e.g. `redis:6.2=redis:6.2-alpine`, `memcached=localhost/awsemu-memcached:1.6`).
+    #[arg(long = "cache-image", env = "AWSEMU_CACHE_IMAGES", value_delimiter = ',', value_parser = parse_image)]
+    cache_images: Vec<emulator::elasticache::runtime::ImageOverride>,
+}
+
+fn parse_backend(s: &str) -> Result<emulator::config::CacheBackendKind, String> {
+    emulator::config::CacheBackendKind::parse(s)
+        .ok_or_else(|| format!("{s:?}: expected process, docker or podman"))
+}
+
+fn parse_image(s: &str) -> Result<emulator::elasticache::runtime::ImageOverride, String> {
+    emulator::elasticache::runtime::ImageOverride::parse(s).map_err(|e| e.to_string())
 }
 
 #[tokio::main]
@@ -65,6 +82,8 @@ async fn main() -> anyhow::Result<()> {
     config.state_dir = args.state_dir.clone();
     config.dynamodb_in_memory |= args.dynamodb_in_memory;
     config.max_cache_nodes = args.max_cache_nodes;
+    config.cache_backend = args.cache_backend;
+    config.cache_images = args.cache_images.clone();
     if args.dynamodb_endpoint.is_some() {
         config.dynamodb_endpoint = args.dynamodb_endpoint.clone();
     }

@@ -39,6 +39,8 @@ pub enum SupervisorError {
         status: String,
         log: PathBuf,
     },
+    #[error("{command} failed: {message}")]
+    Failed { command: String, message: String },
     #[error("supervisor I/O: {0}")]
     Io(#[from] io::Error),
 }
@@ -190,6 +192,81 @@ impl Supervisor {
             log,
             sup: self.clone(),
         })
+    }
+
+    /// Runs a short command to completion (a container CLI call) and answers its stdout; a
+    /// failure or a run longer than `timeout` is an error carrying its stderr. Forked from the
+    /// spawner thread like every child, so it dies with the emulator.
+    pub fn run(&self, spec: &ProcessSpec, timeout: Duration) -> Result<String, SupervisorError> {
+        let mut cmd = Command::new(&spec.program);
+        cmd.args(&spec.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &spec.env {
+            cmd.env(k, v);
+        }
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                #[cfg(target_os = "linux")]
+                {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+                }
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+        let (reply_tx, reply_rx) = mpsc::channel();
+        self.inner
+            .spawner
+            .lock()
+            .unwrap()
+            .send(SpawnRequest {
+                cmd,
+                reply: reply_tx,
+            })
+            .map_err(|_| io::Error::other("spawner thread gone"))?;
+        let child = reply_rx
+            .recv()
+            .map_err(|_| io::Error::other("spawner thread gone"))?
+            .map_err(|source| SupervisorError::Spawn {
+                program: spec.program.display().to_string(),
+                source,
+            })?;
+        let pid = child.id();
+        let (done_tx, done_rx) = mpsc::channel();
+        // Reading both pipes to the end needs its own thread to honour the timeout.
+        std::thread::spawn(move || {
+            let _ = done_tx.send(child.wait_with_output());
+        });
+        let command = format!("{} {}", spec.program.display(), spec.args.join(" "));
+        let out = match done_rx.recv_timeout(timeout) {
+            Ok(out) => out?,
+            Err(_) => {
+                unsafe {
+                    libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                }
+                return Err(SupervisorError::Failed {
+                    command,
+                    message: format!("no answer after {timeout:?}"),
+                });
+            }
+        };
+        if !out.status.success() {
+            return Err(SupervisorError::Failed {
+                command,
+                message: format!(
+                    "{}: {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Exit status text if the process has exited (and reaps it), None while running.
@@ -395,6 +472,33 @@ mod tests {
             .spawn(&ProcessSpec::new("nope", "/nonexistent/binary"))
             .unwrap_err();
         assert!(err.to_string().contains("/nonexistent/binary"), "{err}");
+    }
+
+    #[test]
+    fn run_answers_stdout_and_reports_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let sup = Supervisor::new(dir.path()).unwrap();
+        let out = sup
+            .run(
+                &ProcessSpec::new("echo", "echo").arg("hi"),
+                Duration::from_secs(5),
+            )
+            .unwrap();
+        assert_eq!(out, "hi\n");
+        let err = sup
+            .run(
+                &ProcessSpec::new("sh", "sh").args(["-c", "echo nope >&2; exit 3"]),
+                Duration::from_secs(5),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+        let err = sup
+            .run(
+                &ProcessSpec::new("sleep", "sleep").arg("30"),
+                Duration::from_millis(200),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("no answer"), "{err}");
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
+use emulator::config::CacheBackendKind;
 use emulator::gateway::AppState;
 use emulator::Config;
 
@@ -17,6 +18,8 @@ pub struct TestEmulator {
     pub state: Arc<AppState>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Where cache nodes run (`AWSEMU_CACHE_BACKEND`, so the ElastiCache tests run on each).
+    pub backend: CacheBackendKind,
     _dir: tempfile::TempDir,
 }
 
@@ -29,6 +32,11 @@ impl TestEmulator {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::from_env(dir.path().to_path_buf());
         tweak(&mut config);
+        let backend = config.cache_backend;
+        if let Ok(asked) = std::env::var("AWSEMU_CACHE_BACKEND") {
+            // A typo must not quietly test the process backend twice.
+            assert_eq!(backend.as_str(), asked, "AWSEMU_CACHE_BACKEND");
+        }
         let state = AppState::new(config).unwrap();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -56,6 +64,7 @@ impl TestEmulator {
             state,
             shutdown: Some(tx),
             thread: Some(thread),
+            backend,
             _dir: dir,
         }
     }
@@ -96,9 +105,55 @@ impl TestEmulator {
         self.post_internal(&format!("/_emulator/reset?account={account}"));
     }
 
+    /// Pids of the running engine processes: the supervisor's children, or the engines in
+    /// this emulator's running containers.
     pub fn child_pids(&self) -> Vec<u32> {
-        self.state.supervisor.pids()
+        match self.backend {
+            CacheBackendKind::Process => self.state.supervisor.pids(),
+            kind => container_pids(kind, &containers(kind, &self.instance_filter(), false)),
+        }
     }
+
+    fn instance_filter(&self) -> String {
+        format!("label=awsemu.instance={}", self._dir.path().display())
+    }
+}
+
+/// The container CLI with the global flags the emulator uses.
+pub fn container_cli(kind: CacheBackendKind) -> Command {
+    match kind {
+        CacheBackendKind::Podman => {
+            let mut c = Command::new("podman");
+            c.args(["--cgroup-manager=cgroupfs", "--events-backend=file"]);
+            if let Some(runc) = ["/usr/sbin/runc", "/usr/bin/runc"]
+                .into_iter()
+                .find(|p| Path::new(p).is_file())
+            {
+                c.arg(format!("--runtime={runc}"));
+            }
+            c
+        }
+        _ => Command::new("docker"),
+    }
+}
+
+/// Ids of containers matching `filter` (all states with `all`).
+pub fn containers(kind: CacheBackendKind, filter: &str, all: bool) -> Vec<String> {
+    let mut c = container_cli(kind);
+    c.args(["ps", "-q", "--no-trunc", "--filter", filter]);
+    if all {
+        c.arg("-a");
+    }
+    let out = c.output().expect("running the container CLI");
+    assert!(
+        out.status.success(),
+        "container listing failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
 }
 
 impl Drop for TestEmulator {
@@ -108,6 +163,20 @@ impl Drop for TestEmulator {
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        if self.backend != CacheBackendKind::Process {
+            // A stopped emulator has removed every container it started; one left is a leak
+            // (removed here so it does not outlive the test, and reported).
+            let left = containers(self.backend, &self.instance_filter(), true);
+            if !left.is_empty() {
+                let _ = container_cli(self.backend)
+                    .args(["rm", "-f"])
+                    .args(&left)
+                    .output();
+                if !std::thread::panicking() {
+                    panic!("containers left after the emulator stopped: {left:?}");
+                }
+            }
         }
     }
 }
@@ -217,6 +286,61 @@ pub fn start_binary(extra: &[&str]) -> (Child, String) {
         .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
         .to_string();
     (child, url)
+}
+
+/// The cache backend the suite runs on (`AWSEMU_CACHE_BACKEND`; emulator binaries inherit it).
+pub fn suite_backend() -> CacheBackendKind {
+    std::env::var("AWSEMU_CACHE_BACKEND")
+        .ok()
+        .and_then(|v| CacheBackendKind::parse(&v))
+        .unwrap_or_default()
+}
+
+/// Engine processes (redis-server / memcached) the emulator binary `pid` runs: its children,
+/// or the engines of the running containers it labelled as its own.
+pub fn engines_of(pid: u32) -> Vec<u32> {
+    match suite_backend() {
+        CacheBackendKind::Process => children_of(pid)
+            .into_iter()
+            .filter(|p| {
+                let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+                comm.starts_with("redis-server") || comm.starts_with("memcached")
+            })
+            .collect(),
+        kind => container_pids(kind, &containers(kind, &owner_filter(pid), false)),
+    }
+}
+
+fn owner_filter(pid: u32) -> String {
+    format!("label=awsemu.owner={pid}")
+}
+
+/// Removes the containers of the emulator binary `pid` (a test that killed it or failed).
+pub fn remove_containers_of(pid: u32) {
+    let kind = suite_backend();
+    if kind == CacheBackendKind::Process {
+        return;
+    }
+    let left = containers(kind, &owner_filter(pid), true);
+    if !left.is_empty() {
+        let _ = container_cli(kind).args(["rm", "-f"]).args(&left).output();
+    }
+}
+
+/// Host pids of the engines in the containers `ids` (those that run).
+fn container_pids(kind: CacheBackendKind, ids: &[String]) -> Vec<u32> {
+    if ids.is_empty() {
+        return vec![];
+    }
+    let mut args = vec!["inspect", "--format", "{{.State.Pid}}"];
+    args.extend(ids.iter().map(String::as_str));
+    // A container removed since the listing is simply gone.
+    let out = container_cli(kind).args(&args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse::<u32>().ok())
+        .filter(|p| *p > 0)
+        .collect()
 }
 
 /// Direct children of `ppid` that still run (zombies excluded), read from /proc.

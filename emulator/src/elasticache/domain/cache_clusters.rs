@@ -32,6 +32,8 @@ pub fn check_id(kind: &str, id: &str, max: usize) -> ApiResult<String> {
 #[derive(Debug, Clone)]
 pub struct NodeShape {
     pub engine: EngineKind,
+    /// The engine version the API reports.
+    pub version: Option<String>,
     pub port: u16,
     pub auth: Option<String>,
     /// Snapshot file the nodes start from (restores).
@@ -50,6 +52,7 @@ impl NodeShape {
     pub fn of(c: &Cluster) -> Self {
         Self {
             engine: c.engine,
+            version: c.doc["EngineVersion"].as_str().map(str::to_owned),
             port: c.port,
             auth: c.auth_token.clone(),
             seed_rdb: None,
@@ -118,6 +121,7 @@ pub(crate) fn launch(
     let mut spec = NodeSpec {
         label: format!("ec-{}-{}-{cluster_id}-{node_id}", cx.account, cx.region),
         engine,
+        engine_version: shape.version.clone(),
         port: shape.port,
         data_dir: cx.dir(&format!("{cluster_id}-{node_id}-{serial}")),
         auth_token: shape.auth.clone(),
@@ -334,6 +338,7 @@ impl ClusterSettings {
     pub fn shape(&self) -> NodeShape {
         NodeShape {
             engine: self.engine,
+            version: Some(self.engine_version.clone()),
             port: self.port,
             auth: self.auth_token.clone(),
             seed_rdb: None,

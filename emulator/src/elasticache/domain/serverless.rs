@@ -25,6 +25,12 @@ pub(crate) fn start_serverless_node(
     let mut spec = crate::elasticache::runtime::NodeSpec {
         label: format!("ec-{}-{}-serverless-{name}", cx.account, cx.region),
         engine: kind,
+        engine_version: cx
+            .st
+            .serverless
+            .get(name)
+            .and_then(|d| d["FullEngineVersion"].as_str())
+            .map(str::to_owned),
         port: kind.default_port(),
         data_dir: cx.dir(&format!("serverless-{name}-{serial}")),
         auth_token: None,

@@ -644,7 +644,10 @@ pub fn modify_replication_group_shard_configuration(
         }
     } else {
         let settings = settings_of(cx, &cx.st.repl_groups[&id])?;
-        let replicas = cx.st.repl_groups[&id].groups[0].members.len().saturating_sub(1);
+        let replicas = cx.st.repl_groups[&id].groups[0]
+            .members
+            .len()
+            .saturating_sub(1);
         let existing: usize = cx.st.repl_groups[&id]
             .groups
             .iter()

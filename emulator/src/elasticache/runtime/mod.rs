@@ -2,6 +2,8 @@
 //! `ProcessBackend` (`process.rs`) runs each node as its own redis-server / valkey-server /
 //! memcached on a loopback address, through the supervisor (so nodes die with the emulator).
 
+mod container;
+mod images;
 mod process;
 
 use std::net::SocketAddr;
@@ -11,6 +13,8 @@ use std::sync::Mutex;
 use super::engine;
 use crate::supervisor::{Managed, Probe, SupervisorError};
 
+pub use container::ContainerBackend;
+pub use images::{ImageOverride, ImageTable};
 pub use process::ProcessBackend;
 
 /// The node backend the configuration asks for.
@@ -18,7 +22,13 @@ pub fn backend_for(
     config: &crate::config::Config,
     supervisor: crate::supervisor::Supervisor,
 ) -> std::sync::Arc<dyn CacheBackend> {
-    std::sync::Arc::new(ProcessBackend::new(config, supervisor))
+    use crate::config::CacheBackendKind;
+    match config.cache_backend {
+        CacheBackendKind::Process => std::sync::Arc::new(ProcessBackend::new(config, supervisor)),
+        CacheBackendKind::Docker | CacheBackendKind::Podman => {
+            std::sync::Arc::new(ContainerBackend::new(config, supervisor))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -59,6 +69,8 @@ pub struct NodeSpec {
     /// Unique label (account/region/cluster/node), names the log file.
     pub label: String,
     pub engine: EngineKind,
+    /// The engine version the API reports (picks the container image); None: the newest.
+    pub engine_version: Option<String>,
     /// The port clients expect (AWS's default or the requested one).
     pub port: u16,
     pub data_dir: PathBuf,
@@ -91,6 +103,8 @@ pub enum RuntimeError {
     Io(#[from] std::io::Error),
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("container: {0}")]
+    Container(String),
 }
 
 /// A started node: its address and whatever keeps it alive (dropping it stops the node).
@@ -103,6 +117,13 @@ pub struct RunningNode {
     /// Keep `data_dir` when the node stops (emulator shutdown with a state dir).
     pub(super) keep_data: bool,
     pub(super) _handle: Option<Managed>,
+    /// The container a container-backend node runs in; dropping it removes the container.
+    pub(super) container: Option<Box<dyn NodeGuard>>,
+}
+
+/// What keeps a node that is not a supervised child running (a container).
+pub(super) trait NodeGuard: Send {
+    fn is_alive(&self) -> bool;
 }
 
 impl std::fmt::Debug for RunningNode {
@@ -115,6 +136,7 @@ impl RunningNode {
     /// Whether the engine process is still running (it may crash or be killed).
     pub fn is_alive(&self) -> bool {
         self._handle.as_ref().is_some_and(Managed::is_alive)
+            || self.container.as_ref().is_some_and(|c| c.is_alive())
     }
 
     /// Stops the process but leaves its data dir for the next emulator (shutdown with a
@@ -128,6 +150,7 @@ impl Drop for RunningNode {
     fn drop(&mut self) {
         // Stop the process before its data goes.
         self._handle.take();
+        self.container.take();
         if let Some(sock) = self.control.take() {
             engine::forget_control_socket(self.addr);
             let _ = std::fs::remove_file(sock);

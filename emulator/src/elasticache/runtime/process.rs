@@ -102,6 +102,27 @@ impl ProcessBackend {
     }
 }
 
+/// How a node runs: its engine command line and where it answers. The container backend
+/// runs the same command line inside a container.
+pub(super) struct Plan {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub addr: SocketAddr,
+    pub probe: Probe,
+    /// The control socket, already registered with the engine module.
+    pub control: Option<PathBuf>,
+}
+
+impl Plan {
+    /// Undoes the control socket registration of a node that did not start.
+    pub fn abandon(&mut self) {
+        if let Some(sock) = self.control.take() {
+            engine::forget_control_socket(self.addr);
+            let _ = std::fs::remove_file(sock);
+        }
+    }
+}
+
 impl CacheBackend for ProcessBackend {
     fn name(&self) -> &'static str {
         "process"
@@ -116,6 +137,33 @@ impl CacheBackend for ProcessBackend {
     }
 
     fn start(&self, spec: &NodeSpec) -> Result<RunningNode, RuntimeError> {
+        let mut plan = self.plan(spec)?;
+        let mut proc_spec = ProcessSpec::new(&spec.label, &plan.program).args(plan.args.clone());
+        if spec.engine != EngineKind::Memcached {
+            proc_spec = proc_spec.cwd(&spec.data_dir);
+        }
+        let handle = match self.supervisor.spawn(&proc_spec) {
+            Ok(h) => h,
+            Err(e) => {
+                plan.abandon();
+                return Err(e.into());
+            }
+        };
+        Ok(RunningNode {
+            addr: plan.addr,
+            probe: plan.probe,
+            data_dir: spec.data_dir.clone(),
+            control: plan.control,
+            keep_data: false,
+            _handle: Some(handle),
+            container: None,
+        })
+    }
+}
+
+impl ProcessBackend {
+    /// Prepares a node's data dir (a snapshot to restore, TLS files) and its command line.
+    pub(super) fn plan(&self, spec: &NodeSpec) -> Result<Plan, RuntimeError> {
         std::fs::create_dir_all(&spec.data_dir)?;
         if let Some(seed) = &spec.seed_rdb {
             // redis-server loads dump.rdb from its --dir when it starts.
@@ -124,27 +172,27 @@ impl CacheBackend for ProcessBackend {
         let addr = self.allocate(spec.port, spec.preferred)?;
         let mut control = None;
         let (proc_spec, probe) = match spec.engine {
-            EngineKind::Memcached => (
-                ProcessSpec::new(&spec.label, &self.memcached)
-                    .args([
-                        "-p".to_string(),
-                        addr.port().to_string(),
-                        "-l".into(),
-                        addr.ip().to_string(),
-                        "-U".into(),
-                        "0".into(),
-                        "-m".into(),
-                        "64".into(),
-                    ])
-                    .args(spec.extra_args.clone())
-                    // memcached refuses to run as root unless told which user to be.
-                    .args(if unsafe { libc::geteuid() } == 0 {
-                        vec!["-u".to_string(), "root".to_string()]
-                    } else {
-                        vec![]
-                    }),
-                Probe::MemcachedVersion(addr),
-            ),
+            EngineKind::Memcached => {
+                let mut args = vec![
+                    "-p".to_string(),
+                    addr.port().to_string(),
+                    "-l".into(),
+                    addr.ip().to_string(),
+                    "-U".into(),
+                    "0".into(),
+                    "-m".into(),
+                    "64".into(),
+                ];
+                args.extend(spec.extra_args.clone());
+                // memcached refuses to run as root unless told which user to be.
+                if unsafe { libc::geteuid() } == 0 {
+                    args.extend(["-u".to_string(), "root".to_string()]);
+                }
+                (
+                    (self.memcached.clone(), args),
+                    Probe::MemcachedVersion(addr),
+                )
+            }
             EngineKind::Redis | EngineKind::Valkey => {
                 let program = match (spec.engine, &self.valkey) {
                     (EngineKind::Valkey, Some(v)) => v.clone(),
@@ -239,31 +287,15 @@ impl CacheBackend for ProcessBackend {
                         primary.port().to_string(),
                     ]);
                 }
-                (
-                    ProcessSpec::new(&spec.label, program)
-                        .args(args)
-                        .cwd(&spec.data_dir),
-                    probe,
-                )
+                ((program, args), probe)
             }
         };
-        let handle = match self.supervisor.spawn(&proc_spec) {
-            Ok(h) => h,
-            Err(e) => {
-                if let Some(sock) = control {
-                    engine::forget_control_socket(addr);
-                    let _ = std::fs::remove_file(sock);
-                }
-                return Err(e.into());
-            }
-        };
-        Ok(RunningNode {
+        Ok(Plan {
+            program: proc_spec.0,
+            args: proc_spec.1,
             addr,
             probe,
-            data_dir: spec.data_dir.clone(),
             control,
-            keep_data: false,
-            _handle: Some(handle),
         })
     }
 }

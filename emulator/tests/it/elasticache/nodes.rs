@@ -6,8 +6,11 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::super::common::{aws_at, children_of, running, start_binary, TestEmulator};
+use super::super::common::{
+    aws_at, engines_of, remove_containers_of, running, start_binary, suite_backend, TestEmulator,
+};
 use super::{create_cluster, create_group, ec, eventually, wait_cluster, wait_group};
+use emulator::config::CacheBackendKind;
 
 fn ask(addr: &str, port: u64, req: &[u8]) -> String {
     let mut s = TcpStream::connect((addr, port as u16)).unwrap();
@@ -154,15 +157,31 @@ fn run_emulator_and_kill(signal: i32) {
         ],
     )
     .json();
-    let nodes = children_of(child.id());
-    assert_eq!(nodes.len(), 1, "one redis-server child expected");
+    let nodes = engines_of(child.id());
+    let pid = child.id();
+    if nodes.len() != 1 {
+        let _ = child.kill();
+        let _ = child.wait();
+        remove_containers_of(pid);
+        panic!("one redis-server expected, found {nodes:?}");
+    }
     // SAFETY: plain kill(2) on a child we spawned.
     unsafe {
-        libc::kill(child.id() as i32, signal);
+        libc::kill(pid as i32, signal);
     }
     child.wait().unwrap();
+    // Containers outlive a SIGKILLed emulator: the next emulator to start removes them.
+    let next = (signal == libc::SIGKILL && suite_backend() != CacheBackendKind::Process)
+        .then(|| start_binary(&[]).0);
     for pid in nodes {
         eventually("node gone after the emulator died", || !running(pid));
+    }
+    if let Some(mut next) = next {
+        // SAFETY: plain kill(2) on a child we spawned.
+        unsafe {
+            libc::kill(next.id() as i32, libc::SIGTERM);
+        }
+        let _ = next.wait();
     }
 }
 

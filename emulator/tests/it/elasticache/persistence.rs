@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::super::common::{aws_at, children_of, running, start_binary};
+use super::super::common::{
+    aws_at, engines_of, remove_containers_of, running, start_binary, suite_backend,
+};
 use super::eventually;
+use emulator::config::CacheBackendKind;
 
 const ACCT: &str = "200000000071";
 const REGION: &str = "us-west-2";
@@ -29,6 +32,7 @@ impl Drop for Emu {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+        remove_containers_of(self.child.id());
     }
 }
 
@@ -50,13 +54,7 @@ impl Emu {
 
     /// Engine processes (redis-server / memcached) the emulator runs.
     fn engines(&self) -> Vec<u32> {
-        children_of(self.pid())
-            .into_iter()
-            .filter(|p| {
-                let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
-                comm.starts_with("redis-server") || comm.starts_with("memcached")
-            })
-            .collect()
+        engines_of(self.pid())
     }
 
     /// Sends `signal` and waits for the emulator and its engines to be gone.
@@ -69,6 +67,11 @@ impl Emu {
         let status = self.child.wait().unwrap();
         if signal == libc::SIGTERM {
             assert!(status.success(), "emulator exit after SIGTERM: {status}");
+        }
+        // Containers outlive a SIGKILLed emulator; the next one removes them before it starts
+        // its nodes (nodes.rs checks that).
+        if signal == libc::SIGKILL && suite_backend() != CacheBackendKind::Process {
+            return;
         }
         for pid in engines {
             eventually("engine gone with the emulator", || !running(pid));
