@@ -299,9 +299,25 @@ pub fn reshard(
             }
         }
     }
+    // Every staying primary is told the new owners at once: gossip alone takes a while on a
+    // busy machine, and a node that still routes to a leaving one sends clients to a stopped node.
+    for (a, _) in layout {
+        let c = conn_for(&mut conns, *a, auth)?;
+        let seen = owners(c)?;
+        for (slot, want) in target.iter().enumerate() {
+            if !want.is_empty() && seen.get(slot) != Some(want) {
+                let _ = redis::cmd("CLUSTER")
+                    .arg("SETSLOT")
+                    .arg(slot)
+                    .arg("NODE")
+                    .arg(want)
+                    .query::<()>(c);
+            }
+        }
+    }
     for a in staying {
         let c = conn_for(&mut conns, *a, auth)?;
-        if !until(Duration::from_secs(15), || {
+        if !until(Duration::from_secs(30), || {
             owners(c).is_ok_and(|o| o == target)
         }) {
             return Err(format!("{a} never saw the new slot owners"));
