@@ -444,7 +444,7 @@ pub async fn monitor_pass(env: &WeakEnv, clock: &auto_snapshots::Clock) -> bool 
             replication_groups::auto_failover(cx, &chosen);
             cache_clusters::recover_dead_nodes(cx);
             auto_snapshots::run(cx, now);
-            migration::auto_cutovers(cx);
+            migration::monitor(cx);
         });
         if !effects.is_empty() || !doomed.is_empty() {
             changed = true;

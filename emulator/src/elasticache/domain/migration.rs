@@ -450,9 +450,25 @@ pub fn complete_serverless(cx: &mut Cx, name: &str, force: bool) -> ApiResult<Va
     cache_doc(cx, name)
 }
 
-/// Monitor pass: migrations with automatic cutover get their sync checked (and are cut
-/// over once in sync), one check at a time.
-pub fn auto_cutovers(cx: &mut Cx) {
+/// Monitor pass: records left by deleted groups and caches go; migrations with automatic
+/// cutover get their sync checked (and are cut over once in sync), one check at a time.
+pub fn monitor(cx: &mut Cx) {
+    let r = &mut *cx.st;
+    let stale: Vec<String> = r
+        .serverless_migrations
+        .keys()
+        .filter(|n| current(r, n).is_none())
+        .cloned()
+        .collect();
+    for name in stale {
+        r.serverless_migrations.remove(&name);
+    }
+    let groups = &r.repl_groups;
+    r.group_migrations.retain(|id, _| groups.contains_key(id));
+    auto_cutovers(cx);
+}
+
+fn auto_cutovers(cx: &mut Cx) {
     let names: Vec<String> = cx.st.serverless_migrations.keys().cloned().collect();
     for name in names {
         let Some(m) = current(cx.st, &name) else {
@@ -575,5 +591,63 @@ fn record_serverless(
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn exactly_one_target_is_named() {
+        let both = json!({"ReplicationGroupId": "g", "ServerlessCacheName": "s"});
+        assert_eq!(
+            target(&both).err().unwrap().code,
+            "InvalidParameterCombination"
+        );
+        assert_eq!(
+            target(&json!({})).err().unwrap().code,
+            "InvalidParameterValue"
+        );
+        assert!(matches!(
+            target(&json!({"ServerlessCacheName": "s"})),
+            Ok(Target::Serverless(n)) if n == "s"
+        ));
+        assert!(matches!(
+            target(&json!({"ReplicationGroupId": "g"})),
+            Ok(Target::Group(g)) if g == "g"
+        ));
+    }
+
+    #[test]
+    fn the_source_is_one_endpoint_with_a_valid_port() {
+        let one = |list: Value| one_source(&json!({"CustomerNodeEndpointList": list}));
+        assert_eq!(
+            one(json!([{"Address": "10.0.0.1"}])).unwrap(),
+            Source {
+                host: "10.0.0.1".into(),
+                port: 6379
+            }
+        );
+        assert_eq!(
+            one(json!([{"Address": "h", "Port": 7000}])).unwrap().port,
+            7000
+        );
+        for bad in [
+            json!([]),
+            json!([{"Address": "a", "Port": 1}, {"Address": "b", "Port": 2}]),
+            json!([{"Port": 6379}]),
+            json!([{"Address": "a", "Port": 0}]),
+            json!([{"Address": "a", "Port": 70000}]),
+        ] {
+            assert_eq!(
+                one(bad.clone()).err().map(|e| e.code),
+                Some("InvalidParameterValue".to_string()),
+                "{bad}"
+            );
+        }
+        assert!(one_source(&json!({})).is_err());
     }
 }

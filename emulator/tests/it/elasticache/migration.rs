@@ -696,4 +696,27 @@ fn a_serverless_sync_into_a_cache_with_data_fails_and_auto_cutover_completes_by_
     assert_eq!(replication(&mut node, "role"), "master");
     assert_eq!(get(&mut node, "from-source").as_deref(), Some("1"));
     assert_eq!(get(&mut node, "already-here"), None);
+
+    // A cache deleted mid-migration leaves nothing to its successor of the same name.
+    let prepare = [
+        ("Action", "PrepareMigration"),
+        name,
+        ("CustomerNodeEndpointList.member.1.Address", "127.0.0.1"),
+        ("CustomerNodeEndpointList.member.1.Port", sport.as_str()),
+    ];
+    ok(&emu, &prepare);
+    wait_migration_status(&emu, "auto", "ready");
+    ec(
+        &emu,
+        &["delete-serverless-cache", "--serverless-cache-name", "auto"],
+    );
+    create_serverless(&emu, "auto");
+    assert_eq!(migration_of(&emu, "auto"), None);
+    fails(
+        &emu,
+        &[("Action", "StartMigration"), name],
+        "ServerlessCacheNotUnderMigrationFault",
+    );
+    ok(&emu, &prepare);
+    wait_migration_status(&emu, "auto", "ready");
 }
