@@ -115,6 +115,10 @@ pub struct ServerlessMigration {
     /// An automatic cutover's check is running (the monitor does not start another).
     pub checking: bool,
     pub secret_arn: Option<String>,
+    /// Recorded by this emulator process: false for a record loaded after a restart, whose
+    /// node came back on its own (not replicating) and whose pending step was lost.
+    #[serde(skip)]
+    pub live: bool,
 }
 
 #[derive(Default, Serialize, Deserialize)]

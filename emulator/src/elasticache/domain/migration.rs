@@ -306,6 +306,7 @@ pub fn prepare(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Value> {
             stopped: false,
             checking: false,
             secret_arn,
+            live: true,
         },
     );
     summarize(cx.st, name);
@@ -354,6 +355,7 @@ pub fn start_serverless(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Val
         rec.cutover_mode = if auto { "auto" } else { "manual" }.into();
         rec.stopped = false;
         rec.checking = false;
+        rec.live = true;
     }
     summarize(cx.st, name);
     cx.st.event(
@@ -453,7 +455,16 @@ pub fn complete_serverless(cx: &mut Cx, name: &str, force: bool) -> ApiResult<Va
 /// Monitor pass: records left by deleted groups and caches go; migrations with automatic
 /// cutover get their sync checked (and are cut over once in sync), one check at a time.
 pub fn monitor(cx: &mut Cx) {
-    let r = &mut *cx.st;
+    for job in settle_records(cx.st) {
+        cx.effects.push(Effect::Migration(job));
+    }
+    auto_cutovers(cx);
+}
+
+/// Drops records of deleted groups and caches, and settles migrations an emulator restart
+/// cut short: its nodes come back on their own, so a group's migration ends and a cache's
+/// data sync is `stopped` (a PrepareMigration's PING is sent again).
+fn settle_records(r: &mut Region) -> Vec<MigrationJob> {
     let stale: Vec<String> = r
         .serverless_migrations
         .keys()
@@ -463,9 +474,62 @@ pub fn monitor(cx: &mut Cx) {
     for name in stale {
         r.serverless_migrations.remove(&name);
     }
+    let cut: Vec<String> = r
+        .group_migrations
+        .keys()
+        .filter(|id| {
+            r.repl_groups
+                .get(*id)
+                .is_some_and(|g| g.doc["Status"] != "migrating")
+        })
+        .cloned()
+        .collect();
     let groups = &r.repl_groups;
     r.group_migrations.retain(|id, _| groups.contains_key(id));
-    auto_cutovers(cx);
+    for id in cut {
+        r.group_migrations.remove(&id);
+        r.event(
+            &id,
+            "replication-group",
+            format!("Migration stopped for {id}: its nodes restarted"),
+        );
+    }
+    let mut jobs = vec![];
+    let restored: Vec<String> = r
+        .serverless_migrations
+        .iter()
+        .filter(|(_, m)| !m.live)
+        .map(|(n, _)| n.clone())
+        .collect();
+    for name in restored {
+        let Some(m) = r.serverless_migrations.get_mut(&name) else {
+            continue;
+        };
+        m.live = true;
+        m.checking = false;
+        match m.status.as_str() {
+            "preparing" => jobs.push(MigrationJob {
+                target: MigrationTarget::Serverless {
+                    name: name.clone(),
+                    serial: m.serial,
+                },
+                source: m.source.clone(),
+                node: None,
+                step: MigrationStep::Test,
+            }),
+            "syncing" | "cutting-over" => {
+                m.stopped = true;
+                set_status(r, &name, "stopped");
+                r.event(
+                    &name,
+                    "serverless-cache",
+                    format!("Data sync stopped for {name}: its node restarted"),
+                );
+            }
+            _ => {}
+        }
+    }
+    jobs
 }
 
 fn auto_cutovers(cx: &mut Cx) {
@@ -649,5 +713,44 @@ mod tests {
             );
         }
         assert!(one_source(&json!({})).is_err());
+    }
+
+    fn record(status: &str, serial: u64) -> ServerlessMigration {
+        ServerlessMigration {
+            source: Source {
+                host: "127.0.0.1".into(),
+                port: 6379,
+            },
+            serial,
+            status: status.into(),
+            cutover_mode: "manual".into(),
+            stopped: false,
+            checking: false,
+            secret_arn: None,
+            live: false,
+        }
+    }
+
+    #[test]
+    fn a_restart_stops_syncs_and_forgets_deleted_caches() {
+        let mut r = Region::default();
+        for name in ["syncing", "preparing", "gone"] {
+            r.serverless.insert(
+                name.into(),
+                json!({"Endpoint": {"Address": "a", "Port": 1}}),
+            );
+            r.serverless_nodes.insert(name.into(), (7, None));
+            r.serverless_migrations.insert(name.into(), record(name, 7));
+        }
+        r.serverless.remove("gone");
+        let jobs = settle_records(&mut r);
+        assert!(!r.serverless_migrations.contains_key("gone"));
+        let m = &r.serverless_migrations["syncing"];
+        assert!(m.stopped && m.live);
+        assert_eq!(r.serverless["syncing"]["Migration"]["Status"], "stopped");
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].step, MigrationStep::Test);
+        assert_eq!(r.serverless_migrations["preparing"].status, "preparing");
+        assert!(settle_records(&mut r).is_empty(), "settled once");
     }
 }
