@@ -10,7 +10,7 @@ botocore: botocore's own examples (examples-1.json) of the same services, copied
 models: the botocore API models of the same services with every documentation string
         stripped, written to emulator/models/ with emulator/models/manifest.json; dynamodb
         and dynamodbstreams from the pinned BOTOCORE_MODELS_VERSION in .venv-models,
-        elasticache from awscli's vendored botocore.
+        and elasticache (the newest operations) from .venv-models as well.
 Run with the project's .venv python (scripts/setup does).
 """
 import argparse
@@ -163,9 +163,10 @@ def strip(node):
     return node
 
 
-# DynamoDB's newest operations (vector search, bulk puts) are in botocore releases newer than
-# the one awscli 1.46 vendors; elasticache stays on the vendored models the CLI itself speaks.
-NEWEST_MODELS = {"dynamodb", "dynamodbstreams"}
+# The newest operations (DynamoDB vector search and bulk puts, ElastiCache PrepareMigration and
+# StopMigration) are in botocore releases newer than the one awscli 1.46 vendors. The CLI keeps
+# its own vendored models; the emulator answers the newest ones.
+NEWEST_MODELS = {"dynamodb", "dynamodbstreams", "elasticache"}
 MODELS_VENV = os.path.join(ROOT, ".venv-models")
 
 

@@ -73,6 +73,45 @@ pub enum Effect {
         captures: Vec<Capture>,
     },
     Promote(Promotion),
+    Migration(MigrationJob),
+}
+
+/// The customer's Redis endpoint a migration replicates from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Source {
+    pub host: String,
+    pub port: u16,
+}
+
+/// What an online migration changes: a replication group or a serverless cache (with the
+/// start serial of its node, so a cache created again is not touched).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationTarget {
+    Group(String),
+    Serverless { name: String, serial: u64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationStep {
+    /// PING the source from the emulator; nothing on the target changes.
+    Test,
+    /// REPLICAOF the source on the target node; `clear` flushes the target first, while
+    /// `require_empty` fails the sync if the target holds data.
+    Sync { clear: bool, require_empty: bool },
+    /// Promote the target node (REPLICAOF NO ONE), unless it is not in sync and not `force`d.
+    CutOver { force: bool },
+    /// REPLICAOF NO ONE: the data sync stops, the data stays.
+    Stop,
+}
+
+/// One step of an online migration; its outcome is recorded back by `domain::migration`.
+#[derive(Debug, Clone)]
+pub struct MigrationJob {
+    pub target: MigrationTarget,
+    pub source: Source,
+    /// The node that receives the data, with its token (None for a plain test).
+    pub node: Option<(SocketAddr, Option<String>)>,
+    pub step: MigrationStep,
 }
 
 /// `CONFIG SET name value` for each pair, as commands.

@@ -12,8 +12,11 @@ use tokio::task::JoinHandle;
 use crate::elasticache::auto_snapshots;
 use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::cluster_mode;
+use crate::elasticache::domain::migration;
 use crate::elasticache::domain::replication_groups;
-use crate::elasticache::effects::{Capture, Effect, Launch, Promotion};
+use crate::elasticache::effects::{
+    Capture, Effect, Launch, MigrationJob, MigrationStep, Promotion,
+};
 use crate::elasticache::engine;
 use crate::elasticache::persist::Persist;
 use crate::elasticache::runtime::{self, CacheBackend, RunningNode};
@@ -210,6 +213,74 @@ fn apply(env: &Env, key: &Key, effect: Effect) {
             captures,
         } => snapshot(env, key, &name, &dir, &captures),
         Effect::Promote(p) => promote(&p),
+        Effect::Migration(job) => {
+            let outcome = migrate(&job);
+            if let Some(region) = env.store.existing(key) {
+                migration::record(&mut lock(&region), &job, outcome);
+            }
+            env.save();
+        }
+    }
+}
+
+/// One online migration step on the wire; what went wrong, in words for an event.
+fn migrate(job: &MigrationJob) -> Result<(), String> {
+    let (host, port) = (job.source.host.as_str(), job.source.port);
+    if job.step == MigrationStep::Test {
+        return engine::migration::ping_source(host, port);
+    }
+    let silent = || "the target node does not answer".to_string();
+    let (addr, auth) = job.node.clone().ok_or_else(silent)?;
+    let auth = auth.as_deref();
+    match job.step {
+        MigrationStep::Test => Ok(()),
+        MigrationStep::Sync {
+            clear,
+            require_empty,
+        } => {
+            if clear && !engine::command(addr, auth, &["FLUSHALL"]) {
+                return Err(silent());
+            }
+            if require_empty {
+                match engine::migration::key_count(addr, auth) {
+                    Some(0) => {}
+                    Some(n) => {
+                        return Err(format!(
+                            "the target cache holds {n} keys; start again with ClearTargetCacheData"
+                        ))
+                    }
+                    None => return Err(silent()),
+                }
+            }
+            let port = port.to_string();
+            if engine::command(addr, auth, &["REPLICAOF", host, &port]) {
+                Ok(())
+            } else {
+                Err(silent())
+            }
+        }
+        MigrationStep::CutOver { force } => {
+            if !force {
+                match engine::migration::in_sync(addr, auth) {
+                    Some(true) => {}
+                    Some(false) => {
+                        return Err(format!("data is not in sync with the source {host}:{port}"))
+                    }
+                    None => return Err(silent()),
+                }
+            }
+            promote_alone(addr, auth)
+        }
+        MigrationStep::Stop => promote_alone(addr, auth),
+    }
+}
+
+/// REPLICAOF NO ONE: the node stops following the source and keeps its data.
+fn promote_alone(addr: std::net::SocketAddr, auth: Option<&str>) -> Result<(), String> {
+    if engine::command(addr, auth, &["REPLICAOF", "NO", "ONE"]) {
+        Ok(())
+    } else {
+        Err("the target node does not answer".into())
     }
 }
 
@@ -373,6 +444,7 @@ pub async fn monitor_pass(env: &WeakEnv, clock: &auto_snapshots::Clock) -> bool 
             replication_groups::auto_failover(cx, &chosen);
             cache_clusters::recover_dead_nodes(cx);
             auto_snapshots::run(cx, now);
+            migration::monitor(cx);
         });
         if !effects.is_empty() || !doomed.is_empty() {
             changed = true;

@@ -15,7 +15,7 @@ pub fn model() -> &'static QueryModel {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn model_has_all_75_operations() {
-        assert_eq!(super::model().operation_names().count(), 75);
+    fn model_has_all_77_operations() {
+        assert_eq!(super::model().operation_names().count(), 77);
     }
 }

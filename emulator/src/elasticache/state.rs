@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::elasticache::effects::{Effect, Launch};
+use crate::elasticache::effects::{Effect, Launch, Source};
 use crate::elasticache::runtime::{CacheBackend, EngineKind, RunningNode};
 use crate::supervisor::Probe;
 
@@ -94,6 +94,33 @@ pub struct Pending {
     pub restored: bool,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupMigration {
+    pub source: Source,
+    /// A CompleteMigration's cutover is running (a second one adds nothing).
+    pub completing: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerlessMigration {
+    pub source: Source,
+    /// The start serial of the cache's node when the migration was prepared.
+    pub serial: u64,
+    /// MigrationSummary.Status (the phases are listed in the README).
+    pub status: String,
+    /// `manual` or `auto` (StartMigration's AutoCutover).
+    pub cutover_mode: String,
+    /// The data sync was stopped: the target holds partial data, so a restart must clear it.
+    pub stopped: bool,
+    /// An automatic cutover's check is running (the monitor does not start another).
+    pub checking: bool,
+    pub secret_arn: Option<String>,
+    /// Recorded by this emulator process: false for a record loaded after a restart, whose
+    /// node came back on its own (not replicating) and whose pending step was lost.
+    #[serde(skip)]
+    pub live: bool,
+}
+
 #[derive(Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Region {
@@ -117,7 +144,12 @@ pub struct Region {
     /// (service update name, "rg:<id>" or "cc:<id>") -> (update action status, when set).
     #[serde(with = "pairs")]
     pub update_actions: BTreeMap<(String, String), (String, String)>,
-    pub migrating: BTreeMap<String, Value>,
+    /// Online migrations into replication groups, by group id. A record counts only while
+    /// its group is `migrating` (a group deleted and created again starts afresh).
+    pub group_migrations: BTreeMap<String, GroupMigration>,
+    /// Online migrations into serverless caches, by cache name (from PrepareMigration until
+    /// the cutover); a record whose node serial is not the cache's is left from a deleted one.
+    pub serverless_migrations: BTreeMap<String, ServerlessMigration>,
     pub tags: BTreeMap<String, Vec<Value>>,
     pub events: Vec<Value>,
     pub next_serial: u64,

@@ -5,6 +5,7 @@ mod automatic_snapshots;
 mod defaults;
 mod errors;
 mod limits;
+mod migration;
 mod nodes;
 mod persistence;
 mod semantics;

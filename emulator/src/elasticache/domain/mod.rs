@@ -8,6 +8,7 @@ pub mod cluster_mode;
 pub mod global_datastores;
 pub mod groups;
 pub mod limits;
+pub mod migration;
 pub mod replication_groups;
 pub mod reserved_nodes;
 pub mod serverless;

@@ -2,6 +2,7 @@
 //! through the redis crate from here (RESP arrays, so any token AWS allows works).
 
 pub mod cluster;
+pub mod migration;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

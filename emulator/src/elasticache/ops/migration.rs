@@ -1,53 +1,44 @@
-//! Online migration into a replication group: one function per action, named after it.
+//! Online migration into a replication group or a serverless cache: one function per
+//! action, named after it. The rules are in `domain::migration`.
 
 use serde_json::{json, Value};
 
-use crate::elasticache::domain::replication_groups::*;
-use crate::elasticache::error::{ApiError, ApiResult};
+use crate::elasticache::domain::migration::{self, Target};
+use crate::elasticache::error::ApiResult;
 use crate::elasticache::state::{s, Cx};
 
+pub fn prepare_migration(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let name = s(input, "ServerlessCacheName").unwrap_or("");
+    Ok(json!({"ServerlessCache": migration::prepare(cx, name, input)?}))
+}
+
 pub fn start_migration(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
-    let id = key(cx, s(input, "ReplicationGroupId").unwrap_or(""))?;
-    if cx.st.migrating.contains_key(&id) {
-        return Err(ApiError::new(
-            "ReplicationGroupAlreadyUnderMigrationFault",
-            format!("Replication group {id} is already under migration."),
-        ));
-    }
-    require_available(cx, &id)?;
-    cx.st
-        .migrating
-        .insert(id.clone(), input["CustomerNodeEndpointList"].clone());
-    if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
-        rg.doc.insert("Status".into(), "modifying".into());
-    }
-    cx.st.event(&id, "replication-group", "Migration started");
-    Ok(json!({"ReplicationGroup": render(cx, &id)}))
+    Ok(match migration::target(input)? {
+        Target::Group(id) => json!({"ReplicationGroup": migration::start_group(cx, &id, input)?}),
+        Target::Serverless(name) => {
+            json!({"ServerlessCache": migration::start_serverless(cx, &name, input)?})
+        }
+    })
 }
 
 pub fn test_migration(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
-    let id = key(cx, s(input, "ReplicationGroupId").unwrap_or(""))?;
-    if cx.st.migrating.contains_key(&id) {
-        return Err(ApiError::new(
-            "ReplicationGroupAlreadyUnderMigrationFault",
-            format!("Replication group {id} is already under migration."),
-        ));
-    }
-    require_available(cx, &id)?;
-    Ok(json!({"ReplicationGroup": render(cx, &id)}))
+    let id = s(input, "ReplicationGroupId").unwrap_or("");
+    Ok(json!({"ReplicationGroup": migration::test_group(cx, id, input)?}))
+}
+
+pub fn stop_migration(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
+    let name = s(input, "ServerlessCacheName").unwrap_or("");
+    Ok(json!({"ServerlessCache": migration::stop(cx, name)?}))
 }
 
 pub fn complete_migration(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
-    let id = key(cx, s(input, "ReplicationGroupId").unwrap_or(""))?;
-    if cx.st.migrating.remove(&id).is_none() {
-        return Err(ApiError::new(
-            "ReplicationGroupNotUnderMigrationFault",
-            format!("Replication group {id} is not under migration."),
-        ));
-    }
-    if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
-        rg.doc.insert("Status".into(), "available".into());
-    }
-    cx.st.event(&id, "replication-group", "Migration completed");
-    Ok(json!({"ReplicationGroup": render(cx, &id)}))
+    let force = input["Force"].as_bool().unwrap_or(false);
+    Ok(match migration::target(input)? {
+        Target::Group(id) => {
+            json!({"ReplicationGroup": migration::complete_group(cx, &id, force)?})
+        }
+        Target::Serverless(name) => {
+            json!({"ServerlessCache": migration::complete_serverless(cx, &name, force)?})
+        }
+    })
 }

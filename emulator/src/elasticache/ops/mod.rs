@@ -64,8 +64,10 @@ pub const ACTIONS: &[(&str, Handler)] = &[
         replication_groups::modify_replication_group_shard_configuration,
     ),
     ("TestFailover", replication_groups::test_failover),
+    ("PrepareMigration", migration::prepare_migration),
     ("StartMigration", migration::start_migration),
     ("TestMigration", migration::test_migration),
+    ("StopMigration", migration::stop_migration),
     ("CompleteMigration", migration::complete_migration),
     (
         "CreateCacheParameterGroup",
