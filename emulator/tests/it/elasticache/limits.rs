@@ -345,12 +345,18 @@ fn raw_negative_and_non_numeric_counts_get_invalid_parameter_value() {
     let emu = TestEmulator::start();
     let base = "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=raw\
                 &ReplicationGroupDescription=raw&Engine=redis&CacheNodeType=cache.t3.micro";
+    // A replica count out of range gets AWS's own text, which names neither.
+    let (status, body) = post(
+        &emu,
+        &format!("{base}&NodeGroupConfiguration.NodeGroupConfiguration.1.ReplicaCount=-1"),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("<Code>InvalidParameterValue</Code>")
+            && body.contains("The number of replicas per node group must be within 0 and 5."),
+        "{body}"
+    );
     for (extra, name, value) in [
-        (
-            "&NodeGroupConfiguration.NodeGroupConfiguration.1.ReplicaCount=-1",
-            "ReplicaCount",
-            "-1",
-        ),
         ("&NumCacheClusters=abc", "NumCacheClusters", "abc"),
         ("&NumNodeGroups=2.5", "NumNodeGroups", "2.5"),
         ("&Port=x", "Port", "x"),
