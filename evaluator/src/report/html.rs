@@ -372,7 +372,7 @@ fn line_chart(
         let _ = write!(
             s,
             "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{c}\">{}</text>",
-            PAD + 110.0 * k as f64,
+            PAD + 130.0 * k as f64,
             H - 8.0,
             esc(name)
         );
@@ -452,7 +452,17 @@ fn data_block(columns: Value, examples: Vec<Value>) -> String {
     )
 }
 
-const CONTROLS: &str = "<p id=\"controls\">Show: <button data-show=\"all\">all</button><button data-show=\"notpass\">not passing</button><button data-show=\"differ\">differing</button></p>\n<p id=\"selfcheck\" data-ok=\"unknown\">(the page script did not run)</p>\n";
+/// The row filters (`differ`: the compare page's extra button) and the script's check line.
+fn controls(differ: bool) -> String {
+    format!(
+        "<p id=\"controls\">Show: <button data-show=\"all\">all</button><button data-show=\"notpass\">not passing</button>{}</p>\n<p id=\"selfcheck\" data-ok=\"unknown\">(the page script did not run)</p>\n",
+        if differ {
+            "<button data-show=\"differ\">differing</button>"
+        } else {
+            ""
+        }
+    )
+}
 
 pub fn page(report: &Report, history: &[history::Entry]) -> String {
     let r = &report.run;
@@ -476,7 +486,7 @@ pub fn page(report: &Report, history: &[history::Entry]) -> String {
     s.push_str(&summary_section(report));
     s.push_str(&trend_section(history));
     let _ = writeln!(s, "<h2>Examples ({})</h2>", report.examples().count());
-    s.push_str(CONTROLS);
+    s.push_str(&controls(false));
     s.push_str("<table id=\"matrix\"><thead><tr><th>example</th><th>outcome</th><th>details</th></tr></thead><tbody>\n");
     for f in &report.files {
         for e in &f.examples {
@@ -569,7 +579,7 @@ pub fn compare_page(cmp: &Comparison) -> String {
         differ,
         cmp.examples.len()
     );
-    s.push_str(CONTROLS);
+    s.push_str(&controls(true));
     s.push_str("<table id=\"matrix\"><thead><tr><th>example</th>");
     for t in &cmp.targets {
         let _ = write!(s, "<th>{}</th>", esc(&t.name));
