@@ -1,4 +1,4 @@
-//! Command line: `run` (default), `list`, `show FILE[#N]`.
+//! Command line: `run` (default), `list`, `show FILE[#N]`, `compare --target ...`.
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -12,12 +12,15 @@ use regex::Regex;
 use crate::botocore;
 use crate::corpus::Corpus;
 use crate::fixtures::Fixtures;
+use crate::history;
 use crate::normalize;
-use crate::report::{self, baseline::Baseline, FileResult, Outcome, Report, RunInfo};
+use crate::progress::Reporter;
+use crate::report::{self, baseline::Baseline, FileResult, Outcome, Report, RunInfo, RunPhases};
 use crate::rst::{Expected, Severity};
 use crate::runner::driver::{self, CliKind};
-use crate::runner::target::{self, Emulator, ResetMode};
+use crate::runner::target::{self, ResetMode};
 use crate::runner::{self, Job, RunConfig};
+use crate::targets::{self, TargetSpec};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,6 +43,14 @@ enum Cmd {
     List,
     /// Run one file or one example (`dynamodb/put-item.rst#2`) and print every detail.
     Show { target: String },
+    /// Score several endpoints one after another and write a side-by-side report
+    /// (compare.json, compare.md, compare.html; each target's own reports in a folder).
+    Compare {
+        /// NAME=WHERE[,reset=MODE][,service=S]...; WHERE: embedded, dynamodb-local,
+        /// moto-server:PATH or http://host:port. Repeat for each endpoint.
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -53,7 +64,8 @@ struct Opts {
     /// Score this endpoint instead of the embedded emulator.
     #[arg(long, global = true)]
     endpoint: Option<String>,
-    /// How state is reset before every example (default: emulator when embedded, else api).
+    /// How state is reset before every example (default: emulator when embedded or when the
+    /// endpoint is a running emulator, else api).
     #[arg(long, value_enum, global = true)]
     reset: Option<ResetMode>,
     /// Parallel workers, each in its own account.
@@ -92,6 +104,17 @@ struct Opts {
     /// Per-command timeout in seconds.
     #[arg(long, default_value_t = 60, global = true)]
     timeout: u64,
+    /// Per-example time budget in seconds (reset, setup and steps): an example that needs more
+    /// ends as fail-exit with the reason, and the run goes on.
+    #[arg(long, default_value_t = 300, global = true)]
+    example_timeout: u64,
+    /// Without a terminal, print a progress line to stderr every N seconds (0: never).
+    #[arg(long, default_value_t = 5, global = true)]
+    progress_every: u64,
+    /// Append this run's strict rates and wall time to FILE (JSON lines); report.html then
+    /// draws the trend.
+    #[arg(long, global = true)]
+    history: Option<PathBuf>,
     /// Region given to every command (AWS_DEFAULT_REGION). The default is the region most
     /// corpus examples were recorded in (43 of 103 files name us-west-2, 14 us-east-1).
     #[arg(long, default_value = "us-west-2", global = true)]
@@ -136,6 +159,10 @@ pub fn main() -> Result<()> {
         }
         Cmd::Show { target } => {
             let code = run(&corpus, &fixtures, &opts, &root, Some(&target))?;
+            std::process::exit(code)
+        }
+        Cmd::Compare { targets } => {
+            let code = compare(&corpus, &fixtures, &opts, &root, &targets)?;
             std::process::exit(code)
         }
     }
@@ -233,25 +260,13 @@ fn corpus_regions(corpus: &Corpus, fixtures: &Fixtures, default: &str) -> Vec<St
     set.into_iter().collect()
 }
 
-fn run(
-    corpus: &Corpus,
-    fixtures: &Fixtures,
+/// What to run: the files and the regex of selected example ids (None: all).
+fn selection<'a>(
+    corpus: &'a Corpus,
     opts: &Opts,
-    root: &Path,
     show: Option<&str>,
-) -> Result<i32> {
-    let started_at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    let wall = Instant::now();
-    let aws_cli = opts
-        .aws_cli
-        .clone()
-        .unwrap_or_else(|| root.join(".venv/bin/aws"));
-    driver::check_cli(&aws_cli, opts.cli)?;
-
-    // What to run.
-    let (files, filter): (Vec<_>, Option<Regex>) = match show {
+) -> Result<(Vec<&'a crate::rst::ExampleFile>, Option<Regex>)> {
+    Ok(match show {
         Some(t) => {
             let (path, idx) = match t.split_once('#') {
                 Some((p, n)) => (
@@ -288,27 +303,59 @@ fn run(
                 .transpose()
                 .context("--filter is not a valid regex")?,
         ),
-    };
+    })
+}
+
+/// Everything one scoring needs besides the target.
+struct Scoring<'a> {
+    corpus: &'a Corpus,
+    fixtures: &'a Fixtures,
+    opts: &'a Opts,
+    files: Vec<&'a crate::rst::ExampleFile>,
+    filter: Option<Regex>,
+    show: Option<&'a str>,
+    aws_cli: PathBuf,
+    emulator_bin: PathBuf,
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Starts `spec`, runs the selected examples of its services against it, stops it.
+fn score(sc: &Scoring, spec: &TargetSpec, label: &str) -> Result<Report> {
+    let opts = sc.opts;
+    let started_at = now_rfc3339();
+    let wall = Instant::now();
     let mut jobs = Vec::new();
+    let files: Vec<_> = sc
+        .files
+        .iter()
+        .filter(|f| spec.services.is_empty() || spec.services.contains(&f.service))
+        .collect();
     for f in &files {
         for e in &f.examples {
             let id = runner::example_id(&f.path, e.index);
-            let skip = match &filter {
+            let skip = match &sc.filter {
                 Some(re) if !re.is_match(&id) => Some("not selected by --filter".to_string()),
                 _ => None,
             };
-            if show.is_some() && skip.is_some() {
+            if sc.show.is_some() && skip.is_some() {
                 continue;
             }
             jobs.push(Job {
                 file: f,
                 example: e,
-                setup: fixtures.setup_for(&f.path, e.index),
-                region: fixtures.region_for(&f.path, e.index),
-                waiver: fixtures
+                setup: sc.fixtures.setup_for(&f.path, e.index),
+                region: sc.fixtures.region_for(&f.path, e.index),
+                waiver: sc
+                    .fixtures
                     .waiver_for(&f.path, e.index)
                     .map(|w| (w.category.clone(), w.reason.clone())),
-                explanation: fixtures
+                explanation: sc
+                    .fixtures
                     .known_failure_for(&f.path, e.index)
                     .map(|k| k.reason.clone()),
                 skip,
@@ -321,35 +368,11 @@ fn run(
         .prefix("awsemu-eval-")
         .tempdir()
         .context("creating a scratch dir")?;
-    let (_emulator, endpoint, target_name) = match &opts.endpoint {
-        Some(url) => {
-            target::probe(url)?;
-            (
-                None,
-                url.trim_end_matches('/').to_string(),
-                "external endpoint".to_string(),
-            )
-        }
-        None => {
-            let bin = opts
-                .emulator_bin
-                .clone()
-                .unwrap_or_else(target::default_emulator_bin);
-            if opts.emulator_bin.is_none() {
-                target::ensure_emulator(&bin, root)?;
-            }
-            let emu = Emulator::start(&bin, scratch.path())?;
-            let ep = emu.endpoint.clone();
-            (Some(emu), ep, "embedded emulator".to_string())
-        }
-    };
-    let reset = opts.reset.unwrap_or(if opts.endpoint.is_some() {
-        ResetMode::Api
-    } else {
-        ResetMode::Emulator
-    });
+    let running = targets::start(spec, &sc.emulator_bin, scratch.path())
+        .with_context(|| format!("starting target {}", spec.name))?;
+    let endpoint = running.endpoint.clone();
     let mut jobs_n = opts.jobs.max(1);
-    if reset == ResetMode::Moto && jobs_n > 1 {
+    if spec.reset == ResetMode::Moto && jobs_n > 1 {
         eprintln!("evaluator: --reset moto resets every account at once; running with 1 job");
         jobs_n = 1;
     }
@@ -359,36 +382,68 @@ fn run(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    // The emulator starts DynamoDB Local on first use: ask now, while the CLI warms up.
+    let wants_dynamodb = jobs
+        .iter()
+        .any(|j| j.skip.is_none() && j.file.service.starts_with("dynamodb"));
+    let dynamodb_early = (running.emulator.is_some() && wants_dynamodb)
+        .then(|| target::start_dynamodb_early(&endpoint, &runner::worker_account(0), &opts.region));
     let cfg = RunConfig {
         endpoint: endpoint.clone(),
-        reset,
+        reset: spec.reset,
         cli: opts.cli,
-        aws_cli,
+        aws_cli: sc.aws_cli.clone(),
         jobs: jobs_n,
         timeout: Duration::from_secs(opts.timeout),
+        example_budget: Duration::from_secs(opts.example_timeout),
         region: opts.region.clone(),
-        api_regions: corpus_regions(corpus, fixtures, &opts.region),
+        api_regions: corpus_regions(sc.corpus, sc.fixtures, &opts.region),
         api_services: services,
         scratch: scratch.path().to_path_buf(),
     };
 
-    let bar = indicatif::ProgressBar::new(jobs.len() as u64);
-    if show.is_some() || !std::io::stderr().is_terminal() {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    let runnable = jobs.iter().filter(|j| j.skip.is_none()).count();
+    let reporter = Reporter::new(
+        runnable,
+        label,
+        std::io::stderr().is_terminal(),
+        sc.show.is_some() || opts.progress_every == 0,
+        Duration::from_secs(opts.progress_every.max(1)),
     );
-    let results = runner::run_jobs(&jobs, &cfg, &|r| {
-        bar.set_message(format!("{} {}", r.outcome.as_str(), r.id));
-        bar.inc(1);
-    });
-    bar.finish_and_clear();
+    if sc.show.is_none() {
+        eprintln!(
+            "evaluator: {}{} example(s) ({} selected) against {} ({}), {} job(s)",
+            if label.is_empty() {
+                String::new()
+            } else {
+                format!("{label}: ")
+            },
+            jobs.len(),
+            runnable,
+            endpoint,
+            spec.describe(),
+            jobs_n
+        );
+    }
+    let out = runner::run_jobs(&jobs, &cfg, &reporter);
+    reporter.finish();
+    let mut phases = RunPhases {
+        start_ms: running.start.as_millis() as u64,
+        cli_warmup_ms: out.cli_warmup.as_millis() as u64,
+        ..RunPhases::default()
+    };
+    if let Some(h) = dynamodb_early {
+        match h.join() {
+            Ok(Ok(d)) => phases.dynamodb_ready_ms = Some(d.as_millis() as u64),
+            Ok(Err(e)) => eprintln!("evaluator: starting DynamoDB Local early: {e}"),
+            Err(_) => {}
+        }
+    }
+    drop(running);
 
     // Group results back by file (jobs are in file order).
     let mut file_results: Vec<FileResult> = Vec::new();
-    for (job, r) in jobs.iter().zip(results) {
+    for (job, r) in jobs.iter().zip(out.results) {
         if file_results.last().map(|f| f.path.as_str()) != Some(job.file.path.as_str()) {
             file_results.push(FileResult {
                 path: job.file.path.clone(),
@@ -400,6 +455,7 @@ fn run(
         }
         file_results.last_mut().expect("pushed").examples.push(r);
     }
+    phases.add_examples(file_results.iter().flat_map(|f| f.examples.iter()));
     let mut filters: Vec<String> = opts
         .service
         .iter()
@@ -411,27 +467,112 @@ fn run(
     if let Some(f) = &opts.filter {
         filters.push(format!("--filter {f}"));
     }
-    if let Some(t) = show {
+    if let Some(t) = sc.show {
         filters.push(format!("show {t}"));
     }
-    let report = Report::build(
+    Ok(Report::build(
         RunInfo {
             endpoint,
-            target: target_name,
-            reset: format!("{reset:?}").to_lowercase(),
+            target: spec.describe(),
+            reset: format!("{:?}", spec.reset).to_lowercase(),
             cli: format!("{:?}", opts.cli).to_lowercase(),
             jobs: jobs_n,
-            awscli_version: corpus.awscli_version.clone(),
+            awscli_version: sc.corpus.awscli_version.clone(),
             started_at,
             wall_time_ms: wall.elapsed().as_millis() as u64,
+            phases,
             filters,
         },
         file_results,
         serde_json::to_value(normalize::table()).unwrap_or_default(),
-    );
+    ))
+}
+
+fn scoring<'a>(
+    corpus: &'a Corpus,
+    fixtures: &'a Fixtures,
+    opts: &'a Opts,
+    root: &Path,
+    show: Option<&'a str>,
+) -> Result<Scoring<'a>> {
+    let aws_cli = opts
+        .aws_cli
+        .clone()
+        .unwrap_or_else(|| root.join(".venv/bin/aws"));
+    driver::check_cli(&aws_cli, opts.cli)?;
+    let (files, filter) = selection(corpus, opts, show)?;
+    let emulator_bin = opts
+        .emulator_bin
+        .clone()
+        .unwrap_or_else(target::default_emulator_bin);
+    Ok(Scoring {
+        corpus,
+        fixtures,
+        opts,
+        files,
+        filter,
+        show,
+        aws_cli,
+        emulator_bin,
+    })
+}
+
+/// The target of `run` and `show`: `--endpoint` or the embedded emulator.
+fn single_target(opts: &Opts) -> TargetSpec {
+    match &opts.endpoint {
+        Some(url) => {
+            let url = url.trim_end_matches('/').to_string();
+            // A running emulator (it answers its health route) resets itself in milliseconds;
+            // any other endpoint is emptied through the API.
+            let reset = opts.reset.unwrap_or_else(|| {
+                match crate::http::request(
+                    "GET",
+                    &format!("{url}/_emulator/health"),
+                    Duration::from_secs(2),
+                ) {
+                    Ok(r) if r.status == 200 => ResetMode::Emulator,
+                    _ => ResetMode::Api,
+                }
+            });
+            TargetSpec {
+                name: "endpoint".into(),
+                place: targets::Where::Url(url),
+                reset,
+                services: Vec::new(),
+            }
+        }
+        None => TargetSpec {
+            name: "embedded".into(),
+            place: targets::Where::Embedded,
+            reset: opts.reset.unwrap_or(ResetMode::Emulator),
+            services: Vec::new(),
+        },
+    }
+}
+
+fn needs_emulator(specs: &[TargetSpec], opts: &Opts, root: &Path, bin: &Path) -> Result<()> {
+    if opts.emulator_bin.is_none() && specs.iter().any(|t| t.place == targets::Where::Embedded) {
+        target::ensure_emulator(bin, root)?;
+    }
+    Ok(())
+}
+
+fn run(
+    corpus: &Corpus,
+    fixtures: &Fixtures,
+    opts: &Opts,
+    root: &Path,
+    show: Option<&str>,
+) -> Result<i32> {
+    let sc = scoring(corpus, fixtures, opts, root, show)?;
+    let spec = single_target(opts);
+    needs_emulator(std::slice::from_ref(&spec), opts, root, &sc.emulator_bin)?;
+    let report = score(&sc, &spec, "")?;
 
     if show.is_some() {
         print_verbose(&report);
+        println!("{}", report.run.phases.summary());
+        println!("wall time {:.1} s", report.run.wall_time_ms as f64 / 1000.0);
         let ok = report.examples().all(|e| e.outcome == Outcome::Pass);
         return Ok(if ok { 0 } else { 1 });
     }
@@ -440,8 +581,21 @@ fn run(
         .report_dir
         .clone()
         .unwrap_or_else(|| root.join("reports"));
+    let history = match &opts.history {
+        Some(path) => {
+            history::append(path, &history::Entry::of(&report))
+                .with_context(|| format!("appending to {}", path.display()))?;
+            history::load(path).with_context(|| format!("reading {}", path.display()))?
+        }
+        None => Vec::new(),
+    };
     report::write_all(&report, &report_dir)
         .with_context(|| format!("writing reports to {}", report_dir.display()))?;
+    std::fs::write(
+        report_dir.join("report.html"),
+        report::html::page(&report, &history),
+    )
+    .with_context(|| format!("writing {}/report.html", report_dir.display()))?;
     println!("{}", report::summary_table(&report));
     let left: BTreeSet<&String> = report.examples().flat_map(|e| &e.reset_notes).collect();
     if !left.is_empty() {
@@ -453,10 +607,11 @@ fn run(
             println!("  {n}");
         }
     }
+    println!("{}", report.run.phases.summary());
     println!(
         "wall time {:.1} s ({} job(s), {} driver); reports in {}",
         report.run.wall_time_ms as f64 / 1000.0,
-        jobs_n,
+        report.run.jobs,
         report.run.cli,
         report_dir.display()
     );
@@ -506,6 +661,52 @@ fn run(
         code = 0;
     }
     Ok(code)
+}
+
+/// `compare`: every target in turn, then the side-by-side reports.
+fn compare(
+    corpus: &Corpus,
+    fixtures: &Fixtures,
+    opts: &Opts,
+    root: &Path,
+    target_args: &[String],
+) -> Result<i32> {
+    let specs = TargetSpec::parse_all(target_args)?;
+    if specs.is_empty() {
+        bail!("compare needs at least one --target NAME=WHERE (e.g. --target ours=embedded)");
+    }
+    let sc = scoring(corpus, fixtures, opts, root, None)?;
+    needs_emulator(&specs, opts, root, &sc.emulator_bin)?;
+    let report_dir = opts
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| root.join("reports").join("compare"));
+    let mut reports = Vec::new();
+    for spec in &specs {
+        let r = score(&sc, spec, &spec.name)?;
+        let dir = report_dir.join(&spec.name);
+        report::write_all(&r, &dir).with_context(|| format!("writing {}", dir.display()))?;
+        std::fs::write(dir.join("report.html"), report::html::page(&r, &[]))
+            .with_context(|| format!("writing {}/report.html", dir.display()))?;
+        eprintln!(
+            "evaluator: {}: {}/{} strict ({:.1} s)",
+            spec.name,
+            r.overall.examples.passed,
+            r.overall.examples.total,
+            r.run.wall_time_ms as f64 / 1000.0
+        );
+        reports.push((spec.name.clone(), r));
+    }
+    let cmp = report::side_by_side::Comparison::build(&reports, &now_rfc3339());
+    report::side_by_side::write_all(&cmp, &report_dir)
+        .with_context(|| format!("writing {}", report_dir.display()))?;
+    println!("{}", report::side_by_side::summary_table(&cmp));
+    println!(
+        "{} example(s) differ between the targets; reports in {} (compare.json, compare.md, compare.html)",
+        cmp.examples.iter().filter(|e| e.differ).count(),
+        report_dir.display()
+    );
+    Ok(0)
 }
 
 fn print_verbose(report: &Report) {

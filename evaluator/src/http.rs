@@ -1,4 +1,5 @@
-//! A tiny blocking HTTP/1.0 client for the few control calls (health, reset). Plain http only.
+//! A tiny blocking HTTP/1.0 client for the few control calls (health, reset, the DynamoDB Local
+//! warm-up). Plain http only.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -42,6 +43,17 @@ pub fn split_url(url: &str) -> Result<(String, String), HttpError> {
 }
 
 pub fn request(method: &str, url: &str, timeout: Duration) -> Result<Response, HttpError> {
+    request_with(method, url, &[], "", timeout)
+}
+
+/// A request with extra headers and a body.
+pub fn request_with(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout: Duration,
+) -> Result<Response, HttpError> {
     let (hostport, path) = split_url(url)?;
     let addr = hostport
         .to_socket_addrs()
@@ -62,9 +74,14 @@ pub fn request(method: &str, url: &str, timeout: Duration) -> Result<Response, H
     };
     s.set_read_timeout(Some(timeout)).map_err(io)?;
     s.set_write_timeout(Some(timeout)).map_err(io)?;
-    let req = format!(
-        "{method} {path} HTTP/1.0\r\nHost: {hostport}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    );
+    let mut req = format!("{method} {path} HTTP/1.0\r\nHost: {hostport}\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
     s.write_all(req.as_bytes()).map_err(io)?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).map_err(io)?;

@@ -1,7 +1,9 @@
 //! Reports: report.json (the contract), report.md (for people), junit.xml (for CI), baseline.
 
 pub mod baseline;
+pub mod html;
 pub mod model;
+pub mod side_by_side;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -74,6 +76,7 @@ pub fn markdown(report: &Report) -> String {
         r.started_at,
         r.wall_time_ms as f64 / 1000.0
     );
+    let _ = writeln!(s, "{}.\n", r.phases.summary());
     if !r.filters.is_empty() {
         let _ = writeln!(s, "Selection: {}\n", r.filters.join(", "));
     }
@@ -298,7 +301,7 @@ pub fn junit(report: &Report) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::compare::Mismatch;
 
@@ -345,13 +348,18 @@ mod tests {
             unwaived_outcome: None,
             account: Some("100000000001".into()),
             duration_ms: 15,
+            phases: ExamplePhases {
+                reset_ms: 1,
+                setup_ms: 0,
+                scored_ms: 14,
+            },
             rerun: format!("cargo run -p evaluator -- show {id}"),
             steps,
             reset_notes: Vec::new(),
         }
     }
 
-    fn sample() -> Report {
+    pub(crate) fn sample() -> Report {
         let files = vec![
             FileResult {
                 path: "dynamodb/list-tables.rst".into(),
@@ -413,6 +421,7 @@ mod tests {
                 awscli_version: "1.46.2".into(),
                 started_at: "2026-01-01T00:00:00Z".into(),
                 wall_time_ms: 1500,
+                phases: RunPhases::default(),
                 filters: vec![],
             },
             files,

@@ -70,11 +70,72 @@ pub struct ExampleResult {
     pub explanation: Option<String>,
     pub account: Option<String>,
     pub duration_ms: u64,
+    /// Where `duration_ms` went.
+    #[serde(default)]
+    pub phases: ExamplePhases,
     pub rerun: String,
     pub steps: Vec<StepResult>,
     /// What the reset before the example could not delete (`--reset api`), one line each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reset_notes: Vec<String>,
+}
+
+/// An example's time by phase, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExamplePhases {
+    /// The reset before the example.
+    pub reset_ms: u64,
+    /// The fixture's setup steps (never scored).
+    pub setup_ms: u64,
+    /// The example's own steps.
+    pub scored_ms: u64,
+}
+
+/// A run's time by phase, in milliseconds. Example phases are summed over all workers, so with
+/// several jobs they add up to more than the wall time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunPhases {
+    /// Starting the endpoint (the embedded emulator, spawn to healthy); 0 for a given URL.
+    pub start_ms: u64,
+    /// The slowest worker's AWS CLI warm-up (driver ready to run its first command).
+    pub cli_warmup_ms: u64,
+    /// From the emulator's start until DynamoDB Local answered, when it was started early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamodb_ready_ms: Option<u64>,
+    pub reset_ms: u64,
+    pub setup_ms: u64,
+    pub scored_ms: u64,
+}
+
+impl RunPhases {
+    /// Adds up the example phases of `examples` into the sums.
+    pub fn add_examples<'a>(&mut self, examples: impl Iterator<Item = &'a ExampleResult>) {
+        for e in examples {
+            self.reset_ms += e.phases.reset_ms;
+            self.setup_ms += e.phases.setup_ms;
+            self.scored_ms += e.phases.scored_ms;
+        }
+    }
+
+    /// One console line.
+    pub fn summary(&self) -> String {
+        let s = |ms: u64| format!("{:.1} s", ms as f64 / 1000.0);
+        let mut line = format!(
+            "phases: endpoint start {}, CLI warm-up {}",
+            s(self.start_ms),
+            s(self.cli_warmup_ms)
+        );
+        if let Some(d) = self.dynamodb_ready_ms {
+            line.push_str(&format!(", DynamoDB Local ready after {}", s(d)));
+        }
+        line.push_str(&format!(
+            "; summed over examples: resets {}, setup steps {}, scored steps {}",
+            s(self.reset_ms),
+            s(self.setup_ms),
+            s(self.scored_ms)
+        ));
+        line
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -166,6 +227,8 @@ pub struct RunInfo {
     pub awscli_version: String,
     pub started_at: String,
     pub wall_time_ms: u64,
+    #[serde(default)]
+    pub phases: RunPhases,
     pub filters: Vec<String>,
 }
 

@@ -60,6 +60,12 @@ pub struct CmdOutput {
 
 pub trait Driver: Send {
     fn run(&mut self, inv: &Invocation) -> Result<CmdOutput, DriverError>;
+
+    /// Gets ready to run commands with this environment before the first one is timed (the
+    /// warm driver starts Python and builds the AWS CLI's driver). Nothing to do by default.
+    fn warm_up(&mut self, _env: &[(String, String)], _cwd: &Path) -> Result<(), DriverError> {
+        Ok(())
+    }
 }
 
 pub fn check_cli(aws_cli: &Path, kind: CliKind) -> Result<(), DriverError> {
@@ -249,6 +255,24 @@ impl WarmDriver {
 }
 
 impl Driver for WarmDriver {
+    fn warm_up(&mut self, env: &[(String, String)], cwd: &Path) -> Result<(), DriverError> {
+        // `aws --version` builds and caches the CLI driver for this environment and exits 0.
+        let argv = ["aws".to_string(), "--version".to_string()];
+        let out = self.run(&Invocation {
+            argv: &argv,
+            env,
+            cwd,
+            timeout: Duration::from_secs(60),
+        })?;
+        match out.exit_code {
+            Some(0) => Ok(()),
+            _ => Err(DriverError::Warm(format!(
+                "`aws --version` failed: {}",
+                out.stderr.trim()
+            ))),
+        }
+    }
+
     fn run(&mut self, inv: &Invocation) -> Result<CmdOutput, DriverError> {
         if self.proc.is_none() {
             self.proc = Some(self.start()?);

@@ -1,6 +1,7 @@
 //! Runs examples: reset, materialize files, setup (unscored), scored steps, outcome.
 
 pub mod api_reset;
+pub mod budget;
 pub mod driver;
 pub mod target;
 
@@ -13,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::compare;
 use crate::normalize;
-use crate::report::{ExampleResult, Outcome, StepResult};
+use crate::report::{ExamplePhases, ExampleResult, Outcome, StepResult};
 use crate::rst::{self, Example, ExampleFile, Expected, Severity};
 use driver::{CliKind, CmdOutput, Driver, Invocation};
 use target::ResetMode;
@@ -27,6 +28,8 @@ pub struct RunConfig {
     pub aws_cli: PathBuf,
     pub jobs: usize,
     pub timeout: Duration,
+    /// The most one example may take, reset and setup included.
+    pub example_budget: Duration,
     pub region: String,
     /// Regions `--reset api` cleans (the default one plus those the corpus names).
     pub api_regions: Vec<String>,
@@ -104,14 +107,34 @@ pub fn step_env(cfg: &RunConfig, account: &str, home: &Path) -> Vec<(String, Str
     env
 }
 
-/// Runs all jobs on `cfg.jobs` workers; `progress` sees each result as it finishes.
-pub fn run_jobs(
-    jobs: &[Job],
-    cfg: &RunConfig,
-    progress: &(dyn Fn(&ExampleResult) + Sync),
-) -> Vec<ExampleResult> {
+/// What a run reports to its observer while it goes.
+pub trait Progress: Sync {
+    /// `worker` starts the example `id`.
+    fn started(&self, worker: usize, id: &str);
+    /// An example finished.
+    fn finished(&self, worker: usize, result: &ExampleResult);
+}
+
+/// The results in job order and how long the slowest worker took to warm up its AWS CLI.
+pub struct RunOutput {
+    pub results: Vec<ExampleResult>,
+    pub cli_warmup: Duration,
+}
+
+/// The order workers take jobs in: DynamoDB examples last, so DynamoDB Local (a JVM, seconds to
+/// start) comes up while the other examples run. Results keep the job order.
+pub fn dispatch_order(jobs: &[Job]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| jobs[i].file.service.starts_with("dynamodb"));
+    order
+}
+
+/// Runs all jobs on `cfg.jobs` workers; `progress` hears of each start and result.
+pub fn run_jobs(jobs: &[Job], cfg: &RunConfig, progress: &dyn Progress) -> RunOutput {
     let next = AtomicUsize::new(0);
+    let order = dispatch_order(jobs);
     let results: Mutex<Vec<Option<ExampleResult>>> = Mutex::new(vec![None; jobs.len()]);
+    let warmup = Mutex::new(Duration::ZERO);
     let workers = cfg.jobs.max(1).min(jobs.len().max(1));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
@@ -121,33 +144,46 @@ pub fn run_jobs(
         for w in 0..workers {
             let next = &next;
             let results = &results;
+            let order = &order;
+            let warmup = &warmup;
             s.spawn(move |_| {
                 let account = worker_account(w);
                 let home = cfg.scratch.join(format!("worker-{w}"));
                 let _ = std::fs::create_dir_all(&home);
                 let _ = std::fs::write(home.join("empty-aws-config"), "");
-                let mut drv = driver::new_driver(cfg.cli, &cfg.aws_cli, &home);
+                let started = Instant::now();
+                let mut drv = driver::new_driver(cfg.cli, &cfg.aws_cli, &home).and_then(|mut d| {
+                    d.warm_up(&step_env(cfg, &account, &home), &home)?;
+                    Ok(d)
+                });
+                {
+                    let mut slowest = warmup.lock().expect("warm-up lock");
+                    *slowest = (*slowest).max(started.elapsed());
+                }
                 loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= jobs.len() {
-                        break;
-                    }
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&i) = order.get(n) else { break };
+                    let id = example_id(&jobs[i].file.path, jobs[i].example.index);
+                    progress.started(w, &id);
                     let r = match drv.as_mut() {
                         Ok(d) => run_example(&jobs[i], cfg, d.as_mut(), &account, &home),
                         Err(e) => harness_error(&jobs[i], &e.to_string()),
                     };
-                    progress(&r);
+                    progress.finished(w, &r);
                     results.lock().expect("results lock")[i] = Some(r);
                 }
             });
         }
     });
-    results
-        .into_inner()
-        .expect("results lock")
-        .into_iter()
-        .map(|r| r.expect("every job ran"))
-        .collect()
+    RunOutput {
+        results: results
+            .into_inner()
+            .expect("results lock")
+            .into_iter()
+            .map(|r| r.expect("every job ran"))
+            .collect(),
+        cli_warmup: warmup.into_inner().expect("warm-up lock"),
+    }
 }
 
 fn base_result(job: &Job) -> ExampleResult {
@@ -165,6 +201,7 @@ fn base_result(job: &Job) -> ExampleResult {
         explanation: None,
         account: None,
         duration_ms: 0,
+        phases: ExamplePhases::default(),
         steps: Vec::new(),
         reset_notes: Vec::new(),
     }
@@ -231,14 +268,16 @@ pub fn run_example(
         },
     };
     r.account = Some(account.to_string());
+    let mut drv = budget::Budgeted::new(drv, cfg.example_budget);
     let (outcome, reason) = execute(
         job,
         cfg,
-        drv,
+        &mut drv,
         account,
         home,
         &mut r.steps,
         &mut r.reset_notes,
+        &mut r.phases,
     );
     r.outcome = outcome;
     r.reason = reason;
@@ -246,14 +285,26 @@ pub fn run_example(
     apply_waiver(job, r)
 }
 
+fn budget_spent(drv: &budget::Budgeted, during: &str) -> (Outcome, Option<String>) {
+    (
+        Outcome::FailExit,
+        Some(format!(
+            "the example's time budget of {} s ran out during {during} (--example-timeout)",
+            drv.budget().as_secs()
+        )),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
 fn execute(
     job: &Job,
     cfg: &RunConfig,
-    drv: &mut dyn Driver,
+    drv: &mut budget::Budgeted,
     account: &str,
     home: &Path,
     steps: &mut Vec<StepResult>,
     reset_notes: &mut Vec<String>,
+    phases: &mut ExamplePhases,
 ) -> (Outcome, Option<String>) {
     let errors: Vec<String> = job
         .file
@@ -272,6 +323,7 @@ fn execute(
     let env = step_env(cfg, account, home);
 
     // Reset before every example.
+    let phase = Instant::now();
     let reset = match cfg.reset {
         ResetMode::Emulator | ResetMode::Moto => {
             target::http_reset(&cfg.endpoint, cfg.reset, account)
@@ -281,9 +333,13 @@ fn execute(
         ResetMode::Api => api_reset::reset(drv, cfg, &env, dir.path()),
         ResetMode::None => Ok(Vec::new()),
     };
+    phases.reset_ms = phase.elapsed().as_millis() as u64;
     match reset {
         Ok(left) => *reset_notes = left,
         Err(e) => return (Outcome::HarnessError, Some(format!("reset failed: {e}"))),
+    }
+    if drv.exhausted() {
+        return budget_spent(drv, "the reset");
     }
 
     // Every file of the example exists before setup runs (setup may use them too).
@@ -293,6 +349,7 @@ fn execute(
         }
     }
 
+    let phase = Instant::now();
     for (i, cmd) in job.setup.iter().enumerate() {
         let argv = match shell_words::split(cmd) {
             Ok(a) => a,
@@ -307,6 +364,7 @@ fn execute(
             Ok(o) => o,
             Err(e) => return (Outcome::HarnessError, Some(e)),
         };
+        phases.setup_ms = phase.elapsed().as_millis() as u64;
         let ok = out.exit_code == Some(0);
         steps.push(step_result(
             0,
@@ -323,6 +381,9 @@ fn execute(
             Vec::new(),
             None,
         ));
+        if !ok && drv.exhausted() {
+            return budget_spent(drv, &format!("setup step {}", i + 1));
+        }
         if !ok {
             return (
                 Outcome::HarnessError,
@@ -338,6 +399,7 @@ fn execute(
 
     let mut overall = Outcome::Pass;
     let mut reason = None;
+    let phase = Instant::now();
     for step in &job.example.steps {
         if step.argv.first().map(String::as_str) != Some("aws") {
             return (
@@ -356,7 +418,13 @@ fn execute(
             Ok(o) => o,
             Err(e) => return (Outcome::HarnessError, Some(e)),
         };
-        let judged = judge(&step.expected, &out, cfg.timeout);
+        phases.scored_ms = phase.elapsed().as_millis() as u64;
+        let mut judged = judge(&step.expected, &out, cfg.timeout);
+        if out.timed_out && drv.exhausted() {
+            let (o, r) = budget_spent(drv, &format!("the step at line {}", step.line));
+            judged.outcome = o;
+            judged.reason = r;
+        }
         let expected = serde_json::to_value(&step.expected).unwrap_or(Value::Null);
         steps.push(step_result(
             step.line,

@@ -1,10 +1,15 @@
 # Warm AWS CLI driver for the evaluator: runs many `aws ...` commands in one Python process.
 # Protocol: one JSON request per line on stdin {"argv": [...], "env": {...}, "cwd": "..."};
 # one JSON reply per line {"exit_code": int, "stdout": str, "stderr": str}.
-# The AWS CLI reads the environment when its driver is created, so every command gets a fresh
-# driver after os.environ and the working directory are set.
+# The AWS CLI's driver is created once per distinct environment and reused: creating it (plugins,
+# command table, endpoint resolver) costs most of a command's time. Its session caches what it read
+# from the environment (credentials, region), hence one driver per environment, not one per
+# process. What a command changes on a reused driver (`--region` sets a session variable, the CLI
+# adds a log handler) is put back after every command, so each one starts as in a fresh `aws`.
+import collections
 import io
 import json
+import logging
 import os
 import sys
 import traceback
@@ -27,9 +32,44 @@ proto_out.write(json.dumps({"ready": True}) + "\n")
 proto_out.flush()
 
 
-# botocore's data loader caches the parsed API models; sharing one loader across the per-command
-# sessions skips re-reading the same model files (the files and search path never change).
+# botocore's data loader caches the parsed API models; sharing one loader across the sessions skips
+# re-reading the same model files (the files and search path never change).
 LOADER = None
+# Drivers by environment, least recently used first; a worker sees a handful of environments (its
+# account in a few regions, the accounts named by ARNs), the bound only caps memory.
+DRIVERS = collections.OrderedDict()
+MAX_DRIVERS = 16
+LOGGERS = ("awscli", "botocore", "s3transfer", "urllib3")
+
+
+def driver_for(env):
+    global LOADER
+    key = json.dumps(sorted(env.items()))
+    driver = DRIVERS.pop(key, None)
+    if driver is None:
+        driver = awscli.clidriver.create_clidriver()
+        if LOADER is None:
+            LOADER = driver.session.get_component("data_loader")
+        else:
+            driver.session.register_component("data_loader", LOADER)
+    DRIVERS[key] = driver
+    while len(DRIVERS) > MAX_DRIVERS:
+        DRIVERS.popitem(last=False)
+    return driver
+
+
+def logger_state():
+    return {
+        name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers))
+        for name in LOGGERS
+    }
+
+
+def restore_loggers(state):
+    for name, (level, handlers) in state.items():
+        log = logging.getLogger(name)
+        log.setLevel(level)
+        log.handlers[:] = handlers
 
 
 def capture():
@@ -48,6 +88,7 @@ for line in proto_in:
     out, err = capture(), capture()
     real_out, real_err = sys.stdout, sys.stderr
     code = 255
+    driver = None
     try:
         os.chdir(req["cwd"])
         os.environ.clear()
@@ -56,11 +97,9 @@ for line in proto_in:
             os.environ["AWS_DATA_PATH"] = DATA_PATH
         sys.stdout, sys.stderr = out, err
         try:
-            driver = awscli.clidriver.create_clidriver()
-            if LOADER is None:
-                LOADER = driver.session.get_component("data_loader")
-            else:
-                driver.session.register_component("data_loader", LOADER)
+            driver = driver_for(req["env"])
+            session_vars = dict(driver.session._session_instance_vars)
+            loggers = logger_state()
             rc = driver.main(req["argv"][1:])
             code = 0 if rc is None else int(rc)
         except SystemExit as e:
@@ -74,8 +113,15 @@ for line in proto_in:
         except BaseException:
             err.write(traceback.format_exc())
             code = 255
+            # A driver an unexpected exception went through may be half-way through something:
+            # the next command with this environment gets a new one.
+            DRIVERS.pop(json.dumps(sorted(req["env"].items())), None)
     finally:
         sys.stdout, sys.stderr = real_out, real_err
+        if driver is not None:
+            driver.session._session_instance_vars.clear()
+            driver.session._session_instance_vars.update(session_vars)
+            restore_loggers(loggers)
     reply = {"exit_code": code, "stdout": text_of(out), "stderr": text_of(err)}
     proto_out.write(json.dumps(reply) + "\n")
     proto_out.flush()

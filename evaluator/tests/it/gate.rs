@@ -9,11 +9,18 @@ use serde_json::Value;
 
 use super::common;
 
-/// One full run for both tests: (exit success, stdout, stderr, report dir).
-fn gate_run() -> &'static (bool, String, String, PathBuf) {
+/// An earlier run in the history file the gate run appends to, so report.html has a trend of
+/// two points to draw.
+pub const EARLIER_RUN: &str = r#"{"started_at":"2026-11-23T12:00:00Z","endpoint":"http://127.0.0.1:1","target":"embedded emulator","wall_time_ms":38000,"passed":100,"total":202,"strict_rate":0.495,"services":{"dynamodb":0.7,"dynamodbstreams":0.25,"elasticache":0.3}}"#;
+
+/// One full run for the gate, its report checks and the report.html browser test:
+/// (exit success, stdout, stderr, report dir; history.jsonl is in the report dir).
+pub fn gate_run() -> &'static (bool, String, String, PathBuf) {
     static RUN: OnceLock<(bool, String, String, PathBuf)> = OnceLock::new();
     RUN.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
+        let history = dir.join("history.jsonl");
+        std::fs::write(&history, format!("{EARLIER_RUN}\n")).unwrap();
         let out = common::evaluator()
             .args([
                 "run",
@@ -24,6 +31,8 @@ fn gate_run() -> &'static (bool, String, String, PathBuf) {
             .arg(common::emulator_bin())
             .arg("--report-dir")
             .arg(&dir)
+            .arg("--history")
+            .arg(&history)
             .timeout(std::time::Duration::from_secs(1200))
             .output()
             .unwrap();
