@@ -407,19 +407,17 @@ pub fn watch(env: Env, key: Key, p: Pending) -> JoinHandle<()> {
     })
 }
 
-/// Lets groups whose members were only removed report `modifying` for a moment, as the
-/// response did, then re-evaluates them.
-pub fn settle_later(env: Env, key: Key, ids: Vec<String>) {
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        if let Some(region) = env.store.existing(&key) {
-            let mut r = lock(&region);
-            for id in ids {
-                r.refresh_group_status(&id);
-            }
+/// Groups whose change needed no new node (removals) become available again once the
+/// response, which reports them `modifying` as AWS does, has been built; the request returns
+/// after this, so a waiter's first poll already sees the settled state.
+pub fn settle(env: &Env, key: &Key, ids: Vec<String>) {
+    if let Some(region) = env.store.existing(key) {
+        let mut r = lock(&region);
+        for id in ids {
+            r.refresh_group_status(&id);
         }
-        env.save();
-    });
+    }
+    env.save();
 }
 
 /// One monitor pass over every region; false once the service is gone.

@@ -180,9 +180,6 @@ impl ElastiCache {
         if !read_only {
             self.env.save();
         }
-        if !settle.is_empty() {
-            jobs::settle_later(self.env.clone(), key.clone(), settle);
-        }
         // Node work runs with no lock held. The response still carries the status AWS answers
         // with (creating, modifying, ...), but a describe right after sees the settled state
         // (bounded), so the AWS CLI's waiters (15 s between polls) never sleep through a
@@ -196,6 +193,9 @@ impl ElastiCache {
                 }
             });
             let _ = tokio::time::timeout(Duration::from_secs(5), job).await;
+        }
+        if !settle.is_empty() {
+            jobs::settle(&self.env, &key, settle);
         }
         match result {
             Ok(out) => xml_response(
