@@ -90,7 +90,7 @@ async fn put_ratio(
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
             "BillingMode": "PAY_PER_REQUEST"});
         if indexed {
-            t["VectorIndexes"] = json!([{"IndexName": "v", "VectorAttribute": {"AttributeName": "v"},
+            t["VectorIndexes"] = json!([{"IndexName": "by_v", "VectorAttribute": {"AttributeName": "v"},
                 "Dimensions": dims, "DistanceFunction": "COSINE",
                 "Projection": {"ProjectionType": "KEYS_ONLY"}}]);
         }
