@@ -75,14 +75,23 @@ impl Restorer {
 async fn reform_clusters(env: &Env) {
     let mut jobs = vec![];
     for (key, region) in env.store.regions() {
-        let r = lock(&region);
+        let mut r = lock(&region);
+        let mut unformed = vec![];
         for (id, rg) in &r.repl_groups {
             if !rg.cluster_mode || rg.forming {
                 continue;
             }
-            if let Some((shards, auth)) = cluster_mode::shards_of(&r, id) {
-                jobs.push((key.clone(), id.clone(), shards, auth));
+            match cluster_mode::shards_of(&r, id) {
+                Some((shards, auth)) => jobs.push((key.clone(), id.clone(), shards, auth)),
+                None => unformed.push(id.clone()),
             }
+        }
+        // Nothing to check (a node never came back): the group says what its members say.
+        for id in unformed {
+            if let Some(rg) = r.repl_groups.get_mut(&id) {
+                rg.rejoining = false;
+            }
+            r.refresh_group_status(&id);
         }
     }
     let mut tasks = vec![];
@@ -96,16 +105,22 @@ async fn reform_clusters(env: &Env) {
         let Ok((key, id, result)) = t.await else {
             continue;
         };
+        let Some(region) = env.store.existing(&key) else {
+            continue;
+        };
+        let mut r = lock(&region);
         if let Err(e) = result {
             tracing::warn!("cluster {id} after restart: {e}");
-            if let Some(region) = env.store.existing(&key) {
-                lock(&region).event(
-                    &id,
-                    "replication-group",
-                    format!("Cluster re-formation after restart failed: {e}"),
-                );
-            }
+            r.event(
+                &id,
+                "replication-group",
+                format!("Cluster re-formation after restart failed: {e}"),
+            );
         }
+        if let Some(rg) = r.repl_groups.get_mut(&id) {
+            rg.rejoining = false;
+        }
+        r.refresh_group_status(&id);
     }
 }
 
@@ -235,6 +250,8 @@ fn restart_region(cx: &mut Cx, serverless: &BTreeMap<String, u64>) {
     for rg in cx.st.repl_groups.values_mut() {
         // A group still forming when the emulator stopped forms once its nodes answer.
         rg.form_started = false;
+        // A formed one is whole again only once `reform_clusters` has checked it.
+        rg.rejoining = rg.cluster_mode && !rg.forming;
     }
     for (name, serial) in serverless {
         if let Err(e) = serverless::restart_serverless(cx, name, *serial) {

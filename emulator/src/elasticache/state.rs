@@ -59,6 +59,10 @@ pub struct ReplGroup {
     /// Not saved: a migration cut short by a stop is not resumed (its leaving nodes are gone).
     #[serde(skip)]
     pub reshard: Option<Reshard>,
+    /// Cluster mode, after an emulator restart: the restarted nodes are not yet known to form
+    /// the whole cluster again (the group stays `modifying` until they do).
+    #[serde(skip)]
+    pub rejoining: bool,
 }
 
 /// A pending slot migration; the nodes of removed shards run until their slots moved.
@@ -320,7 +324,7 @@ impl Region {
                 .is_some_and(|c| c.doc["CacheClusterStatus"] == "available")
         });
         let status = rg.doc["Status"].as_str().unwrap_or("").to_string();
-        let busy = rg.forming || rg.reshard.is_some();
+        let busy = rg.forming || rg.reshard.is_some() || rg.rejoining;
         if all_up && !busy && (status == "creating" || status == "modifying") {
             if let Some(rg) = self.repl_groups.get_mut(rg_id) {
                 rg.doc.insert("Status".into(), "available".into());

@@ -119,6 +119,7 @@ pub fn create_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
             forming: false,
             form_started: false,
             reshard: None,
+            rejoining: false,
             groups: vec![NodeGroup {
                 id: "0001".into(),
                 slots: None,
@@ -336,6 +337,7 @@ pub fn create_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
             forming: cluster_mode && settings.engine != EngineKind::Memcached,
             form_started: false,
             reshard: None,
+            rejoining: false,
             groups,
         },
     );
