@@ -249,8 +249,20 @@ pub fn create_table_args<'a>(name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 
 /// Runs the real AWS CLI (`.venv/bin/aws`) against the endpoint `url` as `account`.
 pub fn aws_at(url: &str, account: &str, region: &str, args: &[&str]) -> CliResult {
+    aws_with(url, account, region, args, &[])
+}
+
+/// `aws_at` with more environment (e.g. `AWS_DATA_PATH` for a newer model than the CLI's).
+pub fn aws_with(
+    url: &str,
+    account: &str,
+    region: &str,
+    args: &[&str],
+    env: &[(&str, &std::path::Path)],
+) -> CliResult {
     let out = Command::new(aws_cli())
         .args(args)
+        .envs(env.iter().copied())
         .env("AWS_ACCESS_KEY_ID", account)
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .env("AWS_DEFAULT_REGION", region)
@@ -265,6 +277,17 @@ pub fn aws_at(url: &str, account: &str, region: &str, args: &[&str]) -> CliResul
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Stops an emulator binary a test started, unless the test already waited for it, and removes
+/// its containers: a test that fails half way leaves no emulator (and so no node) behind.
+pub fn kill_binary(child: &mut Child) {
+    // try_wait is Some once the test has waited for it: no kill of a reused pid.
+    if let Ok(None) = child.try_wait() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    remove_containers_of(child.id());
 }
 
 /// Starts the emulator binary on a free port with `extra` flags; returns it and its URL.

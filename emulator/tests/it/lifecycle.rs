@@ -3,7 +3,7 @@
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use super::common::{aws_at, children_of, running, start_binary};
+use super::common::{aws_at, children_of, kill_binary, running, start_binary};
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
@@ -13,14 +13,9 @@ struct Running {
     url: String,
 }
 
-/// A test that fails half way still leaves no emulator (and so no node) behind.
 impl Drop for Running {
     fn drop(&mut self) {
-        // try_wait is Some once the test has waited for it: no kill of a reused pid.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        kill_binary(&mut self.child);
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::super::common::{aws_cli, CliResult, TestEmulator};
+use super::super::common::{aws_with, CliResult, TestEmulator};
 use super::{create_group, ec, ec_raw, eventually, wait_group};
 
 /// Runs `aws elasticache <args>` with the emulator's own ElastiCache model (the pinned newest
@@ -20,24 +20,15 @@ pub fn aws_newest(emu: &TestEmulator, args: &[&str]) -> CliResult {
     std::fs::create_dir_all(&dir).unwrap();
     let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/elasticache.json");
     std::fs::copy(model, dir.join("service-2.json")).unwrap();
-    let out = Command::new(aws_cli())
-        .arg("elasticache")
-        .args(args)
-        .env("AWS_DATA_PATH", data.path())
-        .env("AWS_ACCESS_KEY_ID", "123456789012")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", emu.url())
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .output()
-        .expect("running the AWS CLI (run scripts/setup)");
-    CliResult {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut full = vec!["elasticache"];
+    full.extend_from_slice(args);
+    aws_with(
+        &emu.url(),
+        "123456789012",
+        "us-east-1",
+        &full,
+        &[("AWS_DATA_PATH", data.path())],
+    )
 }
 
 /// The customer's redis-server on a loopback port; killed when dropped (also on a failed

@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::super::common::{
-    aws_at, engines_of, remove_containers_of, running, start_binary, suite_backend,
-};
+use super::super::common::{aws_at, engines_of, kill_binary, running, start_binary, suite_backend};
 use super::eventually;
 use emulator::config::CacheBackendKind;
 
@@ -24,15 +22,9 @@ struct Emu {
     url: String,
 }
 
-/// A test that fails half way still leaves no emulator (and so no node) behind.
 impl Drop for Emu {
     fn drop(&mut self) {
-        // try_wait is Some once the test has waited for it: no kill of a reused pid.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        remove_containers_of(self.child.id());
+        kill_binary(&mut self.child);
     }
 }
 
