@@ -149,11 +149,35 @@ impl Supervisor {
         for (k, v) in &spec.env {
             cmd.env(k, v);
         }
+        let child = self.fork(cmd, &spec.program, true)?;
+        let pid = child.id();
+        reaper::write_pid_file(&self.inner.pid_dir, pid, &spec.program);
+        self.inner.children.lock().unwrap().insert(pid, child);
+        tracing::debug!(pid, name = %spec.name, "spawned");
+        Ok(Managed {
+            pid,
+            name: spec.name.clone(),
+            program: spec.program.display().to_string(),
+            log,
+            sup: self.clone(),
+        })
+    }
+
+    /// Forks `cmd` from the spawner thread, so it dies with the emulator (PR_SET_PDEATHSIG is
+    /// tied to the forking thread); `own_group`: it leads its own process group.
+    fn fork(
+        &self,
+        mut cmd: Command,
+        program: &std::path::Path,
+        own_group: bool,
+    ) -> Result<std::process::Child, SupervisorError> {
         let parent = std::process::id() as libc::pid_t;
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
-                libc::setpgid(0, 0);
+                if own_group {
+                    libc::setpgid(0, 0);
+                }
                 #[cfg(target_os = "linux")]
                 {
                     libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
@@ -174,24 +198,13 @@ impl Supervisor {
                 reply: reply_tx,
             })
             .map_err(|_| io::Error::other("spawner thread gone"))?;
-        let child = reply_rx
+        reply_rx
             .recv()
             .map_err(|_| io::Error::other("spawner thread gone"))?
             .map_err(|source| SupervisorError::Spawn {
-                program: spec.program.display().to_string(),
+                program: program.display().to_string(),
                 source,
-            })?;
-        let pid = child.id();
-        reaper::write_pid_file(&self.inner.pid_dir, pid, &spec.program);
-        self.inner.children.lock().unwrap().insert(pid, child);
-        tracing::debug!(pid, name = %spec.name, "spawned");
-        Ok(Managed {
-            pid,
-            name: spec.name.clone(),
-            program: spec.program.display().to_string(),
-            log,
-            sup: self.clone(),
-        })
+            })
     }
 
     /// Runs a short command to completion (a container CLI call) and answers its stdout; a
@@ -206,37 +219,7 @@ impl Supervisor {
         for (k, v) in &spec.env {
             cmd.env(k, v);
         }
-        let parent = std::process::id() as libc::pid_t;
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                #[cfg(target_os = "linux")]
-                {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-                }
-                if libc::getppid() != parent {
-                    libc::_exit(1);
-                }
-                Ok(())
-            });
-        }
-        let (reply_tx, reply_rx) = mpsc::channel();
-        self.inner
-            .spawner
-            .lock()
-            .unwrap()
-            .send(SpawnRequest {
-                cmd,
-                reply: reply_tx,
-            })
-            .map_err(|_| io::Error::other("spawner thread gone"))?;
-        let child = reply_rx
-            .recv()
-            .map_err(|_| io::Error::other("spawner thread gone"))?
-            .map_err(|source| SupervisorError::Spawn {
-                program: spec.program.display().to_string(),
-                source,
-            })?;
+        let child = self.fork(cmd, &spec.program, false)?;
         let pid = child.id();
         let (done_tx, done_rx) = mpsc::channel();
         // Reading both pipes to the end needs its own thread to honour the timeout.
