@@ -13,26 +13,13 @@ use emulator::gateway::AppState;
 use emulator::Config;
 use serde_json::{json, Value};
 
+#[path = "ddb/mod.rs"]
+mod ddb;
+
 const ACCOUNT: &str = "300000000002";
 
 async fn call(client: &reqwest::Client, url: &str, op: &str, body: &Value) -> Result<Value> {
-    let r = client
-        .post(format!("{url}/"))
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", format!("DynamoDB_20120810.{op}"))
-        .header(
-            "authorization",
-            format!("AWS4-HMAC-SHA256 Credential={ACCOUNT}/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0"),
-        )
-        .body(body.to_string())
-        .send()
-        .await?;
-    let status = r.status();
-    let v: Value = serde_json::from_slice(&r.bytes().await?).unwrap_or(Value::Null);
-    if !status.is_success() {
-        bail!("{op} failed: {status} {v}");
-    }
-    Ok(v)
+    ddb::call(client, url, ACCOUNT, op, body).await
 }
 
 fn arg(name: &str, default: usize) -> Result<usize> {

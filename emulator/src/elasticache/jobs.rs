@@ -438,17 +438,17 @@ pub async fn monitor_pass(env: &WeakEnv, clock: &auto_snapshots::Clock) -> bool 
                 .await
                 .unwrap_or_default()
         };
-        let ((), effects, doomed, _) = env.with_region(&key, |cx| {
+        let (reshards, effects, doomed, _) = env.with_region(&key, |cx| {
             replication_groups::auto_failover(cx, &chosen);
             cache_clusters::recover_dead_nodes(cx);
             auto_snapshots::run(cx, now);
             migration::monitor(cx);
+            cluster_mode::reshard_jobs(cx.st)
         });
         if !effects.is_empty() || !doomed.is_empty() {
             changed = true;
             drop(run(&env, &key, effects, doomed).await);
         }
-        let reshards = cluster_mode::reshard_jobs(&mut lock(&region));
         for job in reshards {
             reshard(env.clone(), key.clone(), job);
         }

@@ -248,6 +248,29 @@ pub fn create_table_args<'a>(name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// Runs the real AWS CLI (`.venv/bin/aws`) against the endpoint `url` as `account`.
+/// POSTs a raw Query form body (what the CLI would refuse to send, or operations its model
+/// lacks) to `url` as `account` in `region`; (HTTP status, body).
+pub fn post_query(url: &str, account: &str, region: &str, body: &str) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(
+                "authorization",
+                format!("AWS4-HMAC-SHA256 Credential={account}/20240101/{region}/elasticache/aws4_request, SignedHeaders=host, Signature=x"),
+            )
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    })
+}
+
 pub fn aws_at(url: &str, account: &str, region: &str, args: &[&str]) -> CliResult {
     aws_with(url, account, region, args, &[])
 }

@@ -138,3 +138,36 @@ pub fn eventually(what: &str, mut pred: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Runs `redis-cli` (the real client) with `args`; returns (success, stdout + stderr).
+pub fn redis_cli(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new("redis-cli")
+        .args(args)
+        .output()
+        .expect("redis-cli (run scripts/setup)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text.trim().to_string())
+}
+
+/// redis-cli over TLS, trusting `ca`, with an AUTH token; (success, output).
+pub fn redis_cli_tls(ca: &str, ep: &(String, u16), token: &str, cmd: &[&str]) -> (bool, String) {
+    let port = ep.1.to_string();
+    let mut a = vec![
+        "--tls",
+        "--cacert",
+        ca,
+        "-h",
+        ep.0.as_str(),
+        "-p",
+        port.as_str(),
+        "-a",
+        token,
+        "--no-auth-warning",
+    ];
+    a.extend_from_slice(cmd);
+    redis_cli(&a)
+}

@@ -242,6 +242,20 @@ fn set_status(r: &mut Region, name: &str, status: &str) {
     summarize(r, name);
 }
 
+/// Records `step` of a serverless cache's migration for `jobs`, on its current node.
+fn push_serverless_step(cx: &mut Cx, name: &str, serial: u64, source: Source, step: MigrationStep) {
+    let node = serverless_node(cx.st, name);
+    cx.effects.push(Effect::Migration(MigrationJob {
+        target: MigrationTarget::Serverless {
+            name: name.to_string(),
+            serial,
+        },
+        source,
+        node,
+        step,
+    }));
+}
+
 fn serverless_node(r: &Region, name: &str) -> Option<(SocketAddr, Option<String>)> {
     let (_, run) = r.serverless_nodes.get(name)?;
     Some((run.as_ref()?.addr, None))
@@ -366,19 +380,16 @@ pub fn start_serverless(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Val
             m.source.host, m.source.port
         ),
     );
-    let node = serverless_node(cx.st, name);
-    cx.effects.push(Effect::Migration(MigrationJob {
-        target: MigrationTarget::Serverless {
-            name: name.to_string(),
-            serial: m.serial,
-        },
-        source: m.source,
-        node,
-        step: MigrationStep::Sync {
+    push_serverless_step(
+        cx,
+        name,
+        m.serial,
+        m.source,
+        MigrationStep::Sync {
             clear,
             require_empty: !clear,
         },
-    }));
+    );
     cache_doc(cx, name)
 }
 
@@ -405,16 +416,7 @@ pub fn stop(cx: &mut Cx, name: &str) -> ApiResult<Value> {
         "serverless-cache",
         format!("Data sync stopped for {name}"),
     );
-    let node = serverless_node(cx.st, name);
-    cx.effects.push(Effect::Migration(MigrationJob {
-        target: MigrationTarget::Serverless {
-            name: name.to_string(),
-            serial: m.serial,
-        },
-        source: m.source,
-        node,
-        step: MigrationStep::Stop,
-    }));
+    push_serverless_step(cx, name, m.serial, m.source, MigrationStep::Stop);
     cache_doc(cx, name)
 }
 
@@ -439,16 +441,13 @@ pub fn complete_serverless(cx: &mut Cx, name: &str, force: bool) -> ApiResult<Va
         }
     }
     set_status(cx.st, name, "cutting-over");
-    let node = serverless_node(cx.st, name);
-    cx.effects.push(Effect::Migration(MigrationJob {
-        target: MigrationTarget::Serverless {
-            name: name.to_string(),
-            serial: m.serial,
-        },
-        source: m.source,
-        node,
-        step: MigrationStep::CutOver { force },
-    }));
+    push_serverless_step(
+        cx,
+        name,
+        m.serial,
+        m.source,
+        MigrationStep::CutOver { force },
+    );
     cache_doc(cx, name)
 }
 

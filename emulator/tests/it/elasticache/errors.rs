@@ -1,25 +1,11 @@
 //! Bad input gets AWS's error code and message, and the emulator keeps serving.
 
-use super::super::common::TestEmulator;
+use super::super::common::{post_query, TestEmulator};
 use super::{ec, ec_raw};
 
 /// POSTs a raw Query body; returns (status, body).
 fn post(emu: &TestEmulator, body: &str) -> (u16, String) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let r = reqwest::Client::new()
-            .post(emu.url())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=123456789012/20240101/us-east-1/elasticache/aws4_request, SignedHeaders=host, Signature=x",
-            )
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    })
+    post_query(&emu.url(), "123456789012", "us-east-1", body)
 }
 
 fn code_of(xml: &str) -> &str {

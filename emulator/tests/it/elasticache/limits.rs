@@ -1,7 +1,7 @@
 //! AWS's limits through the real AWS CLI: the error code and message, checked before any node
 //! starts (no process is left behind by a rejected request).
 
-use super::super::common::{CliResult, TestEmulator};
+use super::super::common::{post_query, CliResult, TestEmulator};
 use super::{create_cluster, create_group, ec, ec_raw, wait_cluster};
 
 /// Asserts the call failed with `code` and a message containing every one of `parts`.
@@ -323,21 +323,7 @@ fn the_region_node_quota_is_enforced_per_account_and_can_be_raised() {
 
 /// POSTs a raw Query body (what the CLI would refuse to send); returns (status, body).
 fn post(emu: &TestEmulator, body: &str) -> (u16, String) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let r = reqwest::Client::new()
-            .post(emu.url())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=123456789012/20240101/us-east-1/elasticache/aws4_request, SignedHeaders=host, Signature=x",
-            )
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    })
+    post_query(&emu.url(), "123456789012", "us-east-1", body)
 }
 
 #[test]

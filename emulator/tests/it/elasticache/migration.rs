@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::super::common::{aws_with, CliResult, TestEmulator};
+use super::super::common::{aws_with, post_query, CliResult, TestEmulator};
 use super::{create_group, ec, ec_raw, eventually, wait_group};
 
 /// Runs `aws elasticache <args>` with the emulator's own ElastiCache model (the pinned newest
@@ -128,25 +128,11 @@ fn endpoint_of(v: &Value) -> (String, u16) {
 
 /// A Query request as the default account; (HTTP status, body).
 fn query(emu: &TestEmulator, params: &[(&str, &str)]) -> (u16, String) {
-    let mut form = vec![("Version", "2015-02-02")];
-    form.extend_from_slice(params);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let r = reqwest::Client::new()
-            .post(emu.url())
-            .header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=123456789012/20240101/us-east-1/elasticache/aws4_request, SignedHeaders=host, Signature=x",
-            )
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    })
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("Version", "2015-02-02")
+        .extend_pairs(params)
+        .finish();
+    post_query(&emu.url(), "123456789012", "us-east-1", &body)
 }
 
 /// The text of the first `<name>` element inside `xml`, if any.

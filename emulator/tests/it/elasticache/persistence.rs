@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::super::common::{aws_at, engines_of, kill_binary, running, start_binary, suite_backend};
+use super::super::common::{
+    aws_at, engines_of, kill_binary, post_query, running, start_binary, suite_backend,
+};
 use super::eventually;
 use emulator::config::CacheBackendKind;
 
@@ -127,30 +129,7 @@ fn hp(ep: &Value) -> (String, u16) {
 
 /// redis-cli over TLS with the AUTH token; (success, output).
 fn tls_cli(ca: &str, ep: &(String, u16), cmd: &[&str]) -> (bool, String) {
-    let port = ep.1.to_string();
-    let mut a = vec![
-        "--tls",
-        "--cacert",
-        ca,
-        "-h",
-        ep.0.as_str(),
-        "-p",
-        port.as_str(),
-        "-a",
-        TOKEN,
-        "--no-auth-warning",
-    ];
-    a.extend_from_slice(cmd);
-    let out = std::process::Command::new("redis-cli")
-        .args(&a)
-        .output()
-        .expect("redis-cli (run scripts/setup)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text.trim().to_string())
+    super::redis_cli_tls(ca, ep, TOKEN, cmd)
 }
 
 /// A connection as the user group's user (the replication group uses RBAC).
@@ -749,24 +728,13 @@ fn after_a_restart_statuses_say_which_nodes_are_back() {
     }
     emu.stop(libc::SIGTERM);
     let emu = Emu::start(state.path());
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let describe = || {
-        let xml = rt.block_on(async {
-            reqwest::Client::new()
-                .post(&emu.url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header(
-                    "authorization",
-                    format!("AWS4-HMAC-SHA256 Credential={ACCT}/20240101/{REGION}/elasticache/aws4_request, SignedHeaders=host, Signature=x"),
-                )
-                .body("Action=DescribeCacheClusters&Version=2015-02-02&ShowCacheNodeInfo=true")
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        });
+        let (_, xml) = post_query(
+            &emu.url,
+            ACCT,
+            REGION,
+            "Action=DescribeCacheClusters&Version=2015-02-02&ShowCacheNodeInfo=true",
+        );
         // (status, node status, address, port) of each cluster, in order.
         let field = |block: &str, name: &str| -> String {
             let open = format!("<{name}>");

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::super::common::TestEmulator;
-use super::{create_cluster, create_group, ec, eventually, wait_cluster, wait_group};
+use super::{
+    create_cluster, create_group, ec, eventually, redis_cli, redis_cli_tls, wait_cluster,
+    wait_group,
+};
 
 fn hp(ep: &Value) -> (String, u16) {
     (
@@ -864,20 +867,6 @@ fn memcached_nodes_are_real_and_modify_adds_and_removes_them() {
     }
 }
 
-/// Runs `redis-cli` (the real client) with `args`; returns (success, stdout + stderr).
-fn redis_cli(args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new("redis-cli")
-        .args(args)
-        .output()
-        .expect("redis-cli (run scripts/setup)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text.trim().to_string())
-}
-
 #[test]
 fn transit_encryption_makes_nodes_speak_tls_only_with_the_emulators_ca() {
     let emu = TestEmulator::start();
@@ -907,23 +896,8 @@ fn transit_encryption_makes_nodes_speak_tls_only_with_the_emulators_ca() {
     std::fs::write(&ca, &pem).unwrap();
     let ca = ca.to_str().unwrap();
     let nodes = member_endpoints(&emu, &g);
-    let tls = |ep: &(String, u16), cmd: &[&str]| {
-        let port = ep.1.to_string();
-        let mut a = vec![
-            "--tls",
-            "--cacert",
-            ca,
-            "-h",
-            ep.0.as_str(),
-            "-p",
-            port.as_str(),
-            "-a",
-            "tls-token-00000000001",
-            "--no-auth-warning",
-        ];
-        a.extend_from_slice(cmd);
-        redis_cli(&a)
-    };
+    let tls =
+        |ep: &(String, u16), cmd: &[&str]| redis_cli_tls(ca, ep, "tls-token-00000000001", cmd);
     for ep in &nodes {
         // Plaintext is refused: the port only speaks TLS.
         let plain = try_redis(ep, None, Some("tls-token-00000000001"))
