@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use super::sizes::item_size;
 use super::state::{now, Backup, Pitr, TableKey, TableMeta};
 use super::tables::patch_description;
+use super::vector_store::Write;
 use super::writes::key_string;
 use super::{ddb_err, str_of, table_name, validation, DynamoDb, OpResult};
 use crate::context::RequestContext;
@@ -131,11 +132,27 @@ impl DynamoDb {
         name: &str,
         items: &[Value],
     ) -> Result<(), JsonError> {
+        let key = TableKey::new(account, region, name);
+        let key_schema = self
+            .vectors
+            .get(&key)
+            .map(|t| t.read().unwrap().key_schema.clone());
         for chunk in items.chunks(25) {
             let mut reqs: Vec<Value> = chunk
                 .iter()
                 .map(|i| json!({"PutRequest": {"Item": i}}))
                 .collect();
+            // A table with vector indexes gets the items too, in order with other writes.
+            let _locks = match &key_schema {
+                Some(ks) => {
+                    let ids = chunk
+                        .iter()
+                        .filter_map(|i| super::vector_store::item_id(i, ks))
+                        .map(|id| (name.to_string(), id));
+                    self.vectors.lock_items(ids).await
+                }
+                None => vec![],
+            };
             for _ in 0..10 {
                 let out = self
                     .call(
@@ -149,6 +166,16 @@ impl DynamoDb {
                     Some(left) if !left.is_empty() => reqs = left.clone(),
                     _ => break,
                 }
+            }
+            if key_schema.is_some() {
+                let writes: Vec<Write> = chunk
+                    .iter()
+                    .map(|i| Write {
+                        item_or_key: i,
+                        item: Some(i),
+                    })
+                    .collect();
+                self.vectors.apply(&key, &writes);
             }
         }
         Ok(())

@@ -21,6 +21,8 @@ mod tables;
 mod validate;
 mod vector_index;
 mod vector_search;
+mod vector_store;
+mod vector_writes;
 mod writes;
 
 use std::collections::HashMap;
@@ -105,8 +107,8 @@ pub struct DynamoDb {
     vector_tables: AtomicUsize,
     /// Per-index sizes and counts, kept until their table changes (see `sizes`).
     index_stats: Mutex<HashMap<state::TableKey, sizes::IndexStats>>,
-    /// Items SearchVectors scanned, reused until any request that may write ends.
-    search_cache: vector_search::Cache,
+    /// The vector indexes, kept current by every write path.
+    vectors: vector_store::VectorStore,
 }
 
 type OpResult = Result<Value, JsonError>;
@@ -149,33 +151,24 @@ impl DynamoDb {
             .unwrap_or_default();
         let me = Self {
             backend: Backend::new(config.clone(), supervisor),
-            config,
             state: Mutex::new(state),
             hooked: AtomicUsize::new(0),
             vector_tables: AtomicUsize::new(0),
             index_stats: Mutex::default(),
-            search_cache: vector_search::Cache::default(),
+            vectors: vector_store::VectorStore::new(config.state_dir.as_deref()),
+            config,
         };
         me.refresh_hooked();
+        me.load_vector_indexes();
         me
     }
 
     /// One request: `target` is the X-Amz-Target header (e.g. `DynamoDB_20120810.PutItem`).
     pub async fn handle(&self, ctx: RequestContext, target: Option<&str>, body: Bytes) -> Response {
-        let out = match self.handle_inner(&ctx, target, body).await {
+        match self.handle_inner(&ctx, target, body).await {
             Ok(r) => r,
             Err(e) => e.into_response(),
-        };
-        // After the request, so a search that scanned before this write landed is not reused.
-        let op = target
-            .and_then(|t| t.split_once('.'))
-            .map_or("", |(_, op)| op);
-        // Only tables with vector indexes have cached scans: without any, writes skip the
-        // shared counter (contended at high concurrency).
-        if self.vector_tables.load(Ordering::Relaxed) > 0 && !vector_search::is_read_only(op) {
-            self.search_cache.invalidate();
         }
-        out
     }
 
     async fn handle_inner(
@@ -278,9 +271,15 @@ impl DynamoDb {
         input: &Value,
     ) -> Result<Response, JsonError> {
         validate::before_forward(op, input)?;
-        if self.vector_tables.load(Ordering::Relaxed) > 0 {
-            self.check_vector_writes(ctx, op, input)?;
-        }
+        // Writes into tables with vector indexes: checked, their items locked until the
+        // index has them (so it follows the order the backend applied them in).
+        let vector_writes =
+            if self.vector_tables.load(Ordering::Relaxed) > 0 && writes::is_write(op) {
+                self.check_vector_writes(ctx, op, input)?;
+                Some(self.plan_vector_writes(ctx, op, input).await)
+            } else {
+                None
+            };
         let mut given = vec![];
         let body = if memchr(&body, b"arn:aws:dynamodb:") {
             let (v, g) = arn::names_for_backend(input);
@@ -298,6 +297,9 @@ impl DynamoDb {
         if res.status != 200 {
             let out = arn::to_caller(res.body, &ctx.account, &ctx.region);
             return Ok(self.error_response(ctx, op, input, res.status, &out).await);
+        }
+        if let Some(plan) = vector_writes {
+            self.apply_vector_writes(plan, &res.body).await;
         }
         if self.hooked.load(Ordering::Relaxed) > 0 && writes::is_write(op) {
             self.after_write(ctx, op, input).await;
@@ -486,11 +488,7 @@ impl DynamoDb {
             .values()
             .filter(|(_, m)| !m.vector_indexes.is_empty())
             .count();
-        // A change in which tables have vector indexes (created, dropped, deleted) also
-        // ends every cached scan: writes skip invalidation while there are none.
-        if self.vector_tables.swap(v, Ordering::Relaxed) != v {
-            self.search_cache.invalidate();
-        }
+        self.vector_tables.store(v, Ordering::Relaxed);
     }
 
     /// Saves the control plane when `--state-dir` is set.
@@ -509,7 +507,7 @@ impl DynamoDb {
     /// Drops every table and control-plane record of one account, or of all, and hides the
     /// streams DynamoDB Local keeps for deleted tables.
     pub async fn reset(&self, account: Option<&str>) {
-        self.search_cache.invalidate();
+        self.vectors.reset(account);
         let pairs: Vec<(String, String)> = {
             let st = self.state.lock().unwrap();
             st.seen

@@ -218,6 +218,15 @@ impl DynamoDb {
             st.seen.insert((account.to_string(), region.to_string()));
             st.insert_table(key.clone(), meta.clone());
         }
+        // A new table is empty: its vector indexes are built (a journal left by an older
+        // table of the name goes).
+        self.vectors.drop_table(&key);
+        if self
+            .vectors
+            .sync(&key, &meta.key_schema, &meta.vector_indexes)
+        {
+            self.vectors.finish_backfill(&key, &[]);
+        }
         self.changed();
         patch_description(&mut desc, &meta, &key);
         desc["TableStatus"] = json!("CREATING");
@@ -413,9 +422,14 @@ impl DynamoDb {
             Value::Null
         };
         if let Some(p) = &plan {
-            if let Some(meta) = self.state.lock().unwrap().table_mut(&key) {
+            let key_schema = self.state.lock().unwrap().table_mut(&key).map(|meta| {
                 meta.vector_indexes = p.indexes.clone();
                 meta.vector_attr_defs = p.defs.clone();
+                meta.key_schema.clone()
+            });
+            // Dropped indexes go now; created ones are backfilled by the describe below.
+            if let Some(ks) = key_schema {
+                self.vectors.sync(&key, &ks, &p.indexes);
             }
         }
         if !forwarded {
@@ -483,6 +497,7 @@ impl DynamoDb {
         {
             let mut st = self.state.lock().unwrap();
             st.remove_table(&key);
+            self.vectors.drop_table(&key);
             // Siblings stop replicating to a region whose replica is gone.
             for r in &meta.replicas {
                 let sib = TableKey::new(&ctx.account, r, &name);

@@ -185,39 +185,6 @@ pub fn key_attributes(v: &Value) -> Vec<String> {
     out
 }
 
-/// Counts and sizes per index over the table's items: only items whose vector attribute is a
-/// valid vector of the index's dimension (and that carry the HASH attribute, if any) are
-/// indexed.
-pub fn stats(defs: &[Value], items: &[Value]) -> Vec<(u64, u64)> {
-    defs.iter()
-        .map(|d| {
-            let attr = d["VectorAttribute"]["AttributeName"]
-                .as_str()
-                .unwrap_or_default();
-            let dims = d["Dimensions"].as_u64().unwrap_or(0) as usize;
-            // An item without the vector index partition key is not in the index.
-            let hash = d["SearchSchema"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|e| e["SearchSchemaElementType"] == "HASH")
-                .and_then(|e| e["AttributeName"].as_str());
-            let mut count = 0;
-            let mut bytes = 0;
-            for item in items {
-                if hash.is_some_and(|h| item.get(h).is_none()) {
-                    continue;
-                }
-                if super::vector_search::parse_vector(&item[attr], dims).is_some() {
-                    count += 1;
-                    bytes += super::sizes::item_size(item);
-                }
-            }
-            (count, bytes)
-        })
-        .collect()
-}
-
 /// Adds `VectorIndexes` (and the attribute definitions only they use) to a description.
 /// `fresh` names indexes to report as just created; `backfilling` whether the table has items.
 pub fn describe(
@@ -265,7 +232,7 @@ pub fn describe(
 }
 
 impl super::DynamoDb {
-    /// Adds `VectorIndexes` to a table's description, counting over its current items.
+    /// Adds `VectorIndexes` to a table's description, with each index's counts.
     pub(super) async fn describe_vector_indexes(
         &self,
         key: &super::state::TableKey,
@@ -278,11 +245,19 @@ impl super::DynamoDb {
         if meta.vector_indexes.is_empty() {
             return;
         }
-        let items = self
-            .scan_all(&key.account, &key.region, &key.name)
-            .await
-            .unwrap_or_default();
-        let stats = stats(&meta.vector_indexes, &items);
+        let Some(table) = self.vector_table(key).await else {
+            return;
+        };
+        let stats: Vec<(u64, u64)> = {
+            let t = table.read().unwrap();
+            meta.vector_indexes
+                .iter()
+                .map(|d| {
+                    let name = d["IndexName"].as_str().unwrap_or_default();
+                    t.index(name).map_or((0, 0), |i| i.stats())
+                })
+                .collect()
+        };
         describe(desc, &meta, &key.arn(), &stats, fresh);
     }
 }
@@ -508,22 +483,5 @@ mod tests {
         let mut d = def("idx", 3);
         d["DistanceFunction"] = json!("MANHATTAN");
         assert!(check(&d, &attrs, &[]).is_err());
-    }
-
-    #[test]
-    fn only_valid_vectors_with_the_partition_key_are_counted() {
-        let v = json!({"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]});
-        let items = [
-            json!({"pk": {"S": "1"}, "cat": {"S": "a"}, "v": v}),
-            json!({"pk": {"S": "2"}, "v": v}),
-            json!({"pk": {"S": "3"}, "cat": {"S": "a"}, "v": {"L": [{"N": "1"}]}}),
-            json!({"pk": {"S": "4"}, "cat": {"S": "a"}}),
-        ];
-        let s = stats(&[def("idx", 3)], &items);
-        assert_eq!(s[0].0, 1);
-        assert_eq!(s[0].1, super::super::sizes::item_size(&items[0]));
-        let mut d = def("idx", 3);
-        d.as_object_mut().unwrap().remove("SearchSchema");
-        assert_eq!(stats(&[d], &items)[0].0, 2);
     }
 }

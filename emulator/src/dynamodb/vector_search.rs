@@ -1,99 +1,19 @@
-//! SearchVectors as an exact (brute-force) search over the table's current items: every item
-//! whose vector attribute is a valid vector of the index's dimension is scored in float32,
-//! as AWS stores embeddings, then filtered by the SearchConditionExpression and cut to TopK.
+//! SearchVectors as an exact (brute-force) search over the proxy's vector index (see
+//! `vector_store`): every indexed vector is scored in float32, as AWS stores embeddings,
+//! filtered by the SearchConditionExpression and cut to TopK; the hits are then read back.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Map, Value};
 
 use super::state::TableKey;
+use super::vector_store::{item_id, Shared, Write};
 use super::{ddb_err, table_name, validation, DynamoDb, OpResult};
 use crate::context::RequestContext;
 use crate::protocol::json::JsonError;
 
 const MAX_TOP_K: i64 = 100;
-
-/// Operations that never change items; any other request ends every cached scan.
-pub fn is_read_only(op: &str) -> bool {
-    op.starts_with("Describe")
-        || op.starts_with("List")
-        || op.starts_with("Get")
-        || matches!(
-            op,
-            "BatchGetItem" | "Query" | "Scan" | "TransactGetItems" | "SearchVectors"
-        )
-}
-
-/// Scanned items per table, tagged with the write generation they were read at. Coarse on
-/// purpose: a write anywhere (including replica copies and imports, which bypass the data
-/// plane) bumps the generation, so a cached scan is never stale.
-#[derive(Default)]
-pub struct Cache {
-    generation: AtomicU64,
-    tables: Mutex<HashMap<TableKey, Scanned>>,
-}
-
-/// A table's items and the generation they were read at.
-type Scanned = (u64, Arc<Snapshot>);
-
-/// Parsed vectors, one per item (None: not a vector of that length).
-type Vectors = Arc<Vec<Option<Vec<f32>>>>;
-
-/// One scan of a table, with its items' vectors parsed once per (attribute, dimension).
-pub struct Snapshot {
-    items: Vec<Value>,
-    vectors: Mutex<HashMap<(String, usize), Vectors>>,
-}
-
-impl Snapshot {
-    fn new(items: Vec<Value>) -> Self {
-        Self {
-            items,
-            vectors: Mutex::default(),
-        }
-    }
-    fn vectors(&self, attr: &str, dims: usize) -> Vectors {
-        let mut v = self.vectors.lock().unwrap();
-        v.entry((attr.to_string(), dims))
-            .or_insert_with(|| {
-                Arc::new(
-                    self.items
-                        .iter()
-                        .map(|i| parse_vector(&i[attr], dims))
-                        .collect(),
-                )
-            })
-            .clone()
-    }
-}
-
-impl Cache {
-    pub fn invalidate(&self) {
-        self.generation.fetch_add(1, AtomicOrdering::SeqCst);
-    }
-    fn current(&self) -> u64 {
-        self.generation.load(AtomicOrdering::SeqCst)
-    }
-    fn get(&self, key: &TableKey) -> Option<Arc<Snapshot>> {
-        let now = self.current();
-        let t = self.tables.lock().unwrap();
-        t.get(key)
-            .filter(|(g, _)| *g == now)
-            .map(|(_, items)| items.clone())
-    }
-    /// Keeps `items` read at generation `at`; stale entries are dropped meanwhile.
-    fn put(&self, key: TableKey, at: u64, items: Arc<Snapshot>) {
-        let now = self.current();
-        let mut t = self.tables.lock().unwrap();
-        t.retain(|_, (g, _)| *g == now);
-        if at == now {
-            t.insert(key, (at, items));
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Distance {
@@ -114,19 +34,17 @@ impl Distance {
 
     /// COSINE: 1 - cosine similarity (0 identical .. 2 opposite); EUCLIDEAN: the distance;
     /// DOT_PRODUCT: the dot product. None for a zero vector under COSINE (no direction).
+    #[cfg(test)]
     pub fn score(self, a: &[f32], b: &[f32]) -> Option<f32> {
+        self.score_with_norms(a, dot(a, a).sqrt(), b, dot(b, b).sqrt())
+    }
+
+    /// `score` with both vectors' lengths known (an index keeps them with its vectors).
+    pub fn score_with_norms(self, a: &[f32], na: f32, b: &[f32], nb: f32) -> Option<f32> {
         match self {
             Self::DotProduct => Some(dot(a, b)),
-            Self::Euclidean => Some(
-                a.iter()
-                    .zip(b)
-                    .map(|(x, y)| (x - y) * (x - y))
-                    .sum::<f32>()
-                    .sqrt(),
-            ),
+            Self::Euclidean => Some(squared_distance(a, b).sqrt()),
             Self::Cosine => {
-                let na = dot(a, a).sqrt();
-                let nb = dot(b, b).sqrt();
                 if na == 0.0 || nb == 0.0 {
                     return None;
                 }
@@ -144,8 +62,30 @@ impl Distance {
     }
 }
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// Sums `f` over the pairs of `a` and `b` in eight lanes (which the compiler turns into
+/// SIMD), then the lanes and the tail: float32 throughout, as AWS computes scores.
+fn lanes(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += f(x[i], y[i]);
+        }
+    }
+    let mut sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (x, y) in ra.iter().zip(rb) {
+        sum += f(*x, *y);
+    }
+    sum
+}
+
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    lanes(a, b, |x, y| x * y)
+}
+
+fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
+    lanes(a, b, |x, y| (x - y) * (x - y))
 }
 
 /// A stored vector: a list (`L`) of exactly `dims` numbers (`N`), each a finite float32.
@@ -612,33 +552,55 @@ impl DynamoDb {
             }
             None => allowed,
         };
-        let attr = index["VectorAttribute"]["AttributeName"]
-            .as_str()
-            .unwrap_or_default();
-        let items = match self.search_cache.get(&key) {
-            Some(items) => items,
-            None => {
-                let at = self.search_cache.current();
-                let items = Arc::new(Snapshot::new(
-                    self.scan_all(&ctx.account, &ctx.region, &name).await?,
-                ));
-                self.search_cache.put(key.clone(), at, items.clone());
-                items
+        let table = self.vector_table(&key).await.ok_or_else(|| {
+            validation(format!(
+                "The table does not have the specified index: {index_name}"
+            ))
+        })?;
+        let keep = |attrs: &Value| cond.as_ref().is_none_or(|c| holds(c, attrs));
+        let ks = &meta.key_schema;
+        // The hits are read back from the table: an item gone or changed behind the index's
+        // back (a TTL deletion) is repaired and the search runs again.
+        let mut rounds = 0;
+        let (top, items) = loop {
+            let top = {
+                let t = table.read().unwrap();
+                let Some(ix) = t.index(index_name) else {
+                    return Err(validation(format!(
+                        "The table does not have the specified index: {index_name}"
+                    )));
+                };
+                ix.top(&query, top_k as usize, &keep)
+            };
+            let keys: Vec<Value> = top.iter().map(|(_, k)| k.clone()).collect();
+            let items = self
+                .get_items(&ctx.account, &ctx.region, &name, &keys, ks)
+                .await?;
+            let found: Vec<(String, Option<&Value>)> = keys
+                .iter()
+                .filter_map(|k| item_id(k, ks))
+                .map(|id| {
+                    let item = items.get(&id);
+                    (id, item)
+                })
+                .collect();
+            rounds += 1;
+            if rounds == 4 || self.vectors.agrees(&key, &found) {
+                break (top, items);
             }
+            let writes: Vec<Write> = keys
+                .iter()
+                .zip(&found)
+                .map(|(k, (_, item))| Write {
+                    item_or_key: item.unwrap_or(k),
+                    item: *item,
+                })
+                .collect();
+            self.vectors.apply(&key, &writes);
         };
-        let vectors = items.vectors(attr, dims);
-        let mut hits: Vec<(f32, &Value)> = items
-            .items
-            .iter()
-            .zip(vectors.iter())
-            .filter_map(|(item, v)| Some((item, v.as_ref()?)))
-            .filter(|(item, _)| cond.as_ref().is_none_or(|c| holds(c, item)))
-            .filter_map(|(item, v)| Some((distance.score(&query, v)?, item)))
-            .collect();
-        hits.sort_by(|a, b| distance.order(a.0, b.0));
-        hits.truncate(top_k as usize);
-        let results: Vec<Value> = hits
+        let results: Vec<Value> = top
             .into_iter()
+            .filter_map(|(score, k)| Some((score, items.get(&item_id(&k, ks)?)?)))
             .map(|(score, item)| {
                 let item = match &wanted {
                     None => item.clone(),
@@ -663,6 +625,51 @@ impl DynamoDb {
             out["ConsumedCapacity"] = json!({"VectorSearchRequestBytes": (dims * 4) as f64});
         }
         Ok(out)
+    }
+
+    /// Items by key (consistent BatchGetItem), by id; missing items are absent.
+    async fn get_items(
+        &self,
+        account: &str,
+        region: &str,
+        table: &str,
+        keys: &[Value],
+        key_schema: &Value,
+    ) -> Result<HashMap<String, Value>, JsonError> {
+        let mut out = HashMap::new();
+        let mut pending: Vec<Value> = keys.to_vec();
+        for _ in 0..10 {
+            if pending.is_empty() {
+                break;
+            }
+            let req = json!({"RequestItems": {table: {"Keys": pending, "ConsistentRead": true}}});
+            let got = self.call(account, region, "BatchGetItem", &req).await?;
+            for item in got["Responses"][table].as_array().into_iter().flatten() {
+                if let Some(id) = item_id(item, key_schema) {
+                    out.insert(id, item.clone());
+                }
+            }
+            pending = got["UnprocessedKeys"][table]["Keys"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+        }
+        Ok(out)
+    }
+
+    /// The table's vector indexes, loaded and backfilled first when they are not yet.
+    pub(super) async fn vector_table(&self, key: &TableKey) -> Option<Shared> {
+        let meta = self.meta(key)?;
+        if self
+            .vectors
+            .sync(key, &meta.key_schema, &meta.vector_indexes)
+        {
+            self.vectors.begin_backfill(key);
+            if let Ok(items) = self.scan_all(&key.account, &key.region, &key.name).await {
+                self.vectors.finish_backfill(key, &items);
+            }
+        }
+        self.vectors.get(key)
     }
 }
 
@@ -689,38 +696,6 @@ mod tests {
         assert_eq!(Distance::Cosine.order(0.1, 0.5), Ordering::Less);
         assert_eq!(Distance::Euclidean.order(0.1, 0.5), Ordering::Less);
         assert_eq!(Distance::DotProduct.order(0.1, 0.5), Ordering::Greater);
-    }
-
-    #[test]
-    fn writes_and_unknown_operations_end_cached_scans() {
-        for op in [
-            "GetItem",
-            "Query",
-            "DescribeTable",
-            "ListTables",
-            "SearchVectors",
-        ] {
-            assert!(is_read_only(op), "{op}");
-        }
-        for op in [
-            "PutItem",
-            "ExecuteStatement",
-            "ImportTable",
-            "RestoreTableToPointInTime",
-            "",
-        ] {
-            assert!(!is_read_only(op), "{op}");
-        }
-        let c = Cache::default();
-        let k = TableKey::new("1", "r", "t");
-        let at = c.current();
-        c.put(k.clone(), at, Arc::new(Snapshot::new(vec![json!({})])));
-        assert!(c.get(&k).is_some());
-        c.invalidate();
-        assert!(c.get(&k).is_none());
-        // A scan that began before a write ended is not kept.
-        c.put(k.clone(), at, Arc::new(Snapshot::new(vec![])));
-        assert!(c.get(&k).is_none());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Map, Value};
 
 use super::state::{now, Change, TableKey};
+use super::vector_store::Write;
 use super::{str_of, table_name, DynamoDb};
 use crate::context::RequestContext;
 
@@ -59,7 +60,7 @@ impl Touched {
 }
 
 /// Table named by a PartiQL write (`INSERT INTO "T"`, `UPDATE "T"`, `DELETE FROM "T"`).
-fn partiql_table(stmt: &str) -> Option<String> {
+pub fn partiql_table(stmt: &str) -> Option<String> {
     let words: Vec<&str> = stmt.split_whitespace().collect();
     let first = words.first()?.to_ascii_uppercase();
     let raw = match first.as_str() {
@@ -179,6 +180,16 @@ impl DynamoDb {
                     tracing::warn!(table = %key.name, %region, "replication failed: {}", e.message);
                 }
             }
+            // A replica with vector indexes keeps them current like any write.
+            let replica = TableKey::new(&key.account, region, &key.name);
+            let writes: Vec<Write> = changes
+                .iter()
+                .map(|c| Write {
+                    item_or_key: c.item.as_ref().unwrap_or(&c.key),
+                    item: c.item.as_ref(),
+                })
+                .collect();
+            self.vectors.apply(&replica, &writes);
         }
         self.persist();
     }

@@ -1,0 +1,233 @@
+//! Data-plane writes into tables with vector indexes: which items each request names, locked
+//! while the backend applies it, then applied to the index (see `vector_store`). Puts carry
+//! their item; updates are read back (only the backend knows their result); PartiQL writes,
+//! whose items only the backend knows, rebuild the table's indexes.
+
+use serde_json::{json, Value};
+
+use super::state::TableKey;
+use super::vector_store::{item_id, Write};
+use super::writes::partiql_table;
+use super::{str_of, table_name, DynamoDb};
+use crate::context::RequestContext;
+
+enum Change {
+    Put(Value),
+    /// An update (or a put whose outcome is not certain): read back after the write.
+    Reread(Value),
+    Delete(Value),
+}
+
+/// What one write request does to tables with vector indexes, and the item locks it holds.
+pub struct Plan {
+    changes: Vec<(TableKey, Change)>,
+    /// Tables a PartiQL statement wrote.
+    whole: Vec<TableKey>,
+    _locks: Vec<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+/// Every item change a write request names, by table.
+fn changes(op: &str, input: &Value) -> (Vec<(String, Change)>, Vec<String>) {
+    let mut out = vec![];
+    let mut whole = vec![];
+    let name = |v: &Value| table_name(v).unwrap_or_default();
+    match op {
+        "PutItem" => out.push((
+            name(&input["TableName"]),
+            Change::Put(input["Item"].clone()),
+        )),
+        "UpdateItem" => out.push((
+            name(&input["TableName"]),
+            Change::Reread(input["Key"].clone()),
+        )),
+        "DeleteItem" => out.push((
+            name(&input["TableName"]),
+            Change::Delete(input["Key"].clone()),
+        )),
+        "BatchWriteItem" => {
+            for (t, reqs) in input["RequestItems"].as_object().into_iter().flatten() {
+                for r in reqs.as_array().into_iter().flatten() {
+                    if let Some(item) = r["PutRequest"].get("Item") {
+                        out.push((name(&json!(t)), Change::Put(item.clone())));
+                    } else if let Some(k) = r["DeleteRequest"].get("Key") {
+                        out.push((name(&json!(t)), Change::Delete(k.clone())));
+                    }
+                }
+            }
+        }
+        "TransactWriteItems" => {
+            for t in input["TransactItems"].as_array().into_iter().flatten() {
+                if let Some(p) = t.get("Put") {
+                    out.push((name(&p["TableName"]), Change::Put(p["Item"].clone())));
+                } else if let Some(u) = t.get("Update") {
+                    out.push((name(&u["TableName"]), Change::Reread(u["Key"].clone())));
+                } else if let Some(d) = t.get("Delete") {
+                    out.push((name(&d["TableName"]), Change::Delete(d["Key"].clone())));
+                }
+            }
+        }
+        "ExecuteStatement" | "BatchExecuteStatement" | "ExecuteTransaction" => {
+            let list = match op {
+                "ExecuteStatement" => vec![input.clone()],
+                _ => input["Statements"]
+                    .as_array()
+                    .or_else(|| input["TransactStatements"].as_array())
+                    .cloned()
+                    .unwrap_or_default(),
+            };
+            for s in &list {
+                if let Some(t) = str_of(s, "Statement").and_then(partiql_table) {
+                    whole.push(t);
+                }
+            }
+        }
+        _ => {}
+    }
+    (out, whole)
+}
+
+impl DynamoDb {
+    /// The vector-table items `op` writes, locked (see `VectorStore::lock_items`).
+    pub(super) async fn plan_vector_writes(
+        &self,
+        ctx: &RequestContext,
+        op: &str,
+        input: &Value,
+    ) -> Plan {
+        let (list, whole) = changes(op, input);
+        let key = |t: &str| TableKey::new(&ctx.account, &ctx.region, t);
+        let mut ids = vec![];
+        let mut changes = vec![];
+        for (t, c) in list {
+            let k = key(&t);
+            let Some(table) = self.vectors.get(&k) else {
+                continue;
+            };
+            let ks = table.read().unwrap().key_schema.clone();
+            let (Change::Put(v) | Change::Reread(v) | Change::Delete(v)) = &c;
+            if let Some(id) = item_id(v, &ks) {
+                ids.push((t.clone(), id));
+            }
+            changes.push((k, c));
+        }
+        let whole = whole
+            .into_iter()
+            .map(|t| key(&t))
+            .filter(|k| self.vectors.get(k).is_some())
+            .collect();
+        let locks = self.vectors.lock_items(ids.into_iter()).await;
+        Plan {
+            changes,
+            whole,
+            _locks: locks,
+        }
+    }
+
+    /// After the backend applied the write: its items into the indexes (then the locks go).
+    pub(super) async fn apply_vector_writes(&self, plan: Plan, response: &[u8]) {
+        // A batch that left items unprocessed: which puts landed is read back.
+        let unsure = response.starts_with(b"{")
+            && !super::memchr(response, br#""UnprocessedItems":{}"#)
+            && super::memchr(response, b"UnprocessedItems");
+        let mut reads = vec![];
+        for (k, c) in &plan.changes {
+            let read = match c {
+                Change::Reread(key) => Some(key),
+                Change::Put(item) if unsure => Some(item),
+                _ => None,
+            };
+            if let Some(key) = read {
+                let ks = self
+                    .vectors
+                    .get(k)
+                    .map(|t| t.read().unwrap().key_schema.clone())
+                    .unwrap_or_default();
+                let req = json!({"TableName": k.name, "Key": super::vector_store::key_of(key, &ks), "ConsistentRead": true});
+                let got = self.call(&k.account, &k.region, "GetItem", &req).await;
+                reads.push(got.ok().and_then(|g| g.get("Item").cloned()));
+            }
+        }
+        let mut reads = reads.iter();
+        let mut by_table: Vec<(&TableKey, Vec<Write>)> = vec![];
+        for (k, c) in &plan.changes {
+            let w = match c {
+                Change::Put(item) if !unsure => Write {
+                    item_or_key: item,
+                    item: Some(item),
+                },
+                Change::Put(v) | Change::Reread(v) => {
+                    let item = reads.next().and_then(Option::as_ref);
+                    Write {
+                        item_or_key: item.unwrap_or(v),
+                        item,
+                    }
+                }
+                Change::Delete(key) => Write {
+                    item_or_key: key,
+                    item: None,
+                },
+            };
+            match by_table.iter_mut().find(|(t, _)| *t == k) {
+                Some((_, list)) => list.push(w),
+                None => by_table.push((k, vec![w])),
+            }
+        }
+        for (k, writes) in by_table {
+            self.vectors.apply(k, &writes);
+        }
+        for k in &plan.whole {
+            self.vectors.rebuild(k);
+            self.vector_table(k).await;
+        }
+    }
+
+    /// At start: every saved table's vector indexes, from their journals.
+    pub(super) fn load_vector_indexes(&self) {
+        let tables: Vec<(TableKey, Value, Vec<Value>)> = {
+            let st = self.state.lock().unwrap();
+            st.tables
+                .iter()
+                .filter(|(_, (_, m))| !m.vector_indexes.is_empty())
+                .map(|(_, (k, m))| (k.clone(), m.key_schema.clone(), m.vector_indexes.clone()))
+                .collect()
+        };
+        for (k, ks, defs) in tables {
+            self.vectors.sync(&k, &ks, &defs);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_write_shape_names_its_items() {
+        let (c, w) = changes(
+            "TransactWriteItems",
+            &json!({"TransactItems": [
+                {"Put": {"TableName": "A", "Item": {"k": {"S": "1"}}}},
+                {"Update": {"TableName": "A", "Key": {"k": {"S": "2"}}}},
+                {"Delete": {"TableName": "B", "Key": {"k": {"S": "3"}}}},
+                {"ConditionCheck": {"TableName": "B", "Key": {"k": {"S": "4"}}}}
+            ]}),
+        );
+        assert_eq!(c.len(), 3);
+        assert!(w.is_empty());
+        assert!(matches!(c[1].1, Change::Reread(_)));
+        let (c, _) = changes(
+            "BatchWriteItem",
+            &json!({"RequestItems": {"A": [
+                {"PutRequest": {"Item": {"k": {"S": "1"}}}},
+                {"DeleteRequest": {"Key": {"k": {"S": "2"}}}}
+            ]}}),
+        );
+        assert!(matches!(c[1].1, Change::Delete(_)));
+        let (c, w) = changes(
+            "BatchExecuteStatement",
+            &json!({"Statements": [{"Statement": "UPDATE \"A\" SET x = 1 WHERE k = '1'"}]}),
+        );
+        assert!(c.is_empty());
+        assert_eq!(w, vec!["A".to_string()]);
+    }
+}
