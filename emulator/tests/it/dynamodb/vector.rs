@@ -658,3 +658,76 @@ fn vector_indexes_survive_a_restart_with_a_state_dir() {
     assert_eq!(after, before.0);
     assert_eq!(after["SearchResults"][0]["Item"]["pk"]["S"], "one");
 }
+
+#[test]
+fn batch_transaction_and_partiql_writes_keep_the_index_current() {
+    let acc = "200000000410";
+    create(acc, "Paths", Some(json!([index("emb", "COSINE")])));
+    let mut items: std::collections::BTreeMap<String, Value> =
+        put_items(acc, "Paths", 30, 11, false)
+            .into_iter()
+            .map(|i| (i["pk"]["S"].as_str().unwrap().to_string(), i))
+            .collect();
+    let q = [0.5, -0.1, 0.2, 0.7];
+    let near = |d: f32| vector_value(&[q[0] + d, q[1], q[2] - d, q[3]]);
+    let item = |pk: &str, cat: &str, price: u32, v: Value| json!({"pk": {"S": pk}, "cat": {"S": cat}, "price": {"N": price.to_string()}, "v": v});
+    // BatchWriteItem: one delete, one put.
+    let put = item("k100", "a", 100, near(0.01));
+    ok(
+        acc,
+        "BatchWriteItem",
+        json!({"RequestItems": {"Paths": [
+            {"DeleteRequest": {"Key": {"pk": {"S": "k000"}}}},
+            {"PutRequest": {"Item": put}}
+        ]}}),
+    );
+    items.remove("k000");
+    items.insert("k100".into(), put);
+    // TransactWriteItems: a put, an update of a vector, a delete.
+    let put = item("k101", "a", 101, near(0.02));
+    ok(
+        acc,
+        "TransactWriteItems",
+        json!({"TransactItems": [
+            {"Put": {"TableName": "Paths", "Item": put}},
+            {"Update": {"TableName": "Paths", "Key": {"pk": {"S": "k003"}},
+                "UpdateExpression": "SET v = :v", "ExpressionAttributeValues": {":v": near(0.0)}}},
+            {"Delete": {"TableName": "Paths", "Key": {"pk": {"S": "k006"}}}}
+        ]}),
+    );
+    items.insert("k101".into(), put);
+    items.get_mut("k003").unwrap()["v"] = near(0.0);
+    items.remove("k006");
+    // PartiQL: a hash attribute changed, a delete, an insert.
+    for stmt in [
+        "UPDATE \"Paths\" SET cat = 'b' WHERE pk = 'k009'",
+        "DELETE FROM \"Paths\" WHERE pk = 'k012'",
+        "INSERT INTO \"Paths\" VALUE {'pk': 'k102', 'cat': 'a', 'price': 102, 'v': [0.5, -0.1, 0.19, 0.71]}",
+    ] {
+        ok(acc, "ExecuteStatement", json!({"Statement": stmt}));
+    }
+    items.get_mut("k009").unwrap()["cat"] = json!({"S": "b"});
+    items.remove("k012");
+    items.insert(
+        "k102".into(),
+        item("k102", "a", 102, vector_value(&[0.5, -0.1, 0.19, 0.71])),
+    );
+    let all: Vec<Value> = items.values().cloned().collect();
+    let want = brute_force(&all, "COSINE", &q, 8, |i| i["cat"]["S"] == "a");
+    assert_eq!(want[0].0, "k003");
+    assert_same(&search(acc, "Paths", "emb", &q, 8, cat_is("a")), &want);
+    // With an inline filter on price too.
+    let mut cond = cat_is("a");
+    cond["SearchConditionExpression"] = json!("#c = :c AND price >= :p");
+    cond["ExpressionAttributeValues"][":p"] = json!({"N": "15"});
+    let want = brute_force(&all, "COSINE", &q, 5, |i| {
+        i["cat"]["S"] == "a" && i["price"]["N"].as_str().unwrap().parse::<u32>().unwrap() >= 15
+    });
+    assert_same(&search(acc, "Paths", "emb", &q, 5, cond), &want);
+    let d = ok(acc, "DescribeTable", json!({"TableName": "Paths"}));
+    assert_eq!(
+        d["Table"]["VectorIndexes"][0]["ItemCount"],
+        all.len(),
+        "{d}"
+    );
+}
