@@ -574,28 +574,36 @@ impl DynamoDb {
             };
             let keys: Vec<Value> = top.iter().map(|(_, k)| k.clone()).collect();
             let items = self
-                .get_items(&ctx.account, &ctx.region, &name, &keys, ks)
+                .get_items(
+                    &ctx.account,
+                    &ctx.region,
+                    &name,
+                    &keys,
+                    ks,
+                    wanted.as_deref(),
+                )
                 .await?;
-            let found: Vec<(String, Option<&Value>)> = keys
-                .iter()
-                .filter_map(|k| item_id(k, ks))
-                .map(|id| {
-                    let item = items.get(&id);
-                    (id, item)
-                })
-                .collect();
             rounds += 1;
-            if rounds == 4 || self.vectors.agrees(&key, &found) {
-                break (top, items);
-            }
+            // Whole items are compared with the index; projected ones only tell which are gone.
             let writes: Vec<Write> = keys
                 .iter()
-                .zip(&found)
-                .map(|(k, (_, item))| Write {
-                    item_or_key: item.unwrap_or(k),
-                    item: *item,
+                .filter_map(|k| {
+                    let id = item_id(k, ks)?;
+                    let item = items.get(&id);
+                    let stale = match (&wanted, item) {
+                        (_, None) => !self.vectors.agrees(&key, &[(id, None)]),
+                        (None, Some(i)) => !self.vectors.agrees(&key, &[(id, Some(i))]),
+                        (Some(_), Some(_)) => false,
+                    };
+                    stale.then_some(Write {
+                        item_or_key: item.unwrap_or(k),
+                        item,
+                    })
                 })
                 .collect();
+            if rounds == 4 || writes.is_empty() {
+                break (top, items);
+            }
             self.vectors.apply(&key, &writes);
         };
         let results: Vec<Value> = top
@@ -627,7 +635,8 @@ impl DynamoDb {
         Ok(out)
     }
 
-    /// Items by key (consistent BatchGetItem), by id; missing items are absent.
+    /// Items by key (consistent BatchGetItem), by id; missing items are absent. With
+    /// `attrs`, only those attributes and the key are read.
     async fn get_items(
         &self,
         account: &str,
@@ -635,14 +644,37 @@ impl DynamoDb {
         table: &str,
         keys: &[Value],
         key_schema: &Value,
+        attrs: Option<&[String]>,
     ) -> Result<HashMap<String, Value>, JsonError> {
         let mut out = HashMap::new();
         let mut pending: Vec<Value> = keys.to_vec();
+        let mut read = json!({"ConsistentRead": true});
+        if let Some(attrs) = attrs {
+            let mut names: Vec<String> = attrs.to_vec();
+            for k in key_schema.as_array().into_iter().flatten() {
+                if let Some(n) = k["AttributeName"].as_str() {
+                    names.push(n.to_string());
+                }
+            }
+            names.sort();
+            names.dedup();
+            let placeholders: Vec<String> = (0..names.len()).map(|i| format!("#p{i}")).collect();
+            read["ProjectionExpression"] = json!(placeholders.join(", "));
+            read["ExpressionAttributeNames"] = Value::Object(
+                placeholders
+                    .into_iter()
+                    .zip(names)
+                    .map(|(p, n)| (p, json!(n)))
+                    .collect(),
+            );
+        }
         for _ in 0..10 {
             if pending.is_empty() {
                 break;
             }
-            let req = json!({"RequestItems": {table: {"Keys": pending, "ConsistentRead": true}}});
+            let mut req = read.clone();
+            req["Keys"] = json!(pending);
+            let req = json!({"RequestItems": {table: req}});
             let got = self.call(account, region, "BatchGetItem", &req).await?;
             for item in got["Responses"][table].as_array().into_iter().flatten() {
                 if let Some(id) = item_id(item, key_schema) {

@@ -223,30 +223,72 @@ impl Index {
     }
 
     /// The `k` best entries for `query` among those `keep` accepts (given their search
-    /// attributes), best first: (score, key).
-    pub fn top(&self, query: &[f32], k: usize, keep: &dyn Fn(&Value) -> bool) -> Vec<(f32, Value)> {
+    /// attributes), best first: (score, key). Large indexes are scored on every core.
+    pub fn top(
+        &self,
+        query: &[f32],
+        k: usize,
+        keep: &(dyn Fn(&Value) -> bool + Sync),
+    ) -> Vec<(f32, Value)> {
+        let n = self.entries.len();
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+        let best = if n < 8192 || threads < 2 {
+            self.best(0..n, query, k, keep)
+        } else {
+            let per = n.div_ceil(threads);
+            let parts: Vec<Vec<(f32, usize)>> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..n)
+                    .step_by(per)
+                    .map(|start| {
+                        s.spawn(move || self.best(start..(start + per).min(n), query, k, keep))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            });
+            let dist = self.def.distance;
+            let mut all: Vec<(f32, usize)> = parts.into_iter().flatten().collect();
+            // Ties keep slot order, as one pass over all slots would.
+            all.sort_by(|a, b| dist.order(a.0, b.0).then(a.1.cmp(&b.1)));
+            all.truncate(k);
+            all
+        };
+        best.into_iter()
+            .map(|(s, slot)| (s, self.entries[slot].key.clone()))
+            .collect()
+    }
+
+    /// The best `k` (score, slot) of `slots`, best first.
+    fn best(
+        &self,
+        slots: std::ops::Range<usize>,
+        query: &[f32],
+        k: usize,
+        keep: &(dyn Fn(&Value) -> bool + Sync),
+    ) -> Vec<(f32, usize)> {
         let d = self.def.dims;
         let dist = self.def.distance;
         let qnorm = dot(query, query).sqrt();
         let mut best: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
-        for (slot, e) in self.entries.iter().enumerate() {
+        for slot in slots {
             let v = &self.vectors[slot * d..(slot + 1) * d];
-            let Some(score) = dist.score_with_norms(query, qnorm, v, e.norm) else {
+            let Some(score) = dist.score_with_norms(query, qnorm, v, self.entries[slot].norm)
+            else {
                 continue;
             };
             if best.len() == k && dist.order(score, best[k - 1].0).is_ge() {
                 continue;
             }
-            if !keep(&e.attrs) {
+            if !keep(&self.entries[slot].attrs) {
                 continue;
             }
             let at = best.partition_point(|(s, _)| dist.order(*s, score).is_le());
             best.insert(at, (score, slot));
             best.truncate(k);
         }
-        best.into_iter()
-            .map(|(s, slot)| (s, self.entries[slot].key.clone()))
-            .collect()
+        best
     }
 }
 
