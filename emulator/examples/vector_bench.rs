@@ -5,7 +5,7 @@
 //! memory. With `--puts P` it also compares PutItem throughput into a table with one vector
 //! index against one without.
 //!
-//! `cargo run --release -p emulator --example vector_bench [-- --items N --dims D --searches S --puts P]`
+//! `cargo run --release -p emulator --example vector_bench [-- --items N --dims D --searches S --puts P --backfill]`
 
 use std::time::{Duration, Instant};
 
@@ -259,6 +259,37 @@ async fn main() -> Result<()> {
         ms(after_write[4])
     );
     println!("emulator resident memory: {} MB", rss_mb());
+    if std::env::args().any(|a| a == "--backfill") {
+        // An index added to the loaded table: UpdateTable answers at once, the backfill (a
+        // scan of the table) runs until the index is ACTIVE.
+        let t0 = Instant::now();
+        call(&client, &url, "UpdateTable", &json!({"TableName": "Vectors",
+            "VectorIndexUpdates": [{"Create": {"IndexName": "later", "VectorAttribute": {"AttributeName": "v"},
+                "Dimensions": dims, "DistanceFunction": "EUCLIDEAN",
+                "Projection": {"ProjectionType": "KEYS_ONLY"}}}]})).await?;
+        let answered = t0.elapsed();
+        loop {
+            let d = call(
+                &client,
+                &url,
+                "DescribeTable",
+                &json!({"TableName": "Vectors"}),
+            )
+            .await?;
+            let later = d["Table"]["VectorIndexes"]
+                .as_array()
+                .and_then(|l| l.iter().find(|i| i["IndexName"] == "later").cloned());
+            if later.is_some_and(|i| i["IndexStatus"] == "ACTIVE") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        println!(
+            "index added over {items} items: UpdateTable answered in {} ms, ACTIVE after {:.1} s",
+            ms(answered),
+            t0.elapsed().as_secs_f64()
+        );
+    }
     let puts = arg("--puts", 0)?;
     if puts > 0 {
         put_ratio(&client, &url, puts, dims, &mut seed).await?;

@@ -27,7 +27,7 @@ mod writes;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
@@ -98,7 +98,7 @@ pub const STREAMS_PREFIX: &str = "DynamoDBStreams_20120810";
 
 pub struct DynamoDb {
     config: Config,
-    backend: Backend,
+    backend: Arc<Backend>,
     state: Mutex<State>,
     /// Tables whose writes need a hook (point-in-time history or replicas); zero keeps the
     /// data plane a pure pass-through.
@@ -108,7 +108,7 @@ pub struct DynamoDb {
     /// Per-index sizes and counts, kept until their table changes (see `sizes`).
     index_stats: Mutex<HashMap<state::TableKey, sizes::IndexStats>>,
     /// The vector indexes, kept current by every write path.
-    vectors: vector_store::VectorStore,
+    vectors: Arc<vector_store::VectorStore>,
 }
 
 type OpResult = Result<Value, JsonError>;
@@ -150,12 +150,12 @@ impl DynamoDb {
             .map(state::load)
             .unwrap_or_default();
         let me = Self {
-            backend: Backend::new(config.clone(), supervisor),
+            backend: Arc::new(Backend::new(config.clone(), supervisor)),
             state: Mutex::new(state),
             hooked: AtomicUsize::new(0),
             vector_tables: AtomicUsize::new(0),
             index_stats: Mutex::default(),
-            vectors: vector_store::VectorStore::new(config.state_dir.as_deref()),
+            vectors: Arc::new(vector_store::VectorStore::new(config.state_dir.as_deref())),
             config,
         };
         me.refresh_hooked();
@@ -439,35 +439,7 @@ impl DynamoDb {
     /// Calls the backend as `account` in `region` and parses its answer; backend errors come
     /// back as the same AWS-shaped error.
     async fn call(&self, account: &str, region: &str, op: &str, input: &Value) -> OpResult {
-        let body = Bytes::from(input.to_string());
-        let body = arn::to_backend(body, account, region);
-        let res = self
-            .backend
-            .call(account, region, &format!("{DYNAMODB_PREFIX}.{op}"), body)
-            .await
-            .map_err(|e| backend_unavailable(&e, &self.backend.log_path()))?;
-        let out = arn::to_caller(res.body, account, region);
-        let v: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
-        if res.status == 200 {
-            return Ok(v);
-        }
-        let type_name = str_of(&v, "__type")
-            .unwrap_or("com.amazonaws.dynamodb.v20120810#InternalServerError")
-            .to_string();
-        let message = str_of(&v, "message")
-            .or_else(|| str_of(&v, "Message"))
-            .unwrap_or("");
-        let code = type_name.rsplit('#').next().unwrap_or(&type_name);
-        let facts = errors::Facts {
-            input,
-            key_names: vec![],
-        };
-        let message = errors::message(op, code, message, &facts);
-        Err(JsonError {
-            status: StatusCode::from_u16(res.status).unwrap_or(StatusCode::BAD_REQUEST),
-            type_name,
-            message,
-        })
+        call_backend(&self.backend, account, region, op, input).await
     }
 
     async fn call_ctx(&self, ctx: &RequestContext, op: &str, input: &Value) -> OpResult {
@@ -664,6 +636,45 @@ fn serialization() -> JsonError {
         "SerializationException",
         "Start of structure or map found where not expected",
     )
+}
+
+/// One backend call as `account` in `region`, its answer parsed; backend errors come back as
+/// the same AWS-shaped error. A free function so background work can call without `DynamoDb`.
+async fn call_backend(
+    backend: &Backend,
+    account: &str,
+    region: &str,
+    op: &str,
+    input: &Value,
+) -> OpResult {
+    let body = Bytes::from(input.to_string());
+    let body = arn::to_backend(body, account, region);
+    let res = backend
+        .call(account, region, &format!("{DYNAMODB_PREFIX}.{op}"), body)
+        .await
+        .map_err(|e| backend_unavailable(&e, &backend.log_path()))?;
+    let out = arn::to_caller(res.body, account, region);
+    let v: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
+    if res.status == 200 {
+        return Ok(v);
+    }
+    let type_name = str_of(&v, "__type")
+        .unwrap_or("com.amazonaws.dynamodb.v20120810#InternalServerError")
+        .to_string();
+    let message = str_of(&v, "message")
+        .or_else(|| str_of(&v, "Message"))
+        .unwrap_or("");
+    let code = type_name.rsplit('#').next().unwrap_or(&type_name);
+    let facts = errors::Facts {
+        input,
+        key_names: vec![],
+    };
+    let message = errors::message(op, code, message, &facts);
+    Err(JsonError {
+        status: StatusCode::from_u16(res.status).unwrap_or(StatusCode::BAD_REQUEST),
+        type_name,
+        message,
+    })
 }
 
 fn backend_unavailable(e: &backend::BackendError, log: &std::path::Path) -> JsonError {

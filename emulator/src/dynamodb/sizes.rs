@@ -159,7 +159,8 @@ impl DynamoDb {
         let (mut size, mut count) = (0, 0);
         let mut start: Option<Value> = None;
         loop {
-            let mut req = json!({"TableName": key.name, "IndexName": index});
+            // Bounded pages: see `scan_table`.
+            let mut req = json!({"TableName": key.name, "IndexName": index, "Limit": super::backups::SCAN_PAGE});
             if !global {
                 req["ConsistentRead"] = json!(true);
             }

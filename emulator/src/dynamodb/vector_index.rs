@@ -185,15 +185,25 @@ pub fn key_attributes(v: &Value) -> Vec<String> {
     out
 }
 
+/// One index's state as the proxy holds it: built (filled from the table), and its counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IndexState {
+    pub built: bool,
+    pub count: u64,
+    pub bytes: u64,
+}
+
 /// Adds `VectorIndexes` (and the attribute definitions only they use) to a description.
-/// `fresh` names indexes to report as just created; `backfilling` whether the table has items.
+/// `fresh` names indexes to report as just created. An index not yet built is `CREATING`,
+/// with `Backfilling` while the table has items; an `ACTIVE` one reports no `Backfilling`.
 pub fn describe(
     desc: &mut Value,
     meta: &TableMeta,
     table_arn: &str,
-    stats: &[(u64, u64)],
+    states: &[IndexState],
     fresh: &[String],
 ) {
+    let has_items = desc["ItemCount"].as_u64().unwrap_or(0) > 0;
     if meta.vector_indexes.is_empty() {
         return;
     }
@@ -204,13 +214,15 @@ pub fn describe(
         .map(|(i, d)| {
             let mut out = d.clone();
             let name = d["IndexName"].as_str().unwrap_or_default();
-            let (count, bytes) = stats.get(i).copied().unwrap_or((0, 0));
-            let creating = fresh.iter().any(|f| f == name);
+            let st = states.get(i).copied().unwrap_or_default();
+            let creating = !st.built || fresh.iter().any(|f| f == name);
             out["IndexStatus"] = json!(if creating { "CREATING" } else { "ACTIVE" });
-            out["Backfilling"] = json!(creating && count > 0);
+            if creating {
+                out["Backfilling"] = json!(has_items);
+            }
             // An index being built reports nothing yet, as GSIs do.
-            out["ItemCount"] = json!(if creating { 0 } else { count });
-            out["IndexSizeBytes"] = json!(if creating { 0 } else { bytes });
+            out["ItemCount"] = json!(if creating { 0 } else { st.count });
+            out["IndexSizeBytes"] = json!(if creating { 0 } else { st.bytes });
             out["IndexArn"] = json!(index_arn(table_arn, name));
             out
         })
@@ -248,17 +260,24 @@ impl super::DynamoDb {
         let Some(table) = self.vector_table(key).await else {
             return;
         };
-        let stats: Vec<(u64, u64)> = {
+        let states: Vec<IndexState> = {
             let t = table.read().unwrap();
             meta.vector_indexes
                 .iter()
                 .map(|d| {
                     let name = d["IndexName"].as_str().unwrap_or_default();
-                    t.index(name).map_or((0, 0), |i| i.stats())
+                    t.index(name).map_or_else(IndexState::default, |i| {
+                        let (count, bytes) = i.stats();
+                        IndexState {
+                            built: i.built,
+                            count,
+                            bytes,
+                        }
+                    })
                 })
                 .collect()
         };
-        describe(desc, &meta, &key.arn(), &stats, fresh);
+        describe(desc, &meta, &key.arn(), &states, fresh);
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+use super::backups::scan_table;
 use super::state::TableKey;
 use super::vector_store::{item_id, Shared, Write};
 use super::{ddb_err, table_name, validation, DynamoDb, OpResult};
@@ -570,6 +571,11 @@ impl DynamoDb {
                         "The table does not have the specified index: {index_name}"
                     )));
                 };
+                if !ix.built {
+                    return Err(validation(format!(
+                        "Cannot search backfilling vector index: {index_name}"
+                    )));
+                }
                 ix.top(&query, top_k as usize, &keep)
             };
             let keys: Vec<Value> = top.iter().map(|(_, k)| k.clone()).collect();
@@ -689,17 +695,25 @@ impl DynamoDb {
         Ok(out)
     }
 
-    /// The table's vector indexes, loaded and backfilled first when they are not yet.
+    /// The table's vector indexes; an index not yet filled from the table's items starts its
+    /// backfill in the background (searching it fails until it is done, as on AWS).
     pub(super) async fn vector_table(&self, key: &TableKey) -> Option<Shared> {
         let meta = self.meta(key)?;
         if self
             .vectors
             .sync(key, &meta.key_schema, &meta.vector_indexes)
+            && self.vectors.begin_backfill(key)
         {
-            self.vectors.begin_backfill(key);
-            if let Ok(items) = self.scan_all(&key.account, &key.region, &key.name).await {
-                self.vectors.finish_backfill(key, &items);
-            }
+            let (backend, vectors, key) = (self.backend.clone(), self.vectors.clone(), key.clone());
+            tokio::spawn(async move {
+                match scan_table(&backend, &key.account, &key.region, &key.name).await {
+                    Ok(items) => vectors.finish_backfill(&key, &items),
+                    Err(e) => {
+                        tracing::warn!(table = %key.name, "vector index backfill failed: {}", e.message);
+                        vectors.abort_backfill(&key);
+                    }
+                }
+            });
         }
         self.vectors.get(key)
     }

@@ -197,13 +197,6 @@ impl Index {
         self.vectors.truncate(last * d);
     }
 
-    fn clear(&mut self) {
-        self.vectors.clear();
-        self.entries.clear();
-        self.slots.clear();
-        self.bytes = 0;
-    }
-
     /// ItemCount and IndexSizeBytes.
     pub fn stats(&self) -> (u64, u64) {
         (self.entries.len() as u64, self.bytes)
@@ -613,45 +606,67 @@ impl VectorStore {
             .all(|ix| ids.iter().all(|(id, item)| ix.agrees(id, *item)))
     }
 
-    /// Starts a backfill: writes from now on win over what the scan returns.
-    pub fn begin_backfill(&self, key: &TableKey) {
+    /// Starts a backfill unless one runs: writes from now on win over what the scan returns.
+    /// False when there is nothing to start.
+    pub fn begin_backfill(&self, key: &TableKey) -> bool {
+        let Some(t) = self.get(key) else { return false };
+        let mut t = t.write().unwrap();
+        if t.touched.is_some() {
+            return false;
+        }
+        t.touched = Some(BTreeSet::new());
+        true
+    }
+
+    /// A backfill whose scan failed: the next use starts another.
+    pub fn abort_backfill(&self, key: &TableKey) {
         if let Some(t) = self.get(key) {
-            t.write().unwrap().touched = Some(BTreeSet::new());
+            t.write().unwrap().touched = None;
         }
     }
 
     /// Fills the unbuilt indexes from a scan's `items`, skipping items written meanwhile.
     pub fn finish_backfill(&self, key: &TableKey, items: &[Value]) {
+        self.fill(key, items, false);
+    }
+
+    /// Makes every index hold exactly a scan's `items` (after a write whose items only the
+    /// backend knows), except items written since `begin_backfill`.
+    pub fn finish_refresh(&self, key: &TableKey, items: &[Value]) {
+        self.fill(key, items, true);
+    }
+
+    fn fill(&self, key: &TableKey, items: &[Value], all: bool) {
         let Some(t) = self.get(key) else { return };
         let mut t = t.write().unwrap();
         let touched = t.touched.take().unwrap_or_default();
         let ks = t.key_schema.clone();
-        for ix in t.indexes.iter_mut().filter(|i| !i.built) {
-            for item in items {
-                let Some(id) = item_id(item, &ks) else {
+        let ids: Vec<Option<String>> = items.iter().map(|i| item_id(i, &ks)).collect();
+        let present: BTreeSet<&String> = ids.iter().flatten().collect();
+        for ix in t.indexes.iter_mut().filter(|i| all || !i.built) {
+            let gone: Vec<String> = ix
+                .slots
+                .keys()
+                .filter(|id| !present.contains(id) && !touched.contains(*id))
+                .cloned()
+                .collect();
+            for id in gone {
+                ix.remove(&id);
+            }
+            for (item, id) in items.iter().zip(&ids) {
+                let Some(id) = id.as_ref().filter(|id| !touched.contains(*id)) else {
                     continue;
                 };
-                if touched.contains(&id) {
-                    continue;
-                }
                 match ix.def.entry(item) {
-                    Some((v, attrs)) => ix.set(id, key_of(item, &ks), &v, attrs, item_size(item)),
-                    None => ix.remove(&id),
+                    Some((v, attrs)) => {
+                        ix.set(id.clone(), key_of(item, &ks), &v, attrs, item_size(item))
+                    }
+                    None => ix.remove(id),
                 }
             }
             ix.built = true;
         }
         t.compact();
-    }
-
-    /// Forgets an index's entries so a backfill rebuilds it (a restore fills a new table).
-    pub fn rebuild(&self, key: &TableKey) {
-        if let Some(t) = self.get(key) {
-            for ix in &mut t.write().unwrap().indexes {
-                ix.clear();
-                ix.built = false;
-            }
-        }
     }
 
     /// Drops the indexes of one account's tables, or of all (the journals too).

@@ -176,8 +176,20 @@ impl DynamoDb {
             self.vectors.apply(k, &writes);
         }
         for k in &plan.whole {
-            self.vectors.rebuild(k);
-            self.vector_table(k).await;
+            self.refresh_vectors(k).await;
+        }
+    }
+
+    /// After a PartiQL write: the indexes made to hold the table's items, from a scan (the
+    /// statement's items are only known to the backend). Skipped while a backfill runs: its
+    /// scan is still to finish.
+    async fn refresh_vectors(&self, key: &TableKey) {
+        if !self.vectors.begin_backfill(key) {
+            return;
+        }
+        match self.scan_all(&key.account, &key.region, &key.name).await {
+            Ok(items) => self.vectors.finish_refresh(key, &items),
+            Err(_) => self.vectors.abort_backfill(key),
         }
     }
 

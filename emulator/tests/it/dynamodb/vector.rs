@@ -210,6 +210,21 @@ fn assert_same(got: &Value, want: &[(String, f32)]) {
     }
 }
 
+/// DescribeTable until every vector index is ACTIVE (a backfill runs in the background).
+fn wait_active(account: &str, table: &str) -> Value {
+    for _ in 0..300 {
+        let d = ok(account, "DescribeTable", json!({"TableName": table}));
+        let all = d["Table"]["VectorIndexes"]
+            .as_array()
+            .is_some_and(|l| l.iter().all(|i| i["IndexStatus"] == "ACTIVE"));
+        if all {
+            return d;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("vector indexes of {table} never became ACTIVE");
+}
+
 fn cat_is(c: &str) -> Value {
     json!({
         "SearchConditionExpression": "#c = :c",
@@ -291,10 +306,28 @@ fn an_index_added_to_a_table_with_items_backfills_and_follows_writes() {
     let ix = &out["TableDescription"]["VectorIndexes"][0];
     assert_eq!(ix["IndexStatus"], "CREATING", "{out}");
     assert_eq!(ix["Backfilling"], true);
-    let d = ok(acc, "DescribeTable", json!({"TableName": "Later"}));
+    // The backfill runs in the background; a search meanwhile is refused as AWS documents.
+    let q = [0.1, 0.2, -0.3, 0.4];
+    let mut early = cat_is("a");
+    early["TableName"] = json!("Later");
+    early["IndexName"] = json!("emb");
+    early["TopK"] = json!(1);
+    early["SearchVector"] = json!(q
+        .iter()
+        .map(|x| json!({"N": x.to_string()}))
+        .collect::<Vec<_>>());
+    let (status, body) = op(acc, "SearchVectors", early);
+    if status != 200 {
+        assert_eq!(
+            body["message"], "Cannot search backfilling vector index: emb",
+            "{body}"
+        );
+    }
+    let d = wait_active(acc, "Later");
     let ix = &d["Table"]["VectorIndexes"][0];
     assert_eq!(ix["IndexStatus"], "ACTIVE", "{d}");
-    assert_eq!(ix["Backfilling"], false);
+    // An ACTIVE index no longer reports Backfilling.
+    assert!(ix.get("Backfilling").is_none(), "{d}");
     assert_eq!(ix["ItemCount"], valid);
     assert_eq!(ix["Dimensions"], DIMS);
     assert_eq!(ix["DistanceFunction"], "EUCLIDEAN");
@@ -309,7 +342,6 @@ fn an_index_added_to_a_table_with_items_backfills_and_follows_writes() {
         "{defs}"
     );
 
-    let q = [0.1, 0.2, -0.3, 0.4];
     let want = brute_force(&items, "EUCLIDEAN", &q, 4, |i| i["cat"]["S"] == "a");
     assert_same(&search(acc, "Later", "emb", &q, 4, cat_is("a")), &want);
 
@@ -503,6 +535,7 @@ fn searches_are_validated() {
             "IndexName": "keys", "VectorAttribute": {"AttributeName": "v"}, "Dimensions": DIMS,
             "DistanceFunction": "EUCLIDEAN", "Projection": {"ProjectionType": "KEYS_ONLY"}}}]}),
     );
+    wait_active(acc, "Srch");
     let mut r = req(&|r| {
         let o = r.as_object_mut().unwrap();
         o.remove("SearchConditionExpression");
