@@ -14,6 +14,7 @@ mod errors;
 mod extras;
 mod global;
 mod model;
+mod partiql;
 mod pool;
 mod sizes;
 mod state;

@@ -1,10 +1,11 @@
 //! Data-plane writes into tables with vector indexes: which items each request names, locked
 //! while the backend applies it, then applied to the index (see `vector_store`). Puts carry
-//! their item; updates are read back (only the backend knows their result); PartiQL writes,
-//! whose items only the backend knows, rebuild the table's indexes.
+//! their item; updates and PartiQL writes are read back by key (only the backend knows their
+//! result); a PartiQL statement whose key we cannot read makes the table's indexes resync.
 
 use serde_json::{json, Value};
 
+use super::partiql;
 use super::state::TableKey;
 use super::vector_store::{item_id, Write};
 use super::writes::partiql_table;
@@ -76,8 +77,18 @@ fn changes(op: &str, input: &Value) -> (Vec<(String, Change)>, Vec<String>) {
                     .unwrap_or_default(),
             };
             for s in &list {
-                if let Some(t) = str_of(s, "Statement").and_then(partiql_table) {
-                    whole.push(t);
+                let Some(stmt) = str_of(s, "Statement") else {
+                    continue;
+                };
+                let Some(t) = partiql_table(stmt) else {
+                    continue;
+                };
+                // A PartiQL write names one item by its whole key; it is read back. A
+                // statement we cannot read the key from makes the whole table resync.
+                let params = s["Parameters"].as_array().cloned().unwrap_or_default();
+                match partiql::key_values(stmt, &params) {
+                    Some(k) => out.push((t, Change::Reread(k))),
+                    None => whole.push(t),
                 }
             }
         }
@@ -94,7 +105,7 @@ impl DynamoDb {
         op: &str,
         input: &Value,
     ) -> Plan {
-        let (list, whole) = changes(op, input);
+        let (list, mut whole) = changes(op, input);
         let key = |t: &str| TableKey::new(&ctx.account, &ctx.region, t);
         let mut ids = vec![];
         let mut changes = vec![];
@@ -105,10 +116,14 @@ impl DynamoDb {
             };
             let ks = table.read().unwrap().key_schema.clone();
             let (Change::Put(v) | Change::Reread(v) | Change::Delete(v)) = &c;
-            if let Some(id) = item_id(v, &ks) {
-                ids.push((t.clone(), id));
+            match item_id(v, &ks) {
+                Some(id) => {
+                    ids.push((t.clone(), id));
+                    changes.push((k, c));
+                }
+                // Not a whole key (a PartiQL condition on other attributes): resync.
+                None => whole.push(t),
             }
-            changes.push((k, c));
         }
         let whole = whole
             .into_iter()
@@ -237,9 +252,12 @@ mod tests {
         assert!(matches!(c[1].1, Change::Delete(_)));
         let (c, w) = changes(
             "BatchExecuteStatement",
-            &json!({"Statements": [{"Statement": "UPDATE \"A\" SET x = 1 WHERE k = '1'"}]}),
+            &json!({"Statements": [
+                {"Statement": "UPDATE \"A\" SET x = 1 WHERE k = '1'"},
+                {"Statement": "DELETE FROM \"A\" WHERE k = '1' OR k = '2'"}
+            ]}),
         );
-        assert!(c.is_empty());
+        assert!(matches!(&c[0].1, Change::Reread(k) if *k == json!({"k": {"S": "1"}})));
         assert_eq!(w, vec!["A".to_string()]);
     }
 }
