@@ -682,8 +682,17 @@ fn compare(
         .clone()
         .unwrap_or_else(|| root.join("reports").join("compare"));
     let mut reports = Vec::new();
+    // A target that cannot be scored (its server does not start) leaves the others compared.
+    let mut failed = Vec::new();
     for spec in &specs {
-        let r = score(&sc, spec, &spec.name)?;
+        let r = match score(&sc, spec, &spec.name) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("evaluator: {}: not scored: {e:#}", spec.name);
+                failed.push(spec.name.clone());
+                continue;
+            }
+        };
         let dir = report_dir.join(&spec.name);
         report::write_all(&r, &dir).with_context(|| format!("writing {}", dir.display()))?;
         std::fs::write(dir.join("report.html"), report::html::page(&r, &[]))
@@ -697,6 +706,9 @@ fn compare(
         );
         reports.push((spec.name.clone(), r));
     }
+    if reports.is_empty() {
+        bail!("no target could be scored ({})", failed.join(", "));
+    }
     let cmp = report::side_by_side::Comparison::build(&reports, &now_rfc3339());
     report::side_by_side::write_all(&cmp, &report_dir)
         .with_context(|| format!("writing {}", report_dir.display()))?;
@@ -706,6 +718,10 @@ fn compare(
         cmp.examples.iter().filter(|e| e.differ).count(),
         report_dir.display()
     );
+    if !failed.is_empty() {
+        println!("not compared (could not be scored): {}", failed.join(", "));
+        return Ok(1);
+    }
     Ok(0)
 }
 

@@ -155,6 +155,9 @@ fn compare_scores_two_targets_side_by_side() {
             "ours=embedded",
             "--target",
             "cacheonly=embedded,service=elasticache",
+            // A target whose server cannot start: reported, the others still compared.
+            "--target",
+            "broken=moto-server:/nonexistent/moto_server",
             "--filter",
             sample,
             "--emulator-bin",
@@ -167,7 +170,15 @@ fn compare_scores_two_targets_side_by_side() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("evaluator: broken: not scored:"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("not compared (could not be scored): broken"),
+        "{stdout}"
+    );
     let cmp: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("compare.json")).unwrap())
             .unwrap();
