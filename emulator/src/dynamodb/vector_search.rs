@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::backups::scan_table;
 use super::state::TableKey;
-use super::vector_store::{item_id, Shared, Write};
+use super::vector_store::{item_id, IndexDef, Shared, Write};
 use super::{ddb_err, table_name, validation, DynamoDb, OpResult};
 use crate::context::RequestContext;
 use crate::protocol::json::JsonError;
@@ -460,9 +460,8 @@ impl DynamoDb {
                     "The table does not have the specified index: {index_name}"
                 ))
             })?;
-        let dims = index["Dimensions"].as_u64().unwrap_or(0) as usize;
-        let distance = Distance::parse(index["DistanceFunction"].as_str().unwrap_or_default())
-            .unwrap_or(Distance::Cosine);
+        let def = IndexDef::of(&index);
+        let (dims, distance) = (def.dims, def.distance);
         let query = query_vector(&input["SearchVector"], dims, index_name)?;
         if distance == Distance::Cosine && query.iter().all(|x| *x == 0.0) {
             return Err(validation(
@@ -476,21 +475,7 @@ impl DynamoDb {
         let values = input["ExpressionAttributeValues"]
             .as_object()
             .unwrap_or(&empty);
-        let schema: Vec<(String, String)> = index["SearchSchema"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| {
-                Some((
-                    e["AttributeName"].as_str()?.to_string(),
-                    e["SearchSchemaElementType"].as_str()?.to_string(),
-                ))
-            })
-            .collect();
-        let hash = schema
-            .iter()
-            .find(|(_, t)| t == "HASH")
-            .map(|(a, _)| a.clone());
+        let (schema, hash) = (&def.schema, &def.hash);
         let cond =
             match input["SearchConditionExpression"].as_str() {
                 Some(expr) => {
@@ -512,12 +497,12 @@ impl DynamoDb {
                     }
                     let mut used = vec![];
                     attr_names(&c, &mut used);
-                    if let Some(a) = used.iter().find(|a| !schema.iter().any(|(s, _)| s == *a)) {
+                    if let Some(a) = used.iter().find(|a| !schema.contains(a)) {
                         return Err(invalid_expression(&format!(
                             "attribute {a} is not in the SearchSchema of vector index {index_name}"
                         )));
                     }
-                    if let Some(h) = &hash {
+                    if let Some(h) = hash {
                         if !pins_hash(&c, h) {
                             return Err(validation(
                                 "Invalid comparator used in SearchConditionExpression",
