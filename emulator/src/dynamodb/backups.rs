@@ -111,19 +111,31 @@ pub(super) async fn scan_table(
     name: &str,
 ) -> Result<Vec<Value>, JsonError> {
     let mut items = vec![];
+    scan_pages(backend, account, region, name, |page| items.extend(page)).await?;
+    Ok(items)
+}
+
+/// `scan_table` a page at a time, each handed to `page`.
+pub(super) async fn scan_pages(
+    backend: &super::backend::Backend,
+    account: &str,
+    region: &str,
+    name: &str,
+    mut page: impl FnMut(Vec<Value>),
+) -> Result<(), JsonError> {
     let mut start: Option<Value> = None;
     loop {
         let mut req = json!({"TableName": name, "ConsistentRead": true, "Limit": SCAN_PAGE});
         if let Some(s) = start.take() {
             req["ExclusiveStartKey"] = s;
         }
-        let out = super::call_backend(backend, account, region, "Scan", &req).await?;
-        if let Some(list) = out["Items"].as_array() {
-            items.extend(list.iter().cloned());
+        let mut out = super::call_backend(backend, account, region, "Scan", &req).await?;
+        if let Value::Array(list) = out["Items"].take() {
+            page(list);
         }
         match out.get("LastEvaluatedKey") {
             Some(k) if !k.is_null() => start = Some(k.clone()),
-            _ => return Ok(items),
+            _ => return Ok(()),
         }
     }
 }

@@ -225,7 +225,7 @@ impl DynamoDb {
             .vectors
             .sync(&key, &meta.key_schema, &meta.vector_indexes)
         {
-            self.vectors.finish_backfill(&key, &[]);
+            self.vectors.fill_from(&key, &[], false);
         }
         self.changed();
         patch_description(&mut desc, &meta, &key);

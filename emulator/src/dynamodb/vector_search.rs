@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use super::backups::scan_table;
+use super::backups::scan_pages;
 use super::state::TableKey;
 use super::vector_store::{item_id, IndexDef, Shared, Write};
 use super::{ddb_err, table_name, validation, DynamoDb, OpResult};
@@ -687,15 +687,18 @@ impl DynamoDb {
         if self
             .vectors
             .sync(key, &meta.key_schema, &meta.vector_indexes)
-            && self.vectors.begin_backfill(key)
+            && self.vectors.begin_fill(key, false)
         {
             let (backend, vectors, key) = (self.backend.clone(), self.vectors.clone(), key.clone());
             tokio::spawn(async move {
-                match scan_table(&backend, &key.account, &key.region, &key.name).await {
-                    Ok(items) => vectors.finish_backfill(&key, &items),
+                let pages = scan_pages(&backend, &key.account, &key.region, &key.name, |page| {
+                    vectors.fill_page(&key, &page)
+                });
+                match pages.await {
+                    Ok(()) => vectors.finish_fill(&key),
                     Err(e) => {
                         tracing::warn!(table = %key.name, "vector index backfill failed: {}", e.message);
-                        vectors.abort_backfill(&key);
+                        vectors.abort_fill(&key);
                     }
                 }
             });

@@ -289,9 +289,20 @@ impl Index {
 pub struct TableVectors {
     pub key_schema: Value,
     pub indexes: Vec<Index>,
-    /// While a backfill scans: the items written meanwhile (the scan's copy of them is older).
-    touched: Option<BTreeSet<String>>,
+    /// A scan filling the indexes, page by page.
+    fill: Option<Fill>,
     journal: Option<Journal>,
+}
+
+/// A running fill: which indexes it fills, what it has read and what was written meanwhile.
+#[derive(Default)]
+struct Fill {
+    /// Every index (a resync), or only those not built yet (a backfill).
+    all: bool,
+    /// Items written since the fill began: the scan's copy of them is older.
+    touched: BTreeSet<String>,
+    /// Items the scan has read so far.
+    scanned: BTreeSet<String>,
 }
 
 /// One change to an item: its new image, or None when it was deleted.
@@ -311,8 +322,8 @@ impl TableVectors {
             let Some(id) = item_id(w.item_or_key, &self.key_schema) else {
                 continue;
             };
-            if let Some(t) = self.touched.as_mut() {
-                t.insert(id.clone());
+            if let Some(f) = self.fill.as_mut() {
+                f.touched.insert(id.clone());
             }
             let key = key_of(w.item_or_key, &self.key_schema);
             for ix in &mut self.indexes {
@@ -551,7 +562,7 @@ impl VectorStore {
         let mut t = TableVectors {
             key_schema: key_schema.clone(),
             indexes: defs.iter().map(|d| Index::new(IndexDef::of(d))).collect(),
-            touched: None,
+            fill: None,
             journal: None,
         };
         let Some(path) = self.path(key) else {
@@ -606,67 +617,93 @@ impl VectorStore {
             .all(|ix| ids.iter().all(|(id, item)| ix.agrees(id, *item)))
     }
 
-    /// Starts a backfill unless one runs: writes from now on win over what the scan returns.
-    /// False when there is nothing to start.
-    pub fn begin_backfill(&self, key: &TableKey) -> bool {
+    /// Starts a fill unless one runs: of the indexes not built yet (a backfill), or of all
+    /// (`all`: a resync). Writes from now on win over what the scan returns. False when there
+    /// is nothing to start.
+    pub fn begin_fill(&self, key: &TableKey, all: bool) -> bool {
         let Some(t) = self.get(key) else { return false };
         let mut t = t.write().unwrap();
-        if t.touched.is_some() {
+        if t.fill.is_some() {
             return false;
         }
-        t.touched = Some(BTreeSet::new());
+        t.fill = Some(Fill {
+            all,
+            ..Fill::default()
+        });
         true
     }
 
-    /// A backfill whose scan failed: the next use starts another.
-    pub fn abort_backfill(&self, key: &TableKey) {
+    /// A fill whose scan failed: the next use starts another.
+    pub fn abort_fill(&self, key: &TableKey) {
         if let Some(t) = self.get(key) {
-            t.write().unwrap().touched = None;
+            t.write().unwrap().fill = None;
         }
     }
 
-    /// Fills the unbuilt indexes from a scan's `items`, skipping items written meanwhile.
-    pub fn finish_backfill(&self, key: &TableKey, items: &[Value]) {
-        self.fill(key, items, false);
-    }
-
-    /// Makes every index hold exactly a scan's `items` (after a write whose items only the
-    /// backend knows), except items written since `begin_backfill`.
-    pub fn finish_refresh(&self, key: &TableKey, items: &[Value]) {
-        self.fill(key, items, true);
-    }
-
-    fn fill(&self, key: &TableKey, items: &[Value], all: bool) {
+    /// One page of the fill's scan into the indexes it fills (pages keep memory bounded: a
+    /// whole table of vectors as JSON values is many times their size).
+    pub fn fill_page(&self, key: &TableKey, items: &[Value]) {
         let Some(t) = self.get(key) else { return };
         let mut t = t.write().unwrap();
-        let touched = t.touched.take().unwrap_or_default();
-        let ks = t.key_schema.clone();
-        let ids: Vec<Option<String>> = items.iter().map(|i| item_id(i, &ks)).collect();
-        let present: BTreeSet<&String> = ids.iter().flatten().collect();
-        for ix in t.indexes.iter_mut().filter(|i| all || !i.built) {
+        let TableVectors {
+            key_schema,
+            indexes,
+            fill: Some(fill),
+            ..
+        } = &mut *t
+        else {
+            return;
+        };
+        for item in items {
+            let Some(id) = item_id(item, key_schema) else {
+                continue;
+            };
+            if fill.touched.contains(&id) {
+                continue;
+            }
+            for ix in indexes.iter_mut().filter(|i| fill.all || !i.built) {
+                match ix.def.entry(item) {
+                    Some((v, attrs)) => ix.set(
+                        id.clone(),
+                        key_of(item, key_schema),
+                        &v,
+                        attrs,
+                        item_size(item),
+                    ),
+                    None => ix.remove(&id),
+                }
+            }
+            fill.scanned.insert(id);
+        }
+    }
+
+    /// The scan is done: entries of items it did not see (and nobody wrote meanwhile) go, the
+    /// indexes are built, and the journal is rewritten.
+    pub fn finish_fill(&self, key: &TableKey) {
+        let Some(t) = self.get(key) else { return };
+        let mut t = t.write().unwrap();
+        let Some(fill) = t.fill.take() else { return };
+        for ix in t.indexes.iter_mut().filter(|i| fill.all || !i.built) {
             let gone: Vec<String> = ix
                 .slots
                 .keys()
-                .filter(|id| !present.contains(id) && !touched.contains(*id))
+                .filter(|id| !fill.scanned.contains(*id) && !fill.touched.contains(*id))
                 .cloned()
                 .collect();
             for id in gone {
                 ix.remove(&id);
             }
-            for (item, id) in items.iter().zip(&ids) {
-                let Some(id) = id.as_ref().filter(|id| !touched.contains(*id)) else {
-                    continue;
-                };
-                match ix.def.entry(item) {
-                    Some((v, attrs)) => {
-                        ix.set(id.clone(), key_of(item, &ks), &v, attrs, item_size(item))
-                    }
-                    None => ix.remove(id),
-                }
-            }
             ix.built = true;
         }
         t.compact();
+    }
+
+    /// A whole fill from `items` at once (a new table, tests).
+    pub fn fill_from(&self, key: &TableKey, items: &[Value], all: bool) {
+        if self.begin_fill(key, all) {
+            self.fill_page(key, items);
+            self.finish_fill(key);
+        }
     }
 
     /// Drops the indexes of one account's tables, or of all (the journals too).
@@ -745,7 +782,7 @@ mod tests {
         let store = VectorStore::new(None);
         let k = TableKey::new("1", "r", "t");
         assert!(store.sync(&k, &schema(), &[def(2, false)]));
-        store.finish_backfill(&k, &[]);
+        store.fill_from(&k, &[], false);
         let (a, b, c) = (
             item("a", &[0.0, 0.0]),
             item("b", &[1.0, 0.0]),
@@ -782,6 +819,42 @@ mod tests {
     }
 
     #[test]
+    fn a_fill_keeps_writes_made_during_its_scan_and_drops_what_it_did_not_see() {
+        let store = VectorStore::new(None);
+        let k = TableKey::new("1", "r", "t");
+        store.sync(&k, &schema(), &[def(2, false)]);
+        let (a, b) = (item("a", &[1.0, 0.0]), item("b", &[0.0, 1.0]));
+        store.fill_from(&k, &[a.clone(), b.clone()], false);
+        // A resync whose scan saw only an older `a`, while `a` and `c` were written.
+        assert!(store.begin_fill(&k, true));
+        assert!(!store.begin_fill(&k, true), "one fill at a time");
+        let (a2, c) = (item("a", &[3.0, 3.0]), item("c", &[2.0, 2.0]));
+        store.apply(
+            &k,
+            &[
+                Write {
+                    item_or_key: &a2,
+                    item: Some(&a2),
+                },
+                Write {
+                    item_or_key: &c,
+                    item: Some(&c),
+                },
+            ],
+        );
+        store.fill_page(&k, &[a]);
+        store.finish_fill(&k);
+        let t = store.get(&k).unwrap();
+        let t = t.read().unwrap();
+        let ix = &t.indexes[0];
+        assert_eq!(ix.stats().0, 2, "b is gone, c stays");
+        assert_eq!(
+            ix.top(&[3.0, 3.0], 1, &|_| true)[0],
+            (0.0, json!({"pk": {"S": "a"}}))
+        );
+    }
+
+    #[test]
     fn items_without_the_vector_partition_key_are_not_indexed() {
         let store = VectorStore::new(None);
         let k = TableKey::new("1", "r", "t");
@@ -791,13 +864,13 @@ mod tests {
         let mut short = item("c", &[1.0]);
         short["cat"] = json!({"S": "x"});
         let items = [with.clone(), item("b", &[1.0, 2.0]), short];
-        store.finish_backfill(&k, &items);
+        store.fill_from(&k, &items, false);
         let t = store.get(&k).unwrap();
         assert_eq!(t.read().unwrap().indexes[0].stats(), (1, item_size(&with)));
         // Without a HASH search attribute, every valid vector counts.
         let k2 = TableKey::new("1", "r", "t2");
         store.sync(&k2, &schema(), &[def(2, false)]);
-        store.finish_backfill(&k2, &items);
+        store.fill_from(&k2, &items, false);
         assert_eq!(
             store.get(&k2).unwrap().read().unwrap().indexes[0].stats().0,
             2
@@ -811,7 +884,7 @@ mod tests {
         {
             let store = VectorStore::new(Some(&dir));
             store.sync(&k, &schema(), &[def(2, false)]);
-            store.finish_backfill(&k, &[]);
+            store.fill_from(&k, &[], false);
             let items: Vec<Value> = (0..50)
                 .map(|i| item(&i.to_string(), &[i as f32, 1.0]))
                 .collect();

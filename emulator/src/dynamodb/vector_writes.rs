@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 
+use super::backups::scan_pages;
 use super::partiql;
 use super::state::TableKey;
 use super::vector_store::{item_id, Write};
@@ -199,12 +200,16 @@ impl DynamoDb {
     /// statement's items are only known to the backend). Skipped while a backfill runs: its
     /// scan is still to finish.
     async fn refresh_vectors(&self, key: &TableKey) {
-        if !self.vectors.begin_backfill(key) {
+        if !self.vectors.begin_fill(key, true) {
             return;
         }
-        match self.scan_all(&key.account, &key.region, &key.name).await {
-            Ok(items) => self.vectors.finish_refresh(key, &items),
-            Err(_) => self.vectors.abort_backfill(key),
+        let (account, region, name) = (&key.account, &key.region, &key.name);
+        let pages = scan_pages(&self.backend, account, region, name, |page| {
+            self.vectors.fill_page(key, &page)
+        });
+        match pages.await {
+            Ok(()) => self.vectors.finish_fill(key),
+            Err(_) => self.vectors.abort_fill(key),
         }
     }
 
