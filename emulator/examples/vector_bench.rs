@@ -52,11 +52,16 @@ fn ms(d: Duration) -> String {
 
 /// The emulator's resident memory (this process: it runs in-process), in MB.
 fn rss_mb() -> u64 {
+    status_mb("VmRSS:")
+}
+
+/// A memory figure of /proc/self/status (`VmRSS:` now, `VmHWM:` the peak), in MB.
+fn status_mb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .find_map(|l| l.strip_prefix(field))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
         .map(|kb| kb / 1024)
@@ -285,9 +290,10 @@ async fn main() -> Result<()> {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         println!(
-            "index added over {items} items: UpdateTable answered in {} ms, ACTIVE after {:.1} s",
+            "index added over {items} items: UpdateTable answered in {} ms, ACTIVE after {:.1} s; peak memory so far {} MB",
             ms(answered),
-            t0.elapsed().as_secs_f64()
+            t0.elapsed().as_secs_f64(),
+            status_mb("VmHWM:")
         );
     }
     let puts = arg("--puts", 0)?;
