@@ -180,29 +180,50 @@ fn prune(root: &Path, store: &Store, serverless: &ServerlessSerials) {
 /// Starts the nodes of one region again: primaries first, so replicas replicate from their
 /// primary's (possibly new) address.
 fn restart_region(cx: &mut Cx, serverless: &BTreeMap<String, u64>) {
-    let primary_of = |cx: &Cx, id: &str| -> Option<String> {
-        let rg_id = cx
-            .st
-            .clusters
-            .get(id)?
-            .doc
-            .get("ReplicationGroupId")?
-            .as_str()?;
-        let rg = cx.st.repl_groups.get(rg_id)?;
-        let ng = rg
-            .groups
-            .iter()
-            .find(|g| g.members.iter().any(|m| m == id))?;
-        ng.members.first().filter(|p| *p != id).cloned()
-    };
     let (replicas, primaries): (Vec<String>, Vec<String>) = cx
         .st
         .clusters
         .keys()
         .cloned()
         .partition(|id| primary_of(cx, id).is_some());
-    // Until its nodes answer again, a cluster says so (AWS's status while nodes restart),
-    // and so does its group.
+    mark_coming_back(cx);
+    for id in primaries.into_iter().chain(replicas) {
+        restart_cluster(cx, &id);
+    }
+    for rg in cx.st.repl_groups.values_mut() {
+        // A group still forming when the emulator stopped forms once its nodes answer.
+        rg.form_started = false;
+        // A formed one is whole again only once `reform_clusters` has checked it.
+        rg.rejoining = rg.cluster_mode && !rg.forming;
+    }
+    for (name, serial) in serverless {
+        if let Err(e) = serverless::restart_serverless(cx, name, *serial) {
+            tracing::warn!("restarting serverless cache {name}: {}", e.message);
+        }
+    }
+}
+
+/// The primary of a replica member of a replication group (None for a primary or a
+/// standalone cluster).
+fn primary_of(cx: &Cx, id: &str) -> Option<String> {
+    let rg_id = cx
+        .st
+        .clusters
+        .get(id)?
+        .doc
+        .get("ReplicationGroupId")?
+        .as_str()?;
+    let rg = cx.st.repl_groups.get(rg_id)?;
+    let ng = rg
+        .groups
+        .iter()
+        .find(|g| g.members.iter().any(|m| m == id))?;
+    ng.members.first().filter(|p| *p != id).cloned()
+}
+
+/// Until its nodes answer again, a cluster says so (AWS's status while nodes restart), and
+/// so does its group.
+fn mark_coming_back(cx: &mut Cx) {
     for c in cx.st.clusters.values_mut() {
         if c.doc.get("CacheClusterStatus").and_then(Value::as_str) == Some("available") {
             c.doc.insert(
@@ -219,43 +240,34 @@ fn restart_region(cx: &mut Cx, serverless: &BTreeMap<String, u64>) {
             rg.doc.insert("Status".into(), "modifying".into());
         }
     }
-    for id in primaries.into_iter().chain(replicas) {
-        let Some(c) = cx.st.clusters.get(&id) else {
-            continue;
-        };
-        let mut shape = cache_clusters::NodeShape::of(c);
-        let rg = c
-            .doc
-            .get("ReplicationGroupId")
-            .and_then(Value::as_str)
-            .and_then(|g| cx.st.repl_groups.get(g));
-        if let Some(rg) = rg {
-            shape.cluster = rg.cluster_mode;
-            shape.acl = acl::commands_for(cx, &acl::groups_of(&rg.doc));
-        }
-        let replica_of = primary_of(cx, &id)
-            .and_then(|p| cx.st.clusters.get(&p))
-            .and_then(|p| p.nodes.first())
-            .and_then(|n| n.addr);
-        if let Err(e) = cache_clusters::restart_nodes(cx, &id, &shape, replica_of) {
-            tracing::warn!("restarting {id}: {}", e.message);
-            if let Some(c) = cx.st.clusters.get_mut(&id) {
-                for n in c.nodes.iter_mut().filter(|n| n.run.is_none()) {
-                    n.status = "incompatible-network".into();
-                }
+}
+
+/// Starts one cluster's nodes from their data dirs, a replica following its primary.
+fn restart_cluster(cx: &mut Cx, id: &str) {
+    let Some(c) = cx.st.clusters.get(id) else {
+        return;
+    };
+    let mut shape = cache_clusters::NodeShape::of(c);
+    let rg = c
+        .doc
+        .get("ReplicationGroupId")
+        .and_then(Value::as_str)
+        .and_then(|g| cx.st.repl_groups.get(g));
+    if let Some(rg) = rg {
+        shape.cluster = rg.cluster_mode;
+        shape.acl = acl::commands_for(cx, &acl::groups_of(&rg.doc));
+    }
+    let replica_of = primary_of(cx, id)
+        .and_then(|p| cx.st.clusters.get(&p))
+        .and_then(|p| p.nodes.first())
+        .and_then(|n| n.addr);
+    if let Err(e) = cache_clusters::restart_nodes(cx, id, &shape, replica_of) {
+        tracing::warn!("restarting {id}: {}", e.message);
+        if let Some(c) = cx.st.clusters.get_mut(id) {
+            for n in c.nodes.iter_mut().filter(|n| n.run.is_none()) {
+                n.status = "incompatible-network".into();
             }
-            cx.st.event(&id, "cache-cluster", e.message);
         }
-    }
-    for rg in cx.st.repl_groups.values_mut() {
-        // A group still forming when the emulator stopped forms once its nodes answer.
-        rg.form_started = false;
-        // A formed one is whole again only once `reform_clusters` has checked it.
-        rg.rejoining = rg.cluster_mode && !rg.forming;
-    }
-    for (name, serial) in serverless {
-        if let Err(e) = serverless::restart_serverless(cx, name, *serial) {
-            tracing::warn!("restarting serverless cache {name}: {}", e.message);
-        }
+        cx.st.event(id, "cache-cluster", e.message);
     }
 }

@@ -5,11 +5,12 @@ use std::net::SocketAddr;
 
 use serde_json::{json, Map, Value};
 
-use crate::elasticache::domain::cache_clusters::{self, start_nodes, ClusterSettings, NodeShape};
+use crate::elasticache::domain::cache_clusters::{self, start_nodes, NodeShape};
+use crate::elasticache::domain::cluster_settings::ClusterSettings;
 use crate::elasticache::domain::limits;
 use crate::elasticache::effects::{Effect, Promotion};
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cluster, Cx, Region, ReplGroup};
+use crate::elasticache::state::{s, Cluster, Cx, NodeGroup, Region, ReplGroup};
 
 pub fn not_found(id: &str) -> ApiError {
     ApiError::new(
@@ -24,6 +25,15 @@ pub(crate) fn key(cx: &Cx, id: &str) -> ApiResult<String> {
         Ok(k)
     } else {
         Err(not_found(id))
+    }
+}
+
+/// A switch as the API reports it (AutomaticFailover, MultiAZ, ClusterMode).
+pub(crate) fn enabled(b: bool) -> &'static str {
+    if b {
+        "enabled"
+    } else {
+        "disabled"
     }
 }
 
@@ -163,88 +173,18 @@ pub fn render(cx: &Cx, id: &str) -> Value {
         return Value::Null;
     };
     let mut d = rg.doc.clone();
-    let status = d["Status"].clone();
-    let members: Vec<Value> = rg
+    let mut members: Vec<Value> = rg
         .groups
         .iter()
         .flat_map(|g| g.members.iter().cloned())
         .map(Value::from)
         .collect();
-    let mut sorted = members.clone();
-    sorted.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-    d.insert("MemberClusters".into(), Value::Array(sorted));
-    let groups: Vec<Value> = rg
+    members.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    d.insert("MemberClusters".into(), Value::Array(members));
+    let groups = rg
         .groups
         .iter()
-        .map(|g| {
-            let mut o = Map::new();
-            o.insert("NodeGroupId".into(), g.id.clone().into());
-            let settled = g.members.iter().all(|m| {
-                cx.st
-                    .clusters
-                    .get(m)
-                    .is_some_and(|c| c.doc["CacheClusterStatus"] == "available")
-            });
-            let ng_status = if settled {
-                "available".into()
-            } else if status == "creating" {
-                status.clone()
-            } else {
-                Value::from("modifying")
-            };
-            o.insert("Status".into(), ng_status);
-            if !rg.cluster_mode {
-                if let Some(p) = g.members.first().and_then(|p| endpoint(cx, p)) {
-                    o.insert("PrimaryEndpoint".into(), p);
-                }
-                let reader = g.members.get(1).or(g.members.first());
-                if let Some(r) = reader.and_then(|r| endpoint(cx, r)) {
-                    o.insert("ReaderEndpoint".into(), r);
-                }
-            }
-            if let Some(sl) = &g.slots {
-                o.insert("Slots".into(), sl.clone().into());
-            }
-            // A replica being added to a live shard is listed in MemberClusters at once but
-            // among the shard's members only once it exists (AWS's IncreaseReplicaCount answer
-            // shows the members from before the call).
-            let status_of = |m: &String| {
-                cx.st
-                    .clusters
-                    .get(m)
-                    .map(|c| c.doc["CacheClusterStatus"].clone())
-            };
-            let shard_live = g
-                .members
-                .first()
-                .is_some_and(|p| status_of(p).is_some_and(|st| st != "creating"));
-            let nm: Vec<Value> = g
-                .members
-                .iter()
-                .enumerate()
-                .filter(|(i, m)| {
-                    *i == 0 || !shard_live || status_of(m).is_none_or(|st| st != "creating")
-                })
-                .map(|(i, m)| {
-                    let az = cx
-                        .st
-                        .clusters
-                        .get(m)
-                        .map(|c| c.doc["PreferredAvailabilityZone"].clone())
-                        .unwrap_or(Value::Null);
-                    let mut v = json!({"CacheClusterId": m, "CacheNodeId": "0001", "PreferredAvailabilityZone": az});
-                    if !rg.cluster_mode {
-                        if let Some(e) = endpoint(cx, m) {
-                            v["ReadEndpoint"] = e;
-                        }
-                        v["CurrentRole"] = if i == 0 { "primary" } else { "replica" }.into();
-                    }
-                    v
-                })
-                .collect();
-            o.insert("NodeGroupMembers".into(), Value::Array(nm));
-            Value::Object(o)
-        })
+        .map(|g| render_node_group(cx, rg, g))
         .collect();
     d.insert("NodeGroups".into(), Value::Array(groups));
     if !rg.cluster_mode && rg.doc["SnapshotRetentionLimit"].as_i64().unwrap_or(0) > 0 {
@@ -255,7 +195,7 @@ pub fn render(cx: &Cx, id: &str) -> Value {
             }
         }
     }
-    d.insert("GlobalReplicationGroupInfo".into(), json!({}));
+    d.insert("GlobalReplicationGroupInfo".into(), global_info(cx, id));
     if rg.cluster_mode {
         if let Some(e) = rg
             .groups
@@ -266,26 +206,115 @@ pub fn render(cx: &Cx, id: &str) -> Value {
             d.insert("ConfigurationEndpoint".into(), e);
         }
     }
+    Value::Object(d)
+}
+
+fn cluster_status(cx: &Cx, m: &str) -> Option<Value> {
+    cx.st
+        .clusters
+        .get(m)
+        .map(|c| c.doc["CacheClusterStatus"].clone())
+}
+
+/// One NodeGroup: its status (settled once every member is available), endpoints without
+/// cluster mode, slots with it, and its members.
+fn render_node_group(cx: &Cx, rg: &ReplGroup, g: &NodeGroup) -> Value {
+    let mut o = Map::new();
+    o.insert("NodeGroupId".into(), g.id.clone().into());
+    let settled = g
+        .members
+        .iter()
+        .all(|m| cluster_status(cx, m).is_some_and(|st| st == "available"));
+    let ng_status = if settled {
+        "available".into()
+    } else if rg.doc["Status"] == "creating" {
+        rg.doc["Status"].clone()
+    } else {
+        Value::from("modifying")
+    };
+    o.insert("Status".into(), ng_status);
+    if !rg.cluster_mode {
+        if let Some(p) = g.members.first().and_then(|p| endpoint(cx, p)) {
+            o.insert("PrimaryEndpoint".into(), p);
+        }
+        let reader = g.members.get(1).or(g.members.first());
+        if let Some(r) = reader.and_then(|r| endpoint(cx, r)) {
+            o.insert("ReaderEndpoint".into(), r);
+        }
+    }
+    if let Some(sl) = &g.slots {
+        o.insert("Slots".into(), sl.clone().into());
+    }
+    o.insert(
+        "NodeGroupMembers".into(),
+        Value::Array(render_node_group_members(cx, rg, g)),
+    );
+    Value::Object(o)
+}
+
+/// A replica being added to a live shard is listed in MemberClusters at once but among the
+/// shard's members only once it exists (AWS's IncreaseReplicaCount answer shows the members
+/// from before the call).
+fn render_node_group_members(cx: &Cx, rg: &ReplGroup, g: &NodeGroup) -> Vec<Value> {
+    let shard_live = g
+        .members
+        .first()
+        .is_some_and(|p| cluster_status(cx, p).is_some_and(|st| st != "creating"));
+    g.members
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| {
+            *i == 0 || !shard_live || cluster_status(cx, m).is_none_or(|st| st != "creating")
+        })
+        .map(|(i, m)| {
+            let az = cx
+                .st
+                .clusters
+                .get(m)
+                .map(|c| c.doc["PreferredAvailabilityZone"].clone())
+                .unwrap_or(Value::Null);
+            let mut v =
+                json!({"CacheClusterId": m, "CacheNodeId": "0001", "PreferredAvailabilityZone": az});
+            if !rg.cluster_mode {
+                if let Some(e) = endpoint(cx, m) {
+                    v["ReadEndpoint"] = e;
+                }
+                v["CurrentRole"] = if i == 0 { "primary" } else { "replica" }.into();
+            }
+            v
+        })
+        .collect()
+}
+
+/// The global datastore this group is a member of, and its role there (empty if none).
+fn global_info(cx: &Cx, id: &str) -> Value {
     let is_me =
         |m: &Value| m["ReplicationGroupId"] == id && m["ReplicationGroupRegion"] == cx.region;
-    if let Some(g) = cx
+    let Some(g) = cx
         .globals
         .values()
         .find(|g| g["Members"].as_array().into_iter().flatten().any(is_me))
-    {
-        let role = g["Members"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|m| is_me(m))
-            .map(|m| m["Role"].clone())
-            .unwrap_or(Value::Null);
-        d.insert(
-            "GlobalReplicationGroupInfo".into(),
-            json!({"GlobalReplicationGroupId": g["GlobalReplicationGroupId"], "GlobalReplicationGroupMemberRole": role}),
-        );
+    else {
+        return json!({});
+    };
+    let role = g["Members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| is_me(m))
+        .map(|m| m["Role"].clone())
+        .unwrap_or(Value::Null);
+    json!({"GlobalReplicationGroupId": g["GlobalReplicationGroupId"], "GlobalReplicationGroupMemberRole": role})
+}
+
+/// The group as AWS answers when a change starts: it and its shards `modifying`.
+pub fn render_modifying(cx: &Cx, id: &str) -> Value {
+    let mut v = render(cx, id);
+    v["Status"] = "modifying".into();
+    for ng in v["NodeGroups"].as_array_mut().into_iter().flatten() {
+        ng["Status"] = "modifying".into();
     }
-    Value::Object(d)
+    v
 }
 
 pub(crate) fn require_available(cx: &Cx, id: &str) -> ApiResult<()> {

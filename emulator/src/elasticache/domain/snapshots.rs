@@ -6,7 +6,7 @@ use crate::elasticache::domain::cache_clusters::{self};
 use crate::elasticache::domain::replication_groups;
 use crate::elasticache::effects::{Capture, Effect};
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{now, Cx};
+use crate::elasticache::state::{now, Cx, ReplGroup};
 
 pub(crate) fn snapshot_exists(cx: &Cx, name: &str) -> ApiResult<()> {
     if cx.st.snapshots.contains_key(name) {
@@ -162,6 +162,19 @@ pub fn snapshot_of_group(cx: &mut Cx, id: &str, name: &str, source: &str) -> Api
         .repl_groups
         .get(id)
         .ok_or_else(|| replication_groups::not_found(id))?;
+    let snap = group_snapshot_doc(cx, id, rg, name, source)?;
+    let captures = group_captures(cx, rg);
+    store_snapshot(cx, name, snap, captures)
+}
+
+/// The Snapshot record of a group: the group's settings and its first member's.
+fn group_snapshot_doc(
+    cx: &Cx,
+    id: &str,
+    rg: &ReplGroup,
+    name: &str,
+    source: &str,
+) -> ApiResult<Map<String, Value>> {
     let first = rg
         .groups
         .first()
@@ -224,8 +237,12 @@ pub fn snapshot_of_group(cx: &mut Cx, id: &str, name: &str, source: &str) -> Api
     snap.insert("NodeSnapshots".into(), Value::Array(nodes));
     snap.insert("ARN".into(), cx.arn("snapshot", name).into());
     snap.insert("DataTiering".into(), "disabled".into());
-    let captures: Vec<Capture> = rg
-        .groups
+    Ok(snap)
+}
+
+/// The RDB files to take: one per node group primary.
+fn group_captures(cx: &Cx, rg: &ReplGroup) -> Vec<Capture> {
+    rg.groups
         .iter()
         .filter_map(|g| {
             let c = cx.st.clusters.get(g.members.first()?)?;
@@ -240,8 +257,7 @@ pub fn snapshot_of_group(cx: &mut Cx, id: &str, name: &str, source: &str) -> Api
             auth: c.auth_token.clone(),
             data_dir: n.run.as_ref().map(|r| r.data_dir.clone()),
         })
-        .collect();
-    store_snapshot(cx, name, snap, captures)
+        .collect()
 }
 
 pub(crate) fn snap_not_found(n: &str) -> ApiError {

@@ -2,12 +2,12 @@
 
 use serde_json::{json, Value};
 
+use crate::elasticache::domain::cache_cluster_modify as modify;
 use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::cache_clusters::*;
-use crate::elasticache::domain::cache_clusters::{
-    check_id, paginate, start_nodes, ClusterSettings, NodeShape,
-};
+use crate::elasticache::domain::cache_clusters::{check_id, paginate, start_nodes, NodeShape};
 use crate::elasticache::domain::catalog;
+use crate::elasticache::domain::cluster_settings::ClusterSettings;
 use crate::elasticache::domain::replication_groups;
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
@@ -108,96 +108,11 @@ pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     if let Some(change) = auth_change(input)? {
         set_auth(cx, &id, &change);
     }
-    if let Some(pg) = s(input, "CacheParameterGroupName") {
-        if crate::elasticache::domain::groups::param_group_family(cx, pg).is_none() {
-            return Err(ApiError::new(
-                "CacheParameterGroupNotFound",
-                format!("CacheParameterGroup {pg} not found."),
-            ));
-        }
-    }
-    let (shape, have) = {
-        let c = &cx.st.clusters[&id];
-        (NodeShape::of(c), c.nodes.len())
-    };
-    let engine = shape.engine;
-    let mut new_nodes = vec![];
-    let mut removed = vec![];
-    if let Some(n) = input["NumCacheNodes"].as_i64() {
-        let n = node_count_of(engine, n)?;
-        if n != have {
-            require_available(&cx.st.clusters[&id], &id)?;
-        }
-        if n > have {
-            crate::elasticache::domain::limits::region_quota(cx.st, n - have, cx.max_nodes)?;
-            new_nodes = start_nodes(cx, &id, &shape, have, n - have, None)?;
-        } else if n < have {
-            let to_remove = strings(input, "CacheNodeIdsToRemove");
-            if to_remove.len() != have - n {
-                return Err(ApiError::invalid_value(format!(
-                    "Cannot remove {} nodes: CacheNodeIdsToRemove must list exactly {} node ids.",
-                    have - n,
-                    have - n
-                )));
-            }
-            removed = to_remove;
-        }
-    }
-    let c = cx.st.clusters.get_mut(&id).ok_or_else(|| not_found(&id))?;
-    for rid in &removed {
-        if let Some(pos) = c.nodes.iter().position(|n| &n.id == rid) {
-            let mut node = c.nodes.remove(pos);
-            if let Some(run) = node.run.take() {
-                cx.doomed.push(run);
-            }
-        } else {
-            return Err(ApiError::invalid_value(format!(
-                "Cache node {rid} not found."
-            )));
-        }
-    }
-    let grew = !new_nodes.is_empty();
-    c.nodes.extend(new_nodes);
-    let d = &mut c.doc;
-    d.insert("NumCacheNodes".into(), c.nodes.len().into());
-    if grew {
-        d.insert("CacheClusterStatus".into(), "modifying".into());
-    }
-    for (k, out) in [
-        ("PreferredMaintenanceWindow", "PreferredMaintenanceWindow"),
-        ("SnapshotWindow", "SnapshotWindow"),
-        ("CacheNodeType", "CacheNodeType"),
-        ("EngineVersion", "EngineVersion"),
-    ] {
-        if let Some(v) = input.get(k) {
-            d.insert(out.into(), v.clone());
-        }
-    }
-    for k in ["SnapshotRetentionLimit", "AutoMinorVersionUpgrade"] {
-        if let Some(v) = input.get(k) {
-            d.insert(k.into(), v.clone());
-        }
-    }
-    if let Some(pg) = s(input, "CacheParameterGroupName") {
-        d["CacheParameterGroup"]["CacheParameterGroupName"] = pg.into();
-    }
-    if let Some(t) = s(input, "NotificationTopicArn") {
-        let status = s(input, "NotificationTopicStatus").unwrap_or("active");
-        d.insert(
-            "NotificationConfiguration".into(),
-            json!({"TopicArn": t, "TopicStatus": status}),
-        );
-    }
-    let sgs = strings(input, "SecurityGroupIds");
-    if !sgs.is_empty() {
-        d.insert(
-            "SecurityGroups".into(),
-            Value::Array(
-                sgs.iter()
-                    .map(|g| json!({"SecurityGroupId": g, "Status": "active"}))
-                    .collect(),
-            ),
-        );
+    modify::check_param_group(cx, input)?;
+    let (added, removed) = modify::resize(cx, &id, input)?;
+    modify::apply_resize(cx, &id, added, &removed)?;
+    if let Some(c) = cx.st.clusters.get_mut(&id) {
+        modify::change_settings(&mut c.doc, input);
     }
     cx.st.event(&id, "cache-cluster", "Cache cluster modified");
     Ok(json!({"CacheCluster": render(cx, &id, false)}))

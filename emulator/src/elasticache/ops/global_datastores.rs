@@ -118,7 +118,7 @@ pub fn modify_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<
     }
     if let Some(b) = input["AutomaticFailoverEnabled"].as_bool() {
         for m in g["Members"].as_array_mut().into_iter().flatten() {
-            m["AutomaticFailover"] = if b { "enabled" } else { "disabled" }.into();
+            m["AutomaticFailover"] = replication_groups::enabled(b).into();
         }
     }
     let mut out = g.clone();

@@ -1,0 +1,392 @@
+//! CreateReplicationGroup's rules, step by step: the mode the group takes, its settings, the
+//! layout of its node groups, the checks made before any node starts, and its record.
+
+use serde_json::{json, Map, Value};
+
+use crate::elasticache::domain::cache_clusters;
+use crate::elasticache::domain::cluster_settings::ClusterSettings;
+use crate::elasticache::domain::limits;
+use crate::elasticache::domain::replication_groups::{
+    enabled, member_name, settings_of, slots, start_member,
+};
+use crate::elasticache::error::{ApiError, ApiResult};
+use crate::elasticache::runtime::EngineKind;
+use crate::elasticache::state::{now, s, strings, Cx, Doc, NodeGroup, ReplGroup};
+
+/// The shape a new group takes from its input.
+pub struct CreateMode {
+    pub num_groups: usize,
+    pub cluster_mode: bool,
+    pub auto_failover: bool,
+    pub multi_az: bool,
+}
+
+/// Checks the counts and switches of the input (in AWS's order) and decides the mode.
+pub fn create_mode(input: &Value, ngc: &[Value]) -> ApiResult<CreateMode> {
+    if input.get("NumCacheClusters").is_some()
+        && (input.get("NumNodeGroups").is_some() || input.get("ReplicasPerNodeGroup").is_some())
+    {
+        return Err(ApiError::invalid_combination(
+            "NumCacheClusters cannot be combined with NumNodeGroups or ReplicasPerNodeGroup.",
+        ));
+    }
+    // Replica counts are checked whatever mode the group ends up in.
+    if let Some(n) = limits::int(input, "ReplicasPerNodeGroup") {
+        limits::in_range("ReplicasPerNodeGroup", n, 0, limits::MAX_REPLICAS)?;
+    }
+    for c in ngc {
+        if let Some(n) = limits::int(c, "ReplicaCount") {
+            limits::in_range("ReplicaCount", n, 0, limits::MAX_REPLICAS)?;
+        }
+    }
+    let num_groups = match limits::int(input, "NumNodeGroups") {
+        Some(n) => limits::in_range("NumNodeGroups", n, 1, limits::MAX_NODE_GROUPS)?,
+        None => ngc.len().max(1),
+    };
+    let pg_cluster_on =
+        s(input, "CacheParameterGroupName").is_some_and(|p| p.contains("cluster.on"));
+    let cluster_mode =
+        num_groups > 1 || ngc.len() > 1 || input["ClusterMode"] == "enabled" || pg_cluster_on;
+    let auto_failover = input["AutomaticFailoverEnabled"]
+        .as_bool()
+        .unwrap_or(cluster_mode);
+    let multi_az = input["MultiAZEnabled"].as_bool().unwrap_or(false);
+    if cluster_mode && !auto_failover {
+        return Err(ApiError::invalid_combination(
+            "Redis with cluster mode enabled cannot be created with automatic failover disabled.",
+        ));
+    }
+    if multi_az && !auto_failover {
+        return Err(ApiError::invalid_combination(
+            "Multi-AZ requires automatic failover to be enabled.",
+        ));
+    }
+    limits::in_range(
+        "NodeGroupConfiguration",
+        ngc.len() as i64,
+        0,
+        limits::MAX_NODE_GROUPS,
+    )?;
+    Ok(CreateMode {
+        num_groups,
+        cluster_mode,
+        auto_failover,
+        multi_az,
+    })
+}
+
+/// A secondary of a global datastore takes the datastore's engine and node type (into
+/// `input`); a region holds one member of a datastore at most.
+pub fn take_global_settings(cx: &Cx, gid: &str, input: &mut Value) -> ApiResult<()> {
+    let g = cx.globals.get(gid).ok_or_else(|| {
+        ApiError::new(
+            "GlobalReplicationGroupNotFoundFault",
+            format!("Global replication group {gid} not found."),
+        )
+    })?;
+    if g["Members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|m| m["ReplicationGroupRegion"] == cx.region)
+    {
+        return Err(ApiError::invalid_value(format!(
+            "Global replication group {gid} already has a member in {}.",
+            cx.region
+        )));
+    }
+    for k in ["Engine", "EngineVersion", "CacheNodeType"] {
+        input[k] = g[k].clone();
+    }
+    Ok(())
+}
+
+/// The settings of the new members: those of an adopted primary, else the input's.
+pub fn new_group_settings(
+    cx: &Cx,
+    input: &Value,
+    adopted: Option<&str>,
+) -> ApiResult<ClusterSettings> {
+    let settings = match adopted {
+        Some(p) => {
+            let c = cx
+                .st
+                .clusters
+                .get(p)
+                .ok_or_else(|| cache_clusters::not_found(p))?;
+            if c.doc.get("ReplicationGroupId").is_some() {
+                return Err(ApiError::new(
+                    "InvalidCacheClusterState",
+                    format!("Cache cluster {p} already belongs to a replication group."),
+                ));
+            }
+            let tmp = ReplGroup {
+                doc: Map::new(),
+                cluster_mode: false,
+                forming: false,
+                form_started: false,
+                reshard: None,
+                rejoining: false,
+                groups: vec![NodeGroup {
+                    id: "0001".into(),
+                    slots: None,
+                    members: vec![p.to_string()],
+                }],
+            };
+            settings_of(cx, &tmp)?
+        }
+        None => ClusterSettings::from_input(cx, input, "redis")?,
+    };
+    if settings.engine == EngineKind::Memcached {
+        return Err(ApiError::invalid_value(
+            "Replication groups are supported for the redis and valkey engines only.",
+        ));
+    }
+    Ok(settings)
+}
+
+/// Cluster mode: `NumNodeGroups` shards (or one per configuration), each a primary and its
+/// replicas, the hash slots split evenly unless configured.
+pub fn sharded_layout(
+    id: &str,
+    input: &Value,
+    ngc: &[Value],
+    num_groups: usize,
+) -> ApiResult<Vec<NodeGroup>> {
+    let replicas_default = match limits::int(input, "ReplicasPerNodeGroup") {
+        Some(n) => limits::in_range("ReplicasPerNodeGroup", n, 0, limits::MAX_REPLICAS)?,
+        None => 1,
+    };
+    let n = num_groups.max(ngc.len());
+    let mut groups = vec![];
+    for g in 0..n {
+        let conf = ngc.get(g);
+        let replicas = match conf.and_then(|c| limits::int(c, "ReplicaCount")) {
+            Some(r) => limits::in_range("ReplicaCount", r, 0, limits::MAX_REPLICAS)?,
+            None => replicas_default,
+        };
+        let gid = conf
+            .and_then(|c| s(c, "NodeGroupId"))
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{:04}", g + 1));
+        let slot = conf
+            .and_then(|c| s(c, "Slots"))
+            .map(str::to_owned)
+            .unwrap_or_else(|| slots(g, n));
+        let members: Vec<String> = (0..=replicas)
+            .map(|m| member_name(id, true, &gid, m))
+            .collect();
+        groups.push(NodeGroup {
+            id: gid,
+            slots: Some(slot),
+            members,
+        });
+    }
+    Ok(groups)
+}
+
+/// Without cluster mode: one node group of `NumCacheClusters` members, an adopted primary first.
+pub fn single_shard_layout(
+    id: &str,
+    input: &Value,
+    auto_failover: bool,
+    adopted: Option<&str>,
+) -> ApiResult<NodeGroup> {
+    let n = match limits::int(input, "NumCacheClusters") {
+        Some(n) => limits::in_range("NumCacheClusters", n, 1, limits::MAX_CACHE_CLUSTERS)?,
+        None => 1,
+    };
+    if auto_failover && n < 2 && adopted.is_none() {
+        return Err(ApiError::invalid_value(
+            "NumCacheClusters must be at least 2 when automatic failover is enabled.",
+        ));
+    }
+    let mut members: Vec<String> = adopted.into_iter().map(str::to_owned).collect();
+    let mut i = 0;
+    while members.len() < n {
+        let name = member_name(id, false, "0001", i);
+        i += 1;
+        if !members.contains(&name) {
+            members.push(name);
+        }
+    }
+    Ok(NodeGroup {
+        id: "0001".into(),
+        slots: None,
+        members,
+    })
+}
+
+/// No new member may take the name of an existing cluster.
+pub fn check_members_free(cx: &Cx, groups: &[NodeGroup], adopted: Option<&str>) -> ApiResult<()> {
+    for m in groups.iter().flat_map(|g| &g.members) {
+        if adopted != Some(m.as_str()) && cx.st.clusters.contains_key(m) {
+            return Err(ApiError::new(
+                "CacheClusterAlreadyExists",
+                format!("Cache cluster {m} already exists."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The input's user groups, which must exist and exclude an AUTH token.
+pub fn user_groups_of(
+    cx: &Cx,
+    input: &Value,
+    settings: &ClusterSettings,
+) -> ApiResult<Vec<String>> {
+    let ug = strings(input, "UserGroupIds");
+    if let Some(u) = ug.iter().find(|u| !cx.st.user_groups.contains_key(*u)) {
+        return Err(ApiError::new(
+            "UserGroupNotFound",
+            format!("User group {u} not found."),
+        ));
+    }
+    if !ug.is_empty() && settings.auth_token.is_some() {
+        return Err(ApiError::invalid_combination(
+            "AuthToken and UserGroupIds cannot both be specified.",
+        ));
+    }
+    Ok(ug)
+}
+
+/// The node quotas: per cluster-mode group, and per account and region.
+pub fn check_quotas(
+    cx: &Cx,
+    groups: &[NodeGroup],
+    settings: &ClusterSettings,
+    cluster_mode: bool,
+    adopted: bool,
+) -> ApiResult<()> {
+    let total: usize = groups.iter().map(|g| g.members.len()).sum();
+    if cluster_mode {
+        limits::cluster_quota(
+            total,
+            limits::max_cluster_nodes(settings.engine, &settings.engine_version),
+        )?;
+    }
+    limits::region_quota(cx.st, total - usize::from(adopted), cx.max_nodes)
+}
+
+/// What the members start with.
+pub struct Members<'a> {
+    pub settings: &'a ClusterSettings,
+    pub cluster_mode: bool,
+    pub user_groups: &'a [String],
+    pub snapshot: Option<&'a str>,
+    pub adopted: Option<&'a str>,
+}
+
+/// Starts every member of every node group (an adopted primary joins as it is); replicas
+/// replicate from their group's primary.
+pub fn start_members(cx: &mut Cx, id: &str, groups: &[NodeGroup], m: &Members) -> ApiResult<()> {
+    let acl = crate::elasticache::domain::acl::commands_for(cx, m.user_groups);
+    let mut az_i = 0;
+    for (gi, g) in groups.iter().enumerate() {
+        let mut shape = m.settings.shape();
+        shape.acl = acl.clone();
+        shape.cluster = m.cluster_mode;
+        if let Some(snap) = m.snapshot {
+            shape.seed_rdb = Some(crate::elasticache::domain::snapshots::snapshot_file(
+                cx, snap, gi,
+            )?);
+        }
+        let primary = g.members[0].clone();
+        for (mi, name) in g.members.iter().enumerate() {
+            if m.adopted == Some(name.as_str()) {
+                if let Some(c) = cx.st.clusters.get_mut(name) {
+                    c.doc.insert("ReplicationGroupId".into(), id.into());
+                }
+                continue;
+            }
+            let from = (mi > 0).then_some(primary.as_str());
+            start_member(cx, m.settings, &shape, id, name, az_i, from)?;
+            az_i += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The new group's record (the ReplicationGroup shape without members and endpoints).
+pub fn new_group_doc(
+    cx: &Cx,
+    id: &str,
+    input: &Value,
+    mode: &CreateMode,
+    settings: &ClusterSettings,
+    user_groups: &[String],
+) -> Doc {
+    let mut doc = Map::new();
+    doc.insert("ReplicationGroupId".into(), id.into());
+    doc.insert(
+        "Description".into(),
+        s(input, "ReplicationGroupDescription").unwrap_or("").into(),
+    );
+    doc.insert("Status".into(), "creating".into());
+    doc.insert("PendingModifiedValues".into(), json!({}));
+    doc.insert(
+        "AutomaticFailover".into(),
+        enabled(mode.auto_failover).into(),
+    );
+    doc.insert("MultiAZ".into(), enabled(mode.multi_az).into());
+    doc.insert(
+        "SnapshotRetentionLimit".into(),
+        input["SnapshotRetentionLimit"].as_i64().unwrap_or(0).into(),
+    );
+    doc.insert(
+        "SnapshotWindow".into(),
+        s(input, "SnapshotWindow").unwrap_or("06:00-07:00").into(),
+    );
+    doc.insert("ClusterEnabled".into(), mode.cluster_mode.into());
+    doc.insert("CacheNodeType".into(), settings.node_type.clone().into());
+    doc.insert(
+        "AuthTokenEnabled".into(),
+        settings.auth_token.is_some().into(),
+    );
+    doc.insert("TransitEncryptionEnabled".into(), settings.transit.into());
+    doc.insert("AtRestEncryptionEnabled".into(), settings.at_rest.into());
+    doc.insert("ARN".into(), cx.arn("replicationgroup", id).into());
+    if !user_groups.is_empty() {
+        doc.insert("UserGroupIds".into(), json!(user_groups));
+    }
+    doc.insert(
+        "LogDeliveryConfigurations".into(),
+        Value::Array(settings.log_delivery.clone()),
+    );
+    doc.insert("ReplicationGroupCreateTime".into(), now().into());
+    doc.insert("DataTiering".into(), "disabled".into());
+    doc.insert("AutoMinorVersionUpgrade".into(), settings.auto_minor.into());
+    doc.insert("NetworkType".into(), "ipv4".into());
+    doc.insert("IpDiscovery".into(), "ipv4".into());
+    doc.insert("ClusterMode".into(), enabled(mode.cluster_mode).into());
+    doc.insert("Engine".into(), settings.engine.as_str().into());
+    doc
+}
+
+/// Each user group lists the replication groups that use it.
+pub fn link_user_groups(cx: &mut Cx, id: &str, user_groups: &[String]) {
+    for u in user_groups {
+        if let Some(a) = cx
+            .st
+            .user_groups
+            .get_mut(u)
+            .and_then(|g| g["ReplicationGroups"].as_array_mut())
+        {
+            a.push(id.into());
+        }
+    }
+}
+
+/// Records the new group as the datastore's secondary in this region.
+pub fn join_global(cx: &mut Cx, gid: &str, id: &str, auto_failover: bool) {
+    let region = cx.region;
+    if let Some(members) = cx
+        .globals
+        .get_mut(gid)
+        .and_then(|g| g["Members"].as_array_mut())
+    {
+        members.push(json!({"ReplicationGroupId": id, "ReplicationGroupRegion": region,
+            "Role": "SECONDARY", "AutomaticFailover": enabled(auto_failover), "Status": "associated"}));
+    }
+}
