@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::elasticache::state::Cx;
+use crate::elasticache::state::{ClusterStatus, Cx};
 
 /// The clock scheduled work reads: the system clock plus an offset in seconds, which tests
 /// set through `/_emulator/clock` so they need not wait for a snapshot window.
@@ -71,37 +71,34 @@ fn automatic_of(snap: &Value, id: &str) -> bool {
             || (snap.get("ReplicationGroupId").is_none() && snap["CacheClusterId"] == id))
 }
 
-fn retention(doc: &serde_json::Map<String, Value>) -> usize {
-    doc.get("SnapshotRetentionLimit")
-        .and_then(Value::as_i64)
-        .unwrap_or(0)
-        .max(0) as usize
+fn retention(limit: Option<i64>) -> usize {
+    limit.unwrap_or(0).max(0) as usize
 }
 
-/// Takes the day's snapshot of every source in its window, then enforces retention.
-pub fn run(cx: &mut Cx, t: OffsetDateTime) {
-    // (id, is a group, snapshots to keep, window open now)
-    let mut sources: Vec<(String, bool, usize, bool)> = vec![];
-    let open = |doc: &serde_json::Map<String, Value>| {
-        doc.get("SnapshotWindow")
-            .and_then(Value::as_str)
-            .is_some_and(|w| in_window(w, t))
-    };
+/// What has automatic snapshots: (id, is a group, snapshots to keep, window open at `t`).
+fn sources(cx: &Cx, t: OffsetDateTime) -> Vec<(String, bool, usize, bool)> {
+    let mut sources = vec![];
+    let open = |window: Option<&str>| window.is_some_and(|w| in_window(w, t));
     for (id, c) in &cx.st.clusters {
         // Members of a group are snapshotted through their group.
-        if c.doc.contains_key("ReplicationGroupId")
+        if c.rec.replication_group_id.is_some()
             || c.engine == crate::elasticache::runtime::EngineKind::Memcached
-            || c.doc.get("CacheClusterStatus").and_then(Value::as_str) != Some("available")
+            || c.rec.cache_cluster_status != ClusterStatus::Available
         {
             continue;
         }
-        let keep = retention(&c.doc);
+        let keep = retention(c.rec.snapshot_retention_limit);
         if keep > 0 {
-            sources.push((id.clone(), false, keep, open(&c.doc)));
+            sources.push((
+                id.clone(),
+                false,
+                keep,
+                open(c.rec.snapshot_window.as_deref()),
+            ));
         }
     }
     for (id, g) in &cx.st.repl_groups {
-        let keep = retention(&g.doc);
+        let keep = retention(g.doc.get("SnapshotRetentionLimit").and_then(Value::as_i64));
         if keep == 0 || g.doc.get("Status").and_then(Value::as_str) != Some("available") {
             continue;
         }
@@ -109,9 +106,19 @@ pub fn run(cx: &mut Cx, t: OffsetDateTime) {
             .as_str()
             .unwrap_or(id)
             .to_string();
-        sources.push((rid, true, keep, open(&g.doc)));
+        sources.push((
+            rid,
+            true,
+            keep,
+            open(g.doc.get("SnapshotWindow").and_then(Value::as_str)),
+        ));
     }
-    for (id, group, keep, open) in sources {
+    sources
+}
+
+/// Takes the day's snapshot of every source in its window, then enforces retention.
+pub fn run(cx: &mut Cx, t: OffsetDateTime) {
+    for (id, group, keep, open) in sources(cx, t) {
         let today = format!("automatic.{id}-{}", day(t));
         let taken = cx.st.snapshots.values().any(|s| {
             automatic_of(s, &id)

@@ -216,3 +216,64 @@ pub fn stop_keeping_data(nodes: Vec<Stopping>) {
         run.stop_keeping_data();
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elasticache::domain::cache_clusters::render_cluster;
+    use crate::elasticache::state::{ApplyStatus, ClusterStatus, NodeStatus};
+
+    /// `elasticache.json` as the version before the typed records wrote it (two clusters, two
+    /// replication groups, a snapshot, users, groups, a serverless cache, a global datastore).
+    const SAVED_V1: &str = include_str!("testdata/saved-state-v1.json");
+
+    fn saved_region() -> (Region, Value) {
+        let saved: Saved = serde_json::from_str(SAVED_V1).unwrap();
+        let raw: Value = serde_json::from_str(SAVED_V1).unwrap();
+        let region = saved.regions.into_iter().next().unwrap().state;
+        (region, raw["regions"][0]["state"].clone())
+    }
+
+    #[test]
+    fn a_state_file_of_the_untyped_version_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("elasticache.json"), SAVED_V1).unwrap();
+        assert!(Persist::new(dir.path()).load().is_some());
+        // Not moved aside as unreadable.
+        assert!(dir.path().join("elasticache.json").exists());
+    }
+
+    #[test]
+    fn saved_cache_clusters_load_into_typed_records_that_render_as_before() {
+        let (region, raw) = saved_region();
+        let rc1 = &region.clusters["rc1"];
+        assert_eq!(rc1.rec.cache_cluster_status, ClusterStatus::Available);
+        assert_eq!(rc1.rec.snapshot_retention_limit, Some(3));
+        assert_eq!(
+            rc1.rec.cache_parameter_group.cache_parameter_group_name,
+            "pg1"
+        );
+        assert_eq!(
+            rc1.rec.cache_parameter_group.parameter_apply_status,
+            ApplyStatus::InSync
+        );
+        let sgs = rc1.rec.security_groups.as_ref().unwrap();
+        assert_eq!(sgs[0].security_group_id, "sg-1");
+        assert!(rc1.rec.notification_configuration.is_some());
+        assert_eq!(rc1.nodes[0].status, NodeStatus::Available);
+        let mc1 = &region.clusters["mc1"];
+        assert_eq!(mc1.rec.snapshot_window, None);
+        assert_eq!(mc1.rec.configuration_endpoint.as_ref().unwrap().port, 11211);
+        assert_eq!(
+            region.clusters["rg1-002"]
+                .rec
+                .replication_group_id
+                .as_deref(),
+            Some("rg1")
+        );
+        // Every member the untyped document held is rendered again, with the same value.
+        for (id, c) in &region.clusters {
+            assert_eq!(render_cluster(c, false), raw["clusters"][id]["doc"], "{id}");
+        }
+    }
+}

@@ -17,7 +17,7 @@ use crate::elasticache::domain::serverless;
 use crate::elasticache::engine;
 use crate::elasticache::jobs::{self, Env};
 use crate::elasticache::persist::ServerlessSerials;
-use crate::elasticache::state::Cx;
+use crate::elasticache::state::{ClusterStatus, Cx, NodeStatus};
 use crate::elasticache::store::{lock, Store};
 
 /// What `restore` needs; cloned out of the service so it can run in the background.
@@ -210,9 +210,9 @@ fn primary_of(cx: &Cx, id: &str) -> Option<String> {
         .st
         .clusters
         .get(id)?
-        .doc
-        .get("ReplicationGroupId")?
-        .as_str()?;
+        .rec
+        .replication_group_id
+        .as_deref()?;
     let rg = cx.st.repl_groups.get(rg_id)?;
     let ng = rg
         .groups
@@ -225,13 +225,10 @@ fn primary_of(cx: &Cx, id: &str) -> Option<String> {
 /// so does its group.
 fn mark_coming_back(cx: &mut Cx) {
     for c in cx.st.clusters.values_mut() {
-        if c.doc.get("CacheClusterStatus").and_then(Value::as_str) == Some("available") {
-            c.doc.insert(
-                "CacheClusterStatus".into(),
-                "rebooting cache cluster nodes".into(),
-            );
+        if c.rec.cache_cluster_status == ClusterStatus::Available {
+            c.rec.cache_cluster_status = ClusterStatus::Rebooting;
             for n in &mut c.nodes {
-                n.status = "rebooting".into();
+                n.status = NodeStatus::Rebooting;
             }
         }
     }
@@ -249,9 +246,9 @@ fn restart_cluster(cx: &mut Cx, id: &str) {
     };
     let mut shape = cache_clusters::NodeShape::of(c);
     let rg = c
-        .doc
-        .get("ReplicationGroupId")
-        .and_then(Value::as_str)
+        .rec
+        .replication_group_id
+        .as_deref()
         .and_then(|g| cx.st.repl_groups.get(g));
     if let Some(rg) = rg {
         shape.cluster = rg.cluster_mode;
@@ -265,7 +262,7 @@ fn restart_cluster(cx: &mut Cx, id: &str) {
         tracing::warn!("restarting {id}: {}", e.message);
         if let Some(c) = cx.st.clusters.get_mut(id) {
             for n in c.nodes.iter_mut().filter(|n| n.run.is_none()) {
-                n.status = "incompatible-network".into();
+                n.status = NodeStatus::IncompatibleNetwork;
             }
         }
         cx.st.event(id, "cache-cluster", e.message);

@@ -10,8 +10,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::elasticache::effects::{Effect, Launch, Source};
+
+mod cache_cluster;
+mod parts;
+
 use crate::elasticache::runtime::{CacheBackend, EngineKind, RunningNode};
 use crate::supervisor::Probe;
+pub use cache_cluster::{
+    ApplyStatus, CacheClusterRecord, ClusterStatus, NodeStatus, Notification, ParameterGroupStatus,
+    SecurityGroupMembership,
+};
+pub use parts::{Endpoint, LogDelivery};
 
 pub type Doc = Map<String, Value>;
 
@@ -20,7 +29,7 @@ pub type Doc = Map<String, Value>;
 pub struct Node {
     pub id: String,
     pub serial: u64,
-    pub status: String,
+    pub status: NodeStatus,
     pub created: String,
     pub addr: Option<SocketAddr>,
     #[serde(skip)]
@@ -29,12 +38,19 @@ pub struct Node {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Cluster {
-    /// The CacheCluster shape without CacheNodes (rendered from `nodes`).
-    pub doc: Doc,
+    /// Saved as `doc`: the name of the untyped document it replaced.
+    #[serde(rename = "doc")]
+    pub rec: CacheClusterRecord,
     pub engine: EngineKind,
     pub port: u16,
     pub auth_token: Option<String>,
     pub nodes: Vec<Node>,
+}
+
+impl Cluster {
+    pub fn all_nodes_available(&self) -> bool {
+        self.nodes.iter().all(|n| n.status == NodeStatus::Available)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -277,33 +293,24 @@ impl Region {
             return;
         };
         n.status = if ok {
-            "available"
+            NodeStatus::Available
         } else {
-            "incompatible-network"
-        }
-        .into();
+            NodeStatus::IncompatibleNetwork
+        };
         let node_id = n.id.clone();
-        let all_up = c.nodes.iter().all(|n| n.status == "available");
-        let status = c.doc["CacheClusterStatus"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
+        let all_up = c.all_nodes_available();
+        let status = c.rec.cache_cluster_status;
         let mut events = vec![];
-        if all_up && status != "available" && status != "deleting" {
-            if status == "creating" {
+        if all_up && status != ClusterStatus::Available && status != ClusterStatus::Deleting {
+            if status == ClusterStatus::Creating {
                 events.push("Cache cluster created".to_string());
             }
-            c.doc
-                .insert("CacheClusterStatus".into(), "available".into());
+            c.rec.cache_cluster_status = ClusterStatus::Available;
         }
         if !ok {
             events.push(format!("Cache node {node_id} failed to start"));
         }
-        let rg = c
-            .doc
-            .get("ReplicationGroupId")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let rg = c.rec.replication_group_id.clone();
         let cid = owner.to_string();
         for e in events {
             self.event(&cid, "cache-cluster", e);
@@ -321,7 +328,7 @@ impl Region {
         let all_up = rg.groups.iter().flat_map(|g| g.members.iter()).all(|m| {
             self.clusters
                 .get(m)
-                .is_some_and(|c| c.doc["CacheClusterStatus"] == "available")
+                .is_some_and(|c| c.rec.cache_cluster_status == ClusterStatus::Available)
         });
         let status = rg.doc["Status"].as_str().unwrap_or("").to_string();
         let busy = rg.forming || rg.reshard.is_some() || rg.rejoining;

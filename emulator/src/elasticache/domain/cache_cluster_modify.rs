@@ -1,13 +1,15 @@
 //! ModifyCacheCluster's rules, step by step: the node count (nodes to start or to stop) and
 //! the settings the cluster reports.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::elasticache::domain::cache_clusters::{
     node_count_of, not_found, require_available, start_nodes, NodeShape,
 };
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, strings, Cx, Doc, Node};
+use crate::elasticache::state::{
+    s, strings, CacheClusterRecord, ClusterStatus, Cx, Node, Notification, SecurityGroupMembership,
+};
 
 /// The parameter group to switch to must exist.
 pub fn check_param_group(cx: &Cx, input: &Value) -> ApiResult<()> {
@@ -70,47 +72,50 @@ pub fn apply_resize(cx: &mut Cx, id: &str, added: Vec<Node>, removed: &[String])
     }
     let grew = !added.is_empty();
     c.nodes.extend(added);
-    c.doc.insert("NumCacheNodes".into(), c.nodes.len().into());
     if grew {
-        c.doc
-            .insert("CacheClusterStatus".into(), "modifying".into());
+        c.rec.cache_cluster_status = ClusterStatus::Modifying;
     }
     Ok(())
 }
 
+/// The settings a member shares with its replication group (which also changes them).
+pub fn change_group_settings(rec: &mut CacheClusterRecord, input: &Value) {
+    if let Some(v) = input["SnapshotRetentionLimit"].as_i64() {
+        rec.snapshot_retention_limit = Some(v);
+    }
+    if let Some(v) = s(input, "SnapshotWindow") {
+        rec.snapshot_window = Some(v.into());
+    }
+    if let Some(v) = s(input, "CacheNodeType") {
+        rec.cache_node_type = v.into();
+    }
+}
+
 /// The settings the input changes, as the cluster reports them.
-pub fn change_settings(d: &mut Doc, input: &Value) {
-    for k in [
-        "PreferredMaintenanceWindow",
-        "SnapshotWindow",
-        "CacheNodeType",
-        "EngineVersion",
-        "SnapshotRetentionLimit",
-        "AutoMinorVersionUpgrade",
-    ] {
-        if let Some(v) = input.get(k) {
-            d.insert(k.into(), v.clone());
-        }
+pub fn change_settings(rec: &mut CacheClusterRecord, input: &Value) {
+    change_group_settings(rec, input);
+    if let Some(v) = s(input, "PreferredMaintenanceWindow") {
+        rec.preferred_maintenance_window = v.into();
+    }
+    if let Some(v) = s(input, "EngineVersion") {
+        rec.engine_version = v.into();
+    }
+    if let Some(v) = input["AutoMinorVersionUpgrade"].as_bool() {
+        rec.auto_minor_version_upgrade = v;
     }
     if let Some(pg) = s(input, "CacheParameterGroupName") {
-        d["CacheParameterGroup"]["CacheParameterGroupName"] = pg.into();
+        rec.cache_parameter_group.cache_parameter_group_name = pg.into();
     }
     if let Some(t) = s(input, "NotificationTopicArn") {
-        let status = s(input, "NotificationTopicStatus").unwrap_or("active");
-        d.insert(
-            "NotificationConfiguration".into(),
-            json!({"TopicArn": t, "TopicStatus": status}),
-        );
+        rec.notification_configuration = Some(Notification {
+            topic_arn: t.into(),
+            topic_status: s(input, "NotificationTopicStatus")
+                .unwrap_or("active")
+                .into(),
+        });
     }
     let sgs = strings(input, "SecurityGroupIds");
     if !sgs.is_empty() {
-        d.insert(
-            "SecurityGroups".into(),
-            Value::Array(
-                sgs.iter()
-                    .map(|g| json!({"SecurityGroupId": g, "Status": "active"}))
-                    .collect(),
-            ),
-        );
+        rec.security_groups = Some(SecurityGroupMembership::active(&sgs));
     }
 }

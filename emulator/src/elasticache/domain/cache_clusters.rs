@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::elasticache::effects::{self, Effect, Launch};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::{EngineKind, NodeSpec};
-use crate::elasticache::state::{now, s, Cluster, Cx, Doc, Node};
+use crate::elasticache::state::{now, s, Cluster, ClusterStatus, Cx, Endpoint, Node, NodeStatus};
 
 /// AWS's identifier rule for clusters and replication groups: a letter first, then letters,
 /// digits and single hyphens, no trailing hyphen; stored lower-cased.
@@ -51,26 +51,20 @@ impl NodeShape {
     pub fn of(c: &Cluster) -> Self {
         Self {
             engine: c.engine,
-            version: c.doc["EngineVersion"].as_str().map(str::to_owned),
+            version: Some(c.rec.engine_version.clone()),
             port: c.port,
             auth: c.auth_token.clone(),
             seed_rdb: None,
-            param_group: c.doc["CacheParameterGroup"]["CacheParameterGroupName"]
-                .as_str()
-                .unwrap_or("")
-                .to_string(),
+            param_group: c
+                .rec
+                .cache_parameter_group
+                .cache_parameter_group_name
+                .clone(),
             acl: vec![],
-            tls: tls_required(&c.doc),
+            tls: c.rec.transit_encryption_enabled,
             cluster: false,
         }
     }
-}
-
-/// Whether nodes must speak TLS only: transit encryption on, and not in the `preferred`
-/// migration mode (where AWS accepts plaintext too).
-pub fn tls_required(doc: &Doc) -> bool {
-    doc.get("TransitEncryptionEnabled") == Some(&Value::Bool(true))
-        && doc.get("TransitEncryptionMode").and_then(Value::as_str) != Some("preferred")
 }
 
 /// Engine flags (memcached) and CONFIG SET pairs (redis/valkey) of a node of `shape`.
@@ -170,7 +164,7 @@ pub fn start_nodes(
         nodes.push(Node {
             id: node_id,
             serial,
-            status: "creating".into(),
+            status: NodeStatus::Creating,
             created: now(),
             addr: Some(addr),
             run: None,
@@ -214,12 +208,9 @@ pub fn restart_nodes(
             n.addr = Some(addr);
         }
     }
-    if c.engine == EngineKind::Memcached && c.doc.contains_key("ConfigurationEndpoint") {
+    if c.engine == EngineKind::Memcached && c.rec.configuration_endpoint.is_some() {
         if let Some(a) = c.nodes.first().and_then(|n| n.addr) {
-            c.doc.insert(
-                "ConfigurationEndpoint".into(),
-                json!({"Address": a.ip().to_string(), "Port": a.port()}),
-            );
+            c.rec.configuration_endpoint = Some(a.into());
         }
     }
     Ok(())
@@ -279,7 +270,7 @@ pub fn recover_dead_nodes(cx: &mut Cx) {
 fn dead_nodes(cx: &Cx) -> Vec<(String, String, u64, Option<SocketAddr>)> {
     let mut dead = vec![];
     for (cid, c) in &cx.st.clusters {
-        if c.doc.get("CacheClusterStatus").and_then(Value::as_str) != Some("available") {
+        if c.rec.cache_cluster_status != ClusterStatus::Available {
             continue;
         }
         for n in &c.nodes {
@@ -297,9 +288,9 @@ fn recovery_shape(cx: &Cx, cid: &str) -> Option<(NodeShape, Option<SocketAddr>)>
     let c = cx.st.clusters.get(cid)?;
     let mut shape = NodeShape::of(c);
     let group = c
-        .doc
-        .get("ReplicationGroupId")
-        .and_then(Value::as_str)
+        .rec
+        .replication_group_id
+        .as_deref()
         .map(str::to_ascii_lowercase);
     let Some(rg) = group.as_ref().and_then(|g| cx.st.repl_groups.get(g)) else {
         return Some((shape, None));
@@ -345,35 +336,46 @@ pub(crate) fn node_count_of(engine: EngineKind, n: i64) -> ApiResult<usize> {
     )
 }
 
-/// The CacheCluster shape of a stored cluster.
+/// The CacheCluster shape of a stored cluster: its record, the members every cluster reports
+/// alike, and those derived from its nodes.
 pub fn render(cx: &Cx, id: &str, show_nodes: bool) -> Value {
-    let Some(c) = cx.st.clusters.get(id) else {
-        return Value::Null;
-    };
-    let mut d = c.doc.clone();
-    if show_nodes {
-        let nodes: Vec<Value> = c
-            .nodes
-            .iter()
-            .map(|n| {
-                // A node whose process died reports it instead of its last known status.
-                let dead = n.run.as_ref().is_some_and(|r| !r.is_alive());
-                let mut o = json!({
-                    "CacheNodeId": n.id,
-                    "CacheNodeStatus": if dead { "failed" } else { n.status.as_str() },
-                    "CacheNodeCreateTime": n.created,
-                    "ParameterGroupStatus": "in-sync",
-                    "CustomerAvailabilityZone": c.doc["PreferredAvailabilityZone"],
-                });
-                if let Some(a) = n.addr {
-                    o["Endpoint"] = json!({"Address": a.ip().to_string(), "Port": a.port()});
-                }
-                o
-            })
-            .collect();
-        d.insert("CacheNodes".into(), Value::Array(nodes));
+    match cx.st.clusters.get(id) {
+        Some(c) => render_cluster(c, show_nodes),
+        None => Value::Null,
     }
-    Value::Object(d)
+}
+
+pub fn render_cluster(c: &Cluster, show_nodes: bool) -> Value {
+    let mut d = json!(c.rec);
+    d["ClientDownloadLandingPage"] =
+        "https://console.aws.amazon.com/elasticache/home#client-download:".into();
+    d["Engine"] = c.engine.as_str().into();
+    d["NumCacheNodes"] = c.nodes.len().into();
+    d["PendingModifiedValues"] = json!({});
+    d["CacheSecurityGroups"] = json!([]);
+    d["NetworkType"] = "ipv4".into();
+    d["IpDiscovery"] = "ipv4".into();
+    if show_nodes {
+        let nodes: Vec<Value> = c.nodes.iter().map(|n| render_node(c, n)).collect();
+        d["CacheNodes"] = Value::Array(nodes);
+    }
+    d
+}
+
+fn render_node(c: &Cluster, n: &Node) -> Value {
+    // A node whose process died reports it instead of its last known status.
+    let dead = n.run.as_ref().is_some_and(|r| !r.is_alive());
+    let mut o = json!({
+        "CacheNodeId": n.id,
+        "CacheNodeStatus": if dead { "failed" } else { n.status.as_str() },
+        "CacheNodeCreateTime": n.created,
+        "ParameterGroupStatus": "in-sync",
+        "CustomerAvailabilityZone": c.rec.preferred_availability_zone,
+    });
+    if let Some(a) = n.addr {
+        o["Endpoint"] = json!(Endpoint::from(a));
+    }
+    o
 }
 
 pub fn get<'c>(cx: &'c Cx, id: &str) -> ApiResult<&'c Cluster> {
@@ -416,8 +418,8 @@ pub fn paginate(list: Vec<Value>, input: &Value) -> ApiResult<(Vec<Value>, Value
 }
 
 pub(crate) fn require_available(c: &Cluster, id: &str) -> ApiResult<()> {
-    let st = c.doc["CacheClusterStatus"].as_str().unwrap_or("");
-    if st != "available" {
+    let st = c.rec.cache_cluster_status;
+    if st != ClusterStatus::Available {
         return Err(ApiError::new(
             "InvalidCacheClusterState",
             format!("Cache cluster {id} is not in available state (current state: {st})."),
@@ -488,10 +490,8 @@ pub fn set_auth(cx: &mut Cx, id: &str, change: &AuthChange) {
         });
     }
     c.auth_token = new;
-    c.doc
-        .insert("AuthTokenEnabled".into(), c.auth_token.is_some().into());
-    c.doc
-        .insert("AuthTokenLastModifiedDate".into(), now().into());
+    c.rec.auth_token_enabled = Some(c.auth_token.is_some());
+    c.rec.auth_token_last_modified_date = Some(now());
 }
 
 /// Drops a cluster, queues its processes for stopping and detaches it from its group.
@@ -502,7 +502,7 @@ pub fn remove_cluster(cx: &mut Cx, id: &str) {
                 cx.doomed.push(run);
             }
         }
-        if let Some(rg) = c.doc.get("ReplicationGroupId").and_then(Value::as_str) {
+        if let Some(rg) = c.rec.replication_group_id.as_deref() {
             if let Some(g) = cx.st.repl_groups.get_mut(rg) {
                 for ng in &mut g.groups {
                     ng.members.retain(|m| m != id);

@@ -2,13 +2,16 @@
 //! CreateReplicationGroup's input, or a group's first member), checked, and the CacheCluster
 //! record they make.
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use crate::elasticache::domain::cache_clusters::NodeShape;
 use crate::elasticache::domain::{catalog, limits};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
-use crate::elasticache::state::{now, s, strings, Cx, Doc};
+use crate::elasticache::state::{
+    now, s, strings, ApplyStatus, CacheClusterRecord, ClusterStatus, Cx, LogDelivery, Notification,
+    ParameterGroupStatus, SecurityGroupMembership,
+};
 
 /// Everything a new cluster needs that a replication group may also supply.
 pub struct ClusterSettings {
@@ -27,7 +30,7 @@ pub struct ClusterSettings {
     pub snapshot_window: String,
     pub snapshot_retention: i64,
     pub auto_minor: bool,
-    pub log_delivery: Vec<Value>,
+    pub log_delivery: Vec<LogDelivery>,
 }
 
 impl ClusterSettings {
@@ -80,78 +83,48 @@ impl ClusterSettings {
         })
     }
 
-    /// The CacheCluster document of a new cluster.
-    pub fn cluster_doc(&self, cx: &Cx, id: &str, nodes: usize, az: &str, rg: Option<&str>) -> Doc {
-        let mut d = Map::new();
-        d.insert("CacheClusterId".into(), id.into());
-        d.insert(
-            "ClientDownloadLandingPage".into(),
-            "https://console.aws.amazon.com/elasticache/home#client-download:".into(),
-        );
-        d.insert("CacheNodeType".into(), self.node_type.clone().into());
-        d.insert("Engine".into(), self.engine.as_str().into());
-        d.insert("EngineVersion".into(), self.engine_version.clone().into());
-        d.insert("CacheClusterStatus".into(), "creating".into());
-        d.insert("NumCacheNodes".into(), nodes.into());
-        d.insert("PreferredAvailabilityZone".into(), az.into());
-        d.insert("CacheClusterCreateTime".into(), now().into());
-        d.insert(
-            "PreferredMaintenanceWindow".into(),
-            self.maintenance_window.clone().into(),
-        );
-        d.insert("PendingModifiedValues".into(), json!({}));
-        if let Some(t) = &self.topic_arn {
-            d.insert(
-                "NotificationConfiguration".into(),
-                json!({"TopicArn": t, "TopicStatus": "active"}),
-            );
+    /// The record of a new cluster.
+    pub fn cluster_record(
+        &self,
+        cx: &Cx,
+        id: &str,
+        az: &str,
+        rg: Option<&str>,
+    ) -> CacheClusterRecord {
+        let redis = self.engine != EngineKind::Memcached;
+        CacheClusterRecord {
+            cache_cluster_id: id.into(),
+            cache_node_type: self.node_type.clone(),
+            engine_version: self.engine_version.clone(),
+            cache_cluster_status: ClusterStatus::Creating,
+            preferred_availability_zone: az.into(),
+            cache_cluster_create_time: now(),
+            preferred_maintenance_window: self.maintenance_window.clone(),
+            notification_configuration: self.topic_arn.as_ref().map(|t| Notification {
+                topic_arn: t.clone(),
+                topic_status: "active".into(),
+            }),
+            cache_parameter_group: ParameterGroupStatus {
+                cache_parameter_group_name: self.param_group.clone(),
+                parameter_apply_status: ApplyStatus::InSync,
+                cache_node_ids_to_reboot: vec![],
+            },
+            cache_subnet_group_name: self.subnet_group.clone(),
+            auto_minor_version_upgrade: self.auto_minor,
+            security_groups: (!self.security_group_ids.is_empty())
+                .then(|| SecurityGroupMembership::active(&self.security_group_ids)),
+            replication_group_id: rg.map(str::to_owned),
+            snapshot_retention_limit: redis.then_some(self.snapshot_retention),
+            snapshot_window: redis.then(|| self.snapshot_window.clone()),
+            auth_token_enabled: redis.then_some(self.auth_token.is_some()),
+            auth_token_last_modified_date: None,
+            transit_encryption_enabled: self.transit,
+            at_rest_encryption_enabled: self.at_rest,
+            arn: cx.arn("cluster", id),
+            replication_group_log_delivery_enabled: rg.is_some(),
+            log_delivery_configurations: self.log_delivery.clone(),
+            configuration_endpoint: None,
         }
-        d.insert("CacheSecurityGroups".into(), json!([]));
-        d.insert(
-            "CacheParameterGroup".into(),
-            json!({"CacheParameterGroupName": self.param_group, "ParameterApplyStatus": "in-sync", "CacheNodeIdsToReboot": []}),
-        );
-        d.insert(
-            "CacheSubnetGroupName".into(),
-            self.subnet_group.clone().into(),
-        );
-        d.insert("AutoMinorVersionUpgrade".into(), self.auto_minor.into());
-        if !self.security_group_ids.is_empty() {
-            d.insert(
-                "SecurityGroups".into(),
-                Value::Array(
-                    self.security_group_ids
-                        .iter()
-                        .map(|g| json!({"SecurityGroupId": g, "Status": "active"}))
-                        .collect(),
-                ),
-            );
-        }
-        if let Some(rg) = rg {
-            d.insert("ReplicationGroupId".into(), rg.into());
-        }
-        if self.engine != EngineKind::Memcached {
-            d.insert(
-                "SnapshotRetentionLimit".into(),
-                self.snapshot_retention.into(),
-            );
-            d.insert("SnapshotWindow".into(), self.snapshot_window.clone().into());
-            d.insert("AuthTokenEnabled".into(), self.auth_token.is_some().into());
-        }
-        d.insert("TransitEncryptionEnabled".into(), self.transit.into());
-        d.insert("AtRestEncryptionEnabled".into(), self.at_rest.into());
-        d.insert("ARN".into(), cx.arn("cluster", id).into());
-        d.insert(
-            "ReplicationGroupLogDeliveryEnabled".into(),
-            rg.is_some().into(),
-        );
-        d.insert(
-            "LogDeliveryConfigurations".into(),
-            Value::Array(self.log_delivery.clone()),
-        );
-        d.insert("NetworkType".into(), "ipv4".into());
-        d.insert("IpDiscovery".into(), "ipv4".into());
-        d
     }
 }
 
@@ -239,26 +212,19 @@ fn auth_token_of(input: &Value, engine: EngineKind) -> ApiResult<Option<String>>
 }
 
 /// The enabled log deliveries, as the API reports them (`active`).
-fn log_delivery_of(input: &Value) -> Vec<Value> {
+fn log_delivery_of(input: &Value) -> Vec<LogDelivery> {
+    let text = |l: &Value, k: &str| l.get(k).and_then(Value::as_str).map(str::to_owned);
     input["LogDeliveryConfigurations"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|l| l["Enabled"].as_bool() != Some(false))
-        .map(|l| {
-            let mut o = Map::new();
-            for k in [
-                "LogType",
-                "DestinationType",
-                "DestinationDetails",
-                "LogFormat",
-            ] {
-                if let Some(v) = l.get(k) {
-                    o.insert(k.into(), v.clone());
-                }
-            }
-            o.insert("Status".into(), "active".into());
-            Value::Object(o)
+        .map(|l| LogDelivery {
+            log_type: text(l, "LogType"),
+            destination_type: text(l, "DestinationType"),
+            destination_details: l.get("DestinationDetails").cloned(),
+            log_format: text(l, "LogFormat"),
+            status: "active".into(),
         })
         .collect()
 }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::elasticache::domain::catalog;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{Cx, ParamGroup};
+use crate::elasticache::state::{ApplyStatus, Cx, ParamGroup};
 
 pub(crate) fn pg_not_found(name: &str) -> ApiError {
     ApiError::new(
@@ -122,7 +122,7 @@ pub(crate) fn apply_to_clusters(
         .cloned()
         .partition(|(n, _)| catalog::parameter_change_type(family, n) == Some("immediate"));
     for c in cx.st.clusters.values_mut() {
-        if c.doc["CacheParameterGroup"]["CacheParameterGroupName"] != group {
+        if c.rec.cache_parameter_group.cache_parameter_group_name != group {
             continue;
         }
         // memcached takes its parameters as start-up flags: every change waits for a reboot.
@@ -141,9 +141,9 @@ pub(crate) fn apply_to_clusters(
             }
         }
         if !later.is_empty() {
-            let ids: Vec<Value> = c.nodes.iter().map(|n| Value::from(n.id.clone())).collect();
-            c.doc["CacheParameterGroup"]["ParameterApplyStatus"] = "pending-reboot".into();
-            c.doc["CacheParameterGroup"]["CacheNodeIdsToReboot"] = Value::Array(ids);
+            let pg = &mut c.rec.cache_parameter_group;
+            pg.parameter_apply_status = ApplyStatus::PendingReboot;
+            pg.cache_node_ids_to_reboot = c.nodes.iter().map(|n| n.id.clone()).collect();
         }
     }
 }

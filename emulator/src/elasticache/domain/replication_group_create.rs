@@ -114,7 +114,7 @@ pub fn new_group_settings(
                 .clusters
                 .get(p)
                 .ok_or_else(|| cache_clusters::not_found(p))?;
-            if c.doc.get("ReplicationGroupId").is_some() {
+            if c.rec.replication_group_id.is_some() {
                 return Err(ApiError::new(
                     "InvalidCacheClusterState",
                     format!("Cache cluster {p} already belongs to a replication group."),
@@ -296,7 +296,7 @@ pub fn start_members(cx: &mut Cx, id: &str, groups: &[NodeGroup], m: &Members) -
         for (mi, name) in g.members.iter().enumerate() {
             if m.adopted == Some(name.as_str()) {
                 if let Some(c) = cx.st.clusters.get_mut(name) {
-                    c.doc.insert("ReplicationGroupId".into(), id.into());
+                    c.rec.replication_group_id = Some(id.into());
                 }
                 continue;
             }
@@ -352,7 +352,7 @@ pub fn new_group_doc(
     }
     doc.insert(
         "LogDeliveryConfigurations".into(),
-        Value::Array(settings.log_delivery.clone()),
+        json!(settings.log_delivery),
     );
     doc.insert("ReplicationGroupCreateTime".into(), now().into());
     doc.insert("DataTiering".into(), "disabled".into());

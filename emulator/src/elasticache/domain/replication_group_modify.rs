@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use crate::elasticache::domain::cache_cluster_modify;
 use crate::elasticache::domain::cache_clusters::{self, AuthChange};
 use crate::elasticache::domain::replication_groups::enabled;
 use crate::elasticache::error::{ApiError, ApiResult};
@@ -96,11 +97,7 @@ pub fn change_user_groups(rg: &mut ReplGroup, input: &Value) -> Option<Vec<Strin
 pub fn copy_to_members(cx: &mut Cx, members: &[String], input: &Value) {
     for m in members {
         if let Some(c) = cx.st.clusters.get_mut(m) {
-            for k in ["SnapshotRetentionLimit", "SnapshotWindow", "CacheNodeType"] {
-                if let Some(v) = input.get(k) {
-                    c.doc.insert(k.into(), v.clone());
-                }
-            }
+            cache_cluster_modify::change_group_settings(&mut c.rec, input);
         }
     }
 }

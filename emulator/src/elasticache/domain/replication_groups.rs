@@ -10,7 +10,7 @@ use crate::elasticache::domain::cluster_settings::ClusterSettings;
 use crate::elasticache::domain::limits;
 use crate::elasticache::effects::{Effect, Promotion};
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cluster, Cx, NodeGroup, Region, ReplGroup};
+use crate::elasticache::state::{s, Cluster, ClusterStatus, Cx, NodeGroup, Region, ReplGroup};
 
 pub fn not_found(id: &str) -> ApiError {
     ApiError::new(
@@ -71,7 +71,7 @@ pub(crate) fn start_member(
             .and_then(|n| n.addr)
     });
     let az = cx.az(az_index);
-    let doc = settings.cluster_doc(cx, cluster_id, 1, &az, Some(rg));
+    let rec = settings.cluster_record(cx, cluster_id, &az, Some(rg));
     let mut shape = shape.clone();
     if let Some(g) = cx.st.repl_groups.get(rg) {
         shape.cluster = g.cluster_mode;
@@ -86,7 +86,7 @@ pub(crate) fn start_member(
     cx.st.clusters.insert(
         cluster_id.to_string(),
         Cluster {
-            doc,
+            rec,
             engine: settings.engine,
             port: settings.port,
             auth_token: settings.auth_token.clone(),
@@ -110,17 +110,15 @@ pub(crate) fn settings_of(cx: &Cx, rg: &ReplGroup) -> ApiResult<ClusterSettings>
                 "Replication group has no member clusters.",
             )
         })?;
-    // As a Value, a field the first member lacks (a memcached cluster has no SnapshotWindow)
-    // reads as null instead of panicking.
-    let d = &Value::Object(first.doc.clone());
+    let d = &first.rec;
     let mut input = json!({
-        "Engine": d["Engine"], "EngineVersion": d["EngineVersion"], "CacheNodeType": d["CacheNodeType"],
-        "CacheParameterGroupName": d["CacheParameterGroup"]["CacheParameterGroupName"],
-        "CacheSubnetGroupName": d["CacheSubnetGroupName"], "Port": first.port,
-        "TransitEncryptionEnabled": d["TransitEncryptionEnabled"],
-        "AtRestEncryptionEnabled": d["AtRestEncryptionEnabled"],
-        "PreferredMaintenanceWindow": d["PreferredMaintenanceWindow"],
-        "SnapshotWindow": d["SnapshotWindow"],
+        "Engine": first.engine.as_str(), "EngineVersion": d.engine_version, "CacheNodeType": d.cache_node_type,
+        "CacheParameterGroupName": d.cache_parameter_group.cache_parameter_group_name,
+        "CacheSubnetGroupName": d.cache_subnet_group_name, "Port": first.port,
+        "TransitEncryptionEnabled": d.transit_encryption_enabled,
+        "AtRestEncryptionEnabled": d.at_rest_encryption_enabled,
+        "PreferredMaintenanceWindow": d.preferred_maintenance_window,
+        "SnapshotWindow": d.snapshot_window,
     });
     if let Some(t) = &first.auth_token {
         input["AuthToken"] = t.clone().into();
@@ -209,11 +207,8 @@ pub fn render(cx: &Cx, id: &str) -> Value {
     Value::Object(d)
 }
 
-fn cluster_status(cx: &Cx, m: &str) -> Option<Value> {
-    cx.st
-        .clusters
-        .get(m)
-        .map(|c| c.doc["CacheClusterStatus"].clone())
+fn cluster_status(cx: &Cx, m: &str) -> Option<ClusterStatus> {
+    cx.st.clusters.get(m).map(|c| c.rec.cache_cluster_status)
 }
 
 /// One NodeGroup: its status (settled once every member is available), endpoints without
@@ -224,7 +219,7 @@ fn render_node_group(cx: &Cx, rg: &ReplGroup, g: &NodeGroup) -> Value {
     let settled = g
         .members
         .iter()
-        .all(|m| cluster_status(cx, m).is_some_and(|st| st == "available"));
+        .all(|m| cluster_status(cx, m) == Some(ClusterStatus::Available));
     let ng_status = if settled {
         "available".into()
     } else if rg.doc["Status"] == "creating" {
@@ -259,20 +254,21 @@ fn render_node_group_members(cx: &Cx, rg: &ReplGroup, g: &NodeGroup) -> Vec<Valu
     let shard_live = g
         .members
         .first()
-        .is_some_and(|p| cluster_status(cx, p).is_some_and(|st| st != "creating"));
+        .is_some_and(|p| cluster_status(cx, p).is_some_and(|st| st != ClusterStatus::Creating));
     g.members
         .iter()
         .enumerate()
         .filter(|(i, m)| {
-            *i == 0 || !shard_live || cluster_status(cx, m).is_none_or(|st| st != "creating")
+            *i == 0
+                || !shard_live
+                || cluster_status(cx, m).is_none_or(|st| st != ClusterStatus::Creating)
         })
         .map(|(i, m)| {
             let az = cx
                 .st
                 .clusters
                 .get(m)
-                .map(|c| c.doc["PreferredAvailabilityZone"].clone())
-                .unwrap_or(Value::Null);
+                .map(|c| c.rec.preferred_availability_zone.as_str());
             let mut v =
                 json!({"CacheClusterId": m, "CacheNodeId": "0001", "PreferredAvailabilityZone": az});
             if !rg.cluster_mode {
@@ -471,8 +467,7 @@ pub(crate) fn promote(cx: &mut Cx, members: &[String]) {
     let cluster_mode = members
         .first()
         .and_then(|m| cx.st.clusters.get(m))
-        .and_then(|c| c.doc.get("ReplicationGroupId"))
-        .and_then(Value::as_str)
+        .and_then(|c| c.rec.replication_group_id.as_deref())
         .and_then(|rg| cx.st.repl_groups.get(rg))
         .is_some_and(|g| g.cluster_mode && !g.forming);
     let alive = |m: &String| {

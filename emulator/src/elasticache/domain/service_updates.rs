@@ -32,14 +32,14 @@ pub(crate) fn all_update_actions(cx: &Cx) -> Vec<(String, String, Value)> {
                 cx.st
                     .clusters
                     .iter()
-                    .filter(|(_, c)| c.doc.get("ReplicationGroupId").is_none())
+                    .filter(|(_, c)| c.rec.replication_group_id.is_none())
                     .map(|(id, c)| {
                         (
                             format!("cc:{id}"),
                             id.clone(),
                             c.engine.as_str().to_string(),
                             c.nodes.len(),
-                            c.doc["CacheClusterCreateTime"].clone(),
+                            Value::from(c.rec.cache_cluster_create_time.clone()),
                         )
                     }),
             )

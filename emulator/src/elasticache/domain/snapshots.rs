@@ -28,46 +28,54 @@ pub fn snapshot_of_cluster(cx: &mut Cx, id: &str, name: &str, source: &str) -> A
             "Snapshots are not supported for memcached clusters.",
         ));
     }
-    let d = &c.doc;
+    let d = &c.rec;
     let mut snap = Map::new();
     snap.insert("SnapshotName".into(), name.into());
-    snap.insert("CacheClusterId".into(), d["CacheClusterId"].clone());
-    if let Some(rg) = d.get("ReplicationGroupId") {
-        snap.insert("ReplicationGroupId".into(), rg.clone());
+    snap.insert("CacheClusterId".into(), json!(d.cache_cluster_id));
+    if let Some(rg) = &d.replication_group_id {
+        snap.insert("ReplicationGroupId".into(), json!(rg));
     }
     snap.insert("SnapshotStatus".into(), "creating".into());
     snap.insert("SnapshotSource".into(), source.into());
-    for k in [
-        "CacheNodeType",
-        "Engine",
-        "EngineVersion",
-        "NumCacheNodes",
-        "PreferredAvailabilityZone",
-        "CacheClusterCreateTime",
-        "PreferredMaintenanceWindow",
+    for (k, v) in [
+        ("CacheNodeType", json!(d.cache_node_type)),
+        ("Engine", json!(c.engine.as_str())),
+        ("EngineVersion", json!(d.engine_version)),
+        ("NumCacheNodes", json!(c.nodes.len())),
+        (
+            "PreferredAvailabilityZone",
+            json!(d.preferred_availability_zone),
+        ),
+        ("CacheClusterCreateTime", json!(d.cache_cluster_create_time)),
+        (
+            "PreferredMaintenanceWindow",
+            json!(d.preferred_maintenance_window),
+        ),
     ] {
-        snap.insert(k.into(), d[k].clone());
+        snap.insert(k.into(), v);
     }
-    if let Some(t) = d.get("NotificationConfiguration") {
-        snap.insert("TopicArn".into(), t["TopicArn"].clone());
+    if let Some(t) = &d.notification_configuration {
+        snap.insert("TopicArn".into(), json!(t.topic_arn));
     }
     snap.insert("Port".into(), c.port.into());
     snap.insert(
         "CacheParameterGroupName".into(),
-        d["CacheParameterGroup"]["CacheParameterGroupName"].clone(),
+        json!(d.cache_parameter_group.cache_parameter_group_name),
     );
     snap.insert(
         "CacheSubnetGroupName".into(),
-        d["CacheSubnetGroupName"].clone(),
+        json!(d.cache_subnet_group_name),
     );
     snap.insert("VpcId".into(), vpc(cx));
-    for k in [
-        "AutoMinorVersionUpgrade",
-        "SnapshotRetentionLimit",
-        "SnapshotWindow",
-    ] {
-        snap.insert(k.into(), d[k].clone());
-    }
+    snap.insert(
+        "AutoMinorVersionUpgrade".into(),
+        json!(d.auto_minor_version_upgrade),
+    );
+    snap.insert(
+        "SnapshotRetentionLimit".into(),
+        json!(d.snapshot_retention_limit),
+    );
+    snap.insert("SnapshotWindow".into(), json!(d.snapshot_window));
     let nodes: Vec<Value> = c
         .nodes
         .iter()
@@ -181,7 +189,7 @@ fn group_snapshot_doc(
         .and_then(|g| g.members.first())
         .and_then(|m| cx.st.clusters.get(m))
         .ok_or_else(|| ApiError::new("InvalidReplicationGroupState", "No member clusters"))?;
-    let d = &first.doc;
+    let d = &first.rec;
     let mut snap = Map::new();
     snap.insert("SnapshotName".into(), name.into());
     snap.insert("ReplicationGroupId".into(), id.into());
@@ -191,27 +199,30 @@ fn group_snapshot_doc(
     );
     snap.insert("SnapshotStatus".into(), "creating".into());
     snap.insert("SnapshotSource".into(), source.into());
-    for k in [
-        "CacheNodeType",
-        "Engine",
-        "EngineVersion",
-        "PreferredMaintenanceWindow",
+    for (k, v) in [
+        ("CacheNodeType", json!(d.cache_node_type)),
+        ("Engine", json!(first.engine.as_str())),
+        ("EngineVersion", json!(d.engine_version)),
+        (
+            "PreferredMaintenanceWindow",
+            json!(d.preferred_maintenance_window),
+        ),
     ] {
-        snap.insert(k.into(), d[k].clone());
+        snap.insert(k.into(), v);
     }
     snap.insert("Port".into(), first.port.into());
     snap.insert(
         "CacheParameterGroupName".into(),
-        d["CacheParameterGroup"]["CacheParameterGroupName"].clone(),
+        json!(d.cache_parameter_group.cache_parameter_group_name),
     );
     snap.insert(
         "CacheSubnetGroupName".into(),
-        d["CacheSubnetGroupName"].clone(),
+        json!(d.cache_subnet_group_name),
     );
     snap.insert("VpcId".into(), vpc(cx));
     snap.insert(
         "AutoMinorVersionUpgrade".into(),
-        d["AutoMinorVersionUpgrade"].clone(),
+        json!(d.auto_minor_version_upgrade),
     );
     snap.insert(
         "SnapshotRetentionLimit".into(),

@@ -11,7 +11,7 @@ use crate::elasticache::domain::cluster_settings::ClusterSettings;
 use crate::elasticache::domain::replication_groups;
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
-use crate::elasticache::state::{s, strings, Cluster, Cx};
+use crate::elasticache::state::{s, strings, ApplyStatus, Cluster, ClusterStatus, Cx, Endpoint};
 
 pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = check_id(
@@ -44,8 +44,7 @@ pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let az = s(input, "PreferredAvailabilityZone")
         .map(str::to_owned)
         .unwrap_or_else(|| cx.az(cx.st.clusters.len()));
-    let mut doc = settings.cluster_doc(cx, &id, num, &az, None);
-    doc.insert("ReplicationGroupLogDeliveryEnabled".into(), false.into());
+    let mut rec = settings.cluster_record(cx, &id, &az, None);
     let mut shape = settings.shape();
     if let Some(snap) = s(input, "SnapshotName") {
         shape.seed_rdb = Some(crate::elasticache::domain::snapshots::snapshot_file(
@@ -54,19 +53,14 @@ pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     }
     let nodes = start_nodes(cx, &id, &shape, 0, num, None)?;
     if settings.engine == EngineKind::Memcached {
-        if let Some(addr) = nodes.first().and_then(|n| n.addr) {
-            doc.insert(
-                "ConfigurationEndpoint".into(),
-                json!({"Address": addr.ip().to_string(), "Port": addr.port()}),
-            );
-        }
+        rec.configuration_endpoint = nodes.first().and_then(|n| n.addr).map(Endpoint::from);
     }
     let arn = cx.arn("cluster", &id);
     cx.tag_new(&arn, input);
     cx.st.clusters.insert(
         id.clone(),
         Cluster {
-            doc,
+            rec,
             engine: settings.engine,
             port: settings.port,
             auth_token: settings.auth_token,
@@ -79,17 +73,14 @@ pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 pub fn describe_cache_clusters(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let show = input["ShowCacheNodeInfo"].as_bool().unwrap_or(false);
     let ids: Vec<String> = match s(input, "CacheClusterId") {
-        Some(id) => vec![get(cx, id)?.doc["CacheClusterId"]
-            .as_str()
-            .unwrap_or(id)
-            .to_string()],
+        Some(id) => vec![get(cx, id)?.rec.cache_cluster_id.clone()],
         None => {
             let not_in_rg =
                 input["ShowCacheClustersNotInReplicationGroups"].as_bool() == Some(true);
             cx.st
                 .clusters
                 .iter()
-                .filter(|(_, c)| !not_in_rg || c.doc.get("ReplicationGroupId").is_none())
+                .filter(|(_, c)| !not_in_rg || c.rec.replication_group_id.is_none())
                 .map(|(k, _)| k.clone())
                 .collect()
         }
@@ -101,10 +92,7 @@ pub fn describe_cache_clusters(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 
 pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let raw = s(input, "CacheClusterId").unwrap_or("");
-    let id = get(cx, raw)?.doc["CacheClusterId"]
-        .as_str()
-        .unwrap_or(raw)
-        .to_string();
+    let id = get(cx, raw)?.rec.cache_cluster_id.clone();
     if let Some(change) = auth_change(input)? {
         set_auth(cx, &id, &change);
     }
@@ -112,7 +100,7 @@ pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let (added, removed) = modify::resize(cx, &id, input)?;
     modify::apply_resize(cx, &id, added, &removed)?;
     if let Some(c) = cx.st.clusters.get_mut(&id) {
-        modify::change_settings(&mut c.doc, input);
+        modify::change_settings(&mut c.rec, input);
     }
     cx.st.event(&id, "cache-cluster", "Cache cluster modified");
     Ok(json!({"CacheCluster": render(cx, &id, false)}))
@@ -120,10 +108,7 @@ pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 
 pub fn reboot_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let raw = s(input, "CacheClusterId").unwrap_or("");
-    let id = get(cx, raw)?.doc["CacheClusterId"]
-        .as_str()
-        .unwrap_or(raw)
-        .to_string();
+    let id = get(cx, raw)?.rec.cache_cluster_id.clone();
     let ids = strings(input, "CacheNodeIdsToReboot");
     {
         let c = &cx.st.clusters[&id];
@@ -140,9 +125,9 @@ pub fn reboot_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let shape = NodeShape::of(&cx.st.clusters[&id]);
     // A rebooted replica comes back replicating from its node group's primary.
     let replica_of = cx.st.clusters[&id]
-        .doc
-        .get("ReplicationGroupId")
-        .and_then(Value::as_str)
+        .rec
+        .replication_group_id
+        .as_deref()
         .and_then(|rg| cx.st.repl_groups.get(rg))
         .and_then(|g| g.groups.iter().find(|ng| ng.members.contains(&id)))
         .and_then(|ng| ng.members.first().filter(|p| **p != id))
@@ -165,23 +150,12 @@ pub fn reboot_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             *n = fresh;
         }
     }
-    c.doc.insert(
-        "CacheClusterStatus".into(),
-        "rebooting cache cluster nodes".into(),
-    );
+    c.rec.cache_cluster_status = ClusterStatus::Rebooting;
     // Rebooted nodes started with the group's current parameters.
-    if let Some(pg) = c.doc.get_mut("CacheParameterGroup") {
-        let waiting: Vec<Value> = pg["CacheNodeIdsToReboot"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|n| !ids.iter().any(|r| *n == r.as_str()))
-            .cloned()
-            .collect();
-        if waiting.is_empty() {
-            pg["ParameterApplyStatus"] = "in-sync".into();
-        }
-        pg["CacheNodeIdsToReboot"] = Value::Array(waiting);
+    let pg = &mut c.rec.cache_parameter_group;
+    pg.cache_node_ids_to_reboot.retain(|n| !ids.contains(n));
+    if pg.cache_node_ids_to_reboot.is_empty() {
+        pg.parameter_apply_status = ApplyStatus::InSync;
     }
     let out = render(cx, &id, false);
     cx.st.event(
@@ -194,13 +168,10 @@ pub fn reboot_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 
 pub fn delete_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let raw = s(input, "CacheClusterId").unwrap_or("");
-    let id = get(cx, raw)?.doc["CacheClusterId"]
-        .as_str()
-        .unwrap_or(raw)
-        .to_string();
+    let id = get(cx, raw)?.rec.cache_cluster_id.clone();
     {
         let c = &cx.st.clusters[&id];
-        if let Some(rg) = c.doc.get("ReplicationGroupId").and_then(Value::as_str) {
+        if let Some(rg) = c.rec.replication_group_id.as_deref() {
             let is_last_or_primary = cx.st.repl_groups.get(rg).is_some_and(|g| {
                 g.cluster_mode || g.groups.iter().any(|ng| ng.members.first() == Some(&id))
             });
@@ -211,8 +182,8 @@ pub fn delete_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
                 ));
             }
         }
-        let st = c.doc["CacheClusterStatus"].as_str().unwrap_or("");
-        if st == "creating" || st == "deleting" {
+        let st = c.rec.cache_cluster_status;
+        if st == ClusterStatus::Creating || st == ClusterStatus::Deleting {
             return Err(ApiError::new(
                 "InvalidCacheClusterState",
                 format!("Cache cluster {id} is not in available state (current state: {st})."),
@@ -239,7 +210,7 @@ pub fn list_allowed_node_type_modifications(cx: &mut Cx, input: &Value) -> ApiRe
                     "Node type modification is not supported for memcached clusters.",
                 ));
             }
-            c.doc["CacheNodeType"].as_str().unwrap_or("").to_string()
+            c.rec.cache_node_type.clone()
         }
         (None, Some(r)) => cx
             .st

@@ -38,11 +38,9 @@ pub fn create_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<
         .and_then(|g| g.members.first())
         .and_then(|m| cx.st.clusters.get(m));
     let version = first
-        .map(|c| c.doc["EngineVersion"].clone())
+        .map(|c| Value::from(c.rec.engine_version.clone()))
         .unwrap_or(Value::Null);
-    let engine = first
-        .map(|c| c.doc["Engine"].clone())
-        .unwrap_or("redis".into());
+    let engine = first.map(|c| c.engine.as_str()).unwrap_or("redis");
     let n = rg.groups.len();
     let mut doc = json!({
         "GlobalReplicationGroupId": id,

@@ -226,7 +226,7 @@ pub fn delete_cache_parameter_group(cx: &mut Cx, input: &Value) -> ApiResult<Val
         .st
         .clusters
         .values()
-        .any(|c| c.doc["CacheParameterGroup"]["CacheParameterGroupName"] == name.as_str())
+        .any(|c| c.rec.cache_parameter_group.cache_parameter_group_name == name)
     {
         return Err(ApiError::new(
             "InvalidCacheParameterGroupState",

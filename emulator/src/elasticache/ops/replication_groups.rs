@@ -163,7 +163,7 @@ pub fn delete_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
         for (mi, m) in g.members.iter().enumerate() {
             if retain && gi == 0 && mi == 0 {
                 if let Some(c) = cx.st.clusters.get_mut(m) {
-                    c.doc.remove("ReplicationGroupId");
+                    c.rec.replication_group_id = None;
                 }
                 continue;
             }

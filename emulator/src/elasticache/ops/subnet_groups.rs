@@ -96,7 +96,7 @@ pub fn delete_cache_subnet_group(cx: &mut Cx, input: &Value) -> ApiResult<Value>
         .st
         .clusters
         .values()
-        .any(|c| c.doc["CacheSubnetGroupName"] == name.as_str())
+        .any(|c| c.rec.cache_subnet_group_name == name)
     {
         return Err(ApiError::new(
             "CacheSubnetGroupInUse",
