@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::elasticache::state::{ClusterStatus, Cx};
+use crate::elasticache::state::{ClusterStatus, Cx, GroupStatus};
 
 /// The clock scheduled work reads: the system clock plus an offset in seconds, which tests
 /// set through `/_emulator/clock` so they need not wait for a snapshot window.
@@ -97,20 +97,16 @@ fn sources(cx: &Cx, t: OffsetDateTime) -> Vec<(String, bool, usize, bool)> {
             ));
         }
     }
-    for (id, g) in &cx.st.repl_groups {
-        let keep = retention(g.doc.get("SnapshotRetentionLimit").and_then(Value::as_i64));
-        if keep == 0 || g.doc.get("Status").and_then(Value::as_str) != Some("available") {
+    for g in cx.st.repl_groups.values() {
+        let keep = retention(Some(g.rec.snapshot_retention_limit));
+        if keep == 0 || g.rec.status != GroupStatus::Available {
             continue;
         }
-        let rid = g.doc["ReplicationGroupId"]
-            .as_str()
-            .unwrap_or(id)
-            .to_string();
         sources.push((
-            rid,
+            g.rec.replication_group_id.clone(),
             true,
             keep,
-            open(g.doc.get("SnapshotWindow").and_then(Value::as_str)),
+            open(Some(&g.rec.snapshot_window)),
         ));
     }
     sources

@@ -221,7 +221,8 @@ pub fn stop_keeping_data(nodes: Vec<Stopping>) {
 mod tests {
     use super::*;
     use crate::elasticache::domain::cache_clusters::render_cluster;
-    use crate::elasticache::state::{ApplyStatus, ClusterStatus, NodeStatus};
+    use crate::elasticache::domain::replication_groups::record_doc;
+    use crate::elasticache::state::{ApplyStatus, ClusterStatus, GroupStatus, NodeStatus, Switch};
 
     /// `elasticache.json` as the version before the typed records wrote it (two clusters, two
     /// replication groups, a snapshot, users, groups, a serverless cache, a global datastore).
@@ -274,6 +275,32 @@ mod tests {
         // Every member the untyped document held is rendered again, with the same value.
         for (id, c) in &region.clusters {
             assert_eq!(render_cluster(c, false), raw["clusters"][id]["doc"], "{id}");
+        }
+    }
+
+    #[test]
+    fn saved_replication_groups_load_into_typed_records_that_render_as_before() {
+        let (region, raw) = saved_region();
+        let rg1 = &region.repl_groups["rg1"];
+        assert_eq!(rg1.rec.status, GroupStatus::Available);
+        assert_eq!(rg1.rec.automatic_failover, Switch::Enabled);
+        assert_eq!(rg1.rec.multi_az, Switch::Disabled);
+        assert_eq!(rg1.rec.user_groups(), ["ug1"]);
+        let log = &rg1.rec.log_delivery_configurations[0];
+        assert_eq!(log.log_type.as_deref(), Some("slow-log"));
+        assert_eq!(
+            log.destination_details.as_ref().unwrap()["CloudWatchLogsDetails"]["LogGroup"],
+            "lg"
+        );
+        let rg2 = &region.repl_groups["rg2"];
+        assert!(rg2.cluster_mode);
+        assert_eq!(rg2.rec.user_group_ids, None);
+        for (id, rg) in &region.repl_groups {
+            assert_eq!(
+                Value::Object(record_doc(rg)),
+                raw["repl_groups"][id]["doc"],
+                "{id}"
+            );
         }
     }
 }

@@ -8,8 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::elasticache::domain::acl;
 use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::cluster_mode;
@@ -17,7 +15,7 @@ use crate::elasticache::domain::serverless;
 use crate::elasticache::engine;
 use crate::elasticache::jobs::{self, Env};
 use crate::elasticache::persist::ServerlessSerials;
-use crate::elasticache::state::{ClusterStatus, Cx, NodeStatus};
+use crate::elasticache::state::{ClusterStatus, Cx, GroupStatus, NodeStatus};
 use crate::elasticache::store::{lock, Store};
 
 /// What `restore` needs; cloned out of the service so it can run in the background.
@@ -233,8 +231,8 @@ fn mark_coming_back(cx: &mut Cx) {
         }
     }
     for rg in cx.st.repl_groups.values_mut() {
-        if rg.doc.get("Status").and_then(Value::as_str) == Some("available") {
-            rg.doc.insert("Status".into(), "modifying".into());
+        if rg.rec.status == GroupStatus::Available {
+            rg.rec.status = GroupStatus::Modifying;
         }
     }
 }
@@ -252,7 +250,7 @@ fn restart_cluster(cx: &mut Cx, id: &str) {
         .and_then(|g| cx.st.repl_groups.get(g));
     if let Some(rg) = rg {
         shape.cluster = rg.cluster_mode;
-        shape.acl = acl::commands_for(cx, &acl::groups_of(&rg.doc));
+        shape.acl = acl::commands_for(cx, rg.rec.user_groups());
     }
     let replica_of = primary_of(cx, id)
         .and_then(|p| cx.st.clusters.get(&p))

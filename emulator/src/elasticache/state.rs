@@ -13,6 +13,7 @@ use crate::elasticache::effects::{Effect, Launch, Source};
 
 mod cache_cluster;
 mod parts;
+mod replication_group;
 
 use crate::elasticache::runtime::{CacheBackend, EngineKind, RunningNode};
 use crate::supervisor::Probe;
@@ -20,7 +21,8 @@ pub use cache_cluster::{
     ApplyStatus, CacheClusterRecord, ClusterStatus, NodeStatus, Notification, ParameterGroupStatus,
     SecurityGroupMembership,
 };
-pub use parts::{Endpoint, LogDelivery};
+pub use parts::{Endpoint, LogDelivery, Switch};
+pub use replication_group::{GroupStatus, ReplicationGroupRecord};
 
 pub type Doc = Map<String, Value>;
 
@@ -63,8 +65,9 @@ pub struct NodeGroup {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ReplGroup {
-    /// The ReplicationGroup shape without MemberClusters / NodeGroups / endpoints.
-    pub doc: Doc,
+    /// Saved as `doc`: the name of the untyped document it replaced.
+    #[serde(rename = "doc")]
+    pub rec: ReplicationGroupRecord,
     pub cluster_mode: bool,
     pub groups: Vec<NodeGroup>,
     /// Cluster mode: the engine cluster is not formed yet (the group stays `creating`).
@@ -330,13 +333,14 @@ impl Region {
                 .get(m)
                 .is_some_and(|c| c.rec.cache_cluster_status == ClusterStatus::Available)
         });
-        let status = rg.doc["Status"].as_str().unwrap_or("").to_string();
+        let status = rg.rec.status;
         let busy = rg.forming || rg.reshard.is_some() || rg.rejoining;
-        if all_up && !busy && (status == "creating" || status == "modifying") {
+        if all_up && !busy && (status == GroupStatus::Creating || status == GroupStatus::Modifying)
+        {
             if let Some(rg) = self.repl_groups.get_mut(rg_id) {
-                rg.doc.insert("Status".into(), "available".into());
+                rg.rec.status = GroupStatus::Available;
             }
-            if status == "creating" {
+            if status == GroupStatus::Creating {
                 self.event(
                     rg_id,
                     "replication-group",
@@ -345,7 +349,7 @@ impl Region {
                 let failover = self
                     .repl_groups
                     .get(rg_id)
-                    .is_some_and(|g| g.doc["AutomaticFailover"] == "enabled");
+                    .is_some_and(|g| g.rec.automatic_failover == Switch::Enabled);
                 if failover {
                     self.event(
                         rg_id,

@@ -1,8 +1,6 @@
 //! RBAC on the engines: the users of the user groups attached to a replication group become
 //! ACL users (ACL SETUSER) on every node of the group.
 
-use serde_json::Value;
-
 use crate::elasticache::effects::Effect;
 use crate::elasticache::state::{strings, Cx};
 
@@ -41,13 +39,6 @@ pub fn commands_for(cx: &Cx, groups: &[String]) -> Vec<Vec<String>> {
     out
 }
 
-/// The user groups attached to a replication group.
-pub fn groups_of(doc: &serde_json::Map<String, Value>) -> Vec<String> {
-    doc.get("UserGroupIds")
-        .map(|v| strings(&serde_json::json!({ "g": v }), "g"))
-        .unwrap_or_default()
-}
-
 /// Sends `commands` to every running node of replication group `rg`, after deleting the
 /// region's users that the commands do not define (removed from the group: access ends at once).
 pub fn push(cx: &mut Cx, rg: &str, commands: &[Vec<String>]) {
@@ -77,7 +68,7 @@ pub fn revoke_everywhere(cx: &mut Cx, name: &str) {
         .st
         .repl_groups
         .iter()
-        .filter(|(_, rg)| !groups_of(&rg.doc).is_empty())
+        .filter(|(_, rg)| !rg.rec.user_groups().is_empty())
         .map(|(id, _)| id.clone())
         .collect();
     for id in ids {
@@ -113,7 +104,7 @@ pub fn refresh_all(cx: &mut Cx) {
         .st
         .repl_groups
         .iter()
-        .map(|(id, rg)| (id.clone(), groups_of(&rg.doc)))
+        .map(|(id, rg)| (id.clone(), rg.rec.user_groups().to_vec()))
         .filter(|(_, groups)| !groups.is_empty())
         .collect();
     for (id, groups) in attached {

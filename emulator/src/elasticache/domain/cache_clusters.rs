@@ -298,8 +298,7 @@ fn recovery_shape(cx: &Cx, cid: &str) -> Option<(NodeShape, Option<SocketAddr>)>
     if rg.cluster_mode {
         return None;
     }
-    let groups = crate::elasticache::domain::acl::groups_of(&rg.doc);
-    shape.acl = crate::elasticache::domain::acl::commands_for(cx, &groups);
+    shape.acl = crate::elasticache::domain::acl::commands_for(cx, rg.rec.user_groups());
     let replica_of = rg
         .groups
         .iter()

@@ -11,7 +11,7 @@ use crate::elasticache::domain::replication_groups::{self, key};
 use crate::elasticache::domain::serverless::serverless_not_found;
 use crate::elasticache::effects::{Effect, MigrationJob, MigrationStep, MigrationTarget, Source};
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cx, GroupMigration, Region, ServerlessMigration};
+use crate::elasticache::state::{s, Cx, GroupMigration, GroupStatus, Region, ServerlessMigration};
 
 /// Where a StartMigration or CompleteMigration goes: exactly one of the two identifiers.
 pub enum Target {
@@ -81,7 +81,7 @@ fn group_migrating(r: &Region, id: &str) -> bool {
     r.group_migrations.contains_key(id)
         && r.repl_groups
             .get(id)
-            .is_some_and(|g| g.doc["Status"] == "migrating")
+            .is_some_and(|g| g.rec.status == GroupStatus::Migrating)
 }
 
 /// The primary node of a group without cluster mode, with its token.
@@ -127,7 +127,7 @@ pub fn start_group(cx: &mut Cx, id: &str, input: &Value) -> ApiResult<Value> {
         },
     );
     if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
-        rg.doc.insert("Status".into(), "migrating".into());
+        rg.rec.status = GroupStatus::Migrating;
     }
     cx.st.event(
         &id,
@@ -479,7 +479,7 @@ fn settle_records(r: &mut Region) -> Vec<MigrationJob> {
         .filter(|id| {
             r.repl_groups
                 .get(*id)
-                .is_some_and(|g| g.doc["Status"] != "migrating")
+                .is_some_and(|g| g.rec.status != GroupStatus::Migrating)
         })
         .cloned()
         .collect();
@@ -588,7 +588,7 @@ fn record_group(r: &mut Region, id: &str, step: MigrationStep, outcome: Result<(
         (MigrationStep::CutOver { .. }, Ok(())) => {
             r.group_migrations.remove(id);
             if let Some(rg) = r.repl_groups.get_mut(id) {
-                rg.doc.insert("Status".into(), "available".into());
+                rg.rec.status = GroupStatus::Available;
             }
             r.event(id, kind, format!("Complete Migration successful for {id}"));
         }

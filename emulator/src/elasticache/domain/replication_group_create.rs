@@ -1,17 +1,19 @@
 //! CreateReplicationGroup's rules, step by step: the mode the group takes, its settings, the
 //! layout of its node groups, the checks made before any node starts, and its record.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::cluster_settings::ClusterSettings;
 use crate::elasticache::domain::limits;
 use crate::elasticache::domain::replication_groups::{
-    enabled, member_name, settings_of, slots, start_member,
+    member_name, settings_of_cluster, slots, start_member,
 };
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
-use crate::elasticache::state::{now, s, strings, Cx, Doc, NodeGroup, ReplGroup};
+use crate::elasticache::state::{
+    now, s, strings, Cx, GroupStatus, NodeGroup, ReplicationGroupRecord, Switch,
+};
 
 /// The shape a new group takes from its input.
 pub struct CreateMode {
@@ -120,20 +122,7 @@ pub fn new_group_settings(
                     format!("Cache cluster {p} already belongs to a replication group."),
                 ));
             }
-            let tmp = ReplGroup {
-                doc: Map::new(),
-                cluster_mode: false,
-                forming: false,
-                form_started: false,
-                reshard: None,
-                rejoining: false,
-                groups: vec![NodeGroup {
-                    id: "0001".into(),
-                    slots: None,
-                    members: vec![p.to_string()],
-                }],
-            };
-            settings_of(cx, &tmp)?
+            settings_of_cluster(cx, c)?
         }
         None => ClusterSettings::from_input(cx, input, "redis")?,
     };
@@ -308,60 +297,35 @@ pub fn start_members(cx: &mut Cx, id: &str, groups: &[NodeGroup], m: &Members) -
     Ok(())
 }
 
-/// The new group's record (the ReplicationGroup shape without members and endpoints).
-pub fn new_group_doc(
+/// The new group's record.
+pub fn new_group_record(
     cx: &Cx,
     id: &str,
     input: &Value,
     mode: &CreateMode,
     settings: &ClusterSettings,
     user_groups: &[String],
-) -> Doc {
-    let mut doc = Map::new();
-    doc.insert("ReplicationGroupId".into(), id.into());
-    doc.insert(
-        "Description".into(),
-        s(input, "ReplicationGroupDescription").unwrap_or("").into(),
-    );
-    doc.insert("Status".into(), "creating".into());
-    doc.insert("PendingModifiedValues".into(), json!({}));
-    doc.insert(
-        "AutomaticFailover".into(),
-        enabled(mode.auto_failover).into(),
-    );
-    doc.insert("MultiAZ".into(), enabled(mode.multi_az).into());
-    doc.insert(
-        "SnapshotRetentionLimit".into(),
-        input["SnapshotRetentionLimit"].as_i64().unwrap_or(0).into(),
-    );
-    doc.insert(
-        "SnapshotWindow".into(),
-        s(input, "SnapshotWindow").unwrap_or("06:00-07:00").into(),
-    );
-    doc.insert("ClusterEnabled".into(), mode.cluster_mode.into());
-    doc.insert("CacheNodeType".into(), settings.node_type.clone().into());
-    doc.insert(
-        "AuthTokenEnabled".into(),
-        settings.auth_token.is_some().into(),
-    );
-    doc.insert("TransitEncryptionEnabled".into(), settings.transit.into());
-    doc.insert("AtRestEncryptionEnabled".into(), settings.at_rest.into());
-    doc.insert("ARN".into(), cx.arn("replicationgroup", id).into());
-    if !user_groups.is_empty() {
-        doc.insert("UserGroupIds".into(), json!(user_groups));
+) -> ReplicationGroupRecord {
+    ReplicationGroupRecord {
+        replication_group_id: id.into(),
+        description: s(input, "ReplicationGroupDescription").unwrap_or("").into(),
+        status: GroupStatus::Creating,
+        automatic_failover: mode.auto_failover.into(),
+        multi_az: mode.multi_az.into(),
+        snapshot_retention_limit: input["SnapshotRetentionLimit"].as_i64().unwrap_or(0),
+        snapshot_window: s(input, "SnapshotWindow").unwrap_or("06:00-07:00").into(),
+        cache_node_type: settings.node_type.clone(),
+        auth_token_enabled: settings.auth_token.is_some(),
+        auth_token_last_modified_date: None,
+        transit_encryption_enabled: settings.transit,
+        at_rest_encryption_enabled: settings.at_rest,
+        arn: cx.arn("replicationgroup", id),
+        user_group_ids: (!user_groups.is_empty()).then(|| user_groups.to_vec()),
+        log_delivery_configurations: settings.log_delivery.clone(),
+        replication_group_create_time: now(),
+        auto_minor_version_upgrade: settings.auto_minor,
+        engine: settings.engine,
     }
-    doc.insert(
-        "LogDeliveryConfigurations".into(),
-        json!(settings.log_delivery),
-    );
-    doc.insert("ReplicationGroupCreateTime".into(), now().into());
-    doc.insert("DataTiering".into(), "disabled".into());
-    doc.insert("AutoMinorVersionUpgrade".into(), settings.auto_minor.into());
-    doc.insert("NetworkType".into(), "ipv4".into());
-    doc.insert("IpDiscovery".into(), "ipv4".into());
-    doc.insert("ClusterMode".into(), enabled(mode.cluster_mode).into());
-    doc.insert("Engine".into(), settings.engine.as_str().into());
-    doc
 }
 
 /// Each user group lists the replication groups that use it.
@@ -387,6 +351,6 @@ pub fn join_global(cx: &mut Cx, gid: &str, id: &str, auto_failover: bool) {
         .and_then(|g| g["Members"].as_array_mut())
     {
         members.push(json!({"ReplicationGroupId": id, "ReplicationGroupRegion": region,
-            "Role": "SECONDARY", "AutomaticFailover": enabled(auto_failover), "Status": "associated"}));
+            "Role": "SECONDARY", "AutomaticFailover": Switch::from(auto_failover), "Status": "associated"}));
     }
 }

@@ -1,13 +1,12 @@
 //! ModifyReplicationGroup's rules, step by step: AUTH, the group's own settings, a new
 //! primary, its user groups, and the settings its members share.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::elasticache::domain::cache_cluster_modify;
 use crate::elasticache::domain::cache_clusters::{self, AuthChange};
-use crate::elasticache::domain::replication_groups::enabled;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{now, s, strings, Cx, ReplGroup};
+use crate::elasticache::state::{now, s, strings, Cx, ReplGroup, Switch};
 
 /// A new AUTH token (or its removal) reaches every member.
 pub fn change_auth(cx: &mut Cx, id: &str, change: &AuthChange) {
@@ -20,19 +19,17 @@ pub fn change_auth(cx: &mut Cx, id: &str, change: &AuthChange) {
         cache_clusters::set_auth(cx, m, change);
     }
     if let Some(rg) = cx.st.repl_groups.get_mut(id) {
-        let enabled = !matches!(change, AuthChange::Delete);
-        rg.doc.insert("AuthTokenEnabled".into(), enabled.into());
-        rg.doc
-            .insert("AuthTokenLastModifiedDate".into(), now().into());
+        rg.rec.auth_token_enabled = !matches!(change, AuthChange::Delete);
+        rg.rec.auth_token_last_modified_date = Some(now());
     }
 }
 
 /// The group's own settings: description, failover and Multi-AZ (checked against each
 /// other), snapshots, node type, minor upgrades.
 pub fn change_settings(rg: &mut ReplGroup, input: &Value) -> ApiResult<()> {
-    let d = &mut rg.doc;
+    let d = &mut rg.rec;
     if let Some(v) = s(input, "ReplicationGroupDescription") {
-        d.insert("Description".into(), v.into());
+        d.description = v.into();
     }
     if let Some(b) = input["AutomaticFailoverEnabled"].as_bool() {
         if !b && rg.cluster_mode {
@@ -40,25 +37,27 @@ pub fn change_settings(rg: &mut ReplGroup, input: &Value) -> ApiResult<()> {
                 "Automatic failover cannot be disabled for cluster mode enabled replication groups.",
             ));
         }
-        d.insert("AutomaticFailover".into(), enabled(b).into());
+        d.automatic_failover = b.into();
     }
     if let Some(b) = input["MultiAZEnabled"].as_bool() {
-        if b && d["AutomaticFailover"] != "enabled" {
+        if b && d.automatic_failover != Switch::Enabled {
             return Err(ApiError::invalid_combination(
                 "Multi-AZ requires automatic failover to be enabled.",
             ));
         }
-        d.insert("MultiAZ".into(), enabled(b).into());
+        d.multi_az = b.into();
     }
-    for k in [
-        "SnapshotRetentionLimit",
-        "SnapshotWindow",
-        "CacheNodeType",
-        "AutoMinorVersionUpgrade",
-    ] {
-        if let Some(v) = input.get(k) {
-            d.insert(k.into(), v.clone());
-        }
+    if let Some(v) = input["SnapshotRetentionLimit"].as_i64() {
+        d.snapshot_retention_limit = v;
+    }
+    if let Some(v) = s(input, "SnapshotWindow") {
+        d.snapshot_window = v.into();
+    }
+    if let Some(v) = s(input, "CacheNodeType") {
+        d.cache_node_type = v.into();
+    }
+    if let Some(v) = input["AutoMinorVersionUpgrade"].as_bool() {
+        d.auto_minor_version_upgrade = v;
     }
     Ok(())
 }
@@ -85,11 +84,10 @@ pub fn change_user_groups(rg: &mut ReplGroup, input: &Value) -> Option<Vec<Strin
     if add.is_empty() && remove.is_empty() {
         return None;
     }
-    let d = &mut rg.doc;
-    let mut cur = strings(&Value::Object(d.clone()), "UserGroupIds");
+    let mut cur = rg.rec.user_groups().to_vec();
     cur.retain(|g| !remove.contains(g));
     cur.extend(add);
-    d.insert("UserGroupIds".into(), json!(cur));
+    rg.rec.user_group_ids = Some(cur.clone());
     Some(cur)
 }
 

@@ -10,7 +10,9 @@ use crate::elasticache::domain::cluster_settings::ClusterSettings;
 use crate::elasticache::domain::limits;
 use crate::elasticache::effects::{Effect, Promotion};
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cluster, ClusterStatus, Cx, NodeGroup, Region, ReplGroup};
+use crate::elasticache::state::{
+    s, Cluster, ClusterStatus, Cx, GroupStatus, NodeGroup, Region, ReplGroup, Switch,
+};
 
 pub fn not_found(id: &str) -> ApiError {
     ApiError::new(
@@ -25,15 +27,6 @@ pub(crate) fn key(cx: &Cx, id: &str) -> ApiResult<String> {
         Ok(k)
     } else {
         Err(not_found(id))
-    }
-}
-
-/// A switch as the API reports it (AutomaticFailover, MultiAZ, ClusterMode).
-pub(crate) fn enabled(b: bool) -> &'static str {
-    if b {
-        "enabled"
-    } else {
-        "disabled"
     }
 }
 
@@ -78,8 +71,7 @@ pub(crate) fn start_member(
     }
     if shape.acl.is_empty() {
         if let Some(g) = cx.st.repl_groups.get(rg) {
-            let groups = crate::elasticache::domain::acl::groups_of(&g.doc);
-            shape.acl = crate::elasticache::domain::acl::commands_for(cx, &groups);
+            shape.acl = crate::elasticache::domain::acl::commands_for(cx, g.rec.user_groups());
         }
     }
     let nodes = start_nodes(cx, cluster_id, &shape, 0, 1, primary_addr)?;
@@ -110,6 +102,11 @@ pub(crate) fn settings_of(cx: &Cx, rg: &ReplGroup) -> ApiResult<ClusterSettings>
                 "Replication group has no member clusters.",
             )
         })?;
+    settings_of_cluster(cx, first)
+}
+
+/// Settings of an existing cluster, to start more like it.
+pub(crate) fn settings_of_cluster(cx: &Cx, first: &Cluster) -> ApiResult<ClusterSettings> {
     let d = &first.rec;
     let mut input = json!({
         "Engine": first.engine.as_str(), "EngineVersion": d.engine_version, "CacheNodeType": d.cache_node_type,
@@ -156,7 +153,7 @@ pub fn add_replica_cluster(cx: &mut Cx, id: &str, rg_id: &str, _input: &Value) -
     )?;
     if let Some(g) = cx.st.repl_groups.get_mut(&rg_key) {
         g.groups[0].members.push(id.to_string());
-        g.doc.insert("Status".into(), "modifying".into());
+        g.rec.status = GroupStatus::Modifying;
     }
     Ok(json!({"CacheCluster": cache_clusters::render(cx, id, false)}))
 }
@@ -166,11 +163,13 @@ pub(crate) fn endpoint(cx: &Cx, cluster: &str) -> Option<Value> {
     Some(json!({"Address": a.ip().to_string(), "Port": a.port()}))
 }
 
+/// The ReplicationGroup shape: the record, the members every group reports alike, and those
+/// derived from its members and node groups.
 pub fn render(cx: &Cx, id: &str) -> Value {
     let Some(rg) = cx.st.repl_groups.get(id) else {
         return Value::Null;
     };
-    let mut d = rg.doc.clone();
+    let mut d = record_doc(rg);
     let mut members: Vec<Value> = rg
         .groups
         .iter()
@@ -185,7 +184,7 @@ pub fn render(cx: &Cx, id: &str) -> Value {
         .map(|g| render_node_group(cx, rg, g))
         .collect();
     d.insert("NodeGroups".into(), Value::Array(groups));
-    if !rg.cluster_mode && rg.doc["SnapshotRetentionLimit"].as_i64().unwrap_or(0) > 0 {
+    if !rg.cluster_mode && rg.rec.snapshot_retention_limit > 0 {
         // Automatic backups are taken from a replica when there is one.
         if let Some(g) = rg.groups.first() {
             if let Some(m) = g.members.get(1).or(g.members.first()) {
@@ -222,8 +221,8 @@ fn render_node_group(cx: &Cx, rg: &ReplGroup, g: &NodeGroup) -> Value {
         .all(|m| cluster_status(cx, m) == Some(ClusterStatus::Available));
     let ng_status = if settled {
         "available".into()
-    } else if rg.doc["Status"] == "creating" {
-        rg.doc["Status"].clone()
+    } else if rg.rec.status == GroupStatus::Creating {
+        rg.rec.status.as_str().into()
     } else {
         Value::from("modifying")
     };
@@ -313,12 +312,24 @@ pub fn render_modifying(cx: &Cx, id: &str) -> Value {
     v
 }
 
+/// The members of the shape that do not depend on the group's members.
+pub fn record_doc(rg: &ReplGroup) -> Map<String, Value> {
+    let mut d = match json!(rg.rec) {
+        Value::Object(d) => d,
+        _ => Map::new(),
+    };
+    d.insert("PendingModifiedValues".into(), json!({}));
+    d.insert("ClusterEnabled".into(), rg.cluster_mode.into());
+    d.insert("ClusterMode".into(), json!(Switch::from(rg.cluster_mode)));
+    d.insert("DataTiering".into(), "disabled".into());
+    d.insert("NetworkType".into(), "ipv4".into());
+    d.insert("IpDiscovery".into(), "ipv4".into());
+    d
+}
+
 pub(crate) fn require_available(cx: &Cx, id: &str) -> ApiResult<()> {
-    let st = cx.st.repl_groups[id].doc["Status"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    if st != "available" {
+    let st = cx.st.repl_groups[id].rec.status;
+    if st != GroupStatus::Available {
         return Err(ApiError::new(
             "InvalidReplicationGroupState",
             format!("Replication group {id} is not in available state (current state: {st})."),
@@ -384,7 +395,7 @@ pub(crate) fn set_replicas(
     }
     if let Some(rg) = cx.st.repl_groups.get_mut(id) {
         rg.groups = new_groups;
-        rg.doc.insert("Status".into(), "modifying".into());
+        rg.rec.status = GroupStatus::Modifying;
     }
     cx.settle.push(id.to_string());
     Ok(())
@@ -507,7 +518,7 @@ pub struct Candidates {
 pub fn failover_candidates(r: &Region) -> Vec<Candidates> {
     let mut out = vec![];
     for (rid, rg) in &r.repl_groups {
-        if rg.doc["AutomaticFailover"] != "enabled" || rg.doc["Status"] != "available" {
+        if rg.rec.automatic_failover != Switch::Enabled || rg.rec.status != GroupStatus::Available {
             continue;
         }
         for g in &rg.groups {
@@ -579,7 +590,7 @@ pub fn auto_failover(cx: &mut Cx, chosen: &[(String, String, String, String)]) {
                 .st
                 .repl_groups
                 .get_mut(rid)
-                .filter(|rg| rg.doc["Status"] == "available")
+                .filter(|rg| rg.rec.status == GroupStatus::Available)
                 .and_then(|rg| rg.groups.iter_mut().find(|g| g.id == *gid))
                 .filter(|g| g.members.first() == Some(old) && g.members.contains(chosen))
             else {
@@ -608,8 +619,7 @@ pub(crate) fn replace_failed(cx: &mut Cx, rg: &str, failed: &str, primary: &str)
     let mut shape = NodeShape::of(c);
     if let Some(g) = cx.st.repl_groups.get(rg) {
         shape.cluster = g.cluster_mode;
-        let groups = crate::elasticache::domain::acl::groups_of(&g.doc);
-        shape.acl = crate::elasticache::domain::acl::commands_for(cx, &groups);
+        shape.acl = crate::elasticache::domain::acl::commands_for(cx, g.rec.user_groups());
     }
     let primary_addr = cx
         .st

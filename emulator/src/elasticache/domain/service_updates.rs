@@ -19,11 +19,11 @@ pub(crate) fn all_update_actions(cx: &Cx) -> Vec<(String, String, Value)> {
             .iter()
             .map(|(id, g)| {
                 let n = g.groups.iter().map(|x| x.members.len()).sum();
-                let created = g.doc["ReplicationGroupCreateTime"].clone();
+                let created = Value::from(g.rec.replication_group_create_time.clone());
                 (
                     format!("rg:{id}"),
                     id.clone(),
-                    g.doc["Engine"].as_str().unwrap_or("redis").to_string(),
+                    g.rec.engine.as_str().to_string(),
                     n,
                     created,
                 )

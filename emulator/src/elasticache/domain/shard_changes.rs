@@ -9,7 +9,7 @@ use crate::elasticache::domain::replication_groups::{
     member_name, settings_of, slots, start_member,
 };
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{strings, Cx, NodeGroup, Reshard};
+use crate::elasticache::state::{strings, Cx, GroupStatus, NodeGroup, Reshard};
 
 /// The node groups to remove: named, or all but those to retain; `want` must remain.
 fn shards_to_remove(cx: &Cx, id: &str, input: &Value, want: usize) -> ApiResult<Vec<String>> {
@@ -118,6 +118,6 @@ pub fn respread_slots(cx: &mut Cx, id: &str) {
         for (i, g) in rg.groups.iter_mut().enumerate() {
             g.slots = Some(slots(i, n));
         }
-        rg.doc.insert("Status".into(), "modifying".into());
+        rg.rec.status = GroupStatus::Modifying;
     }
 }

@@ -195,7 +195,7 @@ fn group_snapshot_doc(
     snap.insert("ReplicationGroupId".into(), id.into());
     snap.insert(
         "ReplicationGroupDescription".into(),
-        rg.doc["Description"].clone(),
+        json!(rg.rec.description),
     );
     snap.insert("SnapshotStatus".into(), "creating".into());
     snap.insert("SnapshotSource".into(), source.into());
@@ -226,14 +226,11 @@ fn group_snapshot_doc(
     );
     snap.insert(
         "SnapshotRetentionLimit".into(),
-        rg.doc["SnapshotRetentionLimit"].clone(),
+        json!(rg.rec.snapshot_retention_limit),
     );
-    snap.insert("SnapshotWindow".into(), rg.doc["SnapshotWindow"].clone());
+    snap.insert("SnapshotWindow".into(), json!(rg.rec.snapshot_window));
     snap.insert("NumNodeGroups".into(), rg.groups.len().into());
-    snap.insert(
-        "AutomaticFailover".into(),
-        rg.doc["AutomaticFailover"].clone(),
-    );
+    snap.insert("AutomaticFailover".into(), json!(rg.rec.automatic_failover));
     let nodes: Vec<Value> = rg
         .groups
         .iter()

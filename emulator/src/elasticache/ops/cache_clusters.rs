@@ -217,10 +217,9 @@ pub fn list_allowed_node_type_modifications(cx: &mut Cx, input: &Value) -> ApiRe
             .repl_groups
             .get(&r.to_ascii_lowercase())
             .ok_or_else(|| replication_groups::not_found(r))?
-            .doc["CacheNodeType"]
-            .as_str()
-            .unwrap_or("")
-            .to_string(),
+            .rec
+            .cache_node_type
+            .clone(),
         (None, None) => {
             return Err(ApiError::invalid_combination(
                 "Either CacheClusterId or ReplicationGroupId must be given.",

@@ -7,7 +7,7 @@ use crate::elasticache::domain::global_datastores::*;
 use crate::elasticache::domain::limits;
 use crate::elasticache::domain::replication_groups;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, strings, Cx};
+use crate::elasticache::state::{s, strings, Cx, GroupStatus, Switch};
 
 pub fn create_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let suffix = s(input, "GlobalReplicationGroupIdSuffix").unwrap_or("");
@@ -26,7 +26,7 @@ pub fn create_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<
         .repl_groups
         .get(&primary)
         .ok_or_else(|| replication_groups::not_found(&primary))?;
-    if rg.doc["Status"] != "available" {
+    if rg.rec.status != GroupStatus::Available {
         return Err(ApiError::new(
             "InvalidReplicationGroupState",
             format!("Replication group {primary} is not available."),
@@ -46,13 +46,13 @@ pub fn create_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<
         "GlobalReplicationGroupId": id,
         "GlobalReplicationGroupDescription": s(input, "GlobalReplicationGroupDescription").unwrap_or(" "),
         "Status": "creating",
-        "CacheNodeType": rg.doc["CacheNodeType"], "Engine": engine, "EngineVersion": version,
+        "CacheNodeType": rg.rec.cache_node_type, "Engine": engine, "EngineVersion": version,
         "Members": [{"ReplicationGroupId": primary, "ReplicationGroupRegion": cx.region, "Role": "PRIMARY",
-                     "AutomaticFailover": rg.doc["AutomaticFailover"], "Status": "associating"}],
+                     "AutomaticFailover": rg.rec.automatic_failover, "Status": "associating"}],
         "ClusterEnabled": rg.cluster_mode,
-        "AuthTokenEnabled": rg.doc["AuthTokenEnabled"],
-        "TransitEncryptionEnabled": rg.doc["TransitEncryptionEnabled"],
-        "AtRestEncryptionEnabled": rg.doc["AtRestEncryptionEnabled"],
+        "AuthTokenEnabled": rg.rec.auth_token_enabled,
+        "TransitEncryptionEnabled": rg.rec.transit_encryption_enabled,
+        "AtRestEncryptionEnabled": rg.rec.at_rest_encryption_enabled,
         "ARN": format!("arn:aws:elasticache::{}:globalreplicationgroup:{id}", cx.account),
     });
     if rg.cluster_mode {
@@ -116,7 +116,7 @@ pub fn modify_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<
     }
     if let Some(b) = input["AutomaticFailoverEnabled"].as_bool() {
         for m in g["Members"].as_array_mut().into_iter().flatten() {
-            m["AutomaticFailover"] = replication_groups::enabled(b).into();
+            m["AutomaticFailover"] = json!(Switch::from(b));
         }
     }
     let mut out = g.clone();

@@ -11,7 +11,7 @@ use crate::elasticache::domain::replication_groups::*;
 use crate::elasticache::domain::shard_changes;
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
-use crate::elasticache::state::{s, strings, Cx, ReplGroup};
+use crate::elasticache::state::{s, strings, Cx, GroupStatus, ReplGroup, Switch};
 
 pub fn create_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = check_id(
@@ -64,7 +64,7 @@ pub fn create_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
         adopted,
     };
     create::start_members(cx, &id, &groups, &members)?;
-    let doc = create::new_group_doc(cx, &id, input, &mode, &settings, &ug);
+    let rec = create::new_group_record(cx, &id, input, &mode, &settings, &ug);
     create::link_user_groups(cx, &id, &ug);
     if let Some(gid) = global_id {
         create::join_global(cx, gid, &id, mode.auto_failover);
@@ -74,7 +74,7 @@ pub fn create_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
     cx.st.repl_groups.insert(
         id.clone(),
         ReplGroup {
-            doc,
+            rec,
             cluster_mode: mode.cluster_mode,
             forming: mode.cluster_mode && settings.engine != EngineKind::Memcached,
             form_started: false,
@@ -218,7 +218,7 @@ pub fn decrease_replica_count(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             cache_clusters::remove_cluster(cx, r);
         }
         if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
-            rg.doc.insert("Status".into(), "modifying".into());
+            rg.rec.status = GroupStatus::Modifying;
         }
         cx.settle.push(id.clone());
     } else {
@@ -275,7 +275,7 @@ pub fn test_failover(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         .repl_groups
         .get_mut(&id)
         .ok_or_else(|| not_found(&id))?;
-    if rg.doc["AutomaticFailover"] != "enabled" {
+    if rg.rec.automatic_failover != Switch::Enabled {
         return Err(ApiError::new(
             "InvalidReplicationGroupState",
             format!("Automatic failover is not enabled on replication group {id}."),

@@ -63,3 +63,20 @@ macro_rules! api_enum {
     };
 }
 pub(crate) use api_enum;
+api_enum! {
+    /// AutomaticFailover, MultiAZ, ClusterMode as the API reports them.
+    Switch {
+        Enabled = "enabled",
+        Disabled = "disabled",
+    }
+}
+
+impl From<bool> for Switch {
+    fn from(on: bool) -> Self {
+        if on {
+            Self::Enabled
+        } else {
+            Self::Disabled
+        }
+    }
+}
