@@ -6,7 +6,6 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::elasticache::state::{ClusterStatus, Cx, GroupStatus};
@@ -64,13 +63,6 @@ pub fn name(id: &str, t: OffsetDateTime) -> String {
     )
 }
 
-/// Whether a snapshot is an automatic one of cluster or group `id`.
-fn automatic_of(snap: &Value, id: &str) -> bool {
-    snap["SnapshotSource"] == "automated"
-        && (snap["ReplicationGroupId"] == id
-            || (snap.get("ReplicationGroupId").is_none() && snap["CacheClusterId"] == id))
-}
-
 fn retention(limit: Option<i64>) -> usize {
     limit.unwrap_or(0).max(0) as usize
 }
@@ -116,12 +108,11 @@ fn sources(cx: &Cx, t: OffsetDateTime) -> Vec<(String, bool, usize, bool)> {
 pub fn run(cx: &mut Cx, t: OffsetDateTime) {
     for (id, group, keep, open) in sources(cx, t) {
         let today = format!("automatic.{id}-{}", day(t));
-        let taken = cx.st.snapshots.values().any(|s| {
-            automatic_of(s, &id)
-                && s["SnapshotName"]
-                    .as_str()
-                    .is_some_and(|n| n.starts_with(&today))
-        });
+        let taken = cx
+            .st
+            .snapshots
+            .values()
+            .any(|s| s.automatic_of(&id) && s.snapshot_name.starts_with(&today));
         if open && !taken {
             let snap = name(&id, t);
             let made = if group {
@@ -148,7 +139,7 @@ pub fn run(cx: &mut Cx, t: OffsetDateTime) {
             .st
             .snapshots
             .iter()
-            .filter(|(_, s)| automatic_of(s, &id))
+            .filter(|(_, s)| s.automatic_of(&id))
             .map(|(n, _)| n.clone())
             .collect();
         mine.sort();
@@ -165,7 +156,7 @@ pub fn drop_for(cx: &mut Cx, id: &str) {
         .st
         .snapshots
         .iter()
-        .filter(|(_, s)| automatic_of(s, id))
+        .filter(|(_, s)| s.automatic_of(id))
         .map(|(n, _)| n.clone())
         .collect();
     for n in mine {

@@ -222,10 +222,13 @@ mod tests {
     use super::*;
     use crate::elasticache::domain::cache_clusters::render_cluster;
     use crate::elasticache::domain::replication_groups::record_doc;
-    use crate::elasticache::state::{ApplyStatus, ClusterStatus, GroupStatus, NodeStatus, Switch};
+    use crate::elasticache::domain::snapshots;
+    use crate::elasticache::state::{
+        ApplyStatus, ClusterStatus, GroupStatus, NodeStatus, SnapshotStatus, Switch,
+    };
 
     /// `elasticache.json` as the version before the typed records wrote it (two clusters, two
-    /// replication groups, a snapshot, users, groups, a serverless cache, a global datastore).
+    /// replication groups, two snapshots, users, groups, a serverless cache, a global datastore).
     const SAVED_V1: &str = include_str!("testdata/saved-state-v1.json");
 
     fn saved_region() -> (Region, Value) {
@@ -301,6 +304,23 @@ mod tests {
                 raw["repl_groups"][id]["doc"],
                 "{id}"
             );
+        }
+    }
+
+    #[test]
+    fn saved_snapshots_load_into_typed_records_that_render_as_before() {
+        let (region, raw) = saved_region();
+        let s1 = &region.snapshots["s1"];
+        assert_eq!(s1.snapshot_status, SnapshotStatus::Available);
+        assert_eq!(s1.cache_cluster_id.as_deref(), Some("rc1"));
+        assert_eq!(s1.node_snapshots[0].cache_size, "1 MB");
+        let s2 = &region.snapshots["s2"];
+        assert_eq!(s2.replication_group_id.as_deref(), Some("rg1"));
+        assert_eq!(s2.num_node_groups, Some(1));
+        assert_eq!(s2.automatic_failover, Some(Switch::Enabled));
+        assert_eq!(s2.node_snapshots[0].node_group_id.as_deref(), Some("0001"));
+        for (name, snap) in &region.snapshots {
+            assert_eq!(snapshots::render(snap), raw["snapshots"][name], "{name}");
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::elasticache::effects::{Effect, Launch, Source};
 mod cache_cluster;
 mod parts;
 mod replication_group;
+mod snapshot;
 
 use crate::elasticache::runtime::{CacheBackend, EngineKind, RunningNode};
 use crate::supervisor::Probe;
@@ -23,6 +24,7 @@ pub use cache_cluster::{
 };
 pub use parts::{Endpoint, LogDelivery, Switch};
 pub use replication_group::{GroupStatus, ReplicationGroupRecord};
+pub use snapshot::{NodeSnapshot, SnapshotRecord, SnapshotStatus};
 
 pub type Doc = Map<String, Value>;
 
@@ -156,7 +158,7 @@ pub struct Region {
     /// Passwords of each user (the API never returns them; the engines need them).
     pub user_passwords: BTreeMap<String, Vec<String>>,
     pub user_groups: BTreeMap<String, Value>,
-    pub snapshots: BTreeMap<String, Value>,
+    pub snapshots: BTreeMap<String, SnapshotRecord>,
     pub serverless: BTreeMap<String, Value>,
     /// The node behind each serverless cache, with its start serial (saved apart by
     /// `persist`); the process is None until it has started.
