@@ -223,8 +223,10 @@ mod tests {
     use crate::elasticache::domain::cache_clusters::render_cluster;
     use crate::elasticache::domain::replication_groups::record_doc;
     use crate::elasticache::domain::snapshots;
+    use crate::elasticache::domain::users::{render_user, render_user_group};
     use crate::elasticache::state::{
-        ApplyStatus, ClusterStatus, GroupStatus, NodeStatus, SnapshotStatus, Switch,
+        ApplyStatus, AuthenticationType, ClusterStatus, GroupStatus, NodeStatus, SnapshotStatus,
+        Switch,
     };
 
     /// `elasticache.json` as the version before the typed records wrote it (two clusters, two
@@ -321,6 +323,28 @@ mod tests {
         assert_eq!(s2.node_snapshots[0].node_group_id.as_deref(), Some("0001"));
         for (name, snap) in &region.snapshots {
             assert_eq!(snapshots::render(snap), raw["snapshots"][name], "{name}");
+        }
+    }
+
+    #[test]
+    fn saved_users_and_user_groups_load_into_typed_records_that_render_as_before() {
+        let (region, raw) = saved_region();
+        let u1 = &region.users["u1"];
+        assert_eq!(u1.authentication.kind, AuthenticationType::Password);
+        assert_eq!(u1.authentication.password_count, Some(1));
+        assert_eq!(u1.user_group_ids, ["ug1"]);
+        assert_eq!(
+            region.users["u2"].authentication.kind,
+            AuthenticationType::Iam
+        );
+        let ug1 = &region.user_groups["ug1"];
+        assert_eq!(ug1.user_ids, ["default", "u1"]);
+        assert_eq!(ug1.replication_groups, ["rg1"]);
+        for (id, u) in &region.users {
+            assert_eq!(render_user(u), raw["users"][id], "{id}");
+        }
+        for (id, g) in &region.user_groups {
+            assert_eq!(render_user_group(g), raw["user_groups"][id], "{id}");
         }
     }
 }

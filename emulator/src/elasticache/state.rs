@@ -15,6 +15,7 @@ mod cache_cluster;
 mod parts;
 mod replication_group;
 mod snapshot;
+mod users;
 
 use crate::elasticache::runtime::{CacheBackend, EngineKind, RunningNode};
 use crate::supervisor::Probe;
@@ -25,6 +26,7 @@ pub use cache_cluster::{
 pub use parts::{Endpoint, LogDelivery, Switch};
 pub use replication_group::{GroupStatus, ReplicationGroupRecord};
 pub use snapshot::{NodeSnapshot, SnapshotRecord, SnapshotStatus};
+pub use users::{Authentication, AuthenticationType, UserGroupRecord, UserRecord, UserStatus};
 
 pub type Doc = Map<String, Value>;
 
@@ -154,10 +156,10 @@ pub struct Region {
     pub param_groups: BTreeMap<String, ParamGroup>,
     pub subnet_groups: BTreeMap<String, Value>,
     pub security_groups: BTreeMap<String, Value>,
-    pub users: BTreeMap<String, Value>,
+    pub users: BTreeMap<String, UserRecord>,
     /// Passwords of each user (the API never returns them; the engines need them).
     pub user_passwords: BTreeMap<String, Vec<String>>,
-    pub user_groups: BTreeMap<String, Value>,
+    pub user_groups: BTreeMap<String, UserGroupRecord>,
     pub snapshots: BTreeMap<String, SnapshotRecord>,
     pub serverless: BTreeMap<String, Value>,
     /// The node behind each serverless cache, with its start serial (saved apart by

@@ -2,7 +2,7 @@
 //! ACL users (ACL SETUSER) on every node of the group.
 
 use crate::elasticache::effects::Effect;
-use crate::elasticache::state::{strings, Cx};
+use crate::elasticache::state::Cx;
 
 /// ACL SETUSER commands for the users of `groups` (a user in several groups once).
 pub fn commands_for(cx: &Cx, groups: &[String]) -> Vec<Vec<String>> {
@@ -12,23 +12,17 @@ pub fn commands_for(cx: &Cx, groups: &[String]) -> Vec<Vec<String>> {
         let Some(group) = cx.st.user_groups.get(g) else {
             continue;
         };
-        for uid in strings(group, "UserIds") {
-            let Some(user) = cx.st.users.get(&uid) else {
+        for uid in &group.user_ids {
+            let Some(user) = cx.st.users.get(uid) else {
                 continue;
             };
-            let name = user["UserName"].as_str().unwrap_or(&uid).to_string();
+            let name = user.user_name.clone();
             if !seen.insert(name.clone()) {
                 continue;
             }
             let mut cmd: Vec<String> = vec!["ACL".into(), "SETUSER".into(), name, "reset".into()];
-            cmd.extend(
-                user["AccessString"]
-                    .as_str()
-                    .unwrap_or("")
-                    .split_whitespace()
-                    .map(str::to_owned),
-            );
-            let passwords = cx.st.user_passwords.get(&uid).cloned().unwrap_or_default();
+            cmd.extend(user.access_string.split_whitespace().map(str::to_owned));
+            let passwords = cx.st.user_passwords.get(uid).cloned().unwrap_or_default();
             if passwords.is_empty() {
                 cmd.push("nopass".into());
             }
@@ -50,7 +44,7 @@ pub fn push(cx: &mut Cx, rg: &str, commands: &[Vec<String>]) {
         .st
         .users
         .values()
-        .filter_map(|u| u["UserName"].as_str())
+        .map(|u| u.user_name.as_str())
         .filter(|n| *n != "default" && !defined.contains(n))
         .map(|n| vec!["ACL".into(), "DELUSER".into(), n.to_string()])
         .collect();

@@ -331,13 +331,8 @@ pub fn new_group_record(
 /// Each user group lists the replication groups that use it.
 pub fn link_user_groups(cx: &mut Cx, id: &str, user_groups: &[String]) {
     for u in user_groups {
-        if let Some(a) = cx
-            .st
-            .user_groups
-            .get_mut(u)
-            .and_then(|g| g["ReplicationGroups"].as_array_mut())
-        {
-            a.push(id.into());
+        if let Some(g) = cx.st.user_groups.get_mut(u) {
+            g.replication_groups.push(id.into());
         }
     }
 }

@@ -171,9 +171,7 @@ pub fn delete_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
         }
     }
     for g in cx.st.user_groups.values_mut() {
-        if let Some(a) = g["ReplicationGroups"].as_array_mut() {
-            a.retain(|r| r != id.as_str());
-        }
+        g.replication_groups.retain(|r| *r != id);
     }
     let arn = cx.arn("replicationgroup", &id);
     cx.st.tags.remove(&arn);
