@@ -221,6 +221,7 @@ pub fn stop_keeping_data(nodes: Vec<Stopping>) {
 mod tests {
     use super::*;
     use crate::elasticache::domain::cache_clusters::render_cluster;
+    use crate::elasticache::domain::groups::render_param_group;
     use crate::elasticache::domain::replication_groups::record_doc;
     use crate::elasticache::domain::snapshots;
     use crate::elasticache::domain::users::{render_user, render_user_group};
@@ -345,6 +346,22 @@ mod tests {
         }
         for (id, g) in &region.user_groups {
             assert_eq!(render_user_group(g), raw["user_groups"][id], "{id}");
+        }
+    }
+
+    #[test]
+    fn saved_parameter_groups_load_into_typed_records_that_render_as_before() {
+        let (region, raw) = saved_region();
+        let pg1 = &region.param_groups["pg1"];
+        assert_eq!(pg1.rec.cache_parameter_group_family, "redis7");
+        assert_eq!(pg1.rec.description, "my pg");
+        assert_eq!(pg1.values["maxmemory-policy"], "allkeys-lru");
+        for (name, pg) in &region.param_groups {
+            assert_eq!(
+                render_param_group(&pg.rec),
+                raw["param_groups"][name]["doc"],
+                "{name}"
+            );
         }
     }
 }

@@ -7,11 +7,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::elasticache::effects::{Effect, Launch, Source};
 
 mod cache_cluster;
+mod groups;
 mod parts;
 mod replication_group;
 mod snapshot;
@@ -23,12 +24,11 @@ pub use cache_cluster::{
     ApplyStatus, CacheClusterRecord, ClusterStatus, NodeStatus, Notification, ParameterGroupStatus,
     SecurityGroupMembership,
 };
+pub use groups::ParamGroupRecord;
 pub use parts::{Endpoint, LogDelivery, Switch};
 pub use replication_group::{GroupStatus, ReplicationGroupRecord};
 pub use snapshot::{NodeSnapshot, SnapshotRecord, SnapshotStatus};
 pub use users::{Authentication, AuthenticationType, UserGroupRecord, UserRecord, UserStatus};
-
-pub type Doc = Map<String, Value>;
 
 /// A cache node. `run` holds the process; dropping it stops the node.
 #[derive(Debug, Serialize, Deserialize)]
@@ -97,7 +97,9 @@ pub struct Reshard {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ParamGroup {
-    pub doc: Doc,
+    /// Saved as `doc`: the name of the untyped document it replaced.
+    #[serde(rename = "doc")]
+    pub rec: ParamGroupRecord,
     /// Values set by the user; everything else is the family default.
     pub values: BTreeMap<String, String>,
 }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::elasticache::domain::catalog;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{ApplyStatus, Cx, ParamGroup};
+use crate::elasticache::state::{ApplyStatus, Cx, ParamGroup, ParamGroupRecord};
 
 pub(crate) fn pg_not_found(name: &str) -> ApiError {
     ApiError::new(
@@ -17,9 +17,7 @@ pub(crate) fn pg_not_found(name: &str) -> ApiError {
 /// The family of a user or default parameter group.
 pub fn param_group_family(cx: &Cx, name: &str) -> Option<String> {
     if let Some(pg) = cx.st.param_groups.get(name) {
-        return pg.doc["CacheParameterGroupFamily"]
-            .as_str()
-            .map(str::to_owned);
+        return Some(pg.rec.cache_parameter_group_family.clone());
     }
     let rest = name.strip_prefix("default.")?;
     let family = rest.strip_suffix(".cluster.on").unwrap_or(rest);
@@ -29,14 +27,20 @@ pub fn param_group_family(cx: &Cx, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-pub(crate) fn default_doc(cx: &Cx, name: &str, family: &str) -> Value {
-    json!({
-        "CacheParameterGroupName": name,
-        "CacheParameterGroupFamily": family,
-        "Description": format!("Default parameter group for {family}"),
-        "IsGlobal": false,
-        "ARN": cx.arn("parametergroup", name),
-    })
+/// The record of a family's default group (never stored: every region has them all).
+pub(crate) fn default_group(cx: &Cx, name: &str, family: &str) -> ParamGroupRecord {
+    ParamGroupRecord {
+        cache_parameter_group_name: name.into(),
+        cache_parameter_group_family: family.into(),
+        description: format!("Default parameter group for {family}"),
+        is_global: false,
+        arn: cx.arn("parametergroup", name),
+    }
+}
+
+/// The CacheParameterGroup shape (every member is the record's).
+pub fn render_param_group(pg: &ParamGroupRecord) -> Value {
+    json!(pg)
 }
 
 pub(crate) fn user_group<'c>(cx: &'c mut Cx, name: &str) -> ApiResult<&'c mut ParamGroup> {
