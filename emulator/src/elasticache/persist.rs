@@ -221,7 +221,9 @@ pub fn stop_keeping_data(nodes: Vec<Stopping>) {
 mod tests {
     use super::*;
     use crate::elasticache::domain::cache_clusters::render_cluster;
-    use crate::elasticache::domain::groups::render_param_group;
+    use crate::elasticache::domain::groups::{
+        render_param_group, render_security_group, render_subnet_group,
+    };
     use crate::elasticache::domain::replication_groups::record_doc;
     use crate::elasticache::domain::snapshots;
     use crate::elasticache::domain::users::{render_user, render_user_group};
@@ -260,10 +262,10 @@ mod tests {
             rc1.rec.cache_parameter_group.cache_parameter_group_name,
             "pg1"
         );
-        assert_eq!(
-            rc1.rec.cache_parameter_group.parameter_apply_status,
-            ApplyStatus::InSync
-        );
+        // A reboot-only parameter of pg1 changed after rc1 started.
+        let pg = &rc1.rec.cache_parameter_group;
+        assert_eq!(pg.parameter_apply_status, ApplyStatus::PendingReboot);
+        assert_eq!(pg.cache_node_ids_to_reboot, ["0001"]);
         let sgs = rc1.rec.security_groups.as_ref().unwrap();
         assert_eq!(sgs[0].security_group_id, "sg-1");
         assert!(rc1.rec.notification_configuration.is_some());
@@ -360,6 +362,28 @@ mod tests {
             assert_eq!(
                 render_param_group(&pg.rec),
                 raw["param_groups"][name]["doc"],
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn saved_subnet_and_security_groups_load_into_typed_records_that_render_as_before() {
+        let (region, raw) = saved_region();
+        let sn1 = &region.subnet_groups["sn1"];
+        assert_eq!(sn1.subnets[1].subnet_identifier, "subnet-2");
+        assert_eq!(sn1.subnets[1].subnet_availability_zone.name, "us-west-2b");
+        let sg1 = &region.security_groups["sg1"];
+        assert_eq!(sg1.description, "sec");
+        assert_eq!(sg1.ec2_security_groups[0].name, "web");
+        assert_eq!(sg1.ec2_security_groups[0].owner_id, "111122223333");
+        for (name, g) in &region.subnet_groups {
+            assert_eq!(render_subnet_group(g), raw["subnet_groups"][name], "{name}");
+        }
+        for (name, g) in &region.security_groups {
+            assert_eq!(
+                render_security_group(g),
+                raw["security_groups"][name],
                 "{name}"
             );
         }

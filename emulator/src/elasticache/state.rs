@@ -24,7 +24,9 @@ pub use cache_cluster::{
     ApplyStatus, CacheClusterRecord, ClusterStatus, NodeStatus, Notification, ParameterGroupStatus,
     SecurityGroupMembership,
 };
-pub use groups::ParamGroupRecord;
+pub use groups::{
+    AvailabilityZone, Ec2Grant, ParamGroupRecord, SecurityGroupRecord, Subnet, SubnetGroupRecord,
+};
 pub use parts::{Endpoint, LogDelivery, Switch};
 pub use replication_group::{GroupStatus, ReplicationGroupRecord};
 pub use snapshot::{NodeSnapshot, SnapshotRecord, SnapshotStatus};
@@ -156,8 +158,8 @@ pub struct Region {
     pub clusters: BTreeMap<String, Cluster>,
     pub repl_groups: BTreeMap<String, ReplGroup>,
     pub param_groups: BTreeMap<String, ParamGroup>,
-    pub subnet_groups: BTreeMap<String, Value>,
-    pub security_groups: BTreeMap<String, Value>,
+    pub subnet_groups: BTreeMap<String, SubnetGroupRecord>,
+    pub security_groups: BTreeMap<String, SecurityGroupRecord>,
     pub users: BTreeMap<String, UserRecord>,
     /// Passwords of each user (the API never returns them; the engines need them).
     pub user_passwords: BTreeMap<String, Vec<String>>,

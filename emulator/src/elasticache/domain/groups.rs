@@ -5,7 +5,10 @@ use serde_json::{json, Value};
 
 use crate::elasticache::domain::catalog;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{ApplyStatus, Cx, ParamGroup, ParamGroupRecord};
+use crate::elasticache::state::{
+    ApplyStatus, AvailabilityZone, Cx, ParamGroup, ParamGroupRecord, SecurityGroupRecord, Subnet,
+    SubnetGroupRecord,
+};
 
 pub(crate) fn pg_not_found(name: &str) -> ApiError {
     ApiError::new(
@@ -71,30 +74,51 @@ pub(crate) fn vpc_for(cx: &Cx) -> String {
     stable_id(cx, "vpc", "default-vpc")
 }
 
-pub(crate) fn subnets(cx: &Cx, ids: &[String]) -> Value {
-    Value::Array(
-        ids.iter()
-            .enumerate()
-            .map(|(i, id)| {
-                json!({"SubnetIdentifier": id, "SubnetAvailabilityZone": {"Name": cx.az(i)}, "SupportedNetworkTypes": ["ipv4"]})
-            })
-            .collect(),
-    )
+/// Subnets spread over the region's availability zones, in order.
+pub(crate) fn subnets(cx: &Cx, ids: &[String]) -> Vec<Subnet> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| Subnet {
+            subnet_identifier: id.clone(),
+            subnet_availability_zone: AvailabilityZone { name: cx.az(i) },
+            supported_network_types: vec!["ipv4".into()],
+        })
+        .collect()
 }
 
-pub(crate) fn default_subnet_group(cx: &Cx) -> Value {
+/// A subnet group in the account's default VPC.
+pub(crate) fn subnet_group(
+    cx: &Cx,
+    name: &str,
+    description: &str,
+    ids: &[String],
+) -> SubnetGroupRecord {
+    SubnetGroupRecord {
+        cache_subnet_group_name: name.into(),
+        cache_subnet_group_description: description.into(),
+        vpc_id: vpc_for(cx),
+        subnets: subnets(cx, ids),
+        arn: cx.arn("subnetgroup", name),
+        supported_network_types: vec!["ipv4".into()],
+    }
+}
+
+pub(crate) fn default_subnet_group(cx: &Cx) -> SubnetGroupRecord {
     // As in AWS, the default VPC has one default subnet per availability zone.
     let ids: Vec<String> = (0..4)
         .map(|i| stable_id(cx, "subnet", &format!("default-subnet-{i}")))
         .collect();
-    json!({
-        "CacheSubnetGroupName": "default",
-        "CacheSubnetGroupDescription": "Default CacheSubnetGroup",
-        "VpcId": vpc_for(cx),
-        "Subnets": subnets(cx, &ids),
-        "ARN": cx.arn("subnetgroup", "default"),
-        "SupportedNetworkTypes": ["ipv4"],
-    })
+    subnet_group(cx, "default", "Default CacheSubnetGroup", &ids)
+}
+
+/// The CacheSubnetGroup shape (every member is the record's).
+pub fn render_subnet_group(g: &SubnetGroupRecord) -> Value {
+    json!(g)
+}
+
+/// The CacheSecurityGroup shape (every member is the record's).
+pub fn render_security_group(g: &SecurityGroupRecord) -> Value {
+    json!(g)
 }
 
 pub(crate) fn subnet_not_found(n: &str) -> ApiError {
