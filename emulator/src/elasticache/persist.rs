@@ -195,7 +195,7 @@ pub fn take_nodes(store: &Store) -> Vec<Stopping> {
             let redis = r
                 .serverless
                 .get(&name)
-                .is_some_and(|d| d["Engine"] != "memcached");
+                .is_some_and(|d| d.engine != EngineKind::Memcached);
             out.push((run, redis, None));
         }
         for rg in r.repl_groups.values_mut() {
@@ -225,11 +225,11 @@ mod tests {
         render_param_group, render_security_group, render_subnet_group,
     };
     use crate::elasticache::domain::replication_groups::record_doc;
-    use crate::elasticache::domain::snapshots;
     use crate::elasticache::domain::users::{render_user, render_user_group};
+    use crate::elasticache::domain::{serverless, snapshots};
     use crate::elasticache::state::{
-        ApplyStatus, AuthenticationType, ClusterStatus, GroupStatus, NodeStatus, SnapshotStatus,
-        Switch,
+        ApplyStatus, AuthenticationType, ClusterStatus, GroupStatus, NodeStatus, ServerlessStatus,
+        SnapshotStatus, Switch,
     };
 
     /// `elasticache.json` as the version before the typed records wrote it (two clusters, two
@@ -384,6 +384,25 @@ mod tests {
             assert_eq!(
                 render_security_group(g),
                 raw["security_groups"][name],
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn saved_serverless_caches_load_into_typed_records_that_render_as_before() {
+        let (region, raw) = saved_region();
+        let sv1 = &region.serverless["sv1"];
+        assert_eq!(sv1.status, ServerlessStatus::Available);
+        assert_eq!(sv1.endpoint, sv1.reader_endpoint);
+        assert_eq!(sv1.daily_snapshot_time, "04:00");
+        for (name, c) in &region.serverless {
+            assert_eq!(serverless::render(c), raw["serverless"][name], "{name}");
+        }
+        for (name, snap) in &region.serverless_snapshots {
+            assert_eq!(
+                serverless::render_snapshot(snap),
+                raw["serverless_snapshots"][name],
                 "{name}"
             );
         }

@@ -15,6 +15,7 @@ mod cache_cluster;
 mod groups;
 mod parts;
 mod replication_group;
+mod serverless;
 mod snapshot;
 mod users;
 
@@ -29,6 +30,10 @@ pub use groups::{
 };
 pub use parts::{Endpoint, LogDelivery, Switch};
 pub use replication_group::{GroupStatus, ReplicationGroupRecord};
+pub use serverless::{
+    MigrationSummary, ServerlessCacheConfiguration, ServerlessRecord, ServerlessSnapshotRecord,
+    ServerlessSnapshotStatus, ServerlessStatus,
+};
 pub use snapshot::{NodeSnapshot, SnapshotRecord, SnapshotStatus};
 pub use users::{Authentication, AuthenticationType, UserGroupRecord, UserRecord, UserStatus};
 
@@ -165,12 +170,12 @@ pub struct Region {
     pub user_passwords: BTreeMap<String, Vec<String>>,
     pub user_groups: BTreeMap<String, UserGroupRecord>,
     pub snapshots: BTreeMap<String, SnapshotRecord>,
-    pub serverless: BTreeMap<String, Value>,
+    pub serverless: BTreeMap<String, ServerlessRecord>,
     /// The node behind each serverless cache, with its start serial (saved apart by
     /// `persist`); the process is None until it has started.
     #[serde(skip)]
     pub serverless_nodes: BTreeMap<String, (u64, Option<RunningNode>)>,
-    pub serverless_snapshots: BTreeMap<String, Value>,
+    pub serverless_snapshots: BTreeMap<String, ServerlessSnapshotRecord>,
     pub reserved: BTreeMap<String, Value>,
     /// (service update name, "rg:<id>" or "cc:<id>") -> (update action status, when set).
     #[serde(with = "pairs")]
@@ -247,11 +252,9 @@ impl Region {
                 Some((serial, slot)) if *serial == l.serial && slot.is_none() => {
                     let addr = run.addr;
                     *slot = Some(run);
-                    if let Some(doc) = self.serverless.get_mut(&l.owner) {
-                        let endpoint =
-                            json!({"Address": addr.ip().to_string(), "Port": addr.port()});
-                        doc["Endpoint"] = endpoint.clone();
-                        doc["ReaderEndpoint"] = endpoint;
+                    if let Some(rec) = self.serverless.get_mut(&l.owner) {
+                        rec.endpoint = addr.into();
+                        rec.reader_endpoint = addr.into();
                     }
                     None
                 }
@@ -281,10 +284,14 @@ impl Region {
                 .serverless_nodes
                 .get(owner)
                 .is_some_and(|(s, _)| *s == serial);
-            if let Some(doc) = self.serverless.get_mut(owner).filter(|_| current) {
-                let was = doc["Status"].clone();
-                doc["Status"] = if ok { "available" } else { "create-failed" }.into();
-                if was == doc["Status"] {
+            if let Some(rec) = self.serverless.get_mut(owner).filter(|_| current) {
+                let was = rec.status;
+                rec.status = if ok {
+                    ServerlessStatus::Available
+                } else {
+                    ServerlessStatus::CreateFailed
+                };
+                if was == rec.status {
                     // A restart after an emulator restart: nothing happened to report.
                     return;
                 }

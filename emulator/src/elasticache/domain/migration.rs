@@ -5,13 +5,15 @@
 
 use std::net::SocketAddr;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::elasticache::domain::replication_groups::{self, key};
-use crate::elasticache::domain::serverless::serverless_not_found;
+use crate::elasticache::domain::serverless::{self, serverless_not_found};
 use crate::elasticache::effects::{Effect, MigrationJob, MigrationStep, MigrationTarget, Source};
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cx, GroupMigration, GroupStatus, Region, ServerlessMigration};
+use crate::elasticache::state::{
+    s, Cx, GroupMigration, GroupStatus, MigrationSummary, Region, ServerlessMigration,
+};
 
 /// Where a StartMigration or CompleteMigration goes: exactly one of the two identifiers.
 pub enum Target {
@@ -218,21 +220,14 @@ fn current(r: &Region, name: &str) -> Option<ServerlessMigration> {
 /// Writes the cache's MigrationSummary (or removes it once the migration is over).
 fn summarize(r: &mut Region, name: &str) {
     let m = current(r, name);
-    let Some(doc) = r.serverless.get_mut(name).and_then(Value::as_object_mut) else {
+    let Some(rec) = r.serverless.get_mut(name) else {
         return;
     };
-    match m {
-        Some(m) => {
-            let endpoint = doc.get("Endpoint").cloned().unwrap_or(Value::Null);
-            doc.insert(
-                "Migration".into(),
-                json!({"Status": m.status, "MigrationEndpoint": endpoint, "CutoverMode": m.cutover_mode}),
-            );
-        }
-        None => {
-            doc.remove("Migration");
-        }
-    }
+    rec.migration = m.map(|m| MigrationSummary {
+        status: m.status,
+        migration_endpoint: rec.endpoint.clone(),
+        cutover_mode: m.cutover_mode,
+    });
 }
 
 fn set_status(r: &mut Region, name: &str, status: &str) {
@@ -265,7 +260,7 @@ fn cache_doc(cx: &Cx, name: &str) -> ApiResult<Value> {
     cx.st
         .serverless
         .get(name)
-        .cloned()
+        .map(serverless::render)
         .ok_or_else(|| serverless_not_found(name))
 }
 
@@ -661,6 +656,8 @@ fn record_serverless(
 mod tests {
     use serde_json::json;
 
+    use crate::elasticache::state::{Endpoint, ServerlessRecord, ServerlessStatus};
+
     use super::*;
 
     #[test]
@@ -714,6 +711,32 @@ mod tests {
         assert!(one_source(&json!({})).is_err());
     }
 
+    fn cache(name: &str) -> ServerlessRecord {
+        let endpoint = Endpoint {
+            address: "a".into(),
+            port: 1,
+        };
+        ServerlessRecord {
+            serverless_cache_name: name.into(),
+            description: String::new(),
+            create_time: String::new(),
+            status: ServerlessStatus::Available,
+            engine: crate::elasticache::runtime::EngineKind::Redis,
+            major_engine_version: "7".into(),
+            full_engine_version: "7.1".into(),
+            security_group_ids: vec![],
+            endpoint: endpoint.clone(),
+            reader_endpoint: endpoint,
+            arn: String::new(),
+            subnet_ids: vec![],
+            snapshot_retention_limit: 0,
+            daily_snapshot_time: "04:00".into(),
+            cache_usage_limits: None,
+            user_group_id: None,
+            migration: None,
+        }
+    }
+
     fn record(status: &str, serial: u64) -> ServerlessMigration {
         ServerlessMigration {
             source: Source {
@@ -734,10 +757,7 @@ mod tests {
     fn a_restart_stops_syncs_and_forgets_deleted_caches() {
         let mut r = Region::default();
         for name in ["syncing", "preparing", "gone"] {
-            r.serverless.insert(
-                name.into(),
-                json!({"Endpoint": {"Address": "a", "Port": 1}}),
-            );
+            r.serverless.insert(name.into(), cache(name));
             r.serverless_nodes.insert(name.into(), (7, None));
             r.serverless_migrations.insert(name.into(), record(name, 7));
         }
@@ -746,7 +766,8 @@ mod tests {
         assert!(!r.serverless_migrations.contains_key("gone"));
         let m = &r.serverless_migrations["syncing"];
         assert!(m.stopped && m.live);
-        assert_eq!(r.serverless["syncing"]["Migration"]["Status"], "stopped");
+        let summary = r.serverless["syncing"].migration.as_ref().unwrap();
+        assert_eq!(summary.status, "stopped");
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].step, MigrationStep::Test);
         assert_eq!(r.serverless_migrations["preparing"].status, "preparing");
