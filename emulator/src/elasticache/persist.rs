@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::elasticache::runtime::{EngineKind, RunningNode};
 use crate::elasticache::state::Region;
-use crate::elasticache::store::{lock, Key, Store};
+use crate::elasticache::store::{lock, Globals, Key, Store};
 
 /// Start serial of each saved serverless cache's node, per (account, region).
 pub type ServerlessSerials = HashMap<Key, BTreeMap<String, u64>>;
@@ -33,7 +33,7 @@ const VERSION: u32 = 1;
 struct SavedRef<'a> {
     version: u32,
     regions: Vec<Value>,
-    globals: &'a HashMap<String, BTreeMap<String, Value>>,
+    globals: &'a HashMap<String, Globals>,
 }
 
 #[derive(Serialize)]
@@ -50,7 +50,7 @@ struct Saved {
     version: u32,
     regions: Vec<SavedRegion>,
     #[serde(default)]
-    globals: HashMap<String, BTreeMap<String, Value>>,
+    globals: HashMap<String, Globals>,
 }
 
 #[derive(Deserialize)]
@@ -226,15 +226,33 @@ mod tests {
     };
     use crate::elasticache::domain::replication_groups::record_doc;
     use crate::elasticache::domain::users::{render_user, render_user_group};
-    use crate::elasticache::domain::{serverless, snapshots};
+    use crate::elasticache::domain::{global_datastores, serverless, snapshots};
     use crate::elasticache::state::{
-        ApplyStatus, AuthenticationType, ClusterStatus, GroupStatus, NodeStatus, ServerlessStatus,
-        SnapshotStatus, Switch,
+        ApplyStatus, AuthenticationType, ClusterStatus, GlobalRole, GroupStatus, NodeStatus,
+        ServerlessStatus, SnapshotStatus, Switch,
     };
 
     /// `elasticache.json` as the version before the typed records wrote it (two clusters, two
     /// replication groups, two snapshots, users, groups, a serverless cache, a global datastore).
     const SAVED_V1: &str = include_str!("testdata/saved-state-v1.json");
+
+    #[test]
+    fn saved_global_datastores_load_into_typed_records_that_render_as_before() {
+        let saved: Saved = serde_json::from_str(SAVED_V1).unwrap();
+        let raw: Value = serde_json::from_str(SAVED_V1).unwrap();
+        let account = &saved.globals["111122223333"];
+        let gd = &account["sgaui-gd"];
+        assert_eq!(gd.members[0].role, GlobalRole::Primary);
+        assert!(gd.members[0].is("rg1", "us-west-2"));
+        assert_eq!(gd.engine_version.as_deref(), Some("7.1"));
+        for (id, g) in account {
+            assert_eq!(
+                global_datastores::render(g),
+                raw["globals"]["111122223333"][id],
+                "{id}"
+            );
+        }
+    }
 
     fn saved_region() -> (Region, Value) {
         let saved: Saved = serde_json::from_str(SAVED_V1).unwrap();

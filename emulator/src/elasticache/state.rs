@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use crate::elasticache::effects::{Effect, Launch, Source};
 
 mod cache_cluster;
+mod global_datastore;
 mod groups;
 mod parts;
 mod replication_group;
@@ -24,6 +25,9 @@ use crate::supervisor::Probe;
 pub use cache_cluster::{
     ApplyStatus, CacheClusterRecord, ClusterStatus, NodeStatus, Notification, ParameterGroupStatus,
     SecurityGroupMembership,
+};
+pub use global_datastore::{
+    GlobalDatastoreRecord, GlobalMember, GlobalNodeGroup, GlobalRole, GlobalStatus, MemberStatus,
 };
 pub use groups::{
     AvailabilityZone, Ec2Grant, ParamGroupRecord, SecurityGroupRecord, Subnet, SubnetGroupRecord,
@@ -386,7 +390,7 @@ pub struct Cx<'a> {
     pub region: &'a str,
     pub st: &'a mut Region,
     /// Global datastores span regions: one map per account.
-    pub globals: &'a mut BTreeMap<String, Value>,
+    pub globals: &'a mut BTreeMap<String, GlobalDatastoreRecord>,
     pub backend: &'a dyn CacheBackend,
     /// Where node data and snapshot files go: the state dir when given, else the runtime dir.
     pub data_root: &'a Path,
@@ -407,7 +411,7 @@ impl<'a> Cx<'a> {
         account: &'a str,
         region: &'a str,
         st: &'a mut Region,
-        globals: &'a mut BTreeMap<String, Value>,
+        globals: &'a mut BTreeMap<String, GlobalDatastoreRecord>,
         backend: &'a dyn CacheBackend,
         data_root: &'a Path,
         persistent: bool,

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::cluster_settings::ClusterSettings;
+use crate::elasticache::domain::global_datastores::global_not_found;
 use crate::elasticache::domain::limits;
 use crate::elasticache::domain::replication_groups::{
     member_name, settings_of_cluster, slots, start_member,
@@ -12,7 +13,8 @@ use crate::elasticache::domain::replication_groups::{
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
 use crate::elasticache::state::{
-    now, s, strings, Cx, GroupStatus, NodeGroup, ReplicationGroupRecord, Switch,
+    now, s, strings, Cx, GlobalMember, GlobalRole, GroupStatus, MemberStatus, NodeGroup,
+    ReplicationGroupRecord, Switch,
 };
 
 /// The shape a new group takes from its input.
@@ -80,26 +82,19 @@ pub fn create_mode(input: &Value, ngc: &[Value]) -> ApiResult<CreateMode> {
 /// A secondary of a global datastore takes the datastore's engine and node type (into
 /// `input`); a region holds one member of a datastore at most.
 pub fn take_global_settings(cx: &Cx, gid: &str, input: &mut Value) -> ApiResult<()> {
-    let g = cx.globals.get(gid).ok_or_else(|| {
-        ApiError::new(
-            "GlobalReplicationGroupNotFoundFault",
-            format!("Global replication group {gid} not found."),
-        )
-    })?;
-    if g["Members"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|m| m["ReplicationGroupRegion"] == cx.region)
+    let g = cx.globals.get(gid).ok_or_else(|| global_not_found(gid))?;
+    if g.members
+        .iter()
+        .any(|m| m.replication_group_region == cx.region)
     {
         return Err(ApiError::invalid_value(format!(
             "Global replication group {gid} already has a member in {}.",
             cx.region
         )));
     }
-    for k in ["Engine", "EngineVersion", "CacheNodeType"] {
-        input[k] = g[k].clone();
-    }
+    input["Engine"] = json!(g.engine);
+    input["EngineVersion"] = json!(g.engine_version);
+    input["CacheNodeType"] = json!(g.cache_node_type);
     Ok(())
 }
 
@@ -340,12 +335,13 @@ pub fn link_user_groups(cx: &mut Cx, id: &str, user_groups: &[String]) {
 /// Records the new group as the datastore's secondary in this region.
 pub fn join_global(cx: &mut Cx, gid: &str, id: &str, auto_failover: bool) {
     let region = cx.region;
-    if let Some(members) = cx
-        .globals
-        .get_mut(gid)
-        .and_then(|g| g["Members"].as_array_mut())
-    {
-        members.push(json!({"ReplicationGroupId": id, "ReplicationGroupRegion": region,
-            "Role": "SECONDARY", "AutomaticFailover": Switch::from(auto_failover), "Status": "associated"}));
+    if let Some(g) = cx.globals.get_mut(gid) {
+        g.members.push(GlobalMember {
+            replication_group_id: id.into(),
+            replication_group_region: region.into(),
+            role: GlobalRole::Secondary,
+            automatic_failover: Switch::from(auto_failover),
+            status: MemberStatus::Associated,
+        });
     }
 }

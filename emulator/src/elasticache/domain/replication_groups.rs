@@ -283,23 +283,14 @@ fn render_node_group_members(cx: &Cx, rg: &ReplGroup, g: &NodeGroup) -> Vec<Valu
 
 /// The global datastore this group is a member of, and its role there (empty if none).
 fn global_info(cx: &Cx, id: &str) -> Value {
-    let is_me =
-        |m: &Value| m["ReplicationGroupId"] == id && m["ReplicationGroupRegion"] == cx.region;
-    let Some(g) = cx
-        .globals
-        .values()
-        .find(|g| g["Members"].as_array().into_iter().flatten().any(is_me))
-    else {
+    let membership = cx.globals.values().find_map(|g| {
+        let m = g.members.iter().find(|m| m.is(id, cx.region))?;
+        Some((g, m.role))
+    });
+    let Some((g, role)) = membership else {
         return json!({});
     };
-    let role = g["Members"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| is_me(m))
-        .map(|m| m["Role"].clone())
-        .unwrap_or(Value::Null);
-    json!({"GlobalReplicationGroupId": g["GlobalReplicationGroupId"], "GlobalReplicationGroupMemberRole": role})
+    json!({"GlobalReplicationGroupId": g.global_replication_group_id, "GlobalReplicationGroupMemberRole": role})
 }
 
 /// The group as AWS answers when a change starts: it and its shards `modifying`.

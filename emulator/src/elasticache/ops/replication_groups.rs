@@ -137,11 +137,11 @@ pub fn delete_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
     if let Some(snap) = s(input, "FinalSnapshotIdentifier") {
         crate::elasticache::domain::snapshots::snapshot_of_group(cx, &id, snap, "manual")?;
     }
-    if cx.globals.values().any(|g| {
-        g["Members"].as_array().into_iter().flatten().any(|m| {
-            m["ReplicationGroupId"] == id.as_str() && m["ReplicationGroupRegion"] == cx.region
-        })
-    }) {
+    if cx
+        .globals
+        .values()
+        .any(|g| g.members.iter().any(|m| m.is(&id, cx.region)))
+    {
         return Err(ApiError::new(
             "InvalidReplicationGroupState",
             format!(
