@@ -219,6 +219,8 @@ pub fn stop_keeping_data(nodes: Vec<Stopping>) {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::elasticache::domain::cache_clusters::render_cluster;
     use crate::elasticache::domain::groups::{
@@ -228,8 +230,8 @@ mod tests {
     use crate::elasticache::domain::users::{render_user, render_user_group};
     use crate::elasticache::domain::{global_datastores, serverless, snapshots};
     use crate::elasticache::state::{
-        ApplyStatus, AuthenticationType, ClusterStatus, GlobalRole, GroupStatus, NodeStatus,
-        ServerlessStatus, SnapshotStatus, Switch,
+        ApplyStatus, AuthenticationType, ClusterStatus, CutoverMode, GlobalRole, GroupStatus,
+        MigrationStatus, NodeStatus, ServerlessMigration, ServerlessStatus, SnapshotStatus, Switch,
     };
 
     /// `elasticache.json` as the version before the typed records wrote it (two clusters, two
@@ -424,5 +426,17 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn a_saved_serverless_migration_loads_with_typed_statuses() {
+        // A record as the untyped version saved it (its statuses were strings).
+        let saved = json!({"source": {"host": "10.0.0.1", "port": 6379}, "serial": 3,
+            "status": "cutting-over", "cutover_mode": "auto", "stopped": false,
+            "checking": false, "secret_arn": null});
+        let m: ServerlessMigration = serde_json::from_value(saved.clone()).unwrap();
+        assert_eq!(m.status, MigrationStatus::CuttingOver);
+        assert_eq!(m.cutover_mode, CutoverMode::Auto);
+        assert_eq!(serde_json::to_value(&m).unwrap(), saved);
     }
 }

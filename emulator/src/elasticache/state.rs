@@ -35,8 +35,8 @@ pub use groups::{
 pub use parts::{Endpoint, LogDelivery, Switch};
 pub use replication_group::{GroupStatus, ReplicationGroupRecord};
 pub use serverless::{
-    MigrationSummary, ServerlessCacheConfiguration, ServerlessRecord, ServerlessSnapshotRecord,
-    ServerlessSnapshotStatus, ServerlessStatus,
+    CutoverMode, MigrationStatus, MigrationSummary, ServerlessCacheConfiguration, ServerlessRecord,
+    ServerlessSnapshotRecord, ServerlessSnapshotStatus, ServerlessStatus,
 };
 pub use snapshot::{NodeSnapshot, SnapshotRecord, SnapshotStatus};
 pub use users::{Authentication, AuthenticationType, UserGroupRecord, UserRecord, UserStatus};
@@ -146,10 +146,8 @@ pub struct ServerlessMigration {
     pub source: Source,
     /// The start serial of the cache's node when the migration was prepared.
     pub serial: u64,
-    /// MigrationSummary.Status (the phases are listed in the README).
-    pub status: String,
-    /// `manual` or `auto` (StartMigration's AutoCutover).
-    pub cutover_mode: String,
+    pub status: MigrationStatus,
+    pub cutover_mode: CutoverMode,
     /// The data sync was stopped: the target holds partial data, so a restart must clear it.
     pub stopped: bool,
     /// An automatic cutover's check is running (the monitor does not start another).

@@ -12,7 +12,8 @@ use crate::elasticache::domain::serverless::{self, serverless_not_found};
 use crate::elasticache::effects::{Effect, MigrationJob, MigrationStep, MigrationTarget, Source};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{
-    s, Cx, GroupMigration, GroupStatus, MigrationSummary, Region, ServerlessMigration,
+    s, CutoverMode, Cx, GroupMigration, GroupStatus, MigrationStatus, MigrationSummary, Region,
+    ServerlessMigration,
 };
 
 /// Where a StartMigration or CompleteMigration goes: exactly one of the two identifiers.
@@ -230,9 +231,9 @@ fn summarize(r: &mut Region, name: &str) {
     });
 }
 
-fn set_status(r: &mut Region, name: &str, status: &str) {
+fn set_status(r: &mut Region, name: &str, status: MigrationStatus) {
     if let Some(m) = r.serverless_migrations.get_mut(name) {
-        m.status = status.to_string();
+        m.status = status;
     }
     summarize(r, name);
 }
@@ -310,8 +311,8 @@ pub fn prepare(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Value> {
         ServerlessMigration {
             source: source.clone(),
             serial,
-            status: "preparing".into(),
-            cutover_mode: "manual".into(),
+            status: MigrationStatus::Preparing,
+            cutover_mode: CutoverMode::Manual,
             stopped: false,
             checking: false,
             secret_arn,
@@ -337,9 +338,9 @@ pub fn prepare(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Value> {
 pub fn start_serverless(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Value> {
     cache_doc(cx, name)?;
     let m = current(cx.st, name).ok_or_else(|| serverless_not_under_migration(name))?;
-    match m.status.as_str() {
-        "ready" | "stopped" | "failed" => {}
-        "preparing" => {
+    match m.status {
+        MigrationStatus::Ready | MigrationStatus::Stopped | MigrationStatus::Failed => {}
+        MigrationStatus::Preparing => {
             return Err(serverless_state(
                 name,
                 "the migration is still being prepared.",
@@ -360,8 +361,12 @@ pub fn start_serverless(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Val
     }
     let auto = input["AutoCutover"].as_bool().unwrap_or(false);
     if let Some(rec) = cx.st.serverless_migrations.get_mut(name) {
-        rec.status = "syncing".into();
-        rec.cutover_mode = if auto { "auto" } else { "manual" }.into();
+        rec.status = MigrationStatus::Syncing;
+        rec.cutover_mode = if auto {
+            CutoverMode::Auto
+        } else {
+            CutoverMode::Manual
+        };
         rec.stopped = false;
         rec.checking = false;
         rec.live = true;
@@ -392,9 +397,9 @@ pub fn start_serverless(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Val
 pub fn stop(cx: &mut Cx, name: &str) -> ApiResult<Value> {
     cache_doc(cx, name)?;
     let m = current(cx.st, name).ok_or_else(|| serverless_not_under_migration(name))?;
-    match m.status.as_str() {
-        "syncing" => {}
-        "cutting-over" => {
+    match m.status {
+        MigrationStatus::Syncing => {}
+        MigrationStatus::CuttingOver => {
             return Err(serverless_state(
                 name,
                 "the migration is cutting over and cannot be stopped.",
@@ -405,7 +410,7 @@ pub fn stop(cx: &mut Cx, name: &str) -> ApiResult<Value> {
     if let Some(rec) = cx.st.serverless_migrations.get_mut(name) {
         rec.stopped = true;
     }
-    set_status(cx.st, name, "stopped");
+    set_status(cx.st, name, MigrationStatus::Stopped);
     cx.st.event(
         name,
         "serverless-cache",
@@ -419,10 +424,10 @@ pub fn stop(cx: &mut Cx, name: &str) -> ApiResult<Value> {
 pub fn complete_serverless(cx: &mut Cx, name: &str, force: bool) -> ApiResult<Value> {
     cache_doc(cx, name)?;
     let m = current(cx.st, name).ok_or_else(|| serverless_not_under_migration(name))?;
-    match m.status.as_str() {
-        "syncing" => {}
-        "cutting-over" => return cache_doc(cx, name),
-        "failed" => {
+    match m.status {
+        MigrationStatus::Syncing => {}
+        MigrationStatus::CuttingOver => return cache_doc(cx, name),
+        MigrationStatus::Failed => {
             return Err(ApiError::new(
                 "MigrationHealthFault",
                 format!("The migration of {name} failed; start the data sync again first."),
@@ -435,7 +440,7 @@ pub fn complete_serverless(cx: &mut Cx, name: &str, force: bool) -> ApiResult<Va
             ))
         }
     }
-    set_status(cx.st, name, "cutting-over");
+    set_status(cx.st, name, MigrationStatus::CuttingOver);
     push_serverless_step(
         cx,
         name,
@@ -501,8 +506,8 @@ fn settle_records(r: &mut Region) -> Vec<MigrationJob> {
         };
         m.live = true;
         m.checking = false;
-        match m.status.as_str() {
-            "preparing" => jobs.push(MigrationJob {
+        match m.status {
+            MigrationStatus::Preparing => jobs.push(MigrationJob {
                 target: MigrationTarget::Serverless {
                     name: name.clone(),
                     serial: m.serial,
@@ -511,9 +516,9 @@ fn settle_records(r: &mut Region) -> Vec<MigrationJob> {
                 node: None,
                 step: MigrationStep::Test,
             }),
-            "syncing" | "cutting-over" => {
+            MigrationStatus::Syncing | MigrationStatus::CuttingOver => {
                 m.stopped = true;
-                set_status(r, &name, "stopped");
+                set_status(r, &name, MigrationStatus::Stopped);
                 r.event(
                     &name,
                     "serverless-cache",
@@ -532,7 +537,8 @@ fn auto_cutovers(cx: &mut Cx) {
         let Some(m) = current(cx.st, &name) else {
             continue;
         };
-        if m.status != "syncing" || m.cutover_mode != "auto" || m.checking {
+        if m.status != MigrationStatus::Syncing || m.cutover_mode != CutoverMode::Auto || m.checking
+        {
             continue;
         }
         let Some(node) = serverless_node(cx.st, &name) else {
@@ -606,13 +612,13 @@ fn record_serverless(
 ) {
     let kind = "serverless-cache";
     match (step, outcome) {
-        (MigrationStep::Test, result) if m.status == "preparing" => match result {
+        (MigrationStep::Test, result) if m.status == MigrationStatus::Preparing => match result {
             Ok(()) => {
-                set_status(r, name, "ready");
+                set_status(r, name, MigrationStatus::Ready);
                 r.event(name, kind, format!("Migration prepared for {name}"));
             }
             Err(e) => {
-                set_status(r, name, "failed");
+                set_status(r, name, MigrationStatus::Failed);
                 r.event(
                     name,
                     kind,
@@ -620,11 +626,11 @@ fn record_serverless(
                 );
             }
         },
-        (MigrationStep::Sync { .. }, Err(e)) if m.status == "syncing" => {
-            set_status(r, name, "failed");
+        (MigrationStep::Sync { .. }, Err(e)) if m.status == MigrationStatus::Syncing => {
+            set_status(r, name, MigrationStatus::Failed);
             r.event(name, kind, format!("Data sync failed for {name}: {e}"));
         }
-        (MigrationStep::CutOver { .. }, Ok(())) if m.status != "stopped" => {
+        (MigrationStep::CutOver { .. }, Ok(())) if m.status != MigrationStatus::Stopped => {
             r.serverless_migrations.remove(name);
             summarize(r, name);
             r.event(
@@ -639,8 +645,8 @@ fn record_serverless(
             }
             // An automatic cutover's check that finds the data not yet in sync just waits
             // for the next pass; a requested cutover goes back to syncing and says why.
-            if m.status == "cutting-over" {
-                set_status(r, name, "syncing");
+            if m.status == MigrationStatus::CuttingOver {
+                set_status(r, name, MigrationStatus::Syncing);
                 r.event(
                     name,
                     kind,
@@ -737,15 +743,15 @@ mod tests {
         }
     }
 
-    fn record(status: &str, serial: u64) -> ServerlessMigration {
+    fn record(status: MigrationStatus, serial: u64) -> ServerlessMigration {
         ServerlessMigration {
             source: Source {
                 host: "127.0.0.1".into(),
                 port: 6379,
             },
             serial,
-            status: status.into(),
-            cutover_mode: "manual".into(),
+            status,
+            cutover_mode: CutoverMode::Manual,
             stopped: false,
             checking: false,
             secret_arn: None,
@@ -756,10 +762,15 @@ mod tests {
     #[test]
     fn a_restart_stops_syncs_and_forgets_deleted_caches() {
         let mut r = Region::default();
-        for name in ["syncing", "preparing", "gone"] {
+        for (name, status) in [
+            ("syncing", MigrationStatus::Syncing),
+            ("preparing", MigrationStatus::Preparing),
+            ("gone", MigrationStatus::Syncing),
+        ] {
             r.serverless.insert(name.into(), cache(name));
             r.serverless_nodes.insert(name.into(), (7, None));
-            r.serverless_migrations.insert(name.into(), record(name, 7));
+            r.serverless_migrations
+                .insert(name.into(), record(status, 7));
         }
         r.serverless.remove("gone");
         let jobs = settle_records(&mut r);
@@ -767,10 +778,13 @@ mod tests {
         let m = &r.serverless_migrations["syncing"];
         assert!(m.stopped && m.live);
         let summary = r.serverless["syncing"].migration.as_ref().unwrap();
-        assert_eq!(summary.status, "stopped");
+        assert_eq!(summary.status, MigrationStatus::Stopped);
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].step, MigrationStep::Test);
-        assert_eq!(r.serverless_migrations["preparing"].status, "preparing");
+        assert_eq!(
+            r.serverless_migrations["preparing"].status,
+            MigrationStatus::Preparing
+        );
         assert!(settle_records(&mut r).is_empty(), "settled once");
     }
 }

@@ -25,15 +25,33 @@ api_enum! {
     }
 }
 
+api_enum! {
+    /// MigrationSummary.Status: the phases of an online migration into a serverless cache.
+    MigrationStatus {
+        Preparing = "preparing",
+        Ready = "ready",
+        Failed = "failed",
+        Syncing = "syncing",
+        Stopped = "stopped",
+        CuttingOver = "cutting-over",
+    }
+}
+
+api_enum! {
+    /// MigrationSummary.CutoverMode (StartMigration's AutoCutover).
+    CutoverMode {
+        Manual = "manual",
+        Auto = "auto",
+    }
+}
+
 /// An online migration into the cache, while it runs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MigrationSummary {
-    /// The phases are listed in the README.
-    pub status: String,
+    pub status: MigrationStatus,
     pub migration_endpoint: Endpoint,
-    /// `manual` or `auto`.
-    pub cutover_mode: String,
+    pub cutover_mode: CutoverMode,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
