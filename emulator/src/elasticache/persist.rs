@@ -227,6 +227,7 @@ mod tests {
         render_param_group, render_security_group, render_subnet_group,
     };
     use crate::elasticache::domain::replication_groups::record_doc;
+    use crate::elasticache::domain::tags::render_event;
     use crate::elasticache::domain::users::{render_user, render_user_group};
     use crate::elasticache::domain::{global_datastores, serverless, snapshots};
     use crate::elasticache::state::{
@@ -438,5 +439,20 @@ mod tests {
         assert_eq!(m.status, MigrationStatus::CuttingOver);
         assert_eq!(m.cutover_mode, CutoverMode::Auto);
         assert_eq!(serde_json::to_value(&m).unwrap(), saved);
+    }
+
+    #[test]
+    fn saved_tags_and_events_load_into_typed_records_that_render_as_before() {
+        let (region, raw) = saved_region();
+        let tags = &region.tags["arn:aws:elasticache:us-west-2:111122223333:cluster:rc1"];
+        assert_eq!(tags[0].key.as_deref(), Some("team"));
+        assert_eq!(tags[0].value.as_deref(), Some("cache"));
+        for (arn, list) in &region.tags {
+            assert_eq!(json!(list), raw["tags"][arn], "{arn}");
+        }
+        assert_eq!(region.events[0].source_type, "cache-parameter-group");
+        for (i, e) in region.events.iter().enumerate() {
+            assert_eq!(render_event(e), raw["events"][i], "{i}");
+        }
     }
 }

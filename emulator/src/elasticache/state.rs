@@ -1,13 +1,15 @@
 //! Resource state of one (account, region): cache clusters with their running nodes,
-//! replication groups, and every other resource as a JSON value of its model shape.
-//! Everything but the processes is serde, so `persist` can save it under `--state-dir`.
+//! replication groups, and every other resource as a typed record (`state/`), with status
+//! enums of AWS's exact strings. Everything but the processes is serde, so `persist` can
+//! save it under `--state-dir`; the records keep the API's member names, the format the
+//! untyped version saved.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::elasticache::effects::{Effect, Launch, Source};
 
@@ -32,7 +34,7 @@ pub use global_datastore::{
 pub use groups::{
     AvailabilityZone, Ec2Grant, ParamGroupRecord, SecurityGroupRecord, Subnet, SubnetGroupRecord,
 };
-pub use parts::{Endpoint, LogDelivery, Switch};
+pub use parts::{Endpoint, Event, LogDelivery, Switch, Tag};
 pub use replication_group::{GroupStatus, ReplicationGroupRecord};
 pub use serverless::{
     CutoverMode, MigrationStatus, MigrationSummary, ServerlessCacheConfiguration, ServerlessRecord,
@@ -188,8 +190,8 @@ pub struct Region {
     /// Online migrations into serverless caches, by cache name (from PrepareMigration until
     /// the cutover); a record whose node serial is not the cache's is left from a deleted one.
     pub serverless_migrations: BTreeMap<String, ServerlessMigration>,
-    pub tags: BTreeMap<String, Vec<Value>>,
-    pub events: Vec<Value>,
+    pub tags: BTreeMap<String, Vec<Tag>>,
+    pub events: Vec<Event>,
     pub next_serial: u64,
 }
 
@@ -238,12 +240,12 @@ impl Region {
     }
 
     pub fn event(&mut self, source_id: &str, source_type: &str, message: impl Into<String>) {
-        self.events.push(json!({
-            "SourceIdentifier": source_id,
-            "SourceType": source_type,
-            "Message": message.into(),
-            "Date": now(),
-        }));
+        self.events.push(Event {
+            source_identifier: source_id.into(),
+            source_type: source_type.into(),
+            message: message.into(),
+            date: now(),
+        });
     }
 
     /// A started process for a node record (matched by owner and serial). Returns it when
@@ -453,10 +455,9 @@ impl<'a> Cx<'a> {
 
     /// Stores tags given at creation.
     pub fn tag_new(&mut self, arn: &str, input: &Value) {
-        if let Some(tags) = input["Tags"].as_array() {
-            if !tags.is_empty() {
-                self.st.tags.insert(arn.to_string(), tags.clone());
-            }
+        let tags = tags_of(input);
+        if !tags.is_empty() {
+            self.st.tags.insert(arn.to_string(), tags);
         }
     }
 }
@@ -479,6 +480,19 @@ pub fn fmt_time(t: time::OffsetDateTime) -> String {
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
     t.format(&f).unwrap_or_default()
+}
+
+/// The Tags member of a decoded input.
+pub fn tags_of(input: &Value) -> Vec<Tag> {
+    input["Tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| Tag {
+            key: s(t, "Key").map(str::to_owned),
+            value: s(t, "Value").map(str::to_owned),
+        })
+        .collect()
 }
 
 /// Reads a string member of a decoded input.

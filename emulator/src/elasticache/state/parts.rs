@@ -22,6 +22,27 @@ impl From<SocketAddr> for Endpoint {
     }
 }
 
+/// A resource tag (the model requires neither member).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// An event DescribeEvents lists.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Event {
+    pub source_identifier: String,
+    /// One of the SourceType values DescribeEvents accepts.
+    pub source_type: String,
+    pub message: String,
+    pub date: String,
+}
+
 /// An enabled log delivery as the API reports it; the members are the request's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
