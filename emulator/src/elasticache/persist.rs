@@ -229,7 +229,7 @@ mod tests {
     use crate::elasticache::domain::replication_groups::record_doc;
     use crate::elasticache::domain::tags::render_event;
     use crate::elasticache::domain::users::{render_user, render_user_group};
-    use crate::elasticache::domain::{global_datastores, serverless, snapshots};
+    use crate::elasticache::domain::{global_datastores, reserved_nodes, serverless, snapshots};
     use crate::elasticache::state::{
         ApplyStatus, AuthenticationType, ClusterStatus, CutoverMode, GlobalRole, GroupStatus,
         MigrationStatus, NodeStatus, ServerlessMigration, ServerlessStatus, SnapshotStatus, Switch,
@@ -453,6 +453,17 @@ mod tests {
         assert_eq!(region.events[0].source_type, "cache-parameter-group");
         for (i, e) in region.events.iter().enumerate() {
             assert_eq!(render_event(e), raw["events"][i], "{i}");
+        }
+    }
+
+    #[test]
+    fn saved_reserved_nodes_load_into_typed_records_that_render_as_before() {
+        let (region, raw) = saved_region();
+        let r = region.reserved.values().next().unwrap();
+        assert_eq!(r.duration, 31536000);
+        assert_eq!(r.recurring_charges[0].recurring_charge_frequency, "Hourly");
+        for (id, r) in &region.reserved {
+            assert_eq!(reserved_nodes::render(r), raw["reserved"][id], "{id}");
         }
     }
 }

@@ -18,6 +18,7 @@ mod global_datastore;
 mod groups;
 mod parts;
 mod replication_group;
+mod reserved_node;
 mod serverless;
 mod snapshot;
 mod users;
@@ -36,6 +37,7 @@ pub use groups::{
 };
 pub use parts::{Endpoint, Event, LogDelivery, Switch, Tag};
 pub use replication_group::{GroupStatus, ReplicationGroupRecord};
+pub use reserved_node::{RecurringCharge, ReservedNodeRecord, ReservedState};
 pub use serverless::{
     CutoverMode, MigrationStatus, MigrationSummary, ServerlessCacheConfiguration, ServerlessRecord,
     ServerlessSnapshotRecord, ServerlessSnapshotStatus, ServerlessStatus,
@@ -180,7 +182,7 @@ pub struct Region {
     #[serde(skip)]
     pub serverless_nodes: BTreeMap<String, (u64, Option<RunningNode>)>,
     pub serverless_snapshots: BTreeMap<String, ServerlessSnapshotRecord>,
-    pub reserved: BTreeMap<String, Value>,
+    pub reserved: BTreeMap<String, ReservedNodeRecord>,
     /// (service update name, "rg:<id>" or "cc:<id>") -> (update action status, when set).
     #[serde(with = "pairs")]
     pub update_actions: BTreeMap<(String, String), (String, String)>,
