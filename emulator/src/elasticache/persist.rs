@@ -235,8 +235,10 @@ mod tests {
         MigrationStatus, NodeStatus, ServerlessMigration, ServerlessStatus, SnapshotStatus, Switch,
     };
 
-    /// `elasticache.json` as the version before the typed records wrote it (two clusters, two
-    /// replication groups, two snapshots, users, groups, a serverless cache, a global datastore).
+    /// `elasticache.json` as the version before the typed records wrote it: a memcached and a
+    /// redis cluster, two replication groups (one in cluster mode), a snapshot of a cluster and
+    /// of a group, users and a user group, parameter, subnet and security groups, two
+    /// serverless caches and a snapshot, tags, a reservation and a global datastore.
     const SAVED_V1: &str = include_str!("testdata/saved-state-v1.json");
 
     #[test]
