@@ -6,10 +6,9 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::elasticache::state::Cx;
+use crate::elasticache::state::{ClusterStatus, Cx, GroupStatus};
 
 /// The clock scheduled work reads: the system clock plus an offset in seconds, which tests
 /// set through `/_emulator/clock` so they need not wait for a snapshot window.
@@ -64,61 +63,56 @@ pub fn name(id: &str, t: OffsetDateTime) -> String {
     )
 }
 
-/// Whether a snapshot is an automatic one of cluster or group `id`.
-fn automatic_of(snap: &Value, id: &str) -> bool {
-    snap["SnapshotSource"] == "automated"
-        && (snap["ReplicationGroupId"] == id
-            || (snap.get("ReplicationGroupId").is_none() && snap["CacheClusterId"] == id))
+fn retention(limit: Option<i64>) -> usize {
+    limit.unwrap_or(0).max(0) as usize
 }
 
-fn retention(doc: &serde_json::Map<String, Value>) -> usize {
-    doc.get("SnapshotRetentionLimit")
-        .and_then(Value::as_i64)
-        .unwrap_or(0)
-        .max(0) as usize
+/// What has automatic snapshots: (id, is a group, snapshots to keep, window open at `t`).
+fn sources(cx: &Cx, t: OffsetDateTime) -> Vec<(String, bool, usize, bool)> {
+    let mut sources = vec![];
+    let open = |window: Option<&str>| window.is_some_and(|w| in_window(w, t));
+    for (id, c) in &cx.st.clusters {
+        // Members of a group are snapshotted through their group.
+        if c.rec.replication_group_id.is_some()
+            || c.engine == crate::elasticache::runtime::EngineKind::Memcached
+            || c.rec.cache_cluster_status != ClusterStatus::Available
+        {
+            continue;
+        }
+        let keep = retention(c.rec.snapshot_retention_limit);
+        if keep > 0 {
+            sources.push((
+                id.clone(),
+                false,
+                keep,
+                open(c.rec.snapshot_window.as_deref()),
+            ));
+        }
+    }
+    for g in cx.st.repl_groups.values() {
+        let keep = retention(Some(g.rec.snapshot_retention_limit));
+        if keep == 0 || g.rec.status != GroupStatus::Available {
+            continue;
+        }
+        sources.push((
+            g.rec.replication_group_id.clone(),
+            true,
+            keep,
+            open(Some(&g.rec.snapshot_window)),
+        ));
+    }
+    sources
 }
 
 /// Takes the day's snapshot of every source in its window, then enforces retention.
 pub fn run(cx: &mut Cx, t: OffsetDateTime) {
-    // (id, is a group, snapshots to keep, window open now)
-    let mut sources: Vec<(String, bool, usize, bool)> = vec![];
-    let open = |doc: &serde_json::Map<String, Value>| {
-        doc.get("SnapshotWindow")
-            .and_then(Value::as_str)
-            .is_some_and(|w| in_window(w, t))
-    };
-    for (id, c) in &cx.st.clusters {
-        // Members of a group are snapshotted through their group.
-        if c.doc.contains_key("ReplicationGroupId")
-            || c.engine == crate::elasticache::runtime::EngineKind::Memcached
-            || c.doc.get("CacheClusterStatus").and_then(Value::as_str) != Some("available")
-        {
-            continue;
-        }
-        let keep = retention(&c.doc);
-        if keep > 0 {
-            sources.push((id.clone(), false, keep, open(&c.doc)));
-        }
-    }
-    for (id, g) in &cx.st.repl_groups {
-        let keep = retention(&g.doc);
-        if keep == 0 || g.doc.get("Status").and_then(Value::as_str) != Some("available") {
-            continue;
-        }
-        let rid = g.doc["ReplicationGroupId"]
-            .as_str()
-            .unwrap_or(id)
-            .to_string();
-        sources.push((rid, true, keep, open(&g.doc)));
-    }
-    for (id, group, keep, open) in sources {
+    for (id, group, keep, open) in sources(cx, t) {
         let today = format!("automatic.{id}-{}", day(t));
-        let taken = cx.st.snapshots.values().any(|s| {
-            automatic_of(s, &id)
-                && s["SnapshotName"]
-                    .as_str()
-                    .is_some_and(|n| n.starts_with(&today))
-        });
+        let taken = cx
+            .st
+            .snapshots
+            .values()
+            .any(|s| s.automatic_of(&id) && s.snapshot_name.starts_with(&today));
         if open && !taken {
             let snap = name(&id, t);
             let made = if group {
@@ -145,7 +139,7 @@ pub fn run(cx: &mut Cx, t: OffsetDateTime) {
             .st
             .snapshots
             .iter()
-            .filter(|(_, s)| automatic_of(s, &id))
+            .filter(|(_, s)| s.automatic_of(&id))
             .map(|(n, _)| n.clone())
             .collect();
         mine.sort();
@@ -162,7 +156,7 @@ pub fn drop_for(cx: &mut Cx, id: &str) {
         .st
         .snapshots
         .iter()
-        .filter(|(_, s)| automatic_of(s, id))
+        .filter(|(_, s)| s.automatic_of(id))
         .map(|(n, _)| n.clone())
         .collect();
     for n in mine {

@@ -20,7 +20,7 @@ use crate::elasticache::effects::{
 use crate::elasticache::engine;
 use crate::elasticache::persist::Persist;
 use crate::elasticache::runtime::{self, CacheBackend, RunningNode};
-use crate::elasticache::state::{Cx, Pending};
+use crate::elasticache::state::{Cx, Pending, SnapshotStatus};
 use crate::elasticache::store::{lock, Key, Store};
 
 /// What jobs need: the store, the node backend, and where state is saved.
@@ -311,10 +311,14 @@ fn snapshot(env: &Env, key: &Key, name: &str, dir: &std::path::Path, captures: &
         let mut r = lock(&region);
         match r.snapshots.get_mut(name) {
             Some(snap) => {
-                snap["SnapshotStatus"] = if ok { "available" } else { "failed" }.into();
+                snap.snapshot_status = if ok {
+                    SnapshotStatus::Available
+                } else {
+                    SnapshotStatus::Failed
+                };
                 for (i, size) in sizes {
-                    if let Some(n) = snap["NodeSnapshots"].get_mut(i) {
-                        n["CacheSize"] = size.into();
+                    if let Some(n) = snap.node_snapshots.get_mut(i) {
+                        n.cache_size = size;
                     }
                 }
                 true

@@ -8,8 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::elasticache::domain::acl;
 use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::cluster_mode;
@@ -17,7 +15,7 @@ use crate::elasticache::domain::serverless;
 use crate::elasticache::engine;
 use crate::elasticache::jobs::{self, Env};
 use crate::elasticache::persist::ServerlessSerials;
-use crate::elasticache::state::Cx;
+use crate::elasticache::state::{ClusterStatus, Cx, GroupStatus, NodeStatus};
 use crate::elasticache::store::{lock, Store};
 
 /// What `restore` needs; cloned out of the service so it can run in the background.
@@ -180,72 +178,15 @@ fn prune(root: &Path, store: &Store, serverless: &ServerlessSerials) {
 /// Starts the nodes of one region again: primaries first, so replicas replicate from their
 /// primary's (possibly new) address.
 fn restart_region(cx: &mut Cx, serverless: &BTreeMap<String, u64>) {
-    let primary_of = |cx: &Cx, id: &str| -> Option<String> {
-        let rg_id = cx
-            .st
-            .clusters
-            .get(id)?
-            .doc
-            .get("ReplicationGroupId")?
-            .as_str()?;
-        let rg = cx.st.repl_groups.get(rg_id)?;
-        let ng = rg
-            .groups
-            .iter()
-            .find(|g| g.members.iter().any(|m| m == id))?;
-        ng.members.first().filter(|p| *p != id).cloned()
-    };
     let (replicas, primaries): (Vec<String>, Vec<String>) = cx
         .st
         .clusters
         .keys()
         .cloned()
         .partition(|id| primary_of(cx, id).is_some());
-    // Until its nodes answer again, a cluster says so (AWS's status while nodes restart),
-    // and so does its group.
-    for c in cx.st.clusters.values_mut() {
-        if c.doc.get("CacheClusterStatus").and_then(Value::as_str) == Some("available") {
-            c.doc.insert(
-                "CacheClusterStatus".into(),
-                "rebooting cache cluster nodes".into(),
-            );
-            for n in &mut c.nodes {
-                n.status = "rebooting".into();
-            }
-        }
-    }
-    for rg in cx.st.repl_groups.values_mut() {
-        if rg.doc.get("Status").and_then(Value::as_str) == Some("available") {
-            rg.doc.insert("Status".into(), "modifying".into());
-        }
-    }
+    mark_coming_back(cx);
     for id in primaries.into_iter().chain(replicas) {
-        let Some(c) = cx.st.clusters.get(&id) else {
-            continue;
-        };
-        let mut shape = cache_clusters::NodeShape::of(c);
-        let rg = c
-            .doc
-            .get("ReplicationGroupId")
-            .and_then(Value::as_str)
-            .and_then(|g| cx.st.repl_groups.get(g));
-        if let Some(rg) = rg {
-            shape.cluster = rg.cluster_mode;
-            shape.acl = acl::commands_for(cx, &acl::groups_of(&rg.doc));
-        }
-        let replica_of = primary_of(cx, &id)
-            .and_then(|p| cx.st.clusters.get(&p))
-            .and_then(|p| p.nodes.first())
-            .and_then(|n| n.addr);
-        if let Err(e) = cache_clusters::restart_nodes(cx, &id, &shape, replica_of) {
-            tracing::warn!("restarting {id}: {}", e.message);
-            if let Some(c) = cx.st.clusters.get_mut(&id) {
-                for n in c.nodes.iter_mut().filter(|n| n.run.is_none()) {
-                    n.status = "incompatible-network".into();
-                }
-            }
-            cx.st.event(&id, "cache-cluster", e.message);
-        }
+        restart_cluster(cx, &id);
     }
     for rg in cx.st.repl_groups.values_mut() {
         // A group still forming when the emulator stopped forms once its nodes answer.
@@ -257,5 +198,71 @@ fn restart_region(cx: &mut Cx, serverless: &BTreeMap<String, u64>) {
         if let Err(e) = serverless::restart_serverless(cx, name, *serial) {
             tracing::warn!("restarting serverless cache {name}: {}", e.message);
         }
+    }
+}
+
+/// The primary of a replica member of a replication group (None for a primary or a
+/// standalone cluster).
+fn primary_of(cx: &Cx, id: &str) -> Option<String> {
+    let rg_id = cx
+        .st
+        .clusters
+        .get(id)?
+        .rec
+        .replication_group_id
+        .as_deref()?;
+    let rg = cx.st.repl_groups.get(rg_id)?;
+    let ng = rg
+        .groups
+        .iter()
+        .find(|g| g.members.iter().any(|m| m == id))?;
+    ng.members.first().filter(|p| *p != id).cloned()
+}
+
+/// Until its nodes answer again, a cluster says so (AWS's status while nodes restart), and
+/// so does its group.
+fn mark_coming_back(cx: &mut Cx) {
+    for c in cx.st.clusters.values_mut() {
+        if c.rec.cache_cluster_status == ClusterStatus::Available {
+            c.rec.cache_cluster_status = ClusterStatus::Rebooting;
+            for n in &mut c.nodes {
+                n.status = NodeStatus::Rebooting;
+            }
+        }
+    }
+    for rg in cx.st.repl_groups.values_mut() {
+        if rg.rec.status == GroupStatus::Available {
+            rg.rec.status = GroupStatus::Modifying;
+        }
+    }
+}
+
+/// Starts one cluster's nodes from their data dirs, a replica following its primary.
+fn restart_cluster(cx: &mut Cx, id: &str) {
+    let Some(c) = cx.st.clusters.get(id) else {
+        return;
+    };
+    let mut shape = cache_clusters::NodeShape::of(c);
+    let rg = c
+        .rec
+        .replication_group_id
+        .as_deref()
+        .and_then(|g| cx.st.repl_groups.get(g));
+    if let Some(rg) = rg {
+        shape.cluster = rg.cluster_mode;
+        shape.acl = acl::commands_for(cx, rg.rec.user_groups());
+    }
+    let replica_of = primary_of(cx, id)
+        .and_then(|p| cx.st.clusters.get(&p))
+        .and_then(|p| p.nodes.first())
+        .and_then(|n| n.addr);
+    if let Err(e) = cache_clusters::restart_nodes(cx, id, &shape, replica_of) {
+        tracing::warn!("restarting {id}: {}", e.message);
+        if let Some(c) = cx.st.clusters.get_mut(id) {
+            for n in c.nodes.iter_mut().filter(|n| n.run.is_none()) {
+                n.status = NodeStatus::IncompatibleNetwork;
+            }
+        }
+        cx.st.event(id, "cache-cluster", e.message);
     }
 }

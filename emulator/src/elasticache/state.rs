@@ -1,26 +1,56 @@
 //! Resource state of one (account, region): cache clusters with their running nodes,
-//! replication groups, and every other resource as a JSON value of its model shape.
-//! Everything but the processes is serde, so `persist` can save it under `--state-dir`.
+//! replication groups, and every other resource as a typed record (`state/`), with status
+//! enums of AWS's exact strings. Everything but the processes is serde, so `persist` can
+//! save it under `--state-dir`; the records keep the API's member names, the format the
+//! untyped version saved.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use crate::elasticache::effects::{Effect, Launch, Source};
+
+mod cache_cluster;
+mod global_datastore;
+mod groups;
+mod parts;
+mod replication_group;
+mod reserved_node;
+mod serverless;
+mod snapshot;
+mod users;
+
 use crate::elasticache::runtime::{CacheBackend, EngineKind, RunningNode};
 use crate::supervisor::Probe;
-
-pub type Doc = Map<String, Value>;
+pub use cache_cluster::{
+    ApplyStatus, CacheClusterRecord, ClusterStatus, NodeStatus, Notification, ParameterGroupStatus,
+    SecurityGroupMembership,
+};
+pub use global_datastore::{
+    GlobalDatastoreRecord, GlobalMember, GlobalNodeGroup, GlobalRole, GlobalStatus, MemberStatus,
+};
+pub use groups::{
+    AvailabilityZone, Ec2Grant, ParamGroupRecord, SecurityGroupRecord, Subnet, SubnetGroupRecord,
+};
+pub use parts::{Endpoint, Event, LogDelivery, Switch, Tag};
+pub use replication_group::{GroupStatus, ReplicationGroupRecord};
+pub use reserved_node::{RecurringCharge, ReservedNodeRecord, ReservedState};
+pub use serverless::{
+    CutoverMode, MigrationStatus, MigrationSummary, ServerlessCacheConfiguration, ServerlessRecord,
+    ServerlessSnapshotRecord, ServerlessSnapshotStatus, ServerlessStatus,
+};
+pub use snapshot::{NodeSnapshot, SnapshotRecord, SnapshotStatus};
+pub use users::{Authentication, AuthenticationType, UserGroupRecord, UserRecord, UserStatus};
 
 /// A cache node. `run` holds the process; dropping it stops the node.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Node {
     pub id: String,
     pub serial: u64,
-    pub status: String,
+    pub status: NodeStatus,
     pub created: String,
     pub addr: Option<SocketAddr>,
     #[serde(skip)]
@@ -29,12 +59,19 @@ pub struct Node {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Cluster {
-    /// The CacheCluster shape without CacheNodes (rendered from `nodes`).
-    pub doc: Doc,
+    /// Saved as `doc`: the name of the untyped document it replaced.
+    #[serde(rename = "doc")]
+    pub rec: CacheClusterRecord,
     pub engine: EngineKind,
     pub port: u16,
     pub auth_token: Option<String>,
     pub nodes: Vec<Node>,
+}
+
+impl Cluster {
+    pub fn all_nodes_available(&self) -> bool {
+        self.nodes.iter().all(|n| n.status == NodeStatus::Available)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,8 +84,9 @@ pub struct NodeGroup {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ReplGroup {
-    /// The ReplicationGroup shape without MemberClusters / NodeGroups / endpoints.
-    pub doc: Doc,
+    /// Saved as `doc`: the name of the untyped document it replaced.
+    #[serde(rename = "doc")]
+    pub rec: ReplicationGroupRecord,
     pub cluster_mode: bool,
     pub groups: Vec<NodeGroup>,
     /// Cluster mode: the engine cluster is not formed yet (the group stays `creating`).
@@ -74,7 +112,9 @@ pub struct Reshard {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ParamGroup {
-    pub doc: Doc,
+    /// Saved as `doc`: the name of the untyped document it replaced.
+    #[serde(rename = "doc")]
+    pub rec: ParamGroupRecord,
     /// Values set by the user; everything else is the family default.
     pub values: BTreeMap<String, String>,
 }
@@ -110,10 +150,8 @@ pub struct ServerlessMigration {
     pub source: Source,
     /// The start serial of the cache's node when the migration was prepared.
     pub serial: u64,
-    /// MigrationSummary.Status (the phases are listed in the README).
-    pub status: String,
-    /// `manual` or `auto` (StartMigration's AutoCutover).
-    pub cutover_mode: String,
+    pub status: MigrationStatus,
+    pub cutover_mode: CutoverMode,
     /// The data sync was stopped: the target holds partial data, so a restart must clear it.
     pub stopped: bool,
     /// An automatic cutover's check is running (the monitor does not start another).
@@ -131,20 +169,20 @@ pub struct Region {
     pub clusters: BTreeMap<String, Cluster>,
     pub repl_groups: BTreeMap<String, ReplGroup>,
     pub param_groups: BTreeMap<String, ParamGroup>,
-    pub subnet_groups: BTreeMap<String, Value>,
-    pub security_groups: BTreeMap<String, Value>,
-    pub users: BTreeMap<String, Value>,
+    pub subnet_groups: BTreeMap<String, SubnetGroupRecord>,
+    pub security_groups: BTreeMap<String, SecurityGroupRecord>,
+    pub users: BTreeMap<String, UserRecord>,
     /// Passwords of each user (the API never returns them; the engines need them).
     pub user_passwords: BTreeMap<String, Vec<String>>,
-    pub user_groups: BTreeMap<String, Value>,
-    pub snapshots: BTreeMap<String, Value>,
-    pub serverless: BTreeMap<String, Value>,
+    pub user_groups: BTreeMap<String, UserGroupRecord>,
+    pub snapshots: BTreeMap<String, SnapshotRecord>,
+    pub serverless: BTreeMap<String, ServerlessRecord>,
     /// The node behind each serverless cache, with its start serial (saved apart by
     /// `persist`); the process is None until it has started.
     #[serde(skip)]
     pub serverless_nodes: BTreeMap<String, (u64, Option<RunningNode>)>,
-    pub serverless_snapshots: BTreeMap<String, Value>,
-    pub reserved: BTreeMap<String, Value>,
+    pub serverless_snapshots: BTreeMap<String, ServerlessSnapshotRecord>,
+    pub reserved: BTreeMap<String, ReservedNodeRecord>,
     /// (service update name, "rg:<id>" or "cc:<id>") -> (update action status, when set).
     #[serde(with = "pairs")]
     pub update_actions: BTreeMap<(String, String), (String, String)>,
@@ -154,8 +192,8 @@ pub struct Region {
     /// Online migrations into serverless caches, by cache name (from PrepareMigration until
     /// the cutover); a record whose node serial is not the cache's is left from a deleted one.
     pub serverless_migrations: BTreeMap<String, ServerlessMigration>,
-    pub tags: BTreeMap<String, Vec<Value>>,
-    pub events: Vec<Value>,
+    pub tags: BTreeMap<String, Vec<Tag>>,
+    pub events: Vec<Event>,
     pub next_serial: u64,
 }
 
@@ -204,12 +242,12 @@ impl Region {
     }
 
     pub fn event(&mut self, source_id: &str, source_type: &str, message: impl Into<String>) {
-        self.events.push(json!({
-            "SourceIdentifier": source_id,
-            "SourceType": source_type,
-            "Message": message.into(),
-            "Date": now(),
-        }));
+        self.events.push(Event {
+            source_identifier: source_id.into(),
+            source_type: source_type.into(),
+            message: message.into(),
+            date: now(),
+        });
     }
 
     /// A started process for a node record (matched by owner and serial). Returns it when
@@ -220,11 +258,9 @@ impl Region {
                 Some((serial, slot)) if *serial == l.serial && slot.is_none() => {
                     let addr = run.addr;
                     *slot = Some(run);
-                    if let Some(doc) = self.serverless.get_mut(&l.owner) {
-                        let endpoint =
-                            json!({"Address": addr.ip().to_string(), "Port": addr.port()});
-                        doc["Endpoint"] = endpoint.clone();
-                        doc["ReaderEndpoint"] = endpoint;
+                    if let Some(rec) = self.serverless.get_mut(&l.owner) {
+                        rec.endpoint = addr.into();
+                        rec.reader_endpoint = addr.into();
                     }
                     None
                 }
@@ -254,10 +290,14 @@ impl Region {
                 .serverless_nodes
                 .get(owner)
                 .is_some_and(|(s, _)| *s == serial);
-            if let Some(doc) = self.serverless.get_mut(owner).filter(|_| current) {
-                let was = doc["Status"].clone();
-                doc["Status"] = if ok { "available" } else { "create-failed" }.into();
-                if was == doc["Status"] {
+            if let Some(rec) = self.serverless.get_mut(owner).filter(|_| current) {
+                let was = rec.status;
+                rec.status = if ok {
+                    ServerlessStatus::Available
+                } else {
+                    ServerlessStatus::CreateFailed
+                };
+                if was == rec.status {
                     // A restart after an emulator restart: nothing happened to report.
                     return;
                 }
@@ -277,33 +317,24 @@ impl Region {
             return;
         };
         n.status = if ok {
-            "available"
+            NodeStatus::Available
         } else {
-            "incompatible-network"
-        }
-        .into();
+            NodeStatus::IncompatibleNetwork
+        };
         let node_id = n.id.clone();
-        let all_up = c.nodes.iter().all(|n| n.status == "available");
-        let status = c.doc["CacheClusterStatus"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
+        let all_up = c.all_nodes_available();
+        let status = c.rec.cache_cluster_status;
         let mut events = vec![];
-        if all_up && status != "available" && status != "deleting" {
-            if status == "creating" {
+        if all_up && status != ClusterStatus::Available && status != ClusterStatus::Deleting {
+            if status == ClusterStatus::Creating {
                 events.push("Cache cluster created".to_string());
             }
-            c.doc
-                .insert("CacheClusterStatus".into(), "available".into());
+            c.rec.cache_cluster_status = ClusterStatus::Available;
         }
         if !ok {
             events.push(format!("Cache node {node_id} failed to start"));
         }
-        let rg = c
-            .doc
-            .get("ReplicationGroupId")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let rg = c.rec.replication_group_id.clone();
         let cid = owner.to_string();
         for e in events {
             self.event(&cid, "cache-cluster", e);
@@ -321,15 +352,16 @@ impl Region {
         let all_up = rg.groups.iter().flat_map(|g| g.members.iter()).all(|m| {
             self.clusters
                 .get(m)
-                .is_some_and(|c| c.doc["CacheClusterStatus"] == "available")
+                .is_some_and(|c| c.rec.cache_cluster_status == ClusterStatus::Available)
         });
-        let status = rg.doc["Status"].as_str().unwrap_or("").to_string();
+        let status = rg.rec.status;
         let busy = rg.forming || rg.reshard.is_some() || rg.rejoining;
-        if all_up && !busy && (status == "creating" || status == "modifying") {
+        if all_up && !busy && (status == GroupStatus::Creating || status == GroupStatus::Modifying)
+        {
             if let Some(rg) = self.repl_groups.get_mut(rg_id) {
-                rg.doc.insert("Status".into(), "available".into());
+                rg.rec.status = GroupStatus::Available;
             }
-            if status == "creating" {
+            if status == GroupStatus::Creating {
                 self.event(
                     rg_id,
                     "replication-group",
@@ -338,7 +370,7 @@ impl Region {
                 let failover = self
                     .repl_groups
                     .get(rg_id)
-                    .is_some_and(|g| g.doc["AutomaticFailover"] == "enabled");
+                    .is_some_and(|g| g.rec.automatic_failover == Switch::Enabled);
                 if failover {
                     self.event(
                         rg_id,
@@ -360,7 +392,7 @@ pub struct Cx<'a> {
     pub region: &'a str,
     pub st: &'a mut Region,
     /// Global datastores span regions: one map per account.
-    pub globals: &'a mut BTreeMap<String, Value>,
+    pub globals: &'a mut BTreeMap<String, GlobalDatastoreRecord>,
     pub backend: &'a dyn CacheBackend,
     /// Where node data and snapshot files go: the state dir when given, else the runtime dir.
     pub data_root: &'a Path,
@@ -381,7 +413,7 @@ impl<'a> Cx<'a> {
         account: &'a str,
         region: &'a str,
         st: &'a mut Region,
-        globals: &'a mut BTreeMap<String, Value>,
+        globals: &'a mut BTreeMap<String, GlobalDatastoreRecord>,
         backend: &'a dyn CacheBackend,
         data_root: &'a Path,
         persistent: bool,
@@ -425,10 +457,9 @@ impl<'a> Cx<'a> {
 
     /// Stores tags given at creation.
     pub fn tag_new(&mut self, arn: &str, input: &Value) {
-        if let Some(tags) = input["Tags"].as_array() {
-            if !tags.is_empty() {
-                self.st.tags.insert(arn.to_string(), tags.clone());
-            }
+        let tags = tags_of(input);
+        if !tags.is_empty() {
+            self.st.tags.insert(arn.to_string(), tags);
         }
     }
 }
@@ -451,6 +482,19 @@ pub fn fmt_time(t: time::OffsetDateTime) -> String {
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
     t.format(&f).unwrap_or_default()
+}
+
+/// The Tags member of a decoded input.
+pub fn tags_of(input: &Value) -> Vec<Tag> {
+    input["Tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| Tag {
+            key: s(t, "Key").map(str::to_owned),
+            value: s(t, "Value").map(str::to_owned),
+        })
+        .collect()
 }
 
 /// Reads a string member of a decoded input.

@@ -6,15 +6,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::Value;
-
-use crate::elasticache::state::Region;
+use crate::elasticache::state::{GlobalDatastoreRecord, Region};
 
 /// (account, region).
 pub type Key = (String, String);
 
 /// Global datastores of one account, by id.
-pub type Globals = BTreeMap<String, Value>;
+pub type Globals = BTreeMap<String, GlobalDatastoreRecord>;
 
 pub type Shared<T> = Arc<Mutex<T>>;
 

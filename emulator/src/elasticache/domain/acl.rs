@@ -1,10 +1,8 @@
 //! RBAC on the engines: the users of the user groups attached to a replication group become
 //! ACL users (ACL SETUSER) on every node of the group.
 
-use serde_json::Value;
-
 use crate::elasticache::effects::Effect;
-use crate::elasticache::state::{strings, Cx};
+use crate::elasticache::state::Cx;
 
 /// ACL SETUSER commands for the users of `groups` (a user in several groups once).
 pub fn commands_for(cx: &Cx, groups: &[String]) -> Vec<Vec<String>> {
@@ -14,23 +12,17 @@ pub fn commands_for(cx: &Cx, groups: &[String]) -> Vec<Vec<String>> {
         let Some(group) = cx.st.user_groups.get(g) else {
             continue;
         };
-        for uid in strings(group, "UserIds") {
-            let Some(user) = cx.st.users.get(&uid) else {
+        for uid in &group.user_ids {
+            let Some(user) = cx.st.users.get(uid) else {
                 continue;
             };
-            let name = user["UserName"].as_str().unwrap_or(&uid).to_string();
+            let name = user.user_name.clone();
             if !seen.insert(name.clone()) {
                 continue;
             }
             let mut cmd: Vec<String> = vec!["ACL".into(), "SETUSER".into(), name, "reset".into()];
-            cmd.extend(
-                user["AccessString"]
-                    .as_str()
-                    .unwrap_or("")
-                    .split_whitespace()
-                    .map(str::to_owned),
-            );
-            let passwords = cx.st.user_passwords.get(&uid).cloned().unwrap_or_default();
+            cmd.extend(user.access_string.split_whitespace().map(str::to_owned));
+            let passwords = cx.st.user_passwords.get(uid).cloned().unwrap_or_default();
             if passwords.is_empty() {
                 cmd.push("nopass".into());
             }
@@ -39,13 +31,6 @@ pub fn commands_for(cx: &Cx, groups: &[String]) -> Vec<Vec<String>> {
         }
     }
     out
-}
-
-/// The user groups attached to a replication group.
-pub fn groups_of(doc: &serde_json::Map<String, Value>) -> Vec<String> {
-    doc.get("UserGroupIds")
-        .map(|v| strings(&serde_json::json!({ "g": v }), "g"))
-        .unwrap_or_default()
 }
 
 /// Sends `commands` to every running node of replication group `rg`, after deleting the
@@ -59,7 +44,7 @@ pub fn push(cx: &mut Cx, rg: &str, commands: &[Vec<String>]) {
         .st
         .users
         .values()
-        .filter_map(|u| u["UserName"].as_str())
+        .map(|u| u.user_name.as_str())
         .filter(|n| *n != "default" && !defined.contains(n))
         .map(|n| vec!["ACL".into(), "DELUSER".into(), n.to_string()])
         .collect();
@@ -77,7 +62,7 @@ pub fn revoke_everywhere(cx: &mut Cx, name: &str) {
         .st
         .repl_groups
         .iter()
-        .filter(|(_, rg)| !groups_of(&rg.doc).is_empty())
+        .filter(|(_, rg)| !rg.rec.user_groups().is_empty())
         .map(|(id, _)| id.clone())
         .collect();
     for id in ids {
@@ -113,7 +98,7 @@ pub fn refresh_all(cx: &mut Cx) {
         .st
         .repl_groups
         .iter()
-        .map(|(id, rg)| (id.clone(), groups_of(&rg.doc)))
+        .map(|(id, rg)| (id.clone(), rg.rec.user_groups().to_vec()))
         .filter(|(_, groups)| !groups.is_empty())
         .collect();
     for (id, groups) in attached {

@@ -2,13 +2,12 @@
 
 use std::net::SocketAddr;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use crate::elasticache::domain::catalog;
 use crate::elasticache::effects::{self, Effect, Launch};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::{EngineKind, NodeSpec};
-use crate::elasticache::state::{now, s, strings, Cluster, Cx, Doc, Node};
+use crate::elasticache::state::{now, s, Cluster, ClusterStatus, Cx, Endpoint, Node, NodeStatus};
 
 /// AWS's identifier rule for clusters and replication groups: a letter first, then letters,
 /// digits and single hyphens, no trailing hyphen; stored lower-cased.
@@ -52,26 +51,20 @@ impl NodeShape {
     pub fn of(c: &Cluster) -> Self {
         Self {
             engine: c.engine,
-            version: c.doc["EngineVersion"].as_str().map(str::to_owned),
+            version: Some(c.rec.engine_version.clone()),
             port: c.port,
             auth: c.auth_token.clone(),
             seed_rdb: None,
-            param_group: c.doc["CacheParameterGroup"]["CacheParameterGroupName"]
-                .as_str()
-                .unwrap_or("")
-                .to_string(),
+            param_group: c
+                .rec
+                .cache_parameter_group
+                .cache_parameter_group_name
+                .clone(),
             acl: vec![],
-            tls: tls_required(&c.doc),
+            tls: c.rec.transit_encryption_enabled,
             cluster: false,
         }
     }
-}
-
-/// Whether nodes must speak TLS only: transit encryption on, and not in the `preferred`
-/// migration mode (where AWS accepts plaintext too).
-pub fn tls_required(doc: &Doc) -> bool {
-    doc.get("TransitEncryptionEnabled") == Some(&Value::Bool(true))
-        && doc.get("TransitEncryptionMode").and_then(Value::as_str) != Some("preferred")
 }
 
 /// Engine flags (memcached) and CONFIG SET pairs (redis/valkey) of a node of `shape`.
@@ -171,7 +164,7 @@ pub fn start_nodes(
         nodes.push(Node {
             id: node_id,
             serial,
-            status: "creating".into(),
+            status: NodeStatus::Creating,
             created: now(),
             addr: Some(addr),
             run: None,
@@ -215,12 +208,9 @@ pub fn restart_nodes(
             n.addr = Some(addr);
         }
     }
-    if c.engine == EngineKind::Memcached && c.doc.contains_key("ConfigurationEndpoint") {
+    if c.engine == EngineKind::Memcached && c.rec.configuration_endpoint.is_some() {
         if let Some(a) = c.nodes.first().and_then(|n| n.addr) {
-            c.doc.insert(
-                "ConfigurationEndpoint".into(),
-                json!({"Address": a.ip().to_string(), "Port": a.port()}),
-            );
+            c.rec.configuration_endpoint = Some(a.into());
         }
     }
     Ok(())
@@ -232,45 +222,10 @@ pub fn restart_nodes(
 /// cluster-mode groups are left to the group's failover (re-joining a Redis Cluster is not
 /// done here).
 pub fn recover_dead_nodes(cx: &mut Cx) {
-    let mut dead = vec![];
-    for (cid, c) in &cx.st.clusters {
-        if c.doc.get("CacheClusterStatus").and_then(Value::as_str) != Some("available") {
-            continue;
-        }
-        for n in &c.nodes {
-            if n.run.as_ref().is_some_and(|r| !r.is_alive()) {
-                dead.push((cid.clone(), n.id.clone(), n.serial, n.addr));
-            }
-        }
-    }
-    for (cid, node_id, serial, addr) in dead {
-        let Some(c) = cx.st.clusters.get(&cid) else {
+    for (cid, node_id, serial, addr) in dead_nodes(cx) {
+        let Some((shape, replica_of)) = recovery_shape(cx, &cid) else {
             continue;
         };
-        let mut shape = NodeShape::of(c);
-        let group = c
-            .doc
-            .get("ReplicationGroupId")
-            .and_then(Value::as_str)
-            .map(str::to_ascii_lowercase);
-        let mut replica_of = None;
-        if let Some(rg) = group.as_ref().and_then(|g| cx.st.repl_groups.get(g)) {
-            if rg.cluster_mode {
-                continue;
-            }
-            let groups = crate::elasticache::domain::acl::groups_of(&rg.doc);
-            shape.acl = crate::elasticache::domain::acl::commands_for(cx, &groups);
-            let primary = rg
-                .groups
-                .iter()
-                .find(|g| g.members.contains(&cid))
-                .and_then(|g| g.members.first())
-                .filter(|p| **p != cid);
-            replica_of = primary
-                .and_then(|p| cx.st.clusters.get(p))
-                .and_then(|p| p.nodes.first())
-                .and_then(|n| n.addr);
-        }
         cx.st.event(
             &cid,
             "cache-cluster",
@@ -287,16 +242,13 @@ pub fn recover_dead_nodes(cx: &mut Cx) {
         {
             old.stop_keeping_data();
         }
-        let addr = match launch(cx, &cid, &node_id, serial, &shape, replica_of, addr, true) {
-            Ok(addr) => addr,
-            Err(_) => {
-                cx.st.event(
-                    &cid,
-                    "cache-cluster",
-                    format!("Cache node {node_id} could not be recovered"),
-                );
-                continue;
-            }
+        let Ok(addr) = launch(cx, &cid, &node_id, serial, &shape, replica_of, addr, true) else {
+            cx.st.event(
+                &cid,
+                "cache-cluster",
+                format!("Cache node {node_id} could not be recovered"),
+            );
+            continue;
         };
         if let Some(n) = cx
             .st
@@ -314,226 +266,49 @@ pub fn recover_dead_nodes(cx: &mut Cx) {
     }
 }
 
-/// Everything a new cluster needs that a replication group may also supply.
-pub struct ClusterSettings {
-    pub engine: EngineKind,
-    pub engine_version: String,
-    pub node_type: String,
-    pub param_group: String,
-    pub subnet_group: String,
-    pub port: u16,
-    pub auth_token: Option<String>,
-    pub transit: bool,
-    pub at_rest: bool,
-    pub security_group_ids: Vec<String>,
-    pub topic_arn: Option<String>,
-    pub maintenance_window: String,
-    pub snapshot_window: String,
-    pub snapshot_retention: i64,
-    pub auto_minor: bool,
-    pub log_delivery: Vec<Value>,
+/// Nodes of available clusters whose process has exited: (cluster, node, serial, address).
+fn dead_nodes(cx: &Cx) -> Vec<(String, String, u64, Option<SocketAddr>)> {
+    let mut dead = vec![];
+    for (cid, c) in &cx.st.clusters {
+        if c.rec.cache_cluster_status != ClusterStatus::Available {
+            continue;
+        }
+        for n in &c.nodes {
+            if n.run.as_ref().is_some_and(|r| !r.is_alive()) {
+                dead.push((cid.clone(), n.id.clone(), n.serial, n.addr));
+            }
+        }
+    }
+    dead
 }
 
-impl ClusterSettings {
-    pub fn shape(&self) -> NodeShape {
-        NodeShape {
-            engine: self.engine,
-            version: Some(self.engine_version.clone()),
-            port: self.port,
-            auth: self.auth_token.clone(),
-            seed_rdb: None,
-            param_group: self.param_group.clone(),
-            acl: vec![],
-            tls: self.transit,
-            cluster: false,
-        }
+/// What a recovered node of `cid` runs, and the primary it replicates from; None for a
+/// member of a cluster-mode group (left to the group's failover) or a cluster gone.
+fn recovery_shape(cx: &Cx, cid: &str) -> Option<(NodeShape, Option<SocketAddr>)> {
+    let c = cx.st.clusters.get(cid)?;
+    let mut shape = NodeShape::of(c);
+    let group = c
+        .rec
+        .replication_group_id
+        .as_deref()
+        .map(str::to_ascii_lowercase);
+    let Some(rg) = group.as_ref().and_then(|g| cx.st.repl_groups.get(g)) else {
+        return Some((shape, None));
+    };
+    if rg.cluster_mode {
+        return None;
     }
-
-    /// Reads and validates the settings common to CreateCacheCluster and CreateReplicationGroup.
-    pub fn from_input(cx: &Cx, input: &Value, default_engine: &str) -> ApiResult<Self> {
-        let engine_name = s(input, "Engine").unwrap_or(default_engine);
-        let engine = EngineKind::parse(engine_name).ok_or_else(|| {
-            ApiError::invalid_value(format!(
-                "Invalid value '{engine_name}' for Engine. Valid values are: redis, valkey, memcached."
-            ))
-        })?;
-        let node_type = s(input, "CacheNodeType").ok_or_else(|| {
-            ApiError::invalid_value(
-                "The parameter CacheNodeType must be provided and must not be blank.",
-            )
-        })?;
-        if !node_type.starts_with("cache.") {
-            return Err(ApiError::invalid_value(format!(
-                "Invalid CacheNodeType: {node_type}"
-            )));
-        }
-        let engine_version = s(input, "EngineVersion")
-            .unwrap_or(catalog::default_version(engine))
-            .to_string();
-        let family = catalog::family_of(engine.as_str(), &engine_version).ok_or_else(|| {
-            ApiError::invalid_value(format!(
-                "Invalid {} engine version: {engine_version}",
-                engine.as_str()
-            ))
-        })?;
-        let cluster_mode = input["NumNodeGroups"].as_i64().is_some_and(|n| n > 1)
-            || input["ClusterMode"] == "enabled";
-        let param_group = match s(input, "CacheParameterGroupName") {
-            Some(pg) => {
-                let pg_family = crate::elasticache::domain::groups::param_group_family(cx, pg)
-                    .ok_or_else(|| {
-                        ApiError::new(
-                            "CacheParameterGroupNotFound",
-                            format!("CacheParameterGroup {pg} not found."),
-                        )
-                    })?;
-                if pg_family != family {
-                    return Err(ApiError::invalid_combination(format!(
-                        "The parameter group {pg} of family {pg_family} cannot be used with {} {engine_version} (family {family}).",
-                        engine.as_str()
-                    )));
-                }
-                pg.to_string()
-            }
-            None => catalog::default_group(family, cluster_mode),
-        };
-        let subnet_group = s(input, "CacheSubnetGroupName")
-            .unwrap_or("default")
-            .to_string();
-        if subnet_group != "default" && !cx.st.subnet_groups.contains_key(&subnet_group) {
-            return Err(ApiError::new(
-                "CacheSubnetGroupNotFoundFault",
-                format!("CacheSubnetGroup {subnet_group} not found."),
-            ));
-        }
-        let transit = input["TransitEncryptionEnabled"].as_bool().unwrap_or(false);
-        let auth_token = s(input, "AuthToken").map(str::to_owned);
-        if auth_token.is_some() && engine == EngineKind::Memcached {
-            return Err(ApiError::invalid_combination(
-                "AuthToken is only supported for the redis and valkey engines.",
-            ));
-        }
-        if let Some(t) = &auth_token {
-            crate::elasticache::domain::limits::auth_token(t)?;
-        }
-        let log_delivery = input["LogDeliveryConfigurations"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|l| l["Enabled"].as_bool() != Some(false))
-            .map(|l| {
-                let mut o = Map::new();
-                for k in [
-                    "LogType",
-                    "DestinationType",
-                    "DestinationDetails",
-                    "LogFormat",
-                ] {
-                    if let Some(v) = l.get(k) {
-                        o.insert(k.into(), v.clone());
-                    }
-                }
-                o.insert("Status".into(), "active".into());
-                Value::Object(o)
-            })
-            .collect();
-        Ok(Self {
-            engine,
-            engine_version,
-            node_type: node_type.to_string(),
-            param_group,
-            subnet_group,
-            port: crate::elasticache::domain::limits::port(input)?.unwrap_or(engine.default_port()),
-            auth_token,
-            transit,
-            at_rest: input["AtRestEncryptionEnabled"].as_bool().unwrap_or(false),
-            security_group_ids: strings(input, "SecurityGroupIds"),
-            topic_arn: s(input, "NotificationTopicArn").map(str::to_owned),
-            maintenance_window: s(input, "PreferredMaintenanceWindow")
-                .unwrap_or("sat:13:00-sat:14:00")
-                .to_string(),
-            snapshot_window: s(input, "SnapshotWindow")
-                .unwrap_or("06:30-07:30")
-                .to_string(),
-            snapshot_retention: input["SnapshotRetentionLimit"].as_i64().unwrap_or(0),
-            auto_minor: input["AutoMinorVersionUpgrade"].as_bool().unwrap_or(true),
-            log_delivery,
-        })
-    }
-
-    /// The CacheCluster document of a new cluster.
-    pub fn cluster_doc(&self, cx: &Cx, id: &str, nodes: usize, az: &str, rg: Option<&str>) -> Doc {
-        let mut d = Map::new();
-        d.insert("CacheClusterId".into(), id.into());
-        d.insert(
-            "ClientDownloadLandingPage".into(),
-            "https://console.aws.amazon.com/elasticache/home#client-download:".into(),
-        );
-        d.insert("CacheNodeType".into(), self.node_type.clone().into());
-        d.insert("Engine".into(), self.engine.as_str().into());
-        d.insert("EngineVersion".into(), self.engine_version.clone().into());
-        d.insert("CacheClusterStatus".into(), "creating".into());
-        d.insert("NumCacheNodes".into(), nodes.into());
-        d.insert("PreferredAvailabilityZone".into(), az.into());
-        d.insert("CacheClusterCreateTime".into(), now().into());
-        d.insert(
-            "PreferredMaintenanceWindow".into(),
-            self.maintenance_window.clone().into(),
-        );
-        d.insert("PendingModifiedValues".into(), json!({}));
-        if let Some(t) = &self.topic_arn {
-            d.insert(
-                "NotificationConfiguration".into(),
-                json!({"TopicArn": t, "TopicStatus": "active"}),
-            );
-        }
-        d.insert("CacheSecurityGroups".into(), json!([]));
-        d.insert(
-            "CacheParameterGroup".into(),
-            json!({"CacheParameterGroupName": self.param_group, "ParameterApplyStatus": "in-sync", "CacheNodeIdsToReboot": []}),
-        );
-        d.insert(
-            "CacheSubnetGroupName".into(),
-            self.subnet_group.clone().into(),
-        );
-        d.insert("AutoMinorVersionUpgrade".into(), self.auto_minor.into());
-        if !self.security_group_ids.is_empty() {
-            d.insert(
-                "SecurityGroups".into(),
-                Value::Array(
-                    self.security_group_ids
-                        .iter()
-                        .map(|g| json!({"SecurityGroupId": g, "Status": "active"}))
-                        .collect(),
-                ),
-            );
-        }
-        if let Some(rg) = rg {
-            d.insert("ReplicationGroupId".into(), rg.into());
-        }
-        if self.engine != EngineKind::Memcached {
-            d.insert(
-                "SnapshotRetentionLimit".into(),
-                self.snapshot_retention.into(),
-            );
-            d.insert("SnapshotWindow".into(), self.snapshot_window.clone().into());
-            d.insert("AuthTokenEnabled".into(), self.auth_token.is_some().into());
-        }
-        d.insert("TransitEncryptionEnabled".into(), self.transit.into());
-        d.insert("AtRestEncryptionEnabled".into(), self.at_rest.into());
-        d.insert("ARN".into(), cx.arn("cluster", id).into());
-        d.insert(
-            "ReplicationGroupLogDeliveryEnabled".into(),
-            rg.is_some().into(),
-        );
-        d.insert(
-            "LogDeliveryConfigurations".into(),
-            Value::Array(self.log_delivery.clone()),
-        );
-        d.insert("NetworkType".into(), "ipv4".into());
-        d.insert("IpDiscovery".into(), "ipv4".into());
-        d
-    }
+    shape.acl = crate::elasticache::domain::acl::commands_for(cx, rg.rec.user_groups());
+    let replica_of = rg
+        .groups
+        .iter()
+        .find(|g| g.members.iter().any(|m| m == cid))
+        .and_then(|g| g.members.first())
+        .filter(|p| *p != cid)
+        .and_then(|p| cx.st.clusters.get(p))
+        .and_then(|p| p.nodes.first())
+        .and_then(|n| n.addr);
+    Some((shape, replica_of))
 }
 
 /// NumCacheNodes checked: redis/valkey cache clusters have exactly one node, memcached ones
@@ -560,35 +335,46 @@ pub(crate) fn node_count_of(engine: EngineKind, n: i64) -> ApiResult<usize> {
     )
 }
 
-/// The CacheCluster shape of a stored cluster.
+/// The CacheCluster shape of a stored cluster: its record, the members every cluster reports
+/// alike, and those derived from its nodes.
 pub fn render(cx: &Cx, id: &str, show_nodes: bool) -> Value {
-    let Some(c) = cx.st.clusters.get(id) else {
-        return Value::Null;
-    };
-    let mut d = c.doc.clone();
-    if show_nodes {
-        let nodes: Vec<Value> = c
-            .nodes
-            .iter()
-            .map(|n| {
-                // A node whose process died reports it instead of its last known status.
-                let dead = n.run.as_ref().is_some_and(|r| !r.is_alive());
-                let mut o = json!({
-                    "CacheNodeId": n.id,
-                    "CacheNodeStatus": if dead { "failed" } else { n.status.as_str() },
-                    "CacheNodeCreateTime": n.created,
-                    "ParameterGroupStatus": "in-sync",
-                    "CustomerAvailabilityZone": c.doc["PreferredAvailabilityZone"],
-                });
-                if let Some(a) = n.addr {
-                    o["Endpoint"] = json!({"Address": a.ip().to_string(), "Port": a.port()});
-                }
-                o
-            })
-            .collect();
-        d.insert("CacheNodes".into(), Value::Array(nodes));
+    match cx.st.clusters.get(id) {
+        Some(c) => render_cluster(c, show_nodes),
+        None => Value::Null,
     }
-    Value::Object(d)
+}
+
+pub fn render_cluster(c: &Cluster, show_nodes: bool) -> Value {
+    let mut d = json!(c.rec);
+    d["ClientDownloadLandingPage"] =
+        "https://console.aws.amazon.com/elasticache/home#client-download:".into();
+    d["Engine"] = c.engine.as_str().into();
+    d["NumCacheNodes"] = c.nodes.len().into();
+    d["PendingModifiedValues"] = json!({});
+    d["CacheSecurityGroups"] = json!([]);
+    d["NetworkType"] = "ipv4".into();
+    d["IpDiscovery"] = "ipv4".into();
+    if show_nodes {
+        let nodes: Vec<Value> = c.nodes.iter().map(|n| render_node(c, n)).collect();
+        d["CacheNodes"] = Value::Array(nodes);
+    }
+    d
+}
+
+fn render_node(c: &Cluster, n: &Node) -> Value {
+    // A node whose process died reports it instead of its last known status.
+    let dead = n.run.as_ref().is_some_and(|r| !r.is_alive());
+    let mut o = json!({
+        "CacheNodeId": n.id,
+        "CacheNodeStatus": if dead { "failed" } else { n.status.as_str() },
+        "CacheNodeCreateTime": n.created,
+        "ParameterGroupStatus": "in-sync",
+        "CustomerAvailabilityZone": c.rec.preferred_availability_zone,
+    });
+    if let Some(a) = n.addr {
+        o["Endpoint"] = json!(Endpoint::from(a));
+    }
+    o
 }
 
 pub fn get<'c>(cx: &'c Cx, id: &str) -> ApiResult<&'c Cluster> {
@@ -631,8 +417,8 @@ pub fn paginate(list: Vec<Value>, input: &Value) -> ApiResult<(Vec<Value>, Value
 }
 
 pub(crate) fn require_available(c: &Cluster, id: &str) -> ApiResult<()> {
-    let st = c.doc["CacheClusterStatus"].as_str().unwrap_or("");
-    if st != "available" {
+    let st = c.rec.cache_cluster_status;
+    if st != ClusterStatus::Available {
         return Err(ApiError::new(
             "InvalidCacheClusterState",
             format!("Cache cluster {id} is not in available state (current state: {st})."),
@@ -703,10 +489,8 @@ pub fn set_auth(cx: &mut Cx, id: &str, change: &AuthChange) {
         });
     }
     c.auth_token = new;
-    c.doc
-        .insert("AuthTokenEnabled".into(), c.auth_token.is_some().into());
-    c.doc
-        .insert("AuthTokenLastModifiedDate".into(), now().into());
+    c.rec.auth_token_enabled = Some(c.auth_token.is_some());
+    c.rec.auth_token_last_modified_date = Some(now());
 }
 
 /// Drops a cluster, queues its processes for stopping and detaches it from its group.
@@ -717,7 +501,7 @@ pub fn remove_cluster(cx: &mut Cx, id: &str) {
                 cx.doomed.push(run);
             }
         }
-        if let Some(rg) = c.doc.get("ReplicationGroupId").and_then(Value::as_str) {
+        if let Some(rg) = c.rec.replication_group_id.as_deref() {
             if let Some(g) = cx.st.repl_groups.get_mut(rg) {
                 for ng in &mut g.groups {
                     ng.members.retain(|m| m != id);

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::elasticache::state::{Pending, Region};
+use crate::elasticache::state::{Cluster, Pending, Region};
 
 pub use crate::elasticache::effects::Shard;
 
@@ -21,12 +21,7 @@ pub fn parse_slots(s: &str) -> Vec<(u16, u16)> {
 pub type JoinJob = (SocketAddr, SocketAddr, Option<SocketAddr>, Option<String>);
 
 fn group_of(r: &Region, cluster_id: &str) -> Option<String> {
-    r.clusters
-        .get(cluster_id)?
-        .doc
-        .get("ReplicationGroupId")?
-        .as_str()
-        .map(str::to_owned)
+    r.clusters.get(cluster_id)?.rec.replication_group_id.clone()
 }
 
 fn node_addr(r: &Region, cluster_id: &str) -> Option<SocketAddr> {
@@ -95,11 +90,7 @@ pub fn formation_job(r: &mut Region, p: &Pending) -> Option<(String, Vec<Shard>,
         return None;
     }
     let members = || rg.groups.iter().flat_map(|g| g.members.iter());
-    let all_up = members().all(|m| {
-        r.clusters
-            .get(m)
-            .is_some_and(|c| c.nodes.iter().all(|n| n.status == "available"))
-    });
+    let all_up = members().all(|m| r.clusters.get(m).is_some_and(Cluster::all_nodes_available));
     if !all_up {
         return None;
     }
@@ -153,11 +144,11 @@ pub fn reshard_jobs(r: &mut Region) -> Vec<ReshardJob> {
         let Some(rs) = rg.reshard.as_ref().filter(|rs| !rs.started) else {
             continue;
         };
-        let all_up = rg.groups.iter().flat_map(|g| g.members.iter()).all(|m| {
-            r.clusters
-                .get(m)
-                .is_some_and(|c| c.nodes.iter().all(|n| n.status == "available"))
-        });
+        let all_up = rg
+            .groups
+            .iter()
+            .flat_map(|g| g.members.iter())
+            .all(|m| r.clusters.get(m).is_some_and(Cluster::all_nodes_available));
         if !all_up {
             continue;
         }

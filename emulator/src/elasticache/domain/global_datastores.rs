@@ -1,9 +1,9 @@
 //! Global datastores: ids as AWS forms them, slots of their node groups.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cx};
+use crate::elasticache::state::{s, Cx, GlobalDatastoreRecord};
 
 pub(crate) fn global_not_found(n: &str) -> ApiError {
     ApiError::new(
@@ -33,7 +33,10 @@ pub(crate) fn global_slots(i: usize, n: usize) -> String {
     format!("{}-{}", 16384 * i / n, 16384 * (i + 1) / n - 1)
 }
 
-pub(crate) fn global_get<'c>(cx: &'c mut Cx, input: &Value) -> ApiResult<(String, &'c mut Value)> {
+pub(crate) fn global_get<'c>(
+    cx: &'c mut Cx,
+    input: &Value,
+) -> ApiResult<(String, &'c mut GlobalDatastoreRecord)> {
     let id = s(input, "GlobalReplicationGroupId")
         .unwrap_or("")
         .to_string();
@@ -42,4 +45,20 @@ pub(crate) fn global_get<'c>(cx: &'c mut Cx, input: &Value) -> ApiResult<(String
         .get_mut(&id)
         .ok_or_else(|| global_not_found(&id))?;
     Ok((id, g))
+}
+
+/// The GlobalReplicationGroup shape with its members and node groups (every member is the
+/// record's).
+pub fn render(g: &GlobalDatastoreRecord) -> Value {
+    json!(g)
+}
+
+/// The shape without members and node groups (Describe without ShowMemberInfo, Modify).
+pub fn render_summary(g: &GlobalDatastoreRecord) -> Value {
+    let mut v = render(g);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("Members");
+        o.remove("GlobalNodeGroups");
+    }
+    v
 }

@@ -5,7 +5,10 @@ use serde_json::{json, Value};
 
 use crate::elasticache::domain::catalog;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{Cx, ParamGroup};
+use crate::elasticache::state::{
+    ApplyStatus, AvailabilityZone, Cx, ParamGroup, ParamGroupRecord, SecurityGroupRecord, Subnet,
+    SubnetGroupRecord,
+};
 
 pub(crate) fn pg_not_found(name: &str) -> ApiError {
     ApiError::new(
@@ -17,9 +20,7 @@ pub(crate) fn pg_not_found(name: &str) -> ApiError {
 /// The family of a user or default parameter group.
 pub fn param_group_family(cx: &Cx, name: &str) -> Option<String> {
     if let Some(pg) = cx.st.param_groups.get(name) {
-        return pg.doc["CacheParameterGroupFamily"]
-            .as_str()
-            .map(str::to_owned);
+        return Some(pg.rec.cache_parameter_group_family.clone());
     }
     let rest = name.strip_prefix("default.")?;
     let family = rest.strip_suffix(".cluster.on").unwrap_or(rest);
@@ -29,14 +30,20 @@ pub fn param_group_family(cx: &Cx, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-pub(crate) fn default_doc(cx: &Cx, name: &str, family: &str) -> Value {
-    json!({
-        "CacheParameterGroupName": name,
-        "CacheParameterGroupFamily": family,
-        "Description": format!("Default parameter group for {family}"),
-        "IsGlobal": false,
-        "ARN": cx.arn("parametergroup", name),
-    })
+/// The record of a family's default group (never stored: every region has them all).
+pub(crate) fn default_group(cx: &Cx, name: &str, family: &str) -> ParamGroupRecord {
+    ParamGroupRecord {
+        cache_parameter_group_name: name.into(),
+        cache_parameter_group_family: family.into(),
+        description: format!("Default parameter group for {family}"),
+        is_global: false,
+        arn: cx.arn("parametergroup", name),
+    }
+}
+
+/// The CacheParameterGroup shape (every member is the record's).
+pub fn render_param_group(pg: &ParamGroupRecord) -> Value {
+    json!(pg)
 }
 
 pub(crate) fn user_group<'c>(cx: &'c mut Cx, name: &str) -> ApiResult<&'c mut ParamGroup> {
@@ -67,30 +74,51 @@ pub(crate) fn vpc_for(cx: &Cx) -> String {
     stable_id(cx, "vpc", "default-vpc")
 }
 
-pub(crate) fn subnets(cx: &Cx, ids: &[String]) -> Value {
-    Value::Array(
-        ids.iter()
-            .enumerate()
-            .map(|(i, id)| {
-                json!({"SubnetIdentifier": id, "SubnetAvailabilityZone": {"Name": cx.az(i)}, "SupportedNetworkTypes": ["ipv4"]})
-            })
-            .collect(),
-    )
+/// Subnets spread over the region's availability zones, in order.
+pub(crate) fn subnets(cx: &Cx, ids: &[String]) -> Vec<Subnet> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| Subnet {
+            subnet_identifier: id.clone(),
+            subnet_availability_zone: AvailabilityZone { name: cx.az(i) },
+            supported_network_types: vec!["ipv4".into()],
+        })
+        .collect()
 }
 
-pub(crate) fn default_subnet_group(cx: &Cx) -> Value {
+/// A subnet group in the account's default VPC.
+pub(crate) fn subnet_group(
+    cx: &Cx,
+    name: &str,
+    description: &str,
+    ids: &[String],
+) -> SubnetGroupRecord {
+    SubnetGroupRecord {
+        cache_subnet_group_name: name.into(),
+        cache_subnet_group_description: description.into(),
+        vpc_id: vpc_for(cx),
+        subnets: subnets(cx, ids),
+        arn: cx.arn("subnetgroup", name),
+        supported_network_types: vec!["ipv4".into()],
+    }
+}
+
+pub(crate) fn default_subnet_group(cx: &Cx) -> SubnetGroupRecord {
     // As in AWS, the default VPC has one default subnet per availability zone.
     let ids: Vec<String> = (0..4)
         .map(|i| stable_id(cx, "subnet", &format!("default-subnet-{i}")))
         .collect();
-    json!({
-        "CacheSubnetGroupName": "default",
-        "CacheSubnetGroupDescription": "Default CacheSubnetGroup",
-        "VpcId": vpc_for(cx),
-        "Subnets": subnets(cx, &ids),
-        "ARN": cx.arn("subnetgroup", "default"),
-        "SupportedNetworkTypes": ["ipv4"],
-    })
+    subnet_group(cx, "default", "Default CacheSubnetGroup", &ids)
+}
+
+/// The CacheSubnetGroup shape (every member is the record's).
+pub fn render_subnet_group(g: &SubnetGroupRecord) -> Value {
+    json!(g)
+}
+
+/// The CacheSecurityGroup shape (every member is the record's).
+pub fn render_security_group(g: &SecurityGroupRecord) -> Value {
+    json!(g)
 }
 
 pub(crate) fn subnet_not_found(n: &str) -> ApiError {
@@ -122,7 +150,7 @@ pub(crate) fn apply_to_clusters(
         .cloned()
         .partition(|(n, _)| catalog::parameter_change_type(family, n) == Some("immediate"));
     for c in cx.st.clusters.values_mut() {
-        if c.doc["CacheParameterGroup"]["CacheParameterGroupName"] != group {
+        if c.rec.cache_parameter_group.cache_parameter_group_name != group {
             continue;
         }
         // memcached takes its parameters as start-up flags: every change waits for a reboot.
@@ -141,9 +169,9 @@ pub(crate) fn apply_to_clusters(
             }
         }
         if !later.is_empty() {
-            let ids: Vec<Value> = c.nodes.iter().map(|n| Value::from(n.id.clone())).collect();
-            c.doc["CacheParameterGroup"]["ParameterApplyStatus"] = "pending-reboot".into();
-            c.doc["CacheParameterGroup"]["CacheNodeIdsToReboot"] = Value::Array(ids);
+            let pg = &mut c.rec.cache_parameter_group;
+            pg.parameter_apply_status = ApplyStatus::PendingReboot;
+            pg.cache_node_ids_to_reboot = c.nodes.iter().map(|n| n.id.clone()).collect();
         }
     }
 }

@@ -5,13 +5,16 @@
 
 use std::net::SocketAddr;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::elasticache::domain::replication_groups::{self, key};
-use crate::elasticache::domain::serverless::serverless_not_found;
+use crate::elasticache::domain::serverless::{self, serverless_not_found};
 use crate::elasticache::effects::{Effect, MigrationJob, MigrationStep, MigrationTarget, Source};
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cx, GroupMigration, Region, ServerlessMigration};
+use crate::elasticache::state::{
+    s, CutoverMode, Cx, GroupMigration, GroupStatus, MigrationStatus, MigrationSummary, Region,
+    ServerlessMigration,
+};
 
 /// Where a StartMigration or CompleteMigration goes: exactly one of the two identifiers.
 pub enum Target {
@@ -81,7 +84,7 @@ fn group_migrating(r: &Region, id: &str) -> bool {
     r.group_migrations.contains_key(id)
         && r.repl_groups
             .get(id)
-            .is_some_and(|g| g.doc["Status"] == "migrating")
+            .is_some_and(|g| g.rec.status == GroupStatus::Migrating)
 }
 
 /// The primary node of a group without cluster mode, with its token.
@@ -127,7 +130,7 @@ pub fn start_group(cx: &mut Cx, id: &str, input: &Value) -> ApiResult<Value> {
         },
     );
     if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
-        rg.doc.insert("Status".into(), "migrating".into());
+        rg.rec.status = GroupStatus::Migrating;
     }
     cx.st.event(
         &id,
@@ -218,26 +221,19 @@ fn current(r: &Region, name: &str) -> Option<ServerlessMigration> {
 /// Writes the cache's MigrationSummary (or removes it once the migration is over).
 fn summarize(r: &mut Region, name: &str) {
     let m = current(r, name);
-    let Some(doc) = r.serverless.get_mut(name).and_then(Value::as_object_mut) else {
+    let Some(rec) = r.serverless.get_mut(name) else {
         return;
     };
-    match m {
-        Some(m) => {
-            let endpoint = doc.get("Endpoint").cloned().unwrap_or(Value::Null);
-            doc.insert(
-                "Migration".into(),
-                json!({"Status": m.status, "MigrationEndpoint": endpoint, "CutoverMode": m.cutover_mode}),
-            );
-        }
-        None => {
-            doc.remove("Migration");
-        }
-    }
+    rec.migration = m.map(|m| MigrationSummary {
+        status: m.status,
+        migration_endpoint: rec.endpoint.clone(),
+        cutover_mode: m.cutover_mode,
+    });
 }
 
-fn set_status(r: &mut Region, name: &str, status: &str) {
+fn set_status(r: &mut Region, name: &str, status: MigrationStatus) {
     if let Some(m) = r.serverless_migrations.get_mut(name) {
-        m.status = status.to_string();
+        m.status = status;
     }
     summarize(r, name);
 }
@@ -265,7 +261,7 @@ fn cache_doc(cx: &Cx, name: &str) -> ApiResult<Value> {
     cx.st
         .serverless
         .get(name)
-        .cloned()
+        .map(serverless::render)
         .ok_or_else(|| serverless_not_found(name))
 }
 
@@ -315,8 +311,8 @@ pub fn prepare(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Value> {
         ServerlessMigration {
             source: source.clone(),
             serial,
-            status: "preparing".into(),
-            cutover_mode: "manual".into(),
+            status: MigrationStatus::Preparing,
+            cutover_mode: CutoverMode::Manual,
             stopped: false,
             checking: false,
             secret_arn,
@@ -342,9 +338,9 @@ pub fn prepare(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Value> {
 pub fn start_serverless(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Value> {
     cache_doc(cx, name)?;
     let m = current(cx.st, name).ok_or_else(|| serverless_not_under_migration(name))?;
-    match m.status.as_str() {
-        "ready" | "stopped" | "failed" => {}
-        "preparing" => {
+    match m.status {
+        MigrationStatus::Ready | MigrationStatus::Stopped | MigrationStatus::Failed => {}
+        MigrationStatus::Preparing => {
             return Err(serverless_state(
                 name,
                 "the migration is still being prepared.",
@@ -365,8 +361,12 @@ pub fn start_serverless(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Val
     }
     let auto = input["AutoCutover"].as_bool().unwrap_or(false);
     if let Some(rec) = cx.st.serverless_migrations.get_mut(name) {
-        rec.status = "syncing".into();
-        rec.cutover_mode = if auto { "auto" } else { "manual" }.into();
+        rec.status = MigrationStatus::Syncing;
+        rec.cutover_mode = if auto {
+            CutoverMode::Auto
+        } else {
+            CutoverMode::Manual
+        };
         rec.stopped = false;
         rec.checking = false;
         rec.live = true;
@@ -397,9 +397,9 @@ pub fn start_serverless(cx: &mut Cx, name: &str, input: &Value) -> ApiResult<Val
 pub fn stop(cx: &mut Cx, name: &str) -> ApiResult<Value> {
     cache_doc(cx, name)?;
     let m = current(cx.st, name).ok_or_else(|| serverless_not_under_migration(name))?;
-    match m.status.as_str() {
-        "syncing" => {}
-        "cutting-over" => {
+    match m.status {
+        MigrationStatus::Syncing => {}
+        MigrationStatus::CuttingOver => {
             return Err(serverless_state(
                 name,
                 "the migration is cutting over and cannot be stopped.",
@@ -410,7 +410,7 @@ pub fn stop(cx: &mut Cx, name: &str) -> ApiResult<Value> {
     if let Some(rec) = cx.st.serverless_migrations.get_mut(name) {
         rec.stopped = true;
     }
-    set_status(cx.st, name, "stopped");
+    set_status(cx.st, name, MigrationStatus::Stopped);
     cx.st.event(
         name,
         "serverless-cache",
@@ -424,10 +424,10 @@ pub fn stop(cx: &mut Cx, name: &str) -> ApiResult<Value> {
 pub fn complete_serverless(cx: &mut Cx, name: &str, force: bool) -> ApiResult<Value> {
     cache_doc(cx, name)?;
     let m = current(cx.st, name).ok_or_else(|| serverless_not_under_migration(name))?;
-    match m.status.as_str() {
-        "syncing" => {}
-        "cutting-over" => return cache_doc(cx, name),
-        "failed" => {
+    match m.status {
+        MigrationStatus::Syncing => {}
+        MigrationStatus::CuttingOver => return cache_doc(cx, name),
+        MigrationStatus::Failed => {
             return Err(ApiError::new(
                 "MigrationHealthFault",
                 format!("The migration of {name} failed; start the data sync again first."),
@@ -440,7 +440,7 @@ pub fn complete_serverless(cx: &mut Cx, name: &str, force: bool) -> ApiResult<Va
             ))
         }
     }
-    set_status(cx.st, name, "cutting-over");
+    set_status(cx.st, name, MigrationStatus::CuttingOver);
     push_serverless_step(
         cx,
         name,
@@ -479,7 +479,7 @@ fn settle_records(r: &mut Region) -> Vec<MigrationJob> {
         .filter(|id| {
             r.repl_groups
                 .get(*id)
-                .is_some_and(|g| g.doc["Status"] != "migrating")
+                .is_some_and(|g| g.rec.status != GroupStatus::Migrating)
         })
         .cloned()
         .collect();
@@ -506,8 +506,8 @@ fn settle_records(r: &mut Region) -> Vec<MigrationJob> {
         };
         m.live = true;
         m.checking = false;
-        match m.status.as_str() {
-            "preparing" => jobs.push(MigrationJob {
+        match m.status {
+            MigrationStatus::Preparing => jobs.push(MigrationJob {
                 target: MigrationTarget::Serverless {
                     name: name.clone(),
                     serial: m.serial,
@@ -516,9 +516,9 @@ fn settle_records(r: &mut Region) -> Vec<MigrationJob> {
                 node: None,
                 step: MigrationStep::Test,
             }),
-            "syncing" | "cutting-over" => {
+            MigrationStatus::Syncing | MigrationStatus::CuttingOver => {
                 m.stopped = true;
-                set_status(r, &name, "stopped");
+                set_status(r, &name, MigrationStatus::Stopped);
                 r.event(
                     &name,
                     "serverless-cache",
@@ -537,7 +537,8 @@ fn auto_cutovers(cx: &mut Cx) {
         let Some(m) = current(cx.st, &name) else {
             continue;
         };
-        if m.status != "syncing" || m.cutover_mode != "auto" || m.checking {
+        if m.status != MigrationStatus::Syncing || m.cutover_mode != CutoverMode::Auto || m.checking
+        {
             continue;
         }
         let Some(node) = serverless_node(cx.st, &name) else {
@@ -588,7 +589,7 @@ fn record_group(r: &mut Region, id: &str, step: MigrationStep, outcome: Result<(
         (MigrationStep::CutOver { .. }, Ok(())) => {
             r.group_migrations.remove(id);
             if let Some(rg) = r.repl_groups.get_mut(id) {
-                rg.doc.insert("Status".into(), "available".into());
+                rg.rec.status = GroupStatus::Available;
             }
             r.event(id, kind, format!("Complete Migration successful for {id}"));
         }
@@ -611,13 +612,13 @@ fn record_serverless(
 ) {
     let kind = "serverless-cache";
     match (step, outcome) {
-        (MigrationStep::Test, result) if m.status == "preparing" => match result {
+        (MigrationStep::Test, result) if m.status == MigrationStatus::Preparing => match result {
             Ok(()) => {
-                set_status(r, name, "ready");
+                set_status(r, name, MigrationStatus::Ready);
                 r.event(name, kind, format!("Migration prepared for {name}"));
             }
             Err(e) => {
-                set_status(r, name, "failed");
+                set_status(r, name, MigrationStatus::Failed);
                 r.event(
                     name,
                     kind,
@@ -625,11 +626,11 @@ fn record_serverless(
                 );
             }
         },
-        (MigrationStep::Sync { .. }, Err(e)) if m.status == "syncing" => {
-            set_status(r, name, "failed");
+        (MigrationStep::Sync { .. }, Err(e)) if m.status == MigrationStatus::Syncing => {
+            set_status(r, name, MigrationStatus::Failed);
             r.event(name, kind, format!("Data sync failed for {name}: {e}"));
         }
-        (MigrationStep::CutOver { .. }, Ok(())) if m.status != "stopped" => {
+        (MigrationStep::CutOver { .. }, Ok(())) if m.status != MigrationStatus::Stopped => {
             r.serverless_migrations.remove(name);
             summarize(r, name);
             r.event(
@@ -644,8 +645,8 @@ fn record_serverless(
             }
             // An automatic cutover's check that finds the data not yet in sync just waits
             // for the next pass; a requested cutover goes back to syncing and says why.
-            if m.status == "cutting-over" {
-                set_status(r, name, "syncing");
+            if m.status == MigrationStatus::CuttingOver {
+                set_status(r, name, MigrationStatus::Syncing);
                 r.event(
                     name,
                     kind,
@@ -660,6 +661,8 @@ fn record_serverless(
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use crate::elasticache::state::{Endpoint, ServerlessRecord, ServerlessStatus};
 
     use super::*;
 
@@ -714,15 +717,41 @@ mod tests {
         assert!(one_source(&json!({})).is_err());
     }
 
-    fn record(status: &str, serial: u64) -> ServerlessMigration {
+    fn cache(name: &str) -> ServerlessRecord {
+        let endpoint = Endpoint {
+            address: "a".into(),
+            port: 1,
+        };
+        ServerlessRecord {
+            serverless_cache_name: name.into(),
+            description: String::new(),
+            create_time: String::new(),
+            status: ServerlessStatus::Available,
+            engine: crate::elasticache::runtime::EngineKind::Redis,
+            major_engine_version: "7".into(),
+            full_engine_version: "7.1".into(),
+            security_group_ids: vec![],
+            endpoint: endpoint.clone(),
+            reader_endpoint: endpoint,
+            arn: String::new(),
+            subnet_ids: vec![],
+            snapshot_retention_limit: 0,
+            daily_snapshot_time: "04:00".into(),
+            cache_usage_limits: None,
+            user_group_id: None,
+            migration: None,
+        }
+    }
+
+    fn record(status: MigrationStatus, serial: u64) -> ServerlessMigration {
         ServerlessMigration {
             source: Source {
                 host: "127.0.0.1".into(),
                 port: 6379,
             },
             serial,
-            status: status.into(),
-            cutover_mode: "manual".into(),
+            status,
+            cutover_mode: CutoverMode::Manual,
             stopped: false,
             checking: false,
             secret_arn: None,
@@ -733,23 +762,29 @@ mod tests {
     #[test]
     fn a_restart_stops_syncs_and_forgets_deleted_caches() {
         let mut r = Region::default();
-        for name in ["syncing", "preparing", "gone"] {
-            r.serverless.insert(
-                name.into(),
-                json!({"Endpoint": {"Address": "a", "Port": 1}}),
-            );
+        for (name, status) in [
+            ("syncing", MigrationStatus::Syncing),
+            ("preparing", MigrationStatus::Preparing),
+            ("gone", MigrationStatus::Syncing),
+        ] {
+            r.serverless.insert(name.into(), cache(name));
             r.serverless_nodes.insert(name.into(), (7, None));
-            r.serverless_migrations.insert(name.into(), record(name, 7));
+            r.serverless_migrations
+                .insert(name.into(), record(status, 7));
         }
         r.serverless.remove("gone");
         let jobs = settle_records(&mut r);
         assert!(!r.serverless_migrations.contains_key("gone"));
         let m = &r.serverless_migrations["syncing"];
         assert!(m.stopped && m.live);
-        assert_eq!(r.serverless["syncing"]["Migration"]["Status"], "stopped");
+        let summary = r.serverless["syncing"].migration.as_ref().unwrap();
+        assert_eq!(summary.status, MigrationStatus::Stopped);
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].step, MigrationStep::Test);
-        assert_eq!(r.serverless_migrations["preparing"].status, "preparing");
+        assert_eq!(
+            r.serverless_migrations["preparing"].status,
+            MigrationStatus::Preparing
+        );
         assert!(settle_records(&mut r).is_empty(), "settled once");
     }
 }

@@ -5,11 +5,14 @@ use std::net::SocketAddr;
 
 use serde_json::{json, Map, Value};
 
-use crate::elasticache::domain::cache_clusters::{self, start_nodes, ClusterSettings, NodeShape};
+use crate::elasticache::domain::cache_clusters::{self, start_nodes, NodeShape};
+use crate::elasticache::domain::cluster_settings::ClusterSettings;
 use crate::elasticache::domain::limits;
 use crate::elasticache::effects::{Effect, Promotion};
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cluster, Cx, Region, ReplGroup};
+use crate::elasticache::state::{
+    s, Cluster, ClusterStatus, Cx, GroupStatus, NodeGroup, Region, ReplGroup, Switch,
+};
 
 pub fn not_found(id: &str) -> ApiError {
     ApiError::new(
@@ -61,22 +64,21 @@ pub(crate) fn start_member(
             .and_then(|n| n.addr)
     });
     let az = cx.az(az_index);
-    let doc = settings.cluster_doc(cx, cluster_id, 1, &az, Some(rg));
+    let rec = settings.cluster_record(cx, cluster_id, &az, Some(rg));
     let mut shape = shape.clone();
     if let Some(g) = cx.st.repl_groups.get(rg) {
         shape.cluster = g.cluster_mode;
     }
     if shape.acl.is_empty() {
         if let Some(g) = cx.st.repl_groups.get(rg) {
-            let groups = crate::elasticache::domain::acl::groups_of(&g.doc);
-            shape.acl = crate::elasticache::domain::acl::commands_for(cx, &groups);
+            shape.acl = crate::elasticache::domain::acl::commands_for(cx, g.rec.user_groups());
         }
     }
     let nodes = start_nodes(cx, cluster_id, &shape, 0, 1, primary_addr)?;
     cx.st.clusters.insert(
         cluster_id.to_string(),
         Cluster {
-            doc,
+            rec,
             engine: settings.engine,
             port: settings.port,
             auth_token: settings.auth_token.clone(),
@@ -100,17 +102,20 @@ pub(crate) fn settings_of(cx: &Cx, rg: &ReplGroup) -> ApiResult<ClusterSettings>
                 "Replication group has no member clusters.",
             )
         })?;
-    // As a Value, a field the first member lacks (a memcached cluster has no SnapshotWindow)
-    // reads as null instead of panicking.
-    let d = &Value::Object(first.doc.clone());
+    settings_of_cluster(cx, first)
+}
+
+/// Settings of an existing cluster, to start more like it.
+pub(crate) fn settings_of_cluster(cx: &Cx, first: &Cluster) -> ApiResult<ClusterSettings> {
+    let d = &first.rec;
     let mut input = json!({
-        "Engine": d["Engine"], "EngineVersion": d["EngineVersion"], "CacheNodeType": d["CacheNodeType"],
-        "CacheParameterGroupName": d["CacheParameterGroup"]["CacheParameterGroupName"],
-        "CacheSubnetGroupName": d["CacheSubnetGroupName"], "Port": first.port,
-        "TransitEncryptionEnabled": d["TransitEncryptionEnabled"],
-        "AtRestEncryptionEnabled": d["AtRestEncryptionEnabled"],
-        "PreferredMaintenanceWindow": d["PreferredMaintenanceWindow"],
-        "SnapshotWindow": d["SnapshotWindow"],
+        "Engine": first.engine.as_str(), "EngineVersion": d.engine_version, "CacheNodeType": d.cache_node_type,
+        "CacheParameterGroupName": d.cache_parameter_group.cache_parameter_group_name,
+        "CacheSubnetGroupName": d.cache_subnet_group_name, "Port": first.port,
+        "TransitEncryptionEnabled": d.transit_encryption_enabled,
+        "AtRestEncryptionEnabled": d.at_rest_encryption_enabled,
+        "PreferredMaintenanceWindow": d.preferred_maintenance_window,
+        "SnapshotWindow": d.snapshot_window,
     });
     if let Some(t) = &first.auth_token {
         input["AuthToken"] = t.clone().into();
@@ -148,7 +153,7 @@ pub fn add_replica_cluster(cx: &mut Cx, id: &str, rg_id: &str, _input: &Value) -
     )?;
     if let Some(g) = cx.st.repl_groups.get_mut(&rg_key) {
         g.groups[0].members.push(id.to_string());
-        g.doc.insert("Status".into(), "modifying".into());
+        g.rec.status = GroupStatus::Modifying;
     }
     Ok(json!({"CacheCluster": cache_clusters::render(cx, id, false)}))
 }
@@ -158,96 +163,28 @@ pub(crate) fn endpoint(cx: &Cx, cluster: &str) -> Option<Value> {
     Some(json!({"Address": a.ip().to_string(), "Port": a.port()}))
 }
 
+/// The ReplicationGroup shape: the record, the members every group reports alike, and those
+/// derived from its members and node groups.
 pub fn render(cx: &Cx, id: &str) -> Value {
     let Some(rg) = cx.st.repl_groups.get(id) else {
         return Value::Null;
     };
-    let mut d = rg.doc.clone();
-    let status = d["Status"].clone();
-    let members: Vec<Value> = rg
+    let mut d = record_doc(rg);
+    let mut members: Vec<Value> = rg
         .groups
         .iter()
         .flat_map(|g| g.members.iter().cloned())
         .map(Value::from)
         .collect();
-    let mut sorted = members.clone();
-    sorted.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-    d.insert("MemberClusters".into(), Value::Array(sorted));
-    let groups: Vec<Value> = rg
+    members.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    d.insert("MemberClusters".into(), Value::Array(members));
+    let groups = rg
         .groups
         .iter()
-        .map(|g| {
-            let mut o = Map::new();
-            o.insert("NodeGroupId".into(), g.id.clone().into());
-            let settled = g.members.iter().all(|m| {
-                cx.st
-                    .clusters
-                    .get(m)
-                    .is_some_and(|c| c.doc["CacheClusterStatus"] == "available")
-            });
-            let ng_status = if settled {
-                "available".into()
-            } else if status == "creating" {
-                status.clone()
-            } else {
-                Value::from("modifying")
-            };
-            o.insert("Status".into(), ng_status);
-            if !rg.cluster_mode {
-                if let Some(p) = g.members.first().and_then(|p| endpoint(cx, p)) {
-                    o.insert("PrimaryEndpoint".into(), p);
-                }
-                let reader = g.members.get(1).or(g.members.first());
-                if let Some(r) = reader.and_then(|r| endpoint(cx, r)) {
-                    o.insert("ReaderEndpoint".into(), r);
-                }
-            }
-            if let Some(sl) = &g.slots {
-                o.insert("Slots".into(), sl.clone().into());
-            }
-            // A replica being added to a live shard is listed in MemberClusters at once but
-            // among the shard's members only once it exists (AWS's IncreaseReplicaCount answer
-            // shows the members from before the call).
-            let status_of = |m: &String| {
-                cx.st
-                    .clusters
-                    .get(m)
-                    .map(|c| c.doc["CacheClusterStatus"].clone())
-            };
-            let shard_live = g
-                .members
-                .first()
-                .is_some_and(|p| status_of(p).is_some_and(|st| st != "creating"));
-            let nm: Vec<Value> = g
-                .members
-                .iter()
-                .enumerate()
-                .filter(|(i, m)| {
-                    *i == 0 || !shard_live || status_of(m).is_none_or(|st| st != "creating")
-                })
-                .map(|(i, m)| {
-                    let az = cx
-                        .st
-                        .clusters
-                        .get(m)
-                        .map(|c| c.doc["PreferredAvailabilityZone"].clone())
-                        .unwrap_or(Value::Null);
-                    let mut v = json!({"CacheClusterId": m, "CacheNodeId": "0001", "PreferredAvailabilityZone": az});
-                    if !rg.cluster_mode {
-                        if let Some(e) = endpoint(cx, m) {
-                            v["ReadEndpoint"] = e;
-                        }
-                        v["CurrentRole"] = if i == 0 { "primary" } else { "replica" }.into();
-                    }
-                    v
-                })
-                .collect();
-            o.insert("NodeGroupMembers".into(), Value::Array(nm));
-            Value::Object(o)
-        })
+        .map(|g| render_node_group(cx, rg, g))
         .collect();
     d.insert("NodeGroups".into(), Value::Array(groups));
-    if !rg.cluster_mode && rg.doc["SnapshotRetentionLimit"].as_i64().unwrap_or(0) > 0 {
+    if !rg.cluster_mode && rg.rec.snapshot_retention_limit > 0 {
         // Automatic backups are taken from a replica when there is one.
         if let Some(g) = rg.groups.first() {
             if let Some(m) = g.members.get(1).or(g.members.first()) {
@@ -255,7 +192,7 @@ pub fn render(cx: &Cx, id: &str) -> Value {
             }
         }
     }
-    d.insert("GlobalReplicationGroupInfo".into(), json!({}));
+    d.insert("GlobalReplicationGroupInfo".into(), global_info(cx, id));
     if rg.cluster_mode {
         if let Some(e) = rg
             .groups
@@ -266,34 +203,124 @@ pub fn render(cx: &Cx, id: &str) -> Value {
             d.insert("ConfigurationEndpoint".into(), e);
         }
     }
-    let is_me =
-        |m: &Value| m["ReplicationGroupId"] == id && m["ReplicationGroupRegion"] == cx.region;
-    if let Some(g) = cx
-        .globals
-        .values()
-        .find(|g| g["Members"].as_array().into_iter().flatten().any(is_me))
-    {
-        let role = g["Members"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|m| is_me(m))
-            .map(|m| m["Role"].clone())
-            .unwrap_or(Value::Null);
-        d.insert(
-            "GlobalReplicationGroupInfo".into(),
-            json!({"GlobalReplicationGroupId": g["GlobalReplicationGroupId"], "GlobalReplicationGroupMemberRole": role}),
-        );
-    }
     Value::Object(d)
 }
 
+fn cluster_status(cx: &Cx, m: &str) -> Option<ClusterStatus> {
+    cx.st.clusters.get(m).map(|c| c.rec.cache_cluster_status)
+}
+
+/// One NodeGroup: its status (settled once every member is available), endpoints without
+/// cluster mode, slots with it, and its members.
+fn render_node_group(cx: &Cx, rg: &ReplGroup, g: &NodeGroup) -> Value {
+    let mut o = Map::new();
+    o.insert("NodeGroupId".into(), g.id.clone().into());
+    let settled = g
+        .members
+        .iter()
+        .all(|m| cluster_status(cx, m) == Some(ClusterStatus::Available));
+    let ng_status = if settled {
+        "available".into()
+    } else if rg.rec.status == GroupStatus::Creating {
+        rg.rec.status.as_str().into()
+    } else {
+        Value::from("modifying")
+    };
+    o.insert("Status".into(), ng_status);
+    if !rg.cluster_mode {
+        if let Some(p) = g.members.first().and_then(|p| endpoint(cx, p)) {
+            o.insert("PrimaryEndpoint".into(), p);
+        }
+        let reader = g.members.get(1).or(g.members.first());
+        if let Some(r) = reader.and_then(|r| endpoint(cx, r)) {
+            o.insert("ReaderEndpoint".into(), r);
+        }
+    }
+    if let Some(sl) = &g.slots {
+        o.insert("Slots".into(), sl.clone().into());
+    }
+    o.insert(
+        "NodeGroupMembers".into(),
+        Value::Array(render_node_group_members(cx, rg, g)),
+    );
+    Value::Object(o)
+}
+
+/// A replica being added to a live shard is listed in MemberClusters at once but among the
+/// shard's members only once it exists (AWS's IncreaseReplicaCount answer shows the members
+/// from before the call).
+fn render_node_group_members(cx: &Cx, rg: &ReplGroup, g: &NodeGroup) -> Vec<Value> {
+    let shard_live = g
+        .members
+        .first()
+        .is_some_and(|p| cluster_status(cx, p).is_some_and(|st| st != ClusterStatus::Creating));
+    g.members
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| {
+            *i == 0
+                || !shard_live
+                || cluster_status(cx, m).is_none_or(|st| st != ClusterStatus::Creating)
+        })
+        .map(|(i, m)| {
+            let az = cx
+                .st
+                .clusters
+                .get(m)
+                .map(|c| c.rec.preferred_availability_zone.as_str());
+            let mut v =
+                json!({"CacheClusterId": m, "CacheNodeId": "0001", "PreferredAvailabilityZone": az});
+            if !rg.cluster_mode {
+                if let Some(e) = endpoint(cx, m) {
+                    v["ReadEndpoint"] = e;
+                }
+                v["CurrentRole"] = if i == 0 { "primary" } else { "replica" }.into();
+            }
+            v
+        })
+        .collect()
+}
+
+/// The global datastore this group is a member of, and its role there (empty if none).
+fn global_info(cx: &Cx, id: &str) -> Value {
+    let membership = cx.globals.values().find_map(|g| {
+        let m = g.members.iter().find(|m| m.is(id, cx.region))?;
+        Some((g, m.role))
+    });
+    let Some((g, role)) = membership else {
+        return json!({});
+    };
+    json!({"GlobalReplicationGroupId": g.global_replication_group_id, "GlobalReplicationGroupMemberRole": role})
+}
+
+/// The group as AWS answers when a change starts: it and its shards `modifying`.
+pub fn render_modifying(cx: &Cx, id: &str) -> Value {
+    let mut v = render(cx, id);
+    v["Status"] = "modifying".into();
+    for ng in v["NodeGroups"].as_array_mut().into_iter().flatten() {
+        ng["Status"] = "modifying".into();
+    }
+    v
+}
+
+/// The members of the shape that do not depend on the group's members.
+pub fn record_doc(rg: &ReplGroup) -> Map<String, Value> {
+    let mut d = match json!(rg.rec) {
+        Value::Object(d) => d,
+        _ => Map::new(),
+    };
+    d.insert("PendingModifiedValues".into(), json!({}));
+    d.insert("ClusterEnabled".into(), rg.cluster_mode.into());
+    d.insert("ClusterMode".into(), json!(Switch::from(rg.cluster_mode)));
+    d.insert("DataTiering".into(), "disabled".into());
+    d.insert("NetworkType".into(), "ipv4".into());
+    d.insert("IpDiscovery".into(), "ipv4".into());
+    d
+}
+
 pub(crate) fn require_available(cx: &Cx, id: &str) -> ApiResult<()> {
-    let st = cx.st.repl_groups[id].doc["Status"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    if st != "available" {
+    let st = cx.st.repl_groups[id].rec.status;
+    if st != GroupStatus::Available {
         return Err(ApiError::new(
             "InvalidReplicationGroupState",
             format!("Replication group {id} is not in available state (current state: {st})."),
@@ -359,7 +386,7 @@ pub(crate) fn set_replicas(
     }
     if let Some(rg) = cx.st.repl_groups.get_mut(id) {
         rg.groups = new_groups;
-        rg.doc.insert("Status".into(), "modifying".into());
+        rg.rec.status = GroupStatus::Modifying;
     }
     cx.settle.push(id.to_string());
     Ok(())
@@ -442,8 +469,7 @@ pub(crate) fn promote(cx: &mut Cx, members: &[String]) {
     let cluster_mode = members
         .first()
         .and_then(|m| cx.st.clusters.get(m))
-        .and_then(|c| c.doc.get("ReplicationGroupId"))
-        .and_then(Value::as_str)
+        .and_then(|c| c.rec.replication_group_id.as_deref())
         .and_then(|rg| cx.st.repl_groups.get(rg))
         .is_some_and(|g| g.cluster_mode && !g.forming);
     let alive = |m: &String| {
@@ -483,7 +509,7 @@ pub struct Candidates {
 pub fn failover_candidates(r: &Region) -> Vec<Candidates> {
     let mut out = vec![];
     for (rid, rg) in &r.repl_groups {
-        if rg.doc["AutomaticFailover"] != "enabled" || rg.doc["Status"] != "available" {
+        if rg.rec.automatic_failover != Switch::Enabled || rg.rec.status != GroupStatus::Available {
             continue;
         }
         for g in &rg.groups {
@@ -555,7 +581,7 @@ pub fn auto_failover(cx: &mut Cx, chosen: &[(String, String, String, String)]) {
                 .st
                 .repl_groups
                 .get_mut(rid)
-                .filter(|rg| rg.doc["Status"] == "available")
+                .filter(|rg| rg.rec.status == GroupStatus::Available)
                 .and_then(|rg| rg.groups.iter_mut().find(|g| g.id == *gid))
                 .filter(|g| g.members.first() == Some(old) && g.members.contains(chosen))
             else {
@@ -584,8 +610,7 @@ pub(crate) fn replace_failed(cx: &mut Cx, rg: &str, failed: &str, primary: &str)
     let mut shape = NodeShape::of(c);
     if let Some(g) = cx.st.repl_groups.get(rg) {
         shape.cluster = g.cluster_mode;
-        let groups = crate::elasticache::domain::acl::groups_of(&g.doc);
-        shape.acl = crate::elasticache::domain::acl::commands_for(cx, &groups);
+        shape.acl = crate::elasticache::domain::acl::commands_for(cx, g.rec.user_groups());
     }
     let primary_addr = cx
         .st

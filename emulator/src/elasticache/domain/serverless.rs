@@ -1,10 +1,10 @@
 //! Serverless caches: the one node behind each, started at a reserved address.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::elasticache::effects::{Effect, Launch};
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cx};
+use crate::elasticache::state::{Cx, ServerlessRecord, ServerlessSnapshotRecord, ServerlessStatus};
 
 pub(crate) fn serverless_not_found(n: &str) -> ApiError {
     ApiError::new(
@@ -29,8 +29,7 @@ pub(crate) fn start_serverless_node(
             .st
             .serverless
             .get(name)
-            .and_then(|d| d["FullEngineVersion"].as_str())
-            .map(str::to_owned),
+            .map(|c| c.full_engine_version.clone()),
         port: kind.default_port(),
         data_dir: cx.dir(&format!("serverless-{name}-{serial}")),
         auth_token: None,
@@ -71,22 +70,20 @@ pub(crate) fn start_serverless_node(
 /// Starts a saved serverless cache again after an emulator restart (its endpoint follows
 /// the node if the old address is taken).
 pub fn restart_serverless(cx: &mut Cx, name: &str, serial: u64) -> ApiResult<()> {
-    let Some(doc) = cx.st.serverless.get(name) else {
+    let Some(rec) = cx.st.serverless.get(name) else {
         return Ok(());
     };
-    let kind = s(doc, "Engine")
-        .and_then(crate::elasticache::runtime::EngineKind::parse)
-        .unwrap_or(crate::elasticache::runtime::EngineKind::Redis);
-    let preferred = doc["Endpoint"]["Address"]
-        .as_str()
-        .and_then(|a| a.parse::<std::net::IpAddr>().ok())
-        .zip(doc["Endpoint"]["Port"].as_u64())
-        .map(|(ip, port)| std::net::SocketAddr::from((ip, port as u16)));
+    let kind = rec.engine;
+    let preferred = rec
+        .endpoint
+        .address
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| std::net::SocketAddr::from((ip, rec.endpoint.port)));
     let addr = start_serverless_node(cx, name, kind, serial, preferred)?;
-    let endpoint = json!({"Address": addr.ip().to_string(), "Port": addr.port()});
-    if let Some(doc) = cx.st.serverless.get_mut(name) {
-        doc["Endpoint"] = endpoint.clone();
-        doc["ReaderEndpoint"] = endpoint;
+    if let Some(rec) = cx.st.serverless.get_mut(name) {
+        rec.endpoint = addr.into();
+        rec.reader_endpoint = addr.into();
     }
     cx.st
         .serverless_nodes
@@ -100,12 +97,13 @@ pub(crate) fn serverless_available(cx: &Cx, name: &str) -> ApiResult<()> {
         .serverless
         .get(name)
         .ok_or_else(|| serverless_not_found(name))?;
-    if c["Status"] != "available" {
+    if c.status != ServerlessStatus::Available {
         return Err(ApiError::new(
             "InvalidServerlessCacheStateFault",
             format!(
                 "Serverless cache {name} is not available (current state: {}).",
-                c["Status"]
+                // As the untyped version wrote it: a JSON string, quoted.
+                Value::from(c.status.as_str())
             ),
         ));
     }
@@ -127,4 +125,16 @@ pub(crate) fn ss_exists(cx: &Cx, n: &str) -> ApiResult<()> {
         ));
     }
     Ok(())
+}
+
+/// The ServerlessCache shape: the record and the members every cache reports alike.
+pub fn render(c: &ServerlessRecord) -> Value {
+    let mut v = json!(c);
+    v["NetworkType"] = "ipv4".into();
+    v
+}
+
+/// The ServerlessCacheSnapshot shape (every member is the record's).
+pub fn render_snapshot(snap: &ServerlessSnapshotRecord) -> Value {
+    json!(snap)
 }

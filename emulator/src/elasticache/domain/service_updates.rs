@@ -19,11 +19,11 @@ pub(crate) fn all_update_actions(cx: &Cx) -> Vec<(String, String, Value)> {
             .iter()
             .map(|(id, g)| {
                 let n = g.groups.iter().map(|x| x.members.len()).sum();
-                let created = g.doc["ReplicationGroupCreateTime"].clone();
+                let created = Value::from(g.rec.replication_group_create_time.clone());
                 (
                     format!("rg:{id}"),
                     id.clone(),
-                    g.doc["Engine"].as_str().unwrap_or("redis").to_string(),
+                    g.rec.engine.as_str().to_string(),
                     n,
                     created,
                 )
@@ -32,14 +32,14 @@ pub(crate) fn all_update_actions(cx: &Cx) -> Vec<(String, String, Value)> {
                 cx.st
                     .clusters
                     .iter()
-                    .filter(|(_, c)| c.doc.get("ReplicationGroupId").is_none())
+                    .filter(|(_, c)| c.rec.replication_group_id.is_none())
                     .map(|(id, c)| {
                         (
                             format!("cc:{id}"),
                             id.clone(),
                             c.engine.as_str().to_string(),
                             c.nodes.len(),
-                            c.doc["CacheClusterCreateTime"].clone(),
+                            Value::from(c.rec.cache_cluster_create_time.clone()),
                         )
                     }),
             )

@@ -1,12 +1,12 @@
 //! Snapshots: what a snapshot records of a cluster or group, where its RDB files live.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::elasticache::domain::cache_clusters::{self};
 use crate::elasticache::domain::replication_groups;
 use crate::elasticache::effects::{Capture, Effect};
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{now, Cx};
+use crate::elasticache::state::{now, Cx, NodeSnapshot, ReplGroup, SnapshotRecord, SnapshotStatus};
 
 pub(crate) fn snapshot_exists(cx: &Cx, name: &str) -> ApiResult<()> {
     if cx.st.snapshots.contains_key(name) {
@@ -28,54 +28,48 @@ pub fn snapshot_of_cluster(cx: &mut Cx, id: &str, name: &str, source: &str) -> A
             "Snapshots are not supported for memcached clusters.",
         ));
     }
-    let d = &c.doc;
-    let mut snap = Map::new();
-    snap.insert("SnapshotName".into(), name.into());
-    snap.insert("CacheClusterId".into(), d["CacheClusterId"].clone());
-    if let Some(rg) = d.get("ReplicationGroupId") {
-        snap.insert("ReplicationGroupId".into(), rg.clone());
-    }
-    snap.insert("SnapshotStatus".into(), "creating".into());
-    snap.insert("SnapshotSource".into(), source.into());
-    for k in [
-        "CacheNodeType",
-        "Engine",
-        "EngineVersion",
-        "NumCacheNodes",
-        "PreferredAvailabilityZone",
-        "CacheClusterCreateTime",
-        "PreferredMaintenanceWindow",
-    ] {
-        snap.insert(k.into(), d[k].clone());
-    }
-    if let Some(t) = d.get("NotificationConfiguration") {
-        snap.insert("TopicArn".into(), t["TopicArn"].clone());
-    }
-    snap.insert("Port".into(), c.port.into());
-    snap.insert(
-        "CacheParameterGroupName".into(),
-        d["CacheParameterGroup"]["CacheParameterGroupName"].clone(),
-    );
-    snap.insert(
-        "CacheSubnetGroupName".into(),
-        d["CacheSubnetGroupName"].clone(),
-    );
-    snap.insert("VpcId".into(), vpc(cx));
-    for k in [
-        "AutoMinorVersionUpgrade",
-        "SnapshotRetentionLimit",
-        "SnapshotWindow",
-    ] {
-        snap.insert(k.into(), d[k].clone());
-    }
-    let nodes: Vec<Value> = c
-        .nodes
-        .iter()
-        .map(|n| json!({"CacheNodeId": n.id, "CacheSize": "", "CacheNodeCreateTime": n.created, "SnapshotCreateTime": now()}))
-        .collect();
-    snap.insert("NodeSnapshots".into(), Value::Array(nodes));
-    snap.insert("ARN".into(), cx.arn("snapshot", name).into());
-    snap.insert("DataTiering".into(), "disabled".into());
+    let d = &c.rec;
+    let snap = SnapshotRecord {
+        snapshot_name: name.into(),
+        cache_cluster_id: Some(d.cache_cluster_id.clone()),
+        replication_group_id: d.replication_group_id.clone(),
+        replication_group_description: None,
+        snapshot_status: SnapshotStatus::Creating,
+        snapshot_source: source.into(),
+        cache_node_type: d.cache_node_type.clone(),
+        engine: c.engine,
+        engine_version: d.engine_version.clone(),
+        num_cache_nodes: Some(c.nodes.len()),
+        preferred_availability_zone: Some(d.preferred_availability_zone.clone()),
+        cache_cluster_create_time: Some(d.cache_cluster_create_time.clone()),
+        preferred_maintenance_window: d.preferred_maintenance_window.clone(),
+        topic_arn: d
+            .notification_configuration
+            .as_ref()
+            .map(|t| t.topic_arn.clone()),
+        port: c.port,
+        cache_parameter_group_name: d.cache_parameter_group.cache_parameter_group_name.clone(),
+        cache_subnet_group_name: d.cache_subnet_group_name.clone(),
+        vpc_id: vpc(cx),
+        auto_minor_version_upgrade: d.auto_minor_version_upgrade,
+        snapshot_retention_limit: d.snapshot_retention_limit,
+        snapshot_window: d.snapshot_window.clone(),
+        num_node_groups: None,
+        automatic_failover: None,
+        node_snapshots: c
+            .nodes
+            .iter()
+            .map(|n| NodeSnapshot {
+                cache_cluster_id: None,
+                node_group_id: None,
+                cache_node_id: n.id.clone(),
+                cache_size: String::new(),
+                cache_node_create_time: n.created.clone(),
+                snapshot_create_time: Some(now()),
+            })
+            .collect(),
+        arn: cx.arn("snapshot", name),
+    };
     let captures: Vec<Capture> = c
         .nodes
         .iter()
@@ -91,10 +85,10 @@ pub fn snapshot_of_cluster(cx: &mut Cx, id: &str, name: &str, source: &str) -> A
     store_snapshot(cx, name, snap, captures)
 }
 
-pub(crate) fn vpc(cx: &Cx) -> Value {
+pub(crate) fn vpc(cx: &Cx) -> String {
     use sha2::{Digest, Sha256};
     let h = Sha256::digest(format!("{}/{}", cx.account, cx.region));
-    Value::String(format!("vpc-{}", &hex::encode(h)[..8]))
+    format!("vpc-{}", &hex::encode(h)[..8])
 }
 
 /// Where a snapshot's RDB files live: one `<node group>.rdb` per captured node.
@@ -103,7 +97,7 @@ pub(crate) fn snapshot_dir(cx: &Cx, name: &str) -> std::path::PathBuf {
 }
 
 /// Drops a snapshot and its RDB files.
-pub fn remove_snapshot(cx: &mut Cx, name: &str) -> Option<Value> {
+pub fn remove_snapshot(cx: &mut Cx, name: &str) -> Option<SnapshotRecord> {
     let snap = cx.st.snapshots.remove(name)?;
     let _ = std::fs::remove_dir_all(snapshot_dir(cx, name));
     Some(snap)
@@ -131,11 +125,11 @@ pub fn snapshot_file(cx: &Cx, name: &str, index: usize) -> ApiResult<std::path::
 pub(crate) fn store_snapshot(
     cx: &mut Cx,
     name: &str,
-    snap: Map<String, Value>,
+    snap: SnapshotRecord,
     captures: Vec<Capture>,
 ) -> ApiResult<Value> {
     // While a snapshot is being created AWS reports an empty CacheSize.
-    let mut out = Value::Object(snap.clone());
+    let mut out = render(&snap);
     for n in out["NodeSnapshots"].as_array_mut().into_iter().flatten() {
         if let Some(o) = n.as_object_mut() {
             o.remove("SnapshotCreateTime");
@@ -146,12 +140,17 @@ pub(crate) fn store_snapshot(
         dir: snapshot_dir(cx, name),
         captures,
     });
-    cx.st
-        .snapshots
-        .insert(name.to_string(), Value::Object(snap));
+    cx.st.snapshots.insert(name.to_string(), snap);
     cx.st
         .event(name, "cache-cluster", format!("Snapshot {name} created"));
     Ok(out)
+}
+
+/// The Snapshot shape: the record and the members every snapshot reports alike.
+pub fn render(snap: &SnapshotRecord) -> Value {
+    let mut v = json!(snap);
+    v["DataTiering"] = "disabled".into();
+    v
 }
 
 /// A snapshot of a whole replication group (one node snapshot per node group primary).
@@ -162,70 +161,74 @@ pub fn snapshot_of_group(cx: &mut Cx, id: &str, name: &str, source: &str) -> Api
         .repl_groups
         .get(id)
         .ok_or_else(|| replication_groups::not_found(id))?;
+    let snap = group_snapshot_record(cx, id, rg, name, source)?;
+    let captures = group_captures(cx, rg);
+    store_snapshot(cx, name, snap, captures)
+}
+
+/// The Snapshot record of a group: the group's settings and its first member's.
+fn group_snapshot_record(
+    cx: &Cx,
+    id: &str,
+    rg: &ReplGroup,
+    name: &str,
+    source: &str,
+) -> ApiResult<SnapshotRecord> {
     let first = rg
         .groups
         .first()
         .and_then(|g| g.members.first())
         .and_then(|m| cx.st.clusters.get(m))
         .ok_or_else(|| ApiError::new("InvalidReplicationGroupState", "No member clusters"))?;
-    let d = &first.doc;
-    let mut snap = Map::new();
-    snap.insert("SnapshotName".into(), name.into());
-    snap.insert("ReplicationGroupId".into(), id.into());
-    snap.insert(
-        "ReplicationGroupDescription".into(),
-        rg.doc["Description"].clone(),
-    );
-    snap.insert("SnapshotStatus".into(), "creating".into());
-    snap.insert("SnapshotSource".into(), source.into());
-    for k in [
-        "CacheNodeType",
-        "Engine",
-        "EngineVersion",
-        "PreferredMaintenanceWindow",
-    ] {
-        snap.insert(k.into(), d[k].clone());
-    }
-    snap.insert("Port".into(), first.port.into());
-    snap.insert(
-        "CacheParameterGroupName".into(),
-        d["CacheParameterGroup"]["CacheParameterGroupName"].clone(),
-    );
-    snap.insert(
-        "CacheSubnetGroupName".into(),
-        d["CacheSubnetGroupName"].clone(),
-    );
-    snap.insert("VpcId".into(), vpc(cx));
-    snap.insert(
-        "AutoMinorVersionUpgrade".into(),
-        d["AutoMinorVersionUpgrade"].clone(),
-    );
-    snap.insert(
-        "SnapshotRetentionLimit".into(),
-        rg.doc["SnapshotRetentionLimit"].clone(),
-    );
-    snap.insert("SnapshotWindow".into(), rg.doc["SnapshotWindow"].clone());
-    snap.insert("NumNodeGroups".into(), rg.groups.len().into());
-    snap.insert(
-        "AutomaticFailover".into(),
-        rg.doc["AutomaticFailover"].clone(),
-    );
-    let nodes: Vec<Value> = rg
+    let d = &first.rec;
+    let node_snapshots = rg
         .groups
         .iter()
         .filter_map(|g| {
             let m = g.members.first()?;
-            let c = cx.st.clusters.get(m)?;
-            let n = c.nodes.first()?;
-            Some(json!({"CacheClusterId": m, "NodeGroupId": g.id, "CacheNodeId": n.id, "CacheSize": "",
-                "CacheNodeCreateTime": n.created, "SnapshotCreateTime": now()}))
+            let n = cx.st.clusters.get(m)?.nodes.first()?;
+            Some(NodeSnapshot {
+                cache_cluster_id: Some(m.clone()),
+                node_group_id: Some(g.id.clone()),
+                cache_node_id: n.id.clone(),
+                cache_size: String::new(),
+                cache_node_create_time: n.created.clone(),
+                snapshot_create_time: Some(now()),
+            })
         })
         .collect();
-    snap.insert("NodeSnapshots".into(), Value::Array(nodes));
-    snap.insert("ARN".into(), cx.arn("snapshot", name).into());
-    snap.insert("DataTiering".into(), "disabled".into());
-    let captures: Vec<Capture> = rg
-        .groups
+    Ok(SnapshotRecord {
+        snapshot_name: name.into(),
+        cache_cluster_id: None,
+        replication_group_id: Some(id.into()),
+        replication_group_description: Some(rg.rec.description.clone()),
+        snapshot_status: SnapshotStatus::Creating,
+        snapshot_source: source.into(),
+        cache_node_type: d.cache_node_type.clone(),
+        engine: first.engine,
+        engine_version: d.engine_version.clone(),
+        num_cache_nodes: None,
+        preferred_availability_zone: None,
+        cache_cluster_create_time: None,
+        preferred_maintenance_window: d.preferred_maintenance_window.clone(),
+        topic_arn: None,
+        port: first.port,
+        cache_parameter_group_name: d.cache_parameter_group.cache_parameter_group_name.clone(),
+        cache_subnet_group_name: d.cache_subnet_group_name.clone(),
+        vpc_id: vpc(cx),
+        auto_minor_version_upgrade: d.auto_minor_version_upgrade,
+        snapshot_retention_limit: Some(rg.rec.snapshot_retention_limit),
+        snapshot_window: Some(rg.rec.snapshot_window.clone()),
+        num_node_groups: Some(rg.groups.len()),
+        automatic_failover: Some(rg.rec.automatic_failover),
+        node_snapshots,
+        arn: cx.arn("snapshot", name),
+    })
+}
+
+/// The RDB files to take: one per node group primary.
+fn group_captures(cx: &Cx, rg: &ReplGroup) -> Vec<Capture> {
+    rg.groups
         .iter()
         .filter_map(|g| {
             let c = cx.st.clusters.get(g.members.first()?)?;
@@ -240,8 +243,7 @@ pub fn snapshot_of_group(cx: &mut Cx, id: &str, name: &str, source: &str) -> Api
             auth: c.auth_token.clone(),
             data_dir: n.run.as_ref().map(|r| r.data_dir.clone()),
         })
-        .collect();
-    store_snapshot(cx, name, snap, captures)
+        .collect()
 }
 
 pub(crate) fn snap_not_found(n: &str) -> ApiError {

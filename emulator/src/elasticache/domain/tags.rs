@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::elasticache::domain::groups;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::Cx;
+use crate::elasticache::state::{Cx, Event};
 
 /// Checks that an ARN names an existing resource of this account and region.
 pub(crate) fn resource_exists(cx: &Cx, arn: &str) -> ApiResult<()> {
@@ -61,4 +61,9 @@ pub(crate) fn resource_exists(cx: &Cx, arn: &str) -> ApiResult<()> {
 
 pub(crate) fn tag_list(cx: &Cx, arn: &str) -> Value {
     json!({"TagList": cx.st.tags.get(arn).cloned().unwrap_or_default()})
+}
+
+/// The Event shape (every member is the record's).
+pub fn render_event(e: &Event) -> Value {
+    json!(e)
 }

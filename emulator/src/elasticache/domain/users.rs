@@ -2,8 +2,12 @@
 
 use serde_json::{json, Value};
 
+use crate::elasticache::runtime::EngineKind;
+
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, strings, Cx};
+use crate::elasticache::state::{
+    s, strings, Authentication, AuthenticationType, Cx, UserGroupRecord, UserRecord, UserStatus,
+};
 
 pub(crate) fn user_not_found(id: &str) -> ApiError {
     ApiError::new("UserNotFound", format!("User {id} not found."))
@@ -19,16 +23,37 @@ pub(crate) fn ensure_default(cx: &mut Cx) {
         let arn = cx.arn("user", "default");
         cx.st.users.insert(
             "default".into(),
-            json!({
-                "UserId": "default", "UserName": "default", "Status": "active", "Engine": "redis",
-                "MinimumEngineVersion": "6.0", "AccessString": "on ~* +@all", "UserGroupIds": [],
-                "Authentication": {"Type": "no-password"}, "ARN": arn,
-            }),
+            UserRecord {
+                user_id: "default".into(),
+                user_name: "default".into(),
+                status: UserStatus::Active,
+                engine: EngineKind::Redis,
+                minimum_engine_version: "6.0".into(),
+                access_string: "on ~* +@all".into(),
+                user_group_ids: vec![],
+                authentication: password_auth(0),
+                arn,
+            },
         );
     }
 }
 
-pub(crate) fn authentication(input: &Value) -> ApiResult<Value> {
+/// `password` with their count, or `no-password` without any.
+fn password_auth(count: usize) -> Authentication {
+    if count == 0 {
+        Authentication {
+            kind: AuthenticationType::NoPassword,
+            password_count: None,
+        }
+    } else {
+        Authentication {
+            kind: AuthenticationType::Password,
+            password_count: Some(count),
+        }
+    }
+}
+
+pub(crate) fn authentication(input: &Value) -> ApiResult<Authentication> {
     let passwords = strings(input, "Passwords");
     let no_pw = input["NoPasswordRequired"].as_bool().unwrap_or(false);
     let mode = &input["AuthenticationMode"];
@@ -46,18 +71,18 @@ pub(crate) fn authentication(input: &Value) -> ApiResult<Value> {
     }
     if let Some(t) = s(mode, "Type") {
         return Ok(match t {
-            "iam" => json!({"Type": "iam"}),
-            "no-password-required" => json!({"Type": "no-password"}),
-            _ => {
-                json!({"Type": "password", "PasswordCount": strings(mode, "Passwords").len().max(passwords.len())})
-            }
+            "iam" => Authentication {
+                kind: AuthenticationType::Iam,
+                password_count: None,
+            },
+            "no-password-required" => password_auth(0),
+            _ => Authentication {
+                kind: AuthenticationType::Password,
+                password_count: Some(strings(mode, "Passwords").len().max(passwords.len())),
+            },
         });
     }
-    Ok(if passwords.is_empty() {
-        json!({"Type": "no-password"})
-    } else {
-        json!({"Type": "password", "PasswordCount": passwords.len()})
-    })
+    Ok(password_auth(passwords.len()))
 }
 
 /// The passwords a Create/ModifyUser call sets (Passwords or AuthenticationMode.Passwords).
@@ -78,13 +103,21 @@ pub(crate) fn check_members(cx: &Cx, ids: &[String]) -> ApiResult<()> {
 
 pub(crate) fn set_membership(cx: &mut Cx, group: &str, users: &[String], add: bool) {
     for u in users {
-        if let Some(doc) = cx.st.users.get_mut(u) {
-            if let Some(a) = doc["UserGroupIds"].as_array_mut() {
-                a.retain(|g| g != group);
-                if add {
-                    a.push(group.into());
-                }
+        if let Some(user) = cx.st.users.get_mut(u) {
+            user.user_group_ids.retain(|g| g != group);
+            if add {
+                user.user_group_ids.push(group.into());
             }
         }
     }
+}
+
+/// The User shape (every member is the record's).
+pub fn render_user(u: &UserRecord) -> Value {
+    json!(u)
+}
+
+/// The UserGroup shape (every member is the record's).
+pub fn render_user_group(g: &UserGroupRecord) -> Value {
+    json!(g)
 }

@@ -1,6 +1,7 @@
 //! Cluster mode on the wire: the nodes of a cluster-mode replication group form a real Redis
 //! Cluster (MEET, slots per node group, CLUSTER REPLICATE), driven over the redis crate.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -204,15 +205,21 @@ pub fn ensure_formed(shards: &[Shard], auth: Option<&str>) -> Result<(), String>
     form(shards, auth)
 }
 
+/// Node id → address of every node taking part in a reshard.
+type Ids = HashMap<String, SocketAddr>;
+type Conns = HashMap<SocketAddr, redis::Connection>;
+/// Each target primary and the slot ranges it should own.
+type Layout = [(SocketAddr, Vec<(u16, u16)>)];
+
 /// Moves every slot to its owner in `layout` (keys with it, by MIGRATE), then makes the
 /// remaining nodes forget the `leaving` ones.
 pub fn reshard(
-    layout: &[(SocketAddr, Vec<(u16, u16)>)],
+    layout: &Layout,
     leaving: &[SocketAddr],
     staying: &[SocketAddr],
     auth: Option<&str>,
 ) -> Result<(), String> {
-    let mut ids = std::collections::HashMap::new();
+    let mut ids = Ids::new();
     for a in layout
         .iter()
         .map(|(a, _)| *a)
@@ -220,8 +227,39 @@ pub fn reshard(
     {
         ids.insert(myid(&mut conn(a, auth)?)?, a);
     }
-    // SETSLOT IMPORTING/MIGRATING/NODE name the other node by id: every node taking part must
-    // have met every other one first (a just-joined shard may not have yet).
+    await_full_mesh(&ids, auth)?;
+    let first = layout.first().ok_or("no shard left")?.0;
+    let mut c0 = conn(first, auth)?;
+    await_primaries(&mut c0, layout)?;
+    let owner = owners(&mut c0)?;
+    let mut conns = Conns::new();
+    move_slots(&mut conns, &ids, &owner, layout, auth)?;
+    // Every staying node must see the new owners before the old nodes go away, or clients
+    // that ask it are sent to a stopped node.
+    let target = target_owners(&ids, layout);
+    announce_owners(&mut conns, layout, &target, auth)?;
+    for a in staying {
+        let c = conn_for(&mut conns, *a, auth)?;
+        if !until(Duration::from_secs(30), || {
+            owners(c).is_ok_and(|o| o == target)
+        }) {
+            return Err(format!("{a} never saw the new slot owners"));
+        }
+    }
+    for a in staying {
+        let c = conn_for(&mut conns, *a, auth)?;
+        for (id, l) in &ids {
+            if leaving.contains(l) {
+                let _ = redis::cmd("CLUSTER").arg("FORGET").arg(id).query::<()>(c);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// SETSLOT IMPORTING/MIGRATING/NODE name the other node by id: every node taking part must
+/// have met every other one first (a just-joined shard may not have yet).
+fn await_full_mesh(ids: &Ids, auth: Option<&str>) -> Result<(), String> {
     for a in ids.values() {
         let mut c = conn(*a, auth)?;
         let knows_all = until(Duration::from_secs(15), || {
@@ -240,31 +278,44 @@ pub fn reshard(
             return Err(format!("{a} never learned every node of the reshard"));
         }
     }
-    let first = layout.first().ok_or("no shard left")?.0;
-    let mut c0 = conn(first, auth)?;
-    // Every target primary must be known before slots can be assigned to it.
-    let want = layout.len();
-    if !until(Duration::from_secs(15), || {
+    Ok(())
+}
+
+/// Every target primary must be known before slots can be assigned to it.
+fn await_primaries(c0: &mut redis::Connection, layout: &Layout) -> Result<(), String> {
+    let known = until(Duration::from_secs(15), || {
         redis::cmd("CLUSTER")
             .arg("NODES")
-            .query::<String>(&mut c0)
+            .query::<String>(c0)
             .is_ok_and(|s| {
                 layout.iter().all(|(a, _)| {
                     s.lines()
                         .any(|l| l.contains(&format!("{}:{}", a.ip(), a.port())))
                 })
             })
-    }) {
-        return Err(format!("the {want} primaries never met"));
+    });
+    if !known {
+        return Err(format!("the {} primaries never met", layout.len()));
     }
-    let owner = owners(&mut c0)?;
-    let mut conns: std::collections::HashMap<SocketAddr, redis::Connection> = Default::default();
+    Ok(())
+}
+
+fn id_of(ids: &Ids, addr: &SocketAddr) -> Option<String> {
+    ids.iter()
+        .find(|(_, a)| *a == addr)
+        .map(|(id, _)| id.clone())
+}
+
+/// Each slot not yet at its target: migrated from its owner, or assigned if unowned.
+fn move_slots(
+    conns: &mut Conns,
+    ids: &Ids,
+    owner: &[String],
+    layout: &Layout,
+    auth: Option<&str>,
+) -> Result<(), String> {
     for (dst, ranges) in layout {
-        let dst_id = ids
-            .iter()
-            .find(|(_, a)| *a == dst)
-            .map(|(id, _)| id.clone())
-            .ok_or("unknown target")?;
+        let dst_id = id_of(ids, dst).ok_or("unknown target")?;
         for (a, b) in ranges {
             for slot in *a..=*b {
                 let src_id = owner[slot as usize].clone();
@@ -273,36 +324,44 @@ pub fn reshard(
                 }
                 let Some(src) = ids.get(&src_id).copied() else {
                     // An unowned slot: just assign it.
-                    let c = conn_for(&mut conns, *dst, auth)?;
+                    let c = conn_for(conns, *dst, auth)?;
                     let _ = redis::cmd("CLUSTER")
                         .arg("ADDSLOTS")
                         .arg(slot)
                         .query::<()>(c);
                     continue;
                 };
-                migrate_slot(&mut conns, slot, (src, &src_id), (*dst, &dst_id), auth)?;
+                migrate_slot(conns, slot, (src, &src_id), (*dst, &dst_id), auth)?;
             }
         }
     }
-    // Every staying node must see the new owners before the old nodes go away, or clients
-    // that ask it are sent to a stopped node.
+    Ok(())
+}
+
+/// The owner (node id) every slot should have once resharded.
+fn target_owners(ids: &Ids, layout: &Layout) -> Vec<String> {
     let mut target = vec![String::new(); 16384];
     for (dst, ranges) in layout {
-        let id = ids
-            .iter()
-            .find(|(_, a)| *a == dst)
-            .map(|(id, _)| id.clone())
-            .unwrap_or_default();
+        let id = id_of(ids, dst).unwrap_or_default();
         for (a, b) in ranges {
             for slot in *a..=*b {
                 target[slot as usize] = id.clone();
             }
         }
     }
-    // Every staying primary is told the new owners at once: gossip alone takes a while on a
-    // busy machine, and a node that still routes to a leaving one sends clients to a stopped node.
+    target
+}
+
+/// Every staying primary is told the new owners at once: gossip alone takes a while on a
+/// busy machine, and a node that still routes to a leaving one sends clients to a stopped node.
+fn announce_owners(
+    conns: &mut Conns,
+    layout: &Layout,
+    target: &[String],
+    auth: Option<&str>,
+) -> Result<(), String> {
     for (a, _) in layout {
-        let c = conn_for(&mut conns, *a, auth)?;
+        let c = conn_for(conns, *a, auth)?;
         let seen = owners(c)?;
         for (slot, want) in target.iter().enumerate() {
             if !want.is_empty() && seen.get(slot) != Some(want) {
@@ -312,22 +371,6 @@ pub fn reshard(
                     .arg("NODE")
                     .arg(want)
                     .query::<()>(c);
-            }
-        }
-    }
-    for a in staying {
-        let c = conn_for(&mut conns, *a, auth)?;
-        if !until(Duration::from_secs(30), || {
-            owners(c).is_ok_and(|o| o == target)
-        }) {
-            return Err(format!("{a} never saw the new slot owners"));
-        }
-    }
-    for a in staying {
-        let c = conn_for(&mut conns, *a, auth)?;
-        for (id, l) in &ids {
-            if leaving.contains(l) {
-                let _ = redis::cmd("CLUSTER").arg("FORGET").arg(id).query::<()>(c);
             }
         }
     }
@@ -359,7 +402,7 @@ fn owners(c: &mut redis::Connection) -> Result<Vec<String>, String> {
 }
 
 fn conn_for<'c>(
-    conns: &'c mut std::collections::HashMap<SocketAddr, redis::Connection>,
+    conns: &'c mut Conns,
     a: SocketAddr,
     auth: Option<&str>,
 ) -> Result<&'c mut redis::Connection, String> {
@@ -370,7 +413,7 @@ fn conn_for<'c>(
 }
 
 fn migrate_slot(
-    conns: &mut std::collections::HashMap<SocketAddr, redis::Connection>,
+    conns: &mut Conns,
     slot: u16,
     (src, src_id): (SocketAddr, &str),
     (dst, dst_id): (SocketAddr, &str),

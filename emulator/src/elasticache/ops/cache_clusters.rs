@@ -2,16 +2,16 @@
 
 use serde_json::{json, Value};
 
+use crate::elasticache::domain::cache_cluster_modify as modify;
 use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::cache_clusters::*;
-use crate::elasticache::domain::cache_clusters::{
-    check_id, paginate, start_nodes, ClusterSettings, NodeShape,
-};
+use crate::elasticache::domain::cache_clusters::{check_id, paginate, start_nodes, NodeShape};
 use crate::elasticache::domain::catalog;
+use crate::elasticache::domain::cluster_settings::ClusterSettings;
 use crate::elasticache::domain::replication_groups;
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
-use crate::elasticache::state::{s, strings, Cluster, Cx};
+use crate::elasticache::state::{s, strings, ApplyStatus, Cluster, ClusterStatus, Cx, Endpoint};
 
 pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = check_id(
@@ -44,8 +44,7 @@ pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let az = s(input, "PreferredAvailabilityZone")
         .map(str::to_owned)
         .unwrap_or_else(|| cx.az(cx.st.clusters.len()));
-    let mut doc = settings.cluster_doc(cx, &id, num, &az, None);
-    doc.insert("ReplicationGroupLogDeliveryEnabled".into(), false.into());
+    let mut rec = settings.cluster_record(cx, &id, &az, None);
     let mut shape = settings.shape();
     if let Some(snap) = s(input, "SnapshotName") {
         shape.seed_rdb = Some(crate::elasticache::domain::snapshots::snapshot_file(
@@ -54,19 +53,14 @@ pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     }
     let nodes = start_nodes(cx, &id, &shape, 0, num, None)?;
     if settings.engine == EngineKind::Memcached {
-        if let Some(addr) = nodes.first().and_then(|n| n.addr) {
-            doc.insert(
-                "ConfigurationEndpoint".into(),
-                json!({"Address": addr.ip().to_string(), "Port": addr.port()}),
-            );
-        }
+        rec.configuration_endpoint = nodes.first().and_then(|n| n.addr).map(Endpoint::from);
     }
     let arn = cx.arn("cluster", &id);
     cx.tag_new(&arn, input);
     cx.st.clusters.insert(
         id.clone(),
         Cluster {
-            doc,
+            rec,
             engine: settings.engine,
             port: settings.port,
             auth_token: settings.auth_token,
@@ -79,17 +73,14 @@ pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 pub fn describe_cache_clusters(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let show = input["ShowCacheNodeInfo"].as_bool().unwrap_or(false);
     let ids: Vec<String> = match s(input, "CacheClusterId") {
-        Some(id) => vec![get(cx, id)?.doc["CacheClusterId"]
-            .as_str()
-            .unwrap_or(id)
-            .to_string()],
+        Some(id) => vec![get(cx, id)?.rec.cache_cluster_id.clone()],
         None => {
             let not_in_rg =
                 input["ShowCacheClustersNotInReplicationGroups"].as_bool() == Some(true);
             cx.st
                 .clusters
                 .iter()
-                .filter(|(_, c)| !not_in_rg || c.doc.get("ReplicationGroupId").is_none())
+                .filter(|(_, c)| !not_in_rg || c.rec.replication_group_id.is_none())
                 .map(|(k, _)| k.clone())
                 .collect()
         }
@@ -101,103 +92,15 @@ pub fn describe_cache_clusters(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 
 pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let raw = s(input, "CacheClusterId").unwrap_or("");
-    let id = get(cx, raw)?.doc["CacheClusterId"]
-        .as_str()
-        .unwrap_or(raw)
-        .to_string();
+    let id = get(cx, raw)?.rec.cache_cluster_id.clone();
     if let Some(change) = auth_change(input)? {
         set_auth(cx, &id, &change);
     }
-    if let Some(pg) = s(input, "CacheParameterGroupName") {
-        if crate::elasticache::domain::groups::param_group_family(cx, pg).is_none() {
-            return Err(ApiError::new(
-                "CacheParameterGroupNotFound",
-                format!("CacheParameterGroup {pg} not found."),
-            ));
-        }
-    }
-    let (shape, have) = {
-        let c = &cx.st.clusters[&id];
-        (NodeShape::of(c), c.nodes.len())
-    };
-    let engine = shape.engine;
-    let mut new_nodes = vec![];
-    let mut removed = vec![];
-    if let Some(n) = input["NumCacheNodes"].as_i64() {
-        let n = node_count_of(engine, n)?;
-        if n != have {
-            require_available(&cx.st.clusters[&id], &id)?;
-        }
-        if n > have {
-            crate::elasticache::domain::limits::region_quota(cx.st, n - have, cx.max_nodes)?;
-            new_nodes = start_nodes(cx, &id, &shape, have, n - have, None)?;
-        } else if n < have {
-            let to_remove = strings(input, "CacheNodeIdsToRemove");
-            if to_remove.len() != have - n {
-                return Err(ApiError::invalid_value(format!(
-                    "Cannot remove {} nodes: CacheNodeIdsToRemove must list exactly {} node ids.",
-                    have - n,
-                    have - n
-                )));
-            }
-            removed = to_remove;
-        }
-    }
-    let c = cx.st.clusters.get_mut(&id).ok_or_else(|| not_found(&id))?;
-    for rid in &removed {
-        if let Some(pos) = c.nodes.iter().position(|n| &n.id == rid) {
-            let mut node = c.nodes.remove(pos);
-            if let Some(run) = node.run.take() {
-                cx.doomed.push(run);
-            }
-        } else {
-            return Err(ApiError::invalid_value(format!(
-                "Cache node {rid} not found."
-            )));
-        }
-    }
-    let grew = !new_nodes.is_empty();
-    c.nodes.extend(new_nodes);
-    let d = &mut c.doc;
-    d.insert("NumCacheNodes".into(), c.nodes.len().into());
-    if grew {
-        d.insert("CacheClusterStatus".into(), "modifying".into());
-    }
-    for (k, out) in [
-        ("PreferredMaintenanceWindow", "PreferredMaintenanceWindow"),
-        ("SnapshotWindow", "SnapshotWindow"),
-        ("CacheNodeType", "CacheNodeType"),
-        ("EngineVersion", "EngineVersion"),
-    ] {
-        if let Some(v) = input.get(k) {
-            d.insert(out.into(), v.clone());
-        }
-    }
-    for k in ["SnapshotRetentionLimit", "AutoMinorVersionUpgrade"] {
-        if let Some(v) = input.get(k) {
-            d.insert(k.into(), v.clone());
-        }
-    }
-    if let Some(pg) = s(input, "CacheParameterGroupName") {
-        d["CacheParameterGroup"]["CacheParameterGroupName"] = pg.into();
-    }
-    if let Some(t) = s(input, "NotificationTopicArn") {
-        let status = s(input, "NotificationTopicStatus").unwrap_or("active");
-        d.insert(
-            "NotificationConfiguration".into(),
-            json!({"TopicArn": t, "TopicStatus": status}),
-        );
-    }
-    let sgs = strings(input, "SecurityGroupIds");
-    if !sgs.is_empty() {
-        d.insert(
-            "SecurityGroups".into(),
-            Value::Array(
-                sgs.iter()
-                    .map(|g| json!({"SecurityGroupId": g, "Status": "active"}))
-                    .collect(),
-            ),
-        );
+    modify::check_param_group(cx, input)?;
+    let (added, removed) = modify::resize(cx, &id, input)?;
+    modify::apply_resize(cx, &id, added, &removed)?;
+    if let Some(c) = cx.st.clusters.get_mut(&id) {
+        modify::change_settings(&mut c.rec, input);
     }
     cx.st.event(&id, "cache-cluster", "Cache cluster modified");
     Ok(json!({"CacheCluster": render(cx, &id, false)}))
@@ -205,10 +108,7 @@ pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 
 pub fn reboot_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let raw = s(input, "CacheClusterId").unwrap_or("");
-    let id = get(cx, raw)?.doc["CacheClusterId"]
-        .as_str()
-        .unwrap_or(raw)
-        .to_string();
+    let id = get(cx, raw)?.rec.cache_cluster_id.clone();
     let ids = strings(input, "CacheNodeIdsToReboot");
     {
         let c = &cx.st.clusters[&id];
@@ -225,9 +125,9 @@ pub fn reboot_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let shape = NodeShape::of(&cx.st.clusters[&id]);
     // A rebooted replica comes back replicating from its node group's primary.
     let replica_of = cx.st.clusters[&id]
-        .doc
-        .get("ReplicationGroupId")
-        .and_then(Value::as_str)
+        .rec
+        .replication_group_id
+        .as_deref()
         .and_then(|rg| cx.st.repl_groups.get(rg))
         .and_then(|g| g.groups.iter().find(|ng| ng.members.contains(&id)))
         .and_then(|ng| ng.members.first().filter(|p| **p != id))
@@ -250,23 +150,12 @@ pub fn reboot_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             *n = fresh;
         }
     }
-    c.doc.insert(
-        "CacheClusterStatus".into(),
-        "rebooting cache cluster nodes".into(),
-    );
+    c.rec.cache_cluster_status = ClusterStatus::Rebooting;
     // Rebooted nodes started with the group's current parameters.
-    if let Some(pg) = c.doc.get_mut("CacheParameterGroup") {
-        let waiting: Vec<Value> = pg["CacheNodeIdsToReboot"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|n| !ids.iter().any(|r| *n == r.as_str()))
-            .cloned()
-            .collect();
-        if waiting.is_empty() {
-            pg["ParameterApplyStatus"] = "in-sync".into();
-        }
-        pg["CacheNodeIdsToReboot"] = Value::Array(waiting);
+    let pg = &mut c.rec.cache_parameter_group;
+    pg.cache_node_ids_to_reboot.retain(|n| !ids.contains(n));
+    if pg.cache_node_ids_to_reboot.is_empty() {
+        pg.parameter_apply_status = ApplyStatus::InSync;
     }
     let out = render(cx, &id, false);
     cx.st.event(
@@ -279,13 +168,10 @@ pub fn reboot_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 
 pub fn delete_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let raw = s(input, "CacheClusterId").unwrap_or("");
-    let id = get(cx, raw)?.doc["CacheClusterId"]
-        .as_str()
-        .unwrap_or(raw)
-        .to_string();
+    let id = get(cx, raw)?.rec.cache_cluster_id.clone();
     {
         let c = &cx.st.clusters[&id];
-        if let Some(rg) = c.doc.get("ReplicationGroupId").and_then(Value::as_str) {
+        if let Some(rg) = c.rec.replication_group_id.as_deref() {
             let is_last_or_primary = cx.st.repl_groups.get(rg).is_some_and(|g| {
                 g.cluster_mode || g.groups.iter().any(|ng| ng.members.first() == Some(&id))
             });
@@ -296,8 +182,8 @@ pub fn delete_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
                 ));
             }
         }
-        let st = c.doc["CacheClusterStatus"].as_str().unwrap_or("");
-        if st == "creating" || st == "deleting" {
+        let st = c.rec.cache_cluster_status;
+        if st == ClusterStatus::Creating || st == ClusterStatus::Deleting {
             return Err(ApiError::new(
                 "InvalidCacheClusterState",
                 format!("Cache cluster {id} is not in available state (current state: {st})."),
@@ -324,17 +210,16 @@ pub fn list_allowed_node_type_modifications(cx: &mut Cx, input: &Value) -> ApiRe
                     "Node type modification is not supported for memcached clusters.",
                 ));
             }
-            c.doc["CacheNodeType"].as_str().unwrap_or("").to_string()
+            c.rec.cache_node_type.clone()
         }
         (None, Some(r)) => cx
             .st
             .repl_groups
             .get(&r.to_ascii_lowercase())
             .ok_or_else(|| replication_groups::not_found(r))?
-            .doc["CacheNodeType"]
-            .as_str()
-            .unwrap_or("")
-            .to_string(),
+            .rec
+            .cache_node_type
+            .clone(),
         (None, None) => {
             return Err(ApiError::invalid_combination(
                 "Either CacheClusterId or ReplicationGroupId must be given.",

@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::elasticache::domain::cache_clusters::paginate;
+use crate::elasticache::domain::tags::render_event;
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{s, Cx};
 
@@ -37,11 +38,8 @@ pub fn describe_events(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         (None, Some(d)) => end - (d as f64) * 60.0,
         (None, None) => now_secs - 3600.0,
     };
-    let parse = |d: &Value| {
-        d.as_str()
-            .and_then(|t| {
-                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-            })
+    let parse = |d: &str| {
+        time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339)
             .map(|t| t.unix_timestamp() as f64)
             .unwrap_or(0.0)
     };
@@ -49,13 +47,13 @@ pub fn describe_events(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         .st
         .events
         .iter()
-        .filter(|e| ty.is_none_or(|t| e["SourceType"] == t))
-        .filter(|e| id.is_none_or(|i| e["SourceIdentifier"] == i))
+        .filter(|e| ty.is_none_or(|t| e.source_type == t))
+        .filter(|e| id.is_none_or(|i| e.source_identifier == i))
         .filter(|e| {
-            let t = parse(&e["Date"]);
+            let t = parse(&e.date);
             t >= start.floor() && t <= end
         })
-        .cloned()
+        .map(render_event)
         .collect();
     list.reverse();
     let (page, marker) = paginate(list, input)?;

@@ -7,7 +7,10 @@ use crate::elasticache::domain::global_datastores::*;
 use crate::elasticache::domain::limits;
 use crate::elasticache::domain::replication_groups;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, strings, Cx};
+use crate::elasticache::state::{
+    s, strings, Cx, GlobalDatastoreRecord, GlobalMember, GlobalNodeGroup, GlobalRole, GlobalStatus,
+    GroupStatus, MemberStatus, Switch,
+};
 
 pub fn create_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let suffix = s(input, "GlobalReplicationGroupIdSuffix").unwrap_or("");
@@ -26,7 +29,7 @@ pub fn create_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<
         .repl_groups
         .get(&primary)
         .ok_or_else(|| replication_groups::not_found(&primary))?;
-    if rg.doc["Status"] != "available" {
+    if rg.rec.status != GroupStatus::Available {
         return Err(ApiError::new(
             "InvalidReplicationGroupState",
             format!("Replication group {primary} is not available."),
@@ -37,68 +40,69 @@ pub fn create_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<
         .first()
         .and_then(|g| g.members.first())
         .and_then(|m| cx.st.clusters.get(m));
-    let version = first
-        .map(|c| c.doc["EngineVersion"].clone())
-        .unwrap_or(Value::Null);
-    let engine = first
-        .map(|c| c.doc["Engine"].clone())
-        .unwrap_or("redis".into());
     let n = rg.groups.len();
-    let mut doc = json!({
-        "GlobalReplicationGroupId": id,
-        "GlobalReplicationGroupDescription": s(input, "GlobalReplicationGroupDescription").unwrap_or(" "),
-        "Status": "creating",
-        "CacheNodeType": rg.doc["CacheNodeType"], "Engine": engine, "EngineVersion": version,
-        "Members": [{"ReplicationGroupId": primary, "ReplicationGroupRegion": cx.region, "Role": "PRIMARY",
-                     "AutomaticFailover": rg.doc["AutomaticFailover"], "Status": "associating"}],
-        "ClusterEnabled": rg.cluster_mode,
-        "AuthTokenEnabled": rg.doc["AuthTokenEnabled"],
-        "TransitEncryptionEnabled": rg.doc["TransitEncryptionEnabled"],
-        "AtRestEncryptionEnabled": rg.doc["AtRestEncryptionEnabled"],
-        "ARN": format!("arn:aws:elasticache::{}:globalreplicationgroup:{id}", cx.account),
+    // The datastore's node groups are the primary's shards, with their slots.
+    let node_groups = rg.cluster_mode.then(|| {
+        rg.groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| GlobalNodeGroup {
+                global_node_group_id: format!("{id}-{}", g.id),
+                slots: Some(g.slots.clone().unwrap_or_else(|| global_slots(i, n))),
+            })
+            .collect()
     });
-    if rg.cluster_mode {
-        // The datastore's node groups are the primary's shards, with their slots.
-        doc["GlobalNodeGroups"] = Value::Array(
-            rg.groups
-                .iter()
-                .enumerate()
-                .map(|(i, g)| {
-                    let slots = g.slots.clone().unwrap_or_else(|| global_slots(i, n));
-                    json!({"GlobalNodeGroupId": format!("{id}-{}", g.id), "Slots": slots})
-                })
-                .collect(),
-        );
-    }
-    let mut stored = doc.clone();
-    stored["Status"] = "available".into();
-    stored["Members"][0]["Status"] = "associated".into();
-    cx.globals.insert(id, stored);
-    Ok(json!({"GlobalReplicationGroup": doc}))
+    let rec = GlobalDatastoreRecord {
+        global_replication_group_id: id.clone(),
+        global_replication_group_description: s(input, "GlobalReplicationGroupDescription")
+            .unwrap_or(" ")
+            .into(),
+        status: GlobalStatus::Available,
+        cache_node_type: rg.rec.cache_node_type.clone(),
+        engine: first.map_or(crate::elasticache::runtime::EngineKind::Redis, |c| c.engine),
+        engine_version: first.map(|c| c.rec.engine_version.clone()),
+        members: vec![GlobalMember {
+            replication_group_id: primary.clone(),
+            replication_group_region: cx.region.into(),
+            role: GlobalRole::Primary,
+            automatic_failover: rg.rec.automatic_failover,
+            status: MemberStatus::Associated,
+        }],
+        cluster_enabled: rg.cluster_mode,
+        auth_token_enabled: rg.rec.auth_token_enabled,
+        transit_encryption_enabled: rg.rec.transit_encryption_enabled,
+        at_rest_encryption_enabled: rg.rec.at_rest_encryption_enabled,
+        arn: format!(
+            "arn:aws:elasticache::{}:globalreplicationgroup:{id}",
+            cx.account
+        ),
+        global_node_groups: node_groups,
+    };
+    // Created at once; the answer shows the creation as AWS reports it.
+    let mut out = render(&rec);
+    out["Status"] = "creating".into();
+    out["Members"][0]["Status"] = "associating".into();
+    cx.globals.insert(id, rec);
+    Ok(json!({"GlobalReplicationGroup": out}))
 }
 
 pub fn describe_global_replication_groups(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let show = input["ShowMemberInfo"].as_bool().unwrap_or(false);
+    let shape = |g: &GlobalDatastoreRecord| {
+        if show {
+            render(g)
+        } else {
+            render_summary(g)
+        }
+    };
     let list: Vec<Value> = match s(input, "GlobalReplicationGroupId") {
         Some(id) => vec![cx
             .globals
             .get(id)
-            .cloned()
+            .map(shape)
             .ok_or_else(|| global_not_found(id))?],
-        None => cx.globals.values().cloned().collect(),
+        None => cx.globals.values().map(shape).collect(),
     };
-    let list = list
-        .into_iter()
-        .map(|mut g| {
-            if !show {
-                if let Some(o) = g.as_object_mut() {
-                    o.remove("Members");
-                    o.remove("GlobalNodeGroups");
-                }
-            }
-            g
-        })
-        .collect();
     let (page, marker) = paginate(list, input)?;
     Ok(json!({"GlobalReplicationGroups": page, "Marker": marker}))
 }
@@ -109,24 +113,21 @@ pub fn modify_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<
     }
     let (_, g) = global_get(cx, input)?;
     if let Some(d) = s(input, "GlobalReplicationGroupDescription") {
-        g["GlobalReplicationGroupDescription"] = d.into();
+        g.global_replication_group_description = d.into();
     }
-    for k in ["CacheNodeType", "EngineVersion"] {
-        if let Some(v) = input.get(k) {
-            g[k] = v.clone();
-        }
+    if let Some(v) = s(input, "CacheNodeType") {
+        g.cache_node_type = v.into();
+    }
+    if let Some(v) = s(input, "EngineVersion") {
+        g.engine_version = Some(v.into());
     }
     if let Some(b) = input["AutomaticFailoverEnabled"].as_bool() {
-        for m in g["Members"].as_array_mut().into_iter().flatten() {
-            m["AutomaticFailover"] = if b { "enabled" } else { "disabled" }.into();
+        for m in &mut g.members {
+            m.automatic_failover = Switch::from(b);
         }
     }
-    let mut out = g.clone();
+    let mut out = render_summary(g);
     out["Status"] = "modifying".into();
-    if let Some(o) = out.as_object_mut() {
-        o.remove("Members");
-        o.remove("GlobalNodeGroups");
-    }
     Ok(json!({"GlobalReplicationGroup": out}))
 }
 
@@ -137,51 +138,41 @@ pub fn delete_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<
             "RetainPrimaryReplicationGroup must be true.",
         ));
     }
-    let secondaries = g["Members"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["Role"] == "SECONDARY")
-        .count();
-    if secondaries > 0 {
+    if g.members.iter().any(|m| m.role == GlobalRole::Secondary) {
         return Err(ApiError::new(
             "InvalidGlobalReplicationGroupState",
             "Disassociate every secondary replication group before deleting the global datastore.",
         ));
     }
-    let mut g = cx
+    let g = cx
         .globals
         .remove(&id)
         .ok_or_else(|| global_not_found(&id))?;
-    g["Status"] = "deleting".into();
-    Ok(json!({"GlobalReplicationGroup": g}))
+    let mut out = render(&g);
+    out["Status"] = "deleting".into();
+    Ok(json!({"GlobalReplicationGroup": out}))
 }
 
 pub fn disassociate_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let rg = s(input, "ReplicationGroupId").unwrap_or("").to_string();
     let region = s(input, "ReplicationGroupRegion").unwrap_or("").to_string();
     let (_, g) = global_get(cx, input)?;
-    let out = g.clone();
-    let members = g["Members"]
-        .as_array_mut()
-        .ok_or_else(|| global_not_found(""))?;
-    let pos = members
+    let mut out = render(g);
+    let pos = g
+        .members
         .iter()
-        .position(|m| {
-            m["ReplicationGroupId"] == rg.as_str() && m["ReplicationGroupRegion"] == region.as_str()
-        })
+        .position(|m| m.is(&rg, &region))
         .ok_or_else(|| {
             ApiError::invalid_value(format!(
                 "Replication group {rg} in {region} is not a member of this global datastore."
             ))
         })?;
-    if members[pos]["Role"] == "PRIMARY" {
+    if g.members[pos].role == GlobalRole::Primary {
         return Err(ApiError::invalid_value(
             "The primary replication group cannot be disassociated.",
         ));
     }
-    members.remove(pos);
-    let mut out = out;
+    g.members.remove(pos);
     out["Status"] = "modifying".into();
     Ok(json!({"GlobalReplicationGroup": out}))
 }
@@ -192,22 +183,19 @@ pub fn failover_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResul
         .unwrap_or("")
         .to_string();
     let (_, g) = global_get(cx, input)?;
-    let members = g["Members"]
-        .as_array_mut()
-        .ok_or_else(|| global_not_found(""))?;
-    if !members.iter().any(|m| {
-        m["ReplicationGroupId"] == rg.as_str() && m["ReplicationGroupRegion"] == region.as_str()
-    }) {
+    if !g.members.iter().any(|m| m.is(&rg, &region)) {
         return Err(ApiError::invalid_value(format!(
             "Replication group {rg} in {region} is not a member of this global datastore."
         )));
     }
-    for m in members.iter_mut() {
-        let is_new = m["ReplicationGroupId"] == rg.as_str()
-            && m["ReplicationGroupRegion"] == region.as_str();
-        m["Role"] = if is_new { "PRIMARY" } else { "SECONDARY" }.into();
+    for m in g.members.iter_mut() {
+        m.role = if m.is(&rg, &region) {
+            GlobalRole::Primary
+        } else {
+            GlobalRole::Secondary
+        };
     }
-    let mut out = g.clone();
+    let mut out = render(g);
     out["Status"] = "modifying".into();
     Ok(json!({"GlobalReplicationGroup": out}))
 }
@@ -217,20 +205,20 @@ pub fn rebalance_slots_in_global_replication_group(cx: &mut Cx, input: &Value) -
         return Err(ApiError::invalid_value("ApplyImmediately must be true."));
     }
     let (_, g) = global_get(cx, input)?;
-    let mut list = g["GlobalNodeGroups"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let len = list.len();
-    for (i, x) in list.iter_mut().enumerate() {
-        x["Slots"] = global_slots(i, len).into();
+    if let Some(list) = g.global_node_groups.as_mut().filter(|l| !l.is_empty()) {
+        respread(list);
     }
-    if len > 0 {
-        g["GlobalNodeGroups"] = Value::Array(list);
-    }
-    let mut out = g.clone();
+    let mut out = render(g);
     out["Status"] = "modifying".into();
     Ok(json!({"GlobalReplicationGroup": out}))
+}
+
+/// The slots split evenly over the node groups again.
+fn respread(list: &mut [GlobalNodeGroup]) {
+    let len = list.len();
+    for (i, x) in list.iter_mut().enumerate() {
+        x.slots = Some(global_slots(i, len));
+    }
 }
 
 fn resize_global(cx: &mut Cx, input: &Value, increase: bool) -> ApiResult<Value> {
@@ -241,18 +229,15 @@ fn resize_global(cx: &mut Cx, input: &Value, increase: bool) -> ApiResult<Value>
     let retain = strings(input, "GlobalNodeGroupsToRetain");
     let remove = strings(input, "GlobalNodeGroupsToRemove");
     let (id, g) = global_get(cx, input)?;
-    if g["ClusterEnabled"] != true {
+    if !g.cluster_enabled {
         return Err(ApiError::new(
             "InvalidGlobalReplicationGroupState",
             "Node groups can only be changed on cluster mode enabled global datastores.",
         ));
     }
     // A decrease answers with the node groups as they are when the removal starts.
-    let before = g.clone();
-    let mut list = g["GlobalNodeGroups"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let before = render(g);
+    let mut list = g.global_node_groups.clone().unwrap_or_default();
     let have = list.len() as i64;
     if increase && n <= have || !increase && (n >= have || n < 1) {
         return Err(ApiError::invalid_value(format!(
@@ -263,21 +248,21 @@ fn resize_global(cx: &mut Cx, input: &Value, increase: bool) -> ApiResult<Value>
     limits::in_range("NodeGroupCount", n, 1, limits::MAX_NODE_GROUPS)?;
     if increase {
         for i in have..n {
-            list.push(json!({"GlobalNodeGroupId": format!("{id}-{:04}", i + 1)}));
+            list.push(GlobalNodeGroup {
+                global_node_group_id: format!("{id}-{:04}", i + 1),
+                slots: None,
+            });
         }
     } else if !retain.is_empty() {
-        list.retain(|x| retain.iter().any(|r| x["GlobalNodeGroupId"] == r.as_str()));
+        list.retain(|x| retain.contains(&x.global_node_group_id));
     } else if !remove.is_empty() {
-        list.retain(|x| !remove.iter().any(|r| x["GlobalNodeGroupId"] == r.as_str()));
+        list.retain(|x| !remove.contains(&x.global_node_group_id));
     } else {
         list.truncate(n as usize);
     }
-    let len = list.len();
-    for (i, x) in list.iter_mut().enumerate() {
-        x["Slots"] = global_slots(i, len).into();
-    }
-    g["GlobalNodeGroups"] = Value::Array(list);
-    let mut out = if increase { g.clone() } else { before };
+    respread(&mut list);
+    g.global_node_groups = Some(list);
+    let mut out = if increase { render(g) } else { before };
     out["Status"] = "modifying".into();
     Ok(json!({"GlobalReplicationGroup": out}))
 }

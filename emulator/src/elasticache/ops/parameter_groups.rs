@@ -8,7 +8,7 @@ use crate::elasticache::domain::cache_clusters::paginate;
 use crate::elasticache::domain::catalog;
 use crate::elasticache::domain::groups::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cx, ParamGroup};
+use crate::elasticache::state::{s, Cx, ParamGroup, ParamGroupRecord};
 
 pub fn create_cache_parameter_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let name = s(input, "CacheParameterGroupName")
@@ -34,22 +34,20 @@ pub fn create_cache_parameter_group(cx: &mut Cx, input: &Value) -> ApiResult<Val
         ));
     }
     let arn = cx.arn("parametergroup", &name);
-    let doc = json!({
-        "CacheParameterGroupName": name,
-        "CacheParameterGroupFamily": family,
-        "Description": s(input, "Description").unwrap_or(""),
-        "IsGlobal": false,
-        "ARN": arn,
-    });
+    let rec = ParamGroupRecord {
+        cache_parameter_group_name: name.clone(),
+        cache_parameter_group_family: family,
+        description: s(input, "Description").unwrap_or("").into(),
+        is_global: false,
+        arn: arn.clone(),
+    };
     cx.tag_new(&arn, input);
     let name_ev = name.clone();
-    let Value::Object(map) = doc.clone() else {
-        unreachable!("json! object")
-    };
+    let doc = render_param_group(&rec);
     cx.st.param_groups.insert(
         name,
         ParamGroup {
-            doc: map,
+            rec,
             values: BTreeMap::new(),
         },
     );
@@ -66,20 +64,22 @@ pub fn describe_cache_parameter_groups(cx: &mut Cx, input: &Value) -> ApiResult<
         Some(name) => {
             let family = param_group_family(cx, name).ok_or_else(|| pg_not_found(name))?;
             vec![match cx.st.param_groups.get(name) {
-                Some(pg) => Value::Object(pg.doc.clone()),
-                None => default_doc(cx, name, &family),
+                Some(pg) => render_param_group(&pg.rec),
+                None => render_param_group(&default_group(cx, name, &family)),
             }]
         }
         None => {
             let mut all: Vec<Value> = catalog::families()
                 .into_iter()
-                .map(|f| default_doc(cx, &catalog::default_group(f, false), f))
+                .map(|f| {
+                    render_param_group(&default_group(cx, &catalog::default_group(f, false), f))
+                })
                 .collect();
             all.extend(
                 cx.st
                     .param_groups
                     .values()
-                    .map(|p| Value::Object(p.doc.clone())),
+                    .map(|p| render_param_group(&p.rec)),
             );
             all
         }
@@ -135,10 +135,7 @@ pub fn modify_cache_parameter_group(cx: &mut Cx, input: &Value) -> ApiResult<Val
         .unwrap_or("")
         .to_string();
     let pg = user_group(cx, &name)?;
-    let family = pg.doc["CacheParameterGroupFamily"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
+    let family = pg.rec.cache_parameter_group_family.clone();
     let mut changes = vec![];
     for p in input["ParameterNameValues"]
         .as_array()
@@ -196,10 +193,7 @@ pub fn reset_cache_parameter_group(cx: &mut Cx, input: &Value) -> ApiResult<Valu
         ));
     }
     let pg = user_group(cx, &name)?;
-    let family = pg.doc["CacheParameterGroupFamily"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
+    let family = pg.rec.cache_parameter_group_family.clone();
     let reset: Vec<String> = if all {
         pg.values.keys().cloned().collect()
     } else {
@@ -226,7 +220,7 @@ pub fn delete_cache_parameter_group(cx: &mut Cx, input: &Value) -> ApiResult<Val
         .st
         .clusters
         .values()
-        .any(|c| c.doc["CacheParameterGroup"]["CacheParameterGroupName"] == name.as_str())
+        .any(|c| c.rec.cache_parameter_group.cache_parameter_group_name == name)
     {
         return Err(ApiError::new(
             "InvalidCacheParameterGroupState",

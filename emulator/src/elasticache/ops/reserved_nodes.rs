@@ -21,9 +21,9 @@ pub fn describe_reserved_cache_nodes(cx: &mut Cx, input: &Value) -> ApiResult<Va
         .st
         .reserved
         .values()
-        .filter(|r| s(input, "ReservedCacheNodeId").is_none_or(|v| r["ReservedCacheNodeId"] == v))
+        .filter(|r| s(input, "ReservedCacheNodeId").is_none_or(|v| r.reserved_cache_node_id == v))
+        .map(render)
         .filter(|r| offering_matches(r, input))
-        .cloned()
         .collect();
     let (page, marker) = paginate(list, input)?;
     Ok(json!({"ReservedCacheNodes": page, "Marker": marker}))
@@ -75,14 +75,9 @@ pub fn purchase_reserved_cache_nodes_offering(cx: &mut Cx, input: &Value) -> Api
     }
     let count = input["CacheNodeCount"].as_i64().unwrap_or(1);
     let arn = cx.arn("reserved-instance", &id);
-    let doc = json!({
-        "ReservedCacheNodeId": id, "ReservedCacheNodesOfferingId": oid, "CacheNodeType": o["CacheNodeType"],
-        "StartTime": crate::elasticache::state::fmt_time(started), "Duration": o["Duration"], "FixedPrice": o["FixedPrice"],
-        "UsagePrice": o["UsagePrice"], "CacheNodeCount": count, "ProductDescription": o["ProductDescription"],
-        "OfferingType": o["OfferingType"], "State": "payment-pending", "RecurringCharges": o["RecurringCharges"],
-        "ReservationARN": arn,
-    });
+    let rec = purchase(&o, &id, oid, count, started, arn.clone());
     cx.tag_new(&arn, input);
-    cx.st.reserved.insert(id, doc.clone());
-    Ok(json!({"ReservedCacheNode": doc}))
+    let out = render(&rec);
+    cx.st.reserved.insert(id, rec);
+    Ok(json!({"ReservedCacheNode": out}))
 }

@@ -1,11 +1,11 @@
 //! Cache security groups: one function per action, named after it.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::elasticache::domain::cache_clusters::paginate;
 use crate::elasticache::domain::groups::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cx};
+use crate::elasticache::state::{s, Cx, Ec2Grant, SecurityGroupRecord};
 
 pub fn create_cache_security_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let name = s(input, "CacheSecurityGroupName").unwrap_or("").to_string();
@@ -16,20 +16,21 @@ pub fn create_cache_security_group(cx: &mut Cx, input: &Value) -> ApiResult<Valu
         ));
     }
     let arn = cx.arn("securitygroup", &name);
-    let doc = json!({
-        "OwnerId": cx.account,
-        "CacheSecurityGroupName": name,
-        "Description": s(input, "Description").unwrap_or(""),
-        "EC2SecurityGroups": [],
-        "ARN": arn,
-    });
+    let group = SecurityGroupRecord {
+        owner_id: cx.account.into(),
+        cache_security_group_name: name.clone(),
+        description: s(input, "Description").unwrap_or("").into(),
+        ec2_security_groups: vec![],
+        arn: arn.clone(),
+    };
+    let doc = render_security_group(&group);
     cx.tag_new(&arn, input);
     cx.st.event(
         &name,
         "cache-security-group",
         format!("Cache security group {name} created"),
     );
-    cx.st.security_groups.insert(name, doc.clone());
+    cx.st.security_groups.insert(name, group);
     Ok(json!({"CacheSecurityGroup": doc}))
 }
 
@@ -39,9 +40,14 @@ pub fn describe_cache_security_groups(cx: &mut Cx, input: &Value) -> ApiResult<V
             .st
             .security_groups
             .get(n)
-            .cloned()
+            .map(render_security_group)
             .ok_or_else(|| sg_not_found(n))?],
-        None => cx.st.security_groups.values().cloned().collect(),
+        None => cx
+            .st
+            .security_groups
+            .values()
+            .map(render_security_group)
+            .collect(),
     };
     let (page, marker) = paginate(list, input)?;
     Ok(json!({"CacheSecurityGroups": page, "Marker": marker}))
@@ -73,23 +79,19 @@ pub fn authorize_cache_security_group_ingress(cx: &mut Cx, input: &Value) -> Api
         .security_groups
         .get_mut(&name)
         .ok_or_else(|| sg_not_found(&name))?;
-    let list = g["EC2SecurityGroups"]
-        .as_array_mut()
-        .ok_or_else(|| sg_not_found(&name))?;
-    if list.iter().any(|e| {
-        e["EC2SecurityGroupName"] == ec2.as_str() && e["EC2SecurityGroupOwnerId"] == owner.as_str()
-    }) {
+    let list = &mut g.ec2_security_groups;
+    if list.iter().any(|e| e.name == ec2 && e.owner_id == owner) {
         return Err(ApiError::new(
             "AuthorizationAlreadyExists",
             format!("EC2 security group {ec2} ({owner}) is already authorized."),
         ));
     }
-    let mut e = Map::new();
-    e.insert("Status".into(), "authorized".into());
-    e.insert("EC2SecurityGroupName".into(), ec2.into());
-    e.insert("EC2SecurityGroupOwnerId".into(), owner.into());
-    list.push(Value::Object(e));
-    Ok(json!({"CacheSecurityGroup": g.clone()}))
+    list.push(Ec2Grant {
+        status: "authorized".into(),
+        name: ec2,
+        owner_id: owner,
+    });
+    Ok(json!({"CacheSecurityGroup": render_security_group(g)}))
 }
 
 pub fn revoke_cache_security_group_ingress(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -101,16 +103,14 @@ pub fn revoke_cache_security_group_ingress(cx: &mut Cx, input: &Value) -> ApiRes
         .security_groups
         .get_mut(&name)
         .ok_or_else(|| sg_not_found(&name))?;
-    let list = g["EC2SecurityGroups"]
-        .as_array_mut()
-        .ok_or_else(|| sg_not_found(&name))?;
+    let list = &mut g.ec2_security_groups;
     let before = list.len();
-    list.retain(|e| !(e["EC2SecurityGroupName"] == ec2 && e["EC2SecurityGroupOwnerId"] == owner));
+    list.retain(|e| !(e.name == ec2 && e.owner_id == owner));
     if list.len() == before {
         return Err(ApiError::new(
             "AuthorizationNotFound",
             format!("EC2 security group {ec2} ({owner}) is not authorized."),
         ));
     }
-    Ok(json!({"CacheSecurityGroup": g.clone()}))
+    Ok(json!({"CacheSecurityGroup": render_security_group(g)}))
 }

@@ -5,7 +5,11 @@ use serde_json::{json, Value};
 use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::serverless::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{now, s, strings, Cx};
+use crate::elasticache::runtime::EngineKind;
+use crate::elasticache::state::{
+    now, s, strings, Cx, ServerlessCacheConfiguration, ServerlessRecord, ServerlessSnapshotRecord,
+    ServerlessSnapshotStatus, ServerlessStatus,
+};
 
 pub fn create_serverless_cache(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let name = cache_clusters::check_id(
@@ -30,33 +34,35 @@ pub fn create_serverless_cache(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             )))
         }
     };
-    let kind = crate::elasticache::runtime::EngineKind::parse(&engine)
-        .unwrap_or(crate::elasticache::runtime::EngineKind::Redis);
+    let kind = EngineKind::parse(&engine).unwrap_or(EngineKind::Redis);
     let serial = cx.serial();
     let addr = start_serverless_node(cx, &name, kind, serial, None)?;
-    // One engine process serves both endpoints: reads go to the same node.
-    let endpoint = json!({"Address": addr.ip().to_string(), "Port": addr.port()});
     let arn = cx.arn("serverlesscache", &name);
-    let mut doc = json!({
-        "ServerlessCacheName": name, "Description": s(input, "Description").unwrap_or(""),
-        "CreateTime": now(), "Status": "creating", "Engine": engine, "MajorEngineVersion": major,
-        "FullEngineVersion": full, "SecurityGroupIds": strings(input, "SecurityGroupIds"),
-        "Endpoint": endpoint, "ReaderEndpoint": endpoint,
-        "ARN": arn, "SubnetIds": strings(input, "SubnetIds"),
-        "SnapshotRetentionLimit": input["SnapshotRetentionLimit"].as_i64().unwrap_or(0),
-        "DailySnapshotTime": s(input, "DailySnapshotTime").unwrap_or("04:00"),
-        "NetworkType": "ipv4",
-    });
-    if let Some(l) = input.get("CacheUsageLimits") {
-        doc["CacheUsageLimits"] = l.clone();
-    }
-    if let Some(u) = s(input, "UserGroupId") {
-        doc["UserGroupId"] = u.into();
-    }
+    let rec = ServerlessRecord {
+        serverless_cache_name: name.clone(),
+        description: s(input, "Description").unwrap_or("").into(),
+        create_time: now(),
+        status: ServerlessStatus::Creating,
+        engine: kind,
+        major_engine_version: major.into(),
+        full_engine_version: full.into(),
+        security_group_ids: strings(input, "SecurityGroupIds"),
+        // One engine process serves both endpoints: reads go to the same node.
+        endpoint: addr.into(),
+        reader_endpoint: addr.into(),
+        arn: arn.clone(),
+        subnet_ids: strings(input, "SubnetIds"),
+        snapshot_retention_limit: input["SnapshotRetentionLimit"].as_i64().unwrap_or(0),
+        daily_snapshot_time: s(input, "DailySnapshotTime").unwrap_or("04:00").into(),
+        cache_usage_limits: input.get("CacheUsageLimits").cloned(),
+        user_group_id: s(input, "UserGroupId").map(str::to_owned),
+        migration: None,
+    };
     cx.tag_new(&arn, input);
     cx.st.serverless_nodes.insert(name.clone(), (serial, None));
-    cx.st.serverless.insert(name, doc.clone());
-    Ok(json!({"ServerlessCache": doc}))
+    let out = render(&rec);
+    cx.st.serverless.insert(name, rec);
+    Ok(json!({"ServerlessCache": out}))
 }
 
 pub fn describe_serverless_caches(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -65,9 +71,9 @@ pub fn describe_serverless_caches(cx: &mut Cx, input: &Value) -> ApiResult<Value
             .st
             .serverless
             .get(n)
-            .cloned()
+            .map(render)
             .ok_or_else(|| serverless_not_found(n))?],
-        None => cx.st.serverless.values().cloned().collect(),
+        None => cx.st.serverless.values().map(render).collect(),
     };
     Ok(json!({"ServerlessCaches": list}))
 }
@@ -80,28 +86,32 @@ pub fn modify_serverless_cache(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         .serverless
         .get_mut(name)
         .ok_or_else(|| serverless_not_found(name))?;
-    for k in [
-        "Description",
-        "CacheUsageLimits",
-        "SnapshotRetentionLimit",
-        "DailySnapshotTime",
-        "UserGroupId",
-    ] {
-        if let Some(v) = input.get(k) {
-            c[k] = v.clone();
-        }
+    if let Some(v) = s(input, "Description") {
+        c.description = v.into();
+    }
+    if let Some(v) = input.get("CacheUsageLimits") {
+        c.cache_usage_limits = Some(v.clone());
+    }
+    if let Some(v) = input["SnapshotRetentionLimit"].as_i64() {
+        c.snapshot_retention_limit = v;
+    }
+    if let Some(v) = s(input, "DailySnapshotTime") {
+        c.daily_snapshot_time = v.into();
+    }
+    if let Some(v) = s(input, "UserGroupId") {
+        c.user_group_id = Some(v.into());
     }
     if input.get("SecurityGroupIds").is_some() {
-        c["SecurityGroupIds"] = json!(strings(input, "SecurityGroupIds"));
+        c.security_group_ids = strings(input, "SecurityGroupIds");
     }
-    let mut out = c.clone();
+    let mut out = render(c);
     out["Status"] = "modifying".into();
     Ok(json!({"ServerlessCache": out}))
 }
 
 pub fn delete_serverless_cache(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let name = s(input, "ServerlessCacheName").unwrap_or("");
-    let mut c = cx
+    let c = cx
         .st
         .serverless
         .remove(name)
@@ -114,8 +124,9 @@ pub fn delete_serverless_cache(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         "serverless-cache",
         format!("Serverless cache {name} deleted"),
     );
-    c["Status"] = "deleting".into();
-    Ok(json!({"ServerlessCache": c}))
+    let mut out = render(&c);
+    out["Status"] = "deleting".into();
+    Ok(json!({"ServerlessCache": out}))
 }
 
 pub fn create_serverless_cache_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -132,16 +143,25 @@ pub fn create_serverless_cache_snapshot(cx: &mut Cx, input: &Value) -> ApiResult
         .ok_or_else(|| serverless_not_found(cache))?;
     ss_exists(cx, &name)?;
     let arn = cx.arn("serverlesscachesnapshot", &name);
-    let doc = json!({
-        "ServerlessCacheSnapshotName": name, "ARN": arn, "SnapshotType": "manual",
-        "Status": "creating", "CreateTime": now(), "BytesUsedForCache": "0",
-        "ServerlessCacheConfiguration": {"ServerlessCacheName": cache, "Engine": c["Engine"], "MajorEngineVersion": c["MajorEngineVersion"]},
-    });
+    // Taken at once: stored available, answered as `creating` as AWS does.
+    let snap = ServerlessSnapshotRecord {
+        serverless_cache_snapshot_name: name.clone(),
+        arn: arn.clone(),
+        snapshot_type: "manual".into(),
+        status: ServerlessSnapshotStatus::Available,
+        create_time: now(),
+        bytes_used_for_cache: "0".into(),
+        serverless_cache_configuration: ServerlessCacheConfiguration {
+            serverless_cache_name: cache.into(),
+            engine: c.engine,
+            major_engine_version: c.major_engine_version.clone(),
+        },
+    };
     cx.tag_new(&arn, input);
-    let mut stored = doc.clone();
-    stored["Status"] = "available".into();
-    cx.st.serverless_snapshots.insert(name, stored);
-    Ok(json!({"ServerlessCacheSnapshot": doc}))
+    let mut out = render_snapshot(&snap);
+    out["Status"] = "creating".into();
+    cx.st.serverless_snapshots.insert(name, snap);
+    Ok(json!({"ServerlessCacheSnapshot": out}))
 }
 
 pub fn copy_serverless_cache_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -157,10 +177,10 @@ pub fn copy_serverless_cache_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<V
         .ok_or_else(|| ss_not_found(src))?;
     ss_exists(cx, &target)?;
     let mut copy = orig;
-    copy["ServerlessCacheSnapshotName"] = target.clone().into();
-    copy["ARN"] = cx.arn("serverlesscachesnapshot", &target).into();
-    copy["CreateTime"] = now().into();
-    let mut out = copy.clone();
+    copy.serverless_cache_snapshot_name = target.clone();
+    copy.arn = cx.arn("serverlesscachesnapshot", &target);
+    copy.create_time = now();
+    let mut out = render_snapshot(&copy);
     out["Status"] = "creating".into();
     cx.st.serverless_snapshots.insert(target, copy);
     Ok(json!({"ServerlessCacheSnapshot": out}))
@@ -168,11 +188,12 @@ pub fn copy_serverless_cache_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<V
 
 pub fn delete_serverless_cache_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let n = s(input, "ServerlessCacheSnapshotName").unwrap_or("");
-    let mut snap = cx
+    let snap = cx
         .st
         .serverless_snapshots
         .remove(n)
         .ok_or_else(|| ss_not_found(n))?;
+    let mut snap = render_snapshot(&snap);
     snap["Status"] = "deleting".into();
     Ok(json!({"ServerlessCacheSnapshot": snap}))
 }
@@ -189,13 +210,13 @@ pub fn describe_serverless_cache_snapshots(cx: &mut Cx, input: &Value) -> ApiRes
         .values()
         .filter(|v| {
             s(input, "ServerlessCacheSnapshotName")
-                .is_none_or(|n| v["ServerlessCacheSnapshotName"] == n)
+                .is_none_or(|n| v.serverless_cache_snapshot_name == n)
         })
         .filter(|v| {
             s(input, "ServerlessCacheName")
-                .is_none_or(|n| v["ServerlessCacheConfiguration"]["ServerlessCacheName"] == n)
+                .is_none_or(|n| v.serverless_cache_configuration.serverless_cache_name == n)
         })
-        .cloned()
+        .map(render_snapshot)
         .collect();
     Ok(json!({"ServerlessCacheSnapshots": list}))
 }
@@ -206,7 +227,7 @@ pub fn export_serverless_cache_snapshot(cx: &mut Cx, input: &Value) -> ApiResult
         .st
         .serverless_snapshots
         .get(n)
-        .cloned()
+        .map(render_snapshot)
         .ok_or_else(|| ss_not_found(n))?;
     Ok(json!({"ServerlessCacheSnapshot": snap}))
 }

@@ -40,10 +40,10 @@ pub fn copy_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         .ok_or_else(|| snap_not_found(src))?;
     snapshot_exists(cx, &target)?;
     let mut copy = orig;
-    copy["SnapshotName"] = target.clone().into();
-    copy["SnapshotSource"] = "manual".into();
-    copy["ARN"] = cx.arn("snapshot", &target).into();
-    let mut out = copy.clone();
+    copy.snapshot_name = target.clone();
+    copy.snapshot_source = "manual".into();
+    copy.arn = cx.arn("snapshot", &target);
+    let mut out = render(&copy);
     out["SnapshotStatus"] = "creating".into();
     let (from, to) = (snapshot_dir(cx, src), snapshot_dir(cx, &target));
     if std::fs::create_dir_all(&to).is_ok() {
@@ -57,7 +57,8 @@ pub fn copy_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 
 pub fn delete_snapshot(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let name = s(input, "SnapshotName").unwrap_or("");
-    let mut snap = remove_snapshot(cx, name).ok_or_else(|| snap_not_found(name))?;
+    let snap = remove_snapshot(cx, name).ok_or_else(|| snap_not_found(name))?;
+    let mut snap = render(&snap);
     snap["SnapshotStatus"] = "deleting".into();
     Ok(json!({"Snapshot": snap}))
 }
@@ -75,11 +76,16 @@ pub fn describe_snapshots(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         .st
         .snapshots
         .values()
-        .filter(|sn| s(input, "SnapshotName").is_none_or(|n| sn["SnapshotName"] == n))
-        .filter(|sn| s(input, "CacheClusterId").is_none_or(|n| sn["CacheClusterId"] == n))
-        .filter(|sn| s(input, "ReplicationGroupId").is_none_or(|n| sn["ReplicationGroupId"] == n))
-        .filter(|sn| s(input, "SnapshotSource").is_none_or(|n| sn["SnapshotSource"] == n))
-        .cloned()
+        .filter(|sn| s(input, "SnapshotName").is_none_or(|n| sn.snapshot_name == n))
+        .filter(|sn| {
+            s(input, "CacheClusterId").is_none_or(|n| sn.cache_cluster_id.as_deref() == Some(n))
+        })
+        .filter(|sn| {
+            s(input, "ReplicationGroupId")
+                .is_none_or(|n| sn.replication_group_id.as_deref() == Some(n))
+        })
+        .filter(|sn| s(input, "SnapshotSource").is_none_or(|n| sn.snapshot_source == n))
+        .map(render)
         .collect();
     let (page, marker) = paginate(list, input)?;
     Ok(json!({"Snapshots": page, "Marker": marker}))

@@ -27,37 +27,32 @@ pub fn create_cache_subnet_group(cx: &mut Cx, input: &Value) -> ApiResult<Value>
             format!("The subnet ID '{bad}' is not valid"),
         ));
     }
-    let arn = cx.arn("subnetgroup", &name);
-    let doc = json!({
-        "CacheSubnetGroupName": name,
-        "CacheSubnetGroupDescription": s(input, "CacheSubnetGroupDescription").unwrap_or(""),
-        "VpcId": vpc_for(cx),
-        "Subnets": subnets(cx, &ids),
-        "ARN": arn,
-        "SupportedNetworkTypes": ["ipv4"],
-    });
+    let description = s(input, "CacheSubnetGroupDescription").unwrap_or("");
+    let group = subnet_group(cx, &name, description, &ids);
+    let doc = render_subnet_group(&group);
+    let arn = group.arn.clone();
     cx.tag_new(&arn, input);
     cx.st.event(
         &name,
         "cache-subnet-group",
         format!("Cache subnet group {name} created"),
     );
-    cx.st.subnet_groups.insert(name, doc.clone());
+    cx.st.subnet_groups.insert(name, group);
     Ok(json!({"CacheSubnetGroup": doc}))
 }
 
 pub fn describe_cache_subnet_groups(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let list = match s(input, "CacheSubnetGroupName") {
-        Some("default") => vec![default_subnet_group(cx)],
+        Some("default") => vec![render_subnet_group(&default_subnet_group(cx))],
         Some(n) => vec![cx
             .st
             .subnet_groups
             .get(&n.to_ascii_lowercase())
-            .cloned()
+            .map(render_subnet_group)
             .ok_or_else(|| subnet_not_found(n))?],
         None => {
-            let mut v = vec![default_subnet_group(cx)];
-            v.extend(cx.st.subnet_groups.values().cloned());
+            let mut v = vec![render_subnet_group(&default_subnet_group(cx))];
+            v.extend(cx.st.subnet_groups.values().map(render_subnet_group));
             v
         }
     };
@@ -77,12 +72,12 @@ pub fn modify_cache_subnet_group(cx: &mut Cx, input: &Value) -> ApiResult<Value>
         .get_mut(&name)
         .ok_or_else(|| subnet_not_found(&name))?;
     if let Some(d) = s(input, "CacheSubnetGroupDescription") {
-        g["CacheSubnetGroupDescription"] = d.into();
+        g.cache_subnet_group_description = d.into();
     }
     if let Some(sn) = new_subnets {
-        g["Subnets"] = sn;
+        g.subnets = sn;
     }
-    Ok(json!({"CacheSubnetGroup": g.clone()}))
+    Ok(json!({"CacheSubnetGroup": render_subnet_group(g)}))
 }
 
 pub fn delete_cache_subnet_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -96,7 +91,7 @@ pub fn delete_cache_subnet_group(cx: &mut Cx, input: &Value) -> ApiResult<Value>
         .st
         .clusters
         .values()
-        .any(|c| c.doc["CacheSubnetGroupName"] == name.as_str())
+        .any(|c| c.rec.cache_subnet_group_name == name)
     {
         return Err(ApiError::new(
             "CacheSubnetGroupInUse",

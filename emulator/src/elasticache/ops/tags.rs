@@ -4,15 +4,15 @@ use serde_json::Value;
 
 use crate::elasticache::domain::tags::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, strings, Cx};
+use crate::elasticache::state::{s, strings, tags_of, Cx};
 
 pub fn add_tags_to_resource(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let arn = s(input, "ResourceName").unwrap_or("").to_string();
     resource_exists(cx, &arn)?;
     let list = cx.st.tags.entry(arn.clone()).or_default();
-    for t in input["Tags"].as_array().into_iter().flatten() {
-        list.retain(|x| x["Key"] != t["Key"]);
-        list.push(t.clone());
+    for t in tags_of(input) {
+        list.retain(|x| x.key != t.key);
+        list.push(t);
     }
     if list.len() > 50 {
         return Err(ApiError::new(
@@ -35,10 +35,10 @@ pub fn remove_tags_from_resource(cx: &mut Cx, input: &Value) -> ApiResult<Value>
     let keys = strings(input, "TagKeys");
     let list = cx.st.tags.entry(arn.clone()).or_default();
     for k in &keys {
-        if !list.iter().any(|t| t["Key"] == k.as_str()) {
+        if !list.iter().any(|t| t.key.as_ref() == Some(k)) {
             return Err(ApiError::new("TagNotFound", format!("Tag {k} not found.")));
         }
     }
-    list.retain(|t| !keys.iter().any(|k| t["Key"] == k.as_str()));
+    list.retain(|t| !keys.iter().any(|k| t.key.as_ref() == Some(k)));
     Ok(tag_list(cx, &arn))
 }

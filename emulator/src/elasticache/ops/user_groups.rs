@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use crate::elasticache::domain::cache_clusters::paginate;
 use crate::elasticache::domain::users::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, strings, Cx};
+use crate::elasticache::state::{s, strings, Cx, UserGroupRecord, UserStatus};
 
 pub fn create_user_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     ensure_default(cx);
@@ -19,31 +19,33 @@ pub fn create_user_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let users = strings(input, "UserIds");
     check_members(cx, &users)?;
     let engine = s(input, "Engine").unwrap_or("redis").to_ascii_lowercase();
-    if engine == "redis"
-        && !users
-            .iter()
-            .any(|u| cx.st.users[u]["UserName"] == "default")
-    {
+    if engine == "redis" && !users.iter().any(|u| cx.st.users[u].user_name == "default") {
         return Err(ApiError::new(
             "DefaultUserRequired",
             "A user with the user name 'default' must be part of the user group.",
         ));
     }
     let arn = cx.arn("usergroup", &id);
-    let doc = json!({
-        "UserGroupId": id, "Status": "creating", "Engine": engine, "UserIds": users,
-        "MinimumEngineVersion": "6.0", "ReplicationGroups": [], "ServerlessCaches": [], "ARN": arn,
-    });
     cx.tag_new(&arn, input);
     set_membership(cx, &id, &users, true);
-    let mut stored = doc.clone();
     // Creation of a user group is a control-plane step with nothing to start: it is active
-    // as soon as it is stored.
-    stored["Status"] = "active".into();
+    // as soon as it is stored (the response still says `creating`).
+    let group = UserGroupRecord {
+        user_group_id: id.clone(),
+        status: UserStatus::Active,
+        engine,
+        user_ids: users,
+        minimum_engine_version: "6.0".into(),
+        replication_groups: vec![],
+        serverless_caches: vec![],
+        arn,
+    };
+    let mut out = render_user_group(&group);
+    out["Status"] = "creating".into();
     cx.st
         .event(&id, "user-group", format!("User group {id} created"));
-    cx.st.user_groups.insert(id, stored);
-    Ok(doc)
+    cx.st.user_groups.insert(id, group);
+    Ok(out)
 }
 
 pub fn describe_user_groups(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -52,9 +54,9 @@ pub fn describe_user_groups(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             .st
             .user_groups
             .get(id)
-            .cloned()
+            .map(render_user_group)
             .ok_or_else(|| group_not_found(id))?],
-        None => cx.st.user_groups.values().cloned().collect(),
+        None => cx.st.user_groups.values().map(render_user_group).collect(),
     };
     let (page, marker) = paginate(list, input)?;
     Ok(json!({"UserGroups": page, "Marker": marker}))
@@ -70,8 +72,8 @@ pub fn modify_user_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     }
     check_members(cx, &add)?;
     check_members(cx, &remove)?;
-    let before = cx.st.user_groups[&id].clone();
-    let mut users = strings(&before, "UserIds");
+    let before = render_user_group(&cx.st.user_groups[&id]);
+    let mut users = cx.st.user_groups[&id].user_ids.clone();
     users.retain(|u| !remove.contains(u));
     for a in &add {
         if !users.contains(a) {
@@ -81,7 +83,7 @@ pub fn modify_user_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     set_membership(cx, &id, &remove, false);
     set_membership(cx, &id, &add, true);
     if let Some(g) = cx.st.user_groups.get_mut(&id) {
-        g["UserIds"] = json!(users);
+        g.user_ids = users;
     }
     crate::elasticache::domain::acl::refresh_all(cx);
     // The response shows the change as pending, as AWS does while it propagates.
@@ -105,22 +107,19 @@ pub fn delete_user_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         .user_groups
         .get(&id)
         .ok_or_else(|| group_not_found(&id))?;
-    if g["ReplicationGroups"]
-        .as_array()
-        .is_some_and(|a| !a.is_empty())
-    {
+    if !g.replication_groups.is_empty() {
         return Err(ApiError::new(
             "InvalidUserGroupState",
             format!("User group {id} is associated with replication groups."),
         ));
     }
-    let mut g = cx
+    let g = cx
         .st
         .user_groups
         .remove(&id)
         .ok_or_else(|| group_not_found(&id))?;
-    let users = strings(&g, "UserIds");
-    set_membership(cx, &id, &users, false);
+    set_membership(cx, &id, &g.user_ids, false);
+    let mut g = render_user_group(&g);
     g["Status"] = "deleting".into();
     cx.st
         .event(&id, "user-group", format!("User group {id} deleted"));

@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 use crate::elasticache::domain::cache_clusters::paginate;
 use crate::elasticache::domain::users::*;
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::state::{s, Cx};
+use crate::elasticache::runtime::EngineKind;
+use crate::elasticache::state::{s, Cx, UserRecord, UserStatus};
 
 pub fn create_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     ensure_default(cx);
@@ -24,22 +25,30 @@ pub fn create_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         ));
     }
     let engine = s(input, "Engine").unwrap_or("redis").to_ascii_lowercase();
-    if engine != "redis" && engine != "valkey" {
-        return Err(ApiError::invalid_value(format!("Invalid engine: {engine}")));
-    }
+    let engine = match EngineKind::parse(&engine) {
+        Some(e) if e != EngineKind::Memcached => e,
+        _ => return Err(ApiError::invalid_value(format!("Invalid engine: {engine}"))),
+    };
     let access = s(input, "AccessString").unwrap_or("").to_string();
     let auth = authentication(input)?;
     let arn = cx.arn("user", &id);
-    let doc = json!({
-        "UserId": id, "UserName": name, "Status": "active", "Engine": engine,
-        "MinimumEngineVersion": "6.0", "AccessString": access, "UserGroupIds": [],
-        "Authentication": auth, "ARN": arn,
-    });
+    let user = UserRecord {
+        user_id: id.clone(),
+        user_name: name,
+        status: UserStatus::Active,
+        engine,
+        minimum_engine_version: "6.0".into(),
+        access_string: access,
+        user_group_ids: vec![],
+        authentication: auth,
+        arn: arn.clone(),
+    };
     cx.tag_new(&arn, input);
     cx.st.user_passwords.insert(id.clone(), passwords_of(input));
     cx.st.event(&id, "user", format!("User {id} created"));
-    cx.st.users.insert(id, doc.clone());
-    Ok(doc)
+    let out = render_user(&user);
+    cx.st.users.insert(id, user);
+    Ok(out)
 }
 
 pub fn describe_users(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -49,15 +58,15 @@ pub fn describe_users(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             .st
             .users
             .get(id)
-            .cloned()
+            .map(render_user)
             .ok_or_else(|| user_not_found(id))?],
         None => {
             let engine = s(input, "Engine");
             cx.st
                 .users
                 .values()
-                .filter(|u| engine.is_none_or(|e| u["Engine"] == e))
-                .cloned()
+                .filter(|u| engine.is_none_or(|e| u.engine.as_str() == e))
+                .map(render_user)
                 .collect()
         }
     };
@@ -82,21 +91,19 @@ pub fn modify_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         .get_mut(&id)
         .ok_or_else(|| user_not_found(&id))?;
     if let Some(a) = s(input, "AccessString") {
-        u["AccessString"] = a.into();
+        u.access_string = a.into();
     }
     if let Some(a) = s(input, "AppendAccessString") {
-        let cur = u["AccessString"].as_str().unwrap_or("").to_string();
-        u["AccessString"] = if cur.is_empty() {
+        u.access_string = if u.access_string.is_empty() {
             a.to_string()
         } else {
-            format!("{cur} {a}")
-        }
-        .into();
+            format!("{} {a}", u.access_string)
+        };
     }
     if let Some(a) = auth {
-        u["Authentication"] = a;
+        u.authentication = a;
     }
-    let mut out = u.clone();
+    let mut out = render_user(u);
     out["Status"] = "modifying".into();
     if has_auth {
         cx.st.user_passwords.insert(id.clone(), passwords_of(input));
@@ -115,15 +122,12 @@ pub fn delete_user(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             "The default user cannot be deleted.",
         ));
     }
-    let mut u = cx.st.users.remove(&id).ok_or_else(|| user_not_found(&id))?;
-    if let Some(name) = u["UserName"].as_str() {
-        crate::elasticache::domain::acl::revoke_everywhere(cx, name);
-    }
+    let u = cx.st.users.remove(&id).ok_or_else(|| user_not_found(&id))?;
+    crate::elasticache::domain::acl::revoke_everywhere(cx, &u.user_name);
     for g in cx.st.user_groups.values_mut() {
-        if let Some(a) = g["UserIds"].as_array_mut() {
-            a.retain(|x| x != id.as_str());
-        }
+        g.user_ids.retain(|x| *x != id);
     }
+    let mut u = render_user(&u);
     u["Status"] = "deleting".into();
     cx.st.user_passwords.remove(&id);
     cx.st.event(&id, "user", format!("User {id} deleted"));

@@ -170,134 +170,157 @@ impl ProcessBackend {
             std::fs::copy(seed, spec.data_dir.join("dump.rdb"))?;
         }
         let addr = self.allocate(spec.port, spec.preferred)?;
-        let mut control = None;
-        let (proc_spec, probe) = match spec.engine {
-            EngineKind::Memcached => {
-                let mut args = vec![
-                    "-p".to_string(),
-                    addr.port().to_string(),
-                    "-l".into(),
-                    addr.ip().to_string(),
-                    "-U".into(),
-                    "0".into(),
-                    "-m".into(),
-                    "64".into(),
-                ];
-                args.extend(spec.extra_args.clone());
-                // memcached refuses to run as root unless told which user to be.
-                if unsafe { libc::geteuid() } == 0 {
-                    args.extend(["-u".to_string(), "root".to_string()]);
-                }
-                (
-                    (self.memcached.clone(), args),
-                    Probe::MemcachedVersion(addr),
-                )
-            }
-            EngineKind::Redis | EngineKind::Valkey => {
-                let program = match (spec.engine, &self.valkey) {
-                    (EngineKind::Valkey, Some(v)) => v.clone(),
-                    _ => self.redis.clone(),
-                };
-                let mut args: Vec<String> = vec![
-                    "--bind".into(),
-                    addr.ip().to_string(),
-                    "--save".into(),
-                    "".into(),
-                    "--appendonly".into(),
-                    // An engine with appendonly on loads only its AOF: a node without one
-                    // yet (new, or seeded from a snapshot's dump.rdb) starts from dump.rdb
-                    // and turns the AOF on once up (CONFIG SET, see `aof_config`).
-                    if spec.persistent && spec.data_dir.join("appendonlydir").is_dir() {
-                        "yes"
-                    } else {
-                        "no"
-                    }
-                    .into(),
-                    "--appendfsync".into(),
-                    "everysec".into(),
-                    "--dir".into(),
-                    spec.data_dir.display().to_string(),
-                    "--daemonize".into(),
-                    "no".into(),
-                    "--protected-mode".into(),
-                    "no".into(),
-                    // Full syncs start at once (the default waits 5 s for more replicas), so a
-                    // group reported available has replicas that hold the primary's data.
-                    "--repl-diskless-sync-delay".into(),
-                    "0".into(),
-                ];
-                if let Some(pass) = &spec.auth_token {
-                    args.extend(["--requirepass".into(), pass.clone()]);
-                    args.extend(["--masterauth".into(), pass.clone()]);
-                }
-                let probe = if spec.tls {
-                    let files = self
-                        .ca()?
-                        .issue(addr.ip(), &spec.data_dir.join("tls"))
-                        .map_err(|e| RuntimeError::Tls(e.to_string()))?;
-                    // A short path: unix socket paths are limited to ~100 bytes.
-                    let sock = control_socket_path()?;
-                    args.extend([
-                        "--port".into(),
-                        "0".into(),
-                        "--tls-port".into(),
-                        addr.port().to_string(),
-                        "--tls-cert-file".into(),
-                        files.cert.display().to_string(),
-                        "--tls-key-file".into(),
-                        files.key.display().to_string(),
-                        "--tls-ca-cert-file".into(),
-                        files.ca.display().to_string(),
-                        "--tls-auth-clients".into(),
-                        "no".into(),
-                        "--tls-replication".into(),
-                        "yes".into(),
-                        "--unixsocket".into(),
-                        sock.display().to_string(),
-                        "--unixsocketperm".into(),
-                        "700".into(),
-                    ]);
-                    engine::register_control_socket(addr, sock.clone());
-                    control = Some(sock);
-                    Probe::Tcp(addr)
-                } else {
-                    args.extend(["--port".into(), addr.port().to_string()]);
-                    Probe::RedisPing(addr)
-                };
-                if spec.cluster {
-                    args.extend([
-                        "--cluster-enabled".into(),
-                        "yes".into(),
-                        "--cluster-config-file".into(),
-                        "nodes.conf".into(),
-                        "--cluster-node-timeout".into(),
-                        "3000".into(),
-                        "--cluster-announce-ip".into(),
-                        addr.ip().to_string(),
-                    ]);
-                    if spec.tls {
-                        args.extend(["--tls-cluster".into(), "yes".into()]);
-                    }
-                }
-                // Cluster nodes refuse `replicaof`; they replicate through CLUSTER REPLICATE.
-                if let Some(primary) = spec.replica_of.filter(|_| !spec.cluster) {
-                    args.extend([
-                        "--replicaof".into(),
-                        primary.ip().to_string(),
-                        primary.port().to_string(),
-                    ]);
-                }
-                ((program, args), probe)
-            }
+        if spec.engine == EngineKind::Memcached {
+            return Ok(Plan {
+                program: self.memcached.clone(),
+                args: memcached_args(spec, addr),
+                addr,
+                probe: Probe::MemcachedVersion(addr),
+                control: None,
+            });
+        }
+        let program = match (spec.engine, &self.valkey) {
+            (EngineKind::Valkey, Some(v)) => v.clone(),
+            _ => self.redis.clone(),
         };
+        let mut args = redis_args(spec, addr);
+        let (probe, control) = if spec.tls {
+            let (tls, sock) = self.tls_args(spec, addr)?;
+            args.extend(tls);
+            (Probe::Tcp(addr), Some(sock))
+        } else {
+            args.extend(["--port".into(), addr.port().to_string()]);
+            (Probe::RedisPing(addr), None)
+        };
+        args.extend(cluster_args(spec, addr));
+        // Cluster nodes refuse `replicaof`; they replicate through CLUSTER REPLICATE.
+        if let Some(primary) = spec.replica_of.filter(|_| !spec.cluster) {
+            args.extend([
+                "--replicaof".into(),
+                primary.ip().to_string(),
+                primary.port().to_string(),
+            ]);
+        }
         Ok(Plan {
-            program: proc_spec.0,
-            args: proc_spec.1,
+            program,
+            args,
             addr,
             probe,
             control,
         })
     }
+
+    /// A TLS-only node: its certificate from our CA, and a unix socket for our own commands.
+    fn tls_args(
+        &self,
+        spec: &NodeSpec,
+        addr: SocketAddr,
+    ) -> Result<(Vec<String>, PathBuf), RuntimeError> {
+        let files = self
+            .ca()?
+            .issue(addr.ip(), &spec.data_dir.join("tls"))
+            .map_err(|e| RuntimeError::Tls(e.to_string()))?;
+        // A short path: unix socket paths are limited to ~100 bytes.
+        let sock = control_socket_path()?;
+        let args = vec![
+            "--port".into(),
+            "0".into(),
+            "--tls-port".into(),
+            addr.port().to_string(),
+            "--tls-cert-file".into(),
+            files.cert.display().to_string(),
+            "--tls-key-file".into(),
+            files.key.display().to_string(),
+            "--tls-ca-cert-file".into(),
+            files.ca.display().to_string(),
+            "--tls-auth-clients".into(),
+            "no".into(),
+            "--tls-replication".into(),
+            "yes".into(),
+            "--unixsocket".into(),
+            sock.display().to_string(),
+            "--unixsocketperm".into(),
+            "700".into(),
+        ];
+        engine::register_control_socket(addr, sock.clone());
+        Ok((args, sock))
+    }
+}
+
+fn memcached_args(spec: &NodeSpec, addr: SocketAddr) -> Vec<String> {
+    let mut args = vec![
+        "-p".to_string(),
+        addr.port().to_string(),
+        "-l".into(),
+        addr.ip().to_string(),
+        "-U".into(),
+        "0".into(),
+        "-m".into(),
+        "64".into(),
+    ];
+    args.extend(spec.extra_args.clone());
+    // memcached refuses to run as root unless told which user to be.
+    if unsafe { libc::geteuid() } == 0 {
+        args.extend(["-u".to_string(), "root".to_string()]);
+    }
+    args
+}
+
+/// What every redis/valkey node runs with, before its port (plain or TLS).
+fn redis_args(spec: &NodeSpec, addr: SocketAddr) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "--bind".into(),
+        addr.ip().to_string(),
+        "--save".into(),
+        "".into(),
+        "--appendonly".into(),
+        // An engine with appendonly on loads only its AOF: a node without one
+        // yet (new, or seeded from a snapshot's dump.rdb) starts from dump.rdb
+        // and turns the AOF on once up (CONFIG SET, see `aof_config`).
+        if spec.persistent && spec.data_dir.join("appendonlydir").is_dir() {
+            "yes"
+        } else {
+            "no"
+        }
+        .into(),
+        "--appendfsync".into(),
+        "everysec".into(),
+        "--dir".into(),
+        spec.data_dir.display().to_string(),
+        "--daemonize".into(),
+        "no".into(),
+        "--protected-mode".into(),
+        "no".into(),
+        // Full syncs start at once (the default waits 5 s for more replicas), so a
+        // group reported available has replicas that hold the primary's data.
+        "--repl-diskless-sync-delay".into(),
+        "0".into(),
+    ];
+    if let Some(pass) = &spec.auth_token {
+        args.extend(["--requirepass".into(), pass.clone()]);
+        args.extend(["--masterauth".into(), pass.clone()]);
+    }
+    args
+}
+
+fn cluster_args(spec: &NodeSpec, addr: SocketAddr) -> Vec<String> {
+    if !spec.cluster {
+        return vec![];
+    }
+    let mut args = vec![
+        "--cluster-enabled".into(),
+        "yes".into(),
+        "--cluster-config-file".into(),
+        "nodes.conf".into(),
+        "--cluster-node-timeout".into(),
+        "3000".into(),
+        "--cluster-announce-ip".into(),
+        addr.ip().to_string(),
+    ];
+    if spec.tls {
+        args.extend(["--tls-cluster".into(), "yes".into()]);
+    }
+    args
 }
 
 /// A fresh unix socket path for a node's control connection.

@@ -1,0 +1,121 @@
+//! ModifyCacheCluster's rules, step by step: the node count (nodes to start or to stop) and
+//! the settings the cluster reports.
+
+use serde_json::Value;
+
+use crate::elasticache::domain::cache_clusters::{
+    node_count_of, not_found, require_available, start_nodes, NodeShape,
+};
+use crate::elasticache::error::{ApiError, ApiResult};
+use crate::elasticache::state::{
+    s, strings, CacheClusterRecord, ClusterStatus, Cx, Node, Notification, SecurityGroupMembership,
+};
+
+/// The parameter group to switch to must exist.
+pub fn check_param_group(cx: &Cx, input: &Value) -> ApiResult<()> {
+    if let Some(pg) = s(input, "CacheParameterGroupName") {
+        if crate::elasticache::domain::groups::param_group_family(cx, pg).is_none() {
+            return Err(ApiError::new(
+                "CacheParameterGroupNotFound",
+                format!("CacheParameterGroup {pg} not found."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// NumCacheNodes: the nodes started to grow to it, or the node ids to remove to shrink to it.
+pub fn resize(cx: &mut Cx, id: &str, input: &Value) -> ApiResult<(Vec<Node>, Vec<String>)> {
+    let Some(n) = input["NumCacheNodes"].as_i64() else {
+        return Ok((vec![], vec![]));
+    };
+    let (shape, have) = {
+        let c = &cx.st.clusters[id];
+        (NodeShape::of(c), c.nodes.len())
+    };
+    let n = node_count_of(shape.engine, n)?;
+    if n != have {
+        require_available(&cx.st.clusters[id], id)?;
+    }
+    if n > have {
+        crate::elasticache::domain::limits::region_quota(cx.st, n - have, cx.max_nodes)?;
+        return Ok((start_nodes(cx, id, &shape, have, n - have, None)?, vec![]));
+    }
+    if n < have {
+        let to_remove = strings(input, "CacheNodeIdsToRemove");
+        if to_remove.len() != have - n {
+            return Err(ApiError::invalid_value(format!(
+                "Cannot remove {} nodes: CacheNodeIdsToRemove must list exactly {} node ids.",
+                have - n,
+                have - n
+            )));
+        }
+        return Ok((vec![], to_remove));
+    }
+    Ok((vec![], vec![]))
+}
+
+/// Records the resize: removed nodes stop after the response, new ones join the cluster
+/// (which is `modifying` until they answer).
+pub fn apply_resize(cx: &mut Cx, id: &str, added: Vec<Node>, removed: &[String]) -> ApiResult<()> {
+    let c = cx.st.clusters.get_mut(id).ok_or_else(|| not_found(id))?;
+    for rid in removed {
+        let Some(pos) = c.nodes.iter().position(|n| &n.id == rid) else {
+            return Err(ApiError::invalid_value(format!(
+                "Cache node {rid} not found."
+            )));
+        };
+        let mut node = c.nodes.remove(pos);
+        if let Some(run) = node.run.take() {
+            cx.doomed.push(run);
+        }
+    }
+    let grew = !added.is_empty();
+    c.nodes.extend(added);
+    if grew {
+        c.rec.cache_cluster_status = ClusterStatus::Modifying;
+    }
+    Ok(())
+}
+
+/// The settings a member shares with its replication group (which also changes them).
+pub fn change_group_settings(rec: &mut CacheClusterRecord, input: &Value) {
+    if let Some(v) = input["SnapshotRetentionLimit"].as_i64() {
+        rec.snapshot_retention_limit = Some(v);
+    }
+    if let Some(v) = s(input, "SnapshotWindow") {
+        rec.snapshot_window = Some(v.into());
+    }
+    if let Some(v) = s(input, "CacheNodeType") {
+        rec.cache_node_type = v.into();
+    }
+}
+
+/// The settings the input changes, as the cluster reports them.
+pub fn change_settings(rec: &mut CacheClusterRecord, input: &Value) {
+    change_group_settings(rec, input);
+    if let Some(v) = s(input, "PreferredMaintenanceWindow") {
+        rec.preferred_maintenance_window = v.into();
+    }
+    if let Some(v) = s(input, "EngineVersion") {
+        rec.engine_version = v.into();
+    }
+    if let Some(v) = input["AutoMinorVersionUpgrade"].as_bool() {
+        rec.auto_minor_version_upgrade = v;
+    }
+    if let Some(pg) = s(input, "CacheParameterGroupName") {
+        rec.cache_parameter_group.cache_parameter_group_name = pg.into();
+    }
+    if let Some(t) = s(input, "NotificationTopicArn") {
+        rec.notification_configuration = Some(Notification {
+            topic_arn: t.into(),
+            topic_status: s(input, "NotificationTopicStatus")
+                .unwrap_or("active")
+                .into(),
+        });
+    }
+    let sgs = strings(input, "SecurityGroupIds");
+    if !sgs.is_empty() {
+        rec.security_groups = Some(SecurityGroupMembership::active(&sgs));
+    }
+}

@@ -1,0 +1,230 @@
+//! The settings a new cluster starts with (from CreateCacheCluster's or
+//! CreateReplicationGroup's input, or a group's first member), checked, and the CacheCluster
+//! record they make.
+
+use serde_json::Value;
+
+use crate::elasticache::domain::cache_clusters::NodeShape;
+use crate::elasticache::domain::{catalog, limits};
+use crate::elasticache::error::{ApiError, ApiResult};
+use crate::elasticache::runtime::EngineKind;
+use crate::elasticache::state::{
+    now, s, strings, ApplyStatus, CacheClusterRecord, ClusterStatus, Cx, LogDelivery, Notification,
+    ParameterGroupStatus, SecurityGroupMembership,
+};
+
+/// Everything a new cluster needs that a replication group may also supply.
+pub struct ClusterSettings {
+    pub engine: EngineKind,
+    pub engine_version: String,
+    pub node_type: String,
+    pub param_group: String,
+    pub subnet_group: String,
+    pub port: u16,
+    pub auth_token: Option<String>,
+    pub transit: bool,
+    pub at_rest: bool,
+    pub security_group_ids: Vec<String>,
+    pub topic_arn: Option<String>,
+    pub maintenance_window: String,
+    pub snapshot_window: String,
+    pub snapshot_retention: i64,
+    pub auto_minor: bool,
+    pub log_delivery: Vec<LogDelivery>,
+}
+
+impl ClusterSettings {
+    pub fn shape(&self) -> NodeShape {
+        NodeShape {
+            engine: self.engine,
+            version: Some(self.engine_version.clone()),
+            port: self.port,
+            auth: self.auth_token.clone(),
+            seed_rdb: None,
+            param_group: self.param_group.clone(),
+            acl: vec![],
+            tls: self.transit,
+            cluster: false,
+        }
+    }
+
+    /// Reads and validates the settings common to CreateCacheCluster and CreateReplicationGroup.
+    pub fn from_input(cx: &Cx, input: &Value, default_engine: &str) -> ApiResult<Self> {
+        let engine = engine_of(input, default_engine)?;
+        let node_type = node_type_of(input)?;
+        let engine_version = s(input, "EngineVersion")
+            .unwrap_or(catalog::default_version(engine))
+            .to_string();
+        let param_group = param_group_of(cx, input, engine, &engine_version)?;
+        let subnet_group = subnet_group_of(cx, input)?;
+        let transit = input["TransitEncryptionEnabled"].as_bool().unwrap_or(false);
+        let auth_token = auth_token_of(input, engine)?;
+        Ok(Self {
+            engine,
+            engine_version,
+            node_type,
+            param_group,
+            subnet_group,
+            port: limits::port(input)?.unwrap_or(engine.default_port()),
+            auth_token,
+            transit,
+            at_rest: input["AtRestEncryptionEnabled"].as_bool().unwrap_or(false),
+            security_group_ids: strings(input, "SecurityGroupIds"),
+            topic_arn: s(input, "NotificationTopicArn").map(str::to_owned),
+            maintenance_window: s(input, "PreferredMaintenanceWindow")
+                .unwrap_or("sat:13:00-sat:14:00")
+                .to_string(),
+            snapshot_window: s(input, "SnapshotWindow")
+                .unwrap_or("06:30-07:30")
+                .to_string(),
+            snapshot_retention: input["SnapshotRetentionLimit"].as_i64().unwrap_or(0),
+            auto_minor: input["AutoMinorVersionUpgrade"].as_bool().unwrap_or(true),
+            log_delivery: log_delivery_of(input),
+        })
+    }
+
+    /// The record of a new cluster.
+    pub fn cluster_record(
+        &self,
+        cx: &Cx,
+        id: &str,
+        az: &str,
+        rg: Option<&str>,
+    ) -> CacheClusterRecord {
+        let redis = self.engine != EngineKind::Memcached;
+        CacheClusterRecord {
+            cache_cluster_id: id.into(),
+            cache_node_type: self.node_type.clone(),
+            engine_version: self.engine_version.clone(),
+            cache_cluster_status: ClusterStatus::Creating,
+            preferred_availability_zone: az.into(),
+            cache_cluster_create_time: now(),
+            preferred_maintenance_window: self.maintenance_window.clone(),
+            notification_configuration: self.topic_arn.as_ref().map(|t| Notification {
+                topic_arn: t.clone(),
+                topic_status: "active".into(),
+            }),
+            cache_parameter_group: ParameterGroupStatus {
+                cache_parameter_group_name: self.param_group.clone(),
+                parameter_apply_status: ApplyStatus::InSync,
+                cache_node_ids_to_reboot: vec![],
+            },
+            cache_subnet_group_name: self.subnet_group.clone(),
+            auto_minor_version_upgrade: self.auto_minor,
+            security_groups: (!self.security_group_ids.is_empty())
+                .then(|| SecurityGroupMembership::active(&self.security_group_ids)),
+            replication_group_id: rg.map(str::to_owned),
+            snapshot_retention_limit: redis.then_some(self.snapshot_retention),
+            snapshot_window: redis.then(|| self.snapshot_window.clone()),
+            auth_token_enabled: redis.then_some(self.auth_token.is_some()),
+            auth_token_last_modified_date: None,
+            transit_encryption_enabled: self.transit,
+            at_rest_encryption_enabled: self.at_rest,
+            arn: cx.arn("cluster", id),
+            replication_group_log_delivery_enabled: rg.is_some(),
+            log_delivery_configurations: self.log_delivery.clone(),
+            configuration_endpoint: None,
+        }
+    }
+}
+
+fn engine_of(input: &Value, default_engine: &str) -> ApiResult<EngineKind> {
+    let engine_name = s(input, "Engine").unwrap_or(default_engine);
+    EngineKind::parse(engine_name).ok_or_else(|| {
+        ApiError::invalid_value(format!(
+            "Invalid value '{engine_name}' for Engine. Valid values are: redis, valkey, memcached."
+        ))
+    })
+}
+
+fn node_type_of(input: &Value) -> ApiResult<String> {
+    let node_type = s(input, "CacheNodeType").ok_or_else(|| {
+        ApiError::invalid_value(
+            "The parameter CacheNodeType must be provided and must not be blank.",
+        )
+    })?;
+    if !node_type.starts_with("cache.") {
+        return Err(ApiError::invalid_value(format!(
+            "Invalid CacheNodeType: {node_type}"
+        )));
+    }
+    Ok(node_type.to_string())
+}
+
+/// The named parameter group (which must exist and be of the version's family), else the
+/// family's default (its `.cluster.on` one in cluster mode).
+fn param_group_of(
+    cx: &Cx,
+    input: &Value,
+    engine: EngineKind,
+    engine_version: &str,
+) -> ApiResult<String> {
+    let family = catalog::family_of(engine.as_str(), engine_version).ok_or_else(|| {
+        ApiError::invalid_value(format!(
+            "Invalid {} engine version: {engine_version}",
+            engine.as_str()
+        ))
+    })?;
+    let cluster_mode =
+        input["NumNodeGroups"].as_i64().is_some_and(|n| n > 1) || input["ClusterMode"] == "enabled";
+    let Some(pg) = s(input, "CacheParameterGroupName") else {
+        return Ok(catalog::default_group(family, cluster_mode));
+    };
+    let pg_family =
+        crate::elasticache::domain::groups::param_group_family(cx, pg).ok_or_else(|| {
+            ApiError::new(
+                "CacheParameterGroupNotFound",
+                format!("CacheParameterGroup {pg} not found."),
+            )
+        })?;
+    if pg_family != family {
+        return Err(ApiError::invalid_combination(format!(
+            "The parameter group {pg} of family {pg_family} cannot be used with {} {engine_version} (family {family}).",
+            engine.as_str()
+        )));
+    }
+    Ok(pg.to_string())
+}
+
+fn subnet_group_of(cx: &Cx, input: &Value) -> ApiResult<String> {
+    let subnet_group = s(input, "CacheSubnetGroupName").unwrap_or("default");
+    if subnet_group != "default" && !cx.st.subnet_groups.contains_key(subnet_group) {
+        return Err(ApiError::new(
+            "CacheSubnetGroupNotFoundFault",
+            format!("CacheSubnetGroup {subnet_group} not found."),
+        ));
+    }
+    Ok(subnet_group.to_string())
+}
+
+/// AUTH tokens are for redis and valkey only, and must satisfy AWS's rules.
+fn auth_token_of(input: &Value, engine: EngineKind) -> ApiResult<Option<String>> {
+    let auth_token = s(input, "AuthToken").map(str::to_owned);
+    if auth_token.is_some() && engine == EngineKind::Memcached {
+        return Err(ApiError::invalid_combination(
+            "AuthToken is only supported for the redis and valkey engines.",
+        ));
+    }
+    if let Some(t) = &auth_token {
+        limits::auth_token(t)?;
+    }
+    Ok(auth_token)
+}
+
+/// The enabled log deliveries, as the API reports them (`active`).
+fn log_delivery_of(input: &Value) -> Vec<LogDelivery> {
+    let text = |l: &Value, k: &str| l.get(k).and_then(Value::as_str).map(str::to_owned);
+    input["LogDeliveryConfigurations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["Enabled"].as_bool() != Some(false))
+        .map(|l| LogDelivery {
+            log_type: text(l, "LogType"),
+            destination_type: text(l, "DestinationType"),
+            destination_details: l.get("DestinationDetails").cloned(),
+            log_format: text(l, "LogFormat"),
+            status: "active".into(),
+        })
+        .collect()
+}

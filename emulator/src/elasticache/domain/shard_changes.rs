@@ -1,0 +1,123 @@
+//! ModifyReplicationGroupShardConfiguration's rules: which shards go or come, and the slot
+//! layout the group should end with (the slots move later, in a reshard job).
+
+use serde_json::Value;
+
+use crate::elasticache::domain::cache_clusters;
+use crate::elasticache::domain::limits;
+use crate::elasticache::domain::replication_groups::{
+    member_name, settings_of, slots, start_member,
+};
+use crate::elasticache::error::{ApiError, ApiResult};
+use crate::elasticache::state::{strings, Cx, GroupStatus, NodeGroup, Reshard};
+
+/// The node groups to remove: named, or all but those to retain; `want` must remain.
+fn shards_to_remove(cx: &Cx, id: &str, input: &Value, want: usize) -> ApiResult<Vec<String>> {
+    let mut remove = strings(input, "NodeGroupsToRemove");
+    let retain = strings(input, "NodeGroupsToRetain");
+    if remove.is_empty() && retain.is_empty() {
+        return Err(ApiError::invalid_value(
+            "NodeGroupsToRemove or NodeGroupsToRetain is required when decreasing the node group count.",
+        ));
+    }
+    let groups = &cx.st.repl_groups[id].groups;
+    if remove.is_empty() {
+        remove = groups
+            .iter()
+            .filter(|g| !retain.contains(&g.id))
+            .map(|g| g.id.clone())
+            .collect();
+    }
+    if groups.len() - remove.len() != want {
+        return Err(ApiError::invalid_value(
+            "The node groups to remove do not match NodeGroupCount.",
+        ));
+    }
+    Ok(remove)
+}
+
+/// Removes shards down to `want`. Their processes keep serving until their slots have moved
+/// to the remaining shards.
+pub fn remove_shards(cx: &mut Cx, id: &str, input: &Value, want: usize) -> ApiResult<()> {
+    let remove = shards_to_remove(cx, id, input, want)?;
+    let doomed: Vec<String> = cx.st.repl_groups[id]
+        .groups
+        .iter()
+        .filter(|g| remove.contains(&g.id))
+        .flat_map(|g| g.members.clone())
+        .collect();
+    let mut retiring = vec![];
+    for m in doomed {
+        if let Some(run) = cx
+            .st
+            .clusters
+            .get_mut(&m)
+            .and_then(|c| c.nodes.first_mut())
+            .and_then(|n| n.run.take())
+        {
+            retiring.push(run);
+        }
+        cache_clusters::remove_cluster(cx, &m);
+    }
+    if let Some(rg) = cx.st.repl_groups.get_mut(id) {
+        rg.reshard = Some(Reshard {
+            retiring,
+            started: false,
+        });
+        rg.groups.retain(|g| !remove.contains(&g.id));
+    }
+    Ok(())
+}
+
+/// Adds shards up to `want`, each with as many replicas as the first shard, under the quotas.
+pub fn add_shards(cx: &mut Cx, id: &str, want: usize) -> ApiResult<()> {
+    let settings = settings_of(cx, &cx.st.repl_groups[id])?;
+    let rg = &cx.st.repl_groups[id];
+    let have = rg.groups.len();
+    let replicas = rg.groups[0].members.len().saturating_sub(1);
+    let existing: usize = rg.groups.iter().map(|g| g.members.len()).sum();
+    let adding = (want - have) * (replicas + 1);
+    limits::cluster_quota(
+        existing + adding,
+        limits::max_cluster_nodes(settings.engine, &settings.engine_version),
+    )?;
+    limits::region_quota(cx.st, adding, cx.max_nodes)?;
+    let mut next = have;
+    let mut added = vec![];
+    while have + added.len() < want {
+        let gid = format!("{:04}", next + 1);
+        next += 1;
+        if cx.st.repl_groups[id].groups.iter().any(|g| g.id == gid) {
+            continue;
+        }
+        let members: Vec<String> = (0..=replicas)
+            .map(|m| member_name(id, true, &gid, m))
+            .collect();
+        for (mi, m) in members.iter().enumerate() {
+            let from = (mi > 0).then_some(members[0].as_str());
+            start_member(cx, &settings, &settings.shape(), id, m, mi, from)?;
+        }
+        added.push(NodeGroup {
+            id: gid,
+            slots: None,
+            members,
+        });
+    }
+    if let Some(rg) = cx.st.repl_groups.get_mut(id) {
+        rg.groups.extend(added);
+        rg.reshard = Some(Reshard::default());
+    }
+    Ok(())
+}
+
+/// The slots spread evenly over the group's shards again; the group is `modifying` until
+/// they have moved.
+pub fn respread_slots(cx: &mut Cx, id: &str) {
+    if let Some(rg) = cx.st.repl_groups.get_mut(id) {
+        let n = rg.groups.len();
+        for (i, g) in rg.groups.iter_mut().enumerate() {
+            g.slots = Some(slots(i, n));
+        }
+        rg.rec.status = GroupStatus::Modifying;
+    }
+}
