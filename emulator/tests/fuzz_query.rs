@@ -1299,9 +1299,15 @@ async fn regression_global_node_group_count_is_bounded() {
     // NodeGroupCount, so i64::MAX ran until memory ran out, under the store's lock. The
     // datastore here comes from a saved state.
     let dir = tempfile::tempdir().unwrap();
+    // The whole record, as the emulator saves a global datastore.
     let saved = serde_json::json!({"version": 1, "regions": [], "globals": {"123456789012": {"gds1": {
-        "GlobalReplicationGroupId": "gds1", "Status": "available", "ClusterEnabled": true,
-        "Members": [], "GlobalNodeGroups": [{"GlobalNodeGroupId": "gds1-0001", "Slots": "0-16383"}]
+        "GlobalReplicationGroupId": "gds1", "GlobalReplicationGroupDescription": " ",
+        "Status": "available", "CacheNodeType": "cache.r6g.large", "Engine": "redis",
+        "EngineVersion": "7.1", "Members": [], "ClusterEnabled": true,
+        "GlobalNodeGroups": [{"GlobalNodeGroupId": "gds1-0001", "Slots": "0-16383"}],
+        "AuthTokenEnabled": false, "TransitEncryptionEnabled": false,
+        "AtRestEncryptionEnabled": false,
+        "ARN": "arn:aws:elasticache::123456789012:globalreplicationgroup:gds1"
     }}}});
     std::fs::write(dir.path().join("elasticache.json"), saved.to_string()).unwrap();
     let mut config = Config::from_env(dir.path().join("run"));
