@@ -233,6 +233,17 @@ pub fn reshard(
     await_primaries(&mut c0, layout)?;
     let owner = owners(&mut c0)?;
     let mut conns = Conns::new();
+    // A primary that loses its last slot would become a replica of the node that took it
+    // (Redis 7's replica migration) and stay in the slot map clients read; a leaving node
+    // must not (6.x has no such option: the error is ignored).
+    for a in leaving {
+        let c = conn_for(&mut conns, *a, auth)?;
+        let _ = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("cluster-allow-replica-migration")
+            .arg("no")
+            .query::<()>(c);
+    }
     move_slots(&mut conns, &ids, &owner, layout, auth)?;
     // Every staying node must see the new owners before the old nodes go away, or clients
     // that ask it are sent to a stopped node.
@@ -254,7 +265,45 @@ pub fn reshard(
             }
         }
     }
+    // Clients route by the slot map any node gives them: once the leaving nodes are
+    // forgotten, every staying node must still name the new owners and list no leaving node
+    // (as owner or replica) before they stop.
+    for a in staying {
+        let c = conn_for(&mut conns, *a, auth)?;
+        let settled = until(Duration::from_secs(30), || {
+            owners(c).is_ok_and(|o| o == target)
+                && slot_map_addrs(c).is_ok_and(|x| !x.iter().any(|x| leaving.contains(x)))
+        });
+        if !settled {
+            return Err(format!("{a} still routes to a leaving node"));
+        }
+    }
     Ok(())
+}
+
+/// Every node address in `c`'s CLUSTER SLOTS (owners and replicas).
+fn slot_map_addrs(c: &mut redis::Connection) -> Result<Vec<SocketAddr>, String> {
+    let slots: Vec<redis::Value> = redis::cmd("CLUSTER")
+        .arg("SLOTS")
+        .query(c)
+        .map_err(|e| e.to_string())?;
+    let mut out = vec![];
+    for r in slots {
+        let redis::Value::Array(r) = r else { continue };
+        for n in r.iter().skip(2) {
+            let redis::Value::Array(n) = n else { continue };
+            let (Some(redis::Value::BulkString(ip)), Some(redis::Value::Int(port))) =
+                (n.first(), n.get(1))
+            else {
+                continue;
+            };
+            let ip = String::from_utf8_lossy(ip);
+            if let Ok(a) = format!("{ip}:{port}").parse() {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// SETSLOT IMPORTING/MIGRATING/NODE name the other node by id: every node taking part must
