@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::elasticache::state::{Cluster, Pending, Region};
+use crate::elasticache::state::{Cluster, Pending, Region, ReplGroup};
 
 pub use crate::elasticache::effects::Shard;
 
@@ -60,6 +60,11 @@ pub fn join_job(r: &Region, p: &Pending) -> Option<JoinJob> {
 /// The node groups of a cluster-mode group as the engine should see them, and its token.
 pub fn shards_of(r: &Region, rg_id: &str) -> Option<(Vec<Shard>, Option<String>)> {
     let rg = r.repl_groups.get(rg_id)?;
+    Some((shards(r, rg)?, group_auth(r, rg)))
+}
+
+/// Each node group's primary, replicas and slots (a lone shard owns every slot).
+fn shards(r: &Region, rg: &ReplGroup) -> Option<Vec<Shard>> {
     let mut shards = vec![];
     for g in &rg.groups {
         let addrs: Vec<SocketAddr> = g.members.iter().filter_map(|m| node_addr(r, m)).collect();
@@ -73,13 +78,16 @@ pub fn shards_of(r: &Region, rg_id: &str) -> Option<(Vec<Shard>, Option<String>)
     if shards.len() == 1 && shards[0].slots.is_empty() {
         shards[0].slots = vec![(0, 16383)];
     }
-    let auth = rg
-        .groups
+    Some(shards)
+}
+
+/// The group's auth token (its first member's).
+fn group_auth(r: &Region, rg: &ReplGroup) -> Option<String> {
+    rg.groups
         .first()
         .and_then(|g| g.members.first())
         .and_then(|m| r.clusters.get(m))
-        .and_then(|c| c.auth_token.clone());
-    Some((shards, auth))
+        .and_then(|c| c.auth_token.clone())
 }
 
 /// The formation of a cluster-mode group once all its nodes answer (started once).
@@ -94,19 +102,7 @@ pub fn formation_job(r: &mut Region, p: &Pending) -> Option<(String, Vec<Shard>,
     if !all_up {
         return None;
     }
-    let mut shards = vec![];
-    for g in &rg.groups {
-        let addrs: Vec<SocketAddr> = g.members.iter().filter_map(|m| node_addr(r, m)).collect();
-        let (primary, replicas) = addrs.split_first()?;
-        shards.push(Shard {
-            primary: *primary,
-            replicas: replicas.to_vec(),
-            slots: g.slots.as_deref().map(parse_slots).unwrap_or_default(),
-        });
-    }
-    if shards.len() == 1 && shards[0].slots.is_empty() {
-        shards[0].slots = vec![(0, 16383)];
-    }
+    let shards = shards(r, rg)?;
     let auth = p.auth.clone();
     r.repl_groups.get_mut(&rg_id)?.form_started = true;
     Some((rg_id, shards, auth))
@@ -163,12 +159,7 @@ pub fn reshard_jobs(r: &mut Region) -> Vec<ReshardJob> {
                 ))
             })
             .collect();
-        let auth = rg
-            .groups
-            .first()
-            .and_then(|g| g.members.first())
-            .and_then(|m| r.clusters.get(m))
-            .and_then(|c| c.auth_token.clone());
+        let auth = group_auth(r, rg);
         let staying = rg
             .groups
             .iter()
