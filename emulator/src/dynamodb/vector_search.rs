@@ -7,9 +7,10 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+use super::backend::Backend;
 use super::backups::scan_pages;
 use super::state::TableKey;
-use super::vector_store::{item_id, IndexDef, Shared, Write};
+use super::vector_store::{item_id, IndexDef, Shared, VectorStore, Write};
 use super::{ddb_err, table_name, validation, DynamoDb, OpResult};
 use crate::context::RequestContext;
 use crate::protocol::json::JsonError;
@@ -690,20 +691,23 @@ impl DynamoDb {
             && self.vectors.begin_fill(key, false)
         {
             let (backend, vectors, key) = (self.backend.clone(), self.vectors.clone(), key.clone());
-            tokio::spawn(async move {
-                let pages = scan_pages(&backend, &key.account, &key.region, &key.name, |page| {
-                    vectors.fill_page(&key, &page)
-                });
-                match pages.await {
-                    Ok(()) => vectors.finish_fill(&key),
-                    Err(e) => {
-                        tracing::warn!(table = %key.name, "vector index backfill failed: {}", e.message);
-                        vectors.abort_fill(&key);
-                    }
-                }
-            });
+            tokio::spawn(async move { run_fill(&backend, &vectors, &key).await });
         }
         self.vectors.get(key)
+    }
+}
+
+/// Runs a fill `begin_fill` started: the table's scan, a page at a time, into its indexes.
+pub(super) async fn run_fill(backend: &Backend, vectors: &VectorStore, key: &TableKey) {
+    let pages = scan_pages(backend, &key.account, &key.region, &key.name, |page| {
+        vectors.fill_page(key, &page)
+    });
+    match pages.await {
+        Ok(()) => vectors.finish_fill(key),
+        Err(e) => {
+            tracing::warn!(table = %key.name, "vector index fill failed: {}", e.message);
+            vectors.abort_fill(key);
+        }
     }
 }
 

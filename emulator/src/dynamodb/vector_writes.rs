@@ -5,9 +5,9 @@
 
 use serde_json::{json, Value};
 
-use super::backups::scan_pages;
 use super::partiql;
 use super::state::TableKey;
+use super::vector_search::run_fill;
 use super::vector_store::{item_id, Write};
 use super::writes::partiql_table;
 use super::{str_of, table_name, DynamoDb};
@@ -200,16 +200,8 @@ impl DynamoDb {
     /// statement's items are only known to the backend). Skipped while a backfill runs: its
     /// scan is still to finish.
     async fn refresh_vectors(&self, key: &TableKey) {
-        if !self.vectors.begin_fill(key, true) {
-            return;
-        }
-        let (account, region, name) = (&key.account, &key.region, &key.name);
-        let pages = scan_pages(&self.backend, account, region, name, |page| {
-            self.vectors.fill_page(key, &page)
-        });
-        match pages.await {
-            Ok(()) => self.vectors.finish_fill(key),
-            Err(_) => self.vectors.abort_fill(key),
+        if self.vectors.begin_fill(key, true) {
+            run_fill(&self.backend, &self.vectors, key).await;
         }
     }
 
