@@ -270,6 +270,12 @@ impl QueryModel {
         self.decode_shape(input, &root, "")
     }
 
+    fn is_string(&self, shape_name: &str) -> bool {
+        self.shapes
+            .get(shape_name)
+            .is_some_and(|s| s["type"].as_str().unwrap_or("string") == "string")
+    }
+
     fn decode_shape(&self, shape_name: &str, node: &Node, path: &str) -> Result<Value, QueryError> {
         let shape = self
             .shapes
@@ -279,9 +285,26 @@ impl QueryModel {
         match ty {
             "structure" => {
                 let mut out = Map::new();
+                let required = |name: &str| {
+                    shape["required"]
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|x| x == name))
+                };
                 for (name, m) in shape["members"].as_object().into_iter().flatten() {
                     let wire = m["locationName"].as_str().unwrap_or(name);
                     if let Some(child) = node.children.get(wire) {
+                        let member_shape = m["shape"].as_str().unwrap_or("");
+                        // An optional string of the request itself sent empty is "not given":
+                        // AWS ignores `EngineVersion=` as IaC tools send it for unset options.
+                        // Nested members keep "" (an empty tag value or parameter value is one).
+                        if path.is_empty()
+                            && !required(name)
+                            && child.children.is_empty()
+                            && child.value.as_deref() == Some("")
+                            && self.is_string(member_shape)
+                        {
+                            continue;
+                        }
                         let p = join(path, name);
                         let v = self.decode_shape(m["shape"].as_str().unwrap_or(""), child, &p)?;
                         out.insert(name.clone(), v);
@@ -559,6 +582,35 @@ mod tests {
             serde_json::json!({"Id": "x", "Count": 3, "On": true, "Names": ["first", "second"],
                 "Plain": ["p"], "Tags": [{"Key": "k", "Value": "v"}]})
         );
+    }
+
+    #[test]
+    fn empty_optional_strings_of_the_request_are_absent() {
+        let m = QueryModel::from_json(MODEL).unwrap();
+        let op = m.operation("Make").unwrap();
+        let v = m
+            .decode_input(
+                op,
+                &pairs(&[
+                    ("Id", "x"),
+                    ("Mode", ""),
+                    ("Tags.Tag.1.Key", "k"),
+                    ("Tags.Tag.1.Value", ""),
+                ]),
+            )
+            .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"Id": "x", "Tags": [{"Key": "k", "Value": ""}]})
+        );
+        // A required member sent empty is still given (the handler judges it).
+        let v = m.decode_input(op, &pairs(&[("Id", "")])).unwrap();
+        assert_eq!(v, serde_json::json!({"Id": ""}));
+        // Empty numbers are still refused.
+        let e = m
+            .decode_input(op, &pairs(&[("Id", "x"), ("Count", "")]))
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidParameterValue");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod actions;
 mod automatic_snapshots;
 mod defaults;
+mod empty_strings;
 mod errors;
 mod limits;
 mod migration;
