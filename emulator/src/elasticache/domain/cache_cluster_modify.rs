@@ -6,22 +6,79 @@ use serde_json::Value;
 use crate::elasticache::domain::cache_clusters::{
     node_count_of, not_found, require_available, start_nodes, NodeShape,
 };
+use crate::elasticache::domain::{catalog, cluster_settings, groups, versions};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{
     s, strings, CacheClusterRecord, ClusterStatus, Cx, Node, Notification, SecurityGroupMembership,
 };
 
-/// The parameter group to switch to must exist.
-pub fn check_param_group(cx: &Cx, input: &Value) -> ApiResult<()> {
+/// The parameter group to switch to must exist and be of the family of the version the
+/// cluster will run.
+pub fn check_param_group(cx: &Cx, id: &str, input: &Value) -> ApiResult<()> {
     if let Some(pg) = s(input, "CacheParameterGroupName") {
-        if crate::elasticache::domain::groups::param_group_family(cx, pg).is_none() {
-            return Err(ApiError::new(
-                "CacheParameterGroupNotFound",
-                format!("CacheParameterGroup {pg} not found."),
-            ));
+        let c = &cx.st.clusters[id];
+        let version = s(input, "EngineVersion")
+            .map(str::to_owned)
+            .unwrap_or_else(|| versions::requestable(c.engine, &c.rec.engine_version));
+        match catalog::family_of(c.engine.as_str(), &version) {
+            Some(family) => cluster_settings::check_family(cx, pg, family)?,
+            None => {
+                groups::param_group_family(cx, pg).ok_or_else(|| {
+                    ApiError::new(
+                        "CacheParameterGroupNotFound",
+                        format!("CacheParameterGroup {pg} not found."),
+                    )
+                })?;
+            }
         }
     }
     Ok(())
+}
+
+/// EngineVersion: an upgrade of the cluster (never down). Across families, a cluster on its
+/// family's default group moves to the new family's default; one on a group of its own must
+/// name a group of the new family (AWS's upgrade guide: "Upgrading engine versions").
+/// Checked before anything changes; `apply_version` records it.
+pub fn version_change(cx: &Cx, id: &str, input: &Value) -> ApiResult<Option<VersionChange>> {
+    let Some(requested) = s(input, "EngineVersion") else {
+        return Ok(None);
+    };
+    let c = &cx.st.clusters[id];
+    let to = versions::upgrade(c.engine, &c.rec.engine_version, requested)?;
+    let current_pg = c
+        .rec
+        .cache_parameter_group
+        .cache_parameter_group_name
+        .clone();
+    let family = catalog::family_of(c.engine.as_str(), &c.rec.engine_version);
+    let new_pg = if s(input, "CacheParameterGroupName").is_some() || family == Some(to.family) {
+        None
+    } else if current_pg.starts_with("default.") {
+        Some(catalog::default_group(
+            to.family,
+            current_pg.ends_with(".cluster.on"),
+        ))
+    } else {
+        cluster_settings::check_family(cx, &current_pg, to.family)?;
+        None
+    };
+    Ok(Some(VersionChange {
+        actual: to.actual,
+        param_group: new_pg,
+    }))
+}
+
+/// A checked engine upgrade: the version to report and the default group to move to.
+pub struct VersionChange {
+    actual: &'static str,
+    param_group: Option<String>,
+}
+
+pub fn apply_version(rec: &mut CacheClusterRecord, change: &VersionChange) {
+    rec.engine_version = change.actual.into();
+    if let Some(pg) = &change.param_group {
+        rec.cache_parameter_group.cache_parameter_group_name = pg.clone();
+    }
 }
 
 /// NumCacheNodes: the nodes started to grow to it, or the node ids to remove to shrink to it.
@@ -96,9 +153,6 @@ pub fn change_settings(rec: &mut CacheClusterRecord, input: &Value) {
     change_group_settings(rec, input);
     if let Some(v) = s(input, "PreferredMaintenanceWindow") {
         rec.preferred_maintenance_window = v.into();
-    }
-    if let Some(v) = s(input, "EngineVersion") {
-        rec.engine_version = v.into();
     }
     if let Some(v) = input["AutoMinorVersionUpgrade"].as_bool() {
         rec.auto_minor_version_upgrade = v;

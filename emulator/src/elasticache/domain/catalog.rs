@@ -5,7 +5,12 @@ use serde_json::{json, Value};
 
 use crate::elasticache::runtime::EngineKind;
 
-/// (engine, version, family)
+/// (engine, version as DescribeCacheEngineVersions lists it and a create names it, family).
+/// From Redis OSS 6 on and for Valkey, AWS offers one version per minor release and runs its
+/// latest patch (see `PATCH_RELEASES`). Sources: "Supported engines and versions"
+/// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/supported-engine-versions.html) and
+/// "Engine versions and upgrading"
+/// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/engine-versions.html).
 pub const ENGINE_VERSIONS: &[(&str, &str, &str)] = &[
     ("memcached", "1.4.5", "memcached1.4"),
     ("memcached", "1.4.14", "memcached1.4"),
@@ -46,6 +51,28 @@ pub const ENGINE_VERSIONS: &[(&str, &str, &str)] = &[
     ("valkey", "9.1", "valkey9"),
 ];
 
+/// What `6.x` names: Redis OSS 6 as AWS first offered it, 6.0 (hashicorp/terraform-provider-aws#28877:
+/// "6.x ( 6.0.x in the real version )").
+pub const REDIS_6X: &str = "6.0";
+
+/// The patch release AWS runs for each major.minor version it offers (what a cluster,
+/// its snapshots and events report as EngineVersion; Terraform's `engine_version_actual`).
+/// Redis OSS: 6.0.5, 6.2.6, 7.0.7 and 7.1.0 as AWS's version pages and its users' recorded
+/// responses show them (e.g. hashicorp/terraform-provider-aws#28877, pulumi/pulumi#13044);
+/// Valkey: the release each ElastiCache version page links (valkey-io/valkey releases).
+pub const PATCH_RELEASES: &[(&str, &str, &str)] = &[
+    ("redis", "6.0", "6.0.5"),
+    ("redis", "6.2", "6.2.6"),
+    ("redis", "7.0", "7.0.7"),
+    ("redis", "7.1", "7.1.0"),
+    ("valkey", "7.2", "7.2.6"),
+    ("valkey", "8.0", "8.0.1"),
+    ("valkey", "8.1", "8.1.0"),
+    ("valkey", "8.2", "8.2.0"),
+    ("valkey", "9.0", "9.0.0"),
+    ("valkey", "9.1", "9.1.0"),
+];
+
 /// Engine version used when a create call names none: like AWS, the latest one offered for the
 /// engine (Redis OSS 7.1, Valkey 9.1, Memcached 1.6.22). Corpus examples recorded when 5.0.5
 /// was the redis default name their version in their fixtures.
@@ -57,19 +84,34 @@ pub fn default_version(engine: EngineKind) -> &'static str {
     }
 }
 
+/// The family of a version as listed (`7.1`, `5.0.6`) or as a cluster runs it (`7.1.0`).
 pub fn family_of(engine: &str, version: &str) -> Option<&'static str> {
     let engine = engine.to_ascii_lowercase();
+    let listed = listed_version(&engine, version);
     ENGINE_VERSIONS
         .iter()
-        .find(|(e, v, _)| *e == engine && *v == version)
+        .find(|(e, v, _)| *e == engine && *v == listed)
         .map(|(_, _, f)| *f)
-        .or_else(|| {
-            // Major.minor forms such as "6.x" or "7.1.0".
-            ENGINE_VERSIONS
-                .iter()
-                .find(|(e, v, _)| *e == engine && version.starts_with(&v[..v.len().min(3)]))
-                .map(|(_, _, f)| *f)
-        })
+}
+
+/// The patch release a listed version runs (itself when AWS offers patch versions).
+pub fn actual_version<'v>(engine: &str, listed: &'v str) -> &'v str {
+    PATCH_RELEASES
+        .iter()
+        .find(|(e, l, _)| *e == engine && *l == listed)
+        .map_or(listed, |(_, _, a)| a)
+}
+
+/// The listed version a cluster's running version belongs to (`7.1.0` is `7.1`); other
+/// versions are returned as they are.
+pub fn listed_version<'v>(engine: &str, version: &'v str) -> &'v str {
+    if engine == "redis" && version == "6.x" {
+        return REDIS_6X;
+    }
+    PATCH_RELEASES
+        .iter()
+        .find(|(e, _, a)| *e == engine && *a == version)
+        .map_or(version, |(_, l, _)| l)
 }
 
 pub fn families() -> Vec<&'static str> {
@@ -435,6 +477,16 @@ mod tests {
         assert_eq!(family_of("Redis", "7.1"), Some("redis7"));
         assert_eq!(family_of("memcached", "1.6.17"), Some("memcached1.6"));
         assert_eq!(family_of("redis", "9.9"), None);
+        assert_eq!(family_of("redis", "7.1.0"), Some("redis7"));
+        assert_eq!(family_of("redis", "7.1.9"), None);
+        assert_eq!(actual_version("redis", "6.2"), "6.2.6");
+        assert_eq!(actual_version("redis", "5.0.6"), "5.0.6");
+        assert_eq!(listed_version("valkey", "8.0.1"), "8.0");
+        // Every offered minor of Redis OSS 6+ and Valkey has its patch release.
+        for (e, v, _) in ENGINE_VERSIONS {
+            let modern = *e == "valkey" || (*e == "redis" && !v.starts_with(['2', '3', '4', '5']));
+            assert_eq!(modern, actual_version(e, v) != *v, "{e} {v}");
+        }
         assert_eq!(family_of("valkey", "9.1"), Some("valkey9"));
         // The defaults are the latest versions and have a family.
         for e in [EngineKind::Redis, EngineKind::Valkey, EngineKind::Memcached] {

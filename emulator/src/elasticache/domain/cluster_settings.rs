@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::elasticache::domain::cache_clusters::NodeShape;
-use crate::elasticache::domain::{catalog, limits};
+use crate::elasticache::domain::{catalog, limits, versions};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
 use crate::elasticache::state::{
@@ -52,10 +52,12 @@ impl ClusterSettings {
     pub fn from_input(cx: &Cx, input: &Value, default_engine: &str) -> ApiResult<Self> {
         let engine = engine_of(input, default_engine)?;
         let node_type = node_type_of(input)?;
-        let engine_version = s(input, "EngineVersion")
-            .unwrap_or(catalog::default_version(engine))
-            .to_string();
-        let param_group = param_group_of(cx, input, engine, &engine_version)?;
+        let version = versions::resolve(
+            engine,
+            s(input, "EngineVersion").unwrap_or(catalog::default_version(engine)),
+        )?;
+        let engine_version = version.actual.to_string();
+        let param_group = param_group_of(cx, input, version.family)?;
         let subnet_group = subnet_group_of(cx, input)?;
         let transit = input["TransitEncryptionEnabled"].as_bool().unwrap_or(false);
         let auth_token = auth_token_of(input, engine)?;
@@ -153,23 +155,20 @@ fn node_type_of(input: &Value) -> ApiResult<String> {
 
 /// The named parameter group (which must exist and be of the version's family), else the
 /// family's default (its `.cluster.on` one in cluster mode).
-fn param_group_of(
-    cx: &Cx,
-    input: &Value,
-    engine: EngineKind,
-    engine_version: &str,
-) -> ApiResult<String> {
-    let family = catalog::family_of(engine.as_str(), engine_version).ok_or_else(|| {
-        ApiError::invalid_value(format!(
-            "Invalid {} engine version: {engine_version}",
-            engine.as_str()
-        ))
-    })?;
+fn param_group_of(cx: &Cx, input: &Value, family: &str) -> ApiResult<String> {
     let cluster_mode =
         input["NumNodeGroups"].as_i64().is_some_and(|n| n > 1) || input["ClusterMode"] == "enabled";
     let Some(pg) = s(input, "CacheParameterGroupName") else {
         return Ok(catalog::default_group(family, cluster_mode));
     };
+    check_family(cx, pg, family)?;
+    Ok(pg.to_string())
+}
+
+/// A parameter group must exist and be of `family`. AWS's text, as its users recorded it:
+/// `InvalidParameterCombination: Expected a parameter group of family redis7 but found one of
+/// family redis5.0` (hashicorp/terraform-provider-aws#27709, #7033).
+pub fn check_family(cx: &Cx, pg: &str, family: &str) -> ApiResult<()> {
     let pg_family =
         crate::elasticache::domain::groups::param_group_family(cx, pg).ok_or_else(|| {
             ApiError::new(
@@ -179,11 +178,10 @@ fn param_group_of(
         })?;
     if pg_family != family {
         return Err(ApiError::invalid_combination(format!(
-            "The parameter group {pg} of family {pg_family} cannot be used with {} {engine_version} (family {family}).",
-            engine.as_str()
+            "Expected a parameter group of family {family} but found one of family {pg_family}"
         )));
     }
-    Ok(pg.to_string())
+    Ok(())
 }
 
 fn subnet_group_of(cx: &Cx, input: &Value) -> ApiResult<String> {

@@ -21,3 +21,4 @@ pub mod shard_changes;
 pub mod snapshots;
 pub mod tags;
 pub mod users;
+pub mod versions;

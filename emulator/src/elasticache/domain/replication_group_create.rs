@@ -93,7 +93,11 @@ pub fn take_global_settings(cx: &Cx, gid: &str, input: &mut Value) -> ApiResult<
         )));
     }
     input["Engine"] = json!(g.engine);
-    input["EngineVersion"] = json!(g.engine_version);
+    // The datastore reports the version its primary runs; a member is created naming its minor.
+    input["EngineVersion"] = json!(g
+        .engine_version
+        .as_deref()
+        .map(|v| crate::elasticache::domain::versions::requestable(g.engine, v)));
     input["CacheNodeType"] = json!(g.cache_node_type);
     Ok(())
 }

@@ -109,7 +109,9 @@ pub(crate) fn settings_of(cx: &Cx, rg: &ReplGroup) -> ApiResult<ClusterSettings>
 pub(crate) fn settings_of_cluster(cx: &Cx, first: &Cluster) -> ApiResult<ClusterSettings> {
     let d = &first.rec;
     let mut input = json!({
-        "Engine": first.engine.as_str(), "EngineVersion": d.engine_version, "CacheNodeType": d.cache_node_type,
+        "Engine": first.engine.as_str(),
+        "EngineVersion": crate::elasticache::domain::versions::requestable(first.engine, &d.engine_version),
+        "CacheNodeType": d.cache_node_type,
         "CacheParameterGroupName": d.cache_parameter_group.cache_parameter_group_name,
         "CacheSubnetGroupName": d.cache_subnet_group_name, "Port": first.port,
         "TransitEncryptionEnabled": d.transit_encryption_enabled,

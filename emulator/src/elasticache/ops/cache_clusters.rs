@@ -93,14 +93,18 @@ pub fn describe_cache_clusters(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let raw = s(input, "CacheClusterId").unwrap_or("");
     let id = get(cx, raw)?.rec.cache_cluster_id.clone();
+    modify::check_param_group(cx, &id, input)?;
+    let upgrade = modify::version_change(cx, &id, input)?;
     if let Some(change) = auth_change(input)? {
         set_auth(cx, &id, &change);
     }
-    modify::check_param_group(cx, input)?;
     let (added, removed) = modify::resize(cx, &id, input)?;
     modify::apply_resize(cx, &id, added, &removed)?;
     if let Some(c) = cx.st.clusters.get_mut(&id) {
         modify::change_settings(&mut c.rec, input);
+        if let Some(u) = &upgrade {
+            modify::apply_version(&mut c.rec, u);
+        }
     }
     cx.st.event(&id, "cache-cluster", "Cache cluster modified");
     Ok(json!({"CacheCluster": render(cx, &id, false)}))

@@ -34,8 +34,10 @@ pub fn describe_cache_engine_versions(cx: &mut Cx, input: &Value) -> ApiResult<V
                 "valkey" => "Valkey",
                 _ => "memcached",
             };
+            // The version a create names, described by the release clusters of it run.
+            let runs = catalog::actual_version(e, v);
             json!({"Engine": e, "EngineVersion": v, "CacheParameterGroupFamily": f,
-                "CacheEngineDescription": title, "CacheEngineVersionDescription": format!("{e} version {v}")})
+                "CacheEngineDescription": title, "CacheEngineVersionDescription": format!("{e} version {runs}")})
         })
         .collect();
     let (page, marker) = paginate(out, input)?;

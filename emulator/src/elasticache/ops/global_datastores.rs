@@ -112,14 +112,16 @@ pub fn modify_global_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<
         return Err(ApiError::invalid_value("ApplyImmediately must be true."));
     }
     let (_, g) = global_get(cx, input)?;
+    if let Some(v) = s(input, "EngineVersion") {
+        let running = g.engine_version.clone().unwrap_or_default();
+        let to = crate::elasticache::domain::versions::upgrade(g.engine, &running, v)?;
+        g.engine_version = Some(to.actual.into());
+    }
     if let Some(d) = s(input, "GlobalReplicationGroupDescription") {
         g.global_replication_group_description = d.into();
     }
     if let Some(v) = s(input, "CacheNodeType") {
         g.cache_node_type = v.into();
-    }
-    if let Some(v) = s(input, "EngineVersion") {
-        g.engine_version = Some(v.into());
     }
     if let Some(b) = input["AutomaticFailoverEnabled"].as_bool() {
         for m in &mut g.members {

@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use crate::elasticache::domain::cache_cluster_modify as cluster_modify;
 use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::cache_clusters::check_id;
 use crate::elasticache::domain::limits;
@@ -103,6 +104,19 @@ pub fn describe_replication_groups(cx: &mut Cx, input: &Value) -> ApiResult<Valu
 
 pub fn modify_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = key(cx, s(input, "ReplicationGroupId").unwrap_or(""))?;
+    // An engine upgrade or a parameter group reaches every member; checked on the primary.
+    let upgrade = match cx.st.repl_groups[&id]
+        .groups
+        .first()
+        .and_then(|g| g.members.first())
+        .cloned()
+    {
+        Some(primary) => {
+            cluster_modify::check_param_group(cx, &primary, input)?;
+            cluster_modify::version_change(cx, &primary, input)?
+        }
+        None => None,
+    };
     if let Some(change) = cache_clusters::auth_change(input)? {
         modify::change_auth(cx, &id, &change);
     }
@@ -123,6 +137,16 @@ pub fn modify_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
         crate::elasticache::domain::acl::push(cx, &id, &commands);
     }
     modify::copy_to_members(cx, &members, input);
+    for m in &members {
+        if let Some(c) = cx.st.clusters.get_mut(m) {
+            if let Some(u) = &upgrade {
+                cluster_modify::apply_version(&mut c.rec, u);
+            }
+            if let Some(pg) = s(input, "CacheParameterGroupName") {
+                c.rec.cache_parameter_group.cache_parameter_group_name = pg.into();
+            }
+        }
+    }
     cx.st.event(
         &id,
         "replication-group",
