@@ -450,11 +450,6 @@ impl<'a> Cx<'a> {
         self.st.next_serial
     }
 
-    pub fn az(&self, i: usize) -> String {
-        let letters = ['a', 'b', 'c', 'd'];
-        format!("{}{}", self.region, letters[i % letters.len()])
-    }
-
     /// Stores tags given at creation.
     pub fn tag_new(&mut self, arn: &str, input: &Value) {
         let tags = tags_of(input);

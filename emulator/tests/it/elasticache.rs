@@ -10,6 +10,7 @@ mod migration;
 mod nodes;
 mod persistence;
 mod semantics;
+mod validation;
 mod versions;
 
 use std::time::{Duration, Instant};

@@ -6,15 +6,26 @@ use serde_json::Value;
 use crate::elasticache::domain::cache_clusters::{
     node_count_of, not_found, require_available, start_nodes, NodeShape,
 };
-use crate::elasticache::domain::{catalog, cluster_settings, groups, versions};
+use crate::elasticache::domain::{catalog, cluster_settings, groups, regions, versions};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{
     s, strings, CacheClusterRecord, ClusterStatus, Cx, Node, Notification, SecurityGroupMembership,
 };
 
+/// What a modify names, checked before anything changes: the node type (one AWS offers for
+/// the engine), the zones (of the request's region), the parameter group.
+pub fn check_input(cx: &Cx, id: &str, input: &Value) -> ApiResult<()> {
+    let c = &cx.st.clusters[id];
+    if let Some(t) = s(input, "CacheNodeType") {
+        cluster_settings::check_node_type(c.engine, &c.rec.engine_version, t)?;
+    }
+    regions::check_zones_of(cx.region, input)?;
+    check_param_group(cx, id, input)
+}
+
 /// The parameter group to switch to must exist and be of the family of the version the
 /// cluster will run.
-pub fn check_param_group(cx: &Cx, id: &str, input: &Value) -> ApiResult<()> {
+fn check_param_group(cx: &Cx, id: &str, input: &Value) -> ApiResult<()> {
     if let Some(pg) = s(input, "CacheParameterGroupName") {
         let c = &cx.st.clusters[id];
         let version = s(input, "EngineVersion")

@@ -304,6 +304,62 @@ pub fn parameter_default(family: &str, name: &str) -> Option<&'static str> {
         .map(|p| p.default)
 }
 
+/// Whether `value` fits the parameter's DataType and AllowedValues as the catalog reports
+/// them ("1-75", "0,20-", "-5,-4,-3,-2,-1,1-", "yes,no"; empty allows anything). Err holds
+/// the refusal's message (our wording: AWS's is not recorded publicly).
+pub fn check_value(family: &str, name: &str, value: &str) -> Result<(), String> {
+    let Some(p) = table(family).iter().find(|p| p.name == name) else {
+        return Ok(());
+    };
+    let refuse = || {
+        Err(format!(
+            "Value {value} for parameter {name} is invalid: the {} values allowed are {}.",
+            p.data_type, p.allowed
+        ))
+    };
+    let items = || p.allowed.split(',').map(str::trim);
+    match p.data_type {
+        "integer" | "float" => {
+            let Ok(v) = value.trim().parse::<f64>() else {
+                return refuse();
+            };
+            if p.data_type == "integer" && v.fract() != 0.0 {
+                return refuse();
+            }
+            if p.allowed.is_empty() || items().any(|item| in_item(item, v)) {
+                Ok(())
+            } else {
+                refuse()
+            }
+        }
+        _ => {
+            if p.allowed.is_empty() || items().any(|item| item == value) {
+                Ok(())
+            } else {
+                refuse()
+            }
+        }
+    }
+}
+
+/// One AllowedValues item: a number, `lo-hi` or `lo-` (a leading `-` is a sign).
+fn in_item(item: &str, v: f64) -> bool {
+    let split = item
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| *c == '-')
+        .map(|(i, _)| i);
+    match split {
+        None => item.parse::<f64>().is_ok_and(|x| x == v),
+        Some(i) => {
+            let (lo, hi) = (&item[..i], &item[i + 1..]);
+            let lo_ok = lo.parse::<f64>().is_ok_and(|lo| v >= lo);
+            let hi_ok = hi.is_empty() || hi.parse::<f64>().is_ok_and(|hi| v <= hi);
+            lo_ok && hi_ok
+        }
+    }
+}
+
 /// Whether a parameter exists in the family, and if a user's group may change it.
 pub fn parameter_known(family: &str, name: &str) -> Option<bool> {
     table(family)
@@ -312,8 +368,19 @@ pub fn parameter_known(family: &str, name: &str) -> Option<bool> {
         .map(|p| p.custom_modifiable)
 }
 
-/// Node types with their memory in GiB (the generations the 2015-02-02 API documents).
+/// Node types with their memory in GiB: every type the API model's CacheNode documentation
+/// lists (botocore `elasticache/2015-02-02`, shape CacheNode: current and previous
+/// generations), memory as AWS's "Supported node types" page gives it
+/// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.SupportedTypes.html).
 pub const NODE_TYPES: &[(&str, f64)] = &[
+    ("cache.c1.xlarge", 6.6),
+    ("cache.m1.large", 7.1),
+    ("cache.m1.medium", 3.35),
+    ("cache.m1.small", 1.3),
+    ("cache.m1.xlarge", 14.6),
+    ("cache.m2.2xlarge", 33.8),
+    ("cache.m2.4xlarge", 68.0),
+    ("cache.m2.xlarge", 16.7),
     ("cache.m3.2xlarge", 27.9),
     ("cache.m3.large", 6.05),
     ("cache.m3.medium", 2.78),
@@ -329,6 +396,20 @@ pub const NODE_TYPES: &[(&str, f64)] = &[
     ("cache.m5.4xlarge", 52.26),
     ("cache.m5.large", 6.38),
     ("cache.m5.xlarge", 12.93),
+    ("cache.m6g.12xlarge", 157.12),
+    ("cache.m6g.16xlarge", 209.55),
+    ("cache.m6g.2xlarge", 26.04),
+    ("cache.m6g.4xlarge", 52.26),
+    ("cache.m6g.8xlarge", 103.68),
+    ("cache.m6g.large", 6.38),
+    ("cache.m6g.xlarge", 12.93),
+    ("cache.m7g.12xlarge", 157.12),
+    ("cache.m7g.16xlarge", 209.55),
+    ("cache.m7g.2xlarge", 26.04),
+    ("cache.m7g.4xlarge", 52.26),
+    ("cache.m7g.8xlarge", 103.68),
+    ("cache.m7g.large", 6.38),
+    ("cache.m7g.xlarge", 12.93),
     ("cache.r3.2xlarge", 58.2),
     ("cache.r3.4xlarge", 118.0),
     ("cache.r3.8xlarge", 237.0),
@@ -346,13 +427,63 @@ pub const NODE_TYPES: &[(&str, f64)] = &[
     ("cache.r5.4xlarge", 105.81),
     ("cache.r5.large", 13.07),
     ("cache.r5.xlarge", 26.32),
+    ("cache.r6g.12xlarge", 317.77),
+    ("cache.r6g.16xlarge", 419.09),
+    ("cache.r6g.2xlarge", 52.82),
+    ("cache.r6g.4xlarge", 105.81),
+    ("cache.r6g.8xlarge", 209.55),
+    ("cache.r6g.large", 13.07),
+    ("cache.r6g.xlarge", 26.32),
+    ("cache.r7g.12xlarge", 317.77),
+    ("cache.r7g.16xlarge", 419.09),
+    ("cache.r7g.2xlarge", 52.82),
+    ("cache.r7g.4xlarge", 105.81),
+    ("cache.r7g.8xlarge", 209.55),
+    ("cache.r7g.large", 13.07),
+    ("cache.r7g.xlarge", 26.32),
+    ("cache.t1.micro", 0.213),
     ("cache.t2.medium", 3.22),
     ("cache.t2.micro", 0.555),
     ("cache.t2.small", 1.55),
     ("cache.t3.medium", 3.09),
     ("cache.t3.micro", 0.5),
     ("cache.t3.small", 1.37),
+    ("cache.t4g.medium", 3.09),
+    ("cache.t4g.micro", 0.5),
+    ("cache.t4g.small", 1.37),
 ];
+
+/// Graviton types (T4g, M6g, R6g, and the later M7g, R7g) run Redis OSS from 5.0.6 and
+/// Memcached from 1.5.16 only (the model's CacheNode documentation); every type runs Valkey.
+fn graviton(node_type: &str) -> bool {
+    [
+        "cache.t4g.",
+        "cache.m6g.",
+        "cache.r6g.",
+        "cache.m7g.",
+        "cache.r7g.",
+    ]
+    .iter()
+    .any(|p| node_type.starts_with(p))
+}
+
+/// Whether `node_type` is one AWS offers for `engine` at `version` (as a cluster runs it).
+/// None: AWS has no such node type; Some(false): not for this engine version.
+pub fn node_type_offered(engine: EngineKind, version: &str, node_type: &str) -> Option<bool> {
+    NODE_TYPES.iter().find(|(t, _)| *t == node_type)?;
+    let at_least = |floor: &[u64]| {
+        let v: Vec<u64> = version.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+        v.as_slice() >= floor
+    };
+    Some(
+        !graviton(node_type)
+            || match engine {
+                EngineKind::Redis => at_least(&[5, 0, 6]),
+                EngineKind::Memcached => at_least(&[1, 5, 16]),
+                EngineKind::Valkey => true,
+            },
+    )
+}
 
 /// Scaling a redis node: up only to current-generation (m5/r5) types with more memory,
 /// down to any type with less. Unknown types allow nothing.
@@ -505,6 +636,26 @@ mod tests {
             assert!(family_of(e.as_str(), v).is_some());
         }
         assert_eq!(default_group("redis7", true), "default.redis7.cluster.on");
+    }
+
+    #[test]
+    fn parameter_values_follow_their_type_and_allowed_values() {
+        let ok = |n: &str, v: &str| check_value("redis5.0", n, v).is_ok();
+        assert!(ok("maxmemory-policy", "allkeys-lru"));
+        assert!(!ok("maxmemory-policy", "most-recent"));
+        assert!(ok("active-defrag-cycle-max", "75"));
+        assert!(!ok("active-defrag-cycle-max", "76"));
+        assert!(!ok("active-defrag-cycle-max", "ten"));
+        assert!(!ok("active-defrag-cycle-max", "7.5"));
+        assert!(ok("timeout", "0"));
+        assert!(!ok("timeout", "10"));
+        assert!(ok("timeout", "20000"));
+        assert!(ok("list-max-ziplist-size", "-3"));
+        assert!(!ok("list-max-ziplist-size", "0"));
+        assert!(ok("notify-keyspace-events", "Ex"));
+        assert!(check_value("memcached1.6", "chunk_size_growth_factor", "1.5").is_ok());
+        assert!(check_value("memcached1.6", "chunk_size_growth_factor", "3").is_err());
+        assert!(check_value("memcached1.6", "cas_disabled", "2").is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod global_datastores;
 pub mod groups;
 pub mod limits;
 pub mod migration;
+pub mod regions;
 pub mod replication_group_create;
 pub mod replication_group_modify;
 pub mod replication_groups;

@@ -63,7 +63,7 @@ pub(crate) fn start_member(
             .and_then(|c| c.nodes.first())
             .and_then(|n| n.addr)
     });
-    let az = cx.az(az_index);
+    let az = crate::elasticache::domain::regions::zone(cx.region, az_index);
     let rec = settings.cluster_record(cx, cluster_id, &az, Some(rg));
     let mut shape = shape.clone();
     if let Some(g) = cx.st.repl_groups.get(rg) {

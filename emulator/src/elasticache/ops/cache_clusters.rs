@@ -43,7 +43,7 @@ pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     }
     let az = s(input, "PreferredAvailabilityZone")
         .map(str::to_owned)
-        .unwrap_or_else(|| cx.az(cx.st.clusters.len()));
+        .unwrap_or_else(|| crate::elasticache::domain::regions::zone(cx.region, cx.st.clusters.len()));
     let mut rec = settings.cluster_record(cx, &id, &az, None);
     let mut shape = settings.shape();
     if let Some(snap) = s(input, "SnapshotName") {
@@ -93,7 +93,7 @@ pub fn describe_cache_clusters(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let raw = s(input, "CacheClusterId").unwrap_or("");
     let id = get(cx, raw)?.rec.cache_cluster_id.clone();
-    modify::check_param_group(cx, &id, input)?;
+    modify::check_input(cx, &id, input)?;
     let upgrade = modify::version_change(cx, &id, input)?;
     if let Some(change) = auth_change(input)? {
         set_auth(cx, &id, &change);

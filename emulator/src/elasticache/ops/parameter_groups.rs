@@ -155,7 +155,10 @@ pub fn modify_cache_parameter_group(cx: &mut Cx, input: &Value) -> ApiResult<Val
                     "Parameter {pname} is not modifiable."
                 )))
             }
-            Some(true) => changes.push((pname, value)),
+            Some(true) => {
+                catalog::check_value(&family, &pname, &value).map_err(ApiError::invalid_value)?;
+                changes.push((pname, value))
+            }
         }
     }
     if changes.is_empty() {

@@ -112,7 +112,7 @@ pub fn modify_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
         .cloned()
     {
         Some(primary) => {
-            cluster_modify::check_param_group(cx, &primary, input)?;
+            cluster_modify::check_input(cx, &primary, input)?;
             cluster_modify::version_change(cx, &primary, input)?
         }
         None => None,
