@@ -53,6 +53,9 @@ pub struct Node {
     pub status: NodeStatus,
     pub created: String,
     pub addr: Option<SocketAddr>,
+    /// The node's availability zone, when it is not the cluster's (cross-az Memcached).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub az: Option<String>,
     #[serde(skip)]
     pub run: Option<RunningNode>,
 }

@@ -9,6 +9,7 @@ mod limits;
 mod migration;
 mod nodes;
 mod persistence;
+mod placement;
 mod semantics;
 mod validation;
 mod versions;

@@ -107,7 +107,22 @@ pub fn resize(cx: &mut Cx, id: &str, input: &Value) -> ApiResult<(Vec<Node>, Vec
     }
     if n > have {
         crate::elasticache::domain::limits::region_quota(cx.st, n - have, cx.max_nodes)?;
-        return Ok((start_nodes(cx, id, &shape, have, n - have, None)?, vec![]));
+        // New nodes: NewAvailabilityZones, cross-az spreading, else the cluster's zone.
+        let current = cx.st.clusters[id].rec.preferred_availability_zone.clone();
+        let single = (current != "Multiple").then_some(current.as_str());
+        let zones = regions::node_zones(
+            cx.region,
+            input,
+            "NewAvailabilityZones",
+            n - have,
+            have,
+            single,
+        )?;
+        let mut nodes = start_nodes(cx, id, &shape, have, n - have, None)?;
+        for (node, z) in nodes.iter_mut().zip(zones) {
+            node.az = Some(z);
+        }
+        return Ok((nodes, vec![]));
     }
     if n < have {
         let to_remove = strings(input, "CacheNodeIdsToRemove");
@@ -140,6 +155,17 @@ pub fn apply_resize(cx: &mut Cx, id: &str, added: Vec<Node>, removed: &[String])
     }
     let grew = !added.is_empty();
     c.nodes.extend(added);
+    if grew || !removed.is_empty() {
+        let zones: Vec<String> = c
+            .nodes
+            .iter()
+            .map(|n| {
+                n.az.clone()
+                    .unwrap_or_else(|| c.rec.preferred_availability_zone.clone())
+            })
+            .collect();
+        c.rec.preferred_availability_zone = regions::preferred_of(&zones);
+    }
     if grew {
         c.rec.cache_cluster_status = ClusterStatus::Modifying;
     }

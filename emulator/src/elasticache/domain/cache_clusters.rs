@@ -167,6 +167,7 @@ pub fn start_nodes(
             status: NodeStatus::Creating,
             created: now(),
             addr: Some(addr),
+            az: None,
             run: None,
         });
     }
@@ -369,7 +370,7 @@ fn render_node(c: &Cluster, n: &Node) -> Value {
         "CacheNodeStatus": if dead { "failed" } else { n.status.as_str() },
         "CacheNodeCreateTime": n.created,
         "ParameterGroupStatus": "in-sync",
-        "CustomerAvailabilityZone": c.rec.preferred_availability_zone,
+        "CustomerAvailabilityZone": n.az.as_deref().unwrap_or(&c.rec.preferred_availability_zone),
     });
     if let Some(a) = n.addr {
         o["Endpoint"] = json!(Endpoint::from(a));

@@ -80,7 +80,9 @@ pub(crate) fn subnets(cx: &Cx, ids: &[String]) -> Vec<Subnet> {
         .enumerate()
         .map(|(i, id)| Subnet {
             subnet_identifier: id.clone(),
-            subnet_availability_zone: AvailabilityZone { name: crate::elasticache::domain::regions::zone(cx.region, i) },
+            subnet_availability_zone: AvailabilityZone {
+                name: crate::elasticache::domain::regions::zone(cx.region, i),
+            },
             supported_network_types: vec!["ipv4".into()],
         })
         .collect()

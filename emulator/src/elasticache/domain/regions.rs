@@ -91,6 +91,54 @@ pub fn check_zones_of(region: &str, input: &serde_json::Value) -> ApiResult<()> 
     Ok(())
 }
 
+/// What PreferredAvailabilityZone reports for a cluster whose nodes are in `zones`: the zone,
+/// or `Multiple` when they differ (the API reference's CacheCluster.PreferredAvailabilityZone).
+pub fn preferred_of(zones: &[String]) -> String {
+    match zones.first() {
+        Some(z) if zones.iter().all(|x| x == z) => z.clone(),
+        Some(_) => "Multiple".into(),
+        None => String::new(),
+    }
+}
+
+/// The zones of `count` new Memcached nodes (Redis OSS clusters take a single zone): the
+/// request's PreferredAvailabilityZones / NewAvailabilityZones (as many as nodes, as the API
+/// reference requires), cross-az spreading them over the region's zones from `offset`, else
+/// all in PreferredAvailabilityZone or the zone at `offset`.
+pub fn node_zones(
+    region: &str,
+    input: &serde_json::Value,
+    list_key: &str,
+    count: usize,
+    offset: usize,
+    single: Option<&str>,
+) -> ApiResult<Vec<String>> {
+    let named: Vec<String> = input[list_key]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|z| z.as_str().map(str::to_owned))
+        .collect();
+    if !named.is_empty() {
+        if named.len() != count {
+            return Err(ApiError::invalid_value(format!(
+                "The number of availability zones in {list_key} ({}) must equal the number of cache nodes being created ({count}).",
+                named.len()
+            )));
+        }
+        return Ok(named);
+    }
+    if input["AZMode"] == "cross-az" {
+        return Ok((0..count).map(|i| zone(region, offset + i)).collect());
+    }
+    let one = input["PreferredAvailabilityZone"]
+        .as_str()
+        .map(str::to_owned)
+        .or(single.map(str::to_owned))
+        .unwrap_or_else(|| zone(region, offset));
+    Ok(vec![one; count])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +154,37 @@ mod tests {
         let input = serde_json::json!({"NodeGroupConfiguration": [{"PrimaryAvailabilityZone": "eu-west-1a"}]});
         assert!(check_zones_of("us-east-1", &input).is_err());
         assert!(check_zones_of("eu-west-1", &input).is_ok());
+        let cross = serde_json::json!({"AZMode": "cross-az"});
+        let z = node_zones(
+            "us-west-2",
+            &cross,
+            "PreferredAvailabilityZones",
+            3,
+            0,
+            None,
+        )
+        .unwrap();
+        assert_eq!(z, ["us-west-2a", "us-west-2b", "us-west-2c"]);
+        assert_eq!(preferred_of(&z), "Multiple");
+        let named = serde_json::json!({"PreferredAvailabilityZones": ["us-west-2a"]});
+        assert!(node_zones(
+            "us-west-2",
+            &named,
+            "PreferredAvailabilityZones",
+            2,
+            0,
+            None
+        )
+        .is_err());
+        let z = node_zones(
+            "us-west-2",
+            &serde_json::json!({}),
+            "PreferredAvailabilityZones",
+            2,
+            1,
+            None,
+        )
+        .unwrap();
+        assert_eq!(preferred_of(&z), "us-west-2b");
     }
 }

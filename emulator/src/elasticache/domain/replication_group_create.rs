@@ -264,13 +264,38 @@ pub struct Members<'a> {
     pub user_groups: &'a [String],
     pub snapshot: Option<&'a str>,
     pub adopted: Option<&'a str>,
+    /// Zones the request names per node group, primary first (may be shorter than the group).
+    pub zones: Vec<Vec<String>>,
+}
+
+/// The zones a create names for each node group's members, primary first:
+/// PreferredCacheClusterAZs for a single shard, each NodeGroupConfiguration's
+/// PrimaryAvailabilityZone and ReplicaAvailabilityZones in cluster mode.
+pub fn named_zones(input: &Value, ngc: &[Value], cluster_mode: bool) -> Vec<Vec<String>> {
+    let list = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|z| z.as_str().map(str::to_owned))
+            .collect()
+    };
+    if !cluster_mode {
+        return vec![list(&input["PreferredCacheClusterAZs"])];
+    }
+    ngc.iter()
+        .map(|g| match g["PrimaryAvailabilityZone"].as_str() {
+            Some(p) => std::iter::once(p.to_owned())
+                .chain(list(&g["ReplicaAvailabilityZones"]))
+                .collect(),
+            None => vec![],
+        })
+        .collect()
 }
 
 /// Starts every member of every node group (an adopted primary joins as it is); replicas
 /// replicate from their group's primary.
 pub fn start_members(cx: &mut Cx, id: &str, groups: &[NodeGroup], m: &Members) -> ApiResult<()> {
     let acl = crate::elasticache::domain::acl::commands_for(cx, m.user_groups);
-    let mut az_i = 0;
     for (gi, g) in groups.iter().enumerate() {
         let mut shape = m.settings.shape();
         shape.acl = acl.clone();
@@ -289,8 +314,15 @@ pub fn start_members(cx: &mut Cx, id: &str, groups: &[NodeGroup], m: &Members) -
                 continue;
             }
             let from = (mi > 0).then_some(primary.as_str());
-            start_member(cx, m.settings, &shape, id, name, az_i, from)?;
-            az_i += 1;
+            // As AWS places a Multi-AZ group: a shard's members each in another zone
+            // (round robin from the shard's own offset), unless the request names them.
+            let az = m
+                .zones
+                .get(gi)
+                .and_then(|z| z.get(mi))
+                .cloned()
+                .unwrap_or_else(|| crate::elasticache::domain::regions::zone(cx.region, gi + mi));
+            start_member(cx, m.settings, &shape, id, name, &az, from)?;
         }
     }
     Ok(())

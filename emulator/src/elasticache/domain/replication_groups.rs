@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use crate::elasticache::domain::cache_clusters::{self, start_nodes, NodeShape};
 use crate::elasticache::domain::cluster_settings::ClusterSettings;
-use crate::elasticache::domain::limits;
+use crate::elasticache::domain::{limits, regions};
 use crate::elasticache::effects::{Effect, Promotion};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{
@@ -53,7 +53,7 @@ pub(crate) fn start_member(
     shape: &NodeShape,
     rg: &str,
     cluster_id: &str,
-    az_index: usize,
+    az: &str,
     primary: Option<&str>,
 ) -> ApiResult<()> {
     let primary_addr = primary.and_then(|p| {
@@ -63,8 +63,7 @@ pub(crate) fn start_member(
             .and_then(|c| c.nodes.first())
             .and_then(|n| n.addr)
     });
-    let az = crate::elasticache::domain::regions::zone(cx.region, az_index);
-    let rec = settings.cluster_record(cx, cluster_id, &az, Some(rg));
+    let rec = settings.cluster_record(cx, cluster_id, az, Some(rg));
     let mut shape = shape.clone();
     if let Some(g) = cx.st.repl_groups.get(rg) {
         shape.cluster = g.cluster_mode;
@@ -144,13 +143,16 @@ pub fn add_replica_cluster(cx: &mut Cx, id: &str, rg_id: &str, _input: &Value) -
         )));
     }
     limits::region_quota(cx.st, 1, cx.max_nodes)?;
+    let az = s(_input, "PreferredAvailabilityZone")
+        .map(str::to_owned)
+        .unwrap_or_else(|| regions::zone(cx.region, n));
     start_member(
         cx,
         &settings,
         &settings.shape(),
         &rg_key,
         id,
-        n,
+        &az,
         Some(&primary),
     )?;
     if let Some(g) = cx.st.repl_groups.get_mut(&rg_key) {
@@ -367,13 +369,15 @@ pub(crate) fn set_replicas(
                 if g.members.contains(&name) || cx.st.clusters.contains_key(&name) {
                     continue;
                 }
+                // A new replica goes to the next zone after its shard's members.
+                let az = regions::zone(cx.region, g.members.len());
                 start_member(
                     cx,
                     &settings,
                     &settings.shape(),
                     id,
                     &name,
-                    g.members.len(),
+                    &az,
                     Some(&primary),
                 )?;
                 g.members.push(name);

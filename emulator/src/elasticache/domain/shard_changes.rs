@@ -95,7 +95,8 @@ pub fn add_shards(cx: &mut Cx, id: &str, want: usize) -> ApiResult<()> {
             .collect();
         for (mi, m) in members.iter().enumerate() {
             let from = (mi > 0).then_some(members[0].as_str());
-            start_member(cx, &settings, &settings.shape(), id, m, mi, from)?;
+            let az = crate::elasticache::domain::regions::zone(cx.region, mi);
+            start_member(cx, &settings, &settings.shape(), id, m, &az, from)?;
         }
         added.push(NodeGroup {
             id: gid,

@@ -8,7 +8,7 @@ use crate::elasticache::domain::cache_clusters::*;
 use crate::elasticache::domain::cache_clusters::{check_id, paginate, start_nodes, NodeShape};
 use crate::elasticache::domain::catalog;
 use crate::elasticache::domain::cluster_settings::ClusterSettings;
-use crate::elasticache::domain::replication_groups;
+use crate::elasticache::domain::{regions, replication_groups};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
 use crate::elasticache::state::{s, strings, ApplyStatus, Cluster, ClusterStatus, Cx, Endpoint};
@@ -41,17 +41,25 @@ pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             "AuthToken is not supported for memcached.",
         ));
     }
-    let az = s(input, "PreferredAvailabilityZone")
-        .map(str::to_owned)
-        .unwrap_or_else(|| crate::elasticache::domain::regions::zone(cx.region, cx.st.clusters.len()));
-    let mut rec = settings.cluster_record(cx, &id, &az, None);
+    let zones = regions::node_zones(
+        cx.region,
+        input,
+        "PreferredAvailabilityZones",
+        num,
+        cx.st.clusters.len(),
+        None,
+    )?;
+    let mut rec = settings.cluster_record(cx, &id, &regions::preferred_of(&zones), None);
     let mut shape = settings.shape();
     if let Some(snap) = s(input, "SnapshotName") {
         shape.seed_rdb = Some(crate::elasticache::domain::snapshots::snapshot_file(
             cx, snap, 0,
         )?);
     }
-    let nodes = start_nodes(cx, &id, &shape, 0, num, None)?;
+    let mut nodes = start_nodes(cx, &id, &shape, 0, num, None)?;
+    for (n, z) in nodes.iter_mut().zip(&zones) {
+        n.az = Some(z.clone());
+    }
     if settings.engine == EngineKind::Memcached {
         rec.configuration_endpoint = nodes.first().and_then(|n| n.addr).map(Endpoint::from);
     }

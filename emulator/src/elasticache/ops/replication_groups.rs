@@ -63,6 +63,7 @@ pub fn create_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
         user_groups: &ug,
         snapshot: s(input, "SnapshotName"),
         adopted,
+        zones: create::named_zones(input, &ngc, mode.cluster_mode),
     };
     create::start_members(cx, &id, &groups, &members)?;
     let rec = create::new_group_record(cx, &id, input, &mode, &settings, &ug);
