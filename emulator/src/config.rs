@@ -29,6 +29,9 @@ pub struct Config {
     pub cache_backend: CacheBackendKind,
     /// Container images replacing the default ones per engine or engine version.
     pub cache_images: Vec<crate::elasticache::runtime::ImageOverride>,
+    /// Seed of the values AWS draws at random (ElastiCache's default windows); random per
+    /// run when absent (`--seed`, `AWSEMU_SEED`).
+    pub seed: Option<u64>,
 }
 
 /// `--cache-backend`: processes of the installed engines, or Docker / Podman containers.
@@ -94,6 +97,9 @@ impl Config {
                 }),
                 Err(_) => CacheBackendKind::Process,
             },
+            seed: std::env::var("AWSEMU_SEED")
+                .ok()
+                .and_then(|v| v.parse().ok()),
             cache_images: match std::env::var("AWSEMU_CACHE_IMAGES") {
                 Ok(v) => parse_cache_images(&v).unwrap_or_else(|e| {
                     tracing::warn!("ignoring AWSEMU_CACHE_IMAGES: {e}");

@@ -47,6 +47,10 @@ struct Args {
     /// (repeatable; e.g. `redis:6.2=redis:6.2-alpine`, `memcached=localhost/awsemu-memcached:1.6`).
     #[arg(long = "cache-image", env = "AWSEMU_CACHE_IMAGES", value_delimiter = ',', value_parser = parse_image)]
     cache_images: Vec<emulator::elasticache::runtime::ImageOverride>,
+    /// Seed for the values AWS chooses at random (ElastiCache's default maintenance and
+    /// snapshot windows): the same seed gives the same windows for the same resources.
+    #[arg(long, env = "AWSEMU_SEED")]
+    seed: Option<u64>,
 }
 
 fn parse_backend(s: &str) -> Result<emulator::config::CacheBackendKind, String> {
@@ -82,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
     config.state_dir = args.state_dir.clone();
     config.dynamodb_in_memory |= args.dynamodb_in_memory;
     config.max_cache_nodes = args.max_cache_nodes;
+    config.seed = args.seed;
     config.cache_backend = args.cache_backend;
     config.cache_images = args.cache_images.clone();
     if args.dynamodb_endpoint.is_some() {

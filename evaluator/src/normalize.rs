@@ -56,9 +56,22 @@ pub struct OpenList {
     pub why: &'static str,
 }
 
+/// A value AWS chooses when the request does not name it: compared only when the scored
+/// command names it (its `flag`, or its key in an input JSON), else it must be present and of
+/// its documented form (`shape`), but its value is AWS's draw.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChosenUnlessNamed {
+    pub key: &'static str,
+    pub flag: &'static str,
+    pub shape: &'static str,
+    pub replacement: &'static str,
+    pub why: &'static str,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Table {
     pub rules: Vec<Rule>,
+    pub chosen_unless_named: Vec<ChosenUnlessNamed>,
     pub status_equivalences: Vec<StatusEquivalence>,
     pub may_be_absent: Vec<MayBeAbsent>,
     pub open_lists: Vec<OpenList>,
@@ -231,6 +244,22 @@ pub fn table() -> &'static Table {
                 why: "endpoint hosts and ports name where the service or node runs; they differ for every account, region and host",
             },
         ],
+        chosen_unless_named: vec![
+            ChosenUnlessNamed {
+                key: "PreferredMaintenanceWindow",
+                flag: "--preferred-maintenance-window",
+                shape: r"^(sun|mon|tue|wed|thu|fri|sat):\d{2}:\d{2}-(sun|mon|tue|wed|thu|fri|sat):\d{2}:\d{2}$",
+                replacement: "<aws-chosen-maintenance-window>",
+                why: "without PreferredMaintenanceWindow, ElastiCache assigns a 60-minute window chosen at random from the region's 8-hour block, on a random day (ElastiCache User Guide, Managing maintenance): the author's account got one draw",
+            },
+            ChosenUnlessNamed {
+                key: "SnapshotWindow",
+                flag: "--snapshot-window",
+                shape: r"^\d{2}:\d{2}-\d{2}:\d{2}$",
+                replacement: "<aws-chosen-snapshot-window>",
+                why: "without SnapshotWindow, ElastiCache automatically chooses the daily snapshot window (API reference, CreateCacheCluster SnapshotWindow): the author's account got one draw",
+            },
+        ],
         status_equivalences: vec![StatusEquivalence {
             key: "BackupStatus",
             values: &["CREATING", "AVAILABLE"],
@@ -311,12 +340,41 @@ fn compiled() -> &'static Compiled {
 
 /// Applies the table to a value (used on both sides).
 pub fn normalize(v: &Value) -> Value {
-    walk(v, None, None)
+    walk(v, None, None, &[])
 }
 
-fn walk(v: &Value, key: Option<&str>, parent: Option<&str>) -> Value {
+/// Applies the table to a value a step's command produced: values AWS chooses are compared
+/// only when `command` (the step's argv and input files) names them.
+pub fn normalize_step(v: &Value, command: &str) -> Value {
+    let chosen: Vec<(&str, Regex, &str)> = table()
+        .chosen_unless_named
+        .iter()
+        .filter(|c| !command.contains(c.flag) && !command.contains(c.key))
+        .map(|c| {
+            (
+                c.key,
+                Regex::new(c.shape).expect("shape regex"),
+                c.replacement,
+            )
+        })
+        .collect();
+    walk(v, None, None, &chosen)
+}
+
+fn walk(
+    v: &Value,
+    key: Option<&str>,
+    parent: Option<&str>,
+    chosen: &[(&str, Regex, &str)],
+) -> Value {
     let c = compiled();
     if let Some(k) = key {
+        if let Value::String(s) = v {
+            if let Some((_, _, rep)) = chosen.iter().find(|(ck, re, _)| *ck == k && re.is_match(s))
+            {
+                return Value::String((*rep).to_string());
+            }
+        }
         if !v.is_null() && !v.is_object() && !v.is_array() {
             for (kre, pre, rep) in &c.keys {
                 let parent_ok = match pre {
@@ -347,10 +405,12 @@ fn walk(v: &Value, key: Option<&str>, parent: Option<&str>) -> Value {
             Value::String(out)
         }
         // A list's items inherit the list's key as their parent (e.g. `CacheNodes[].Endpoint`).
-        Value::Array(items) => Value::Array(items.iter().map(|i| walk(i, key, parent)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|i| walk(i, key, parent, chosen)).collect())
+        }
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, val)| (k.clone(), walk(val, Some(k), key)))
+                .map(|(k, val)| (k.clone(), walk(val, Some(k), key, chosen)))
                 .collect(),
         ),
         other => other.clone(),
@@ -376,6 +436,16 @@ pub fn describe_markdown() -> String {
             m.replace('|', "\\|"),
             r.replacement,
             r.why
+        ));
+    }
+    for c in &t.chosen_unless_named {
+        s.push_str(&format!(
+            "| aws-chosen | values of `{}` of the form `{}`, unless the command names `{}` | `{}` | {} |\n",
+            c.key,
+            c.shape.replace('|', "\\|"),
+            c.flag,
+            c.replacement,
+            c.why
         ));
     }
     for e in &t.status_equivalences {
@@ -409,6 +479,43 @@ pub fn describe_open_lists_markdown() -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn windows_aws_chose_are_compared_only_when_the_command_names_them() {
+        let v = json!({"CacheCluster": {"PreferredMaintenanceWindow": "sat:13:00-sat:14:00",
+            "SnapshotWindow": "06:30-07:30"}});
+        let unnamed = normalize_step(
+            &v,
+            "aws elasticache create-cache-cluster --cache-cluster-id x",
+        );
+        assert_eq!(
+            unnamed["CacheCluster"]["PreferredMaintenanceWindow"],
+            "<aws-chosen-maintenance-window>"
+        );
+        assert_eq!(
+            unnamed["CacheCluster"]["SnapshotWindow"],
+            "<aws-chosen-snapshot-window>"
+        );
+        let named = normalize_step(
+            &v,
+            "aws elasticache create-cache-cluster --preferred-maintenance-window sat:13:00-sat:14:00",
+        );
+        assert_eq!(
+            named["CacheCluster"]["PreferredMaintenanceWindow"],
+            "sat:13:00-sat:14:00"
+        );
+        assert_eq!(
+            named["CacheCluster"]["SnapshotWindow"],
+            "<aws-chosen-snapshot-window>"
+        );
+        // In an input JSON too.
+        let json_input =
+            normalize_step(&v, r#"--cli-input-json {"SnapshotWindow": "06:30-07:30"}"#);
+        assert_eq!(json_input["CacheCluster"]["SnapshotWindow"], "06:30-07:30");
+        // A value not of the window's form stays, so it is still compared.
+        let odd = json!({"SnapshotWindow": "fri: 05: 30"});
+        assert_eq!(normalize_step(&odd, "aws x"), odd);
+    }
 
     #[test]
     fn open_lists_carry_a_reason_and_are_printed() {

@@ -59,6 +59,8 @@ pub struct ElastiCache {
     monitoring: AtomicBool,
     /// The clock automatic snapshots follow (offset by tests, see `auto_snapshots`).
     clock: Arc<auto_snapshots::Clock>,
+    /// What the windows AWS chooses are drawn from: `--seed`, else random per run.
+    seed: u64,
 }
 
 impl ElastiCache {
@@ -90,6 +92,7 @@ impl ElastiCache {
             restore_began: Arc::new(AtomicBool::new(false)),
             monitoring: AtomicBool::new(false),
             clock: Arc::default(),
+            seed: config.seed.unwrap_or_else(rand::random),
         };
         // Nodes come back in the background so the gateway listens at once; without a
         // runtime here (tests build the service first), the first request restores.
@@ -170,7 +173,10 @@ impl ElastiCache {
         let (result, effects, doomed, settle) =
             self.env
                 .with_region(&key, |cx| match ops::handler(&action) {
-                    Some(handler) => handler(cx, &input),
+                    Some(handler) => {
+                        cx.seed = self.seed;
+                        handler(cx, &input)
+                    }
                     None => Err(ApiError::new(
                         "InvalidAction",
                         format!("The action {action} is not valid for this web service."),

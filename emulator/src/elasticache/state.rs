@@ -409,6 +409,8 @@ pub struct Cx<'a> {
     /// Replication groups whose change completes without new nodes (removals): they
     /// settle to `available` shortly after the response.
     pub settle: Vec<String>,
+    /// What the windows AWS chooses are drawn from (`--seed`; set by the façade).
+    pub seed: u64,
 }
 
 impl<'a> Cx<'a> {
@@ -433,6 +435,7 @@ impl<'a> Cx<'a> {
             effects: vec![],
             doomed: vec![],
             settle: vec![],
+            seed: 0,
         }
     }
 

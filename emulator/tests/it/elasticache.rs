@@ -13,6 +13,7 @@ mod placement;
 mod semantics;
 mod validation;
 mod versions;
+mod windows;
 
 use std::time::{Duration, Instant};
 

@@ -419,7 +419,11 @@ fn execute(
             Err(e) => return (Outcome::HarnessError, Some(e)),
         };
         phases.scored_ms = phase.elapsed().as_millis() as u64;
-        let mut judged = judge(&step.expected, &out, cfg.timeout);
+        let command = std::iter::once(step.argv.join(" "))
+            .chain(step.files.iter().map(|f| f.contents.clone()))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut judged = judge_step(&step.expected, &out, cfg.timeout, &command);
         if out.timed_out && drv.exhausted() {
             let (o, r) = budget_spent(drv, &format!("the step at line {}", step.line));
             judged.outcome = o;
@@ -575,6 +579,17 @@ impl Judged {
 
 /// The outcome of one scored step: pure, so it is unit-tested without a CLI.
 pub fn judge(expected: &Expected, out: &CmdOutput, timeout: Duration) -> Judged {
+    judge_step(expected, out, timeout, "")
+}
+
+/// `judge` for a step whose command (argv and input files, as text) is `command`: values AWS
+/// chooses unless the command names them are compared only when it does.
+pub fn judge_step(
+    expected: &Expected,
+    out: &CmdOutput,
+    timeout: Duration,
+    command: &str,
+) -> Judged {
     if out.timed_out {
         return Judged::new(
             Outcome::FailExit,
@@ -645,8 +660,8 @@ pub fn judge(expected: &Expected, out: &CmdOutput, timeout: Duration) -> Judged 
                     )
                 }
             };
-            let e = normalize::normalize(value);
-            let a = normalize::normalize(&actual);
+            let e = normalize::normalize_step(value, command);
+            let a = normalize::normalize_step(&actual, command);
             let table = normalize::table();
             let absent = |k: &str| table.may_be_absent(k);
             let open = |k: &str| table.is_open_list(k);

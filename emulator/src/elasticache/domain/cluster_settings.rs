@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::elasticache::domain::cache_clusters::NodeShape;
-use crate::elasticache::domain::{catalog, limits, regions, versions};
+use crate::elasticache::domain::{catalog, limits, regions, versions, windows};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
 use crate::elasticache::state::{
@@ -62,6 +62,19 @@ impl ClusterSettings {
         let subnet_group = subnet_group_of(cx, input)?;
         let transit = input["TransitEncryptionEnabled"].as_bool().unwrap_or(false);
         let auth_token = auth_token_of(input, engine)?;
+        // Windows the request does not name are AWS's random draw for this resource.
+        let draw = windows::Draw {
+            seed: cx.seed,
+            account: cx.account,
+            region: cx.region,
+            id: s(input, "ReplicationGroupId")
+                .or(s(input, "CacheClusterId"))
+                .unwrap_or(""),
+        };
+        let maintenance_window = s(input, "PreferredMaintenanceWindow")
+            .map_or_else(|| draw.maintenance_window(), str::to_owned);
+        let snapshot_window = s(input, "SnapshotWindow")
+            .map_or_else(|| draw.snapshot_window(&maintenance_window), str::to_owned);
         Ok(Self {
             engine,
             engine_version,
@@ -74,12 +87,8 @@ impl ClusterSettings {
             at_rest: input["AtRestEncryptionEnabled"].as_bool().unwrap_or(false),
             security_group_ids: strings(input, "SecurityGroupIds"),
             topic_arn: s(input, "NotificationTopicArn").map(str::to_owned),
-            maintenance_window: s(input, "PreferredMaintenanceWindow")
-                .unwrap_or("sat:13:00-sat:14:00")
-                .to_string(),
-            snapshot_window: s(input, "SnapshotWindow")
-                .unwrap_or("06:30-07:30")
-                .to_string(),
+            maintenance_window,
+            snapshot_window,
             snapshot_retention: input["SnapshotRetentionLimit"].as_i64().unwrap_or(0),
             auto_minor: input["AutoMinorVersionUpgrade"].as_bool().unwrap_or(true),
             log_delivery: log_delivery_of(input),

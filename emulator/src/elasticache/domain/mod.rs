@@ -23,3 +23,4 @@ pub mod snapshots;
 pub mod tags;
 pub mod users;
 pub mod versions;
+pub mod windows;

@@ -344,7 +344,7 @@ pub fn new_group_record(
         automatic_failover: mode.auto_failover.into(),
         multi_az: mode.multi_az.into(),
         snapshot_retention_limit: input["SnapshotRetentionLimit"].as_i64().unwrap_or(0),
-        snapshot_window: s(input, "SnapshotWindow").unwrap_or("06:00-07:00").into(),
+        snapshot_window: settings.snapshot_window.clone(),
         cache_node_type: settings.node_type.clone(),
         auth_token_enabled: settings.auth_token.is_some(),
         auth_token_last_modified_date: None,
