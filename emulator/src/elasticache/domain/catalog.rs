@@ -149,6 +149,7 @@ pub fn default_group(family: &str, cluster_mode: bool) -> String {
 }
 
 /// One engine parameter as ElastiCache reports it.
+#[derive(Clone, Copy)]
 struct P {
     name: &'static str,
     default: &'static str,
@@ -243,12 +244,117 @@ const MEMCACHED_PARAMS: &[P] = &[
     P { name: "memcached_connections_overhead", default: "100", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The amount of memory to be reserved for memcached connections and other miscellaneous overhead.", min_version: None },
 ];
 
-fn table(family: &str) -> &'static [P] {
-    if family.starts_with("memcached") {
-        MEMCACHED_PARAMS
-    } else {
-        REDIS_PARAMS
+/// Order of the Redis OSS families (Valkey's continue Redis OSS 7's catalog).
+fn redis_rank(family: &str) -> u8 {
+    match family {
+        "redis2.6" => 0,
+        "redis2.8" => 1,
+        "redis3.2" => 2,
+        "redis4.0" => 3,
+        "redis5.0" => 4,
+        "redis6.x" => 5,
+        _ => 6,
     }
+}
+
+/// The family each parameter first appears in, where later than redis2.6, per AWS's
+/// "Redis OSS-specific parameters" (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html):
+/// "Redis OSS 2.8.x added", "3.2.4 added", "4.0.10 added", "5.0.0 added" sections.
+const INTRODUCED: &[(&str, &str)] = &[
+    ("notify-keyspace-events", "redis2.8"),
+    ("repl-backlog-size", "redis2.8"),
+    ("repl-backlog-ttl", "redis2.8"),
+    ("min-replicas-max-lag", "redis2.8"),
+    ("min-replicas-to-write", "redis2.8"),
+    ("close-on-replica-write", "redis2.8"),
+    ("hll-sparse-max-bytes", "redis2.8"),
+    ("cluster-enabled", "redis3.2"),
+    ("cluster-require-full-coverage", "redis3.2"),
+    ("list-max-ziplist-size", "redis3.2"),
+    ("list-compress-depth", "redis3.2"),
+    ("activedefrag", "redis4.0"),
+    ("active-defrag-cycle-max", "redis4.0"),
+    ("active-defrag-cycle-min", "redis4.0"),
+    ("active-defrag-ignore-bytes", "redis4.0"),
+    ("active-defrag-threshold-lower", "redis4.0"),
+    ("active-defrag-threshold-upper", "redis4.0"),
+    ("client-query-buffer-limit", "redis4.0"),
+    ("proto-max-bulk-len", "redis4.0"),
+    ("lazyfree-lazy-eviction", "redis4.0"),
+    ("lazyfree-lazy-expire", "redis4.0"),
+    ("lazyfree-lazy-server-del", "redis4.0"),
+    ("lfu-decay-time", "redis4.0"),
+    ("lfu-log-factor", "redis4.0"),
+    ("replica-lazy-flush", "redis4.0"),
+    ("active-defrag-max-scan-fields", "redis5.0"),
+    ("lua-replicate-commands", "redis5.0"),
+    ("replica-ignore-maxmemory", "redis5.0"),
+    ("rename-commands", "redis5.0"),
+    ("stream-node-max-bytes", "redis5.0"),
+    ("stream-node-max-entries", "redis5.0"),
+];
+
+/// Names Redis OSS 5.0 changed: before redis5.0 the families report the `slave` names (same
+/// page, "Redis OSS 5.0.0 parameter changes": "renamed ... slave ... to replica").
+const BEFORE_REPLICA_NAMES: &[(&str, &str)] = &[
+    (
+        "client-output-buffer-limit-replica-soft-seconds",
+        "client-output-buffer-limit-slave-soft-seconds",
+    ),
+    ("close-on-replica-write", "close-on-slave-write"),
+    ("min-replicas-max-lag", "min-slaves-max-lag"),
+    ("min-replicas-to-write", "min-slaves-to-write"),
+    ("replica-allow-chaining", "slave-allow-chaining"),
+    ("replica-lazy-flush", "slave-lazy-flush"),
+];
+
+/// Parameters later families add (same page: "Redis OSS 6.x parameter changes", "Redis OSS
+/// 7 parameter changes"), with the family they start in.
+#[rustfmt::skip]
+const LATER_PARAMS: &[(&str, P)] = &[
+    ("redis6.x", P { name: "acllog-max-len", default: "128", data_type: "integer", allowed: "1-10000", modifiable: true, custom_modifiable: true, change: "immediate", description: "The maximum number of entries in the ACL log.", min_version: Some("6.0.0") }),
+    ("redis6.x", P { name: "tracking-table-max-keys", default: "1000000", data_type: "integer", allowed: "1-100000000", modifiable: true, custom_modifiable: true, change: "immediate", description: "The maximum number of keys in the invalidation table of client-side caching.", min_version: Some("6.0.0") }),
+    ("redis7", P { name: "acl-pubsub-default", default: "allchannels", data_type: "string", allowed: "resetchannels,allchannels", modifiable: true, custom_modifiable: true, change: "immediate", description: "The default pubsub channel permissions for ACL users.", min_version: Some("7.0.0") }),
+    ("redis7", P { name: "cluster-allow-pubsubshard-when-down", default: "yes", data_type: "string", allowed: "yes,no", modifiable: true, custom_modifiable: true, change: "immediate", description: "Whether shard pubsub works while the cluster is down.", min_version: Some("7.0.0") }),
+    ("redis7", P { name: "latency-tracking", default: "no", data_type: "string", allowed: "yes,no", modifiable: true, custom_modifiable: true, change: "immediate", description: "Whether the latency of commands is tracked.", min_version: Some("7.0.0") }),
+    ("redis7", P { name: "hash-max-listpack-entries", default: "512", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The maximum number of hash entries in order for the dataset to be compressed.", min_version: Some("7.0.0") }),
+    ("redis7", P { name: "hash-max-listpack-value", default: "64", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The threshold of biggest hash entries in order for the dataset to be compressed.", min_version: Some("7.0.0") }),
+    ("redis7", P { name: "zset-max-listpack-entries", default: "128", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The maximum number of sorted set entries in order for the dataset to be compressed.", min_version: Some("7.0.0") }),
+    ("redis7", P { name: "zset-max-listpack-value", default: "64", data_type: "integer", allowed: "0-", modifiable: true, custom_modifiable: true, change: "immediate", description: "The threshold of biggest sorted set entries in order for the dataset to be compressed.", min_version: Some("7.0.0") }),
+];
+
+/// The parameter catalog of a family: the redis5.0 catalog less what a family predates, with
+/// the `slave` names before 5.0 and the parameters later families add.
+fn table(family: &str) -> Vec<P> {
+    if family.starts_with("memcached") {
+        return MEMCACHED_PARAMS.to_vec();
+    }
+    let rank = redis_rank(family);
+    let mut out: Vec<P> = REDIS_PARAMS
+        .iter()
+        .filter(|p| {
+            INTRODUCED
+                .iter()
+                .find(|(n, _)| *n == p.name)
+                .is_none_or(|(_, f)| redis_rank(f) <= rank)
+        })
+        .map(|p| {
+            let mut p = *p;
+            if rank < redis_rank("redis5.0") {
+                if let Some((_, old)) = BEFORE_REPLICA_NAMES.iter().find(|(n, _)| *n == p.name) {
+                    p.name = old;
+                }
+            }
+            p
+        })
+        .collect();
+    out.extend(
+        LATER_PARAMS
+            .iter()
+            .filter(|(f, _)| redis_rank(f) <= rank)
+            .map(|(_, p)| *p),
+    );
+    out
 }
 
 /// The parameters of a family. In a user's group (`custom`), modifiable parameters report
@@ -260,7 +366,7 @@ pub fn parameters(
 ) -> Vec<Value> {
     let min = family_min_version(family);
     table(family)
-        .iter()
+        .into_iter()
         .map(|p| {
             let modifiable = if custom {
                 p.custom_modifiable
@@ -271,8 +377,9 @@ pub fn parameters(
                 .get(p.name)
                 .map(String::as_str)
                 .unwrap_or(p.default);
+            // A parameter newer than its family's first version names its own.
             let min_version = match p.min_version {
-                Some(v) if family == "redis5.0" => v,
+                Some(v) if v > min => v,
                 _ => min,
             };
             json!({
@@ -292,14 +399,14 @@ pub fn parameters(
 
 pub fn parameter_change_type(family: &str, name: &str) -> Option<&'static str> {
     table(family)
-        .iter()
+        .into_iter()
         .find(|p| p.name == name)
         .map(|p| p.change)
 }
 
 pub fn parameter_default(family: &str, name: &str) -> Option<&'static str> {
     table(family)
-        .iter()
+        .into_iter()
         .find(|p| p.name == name)
         .map(|p| p.default)
 }
@@ -308,7 +415,7 @@ pub fn parameter_default(family: &str, name: &str) -> Option<&'static str> {
 /// them ("1-75", "0,20-", "-5,-4,-3,-2,-1,1-", "yes,no"; empty allows anything). Err holds
 /// the refusal's message (our wording: AWS's is not recorded publicly).
 pub fn check_value(family: &str, name: &str, value: &str) -> Result<(), String> {
-    let Some(p) = table(family).iter().find(|p| p.name == name) else {
+    let Some(p) = table(family).into_iter().find(|p| p.name == name) else {
         return Ok(());
     };
     let refuse = || {
@@ -363,7 +470,7 @@ fn in_item(item: &str, v: f64) -> bool {
 /// Whether a parameter exists in the family, and if a user's group may change it.
 pub fn parameter_known(family: &str, name: &str) -> Option<bool> {
     table(family)
-        .iter()
+        .into_iter()
         .find(|p| p.name == name)
         .map(|p| p.custom_modifiable)
 }
@@ -452,6 +559,48 @@ pub const NODE_TYPES: &[(&str, f64)] = &[
     ("cache.t4g.micro", 0.5),
     ("cache.t4g.small", 1.37),
 ];
+
+/// The parameters whose value depends on the node type (CacheNodeTypeSpecificParameters):
+/// Redis OSS and Valkey `maxmemory` in bytes, Memcached `max_cache_memory` in megabytes, one
+/// value per node type from its memory above ("Redis OSS node-type specific parameters" and
+/// "Memcached node-type specific parameters",
+/// https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html).
+pub fn node_type_specific(family: &str) -> Vec<Value> {
+    let memcached = family.starts_with("memcached");
+    let values: Vec<Value> = NODE_TYPES
+        .iter()
+        .map(|(t, gib)| {
+            let value = if memcached {
+                (gib * 1024.0).round() as u64
+            } else {
+                (gib * 1_073_741_824.0).round() as u64
+            };
+            json!({"CacheNodeType": t, "Value": value.to_string()})
+        })
+        .collect();
+    let (name, description) = if memcached {
+        (
+            "max_cache_memory",
+            "The maximum amount of memory, in megabytes, memcached may use for items.",
+        )
+    } else {
+        (
+            "maxmemory",
+            "The maximum configurable amount of memory to use to store items, in bytes.",
+        )
+    };
+    vec![json!({
+        "ParameterName": name,
+        "Description": description,
+        "Source": "system",
+        "DataType": "integer",
+        "AllowedValues": "0-",
+        "IsModifiable": false,
+        "MinimumEngineVersion": family_min_version(family),
+        "CacheNodeTypeSpecificValues": values,
+        "ChangeType": "immediate",
+    })]
+}
 
 /// Graviton types (T4g, M6g, R6g, and the later M7g, R7g) run Redis OSS from 5.0.6 and
 /// Memcached from 1.5.16 only (the model's CacheNode documentation); every type runs Valkey.
@@ -656,6 +805,37 @@ mod tests {
         assert!(check_value("memcached1.6", "chunk_size_growth_factor", "1.5").is_ok());
         assert!(check_value("memcached1.6", "chunk_size_growth_factor", "3").is_err());
         assert!(check_value("memcached1.6", "cas_disabled", "2").is_err());
+    }
+
+    #[test]
+    fn families_name_their_own_parameters() {
+        let none = std::collections::BTreeMap::new();
+        let names = |f: &str| -> Vec<String> {
+            parameters(f, &none, false)
+                .iter()
+                .map(|p| p["ParameterName"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let r28 = names("redis2.8");
+        assert!(r28.contains(&"min-slaves-to-write".to_string()));
+        assert!(r28.contains(&"close-on-slave-write".to_string()));
+        assert!(!r28.iter().any(|n| n.contains("replica")), "{r28:?}");
+        assert!(!r28.contains(&"cluster-enabled".to_string()));
+        assert!(!r28.contains(&"stream-node-max-bytes".to_string()));
+        let r26 = names("redis2.6");
+        assert!(!r26.contains(&"notify-keyspace-events".to_string()));
+        let r40 = names("redis4.0");
+        assert!(r40.contains(&"slave-lazy-flush".to_string()));
+        assert!(r40.contains(&"activedefrag".to_string()));
+        let r50 = names("redis5.0");
+        assert!(r50.contains(&"min-replicas-to-write".to_string()));
+        assert!(!r50.contains(&"acllog-max-len".to_string()));
+        assert!(names("redis6.x").contains(&"acllog-max-len".to_string()));
+        let r7 = names("redis7");
+        assert!(r7.contains(&"acl-pubsub-default".to_string()));
+        assert!(names("valkey8").contains(&"acl-pubsub-default".to_string()));
+        assert_eq!(parameter_known("redis2.8", "min-replicas-to-write"), None);
+        assert_eq!(parameter_known("redis2.8", "min-slaves-to-write"), Some(true));
     }
 
     #[test]

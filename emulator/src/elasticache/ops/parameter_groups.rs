@@ -108,8 +108,12 @@ pub fn describe_cache_parameters(cx: &mut Cx, input: &Value) -> ApiResult<Value>
         Some(_) => params.retain(|p| p["Source"] == "system"),
         None => {}
     }
+    let specific = match source {
+        Some("user") => vec![],
+        _ => catalog::node_type_specific(&family),
+    };
     let (page, marker) = paginate(params, input)?;
-    Ok(json!({"Parameters": page, "Marker": marker, "CacheNodeTypeSpecificParameters": []}))
+    Ok(json!({"Parameters": page, "Marker": marker, "CacheNodeTypeSpecificParameters": specific}))
 }
 
 pub fn describe_engine_default_parameters(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
@@ -126,7 +130,7 @@ pub fn describe_engine_default_parameters(cx: &mut Cx, input: &Value) -> ApiResu
         "CacheParameterGroupFamily": family,
         "Marker": marker,
         "Parameters": page,
-        "CacheNodeTypeSpecificParameters": [],
+        "CacheNodeTypeSpecificParameters": catalog::node_type_specific(family),
     }}))
 }
 
