@@ -2,6 +2,7 @@
 
 mod actions;
 mod automatic_snapshots;
+mod catalogs;
 mod defaults;
 mod empty_strings;
 mod errors;

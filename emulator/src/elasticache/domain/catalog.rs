@@ -634,20 +634,31 @@ pub fn node_type_offered(engine: EngineKind, version: &str, node_type: &str) -> 
     )
 }
 
-/// Scaling a redis node: up only to current-generation (m5/r5) types with more memory,
-/// down to any type with less. Unknown types allow nothing.
-pub fn allowed_modifications(current: &str) -> (Vec<String>, Vec<String>) {
+/// Scaling a Redis OSS or Valkey node, as ListAllowedNodeTypeModifications answers: up to a
+/// current-generation type (M5, R5 and the Graviton M6g, R6g, M7g, R7g the engine version runs)
+/// with more memory, down to any type with less except the first generation AWS no longer
+/// creates (T1, M1, M2, C1: "Previous generation", the model's CacheNode documentation; AWS's
+/// recorded answer still lists M3 and R3 types for scaling down). Unknown types allow nothing.
+pub fn allowed_modifications(
+    engine: EngineKind,
+    version: &str,
+    current: &str,
+) -> (Vec<String>, Vec<String>) {
     let Some((_, mem)) = NODE_TYPES.iter().find(|(t, _)| *t == current) else {
         return (vec![], vec![]);
     };
+    let offered = |t: &str| node_type_offered(engine, version, t) == Some(true);
+    let family = |t: &str| t.split('.').nth(1).unwrap_or("").to_string();
+    const UP: &[&str] = &["m5", "r5", "m6g", "r6g", "m7g", "r7g"];
+    const GONE: &[&str] = &["t1", "m1", "m2", "c1"];
     let up = NODE_TYPES
         .iter()
-        .filter(|(t, m)| m > mem && (t.starts_with("cache.m5.") || t.starts_with("cache.r5.")))
+        .filter(|(t, m)| m > mem && UP.contains(&family(t).as_str()) && offered(t))
         .map(|(t, _)| t.to_string())
         .collect();
     let down = NODE_TYPES
         .iter()
-        .filter(|(_, m)| m < mem)
+        .filter(|(t, m)| m < mem && !GONE.contains(&family(t).as_str()) && offered(t))
         .map(|(t, _)| t.to_string())
         .collect();
     (up, down)
@@ -657,7 +668,15 @@ pub fn allowed_modifications(current: &str) -> (Vec<String>, Vec<String>) {
 /// stable id derived from its attributes.
 pub fn offerings() -> Vec<Value> {
     let mut out = vec![];
-    for (node_type, mem) in NODE_TYPES {
+    // Reservations are sold for the types AWS still creates (not T1, M1, M2, C1), with its
+    // current offering types (No/Partial/All Upfront: "Reserved nodes", ElastiCache User Guide,
+    // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.Reserved.html).
+    let sold = NODE_TYPES.iter().filter(|(t, _)| {
+        !["cache.t1.", "cache.m1.", "cache.m2.", "cache.c1."]
+            .iter()
+            .any(|p| t.starts_with(p))
+    });
+    for (node_type, mem) in sold {
         let hourly = (mem * 0.017 * 1000.0).round() / 1000.0;
         for product in ["memcached", "redis"] {
             for (duration, years) in [(31536000u64, 1.0f64), (94608000, 3.0)] {
@@ -741,14 +760,32 @@ mod tests {
 
     #[test]
     fn scaling_follows_memory_and_generation() {
-        let (up, down) = allowed_modifications("cache.r5.xlarge");
-        assert!(up
-            .iter()
-            .all(|t| t.starts_with("cache.m5.") || t.starts_with("cache.r5.")));
+        let (up, down) = allowed_modifications(EngineKind::Redis, "7.1.0", "cache.r5.xlarge");
+        let current = [
+            "cache.m5.",
+            "cache.r5.",
+            "cache.m6g.",
+            "cache.r6g.",
+            "cache.m7g.",
+            "cache.r7g.",
+        ];
+        assert!(up.iter().all(|t| current.iter().any(|c| t.starts_with(c))));
         assert!(up.contains(&"cache.r5.2xlarge".to_string()));
+        assert!(up.contains(&"cache.r6g.2xlarge".to_string()));
         assert!(down.contains(&"cache.t3.micro".to_string()));
+        assert!(down.contains(&"cache.m3.large".to_string()));
+        assert!(!down.contains(&"cache.m1.small".to_string()));
         assert!(!down.contains(&"cache.r5.xlarge".to_string()));
-        assert_eq!(allowed_modifications("cache.unknown"), (vec![], vec![]));
+        // Graviton types need Redis OSS 5.0.6.
+        let (up, down) = allowed_modifications(EngineKind::Redis, "5.0.5", "cache.r5.xlarge");
+        assert!(
+            !up.iter().chain(&down).any(|t| t.contains("g.")),
+            "{up:?} {down:?}"
+        );
+        assert_eq!(
+            allowed_modifications(EngineKind::Redis, "7.1.0", "cache.unknown"),
+            (vec![], vec![])
+        );
     }
 
     #[test]
@@ -835,7 +872,10 @@ mod tests {
         assert!(r7.contains(&"acl-pubsub-default".to_string()));
         assert!(names("valkey8").contains(&"acl-pubsub-default".to_string()));
         assert_eq!(parameter_known("redis2.8", "min-replicas-to-write"), None);
-        assert_eq!(parameter_known("redis2.8", "min-slaves-to-write"), Some(true));
+        assert_eq!(
+            parameter_known("redis2.8", "min-slaves-to-write"),
+            Some(true)
+        );
     }
 
     #[test]

@@ -214,7 +214,8 @@ pub fn delete_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
 }
 
 pub fn list_allowed_node_type_modifications(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
-    let node_type = match (s(input, "CacheClusterId"), s(input, "ReplicationGroupId")) {
+    // The node type, and the engine version the cluster (or the group's primary) runs.
+    let cluster = match (s(input, "CacheClusterId"), s(input, "ReplicationGroupId")) {
         (Some(c), _) => {
             let c = cache_clusters::get(cx, c)?;
             if c.engine == crate::elasticache::runtime::EngineKind::Memcached {
@@ -222,22 +223,30 @@ pub fn list_allowed_node_type_modifications(cx: &mut Cx, input: &Value) -> ApiRe
                     "Node type modification is not supported for memcached clusters.",
                 ));
             }
-            c.rec.cache_node_type.clone()
+            c
         }
-        (None, Some(r)) => cx
-            .st
-            .repl_groups
-            .get(&r.to_ascii_lowercase())
-            .ok_or_else(|| replication_groups::not_found(r))?
-            .rec
-            .cache_node_type
-            .clone(),
+        (None, Some(r)) => {
+            let g = cx
+                .st
+                .repl_groups
+                .get(&r.to_ascii_lowercase())
+                .ok_or_else(|| replication_groups::not_found(r))?;
+            g.groups
+                .first()
+                .and_then(|ng| ng.members.first())
+                .and_then(|m| cx.st.clusters.get(m))
+                .ok_or_else(|| replication_groups::not_found(r))?
+        }
         (None, None) => {
             return Err(ApiError::invalid_combination(
                 "Either CacheClusterId or ReplicationGroupId must be given.",
             ))
         }
     };
-    let (up, down) = catalog::allowed_modifications(&node_type);
+    let (up, down) = catalog::allowed_modifications(
+        cluster.engine,
+        &cluster.rec.engine_version,
+        &cluster.rec.cache_node_type,
+    );
     Ok(json!({"ScaleUpModifications": up, "ScaleDownModifications": down}))
 }
