@@ -26,6 +26,7 @@ pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         ));
     }
     if let Some(rg_id) = s(input, "ReplicationGroupId") {
+        regions::check_zones_of(cx.region, input)?;
         return crate::elasticache::domain::replication_groups::add_replica_cluster(
             cx, &id, rg_id, input,
         );
