@@ -330,6 +330,17 @@ impl Region {
         let mut events = vec![];
         if all_up && status != ClusterStatus::Available && status != ClusterStatus::Deleting {
             if status == ClusterStatus::Creating {
+                // AWS's texts, as its own CLI reference shows them (`aws elasticache
+                // describe-events` example): each node in its zone, then the cluster.
+                for n in &c.nodes {
+                    let az =
+                        n.az.as_deref()
+                            .unwrap_or(&c.rec.preferred_availability_zone);
+                    events.push(format!(
+                        "Added cache node {} in availability zone {az}",
+                        n.id
+                    ));
+                }
                 events.push("Cache cluster created".to_string());
             }
             c.rec.cache_cluster_status = ClusterStatus::Available;

@@ -29,6 +29,22 @@ fn cross_az_memcached_nodes_spread_over_the_regions_zones() {
         "{zones:?}"
     );
     assert_eq!(c["PreferredAvailabilityZone"], "Multiple");
+    // Each node's creation names its zone.
+    let events = ec(
+        &emu,
+        &[
+            "describe-events",
+            "--source-identifier",
+            "spread",
+            "--source-type",
+            "cache-cluster",
+        ],
+    );
+    let messages = super::event_messages(&events);
+    for (i, z) in zones.iter().enumerate() {
+        let m = format!("Added cache node {:04} in availability zone {z}", i + 1);
+        assert!(messages.contains(&m), "{m}: {messages:?}");
+    }
 
     // Named zones, as many as nodes (repeats allowed).
     create_cluster(
