@@ -4,6 +4,7 @@ mod actions;
 mod automatic_snapshots;
 mod defaults;
 mod errors;
+mod failover;
 mod limits;
 mod migration;
 mod nodes;

@@ -95,7 +95,18 @@ pub fn used_memory(addr: SocketAddr, auth: Option<&str>) -> Option<u64> {
 
 /// One numeric field of a redis node's INFO section, with a short timeout.
 pub fn info_field(addr: SocketAddr, auth: Option<&str>, section: &str, field: &str) -> Option<u64> {
-    let mut c = control(addr, auth, Duration::from_millis(200))?;
+    info_field_within(addr, auth, section, field, Duration::from_millis(200))
+}
+
+/// One numeric field of a redis node's INFO section, asked within `timeout`.
+pub fn info_field_within(
+    addr: SocketAddr,
+    auth: Option<&str>,
+    section: &str,
+    field: &str,
+    timeout: Duration,
+) -> Option<u64> {
+    let mut c = control(addr, auth, timeout)?;
     let info: String = redis::cmd("INFO").arg(section).query(&mut c).ok()?;
     info.lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
