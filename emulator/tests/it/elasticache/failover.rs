@@ -266,13 +266,21 @@ fn a_silent_replica_holding_the_writes_is_waited_for_not_passed_over() {
     signal(ahead_pid, libc::SIGSTOP);
     kill_node(pid_of(&emu, old));
     signal(behind_pid, libc::SIGCONT);
-    // Several monitor passes find the replica with the writes silent: no failover yet.
+    // Several monitor passes find the replica with the writes silent: no failover yet, and
+    // the monitor is not stuck on it (a pass still comes round).
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(
         primary_fast(&emu, "silent"),
         *old,
         "failed over without the silent replica"
     );
+    let gate = emu.state.elasticache.monitor_gate();
+    gate.hold();
+    assert!(
+        gate.wait_held(Duration::from_secs(20)),
+        "the monitor hangs on the silent replica"
+    );
+    gate.release();
     signal(ahead_pid, libc::SIGCONT);
     let new = await_failover(&emu, "silent", old, &old_member);
     assert_eq!(new, *ahead, "the lagging replica was promoted");
