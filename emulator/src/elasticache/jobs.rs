@@ -359,15 +359,37 @@ fn promote(p: &Promotion) {
     }
 }
 
+/// Waits until a started node answers its protocol. A node is given as long as its process
+/// runs (a busy machine can make a start slow, and AWS does not fail a slow node); it fails
+/// once the process exits, its record goes, or after `READY_CAP`.
+async fn ready(env: &Env, key: &Key, p: &Pending) -> bool {
+    const READY_CAP: Duration = Duration::from_secs(180);
+    let start = std::time::Instant::now();
+    loop {
+        if engine::wait_ready(&p.probe, Duration::from_secs(1)).await {
+            return true;
+        }
+        let running = env
+            .store
+            .existing(key)
+            .is_some_and(|r| lock(&r).node_running(&p.cluster_id, p.serverless, p.serial));
+        if !running || start.elapsed() >= READY_CAP {
+            return false;
+        }
+    }
+}
+
 /// Waits for a started node to answer its protocol, applies its parameters and users, joins
 /// or forms its cluster, then marks it available.
 pub fn watch(env: Env, key: Key, p: Pending) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ok = engine::wait_ready(&p.probe, Duration::from_secs(20)).await;
+        let mut ok = ready(&env, &key, &p).await;
         if ok && !p.config.is_empty() {
             let (addr, auth, config) = (p.addr, p.auth.clone(), p.config.clone());
+            // Asked again when a busy node misses the timeout: a node whose settings could
+            // not be applied is reported failed.
             ok = tokio::task::spawn_blocking(move || {
-                engine::config_set(addr, auth.as_deref(), &config).is_some()
+                (0..3).any(|_| engine::config_set(addr, auth.as_deref(), &config).is_some())
             })
             .await
             .unwrap_or(false);
