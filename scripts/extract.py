@@ -144,14 +144,25 @@ def botocore_examples(args):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copyfile(src, target)
         digests[rel] = sha256(open(src, "rb").read())
+    # Operations whose API model has no output shape: an example of one that shows no output
+    # documents "no output", which the evaluator compares (the examples file cannot say it).
+    no_output = {}
+    for svc in SERVICES:
+        base = os.path.join(data, svc, MODEL_VERSIONS[svc])
+        path = os.path.join(base, "service-2.json.gz")
+        raw = gzip.open(path).read() if os.path.exists(path) else open(os.path.join(base, "service-2.json"), "rb").read()
+        ops = json.loads(raw)["operations"]
+        no_output[svc] = sorted(name for name, op in ops.items() if "output" not in op)
     if args.write_manifest or not os.path.exists(manifest_path):
         with open(manifest_path, "w") as f:
-            json.dump({"awscli_version": version, "botocore_version": bc_version, "files": digests}, f, indent=1)
+            json.dump({"awscli_version": version, "botocore_version": bc_version, "files": digests,
+                       "no_output_operations": no_output}, f, indent=1)
             f.write("\n")
     with open(manifest_path) as f:
         manifest = json.load(f)
-    if manifest["awscli_version"] != version or manifest["files"] != digests:
-        raise SystemExit("extracted botocore examples differ from botocore-examples/manifest.json (awscli version or file digests)")
+    if (manifest["awscli_version"] != version or manifest["files"] != digests
+            or manifest.get("no_output_operations") != no_output):
+        raise SystemExit("extracted botocore examples differ from botocore-examples/manifest.json (awscli version, file digests or operations without output)")
     print(f"botocore examples: {len(digests)} files from botocore {bc_version} (awscli {version})")
 
 

@@ -3,8 +3,11 @@
 //!
 //! Every operation becomes one file `botocore/<service>/<operation-in-kebab-case>`; each of its
 //! examples becomes one example with one step: `aws <service> <operation> --cli-input-json
-//! <input>`, run with the real AWS CLI. The example's `output` is the golden JSON; an example
-//! without one documents no output and is exit-only.
+//! <input> --no-paginate`, run with the real AWS CLI (one API call, as the example documents).
+//! The example's `output` is the golden JSON; an example without one is compared as "no
+//! output" when its operation has no output shape, and is exit-only otherwise.
+
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
@@ -56,7 +59,9 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 /// Parses one `examples-1.json` (`source` is its path in the corpus, e.g.
 /// `dynamodb/2012-08-10/examples-1.json`) into one `ExampleFile` per operation.
-pub fn parse(source: &str, text: &str) -> Vec<ExampleFile> {
+/// `no_output`: the service's operations whose model has no output shape; an example of one
+/// that shows no output documents exactly that ("no output" is compared, not exit-only).
+pub fn parse(source: &str, text: &str, no_output: &BTreeSet<String>) -> Vec<ExampleFile> {
     let service = source.split('/').next().unwrap_or_default().to_string();
     let diag = |line: usize, message: String| Diagnostic {
         file: source.to_string(),
@@ -109,12 +114,16 @@ pub fn parse(source: &str, text: &str) -> Vec<ExampleFile> {
                 cli_name(&op),
                 "--cli-input-json".to_string(),
                 input.to_string(),
+                // An example documents one API call: its page and its Marker are the output,
+                // so the CLI must not follow the pages itself.
+                "--no-paginate".to_string(),
             ];
             let expected = match ex.get("output") {
                 Some(v) => Expected::Json {
                     line,
                     value: v.clone(),
                 },
+                None if no_output.contains(&op) => Expected::NoOutput { line },
                 None => Expected::Unspecified,
             };
             if !input.is_object() {
@@ -177,7 +186,8 @@ mod tests {
     ]
   }
 }"#;
-        let files = parse("dynamodb/2012-08-10/examples-1.json", text);
+        let no_output = BTreeSet::from(["DeleteCacheSubnetGroup".to_string()]);
+        let files = parse("dynamodb/2012-08-10/examples-1.json", text, &no_output);
         assert_eq!(files.len(), 2);
         let f = &files[0];
         assert_eq!(f.path, "botocore/dynamodb/get-item");
@@ -189,13 +199,24 @@ mod tests {
             s.argv[..4],
             ["aws", "dynamodb", "get-item", "--cli-input-json"]
         );
+        assert_eq!(s.argv[5], "--no-paginate");
         let input: Value = serde_json::from_str(&s.argv[4]).unwrap();
         assert_eq!(input["TableName"], "Music");
         assert_eq!(f.examples[0].line, 8);
         assert!(
             matches!(&s.expected, Expected::Json { value, .. } if value["Item"]["Artist"]["S"] == "Acme Band")
         );
-        // No documented output: exit-only, never a pass.
+        // No documented output of an operation without an output shape: "no output".
+        assert!(matches!(
+            files[1].examples[0].steps[0].expected,
+            Expected::NoOutput { .. }
+        ));
+        // Of an operation with one: exit-only, never a pass.
+        let files = parse(
+            "dynamodb/2012-08-10/examples-1.json",
+            text,
+            &BTreeSet::new(),
+        );
         assert_eq!(
             files[1].examples[0].steps[0].expected,
             Expected::Unspecified
@@ -204,7 +225,11 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_a_diagnostic() {
-        let files = parse("x/1/examples-1.json", r#"{"examples": {}, "examples": {}}"#);
+        let files = parse(
+            "x/1/examples-1.json",
+            r#"{"examples": {}, "examples": {}}"#,
+            &BTreeSet::new(),
+        );
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].diagnostics[0].severity, Severity::Error);
     }

@@ -1,6 +1,6 @@
 //! The corpus on disk: manifest check (sha256 per file) and loading of parsed files.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -37,6 +37,9 @@ pub enum CorpusError {
 pub struct Manifest {
     pub awscli_version: String,
     pub files: BTreeMap<String, String>,
+    /// botocore corpus only: per service, the operations whose API model has no output shape.
+    #[serde(default)]
+    pub no_output_operations: BTreeMap<String, BTreeSet<String>>,
 }
 
 #[derive(Debug)]
@@ -100,7 +103,12 @@ impl Corpus {
             awscli_version: manifest.awscli_version,
             files: files
                 .iter()
-                .flat_map(|(name, text)| botocore::parse(name, text))
+                .flat_map(|(name, text)| {
+                    let service = name.split('/').next().unwrap_or_default();
+                    let none = BTreeSet::new();
+                    let no_output = manifest.no_output_operations.get(service).unwrap_or(&none);
+                    botocore::parse(name, text, no_output)
+                })
                 .collect(),
         })
     }

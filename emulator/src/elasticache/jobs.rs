@@ -1,7 +1,6 @@
 //! Runs effects with no lock held and records their outcomes back into the state: node
 //! starts (in parallel), readiness, CONFIG/ACL/REPLICAOF commands, snapshots, failovers, and
-//! cluster formation and slot migration. Also the monitor pass (automatic failover, recovery
-//! of dead nodes, automatic snapshots).
+//! cluster formation and slot migration.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
@@ -9,11 +8,8 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::elasticache::auto_snapshots;
-use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::cluster_mode;
 use crate::elasticache::domain::migration;
-use crate::elasticache::domain::replication_groups;
 use crate::elasticache::effects::{
     Capture, Effect, Launch, MigrationJob, MigrationStep, Promotion,
 };
@@ -346,10 +342,40 @@ fn promote(p: &Promotion) {
         }
         return;
     }
-    engine::command(p.primary, auth, &["REPLICAOF", "NO", "ONE"]);
+    // A node slow to answer on a busy machine is asked again: a promotion that did not
+    // reach the new primary would leave the group without a writable node.
+    let persist = |f: &dyn Fn() -> bool| {
+        for _ in 0..5 {
+            if f() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    persist(&|| engine::command(p.primary, auth, &["REPLICAOF", "NO", "ONE"]));
     let (ip, port) = (p.primary.ip().to_string(), p.primary.port().to_string());
     for (addr, auth) in &p.followers {
-        engine::command(*addr, auth.as_deref(), &["REPLICAOF", &ip, &port]);
+        persist(&|| engine::command(*addr, auth.as_deref(), &["REPLICAOF", &ip, &port]));
+    }
+}
+
+/// Waits until a started node answers its protocol. A node is given as long as its process
+/// runs (a busy machine can make a start slow, and AWS does not fail a slow node); it fails
+/// once the process exits, its record goes, or after `READY_CAP`.
+async fn ready(env: &Env, key: &Key, p: &Pending) -> bool {
+    const READY_CAP: Duration = Duration::from_secs(180);
+    let start = std::time::Instant::now();
+    loop {
+        if engine::wait_ready(&p.probe, Duration::from_secs(1)).await {
+            return true;
+        }
+        let running = env
+            .store
+            .existing(key)
+            .is_some_and(|r| lock(&r).node_running(&p.cluster_id, p.serverless, p.serial));
+        if !running || start.elapsed() >= READY_CAP {
+            return false;
+        }
     }
 }
 
@@ -357,11 +383,13 @@ fn promote(p: &Promotion) {
 /// or forms its cluster, then marks it available.
 pub fn watch(env: Env, key: Key, p: Pending) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ok = engine::wait_ready(&p.probe, Duration::from_secs(20)).await;
+        let mut ok = ready(&env, &key, &p).await;
         if ok && !p.config.is_empty() {
             let (addr, auth, config) = (p.addr, p.auth.clone(), p.config.clone());
+            // Asked again when a busy node misses the timeout: a node whose settings could
+            // not be applied is reported failed.
             ok = tokio::task::spawn_blocking(move || {
-                engine::config_set(addr, auth.as_deref(), &config).is_some()
+                (0..3).any(|_| engine::config_set(addr, auth.as_deref(), &config).is_some())
             })
             .await
             .unwrap_or(false);
@@ -424,47 +452,8 @@ pub fn settle(env: &Env, key: &Key, ids: Vec<String>) {
     env.save();
 }
 
-/// One monitor pass over every region; false once the service is gone.
-pub async fn monitor_pass(env: &WeakEnv, clock: &auto_snapshots::Clock) -> bool {
-    let Some(env) = env.upgrade() else {
-        return false;
-    };
-    let now = clock.now();
-    let mut changed = false;
-    for (key, region) in env.store.regions() {
-        // Which replica of a group whose primary died has replicated the most is asked of
-        // the replicas with no lock held; the failover itself is decided under the lock.
-        let candidates = replication_groups::failover_candidates(&lock(&region));
-        let chosen = if candidates.is_empty() {
-            vec![]
-        } else {
-            tokio::task::spawn_blocking(move || replication_groups::choose_replicas(candidates))
-                .await
-                .unwrap_or_default()
-        };
-        let (reshards, effects, doomed, _) = env.with_region(&key, |cx| {
-            replication_groups::auto_failover(cx, &chosen);
-            cache_clusters::recover_dead_nodes(cx);
-            auto_snapshots::run(cx, now);
-            migration::monitor(cx);
-            cluster_mode::reshard_jobs(cx.st)
-        });
-        if !effects.is_empty() || !doomed.is_empty() {
-            changed = true;
-            drop(run(&env, &key, effects, doomed).await);
-        }
-        for job in reshards {
-            reshard(env.clone(), key.clone(), job);
-        }
-    }
-    if changed {
-        env.save();
-    }
-    true
-}
-
 /// Slot migration runs on its own: a large keyspace takes a while.
-fn reshard(env: Env, key: Key, job: cluster_mode::ReshardJob) {
+pub(crate) fn reshard(env: Env, key: Key, job: cluster_mode::ReshardJob) {
     let (rg, layout, leaving, staying, auth) = job;
     tokio::spawn(async move {
         let result = tokio::task::spawn_blocking(move || {

@@ -19,6 +19,7 @@ mod jobs;
 #[cfg(test)]
 mod layout_tests;
 mod model;
+pub mod monitor;
 mod ops;
 mod persist;
 mod restore;
@@ -61,6 +62,8 @@ pub struct ElastiCache {
     clock: Arc<auto_snapshots::Clock>,
     /// What the windows AWS chooses are drawn from: `--seed`, else random per run.
     seed: u64,
+    /// Holds the monitor between choosing and deciding, for tests of that window.
+    gate: Arc<monitor::MonitorGate>,
 }
 
 impl ElastiCache {
@@ -93,6 +96,7 @@ impl ElastiCache {
             monitoring: AtomicBool::new(false),
             clock: Arc::default(),
             seed: config.seed.unwrap_or_else(rand::random),
+            gate: Arc::default(),
         };
         // Nodes come back in the background so the gateway listens at once; without a
         // runtime here (tests build the service first), the first request restores.
@@ -214,6 +218,11 @@ impl ElastiCache {
         }
     }
 
+    /// The monitor's test hook (see `monitor::MonitorGate`).
+    pub fn monitor_gate(&self) -> Arc<monitor::MonitorGate> {
+        self.gate.clone()
+    }
+
     /// Checks nodes of every replication group a few times a second and fails over groups
     /// whose primary died (AWS detects a failure within seconds).
     fn start_monitor(&self) {
@@ -222,11 +231,12 @@ impl ElastiCache {
         }
         // The monitor holds the store weakly: it ends with the service.
         let env = self.env.downgrade();
-        let clock = self.clock.clone();
+        let (clock, gate) = (self.clock.clone(), self.gate.clone());
         tokio::spawn(async move {
+            let mut waits = domain::failover::Waits::default();
             loop {
                 tokio::time::sleep(Duration::from_millis(250)).await;
-                if !jobs::monitor_pass(&env, &clock).await {
+                if !monitor::monitor_pass(&env, &clock, &gate, &mut waits).await {
                     break;
                 }
             }

@@ -286,6 +286,23 @@ impl Region {
         }
     }
 
+    /// Whether the process of a started node still runs; false once it exited or its record
+    /// is gone (deleted, or replaced by another start).
+    pub fn node_running(&self, owner: &str, serverless: bool, serial: u64) -> bool {
+        let run = if serverless {
+            self.serverless_nodes
+                .get(owner)
+                .filter(|(s, _)| *s == serial)
+                .and_then(|(_, run)| run.as_ref())
+        } else {
+            self.clusters
+                .get(owner)
+                .and_then(|c| c.nodes.iter().find(|n| n.serial == serial))
+                .and_then(|n| n.run.as_ref())
+        };
+        run.is_some_and(|r| r.is_alive())
+    }
+
     /// A background probe finished: the node is available (or failed).
     pub fn node_ready(&mut self, owner: &str, serverless: bool, serial: u64, ok: bool) {
         if serverless {

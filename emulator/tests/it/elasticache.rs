@@ -6,6 +6,7 @@ mod catalogs;
 mod defaults;
 mod empty_strings;
 mod errors;
+mod failover;
 mod limits;
 mod migration;
 mod nodes;

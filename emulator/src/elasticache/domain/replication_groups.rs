@@ -1,8 +1,6 @@
 //! Replication groups: member clusters named as AWS names them (`<rg>-001` without cluster
 //! mode, `<rg>-0001-001` with it); replicas run `--replicaof` their node group's primary.
 
-use std::net::SocketAddr;
-
 use serde_json::{json, Map, Value};
 
 use crate::elasticache::domain::cache_clusters::{self, start_nodes, NodeShape};
@@ -11,7 +9,7 @@ use crate::elasticache::domain::{limits, regions};
 use crate::elasticache::effects::{Effect, Promotion};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{
-    s, Cluster, ClusterStatus, Cx, GroupStatus, NodeGroup, Region, ReplGroup, Switch,
+    s, Cluster, ClusterStatus, Cx, GroupStatus, NodeGroup, ReplGroup, Switch,
 };
 
 pub fn not_found(id: &str) -> ApiError {
@@ -500,151 +498,6 @@ pub(crate) fn promote(cx: &mut Cx, members: &[String]) {
         followers,
         others_alive,
     }));
-}
-
-/// A node group whose primary process died, in a group with automatic failover, and its
-/// live replicas (member, address, token) to choose from.
-pub struct Candidates {
-    pub group: String,
-    pub node_group: String,
-    pub primary: String,
-    pub replicas: Vec<(String, SocketAddr, Option<String>)>,
-}
-
-/// Node groups to fail over (read under the lock; the choice is made without it).
-pub fn failover_candidates(r: &Region) -> Vec<Candidates> {
-    let mut out = vec![];
-    for (rid, rg) in &r.repl_groups {
-        if rg.rec.automatic_failover != Switch::Enabled || rg.rec.status != GroupStatus::Available {
-            continue;
-        }
-        for g in &rg.groups {
-            let dead = |m: &String| {
-                r.clusters
-                    .get(m)
-                    .and_then(|c| c.nodes.first())
-                    .and_then(|n| n.run.as_ref())
-                    .is_some_and(|run| !run.is_alive())
-            };
-            let Some(primary) = g.members.first() else {
-                continue;
-            };
-            if !dead(primary) {
-                continue;
-            }
-            let replicas: Vec<_> = g.members[1..]
-                .iter()
-                .filter(|m| !dead(m))
-                .filter_map(|m| {
-                    let c = r.clusters.get(m)?;
-                    Some((m.clone(), c.nodes.first()?.addr?, c.auth_token.clone()))
-                })
-                .collect();
-            if !replicas.is_empty() {
-                out.push(Candidates {
-                    group: rid.clone(),
-                    node_group: g.id.clone(),
-                    primary: primary.clone(),
-                    replicas,
-                });
-            }
-        }
-    }
-    out
-}
-
-/// The replica of each candidate group that has replicated the most (so writes it
-/// acknowledged survive), asked of the nodes: (group, node group, old primary, chosen).
-pub fn choose_replicas(candidates: Vec<Candidates>) -> Vec<(String, String, String, String)> {
-    candidates
-        .into_iter()
-        .filter_map(|c| {
-            let best = c
-                .replicas
-                .iter()
-                .map(|(m, addr, auth)| {
-                    let offset = crate::elasticache::engine::info_field(
-                        *addr,
-                        auth.as_deref(),
-                        "replication",
-                        "slave_repl_offset",
-                    )
-                    .unwrap_or(0);
-                    (offset, m.clone())
-                })
-                .max_by_key(|(offset, _)| *offset)?;
-            Some((c.group, c.node_group, c.primary, best.1))
-        })
-        .collect()
-}
-
-/// Automatic failover, run periodically: promotes the chosen replica of each node group
-/// whose primary is still gone and replaces the failed node with a fresh replica.
-pub fn auto_failover(cx: &mut Cx, chosen: &[(String, String, String, String)]) {
-    for (rid, gid, old, chosen) in chosen {
-        let order = {
-            let Some(g) = cx
-                .st
-                .repl_groups
-                .get_mut(rid)
-                .filter(|rg| rg.rec.status == GroupStatus::Available)
-                .and_then(|rg| rg.groups.iter_mut().find(|g| g.id == *gid))
-                .filter(|g| g.members.first() == Some(old) && g.members.contains(chosen))
-            else {
-                continue;
-            };
-            g.members.retain(|m| m != chosen && m != old);
-            g.members.insert(0, chosen.clone());
-            g.members.push(old.clone());
-            g.members.clone()
-        };
-        promote(cx, &order);
-        cx.st.event(
-            rid,
-            "replication-group",
-            format!("Failover from primary node {old} to replica node {chosen} completed"),
-        );
-        replace_failed(cx, rid, old, chosen);
-    }
-}
-
-/// Starts a fresh process for a failed member, replicating from the group's new primary.
-pub(crate) fn replace_failed(cx: &mut Cx, rg: &str, failed: &str, primary: &str) {
-    let Some(c) = cx.st.clusters.get(failed) else {
-        return;
-    };
-    let mut shape = NodeShape::of(c);
-    if let Some(g) = cx.st.repl_groups.get(rg) {
-        shape.cluster = g.cluster_mode;
-        shape.acl = crate::elasticache::domain::acl::commands_for(cx, g.rec.user_groups());
-    }
-    let primary_addr = cx
-        .st
-        .clusters
-        .get(primary)
-        .and_then(|c| c.nodes.first())
-        .and_then(|n| n.addr);
-    let Ok(mut fresh) = start_nodes(cx, failed, &shape, 0, 1, primary_addr) else {
-        cx.st.event(
-            failed,
-            "cache-cluster",
-            "Cache node 0001 could not be replaced",
-        );
-        return;
-    };
-    let Some(c) = cx.st.clusters.get_mut(failed) else {
-        return;
-    };
-    if let Some(n) = c.nodes.first_mut() {
-        if let Some(old) = n.run.take() {
-            cx.doomed.push(old);
-        }
-        let mut node = fresh.remove(0);
-        node.created = n.created.clone();
-        *n = node;
-    }
-    cx.st
-        .event(failed, "cache-cluster", "Recovering cache nodes 0001");
 }
 
 #[cfg(test)]

@@ -37,8 +37,8 @@ pub fn redis_connection(
     connect(addr, auth, Duration::from_secs(2))
 }
 
-/// A redis crate connection whose connect, reads and writes give up after `timeout`. The
-/// crate sends AUTH as a RESP array, so a token may hold any character AWS allows.
+/// A redis crate connection whose connect, AUTH, reads and writes give up after `timeout`.
+/// AUTH goes as a RESP array, so a token may hold any character AWS allows.
 fn connect(
     addr: SocketAddr,
     auth: Option<&str>,
@@ -48,16 +48,18 @@ fn connect(
         Some(path) => redis::ConnectionAddr::Unix(path),
         None => redis::ConnectionAddr::Tcp(addr.ip().to_string(), addr.port()),
     };
+    // AUTH is sent here rather than by the crate's connection set-up, which reads its answer
+    // with no timeout: a stopped or hung node would block the caller (the monitor) for good.
     let info = redis::ConnectionInfo {
         addr: target,
-        redis: redis::RedisConnectionInfo {
-            password: auth.map(str::to_owned),
-            ..Default::default()
-        },
+        redis: redis::RedisConnectionInfo::default(),
     };
-    let c = redis::Client::open(info)?.get_connection_with_timeout(timeout)?;
+    let mut c = redis::Client::open(info)?.get_connection_with_timeout(timeout)?;
     c.set_read_timeout(Some(timeout))?;
     c.set_write_timeout(Some(timeout))?;
+    if let Some(token) = auth {
+        redis::cmd("AUTH").arg(token).query::<()>(&mut c)?;
+    }
     Ok(c)
 }
 
@@ -95,7 +97,18 @@ pub fn used_memory(addr: SocketAddr, auth: Option<&str>) -> Option<u64> {
 
 /// One numeric field of a redis node's INFO section, with a short timeout.
 pub fn info_field(addr: SocketAddr, auth: Option<&str>, section: &str, field: &str) -> Option<u64> {
-    let mut c = control(addr, auth, Duration::from_millis(200))?;
+    info_field_within(addr, auth, section, field, Duration::from_millis(200))
+}
+
+/// One numeric field of a redis node's INFO section, asked within `timeout`.
+pub fn info_field_within(
+    addr: SocketAddr,
+    auth: Option<&str>,
+    section: &str,
+    field: &str,
+    timeout: Duration,
+) -> Option<u64> {
+    let mut c = control(addr, auth, timeout)?;
     let info: String = redis::cmd("INFO").arg(section).query(&mut c).ok()?;
     info.lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))

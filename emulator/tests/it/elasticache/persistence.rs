@@ -164,6 +164,30 @@ fn set(c: &mut redis::Connection, k: &str, v: &str) {
     redis::cmd("SET").arg(k).arg(v).query::<()>(c).unwrap()
 }
 
+/// Waits until `needle` is in an AOF file under `root` (written by the node, so a SIGKILL of
+/// the node or the emulator cannot lose it).
+fn in_aof(root: &Path, needle: &str) {
+    fn found(dir: &Path, needle: &[u8]) -> bool {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                let p = e.path();
+                if p.is_dir() {
+                    found(&p, needle)
+                } else {
+                    p.to_string_lossy().contains("appendonlydir")
+                        && std::fs::read(&p)
+                            .is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+                }
+            })
+    }
+    super::eventually(&format!("{needle} in an AOF"), || {
+        found(root, needle.as_bytes())
+    });
+}
+
 fn until_value(c: &mut redis::Connection, k: &str, v: &str) {
     let start = Instant::now();
     while get(c, k).as_deref() != Some(v) {
@@ -381,7 +405,7 @@ fn state_dir_brings_back_resources_endpoints_and_data_after_sigterm_and_sigkill(
 
     // SIGKILL: nothing is saved at exit; the AOF (fsync every second) carries the write.
     set(&mut p, "killed-key", "five");
-    std::thread::sleep(Duration::from_millis(1500));
+    in_aof(&state, "killed-key");
     emu.stop(libc::SIGKILL);
     let emu = Emu::start(&state);
     assert_eq!(endpoints(&emu), before);
@@ -626,8 +650,8 @@ fn a_killed_node_is_recovered_with_its_data() {
     for i in 0..200 {
         set(&mut c, &format!("k{i}"), &format!("v{i}"));
     }
-    // appendfsync everysec: what was acknowledged more than a second ago is on disk.
-    std::thread::sleep(Duration::from_millis(1500));
+    // appendfsync everysec: an acknowledged write reaches the AOF within about a second.
+    in_aof(state.path(), "k199");
     let node = emu.engines();
     assert_eq!(node.len(), 1);
     // SAFETY: plain kill(2) on a process the emulator spawned.
