@@ -1,6 +1,10 @@
 //! The data plane behind us: the embedded DynamoDB Local (started lazily, restarted if it
 //! dies) or any DynamoDB-compatible endpoint given by `--dynamodb-endpoint`.
 
+pub mod pool;
+pub mod scan;
+pub mod sizes;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +27,7 @@ pub enum BackendError {
     #[error("invalid DynamoDB endpoint {0}")]
     BadEndpoint(String),
     #[error("backend request failed: {0}")]
-    Pool(#[from] super::pool::PoolError),
+    Pool(#[from] pool::PoolError),
     #[error("backend request failed: {0}")]
     Http(#[from] reqwest::Error),
 }
@@ -37,7 +41,7 @@ pub struct BackendResponse {
 struct Running {
     url: String,
     /// Direct connections for plain-HTTP backends (all but unusual external endpoints).
-    pool: Option<super::pool::Pool>,
+    pool: Option<pool::Pool>,
     /// `url` parsed once: parsing it per request shows up in the proxy's overhead.
     endpoint: reqwest::Url,
     /// None when the backend is an external endpoint.
@@ -266,11 +270,11 @@ fn parse_endpoint(url: &str) -> Result<reqwest::Url, BackendError> {
     reqwest::Url::parse(&format!("{url}/")).map_err(|_| BackendError::BadEndpoint(url.to_string()))
 }
 
-fn pool_for(endpoint: &reqwest::Url) -> Option<super::pool::Pool> {
+fn pool_for(endpoint: &reqwest::Url) -> Option<pool::Pool> {
     if endpoint.scheme() != "http" {
         return None;
     }
     let host = endpoint.host_str()?;
     let port = endpoint.port_or_known_default()?;
-    Some(super::pool::Pool::new(format!("{host}:{port}")))
+    Some(pool::Pool::new(format!("{host}:{port}")))
 }
