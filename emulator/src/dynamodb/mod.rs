@@ -318,6 +318,11 @@ impl DynamoDb {
         }
     }
 
+    /// Starts the embedded DynamoDB Local in the background (see `Backend::prestart`).
+    pub fn prestart(&self) {
+        self.backend.prestart();
+    }
+
     /// Stops DynamoDB Local.
     pub async fn shutdown(&self) {
         self.persist();

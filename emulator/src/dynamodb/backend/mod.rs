@@ -119,7 +119,23 @@ impl Backend {
         // A free port can be taken between probing and binding: retry a few times.
         for _ in 0..3 {
             let port = free_port().map_err(SupervisorError::Io)?;
-            let mut spec = ProcessSpec::new("dynamodb-local", &self.config.java)
+            let mut spec = ProcessSpec::new("dynamodb-local", &self.config.java);
+            // The class archive scripts/setup makes (scripts/dynamodb_cds.py) saves most of the
+            // JVM's start; a JVM that cannot map it (another Java build) runs without it.
+            let cds = dir.join("awsemu-cds");
+            let (cds_jar, archive) = (
+                cds.join("DynamoDBLocal.jar"),
+                cds.join("dynamodb-local.jsa"),
+            );
+            let jar = if cds_jar.is_file() && archive.is_file() {
+                spec = spec
+                    .arg(format!("-XX:SharedArchiveFile={}", archive.display()))
+                    .arg("-Xshare:auto");
+                cds_jar
+            } else {
+                jar.clone()
+            };
+            spec = spec
                 .arg(format!(
                     "-Djava.library.path={}",
                     dir.join("DynamoDBLocal_lib").display()
@@ -236,8 +252,28 @@ impl Backend {
         Ok(BackendResponse { status, body })
     }
 
+    /// Starts DynamoDB Local in the background, off the request path, so the first request
+    /// finds it running (or waits on this start rather than beginning its own). Nothing to
+    /// start for `--dynamodb-endpoint`.
+    pub fn prestart(self: &Arc<Self>) {
+        if self.config.dynamodb_endpoint.is_some() {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let me = self.clone();
+        rt.spawn(async move {
+            if let Err(e) = me.url().await {
+                tracing::warn!("DynamoDB Local did not start: {e}");
+            }
+        });
+    }
+
     /// Stops DynamoDB Local (the emulator is shutting down).
     pub async fn shutdown(&self) {
+        // A start still running finishes first, so its JVM is stopped here too.
+        let _starting = self.starting.lock().await;
         if let Some(r) = self.running.write().await.take() {
             if let Ok(r) = Arc::try_unwrap(r) {
                 if let Some(p) = r.process {
