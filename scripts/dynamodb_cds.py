@@ -102,7 +102,7 @@ def train(java, ddbl, jar, archive):
         java,
         f"-XX:ArchiveClassesAtExit={archive}",
         f"-Djava.library.path={os.path.join(ddbl, 'DynamoDBLocal_lib')}",
-        "-jar", jar, "-dbPath", db, "-port", str(port),
+        "-jar", jar, "-dbPath", db, "-disableTelemetry", "-port", str(port),
     ]
     proc = subprocess.Popen(cmd, cwd=ddbl, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -151,7 +151,13 @@ impl Backend {
                 }
                 None => spec = spec.arg("-inMemory"),
             }
-            spec = spec.arg("-port").arg(port.to_string()).cwd(dir);
+            // Telemetry is sent to AWS from a local emulator otherwise, and its start-up costs
+            // about a second of the JVM's start here (README, "first answer").
+            spec = spec
+                .arg("-disableTelemetry")
+                .arg("-port")
+                .arg(port.to_string())
+                .cwd(dir);
             let managed = self.supervisor.spawn(&spec)?;
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             match managed.wait_ready(&Probe::Http(addr), START_TIMEOUT).await {
