@@ -33,7 +33,8 @@ pub enum Owner {
     Forward,
     /// DynamoDB Local's answer, with members AWS adds (item collection metrics, per-kind
     /// capacity units), batch tables named as the caller named them, or hidden streams left
-    /// out; data-plane writes also run the write hooks (`items`, `vector::hooks`).
+    /// out. (Every forwarded write, PartiQL ones too, also runs the write hooks: `items`,
+    /// `vector::hooks`; that is not a patch of the answer.)
     ForwardPatched,
     /// Answered here (`dispatch`), with or without the backend's help.
     Ours,
