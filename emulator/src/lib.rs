@@ -6,6 +6,8 @@ pub mod context;
 pub mod dynamodb;
 pub mod elasticache;
 pub mod gateway;
+#[cfg(test)]
+mod layout_check;
 pub mod protocol;
 pub mod s3;
 pub mod sts;

@@ -100,6 +100,8 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {}:{}", args.host, args.port))?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config)?;
+    // DynamoDB Local's JVM starts now, beside the listener, not on the first request.
+    state.dynamodb.prestart();
     println!("emulator listening on http://{addr}");
     emulator::run(listener, state, shutdown_signal()).await?;
     Ok(())

@@ -710,7 +710,7 @@ fn compare(
         bail!("no target could be scored ({})", failed.join(", "));
     }
     let cmp = report::side_by_side::Comparison::build(&reports, &now_rfc3339());
-    report::side_by_side::write_all(&cmp, &report_dir)
+    report::write_comparison(&cmp, &report_dir)
         .with_context(|| format!("writing {}", report_dir.display()))?;
     println!("{}", report::side_by_side::summary_table(&cmp));
     println!(

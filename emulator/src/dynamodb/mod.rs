@@ -1,34 +1,23 @@
 //! DynamoDB and DynamoDB Streams: a proxy in front of DynamoDB Local that owns the control
 //! plane DynamoDB Local lacks.
 //!
-//! Every request is checked against the pinned API model (operation known, required members
-//! present), then either handled here (tables' control plane, tags, backups, point-in-time
-//! recovery, global tables, settings) or forwarded to the backend with the caller's account
-//! as access key, so DynamoDB Local keeps one database per account and region.
+//! The façade: decode, check against the pinned API model (`wire::model`), then by the
+//! operation table (`ops`) either answer here (`ops::dispatch`) or forward to the backend with
+//! the caller's account as access key (so DynamoDB Local keeps one database per account and
+//! region), with the answer's patches and the write hooks; DynamoDB Local's errors are
+//! rewritten to AWS's (`wire::errors`). Layers, arrows down only (`layout_tests.rs`):
+//! mod → ops → {vector, wire, backend, state}; vector → backend.
 
-mod arn;
 mod backend;
-mod backups;
-mod bulk;
-mod errors;
-mod extras;
-mod global;
-mod model;
-mod partiql;
-mod pool;
-mod sizes;
+#[cfg(test)]
+mod layout_tests;
+mod ops;
 mod state;
-mod tables;
-mod validate;
-mod vector_index;
-mod vector_search;
-mod vector_store;
-mod vector_writes;
-mod writes;
+mod vector;
+mod wire;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
@@ -36,134 +25,18 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use crate::config::Config;
 use crate::context::RequestContext;
 use crate::protocol::json::{json_response, JsonError, CONTENT_TYPE};
-use crate::supervisor::Supervisor;
 
-use backend::Backend;
-use state::State;
+use backend::scan;
+use ops::Owner;
+use state::TableKey;
+use wire::{arn, errors, items, memchr, model, patch, table_name, validate};
 
-/// Operations answered here (with or without the backend's help); the rest pass through.
-const OWNED: &[&str] = &[
-    "CreateTable",
-    "DescribeTable",
-    "UpdateTable",
-    "DeleteTable",
-    "TagResource",
-    "UntagResource",
-    "ListTagsOfResource",
-    "CreateBackup",
-    "DescribeBackup",
-    "DeleteBackup",
-    "ListBackups",
-    "RestoreTableFromBackup",
-    "UpdateContinuousBackups",
-    "DescribeContinuousBackups",
-    "RestoreTableToPointInTime",
-    "CreateGlobalTable",
-    "DescribeGlobalTable",
-    "ListGlobalTables",
-    "UpdateGlobalTable",
-    "DescribeGlobalTableSettings",
-    "UpdateGlobalTableSettings",
-    "DescribeTableReplicaAutoScaling",
-    "UpdateTableReplicaAutoScaling",
-    "DescribeContributorInsights",
-    "UpdateContributorInsights",
-    "ListContributorInsights",
-    "DescribeEndpoints",
-    "DescribeLimits",
-    "PutResourcePolicy",
-    "GetResourcePolicy",
-    "DeleteResourcePolicy",
-    "EnableKinesisStreamingDestination",
-    "DisableKinesisStreamingDestination",
-    "UpdateKinesisStreamingDestination",
-    "DescribeKinesisStreamingDestination",
-    "ExportTableToPointInTime",
-    "DescribeExport",
-    "ListExports",
-    "ImportTable",
-    "DescribeImport",
-    "ListImports",
-    "SearchVectors",
-    "StartBulkPutItems",
-    "DescribeBulkOperation",
-    "ListBulkOperations",
-    "CancelBulkOperation",
-];
-
-pub const DYNAMODB_PREFIX: &str = "DynamoDB_20120810";
-pub const STREAMS_PREFIX: &str = "DynamoDBStreams_20120810";
-
-pub struct DynamoDb {
-    config: Config,
-    backend: Arc<Backend>,
-    state: Mutex<State>,
-    /// Tables whose writes need a hook (point-in-time history or replicas); zero keeps the
-    /// data plane a pure pass-through.
-    hooked: AtomicUsize,
-    /// Tables with vector indexes, whose writes are checked first; zero skips the check.
-    vector_tables: AtomicUsize,
-    /// Per-index sizes and counts, kept until their table changes (see `sizes`).
-    index_stats: Mutex<HashMap<state::TableKey, sizes::IndexStats>>,
-    /// The vector indexes, kept current by every write path.
-    vectors: Arc<vector_store::VectorStore>,
-}
-
-type OpResult = Result<Value, JsonError>;
-
-/// A DynamoDB error (`com.amazonaws.dynamodb.v20120810#Code`, HTTP 400).
-fn ddb_err(code: &str, message: impl Into<String>) -> JsonError {
-    JsonError::dynamodb(code, message)
-}
-
-fn validation(message: impl Into<String>) -> JsonError {
-    model::validation(message)
-}
-
-fn table_not_found(name: &str) -> JsonError {
-    ddb_err(
-        "ResourceNotFoundException",
-        format!("Requested resource not found: Table: {name} not found"),
-    )
-}
-
-/// Table name from a `TableName` member that may also be a table ARN.
-fn table_name(v: &Value) -> Option<String> {
-    let s = v.as_str()?;
-    Some(match s.split_once(":table/") {
-        Some((_, rest)) if s.starts_with("arn:") => rest.split('/').next().unwrap_or(rest).into(),
-        _ => s.into(),
-    })
-}
-
-fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
-    v.get(k).and_then(Value::as_str)
-}
+pub use ops::DynamoDb;
+pub use wire::{DYNAMODB_PREFIX, STREAMS_PREFIX};
 
 impl DynamoDb {
-    pub fn new(config: Config, supervisor: Supervisor) -> Self {
-        let state = config
-            .state_dir
-            .as_deref()
-            .map(state::load)
-            .unwrap_or_default();
-        let me = Self {
-            backend: Arc::new(Backend::new(config.clone(), supervisor)),
-            state: Mutex::new(state),
-            hooked: AtomicUsize::new(0),
-            vector_tables: AtomicUsize::new(0),
-            index_stats: Mutex::default(),
-            vectors: Arc::new(vector_store::VectorStore::new(config.state_dir.as_deref())),
-            config,
-        };
-        me.refresh_hooked();
-        me.load_vector_indexes();
-        me
-    }
-
     /// One request: `target` is the X-Amz-Target header (e.g. `DynamoDB_20120810.PutItem`).
     pub async fn handle(&self, ctx: RequestContext, target: Option<&str>, body: Bytes) -> Response {
         match self.handle_inner(&ctx, target, body).await {
@@ -197,67 +70,14 @@ impl DynamoDb {
             return Err(serialization());
         }
         model.check_required(op, &input)?;
-        if prefix == STREAMS_PREFIX || !OWNED.contains(&op) {
-            return self.forward(ctx, target, op, body, &input).await;
+        let Some(owner) = ops::owner(prefix == STREAMS_PREFIX, op) else {
+            return Err(unknown_operation());
+        };
+        if owner != Owner::Ours {
+            return self.forward(ctx, target, op, owner, body, &input).await;
         }
         model.check_constraints(op, &input)?;
-        let out = match op {
-            "CreateTable" => self.create_table(ctx, input).await?,
-            "DescribeTable" => self.describe_table(ctx, &input).await?,
-            "UpdateTable" => self.update_table(ctx, input).await?,
-            "DeleteTable" => self.delete_table(ctx, &input).await?,
-            "TagResource" => self.tag_resource(ctx, &input)?,
-            "UntagResource" => self.untag_resource(ctx, &input)?,
-            "ListTagsOfResource" => self.list_tags(ctx, &input)?,
-            "CreateBackup" => self.create_backup(ctx, &input).await?,
-            "DescribeBackup" => self.describe_backup(ctx, &input)?,
-            "DeleteBackup" => self.delete_backup(ctx, &input)?,
-            "ListBackups" => self.list_backups(ctx, &input)?,
-            "RestoreTableFromBackup" => self.restore_from_backup(ctx, &input).await?,
-            "UpdateContinuousBackups" => self.update_continuous_backups(ctx, &input).await?,
-            "DescribeContinuousBackups" => self.describe_continuous_backups(ctx, &input).await?,
-            "RestoreTableToPointInTime" => self.restore_to_point_in_time(ctx, &input).await?,
-            "CreateGlobalTable" => self.create_global_table(ctx, &input).await?,
-            "DescribeGlobalTable" => self.describe_global_table(ctx, &input)?,
-            "ListGlobalTables" => self.list_global_tables(ctx, &input)?,
-            "UpdateGlobalTable" => self.update_global_table(ctx, &input).await?,
-            "DescribeGlobalTableSettings" => {
-                self.describe_global_table_settings(ctx, &input).await?
-            }
-            "UpdateGlobalTableSettings" => self.update_global_table_settings(ctx, &input).await?,
-            "DescribeTableReplicaAutoScaling" => {
-                self.describe_replica_auto_scaling(ctx, &input).await?
-            }
-            "UpdateTableReplicaAutoScaling" => {
-                self.update_replica_auto_scaling(ctx, &input).await?
-            }
-            "DescribeContributorInsights" => {
-                self.describe_contributor_insights(ctx, &input).await?
-            }
-            "UpdateContributorInsights" => self.update_contributor_insights(ctx, &input).await?,
-            "ListContributorInsights" => self.list_contributor_insights(ctx, &input)?,
-            "DescribeEndpoints" => extras::describe_endpoints(ctx),
-            "DescribeLimits" => extras::describe_limits(),
-            "PutResourcePolicy" => self.put_resource_policy(ctx, &input).await?,
-            "GetResourcePolicy" => self.get_resource_policy(ctx, &input).await?,
-            "DeleteResourcePolicy" => self.delete_resource_policy(ctx, &input).await?,
-            "EnableKinesisStreamingDestination" => self.kinesis_enable(ctx, &input).await?,
-            "DisableKinesisStreamingDestination" => self.kinesis_disable(ctx, &input).await?,
-            "UpdateKinesisStreamingDestination" => self.kinesis_update(ctx, &input).await?,
-            "DescribeKinesisStreamingDestination" => self.kinesis_describe(ctx, &input).await?,
-            "ExportTableToPointInTime" => self.export_table(ctx, &input).await?,
-            "DescribeExport" => self.describe_export(ctx, &input)?,
-            "ListExports" => self.list_exports(ctx, &input)?,
-            "ImportTable" => self.import_table(ctx, &input).await?,
-            "DescribeImport" => self.describe_import(ctx, &input)?,
-            "ListImports" => self.list_imports(ctx, &input)?,
-            "SearchVectors" => self.search_vectors(ctx, &input).await?,
-            "StartBulkPutItems" => self.start_bulk_put_items(ctx, &input).await?,
-            "DescribeBulkOperation" => self.describe_bulk_operation(ctx, &input)?,
-            "ListBulkOperations" => self.list_bulk_operations(ctx, &input)?,
-            "CancelBulkOperation" => self.cancel_bulk_operation(ctx, &input)?,
-            _ => return Err(unknown_operation()),
-        };
+        let out = ops::dispatch(self, ctx, op, input).await?;
         Ok(json_response(StatusCode::OK, &out))
     }
 
@@ -268,19 +88,20 @@ impl DynamoDb {
         ctx: &RequestContext,
         target: &str,
         op: &str,
+        owner: Owner,
         body: Bytes,
         input: &Value,
     ) -> Result<Response, JsonError> {
         validate::before_forward(op, input)?;
         // Writes into tables with vector indexes: checked, their items locked until the
         // index has them (so it follows the order the backend applied them in).
-        let vector_writes =
-            if self.vector_tables.load(Ordering::Relaxed) > 0 && writes::is_write(op) {
-                self.check_vector_writes(ctx, op, input)?;
-                Some(self.plan_vector_writes(ctx, op, input).await)
-            } else {
-                None
-            };
+        let vector_writes = if self.vector_tables.load(Ordering::Relaxed) > 0 && items::is_write(op)
+        {
+            vector::index::check_writes(&self.state.lock().unwrap(), ctx, op, input)?;
+            Some(vector::hooks::plan(&self.vectors, ctx, op, input).await)
+        } else {
+            None
+        };
         let mut given = vec![];
         let body = if memchr(&body, b"arn:aws:dynamodb:") {
             let (v, g) = arn::names_for_backend(input);
@@ -294,22 +115,27 @@ impl DynamoDb {
             .backend
             .call(&ctx.account, &ctx.region, target, body)
             .await
-            .map_err(|e| backend_unavailable(&e, &self.backend.log_path()))?;
+            .map_err(|e| scan::unavailable(&e, &self.backend.log_path()))?;
         if res.status != 200 {
             let out = arn::to_caller(res.body, &ctx.account, &ctx.region);
             return Ok(self.error_response(ctx, op, input, res.status, &out).await);
         }
         if let Some(plan) = vector_writes {
-            self.apply_vector_writes(plan, &res.body).await;
+            vector::hooks::apply(&self.backend, &self.vectors, plan, &res.body).await;
         }
-        if self.hooked.load(Ordering::Relaxed) > 0 && writes::is_write(op) {
+        if self.hooked.load(Ordering::Relaxed) > 0 && items::is_write(op) {
             self.after_write(ctx, op, input).await;
         }
         let mut out = arn::to_caller(res.body, &ctx.account, &ctx.region);
         let list_streams = op == "ListStreams" && target.starts_with(STREAMS_PREFIX);
-        if writes::needs_patch(op, input) || !given.is_empty() || list_streams {
+        let patched = patch::needs_patch(op, input) || !given.is_empty() || list_streams;
+        if owner == Owner::ForwardPatched && patched {
             if let Ok(mut v) = serde_json::from_slice::<Value>(&out) {
-                self.patch_write_response(ctx, op, input, &mut v);
+                patch::write_response(op, input, &mut v, &|table: &str| {
+                    self.meta(&TableKey::new(&ctx.account, &ctx.region, table))
+                        .filter(|m| m.has_lsi)
+                        .map(|m| m.key_schema)
+                });
                 arn::names_as_given(&mut v, &given);
                 if list_streams {
                     self.drop_hidden_streams(&mut v);
@@ -437,46 +263,6 @@ impl DynamoDb {
             .collect()
     }
 
-    /// Calls the backend as `account` in `region` and parses its answer; backend errors come
-    /// back as the same AWS-shaped error.
-    async fn call(&self, account: &str, region: &str, op: &str, input: &Value) -> OpResult {
-        call_backend(&self.backend, account, region, op, input).await
-    }
-
-    async fn call_ctx(&self, ctx: &RequestContext, op: &str, input: &Value) -> OpResult {
-        self.call(&ctx.account, &ctx.region, op, input).await
-    }
-
-    /// Recounts tables that need write hooks.
-    fn refresh_hooked(&self) {
-        let st = self.state.lock().unwrap();
-        let n = st
-            .tables
-            .values()
-            .filter(|(_, m)| m.pitr.is_some() || !m.replicas.is_empty())
-            .count();
-        self.hooked.store(n, Ordering::Relaxed);
-        let v = st
-            .tables
-            .values()
-            .filter(|(_, m)| !m.vector_indexes.is_empty())
-            .count();
-        self.vector_tables.store(v, Ordering::Relaxed);
-    }
-
-    /// Saves the control plane when `--state-dir` is set.
-    fn persist(&self) {
-        if let Some(dir) = &self.config.state_dir {
-            let st = self.state.lock().unwrap();
-            state::save(dir, &st);
-        }
-    }
-
-    fn changed(&self) {
-        self.refresh_hooked();
-        self.persist();
-    }
-
     /// Drops every table and control-plane record of one account, or of all, and hides the
     /// streams DynamoDB Local keeps for deleted tables.
     pub async fn reset(&self, account: Option<&str>) {
@@ -506,58 +292,6 @@ impl DynamoDb {
         self.changed();
     }
 
-    /// Every stream DynamoDB Local lists for one account and region (caller-form ARNs).
-    async fn stream_arns(&self, account: &str, region: &str) -> Vec<String> {
-        let mut out = vec![];
-        let mut start: Option<Value> = None;
-        loop {
-            let mut req = json!({});
-            if let Some(s) = start.take() {
-                req["ExclusiveStartStreamArn"] = s;
-            }
-            let body = arn::to_backend(Bytes::from(req.to_string()), account, region);
-            let Ok(res) = self
-                .backend
-                .call(
-                    account,
-                    region,
-                    &format!("{STREAMS_PREFIX}.ListStreams"),
-                    body,
-                )
-                .await
-            else {
-                break;
-            };
-            let v: Value = serde_json::from_slice(&arn::to_caller(res.body, account, region))
-                .unwrap_or(Value::Null);
-            out.extend(
-                v["Streams"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s["StreamArn"].as_str().map(str::to_owned)),
-            );
-            match v.get("LastEvaluatedStreamArn") {
-                // The next request goes through `to_backend` like this one.
-                Some(s) if s.is_string() && res.status == 200 => start = Some(s.clone()),
-                _ => break,
-            }
-        }
-        out
-    }
-
-    /// ListStreams without the streams a reset hid.
-    fn drop_hidden_streams(&self, out: &mut Value) {
-        let st = self.state.lock().unwrap();
-        if let Some(list) = out.get_mut("Streams").and_then(Value::as_array_mut) {
-            list.retain(|s| {
-                s["StreamArn"]
-                    .as_str()
-                    .is_none_or(|a| !st.hidden_streams.contains(a))
-            });
-        }
-    }
-
     async fn drop_all_tables(&self, account: &str, region: &str) {
         let mut start: Option<Value> = None;
         let mut names = vec![];
@@ -582,6 +316,11 @@ impl DynamoDb {
                 .call(account, region, "DeleteTable", &json!({"TableName": n}))
                 .await;
         }
+    }
+
+    /// Starts the embedded DynamoDB Local in the background (see `Backend::prestart`).
+    pub fn prestart(&self) {
+        self.backend.prestart();
     }
 
     /// Stops DynamoDB Local.
@@ -623,11 +362,6 @@ fn transact_tables(input: &Value) -> Vec<String> {
     out
 }
 
-/// True when `needle` occurs in `hay` (a vectorized scan; no parse on the hot path).
-fn memchr(hay: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(hay, needle).is_some()
-}
-
 fn unknown_operation() -> JsonError {
     JsonError::coral("UnknownOperationException", "")
 }
@@ -637,51 +371,4 @@ fn serialization() -> JsonError {
         "SerializationException",
         "Start of structure or map found where not expected",
     )
-}
-
-/// One backend call as `account` in `region`, its answer parsed; backend errors come back as
-/// the same AWS-shaped error. A free function so background work can call without `DynamoDb`.
-async fn call_backend(
-    backend: &Backend,
-    account: &str,
-    region: &str,
-    op: &str,
-    input: &Value,
-) -> OpResult {
-    let body = Bytes::from(input.to_string());
-    let body = arn::to_backend(body, account, region);
-    let res = backend
-        .call(account, region, &format!("{DYNAMODB_PREFIX}.{op}"), body)
-        .await
-        .map_err(|e| backend_unavailable(&e, &backend.log_path()))?;
-    let out = arn::to_caller(res.body, account, region);
-    let v: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
-    if res.status == 200 {
-        return Ok(v);
-    }
-    let type_name = str_of(&v, "__type")
-        .unwrap_or("com.amazonaws.dynamodb.v20120810#InternalServerError")
-        .to_string();
-    let message = str_of(&v, "message")
-        .or_else(|| str_of(&v, "Message"))
-        .unwrap_or("");
-    let code = type_name.rsplit('#').next().unwrap_or(&type_name);
-    let facts = errors::Facts {
-        input,
-        key_names: vec![],
-    };
-    let message = errors::message(op, code, message, &facts);
-    Err(JsonError {
-        status: StatusCode::from_u16(res.status).unwrap_or(StatusCode::BAD_REQUEST),
-        type_name,
-        message,
-    })
-}
-
-fn backend_unavailable(e: &backend::BackendError, log: &std::path::Path) -> JsonError {
-    ddb_err(
-        "InternalServerError",
-        format!("DynamoDB backend unavailable: {e} (log: {})", log.display()),
-    )
-    .with_status(StatusCode::INTERNAL_SERVER_ERROR)
 }

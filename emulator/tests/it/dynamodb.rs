@@ -12,6 +12,7 @@ use crate::common::{create_table_args, CliResult, TestEmulator};
 mod bulk;
 mod errors;
 mod s3_sts;
+mod start;
 mod vector;
 
 fn emu() -> &'static TestEmulator {

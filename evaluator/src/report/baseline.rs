@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Outcome, Report};
+use super::model::{Outcome, Report};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Baseline {

@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use super::model::{Counts, ExampleResult, Outcome, Report, ServiceSummary};
 use super::side_by_side::{rate_cell, Comparison};
-use super::{Counts, ExampleResult, Outcome, Report, ServiceSummary};
 use crate::history;
 
 fn esc(s: &str) -> String {

@@ -2,6 +2,8 @@
 
 pub mod baseline;
 pub mod html;
+#[cfg(test)]
+mod layout_tests;
 pub mod model;
 pub mod side_by_side;
 
@@ -18,6 +20,17 @@ pub fn write_all(report: &Report, dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("report.json"), json + "\n")?;
     std::fs::write(dir.join("report.md"), markdown(report))?;
     std::fs::write(dir.join("junit.xml"), junit(report))?;
+    Ok(())
+}
+
+/// The side-by-side report of `evaluator compare`: compare.json, compare.md, compare.html.
+/// Written here, above both, so `side_by_side` (the data) never names `html` (the page).
+pub fn write_comparison(cmp: &side_by_side::Comparison, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(cmp).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("compare.json"), json + "\n")?;
+    std::fs::write(dir.join("compare.md"), side_by_side::markdown(cmp))?;
+    std::fs::write(dir.join("compare.html"), html::compare_page(cmp))?;
     Ok(())
 }
 

@@ -4,11 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Counts, Outcome, Report, ServiceSummary};
+use super::model::{Counts, Outcome, Report, ServiceSummary};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetSummary {
@@ -218,15 +217,6 @@ pub fn markdown(cmp: &Comparison) -> String {
         s.push('\n');
     }
     s
-}
-
-pub fn write_all(cmp: &Comparison, dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let json = serde_json::to_string_pretty(cmp).map_err(std::io::Error::other)?;
-    std::fs::write(dir.join("compare.json"), json + "\n")?;
-    std::fs::write(dir.join("compare.md"), markdown(cmp))?;
-    std::fs::write(dir.join("compare.html"), super::html::compare_page(cmp))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,17 +1,19 @@
 //! Data-plane writes into tables with vector indexes: which items each request names, locked
-//! while the backend applies it, then applied to the index (see `vector_store`). Puts carry
+//! while the backend applies it, then applied to the index (see `store`). Puts carry
 //! their item; updates and PartiQL writes are read back by key (only the backend knows their
 //! result); a PartiQL statement whose key we cannot read makes the table's indexes resync.
 
 use serde_json::{json, Value};
 
 use super::partiql;
-use super::state::TableKey;
-use super::vector_search::run_fill;
-use super::vector_store::{item_id, Write};
-use super::writes::partiql_table;
-use super::{str_of, table_name, DynamoDb};
+use super::search::run_fill;
+use super::store::{item_id, key_of, VectorStore, Write};
 use crate::context::RequestContext;
+use crate::dynamodb::backend::scan::call;
+use crate::dynamodb::backend::Backend;
+use crate::dynamodb::state::{State, TableKey};
+use crate::dynamodb::wire::items::partiql_table;
+use crate::dynamodb::wire::{memchr, str_of, table_name};
 
 enum Change {
     Put(Value),
@@ -98,126 +100,117 @@ fn changes(op: &str, input: &Value) -> (Vec<(String, Change)>, Vec<String>) {
     (out, whole)
 }
 
-impl DynamoDb {
-    /// The vector-table items `op` writes, locked (see `VectorStore::lock_items`).
-    pub(super) async fn plan_vector_writes(
-        &self,
-        ctx: &RequestContext,
-        op: &str,
-        input: &Value,
-    ) -> Plan {
-        let (list, mut whole) = changes(op, input);
-        let key = |t: &str| TableKey::new(&ctx.account, &ctx.region, t);
-        let mut ids = vec![];
-        let mut changes = vec![];
-        for (t, c) in list {
-            let k = key(&t);
-            let Some(table) = self.vectors.get(&k) else {
-                continue;
-            };
-            let ks = table.read().unwrap().key_schema.clone();
-            let (Change::Put(v) | Change::Reread(v) | Change::Delete(v)) = &c;
-            match item_id(v, &ks) {
-                Some(id) => {
-                    ids.push((t.clone(), id));
-                    changes.push((k, c));
-                }
-                // Not a whole key (a PartiQL condition on other attributes): resync.
-                None => whole.push(t),
-            }
-        }
-        let whole = whole
-            .into_iter()
-            .map(|t| key(&t))
-            .filter(|k| self.vectors.get(k).is_some())
-            .collect();
-        let locks = self.vectors.lock_items(ids.into_iter()).await;
-        Plan {
-            changes,
-            whole,
-            _locks: locks,
-        }
-    }
-
-    /// After the backend applied the write: its items into the indexes (then the locks go).
-    pub(super) async fn apply_vector_writes(&self, plan: Plan, response: &[u8]) {
-        // A batch that left items unprocessed: which puts landed is read back.
-        let unsure = response.starts_with(b"{")
-            && !super::memchr(response, br#""UnprocessedItems":{}"#)
-            && super::memchr(response, b"UnprocessedItems");
-        let mut reads = vec![];
-        for (k, c) in &plan.changes {
-            let read = match c {
-                Change::Reread(key) => Some(key),
-                Change::Put(item) if unsure => Some(item),
-                _ => None,
-            };
-            if let Some(key) = read {
-                let ks = self
-                    .vectors
-                    .get(k)
-                    .map(|t| t.read().unwrap().key_schema.clone())
-                    .unwrap_or_default();
-                let req = json!({"TableName": k.name, "Key": super::vector_store::key_of(key, &ks), "ConsistentRead": true});
-                let got = self.call(&k.account, &k.region, "GetItem", &req).await;
-                reads.push(got.ok().and_then(|g| g.get("Item").cloned()));
-            }
-        }
-        let mut reads = reads.iter();
-        let mut by_table: Vec<(&TableKey, Vec<Write>)> = vec![];
-        for (k, c) in &plan.changes {
-            let w = match c {
-                Change::Put(item) if !unsure => Write {
-                    item_or_key: item,
-                    item: Some(item),
-                },
-                Change::Put(v) | Change::Reread(v) => {
-                    let item = reads.next().and_then(Option::as_ref);
-                    Write {
-                        item_or_key: item.unwrap_or(v),
-                        item,
-                    }
-                }
-                Change::Delete(key) => Write {
-                    item_or_key: key,
-                    item: None,
-                },
-            };
-            match by_table.iter_mut().find(|(t, _)| *t == k) {
-                Some((_, list)) => list.push(w),
-                None => by_table.push((k, vec![w])),
-            }
-        }
-        for (k, writes) in by_table {
-            self.vectors.apply(k, &writes);
-        }
-        for k in &plan.whole {
-            self.refresh_vectors(k).await;
-        }
-    }
-
-    /// After a PartiQL write: the indexes made to hold the table's items, from a scan (the
-    /// statement's items are only known to the backend). Skipped while a backfill runs: its
-    /// scan is still to finish.
-    async fn refresh_vectors(&self, key: &TableKey) {
-        if self.vectors.begin_fill(key, true) {
-            run_fill(&self.backend, &self.vectors, key).await;
-        }
-    }
-
-    /// At start: every saved table's vector indexes, from their journals.
-    pub(super) fn load_vector_indexes(&self) {
-        let tables: Vec<(TableKey, Value, Vec<Value>)> = {
-            let st = self.state.lock().unwrap();
-            st.tables
-                .iter()
-                .filter(|(_, (_, m))| !m.vector_indexes.is_empty())
-                .map(|(_, (k, m))| (k.clone(), m.key_schema.clone(), m.vector_indexes.clone()))
-                .collect()
+/// The vector-table items `op` writes, locked (see `VectorStore::lock_items`).
+pub async fn plan(vectors: &VectorStore, ctx: &RequestContext, op: &str, input: &Value) -> Plan {
+    let (list, mut whole) = changes(op, input);
+    let key = |t: &str| TableKey::new(&ctx.account, &ctx.region, t);
+    let mut ids = vec![];
+    let mut changes = vec![];
+    for (t, c) in list {
+        let k = key(&t);
+        let Some(table) = vectors.get(&k) else {
+            continue;
         };
-        for (k, ks, defs) in tables {
-            self.vectors.sync(&k, &ks, &defs);
+        let ks = table.read().unwrap().key_schema.clone();
+        let (Change::Put(v) | Change::Reread(v) | Change::Delete(v)) = &c;
+        match item_id(v, &ks) {
+            Some(id) => {
+                ids.push((t.clone(), id));
+                changes.push((k, c));
+            }
+            // Not a whole key (a PartiQL condition on other attributes): resync.
+            None => whole.push(t),
         }
+    }
+    let whole = whole
+        .into_iter()
+        .map(|t| key(&t))
+        .filter(|k| vectors.get(k).is_some())
+        .collect();
+    let locks = vectors.lock_items(ids.into_iter()).await;
+    Plan {
+        changes,
+        whole,
+        _locks: locks,
+    }
+}
+
+/// After the backend applied the write: its items into the indexes (then the locks go).
+pub async fn apply(backend: &Backend, vectors: &VectorStore, plan: Plan, response: &[u8]) {
+    // A batch that left items unprocessed: which puts landed is read back.
+    let unsure = response.starts_with(b"{")
+        && !memchr(response, br#""UnprocessedItems":{}"#)
+        && memchr(response, b"UnprocessedItems");
+    let mut reads = vec![];
+    for (k, c) in &plan.changes {
+        let read = match c {
+            Change::Reread(key) => Some(key),
+            Change::Put(item) if unsure => Some(item),
+            _ => None,
+        };
+        if let Some(key) = read {
+            let ks = vectors
+                .get(k)
+                .map(|t| t.read().unwrap().key_schema.clone())
+                .unwrap_or_default();
+            let req = json!({"TableName": k.name, "Key": key_of(key, &ks), "ConsistentRead": true});
+            let got = call(backend, &k.account, &k.region, "GetItem", &req).await;
+            reads.push(got.ok().and_then(|g| g.get("Item").cloned()));
+        }
+    }
+    let mut reads = reads.iter();
+    let mut by_table: Vec<(&TableKey, Vec<Write>)> = vec![];
+    for (k, c) in &plan.changes {
+        let w = match c {
+            Change::Put(item) if !unsure => Write {
+                item_or_key: item,
+                item: Some(item),
+            },
+            Change::Put(v) | Change::Reread(v) => {
+                let item = reads.next().and_then(Option::as_ref);
+                Write {
+                    item_or_key: item.unwrap_or(v),
+                    item,
+                }
+            }
+            Change::Delete(key) => Write {
+                item_or_key: key,
+                item: None,
+            },
+        };
+        match by_table.iter_mut().find(|(t, _)| *t == k) {
+            Some((_, list)) => list.push(w),
+            None => by_table.push((k, vec![w])),
+        }
+    }
+    for (k, writes) in by_table {
+        vectors.apply(k, &writes);
+    }
+    for k in &plan.whole {
+        refresh(backend, vectors, k).await;
+    }
+}
+
+/// After a PartiQL write: the indexes made to hold the table's items, from a scan (the
+/// statement's items are only known to the backend). Skipped while a backfill runs: its
+/// scan is still to finish.
+async fn refresh(backend: &Backend, vectors: &VectorStore, key: &TableKey) {
+    if vectors.begin_fill(key, true) {
+        run_fill(backend, vectors, key).await;
+    }
+}
+
+/// At start: every saved table's vector indexes, from their journals.
+pub fn load(vectors: &VectorStore, st: &State) {
+    let tables: Vec<(TableKey, Value, Vec<Value>)> = {
+        st.tables
+            .iter()
+            .filter(|(_, (_, m))| !m.vector_indexes.is_empty())
+            .map(|(_, (k, m))| (k.clone(), m.key_schema.clone(), m.vector_indexes.clone()))
+            .collect()
+    };
+    for (k, ks, defs) in tables {
+        vectors.sync(&k, &ks, &defs);
     }
 }
 

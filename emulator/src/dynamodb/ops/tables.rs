@@ -2,238 +2,14 @@
 
 use serde_json::{json, Map, Value};
 
-use super::state::{now, TableKey, TableMeta};
-use super::{
-    ddb_err, str_of, table_name, table_not_found, validation, vector_index, DynamoDb, OpResult,
-};
+use super::service::{patch_description, revision, same_utc_day, sse_description, DynamoDb};
 use crate::context::RequestContext;
+use crate::dynamodb::state::{now, TableKey, TableMeta};
+use crate::dynamodb::vector::index as vector_index;
+use crate::dynamodb::wire::{ddb_err, str_of, table_name, table_not_found, validation, OpResult};
 use crate::protocol::json::JsonError;
 
-/// Members DynamoDB Local does not need (or would handle differently): we keep them.
-const OWNED_CREATE_MEMBERS: &[&str] = &[
-    "Tags",
-    "SSESpecification",
-    "TableClass",
-    "DeletionProtectionEnabled",
-    "ResourcePolicy",
-    "OnDemandThroughput",
-    "WarmThroughput",
-];
-
-pub fn sse_description(spec: &Value, account: &str, region: &str) -> Option<Value> {
-    if !spec
-        .get("Enabled")
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-    {
-        return None;
-    }
-    let key = str_of(spec, "KMSMasterKeyId").unwrap_or("alias/aws/dynamodb");
-    let key_arn = if key.starts_with("arn:") {
-        key.to_string()
-    } else if let Some(alias) = key.strip_prefix("alias/") {
-        format!("arn:aws:kms:{region}:{account}:alias/{alias}")
-    } else {
-        format!("arn:aws:kms:{region}:{account}:key/{key}")
-    };
-    Some(json!({"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": key_arn}))
-}
-
-/// Adds what DynamoDB Local leaves out of a TableDescription.
-pub fn patch_description(desc: &mut Value, meta: &TableMeta, key: &TableKey) {
-    let Some(d) = desc.as_object_mut() else {
-        return;
-    };
-    d.insert("TableId".into(), json!(meta.table_id));
-    clean_throughput(d.get_mut("ProvisionedThroughput"));
-    if let (Some(t), Some(pt)) = (
-        meta.last_increase,
-        d.get_mut("ProvisionedThroughput")
-            .and_then(Value::as_object_mut),
-    ) {
-        pt.entry("LastIncreaseDateTime").or_insert(json!(t));
-    }
-    if let (Some(last), Some(pt)) = (
-        meta.decreases.last(),
-        d.get_mut("ProvisionedThroughput")
-            .and_then(Value::as_object_mut),
-    ) {
-        let today = meta
-            .decreases
-            .iter()
-            .filter(|x| same_utc_day(**x, now()))
-            .count();
-        pt.insert("LastDecreaseDateTime".into(), json!(last));
-        pt.insert("NumberOfDecreasesToday".into(), json!(today));
-    }
-    for idx in ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"] {
-        if let Some(list) = d.get_mut(idx).and_then(Value::as_array_mut) {
-            for i in list {
-                clean_throughput(i.get_mut("ProvisionedThroughput"));
-            }
-        }
-    }
-    if let Some(mode) = &meta.billing_mode {
-        let mut s = json!({"BillingMode": mode});
-        if let Some(t) = meta.last_update_to_ppr {
-            s["LastUpdateToPayPerRequestDateTime"] = json!(t);
-        }
-        d.insert("BillingModeSummary".into(), s);
-    }
-    if let Some(sse) = &meta.sse {
-        d.insert("SSEDescription".into(), sse.clone());
-    }
-    if let Some(c) = &meta.table_class {
-        d.insert("TableClassSummary".into(), json!({"TableClass": c}));
-    }
-    d.insert(
-        "DeletionProtectionEnabled".into(),
-        json!(meta.deletion_protection),
-    );
-    if meta.global_version.as_deref() == Some("2019.11.21") && !meta.replicas.is_empty() {
-        d.insert("GlobalTableVersion".into(), json!("2019.11.21"));
-        let replicas: Vec<Value> = meta
-            .replicas
-            .iter()
-            .map(|r| {
-                let status = meta
-                    .replica_status
-                    .get(r)
-                    .cloned()
-                    .unwrap_or_else(|| "ACTIVE".into());
-                json!({"RegionName": r, "ReplicaStatus": status})
-            })
-            .collect();
-        d.insert("Replicas".into(), Value::Array(replicas));
-    }
-    if let Some(r) = &meta.restore_summary {
-        d.insert("RestoreSummary".into(), r.clone());
-    }
-    let _ = key;
-}
-
-fn same_utc_day(a: f64, b: f64) -> bool {
-    (a / 86_400.0).floor() == (b / 86_400.0).floor()
-}
-
-/// DynamoDB Local reports never-happened increases/decreases as 0; AWS omits them.
-fn clean_throughput(pt: Option<&mut Value>) {
-    if let Some(pt) = pt.and_then(Value::as_object_mut) {
-        for k in ["LastIncreaseDateTime", "LastDecreaseDateTime"] {
-            if pt.get(k).and_then(Value::as_f64) == Some(0.0) {
-                pt.remove(k);
-            }
-        }
-        pt.entry("NumberOfDecreasesToday").or_insert(json!(0));
-    }
-}
-
-fn set_index_status(desc: &mut Value, status: &str) {
-    if let Some(list) = desc
-        .get_mut("GlobalSecondaryIndexes")
-        .and_then(Value::as_array_mut)
-    {
-        for i in list {
-            i["IndexStatus"] = json!(status);
-        }
-    }
-}
-
 impl DynamoDb {
-    pub(super) fn meta(&self, key: &TableKey) -> Option<TableMeta> {
-        self.state.lock().unwrap().table(key).cloned()
-    }
-
-    /// DescribeTable through the backend, patched; None when the table does not exist.
-    pub(super) async fn describe_raw(
-        &self,
-        account: &str,
-        region: &str,
-        name: &str,
-    ) -> Result<Value, JsonError> {
-        let out = self
-            .call(
-                account,
-                region,
-                "DescribeTable",
-                &json!({"TableName": name}),
-            )
-            .await?;
-        let mut desc = out["Table"].clone();
-        let key = TableKey::new(account, region, name);
-        let meta = self.ensure_meta(&key, &desc);
-        patch_description(&mut desc, &meta, &key);
-        self.fix_index_sizes(&key, &mut desc).await;
-        self.describe_vector_indexes(&key, &mut desc, &[]).await;
-        Ok(desc)
-    }
-
-    /// Our record for a table the backend knows (created before we kept one, e.g. by another
-    /// emulator over the same `--dynamodb-endpoint`).
-    fn ensure_meta(&self, key: &TableKey, desc: &Value) -> TableMeta {
-        let mut st = self.state.lock().unwrap();
-        if let Some(m) = st.table(key) {
-            return m.clone();
-        }
-        let m = TableMeta {
-            table_id: uuid::Uuid::new_v4().to_string(),
-            created: desc["CreationDateTime"].as_f64().unwrap_or_else(now),
-            key_schema: desc["KeySchema"].clone(),
-            ..Default::default()
-        };
-        st.seen.insert((key.account.clone(), key.region.clone()));
-        st.insert_table(key.clone(), m.clone());
-        m
-    }
-
-    /// Creates a table in the backend and records it; used by CreateTable, restores and replicas.
-    pub(super) async fn create_table_in(
-        &self,
-        account: &str,
-        region: &str,
-        mut input: Value,
-        mut meta: TableMeta,
-    ) -> OpResult {
-        let Some(obj) = input.as_object_mut() else {
-            return Err(validation("Table creation parameters must be a structure"));
-        };
-        let name =
-            table_name(&obj.get("TableName").cloned().unwrap_or_default()).unwrap_or_default();
-        obj.insert("TableName".into(), json!(name));
-        for m in OWNED_CREATE_MEMBERS {
-            obj.remove(*m);
-        }
-        let out = self.call(account, region, "CreateTable", &input).await?;
-        let mut desc = out["TableDescription"].clone();
-        let key = TableKey::new(account, region, &name);
-        meta.table_id = uuid::Uuid::new_v4().to_string();
-        meta.created = desc["CreationDateTime"].as_f64().unwrap_or_else(now);
-        meta.key_schema = desc["KeySchema"].clone();
-        meta.has_lsi = desc.get("LocalSecondaryIndexes").is_some();
-        if meta.billing_mode.as_deref() == Some("PAY_PER_REQUEST") {
-            meta.last_update_to_ppr = Some(meta.created);
-        }
-        {
-            let mut st = self.state.lock().unwrap();
-            st.seen.insert((account.to_string(), region.to_string()));
-            st.insert_table(key.clone(), meta.clone());
-        }
-        // A new table is empty: its vector indexes are built (a journal left by an older
-        // table of the name goes).
-        self.vectors.drop_table(&key);
-        if self
-            .vectors
-            .sync(&key, &meta.key_schema, &meta.vector_indexes)
-        {
-            self.vectors.fill_from(&key, &[], false);
-        }
-        self.changed();
-        patch_description(&mut desc, &meta, &key);
-        desc["TableStatus"] = json!("CREATING");
-        set_index_status(&mut desc, "CREATING");
-        Ok(desc)
-    }
-
     pub(super) async fn create_table(&self, ctx: &RequestContext, mut input: Value) -> OpResult {
         let mut meta = TableMeta::default();
         if let Some(defs) = input.get("VectorIndexes").and_then(Value::as_array) {
@@ -280,7 +56,7 @@ impl DynamoDb {
             .create_table_in(&ctx.account, &ctx.region, input, meta)
             .await?;
         let key = TableKey::new(&ctx.account, &ctx.region, &name);
-        self.describe_vector_indexes(&key, &mut desc, &fresh).await;
+        self.describe_vector_indexes(&key, &mut desc, &fresh);
         Ok(json!({"TableDescription": desc}))
     }
 
@@ -326,7 +102,12 @@ impl DynamoDb {
             ));
         }
         let plan = match vector_updates.as_ref().and_then(Value::as_array) {
-            Some(updates) => Some(self.plan_vector_updates(&key, &before, &mut input, updates)?),
+            Some(updates) => {
+                let meta = self.meta(&key).ok_or_else(|| table_not_found(&key.name))?;
+                Some(vector_index::plan_updates(
+                    &meta, &before, &mut input, updates,
+                )?)
+            }
             None => {
                 // Vector indexes keep their table on demand.
                 let has_vectors = self
@@ -416,7 +197,7 @@ impl DynamoDb {
                 mark_new_indexes(&mut d, updates);
                 self.await_backend_indexes(&key).await;
             }
-            self.fix_index_sizes(&key, &mut d).await;
+            self.index_sizes.fix(&self.backend, &key, &mut d).await;
             d
         } else {
             Value::Null
@@ -436,8 +217,7 @@ impl DynamoDb {
             desc = self.describe_raw(&ctx.account, &ctx.region, &name).await?;
         }
         if let Some(p) = &plan {
-            self.describe_vector_indexes(&key, &mut desc, &p.fresh)
-                .await;
+            self.describe_vector_indexes(&key, &mut desc, &p.fresh);
             for d in &p.deleted {
                 let mut gone = d.clone();
                 gone["IndexStatus"] = json!("DELETING");
@@ -584,7 +364,7 @@ impl DynamoDb {
     }
 
     /// Pages of tags; NextToken is the index of the next tag.
-    pub(super) fn list_tags(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+    pub(super) fn list_tags_of_resource(&self, ctx: &RequestContext, input: &Value) -> OpResult {
         const PAGE: usize = 10;
         let key = self.tagged_table(ctx, input)?;
         let tags = self.meta(&key).map(|m| m.tags).unwrap_or_default();
@@ -682,51 +462,9 @@ pub fn parse_tags(tags: &[Value]) -> Result<Vec<(String, String)>, JsonError> {
         .collect()
 }
 
-pub fn revision() -> String {
-    format!("{}", (now() * 1000.0) as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sse_key_ids_become_arns() {
-        let d = sse_description(
-            &json!({"Enabled": true, "KMSMasterKeyId": "abcd"}),
-            "1",
-            "r",
-        )
-        .unwrap();
-        assert_eq!(d["KMSMasterKeyArn"], "arn:aws:kms:r:1:key/abcd");
-        assert!(sse_description(&json!({"Enabled": false}), "1", "r").is_none());
-    }
-
-    #[test]
-    fn descriptions_get_the_fields_dynamodb_local_omits() {
-        let key = TableKey::new("1", "r", "T");
-        let meta = TableMeta {
-            table_id: "id".into(),
-            billing_mode: Some("PAY_PER_REQUEST".into()),
-            table_class: Some("STANDARD_INFREQUENT_ACCESS".into()),
-            deletion_protection: true,
-            ..Default::default()
-        };
-        let mut d =
-            json!({"ProvisionedThroughput": {"LastIncreaseDateTime": 0.0, "ReadCapacityUnits": 0}});
-        patch_description(&mut d, &meta, &key);
-        assert_eq!(d["TableId"], "id");
-        assert_eq!(d["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST");
-        assert_eq!(
-            d["TableClassSummary"]["TableClass"],
-            "STANDARD_INFREQUENT_ACCESS"
-        );
-        assert_eq!(d["DeletionProtectionEnabled"], true);
-        assert!(d["ProvisionedThroughput"]
-            .get("LastIncreaseDateTime")
-            .is_none());
-        assert_eq!(d["ProvisionedThroughput"]["NumberOfDecreasesToday"], 0);
-    }
 
     #[test]
     fn reserved_tag_keys_are_refused() {

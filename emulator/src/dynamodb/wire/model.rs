@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::protocol::json::JsonError;
 
-const DYNAMODB_MODEL: &str = include_str!("../../models/dynamodb.json");
-const STREAMS_MODEL: &str = include_str!("../../models/dynamodbstreams.json");
+const DYNAMODB_MODEL: &str = include_str!("../../../models/dynamodb.json");
+const STREAMS_MODEL: &str = include_str!("../../../models/dynamodbstreams.json");
 
 pub struct Model {
     /// Operation name -> required top-level input members.

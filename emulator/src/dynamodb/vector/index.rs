@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::state::TableMeta;
-use super::validation;
+use crate::context::RequestContext;
+use crate::dynamodb::state::{State, TableKey, TableMeta};
+use crate::dynamodb::wire::{str_of, table_name, validation};
 use crate::protocol::json::JsonError;
 
 pub const MAX_DIMENSIONS: i64 = 4096;
@@ -243,44 +244,6 @@ pub fn describe(
     }
 }
 
-impl super::DynamoDb {
-    /// Adds `VectorIndexes` to a table's description, with each index's counts.
-    pub(super) async fn describe_vector_indexes(
-        &self,
-        key: &super::state::TableKey,
-        desc: &mut Value,
-        fresh: &[String],
-    ) {
-        let Some(meta) = self.meta(key) else {
-            return;
-        };
-        if meta.vector_indexes.is_empty() {
-            return;
-        }
-        let Some(table) = self.vector_table(key).await else {
-            return;
-        };
-        let states: Vec<IndexState> = {
-            let t = table.read().unwrap();
-            meta.vector_indexes
-                .iter()
-                .map(|d| {
-                    let name = d["IndexName"].as_str().unwrap_or_default();
-                    t.index(name).map_or_else(IndexState::default, |i| {
-                        let (count, bytes) = i.stats();
-                        IndexState {
-                            built: i.built,
-                            count,
-                            bytes,
-                        }
-                    })
-                })
-                .collect()
-        };
-        describe(desc, &meta, &key.arn(), &states, fresh);
-    }
-}
-
 /// Removes what DynamoDB Local must not see: `VectorIndexes` and the attribute definitions
 /// only their search schemas use.
 pub fn strip_vector_members(input: &mut Value, vector_only: &BTreeMap<String, Value>) {
@@ -318,70 +281,64 @@ pub struct VectorPlan {
     pub defs: BTreeMap<String, Value>,
 }
 
-impl super::DynamoDb {
-    /// Checks UpdateTable's `VectorIndexUpdates` against the table as it is and strips what
-    /// DynamoDB Local must not see.
-    pub(super) fn plan_vector_updates(
-        &self,
-        key: &super::state::TableKey,
-        before: &Value,
-        input: &mut Value,
-        updates: &[Value],
-    ) -> Result<VectorPlan, JsonError> {
-        let meta = self
-            .meta(key)
-            .ok_or_else(|| super::table_not_found(&key.name))?;
-        let mode = super::str_of(input, "BillingMode")
-            .or_else(|| before["BillingModeSummary"]["BillingMode"].as_str())
-            .unwrap_or("PROVISIONED")
-            .to_string();
-        let mut attr_defs: Vec<Value> = before["AttributeDefinitions"]
+/// Checks UpdateTable's `VectorIndexUpdates` against the table as it is (`meta`, `before`) and
+/// strips what DynamoDB Local must not see.
+pub fn plan_updates(
+    meta: &TableMeta,
+    before: &Value,
+    input: &mut Value,
+    updates: &[Value],
+) -> Result<VectorPlan, JsonError> {
+    let mode = str_of(input, "BillingMode")
+        .or_else(|| before["BillingModeSummary"]["BillingMode"].as_str())
+        .unwrap_or("PROVISIONED")
+        .to_string();
+    let mut attr_defs: Vec<Value> = before["AttributeDefinitions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    attr_defs.extend(
+        input["AttributeDefinitions"]
             .as_array()
             .cloned()
-            .unwrap_or_default();
-        attr_defs.extend(
-            input["AttributeDefinitions"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default(),
-        );
-        let mut indexes = meta.vector_indexes.clone();
-        let mut fresh = vec![];
-        let mut deleted = vec![];
-        for u in updates {
-            if let Some(c) = u.get("Create") {
-                require_on_demand(&mode)?;
-                check(c, &attr_defs, &indexes)?;
-                indexes.push(stored(c));
-                fresh.push(c["IndexName"].as_str().unwrap_or_default().to_string());
-            } else if let Some(d) = u.get("Delete") {
-                let n = d["IndexName"].as_str().unwrap_or_default();
-                let Some(at) = indexes.iter().position(|i| i["IndexName"] == n) else {
-                    return Err(validation(format!(
-                        "The table does not have the specified index: {n}"
-                    )));
-                };
-                deleted.push(indexes.remove(at));
-            } else {
-                return Err(validation(
+            .unwrap_or_default(),
+    );
+    let mut indexes = meta.vector_indexes.clone();
+    let mut fresh = vec![];
+    let mut deleted = vec![];
+    for u in updates {
+        if let Some(c) = u.get("Create") {
+            require_on_demand(&mode)?;
+            check(c, &attr_defs, &indexes)?;
+            indexes.push(stored(c));
+            fresh.push(c["IndexName"].as_str().unwrap_or_default().to_string());
+        } else if let Some(d) = u.get("Delete") {
+            let n = d["IndexName"].as_str().unwrap_or_default();
+            let Some(at) = indexes.iter().position(|i| i["IndexName"] == n) else {
+                return Err(validation(format!(
+                    "The table does not have the specified index: {n}"
+                )));
+            };
+            deleted.push(indexes.remove(at));
+        } else {
+            return Err(validation(
                     "One or more parameter values were invalid: One of Create or Delete must be specified in a VectorIndexUpdate",
                 ));
-            }
         }
-        if !indexes.is_empty() {
-            require_on_demand(&mode)?;
-        }
-        let mut keys = key_attributes(before);
-        keys.extend(key_attributes(input));
-        let defs = schema_only_defs(&attr_defs, &indexes, &keys);
-        strip_vector_members(input, &defs);
-        Ok(VectorPlan {
-            fresh,
-            deleted,
-            indexes,
-            defs,
-        })
     }
+    if !indexes.is_empty() {
+        require_on_demand(&mode)?;
+    }
+    let mut keys = key_attributes(before);
+    keys.extend(key_attributes(input));
+    let defs = schema_only_defs(&attr_defs, &indexes, &keys);
+    strip_vector_members(input, &defs);
+    Ok(VectorPlan {
+        fresh,
+        deleted,
+        indexes,
+        defs,
+    })
 }
 
 /// AWS refuses a write whose vector attribute is not a list of numbers of the index's
@@ -427,47 +384,44 @@ pub fn check_item(defs: &[Value], item: &Value) -> Result<(), JsonError> {
     Ok(())
 }
 
-impl super::DynamoDb {
-    /// Items a PutItem, BatchWriteItem or TransactWriteItems puts into tables with vector
-    /// indexes are checked before the backend sees them. UpdateItem is not (its result is
-    /// only known after the update expression ran).
-    pub(super) fn check_vector_writes(
-        &self,
-        ctx: &crate::context::RequestContext,
-        op: &str,
-        input: &Value,
-    ) -> Result<(), JsonError> {
-        let mut puts: Vec<(String, &Value)> = vec![];
-        let name = |t: &Value| super::table_name(t).unwrap_or_default();
-        match op {
-            "PutItem" => puts.push((name(&input["TableName"]), &input["Item"])),
-            "BatchWriteItem" => {
-                for (t, reqs) in input["RequestItems"].as_object().into_iter().flatten() {
-                    for r in reqs.as_array().into_iter().flatten() {
-                        if let Some(item) = r["PutRequest"].get("Item") {
-                            puts.push((name(&Value::from(t.as_str())), item));
-                        }
+/// Items a PutItem, BatchWriteItem or TransactWriteItems puts into tables with vector
+/// indexes are checked before the backend sees them. UpdateItem is not (its result is
+/// only known after the update expression ran).
+pub fn check_writes(
+    st: &State,
+    ctx: &RequestContext,
+    op: &str,
+    input: &Value,
+) -> Result<(), JsonError> {
+    let mut puts: Vec<(String, &Value)> = vec![];
+    let name = |t: &Value| table_name(t).unwrap_or_default();
+    match op {
+        "PutItem" => puts.push((name(&input["TableName"]), &input["Item"])),
+        "BatchWriteItem" => {
+            for (t, reqs) in input["RequestItems"].as_object().into_iter().flatten() {
+                for r in reqs.as_array().into_iter().flatten() {
+                    if let Some(item) = r["PutRequest"].get("Item") {
+                        puts.push((name(&Value::from(t.as_str())), item));
                     }
                 }
             }
-            "TransactWriteItems" => {
-                for t in input["TransactItems"].as_array().into_iter().flatten() {
-                    if let Some(p) = t.get("Put") {
-                        puts.push((name(&p["TableName"]), &p["Item"]));
-                    }
+        }
+        "TransactWriteItems" => {
+            for t in input["TransactItems"].as_array().into_iter().flatten() {
+                if let Some(p) = t.get("Put") {
+                    puts.push((name(&p["TableName"]), &p["Item"]));
                 }
             }
-            _ => return Ok(()),
         }
-        let st = self.state.lock().unwrap();
-        for (table, item) in puts {
-            let key = super::state::TableKey::new(&ctx.account, &ctx.region, &table);
-            if let Some(m) = st.table(&key) {
-                check_item(&m.vector_indexes, item)?;
-            }
-        }
-        Ok(())
+        _ => return Ok(()),
     }
+    for (table, item) in puts {
+        let key = TableKey::new(&ctx.account, &ctx.region, &table);
+        if let Some(m) = st.table(&key) {
+            check_item(&m.vector_indexes, item)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

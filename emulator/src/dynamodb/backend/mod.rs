@@ -1,6 +1,10 @@
 //! The data plane behind us: the embedded DynamoDB Local (started lazily, restarted if it
 //! dies) or any DynamoDB-compatible endpoint given by `--dynamodb-endpoint`.
 
+pub mod pool;
+pub mod scan;
+pub mod sizes;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +27,7 @@ pub enum BackendError {
     #[error("invalid DynamoDB endpoint {0}")]
     BadEndpoint(String),
     #[error("backend request failed: {0}")]
-    Pool(#[from] super::pool::PoolError),
+    Pool(#[from] pool::PoolError),
     #[error("backend request failed: {0}")]
     Http(#[from] reqwest::Error),
 }
@@ -37,7 +41,7 @@ pub struct BackendResponse {
 struct Running {
     url: String,
     /// Direct connections for plain-HTTP backends (all but unusual external endpoints).
-    pool: Option<super::pool::Pool>,
+    pool: Option<pool::Pool>,
     /// `url` parsed once: parsing it per request shows up in the proxy's overhead.
     endpoint: reqwest::Url,
     /// None when the backend is an external endpoint.
@@ -115,7 +119,23 @@ impl Backend {
         // A free port can be taken between probing and binding: retry a few times.
         for _ in 0..3 {
             let port = free_port().map_err(SupervisorError::Io)?;
-            let mut spec = ProcessSpec::new("dynamodb-local", &self.config.java)
+            let mut spec = ProcessSpec::new("dynamodb-local", &self.config.java);
+            // The class archive scripts/setup makes (scripts/dynamodb_cds.py) saves most of the
+            // JVM's start; a JVM that cannot map it (another Java build) runs without it.
+            let cds = dir.join("awsemu-cds");
+            let (cds_jar, archive) = (
+                cds.join("DynamoDBLocal.jar"),
+                cds.join("dynamodb-local.jsa"),
+            );
+            let jar = if cds_jar.is_file() && archive.is_file() {
+                spec = spec
+                    .arg(format!("-XX:SharedArchiveFile={}", archive.display()))
+                    .arg("-Xshare:auto");
+                cds_jar
+            } else {
+                jar.clone()
+            };
+            spec = spec
                 .arg(format!(
                     "-Djava.library.path={}",
                     dir.join("DynamoDBLocal_lib").display()
@@ -131,7 +151,13 @@ impl Backend {
                 }
                 None => spec = spec.arg("-inMemory"),
             }
-            spec = spec.arg("-port").arg(port.to_string()).cwd(dir);
+            // Telemetry is sent to AWS from a local emulator otherwise, and its start-up costs
+            // about a second of the JVM's start here (README, "first answer").
+            spec = spec
+                .arg("-disableTelemetry")
+                .arg("-port")
+                .arg(port.to_string())
+                .cwd(dir);
             let managed = self.supervisor.spawn(&spec)?;
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             match managed.wait_ready(&Probe::Http(addr), START_TIMEOUT).await {
@@ -232,8 +258,28 @@ impl Backend {
         Ok(BackendResponse { status, body })
     }
 
+    /// Starts DynamoDB Local in the background, off the request path, so the first request
+    /// finds it running (or waits on this start rather than beginning its own). Nothing to
+    /// start for `--dynamodb-endpoint`.
+    pub fn prestart(self: &Arc<Self>) {
+        if self.config.dynamodb_endpoint.is_some() {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let me = self.clone();
+        rt.spawn(async move {
+            if let Err(e) = me.url().await {
+                tracing::warn!("DynamoDB Local did not start: {e}");
+            }
+        });
+    }
+
     /// Stops DynamoDB Local (the emulator is shutting down).
     pub async fn shutdown(&self) {
+        // A start still running finishes first, so its JVM is stopped here too.
+        let _starting = self.starting.lock().await;
         if let Some(r) = self.running.write().await.take() {
             if let Ok(r) = Arc::try_unwrap(r) {
                 if let Some(p) = r.process {
@@ -266,11 +312,11 @@ fn parse_endpoint(url: &str) -> Result<reqwest::Url, BackendError> {
     reqwest::Url::parse(&format!("{url}/")).map_err(|_| BackendError::BadEndpoint(url.to_string()))
 }
 
-fn pool_for(endpoint: &reqwest::Url) -> Option<super::pool::Pool> {
+fn pool_for(endpoint: &reqwest::Url) -> Option<pool::Pool> {
     if endpoint.scheme() != "http" {
         return None;
     }
     let host = endpoint.host_str()?;
     let port = endpoint.port_or_known_default()?;
-    Some(super::pool::Pool::new(format!("{host}:{port}")))
+    Some(pool::Pool::new(format!("{host}:{port}")))
 }

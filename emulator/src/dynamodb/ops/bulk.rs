@@ -6,13 +6,14 @@
 
 use serde_json::{json, Map, Value};
 
-use super::extras::read_import;
-use super::state::{now, TableKey};
-use super::{ddb_err, str_of, table_name, validation, DynamoDb, OpResult};
+use super::copy::{read_import, NO_SUCH_BUCKET};
+use super::service::DynamoDb;
 use crate::context::RequestContext;
+use crate::dynamodb::backend::sizes::item_size;
+use crate::dynamodb::state::{now, TableKey};
+use crate::dynamodb::wire::{ddb_err, str_of, table_name, validation, OpResult};
 use crate::protocol::json::JsonError;
 
-const NO_SUCH_BUCKET: &str = "The specified bucket does not exist";
 const PAGE: usize = 25;
 
 impl DynamoDb {
@@ -81,7 +82,7 @@ impl DynamoDb {
             let read = read_import(&root, bucket, prefix, compression == "GZIP");
             self.put_items(&ctx.account, &ctx.region, &name, &read.items)
                 .await?;
-            let put_bytes: u64 = read.items.iter().map(super::sizes::item_size).sum();
+            let put_bytes: u64 = read.items.iter().map(item_size).sum();
             desc["BulkOperationStatus"] = json!(if read.errors > 0 {
                 "COMPLETED_WITH_ERRORS"
             } else {

@@ -6,19 +6,25 @@
 //! count moves, so a describe of an unchanged table costs no scan.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
-use super::state::TableKey;
-use super::DynamoDb;
+use super::scan::{call, SCAN_PAGE};
+use super::Backend;
+use crate::dynamodb::state::TableKey;
 use crate::protocol::json::JsonError;
 
 /// (table size, item count, creation time bits) the figures were computed at, and per index
 /// (size, count).
-pub type IndexStats = ((u64, u64, u64), HashMap<String, (u64, u64)>);
+type IndexStats = ((u64, u64, u64), HashMap<String, (u64, u64)>);
+
+/// Per-index sizes and counts of each table, kept until their table changes.
+#[derive(Default)]
+pub struct IndexSizes(Mutex<HashMap<TableKey, IndexStats>>);
 
 /// An item's size as DynamoDB bills it: attribute names plus values.
-pub(super) fn item_size(item: &Value) -> u64 {
+pub fn item_size(item: &Value) -> u64 {
     item.as_object()
         .map(|m| m.iter().map(|(k, v)| k.len() as u64 + value_size(v)).sum())
         .unwrap_or(0)
@@ -91,10 +97,10 @@ fn index_names(desc: &Value) -> Vec<(String, bool)> {
     out
 }
 
-impl DynamoDb {
+impl IndexSizes {
     /// Replaces DynamoDB Local's per-index size and item count with what each index holds.
     /// Indexes still being built keep the zeros AWS shows while backfilling.
-    pub(super) async fn fix_index_sizes(&self, key: &TableKey, desc: &mut Value) {
+    pub async fn fix(&self, backend: &Backend, key: &TableKey, desc: &mut Value) {
         let indexes = index_names(desc);
         if indexes.is_empty() {
             return;
@@ -105,7 +111,7 @@ impl DynamoDb {
             desc["CreationDateTime"].as_f64().unwrap_or(0.0).to_bits(),
         );
         let cached = self
-            .index_stats
+            .0
             .lock()
             .unwrap()
             .get(key)
@@ -116,7 +122,7 @@ impl DynamoDb {
             None => {
                 let mut per = HashMap::new();
                 for (name, global) in &indexes {
-                    match self.measure_index(key, name, *global).await {
+                    match measure_index(backend, key, name, *global).await {
                         Ok(s) => {
                             per.insert(name.clone(), s);
                         }
@@ -124,7 +130,7 @@ impl DynamoDb {
                         Err(_) => return,
                     }
                 }
-                self.index_stats
+                self.0
                     .lock()
                     .unwrap()
                     .insert(key.clone(), (table, per.clone()));
@@ -148,34 +154,34 @@ impl DynamoDb {
             }
         }
     }
+}
 
-    /// Scans one index, all pages: (bytes of its entries, number of entries).
-    async fn measure_index(
-        &self,
-        key: &TableKey,
-        index: &str,
-        global: bool,
-    ) -> Result<(u64, u64), JsonError> {
-        let (mut size, mut count) = (0, 0);
-        let mut start: Option<Value> = None;
-        loop {
-            // Bounded pages: see `scan_table`.
-            let mut req = json!({"TableName": key.name, "IndexName": index, "Limit": super::backups::SCAN_PAGE});
-            if !global {
-                req["ConsistentRead"] = json!(true);
-            }
-            if let Some(s) = start.take() {
-                req["ExclusiveStartKey"] = s;
-            }
-            let out = self.call(&key.account, &key.region, "Scan", &req).await?;
-            for item in out["Items"].as_array().into_iter().flatten() {
-                size += item_size(item);
-                count += 1;
-            }
-            match out.get("LastEvaluatedKey") {
-                Some(k) if !k.is_null() => start = Some(k.clone()),
-                _ => return Ok((size, count)),
-            }
+/// Scans one index, all pages: (bytes of its entries, number of entries).
+async fn measure_index(
+    backend: &Backend,
+    key: &TableKey,
+    index: &str,
+    global: bool,
+) -> Result<(u64, u64), JsonError> {
+    let (mut size, mut count) = (0, 0);
+    let mut start: Option<Value> = None;
+    loop {
+        // Bounded pages: see `scan_table`.
+        let mut req = json!({"TableName": key.name, "IndexName": index, "Limit": SCAN_PAGE});
+        if !global {
+            req["ConsistentRead"] = json!(true);
+        }
+        if let Some(s) = start.take() {
+            req["ExclusiveStartKey"] = s;
+        }
+        let out = call(backend, &key.account, &key.region, "Scan", &req).await?;
+        for item in out["Items"].as_array().into_iter().flatten() {
+            size += item_size(item);
+            count += 1;
+        }
+        match out.get("LastEvaluatedKey") {
+            Some(k) if !k.is_null() => start = Some(k.clone()),
+            _ => return Ok((size, count)),
         }
     }
 }

@@ -11,9 +11,10 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::{json, Map, Value};
 
-use super::sizes::item_size;
-use super::state::TableKey;
-use super::vector_search::{dot, parse_vector, Distance};
+use super::score::{dot, parse_vector, Distance};
+use crate::dynamodb::backend::sizes::item_size;
+use crate::dynamodb::state::TableKey;
+use crate::dynamodb::wire::items;
 
 /// One vector index's definition, parsed once.
 #[derive(Debug, Clone)]
@@ -121,7 +122,7 @@ pub fn item_id(item: &Value, key_schema: &Value) -> Option<String> {
 
 /// The key attributes of `item` (what GetItem and BatchGetItem take).
 pub fn key_of(item: &Value, key_schema: &Value) -> Value {
-    super::writes::key_of(item, key_schema)
+    items::key_of(item, key_schema)
 }
 
 struct Entry {

@@ -1,0 +1,373 @@
+//! ExportTableToPointInTime and ImportTable through the local S3 (`crate::s3`), and their
+//! job records.
+
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+
+use super::copy::{items_at, read_import, NO_SUCH_BUCKET};
+use super::service::{page_token, DynamoDb};
+use crate::context::RequestContext;
+use crate::dynamodb::state::{now, State, TableKey};
+use crate::dynamodb::wire::{ddb_err, str_of, table_name, validation, OpResult};
+use crate::protocol::json::JsonError;
+
+impl DynamoDb {
+    fn s3_root(&self) -> PathBuf {
+        self.config.s3_root()
+    }
+
+    pub(super) async fn export_table_to_point_in_time(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> OpResult {
+        let name = table_name(&input["TableArn"]).unwrap_or_default();
+        let bucket = str_of(input, "S3Bucket").unwrap_or_default().to_string();
+        let prefix = str_of(input, "S3Prefix")
+            .unwrap_or("")
+            .trim_matches('/')
+            .to_string();
+        let format = str_of(input, "ExportFormat")
+            .unwrap_or("DYNAMODB_JSON")
+            .to_string();
+        if format != "DYNAMODB_JSON" {
+            return Err(validation(format!(
+                "ExportFormat {format} is not supported by this emulator; use DYNAMODB_JSON"
+            )));
+        }
+        if bucket.is_empty() || bucket.contains('/') || bucket.contains("..") {
+            return Err(validation(format!("Invalid S3Bucket: {bucket}")));
+        }
+        let table_arn = str_of(input, "TableArn").unwrap_or_default();
+        let missing = || {
+            ddb_err(
+                "TableNotFoundException",
+                format!("Table not found: {table_arn}"),
+            )
+        };
+        self.describe_raw(&ctx.account, &ctx.region, &name)
+            .await
+            .map_err(|_| missing())?;
+        let key = TableKey::new(&ctx.account, &ctx.region, &name);
+        let meta = self.meta(&key).ok_or_else(missing)?;
+        let Some(pitr) = &meta.pitr else {
+            return Err(ddb_err(
+                "PointInTimeRecoveryUnavailableException",
+                format!("Point in time recovery is not enabled for table '{name}'"),
+            ));
+        };
+        let start = now();
+        let t = input["ExportTime"].as_f64().unwrap_or(start);
+        if t < pitr.enabled_at || t > start {
+            return Err(ddb_err(
+                "InvalidExportTimeException",
+                format!("Export time {t} is outside the restorable window"),
+            ));
+        }
+        let id = format!(
+            "{:014}-{:08x}",
+            (start * 1000.0) as u64,
+            rand::random::<u32>()
+        );
+        let arn = format!("{}/export/{id}", key.arn());
+        if crate::s3::store::bucket(&self.s3_root(), &bucket).is_none() {
+            // AWS accepts the export and fails it once it reaches the bucket.
+            let desc = json!({
+                "ExportArn": arn, "ExportStatus": "FAILED", "StartTime": start, "EndTime": now(),
+                "TableArn": key.arn(), "TableId": meta.table_id, "ExportTime": t,
+                "S3Bucket": bucket, "S3Prefix": prefix, "S3SseAlgorithm": "AES256",
+                "ExportFormat": format, "ExportType": "FULL_EXPORT",
+                "FailureCode": "S3NoSuchBucket", "FailureMessage": NO_SUCH_BUCKET,
+            });
+            return self.record_job(ctx, arn, desc, EXPORTS);
+        }
+        let items = items_at(pitr, &meta.key_schema, t);
+        let manifest = export_objects(
+            &self.s3_root(),
+            &bucket,
+            &prefix,
+            &id,
+            &items,
+            &key.arn(),
+            &arn,
+            t,
+        )
+        .map_err(|e| ddb_err("InternalServerError", format!("export write failed: {e}")))?;
+        let billed: usize = items.iter().map(|i| i.to_string().len()).sum();
+        let desc = json!({
+            "ExportArn": arn, "ExportStatus": "COMPLETED", "StartTime": start, "EndTime": now(),
+            "ExportManifest": manifest,
+            "TableArn": key.arn(), "TableId": meta.table_id, "ExportTime": t,
+            "S3Bucket": bucket, "S3Prefix": prefix, "S3SseAlgorithm": "AES256",
+            "ExportFormat": format, "ItemCount": items.len(), "ExportType": "FULL_EXPORT",
+            "BilledSizeBytes": billed,
+        });
+        self.record_job(ctx, arn, desc, EXPORTS)
+    }
+
+    /// Keeps a finished job and answers it as just started, as AWS does.
+    fn record_job(
+        &self,
+        ctx: &RequestContext,
+        arn: String,
+        desc: Value,
+        kind: JobKind,
+    ) -> OpResult {
+        let mut st = self.state.lock().unwrap();
+        (kind.store)(&mut st).insert(arn, (ctx.account.clone(), desc.clone()));
+        drop(st);
+        self.persist();
+        let mut out = desc;
+        out[kind.status_member] = json!("IN_PROGRESS");
+        Ok(json!({ kind.description: out }))
+    }
+
+    pub(super) fn describe_export(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let st = self.state.lock().unwrap();
+        describe_job(&st.exports, ctx, input, EXPORTS)
+    }
+
+    pub(super) fn list_exports(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let st = self.state.lock().unwrap();
+        list_jobs(&st.exports, ctx, input, EXPORTS)
+    }
+
+    pub(super) async fn import_table(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let src = &input["S3BucketSource"];
+        let bucket = str_of(src, "S3Bucket").unwrap_or_default();
+        let prefix = str_of(src, "S3KeyPrefix").unwrap_or("").trim_matches('/');
+        let format = str_of(input, "InputFormat").unwrap_or_default();
+        if format != "DYNAMODB_JSON" {
+            return Err(validation(format!(
+                "InputFormat {format} is not supported by this emulator; use DYNAMODB_JSON"
+            )));
+        }
+        if bucket.is_empty()
+            || bucket.contains('/')
+            || bucket.contains("..")
+            || prefix.contains("..")
+        {
+            return Err(validation(format!(
+                "Invalid S3BucketSource: {bucket}/{prefix}"
+            )));
+        }
+        let params = input["TableCreationParameters"].clone();
+        check_import_billing(&params)?;
+        if crate::s3::store::bucket(&self.s3_root(), bucket).is_none() {
+            // Accepted, then FAILED; no table is created.
+            let name = table_name(&params["TableName"]).unwrap_or_default();
+            let key = TableKey::new(&ctx.account, &ctx.region, &name);
+            let start = now();
+            let arn = format!(
+                "{}/import/{:014}-{:08x}",
+                key.arn(),
+                (start * 1000.0) as u64,
+                rand::random::<u32>()
+            );
+            let desc = json!({
+                "ImportArn": arn, "ImportStatus": "FAILED", "TableArn": key.arn(),
+                "S3BucketSource": src, "InputFormat": format, "TableCreationParameters": params,
+                "StartTime": start, "EndTime": now(), "ProcessedItemCount": 0,
+                "ImportedItemCount": 0, "ErrorCount": 0, "ProcessedSizeBytes": 0,
+                "InputCompressionType": input["InputCompressionType"].as_str().unwrap_or("NONE"),
+                "FailureCode": "S3NoSuchBucket", "FailureMessage": NO_SUCH_BUCKET,
+            });
+            return self.record_job(ctx, arn, desc, IMPORTS);
+        }
+        let compression = input["InputCompressionType"].as_str().unwrap_or("NONE");
+        if compression == "ZSTD" {
+            return Err(validation(
+                "InputCompressionType ZSTD is not supported by this emulator; use NONE or GZIP",
+            ));
+        }
+        let read = read_import(&self.s3_root(), bucket, prefix, compression == "GZIP");
+        let (items, errors, size) = (read.items, read.errors, read.bytes);
+        let name = table_name(&params["TableName"]).unwrap_or_default();
+        let start = now();
+        self.create_table_in(
+            &ctx.account,
+            &ctx.region,
+            params.clone(),
+            Default::default(),
+        )
+        .await?;
+        self.put_items(&ctx.account, &ctx.region, &name, &items)
+            .await?;
+        let key = TableKey::new(&ctx.account, &ctx.region, &name);
+        let table_id = self.meta(&key).map(|m| m.table_id).unwrap_or_default();
+        let arn = format!(
+            "{}/import/{:014}-{:08x}",
+            key.arn(),
+            (start * 1000.0) as u64,
+            rand::random::<u32>()
+        );
+        // Items AWS could not read fail the import; the good ones stay imported.
+        let status = if errors > 0 { "FAILED" } else { "COMPLETED" };
+        let desc = json!({
+            "ImportArn": arn, "ImportStatus": status, "TableArn": key.arn(), "TableId": table_id,
+            "S3BucketSource": src, "InputFormat": format, "TableCreationParameters": params,
+            "StartTime": start, "EndTime": now(), "ProcessedItemCount": items.len() as u64 + errors,
+            "ImportedItemCount": items.len(), "ErrorCount": errors, "ProcessedSizeBytes": size,
+            "InputCompressionType": input["InputCompressionType"].as_str().unwrap_or("NONE"),
+        });
+        self.record_job(ctx, arn, desc, IMPORTS)
+    }
+
+    pub(super) fn describe_import(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let st = self.state.lock().unwrap();
+        describe_job(&st.imports, ctx, input, IMPORTS)
+    }
+
+    pub(super) fn list_imports(&self, ctx: &RequestContext, input: &Value) -> OpResult {
+        let st = self.state.lock().unwrap();
+        list_jobs(&st.imports, ctx, input, IMPORTS)
+    }
+}
+
+/// Exports and imports are kept alike (ARN -> owner account and description) and differ only
+/// in member names.
+struct JobKind {
+    store: fn(&mut State) -> &mut Jobs,
+    arn_member: &'static str,
+    status_member: &'static str,
+    description: &'static str,
+    not_found: (&'static str, &'static str),
+    summary_members: &'static [&'static str],
+    list_member: &'static str,
+    page_size_member: &'static str,
+}
+
+const EXPORTS: JobKind = JobKind {
+    store: |st| &mut st.exports,
+    arn_member: "ExportArn",
+    status_member: "ExportStatus",
+    description: "ExportDescription",
+    not_found: ("ExportNotFoundException", "Export not found"),
+    summary_members: &["ExportArn", "ExportStatus", "ExportType"],
+    list_member: "ExportSummaries",
+    page_size_member: "MaxResults",
+};
+
+const IMPORTS: JobKind = JobKind {
+    store: |st| &mut st.imports,
+    arn_member: "ImportArn",
+    status_member: "ImportStatus",
+    description: "ImportTableDescription",
+    not_found: ("ImportNotFoundException", "Import not found"),
+    summary_members: &[
+        "ImportArn",
+        "ImportStatus",
+        "TableArn",
+        "S3BucketSource",
+        "InputFormat",
+        "StartTime",
+        "EndTime",
+    ],
+    list_member: "ImportSummaryList",
+    page_size_member: "PageSize",
+};
+
+type Jobs = std::collections::BTreeMap<String, (String, Value)>;
+
+fn describe_job(jobs: &Jobs, ctx: &RequestContext, input: &Value, kind: JobKind) -> OpResult {
+    let arn = str_of(input, kind.arn_member).unwrap_or_default();
+    match jobs.get(arn).filter(|(a, _)| *a == ctx.account) {
+        Some((_, d)) => Ok(json!({ kind.description: d })),
+        None => Err(ddb_err(
+            kind.not_found.0,
+            format!("{}: {arn}", kind.not_found.1),
+        )),
+    }
+}
+
+fn list_jobs(jobs: &Jobs, ctx: &RequestContext, input: &Value, kind: JobKind) -> OpResult {
+    let table = str_of(input, "TableArn");
+    let all: Vec<Value> = jobs
+        .values()
+        .filter(|(a, d)| *a == ctx.account && table.is_none_or(|t| d["TableArn"] == t))
+        .map(|(_, d)| {
+            let summary: Map<String, Value> = kind
+                .summary_members
+                .iter()
+                .map(|m| (m.to_string(), d[*m].clone()))
+                .collect();
+            Value::Object(summary)
+        })
+        .collect();
+    page(all, input, kind.list_member, kind.page_size_member)
+}
+
+/// ImportTable refuses a billing mode and throughput that do not fit, before it starts.
+fn check_import_billing(params: &Value) -> Result<(), JsonError> {
+    let provisioned = params["BillingMode"].as_str().unwrap_or("PROVISIONED") == "PROVISIONED";
+    let throughput = params
+        .get("ProvisionedThroughput")
+        .is_some_and(|t| !t.is_null());
+    if provisioned && !throughput {
+        return Err(validation("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"));
+    }
+    if !provisioned && throughput {
+        return Err(validation("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"));
+    }
+    Ok(())
+}
+
+fn page(all: Vec<Value>, input: &Value, field: &str, size_member: &str) -> OpResult {
+    let max = input[size_member].as_u64().unwrap_or(25).clamp(1, 25) as usize;
+    let start = page_token(input, all.len())?;
+    let end = (start + max).min(all.len());
+    let mut out = Map::new();
+    out.insert(field.into(), Value::Array(all[start..end].to_vec()));
+    if end < all.len() {
+        out.insert("NextToken".into(), json!(end.to_string()));
+    }
+    Ok(Value::Object(out))
+}
+
+/// Writes an export as AWS lays it out under the prefix: `AWSDynamoDB/_started`, one gzipped
+/// data file of `{"Item": ...}` lines, and the manifests. Returns the summary manifest's key.
+#[allow(clippy::too_many_arguments)]
+fn export_objects(
+    root: &std::path::Path,
+    bucket: &str,
+    prefix: &str,
+    id: &str,
+    items: &[Value],
+    table_arn: &str,
+    export_arn: &str,
+    time: f64,
+) -> Result<String, crate::s3::store::StoreError> {
+    use std::io::Write;
+    let base = if prefix.is_empty() {
+        "AWSDynamoDB".to_string()
+    } else {
+        format!("{prefix}/AWSDynamoDB")
+    };
+    let lines: String = items
+        .iter()
+        .map(|i| format!("{}\n", json!({"Item": i})))
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(lines.as_bytes())?;
+    let data = gz.finish()?;
+    let data_key = format!("{base}/{id}/data/{:032x}.json.gz", rand::random::<u128>());
+    let put = |k: &str, b: &[u8]| crate::s3::store::put(root, bucket, k, b);
+    put(&format!("{base}/_started"), b"")?;
+    put(&data_key, &data)?;
+    let files =
+        json!({"itemCount": items.len(), "md5Checksum": "", "etag": "", "dataFileS3Key": data_key});
+    put(
+        &format!("{base}/{id}/manifest-files.json"),
+        format!("{files}\n").as_bytes(),
+    )?;
+    let summary = json!({
+        "version": "2020-06-30", "exportArn": export_arn, "startTime": time, "endTime": now(),
+        "tableArn": table_arn, "exportTime": time, "s3Bucket": bucket, "s3Prefix": prefix,
+        "s3SseAlgorithm": "AES256", "manifestFilesS3Key": format!("{base}/{id}/manifest-files.json"),
+        "billedSizeBytes": lines.len(), "itemCount": items.len(), "outputFormat": "DYNAMODB_JSON",
+    });
+    let summary_key = format!("{base}/{id}/manifest-summary.json");
+    put(&summary_key, summary.to_string().as_bytes())?;
+    Ok(summary_key)
+}
