@@ -16,10 +16,14 @@ use serde_json::Value;
 pub enum Matcher {
     /// A regex applied inside every string value (all matches replaced).
     Pattern { regex: &'static str },
-    /// The value of an object key matching `key` (whose parent key matches `parent`, if given).
+    /// The value of an object key matching `key` (whose parent key matches `parent`, if given,
+    /// and whose value matches `value`, if given). An empty string is never replaced: `""` is
+    /// not a dynamic value, so it is compared as it is.
     Key {
         key: &'static str,
         parent: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<&'static str>,
     },
 }
 
@@ -141,6 +145,7 @@ pub fn table() -> &'static Table {
                 matcher: Matcher::Key {
                     key: r"^TableId$",
                     parent: None,
+                    value: None,
                 },
                 replacement: "<uuid>",
                 why: "a table's id is a random UUID assigned at creation (the examples show redacted ones)",
@@ -158,6 +163,7 @@ pub fn table() -> &'static Table {
                 matcher: Matcher::Key {
                     key: TIME_KEY,
                     parent: None,
+                    value: None,
                 },
                 replacement: "<timestamp>",
                 why: "keys named ...DateTime/...Date/...Time hold instants (epoch numbers in DynamoDB output) that record when the command ran",
@@ -167,6 +173,7 @@ pub fn table() -> &'static Table {
                 matcher: Matcher::Key {
                     key: r"^(LatestStreamLabel|StreamLabel)$",
                     parent: None,
+                    value: None,
                 },
                 replacement: "<stream-label>",
                 why: "the stream label is the creation time of the stream",
@@ -176,6 +183,7 @@ pub fn table() -> &'static Table {
                 matcher: Matcher::Key {
                     key: r"^(SequenceNumber|StartingSequenceNumber|EndingSequenceNumber|ShardId|ParentShardId|ShardIterator|NextShardIterator|eventID)$",
                     parent: None,
+                    value: None,
                 },
                 replacement: "<stream-position>",
                 why: "shard ids, sequence numbers, iterators and event ids are assigned by the stream at write time",
@@ -185,6 +193,7 @@ pub fn table() -> &'static Table {
                 matcher: Matcher::Key {
                     key: r"^(NextToken|Marker|LastEvaluatedBackupArn|LastEvaluatedTableName|LastEvaluatedGlobalTableName)$",
                     parent: None,
+                    value: None,
                 },
                 replacement: "<token>",
                 why: "pagination tokens are opaque; only their presence is meaningful",
@@ -194,6 +203,7 @@ pub fn table() -> &'static Table {
                 matcher: Matcher::Key {
                     key: r"^(OwnerId|AccountId)$",
                     parent: None,
+                    value: None,
                 },
                 replacement: "<account>",
                 why: "the owner is the calling account",
@@ -203,6 +213,7 @@ pub fn table() -> &'static Table {
                 matcher: Matcher::Key {
                     key: r"^awsRegion$",
                     parent: None,
+                    value: None,
                 },
                 replacement: "<region>",
                 why: "stream records name the region of the request, which differs from the author's",
@@ -212,15 +223,18 @@ pub fn table() -> &'static Table {
                 matcher: Matcher::Key {
                     key: r"^(PreferredAvailabilityZone|CustomerAvailabilityZone|AvailabilityZone|Name)$",
                     parent: Some(r"^(CacheCluster|CacheNodes|NodeGroupMembers|SubnetAvailabilityZone|CacheClusters|Snapshot|Snapshots)$"),
+                    // A zone name only: `Multiple` (nodes in several zones) is compared as it is.
+                    value: Some(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$"),
                 },
                 replacement: "<availability-zone>",
-                why: "AWS picks the availability zone when none is requested, within the request's region",
+                why: "AWS picks the availability zone of a node or subnet when none is requested, within the request's region (a zone name; `Multiple`, nodes spread over zones, is compared)",
             },
             Rule {
                 name: "vpc-id",
                 matcher: Matcher::Key {
                     key: r"^VpcId$",
                     parent: None,
+                    value: None,
                 },
                 replacement: "<vpc-id>",
                 why: "every account has its own VPCs (its default VPC included), with ids AWS assigns at random",
@@ -230,6 +244,7 @@ pub fn table() -> &'static Table {
                 matcher: Matcher::Key {
                     key: r"^SubnetIdentifier$",
                     parent: None,
+                    value: None,
                 },
                 replacement: "<subnet-id>",
                 why: "subnets belong to an account's VPCs (its default subnets, one per availability zone, included), with ids AWS assigns at random",
@@ -239,6 +254,7 @@ pub fn table() -> &'static Table {
                 matcher: Matcher::Key {
                     key: r"^(Address|Port)$",
                     parent: Some(r"Endpoints?$"),
+                    value: None,
                 },
                 replacement: "<endpoint>",
                 why: "endpoint hosts and ports name where the service or node runs; they differ for every account, region and host",
@@ -312,9 +328,16 @@ pub fn table() -> &'static Table {
     })
 }
 
+struct KeyRule {
+    key: Regex,
+    parent: Option<Regex>,
+    value: Option<Regex>,
+    replacement: &'static str,
+}
+
 struct Compiled {
     patterns: Vec<(Regex, &'static str)>,
-    keys: Vec<(Regex, Option<Regex>, &'static str)>,
+    keys: Vec<KeyRule>,
 }
 
 fn compiled() -> &'static Compiled {
@@ -327,11 +350,12 @@ fn compiled() -> &'static Compiled {
                 Matcher::Pattern { regex } => {
                     patterns.push((Regex::new(regex).expect("rule regex"), r.replacement))
                 }
-                Matcher::Key { key, parent } => keys.push((
-                    Regex::new(key).expect("rule regex"),
-                    parent.map(|p| Regex::new(p).expect("rule regex")),
-                    r.replacement,
-                )),
+                Matcher::Key { key, parent, value } => keys.push(KeyRule {
+                    key: Regex::new(key).expect("rule regex"),
+                    parent: parent.map(|p| Regex::new(p).expect("rule regex")),
+                    value: value.map(|v| Regex::new(v).expect("rule regex")),
+                    replacement: r.replacement,
+                }),
             }
         }
         Compiled { patterns, keys }
@@ -375,14 +399,20 @@ fn walk(
                 return Value::String((*rep).to_string());
             }
         }
-        if !v.is_null() && !v.is_object() && !v.is_array() {
-            for (kre, pre, rep) in &c.keys {
-                let parent_ok = match pre {
+        let empty = v.as_str() == Some("");
+        if !v.is_null() && !v.is_object() && !v.is_array() && !empty {
+            for r in &c.keys {
+                let parent_ok = match &r.parent {
                     None => true,
                     Some(p) => parent.is_some_and(|pk| p.is_match(pk)),
                 };
-                if parent_ok && kre.is_match(k) {
-                    return Value::String((*rep).to_string());
+                let value_ok = match (&r.value, v.as_str()) {
+                    (None, _) => true,
+                    (Some(re), Some(s)) => re.is_match(s),
+                    (Some(_), None) => false,
+                };
+                if parent_ok && value_ok && r.key.is_match(k) {
+                    return Value::String(r.replacement.to_string());
                 }
             }
             if let Value::String(s) = v {
@@ -424,11 +454,16 @@ pub fn describe_markdown() -> String {
     for r in &t.rules {
         let m = match &r.matcher {
             Matcher::Pattern { regex } => format!("strings matching `{regex}`"),
-            Matcher::Key { key, parent: None } => format!("values of keys `{key}`"),
-            Matcher::Key {
-                key,
-                parent: Some(p),
-            } => format!("values of keys `{key}` under `{p}`"),
+            Matcher::Key { key, parent, value } => {
+                let mut m = format!("values of keys `{key}`");
+                if let Some(p) = parent {
+                    m.push_str(&format!(" under `{p}`"));
+                }
+                if let Some(v) = value {
+                    m.push_str(&format!(" matching `{v}`"));
+                }
+                m
+            }
         };
         s.push_str(&format!(
             "| {} | {} | `{}` | {} |\n",
@@ -589,6 +624,16 @@ mod tests {
             "<availability-zone>"
         );
         assert_eq!(n["Snapshot"]["SnapshotName"], "s");
+        // `Multiple` says the nodes are in several zones: compared, never a zone placeholder.
+        let multi =
+            normalize(&json!({"CacheClusters": [{"PreferredAvailabilityZone": "Multiple"}]}));
+        assert_eq!(
+            multi["CacheClusters"][0]["PreferredAvailabilityZone"],
+            "Multiple"
+        );
+        // An empty token is no token: `""` stays `""`.
+        assert_eq!(normalize(&json!({"Marker": ""}))["Marker"], "");
+        assert_eq!(normalize(&json!({"Marker": "abc"}))["Marker"], "<token>");
         // Anything else in the account position is not an account and stays.
         let odd = normalize(&json!("arn:aws:s3:::bucket"));
         assert_eq!(odd, "arn:aws:s3:<region>:<account>:bucket");

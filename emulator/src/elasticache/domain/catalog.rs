@@ -720,8 +720,31 @@ fn offering_id(node_type: &str, product: &str, duration: u64, offering: &str) ->
     )
 }
 
-/// Service updates published to every account.
+/// Service updates published to every account, with their status as of now: AWS reports an
+/// update `expired` once its ServiceUpdateEndDate has passed (API reference, ServiceUpdate:
+/// ServiceUpdateStatus available | cancelled | expired; ServiceUpdateEndDate "the date after
+/// which the service update is no longer available").
 pub fn service_updates() -> Vec<Value> {
+    service_updates_at(time::OffsetDateTime::now_utc())
+}
+
+fn service_updates_at(now: time::OffsetDateTime) -> Vec<Value> {
+    let mut list = published_service_updates();
+    for u in &mut list {
+        let ended = u["ServiceUpdateEndDate"]
+            .as_str()
+            .and_then(|d| {
+                time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .is_some_and(|end| end < now);
+        if ended && u["ServiceUpdateStatus"] == "available" {
+            u["ServiceUpdateStatus"] = "expired".into();
+        }
+    }
+    list
+}
+
+fn published_service_updates() -> Vec<Value> {
     vec![
         json!({
             "ServiceUpdateName": "elc-20191007-001",
@@ -756,6 +779,23 @@ pub fn service_updates() -> Vec<Value> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_service_update_past_its_end_date_is_expired() {
+        let day = |d: &str| {
+            time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).unwrap()
+        };
+        let status = |now| {
+            service_updates_at(now)
+                .into_iter()
+                .find(|u| u["ServiceUpdateName"] == "elc-20191007-001")
+                .unwrap()["ServiceUpdateStatus"]
+                .clone()
+        };
+        assert_eq!(status(day("2019-12-01T00:00:00Z")), "available");
+        assert_eq!(status(day("2026-12-06T00:00:00Z")), "expired");
+    }
+
     use super::*;
 
     #[test]
