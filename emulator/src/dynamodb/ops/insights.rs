@@ -1,6 +1,8 @@
 //! Contributor insights: the per-table and per-index setting, kept faithfully (no CloudWatch
 //! rules behind it).
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 
 use super::service::{page_token, DynamoDb};
@@ -110,35 +112,73 @@ impl DynamoDb {
         Ok(out)
     }
 
-    pub(super) fn list_contributor_insights(
+    /// AWS pages over every table and global secondary index of the region (table by table,
+    /// in creation order, each table before its indexes), counting each toward MaxResults,
+    /// and then leaves out those whose insights are DISABLED: a page may hold fewer than
+    /// MaxResults summaries and still carry a NextToken (the AWS CLI's own example,
+    /// `list-contributor-insights --max-results 4`, shows 3 summaries and a token).
+    pub(super) async fn list_contributor_insights(
         &self,
         ctx: &RequestContext,
         input: &Value,
     ) -> OpResult {
         let table = table_name(&input["TableName"]);
         let max = input["MaxResults"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
-        let mut all: Vec<(f64, Value)> = vec![];
-        {
+        let mut tables: Vec<(f64, String, BTreeMap<String, String>)> = {
             let st = self.state.lock().unwrap();
-            for (k, m) in st.tables_of(&ctx.account, &ctx.region) {
-                if table.as_ref().is_some_and(|t| *t != k.name) {
-                    continue;
-                }
-                for (idx, (status, at)) in &m.insights {
-                    let mut s = json!({"TableName": k.name, "ContributorInsightsStatus": status});
-                    if !idx.is_empty() {
-                        s["IndexName"] = json!(idx);
-                    }
-                    all.push((*at, s));
+            st.tables_of(&ctx.account, &ctx.region)
+                .filter(|(k, _)| table.as_ref().is_none_or(|t| *t == k.name))
+                .map(|(k, m)| {
+                    let statuses = m
+                        .insights
+                        .iter()
+                        .map(|(idx, (status, _))| (idx.clone(), status.clone()))
+                        .collect();
+                    (m.created, k.name.clone(), statuses)
+                })
+                .collect()
+        };
+        tables.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        // (table, index or "", status)
+        let mut entries: Vec<(String, String, String)> = vec![];
+        for (_, name, statuses) in tables {
+            let status = |idx: &str| {
+                statuses
+                    .get(idx)
+                    .cloned()
+                    .unwrap_or_else(|| "DISABLED".to_string())
+            };
+            entries.push((name.clone(), String::new(), status("")));
+            // A table gone from the backend meanwhile has no indexes to list.
+            let desc = self
+                .describe_raw(&ctx.account, &ctx.region, &name)
+                .await
+                .unwrap_or_default();
+            for gsi in desc["GlobalSecondaryIndexes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(idx) = gsi["IndexName"].as_str() {
+                    entries.push((name.clone(), idx.to_string(), status(idx)));
                 }
             }
         }
-        // Oldest first, so pages are stable while insights are added.
-        all.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let start = page_token(input, all.len())?;
-        let end = (start + max).min(all.len());
-        let mut out = json!({"ContributorInsightsSummaries": all[start..end].iter().map(|(_, v)| v.clone()).collect::<Vec<_>>()});
-        if end < all.len() {
+        let start = page_token(input, entries.len())?;
+        let end = (start + max).min(entries.len());
+        let summaries: Vec<Value> = entries[start..end]
+            .iter()
+            .filter(|(_, _, status)| status != "DISABLED")
+            .map(|(t, idx, status)| {
+                let mut s = json!({"TableName": t, "ContributorInsightsStatus": status});
+                if !idx.is_empty() {
+                    s["IndexName"] = json!(idx);
+                }
+                s
+            })
+            .collect();
+        let mut out = json!({ "ContributorInsightsSummaries": summaries });
+        if end < entries.len() {
             out["NextToken"] = json!(end.to_string());
         }
         Ok(out)

@@ -153,7 +153,7 @@ pub async fn dispatch(db: &DynamoDb, ctx: &RequestContext, op: &str, input: Valu
         "UpdateTableReplicaAutoScaling" => db.update_table_replica_auto_scaling(ctx, &input).await,
         "DescribeContributorInsights" => db.describe_contributor_insights(ctx, &input).await,
         "UpdateContributorInsights" => db.update_contributor_insights(ctx, &input).await,
-        "ListContributorInsights" => db.list_contributor_insights(ctx, &input),
+        "ListContributorInsights" => db.list_contributor_insights(ctx, &input).await,
         "DescribeEndpoints" => Ok(limits_endpoints::describe_endpoints(ctx)),
         "DescribeLimits" => Ok(limits_endpoints::describe_limits()),
         "PutResourcePolicy" => db.put_resource_policy(ctx, &input).await,
