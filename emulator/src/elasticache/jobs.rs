@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::elasticache::domain::cluster_mode;
 use crate::elasticache::domain::migration;
+use crate::elasticache::domain::snapshots;
 use crate::elasticache::effects::{
     Capture, Effect, Launch, MigrationJob, MigrationStep, Promotion,
 };
@@ -316,6 +317,9 @@ fn snapshot(env: &Env, key: &Key, name: &str, dir: &std::path::Path, captures: &
                     if let Some(n) = snap.node_snapshots.get_mut(i) {
                         n.cache_size = size;
                     }
+                }
+                if let Some((id, kind, msg)) = snapshots::finished_event(snap, ok) {
+                    r.event(&id, kind, msg);
                 }
                 true
             }

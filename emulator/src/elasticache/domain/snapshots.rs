@@ -141,9 +141,26 @@ pub(crate) fn store_snapshot(
         captures,
     });
     cx.st.snapshots.insert(name.to_string(), snap);
-    cx.st
-        .event(name, "cache-cluster", format!("Snapshot {name} created"));
     Ok(out)
+}
+
+/// The event of a finished snapshot, on the group or cluster it was taken of. The group's text
+/// is AWS's (botocore's DescribeEvents example records it); a cluster's says the same of the
+/// cluster.
+pub fn finished_event(snap: &SnapshotRecord, ok: bool) -> Option<(String, &'static str, String)> {
+    let name = &snap.snapshot_name;
+    let outcome = if ok { "succeeded" } else { "failed" };
+    // A group's snapshot names the group; a member cluster's snapshot names its cluster.
+    let (id, kind, what) = match (&snap.cache_cluster_id, &snap.replication_group_id) {
+        (Some(c), _) => (c.clone(), "cache-cluster", "cache cluster"),
+        (None, Some(g)) => (g.clone(), "replication-group", "replication group"),
+        (None, None) => return None,
+    };
+    Some((
+        id.clone(),
+        kind,
+        format!("Snapshot {outcome} for snapshot with ID '{name}' of {what} with ID '{id}'"),
+    ))
 }
 
 /// The Snapshot shape: the record and the members every snapshot reports alike.

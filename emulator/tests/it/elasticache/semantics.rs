@@ -583,6 +583,24 @@ fn snapshots_restore_every_key_copy_and_survive_deletion() {
         ],
     );
     assert_eq!(restore_and_dump(&emu, "from-s1", "s1"), want);
+    // The finished snapshot is an event of the cluster it was taken of.
+    let ev = ec(
+        &emu,
+        &[
+            "describe-events",
+            "--source-identifier",
+            "src",
+            "--source-type",
+            "cache-cluster",
+        ],
+    );
+    assert!(
+        super::event_messages(&ev).contains(
+            &"Snapshot succeeded for snapshot with ID 's1' of cache cluster with ID 'src'"
+                .to_string()
+        ),
+        "{ev}"
+    );
     ec(
         &emu,
         &[
