@@ -286,6 +286,15 @@ impl Region {
         }
     }
 
+    /// Whether the node of a single-node member cluster (a replication group's member) runs.
+    pub fn member_alive(&self, cluster: &str) -> bool {
+        self.clusters
+            .get(cluster)
+            .and_then(|c| c.nodes.first())
+            .and_then(|n| n.run.as_ref())
+            .is_some_and(|r| r.is_alive())
+    }
+
     /// Whether the process of a started node still runs; false once it exited or its record
     /// is gone (deleted, or replaced by another start).
     pub fn node_running(&self, owner: &str, serverless: bool, serial: u64) -> bool {

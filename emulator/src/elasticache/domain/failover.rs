@@ -131,15 +131,7 @@ impl Waits {
 /// monitor saw, and replaces the failed node with a fresh replica.
 pub fn auto_failover(cx: &mut Cx, chosen: &[Chosen]) {
     for (rid, gid, old, chosen) in chosen {
-        let alive = |m: &str| {
-            cx.st
-                .clusters
-                .get(m)
-                .and_then(|c| c.nodes.first())
-                .and_then(|n| n.run.as_ref())
-                .is_some_and(|r| r.is_alive())
-        };
-        if !alive(chosen) || alive(old) {
+        if !cx.st.member_alive(chosen) || cx.st.member_alive(old) {
             continue;
         }
         let order = {

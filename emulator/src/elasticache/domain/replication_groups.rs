@@ -476,14 +476,7 @@ pub(crate) fn promote(cx: &mut Cx, members: &[String]) {
         .and_then(|c| c.rec.replication_group_id.as_deref())
         .and_then(|rg| cx.st.repl_groups.get(rg))
         .is_some_and(|g| g.cluster_mode && !g.forming);
-    let alive = |m: &String| {
-        cx.st
-            .clusters
-            .get(m)
-            .and_then(|c| c.nodes.first())
-            .and_then(|n| n.run.as_ref())
-            .is_some_and(|r| r.is_alive())
-    };
+    let alive = |m: &String| cx.st.member_alive(m);
     let others_alive = members[1..].iter().all(alive);
     // A dead cluster node cannot be told to follow; a plain replica's REPLICAOF just fails.
     let followers = members[1..]
