@@ -69,6 +69,7 @@ impl DynamoDb {
         if !input.is_object() {
             return Err(serialization());
         }
+        model.check_types(op, &input)?;
         model.check_required(op, &input)?;
         let Some(owner) = ops::owner(prefix == STREAMS_PREFIX, op) else {
             return Err(unknown_operation());

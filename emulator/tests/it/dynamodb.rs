@@ -427,6 +427,52 @@ fn bad_input_gets_aws_errors_and_the_emulator_keeps_serving() {
     );
     assert_serving();
 
+    // A member of the wrong JSON type fails to deserialize: 400, never the backend's 500.
+    for (op, body, message) in [
+        (
+            "Scan",
+            r#"{"TableName":"t1","Limit":"ten"}"#,
+            "STRING_VALUE cannot be converted to Integer",
+        ),
+        (
+            "DescribeTable",
+            r#"{"TableName":5}"#,
+            "NUMBER_VALUE cannot be converted to String",
+        ),
+        (
+            "GetItem",
+            r#"{"TableName":"t1","Key":{"k":{"N":5}}}"#,
+            "NUMBER_VALUE cannot be converted to String",
+        ),
+        (
+            "Scan",
+            r#"{"TableName":"t1","ConsistentRead":"yes"}"#,
+            "STRING_VALUE cannot be converted to Boolean",
+        ),
+        (
+            "Scan",
+            r#"{"TableName":["t1"]}"#,
+            "Start of list found where not expected",
+        ),
+        (
+            "Scan",
+            r#"{"TableName":{"a":1}}"#,
+            "Start of structure or map found where not expected",
+        ),
+    ] {
+        let (s, e) = raw(
+            Some(&format!("DynamoDB_20120810.{op}")),
+            body.as_bytes().to_vec(),
+        );
+        assert_eq!(s, 400, "{body}: {e}");
+        assert_eq!(
+            e["__type"], "com.amazon.coral.service#SerializationException",
+            "{body}"
+        );
+        assert_eq!(e["message"], message, "{body}");
+    }
+    assert_serving();
+
     let (s, e) = raw(Some("DynamoDB_20120810.NoSuchThing"), b"{}".to_vec());
     assert_eq!(s, 400);
     assert_eq!(
