@@ -19,13 +19,11 @@ pub struct DeadNode {
     pub addr: Option<SocketAddr>,
 }
 
-/// Nodes of available clusters whose process has exited.
+/// Nodes whose process has exited (failover looks at them whatever their cluster's status;
+/// recovery in place only at those of available clusters).
 pub fn dead_nodes(r: &Region) -> Vec<DeadNode> {
     let mut dead = vec![];
     for (cid, c) in &r.clusters {
-        if c.rec.cache_cluster_status != ClusterStatus::Available {
-            continue;
-        }
         for n in &c.nodes {
             if n.run.as_ref().is_some_and(|r| !r.is_alive()) {
                 dead.push(DeadNode {
