@@ -45,6 +45,16 @@ enum Cmd {
     Show { target: String },
     /// Score several endpoints one after another and write a side-by-side report
     /// (compare.json, compare.md, compare.html; each target's own reports in a folder).
+    /// Which examples each normalization entry turns: the table of `rules.md`. Reads a
+    /// report.json (`--report`), or runs the corpus like `run` and prints the table after it.
+    Rules {
+        /// A report.json from an earlier run: print its table without running anything.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Also write the table to this file (the committed copy is evaluator/RULES.md).
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
     Compare {
         /// NAME=WHERE[,reset=MODE][,service=S]...; WHERE: embedded, dynamodb-local,
         /// moto-server:PATH or http://host:port. Repeat for each endpoint.
@@ -150,11 +160,38 @@ pub fn main() -> Result<()> {
         .fixtures
         .clone()
         .unwrap_or_else(|| root.join("fixtures"));
+    if let Some(Cmd::Rules {
+        report: Some(path),
+        write,
+    }) = &cli.command
+    {
+        let raw =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut report: Report = serde_json::from_str(&raw)
+            .with_context(|| format!("{} is not a report.json", path.display()))?;
+        // A report written before the table was kept is measured again from its outputs.
+        if report.rule_impact.is_empty() {
+            report.rule_impact = report::rule_impact(&report.files);
+        }
+        return print_rules(&report, write.as_deref());
+    }
     let fixtures = Fixtures::load(&fixtures_dir, &corpus)?;
     match cli.command.unwrap_or(Cmd::Run) {
         Cmd::List => list(&corpus, &fixtures, &opts),
         Cmd::Run => {
             let code = run(&corpus, &fixtures, &opts, &root, None)?;
+            std::process::exit(code)
+        }
+        Cmd::Rules { write, .. } => {
+            let code = run(&corpus, &fixtures, &opts, &root, None)?;
+            let dir = opts
+                .report_dir
+                .clone()
+                .unwrap_or_else(|| root.join("reports"));
+            let raw = std::fs::read_to_string(dir.join("report.json"))
+                .with_context(|| format!("reading {}/report.json", dir.display()))?;
+            let report: Report = serde_json::from_str(&raw)?;
+            print_rules(&report, write.as_deref())?;
             std::process::exit(code)
         }
         Cmd::Show { target } => {
@@ -166,6 +203,20 @@ pub fn main() -> Result<()> {
             std::process::exit(code)
         }
     }
+}
+
+fn print_rules(report: &Report, write: Option<&Path>) -> Result<()> {
+    let table = report::rule_table(report);
+    println!("{table}");
+    if let Some(path) = write {
+        let file = format!(
+            "# Normalization entries and the examples they turn\n\nWritten by `cargo run --release -p evaluator -- rules --write evaluator/RULES.md` from a run against the {}, AWS CLI {}. The rules themselves, with their reasons, are in `evaluator/src/normalize.rs` and in every report.\n\n{table}",
+            report.run.target, report.run.awscli_version
+        );
+        std::fs::write(path, file).with_context(|| format!("writing {}", path.display()))?;
+        println!("written to {}", path.display());
+    }
+    Ok(())
 }
 
 fn selected_files<'a>(corpus: &'a Corpus, opts: &Opts) -> Vec<&'a crate::rst::ExampleFile> {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::Corpus;
+use crate::runner::node_data;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -237,12 +238,18 @@ fn validate(path: &Path, rel: &str, f: &FixtureFile, corpus: &Corpus) -> Result<
                     ),
                 });
             }
-            if argv.first().map(String::as_str) != Some("aws") {
+            if argv.first().map(String::as_str) == Some(node_data::COMMAND) {
+                node_data::NodeWrite::parse(&argv).map_err(|m| FixtureError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!("example {}: {m}: {cmd}", e.index),
+                })?;
+            } else if argv.first().map(String::as_str) != Some("aws") {
                 return Err(FixtureError::Invalid {
                     path: path.to_path_buf(),
                     message: format!(
-                        "example {}: setup steps run the AWS CLI and start with `aws`: {cmd}",
-                        e.index
+                        "example {}: setup steps run the AWS CLI and start with `aws` (or write data through a node: `{}`): {cmd}",
+                        e.index,
+                        node_data::COMMAND
                     ),
                 });
             }

@@ -329,6 +329,7 @@ pub fn table() -> &'static Table {
 }
 
 struct KeyRule {
+    name: &'static str,
     key: Regex,
     parent: Option<Regex>,
     value: Option<Regex>,
@@ -336,8 +337,10 @@ struct KeyRule {
 }
 
 struct Compiled {
-    patterns: Vec<(Regex, &'static str)>,
+    patterns: Vec<(&'static str, Regex, &'static str)>,
     keys: Vec<KeyRule>,
+    /// The shapes of the values AWS chooses, in table order.
+    shapes: Vec<Regex>,
 }
 
 fn compiled() -> &'static Compiled {
@@ -347,10 +350,13 @@ fn compiled() -> &'static Compiled {
         let mut keys = Vec::new();
         for r in &table().rules {
             match &r.matcher {
-                Matcher::Pattern { regex } => {
-                    patterns.push((Regex::new(regex).expect("rule regex"), r.replacement))
-                }
+                Matcher::Pattern { regex } => patterns.push((
+                    r.name,
+                    Regex::new(regex).expect("rule regex"),
+                    r.replacement,
+                )),
                 Matcher::Key { key, parent, value } => keys.push(KeyRule {
+                    name: r.name,
                     key: Regex::new(key).expect("rule regex"),
                     parent: parent.map(|p| Regex::new(p).expect("rule regex")),
                     value: value.map(|v| Regex::new(v).expect("rule regex")),
@@ -358,38 +364,124 @@ fn compiled() -> &'static Compiled {
                 }),
             }
         }
-        Compiled { patterns, keys }
+        let shapes = table()
+            .chosen_unless_named
+            .iter()
+            .map(|c| Regex::new(c.shape).expect("shape regex"))
+            .collect();
+        Compiled {
+            patterns,
+            keys,
+            shapes,
+        }
     })
+}
+
+/// One entry of the table, by the name reports use: a rule's own name, `aws-chosen:KEY`,
+/// `status-equivalence:KEY`, `may-be-absent:KEY` or `open-list:KEY`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub name: String,
+    pub why: &'static str,
+}
+
+/// Every entry of the table, in table order.
+pub fn entries() -> Vec<Entry> {
+    let t = table();
+    let mut out: Vec<Entry> = t
+        .rules
+        .iter()
+        .map(|r| Entry {
+            name: r.name.to_string(),
+            why: r.why,
+        })
+        .collect();
+    let named = |prefix: &str, key: &str, why: &'static str| Entry {
+        name: format!("{prefix}:{key}"),
+        why,
+    };
+    out.extend(
+        t.chosen_unless_named
+            .iter()
+            .map(|c| named("aws-chosen", c.key, c.why)),
+    );
+    out.extend(
+        t.status_equivalences
+            .iter()
+            .map(|e| named("status-equivalence", e.key, e.why)),
+    );
+    out.extend(
+        t.may_be_absent
+            .iter()
+            .map(|m| named("may-be-absent", m.key, m.why)),
+    );
+    out.extend(
+        t.open_lists
+            .iter()
+            .map(|o| named("open-list", o.key, o.why)),
+    );
+    out
+}
+
+/// The table with one entry left out (none: the whole table): what a comparison sees when
+/// that entry is switched off, to tell which examples it turns.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Without<'a>(pub Option<&'a str>);
+
+impl Without<'_> {
+    fn drops(&self, prefix: &str, key: &str) -> bool {
+        self.0.is_some_and(|n| {
+            n.strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix(':'))
+                .is_some_and(|k| k == key)
+        })
+    }
+
+    fn drops_rule(&self, name: &str) -> bool {
+        self.0 == Some(name)
+    }
+
+    /// Whether `key` is an open list with this entry left out.
+    pub fn is_open_list(&self, key: &str) -> bool {
+        table().is_open_list(key) && !self.drops("open-list", key)
+    }
+
+    /// Whether `key` may be absent with this entry left out.
+    pub fn may_be_absent(&self, key: &str) -> bool {
+        table().may_be_absent(key) && !self.drops("may-be-absent", key)
+    }
 }
 
 /// Applies the table to a value (used on both sides).
 pub fn normalize(v: &Value) -> Value {
-    walk(v, None, None, &[])
+    walk(v, None, None, &[], Without(None))
 }
 
 /// Applies the table to a value a step's command produced: values AWS chooses are compared
 /// only when `command` (the step's argv and input files) names them.
 pub fn normalize_step(v: &Value, command: &str) -> Value {
-    let chosen: Vec<(&str, Regex, &str)> = table()
+    normalize_step_without(v, command, Without(None))
+}
+
+/// `normalize_step` with one entry of the table left out.
+pub fn normalize_step_without(v: &Value, command: &str, without: Without) -> Value {
+    let chosen: Vec<(&str, &Regex, &str)> = table()
         .chosen_unless_named
         .iter()
-        .filter(|c| !command.contains(c.flag) && !command.contains(c.key))
-        .map(|c| {
-            (
-                c.key,
-                Regex::new(c.shape).expect("shape regex"),
-                c.replacement,
-            )
-        })
+        .zip(&compiled().shapes)
+        .filter(|(c, _)| !command.contains(c.flag) && !command.contains(c.key))
+        .filter(|(c, _)| !without.drops("aws-chosen", c.key))
+        .map(|(c, re)| (c.key, re, c.replacement))
         .collect();
-    walk(v, None, None, &chosen)
+    walk(v, None, None, &chosen, without)
 }
 
 fn walk(
     v: &Value,
     key: Option<&str>,
     parent: Option<&str>,
-    chosen: &[(&str, Regex, &str)],
+    chosen: &[(&str, &Regex, &str)],
+    without: Without,
 ) -> Value {
     let c = compiled();
     if let Some(k) = key {
@@ -401,7 +493,7 @@ fn walk(
         }
         let empty = v.as_str() == Some("");
         if !v.is_null() && !v.is_object() && !v.is_array() && !empty {
-            for r in &c.keys {
+            for r in c.keys.iter().filter(|r| !without.drops_rule(r.name)) {
                 let parent_ok = match &r.parent {
                     None => true,
                     Some(p) => parent.is_some_and(|pk| p.is_match(pk)),
@@ -417,7 +509,10 @@ fn walk(
             }
             if let Value::String(s) = v {
                 for eq in &table().status_equivalences {
-                    if eq.key == k && eq.values.contains(&s.as_str()) {
+                    if eq.key == k
+                        && eq.values.contains(&s.as_str())
+                        && !without.drops("status-equivalence", eq.key)
+                    {
                         return Value::String(eq.canonical.to_string());
                     }
                 }
@@ -427,7 +522,7 @@ fn walk(
     match v {
         Value::String(s) => {
             let mut out = s.clone();
-            for (re, rep) in &c.patterns {
+            for (_, re, rep) in c.patterns.iter().filter(|(n, _, _)| !without.drops_rule(n)) {
                 if re.is_match(&out) {
                     out = re.replace_all(&out, *rep).into_owned();
                 }
@@ -435,12 +530,15 @@ fn walk(
             Value::String(out)
         }
         // A list's items inherit the list's key as their parent (e.g. `CacheNodes[].Endpoint`).
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|i| walk(i, key, parent, chosen)).collect())
-        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| walk(i, key, parent, chosen, without))
+                .collect(),
+        ),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, val)| (k.clone(), walk(val, Some(k), key, chosen)))
+                .map(|(k, val)| (k.clone(), walk(val, Some(k), key, chosen, without)))
                 .collect(),
         ),
         other => other.clone(),

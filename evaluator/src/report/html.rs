@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use super::model::{Counts, ExampleResult, Outcome, Report, ServiceSummary};
+use super::model::{Counts, ExampleResult, Outcome, Report, RuleImpact, ServiceSummary};
 use super::side_by_side::{rate_cell, Comparison};
 use crate::history;
 
@@ -207,14 +207,49 @@ fn step_details(e: &ExampleResult) -> String {
     s
 }
 
-fn normalization_section(n: &Value) -> String {
+/// The table, one row per entry, with the number of examples each entry turns for each run
+/// (`impacts`: run name and its measure; the examples are listed in the cell's tooltip).
+fn normalization_section(n: &Value, impacts: &[(&str, &[RuleImpact])]) -> String {
     let mut s = String::from(
-        "<h2>Normalization table</h2>\n<p class=\"muted\">Applied to expected and actual alike.</p>\n<table id=\"normalization\"><thead><tr><th>rule</th><th>matches</th><th>becomes</th><th>why</th></tr></thead><tbody>\n",
+        "<h2>Normalization table</h2>\n<p class=\"muted\">Applied to expected and actual alike. <i>Turned</i>: the passing examples that would fail with the entry switched off alone (rules.md lists them).</p>\n<table id=\"normalization\"><thead><tr><th>entry</th><th>matches</th><th>becomes</th><th>why</th>",
     );
+    for (name, _) in impacts {
+        let label = if impacts.len() == 1 {
+            "turned".to_string()
+        } else {
+            format!("turned ({name})")
+        };
+        let _ = write!(s, "<th>{}</th>", esc(&label));
+    }
+    s.push_str("</tr></thead><tbody>\n");
     let str_of = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let mut row = |entry: String, matches: String, becomes: String, why: String| {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td>",
+            esc(&entry),
+            esc(&matches),
+            esc(&becomes),
+            esc(&why)
+        );
+        for (_, impact) in impacts {
+            let turned = impact
+                .iter()
+                .find(|r| r.entry == entry)
+                .map(|r| r.turned.as_slice())
+                .unwrap_or_default();
+            let _ = write!(
+                s,
+                "<td class=\"turned\" title=\"{}\">{}</td>",
+                esc(&turned.join(", ")),
+                turned.len()
+            );
+        }
+        s.push_str("</tr>\n");
+    };
     for r in n["rules"].as_array().into_iter().flatten() {
         let m = &r["matcher"];
-        let matches = match m["kind"].as_str() {
+        let mut matches = match m["kind"].as_str() {
             Some("pattern") => format!("strings matching {}", str_of(&m["regex"])),
             Some("key") if m["parent"].is_string() => format!(
                 "values of keys {} under {}",
@@ -223,35 +258,47 @@ fn normalization_section(n: &Value) -> String {
             ),
             _ => format!("values of keys {}", str_of(&m["key"])),
         };
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
-            esc(&str_of(&r["name"])),
-            esc(&matches),
-            esc(&str_of(&r["replacement"])),
-            esc(&str_of(&r["why"]))
+        if m["value"].is_string() {
+            matches.push_str(&format!(" matching {}", str_of(&m["value"])));
+        }
+        row(
+            str_of(&r["name"]),
+            matches,
+            str_of(&r["replacement"]),
+            str_of(&r["why"]),
+        );
+    }
+    for c in n["chosen_unless_named"].as_array().into_iter().flatten() {
+        row(
+            format!("aws-chosen:{}", str_of(&c["key"])),
+            format!(
+                "values of {} of the form {}, unless the command names {}",
+                str_of(&c["key"]),
+                str_of(&c["shape"]),
+                str_of(&c["flag"])
+            ),
+            str_of(&c["replacement"]),
+            str_of(&c["why"]),
         );
     }
     for e in n["status_equivalences"].as_array().into_iter().flatten() {
-        let _ = writeln!(
-            s,
-            "<tr><td>status equivalence</td><td><code>{} in {}</code></td><td><code>{}</code></td><td>{}</td></tr>",
-            esc(&str_of(&e["key"])),
-            esc(&e["values"].to_string()),
-            esc(&str_of(&e["canonical"])),
-            esc(&str_of(&e["why"]))
+        row(
+            format!("status-equivalence:{}", str_of(&e["key"])),
+            format!("{} in {}", str_of(&e["key"]), e["values"]),
+            str_of(&e["canonical"]),
+            str_of(&e["why"]),
         );
     }
-    for (what, key) in [
-        ("open list (may hold more items)", "open_lists"),
-        ("may be absent", "may_be_absent"),
+    for (prefix, what, key) in [
+        ("open-list", "may hold more items", "open_lists"),
+        ("may-be-absent", "may be absent", "may_be_absent"),
     ] {
         for o in n[key].as_array().into_iter().flatten() {
-            let _ = writeln!(
-                s,
-                "<tr><td>{what}</td><td><code>{}</code></td><td></td><td>{}</td></tr>",
-                esc(&str_of(&o["key"])),
-                esc(&str_of(&o["why"]))
+            row(
+                format!("{prefix}:{}", str_of(&o["key"])),
+                format!("{} ({what})", str_of(&o["key"])),
+                String::new(),
+                str_of(&o["why"]),
             );
         }
     }
@@ -270,15 +317,22 @@ fn waivers_section(report: &Report) -> String {
         "<h2>Waivers ({})</h2>\n<p class=\"muted\">Not passes; what the run gave anyway.</p>",
         waived.len()
     );
-    s.push_str("<table id=\"waivers\"><thead><tr><th>example</th><th>run gave</th><th>category: reason</th></tr></thead><tbody>\n");
+    s.push_str("<table id=\"waivers\"><thead><tr><th>example</th><th>run gave</th><th>category</th><th>reason</th></tr></thead><tbody>\n");
     for e in waived {
+        let category = e.waiver_category.as_deref().unwrap_or("");
+        // The reason is stored as "waived (category): reason"; the category has its own column.
+        let reason = e.reason.as_deref().unwrap_or("");
+        let reason = reason
+            .strip_prefix(&format!("waived ({category}): "))
+            .unwrap_or(reason);
         let _ = writeln!(
             s,
-            "<tr><td><a href=\"#{}\">{}</a></td>{}<td>{}</td></tr>",
+            "<tr><td><a href=\"#{}\">{}</a></td>{}<td class=\"category\">{}</td><td>{}</td></tr>",
             anchor(&e.id),
             esc(&e.id),
             outcome_cell(e.unwaived_outcome),
-            esc(e.reason.as_deref().unwrap_or(""))
+            esc(category),
+            esc(reason)
         );
     }
     s.push_str("</tbody></table>\n");
@@ -505,7 +559,10 @@ pub fn page(report: &Report, history: &[history::Entry]) -> String {
     }
     s.push_str("</tbody></table>\n");
     s.push_str(&waivers_section(report));
-    s.push_str(&normalization_section(&report.normalization));
+    s.push_str(&normalization_section(
+        &report.normalization,
+        &[("this run", report.rule_impact.as_slice())],
+    ));
     let examples = report
         .examples()
         .map(|e| json!([e.id, [e.outcome.as_str()]]))
@@ -614,7 +671,20 @@ pub fn compare_page(cmp: &Comparison) -> String {
         s.push_str("</details></td></tr>\n");
     }
     s.push_str("</tbody></table>\n");
-    s.push_str(&normalization_section(&cmp.normalization));
+    let impacts: Vec<(&str, &[RuleImpact])> = cmp
+        .targets
+        .iter()
+        .map(|t| {
+            (
+                t.name.as_str(),
+                cmp.rule_impact
+                    .get(&t.name)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    s.push_str(&normalization_section(&cmp.normalization, &impacts));
     let columns: Vec<Value> = cmp
         .targets
         .iter()

@@ -19,6 +19,7 @@ pub fn write_all(report: &Report, dir: &Path) -> std::io::Result<()> {
     let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("report.json"), json + "\n")?;
     std::fs::write(dir.join("report.md"), markdown(report))?;
+    std::fs::write(dir.join("rules.md"), rule_table(report))?;
     std::fs::write(dir.join("junit.xml"), junit(report))?;
     Ok(())
 }
@@ -219,6 +220,30 @@ pub fn markdown(report: &Report) -> String {
         "\n## Normalization rules (applied to expected and actual)\n"
     );
     s.push_str(&normalize::describe_markdown());
+    s.push('\n');
+    s.push_str(&rule_table(report));
+    s
+}
+
+/// Per entry of the normalization table, the examples it turns (they pass, and would not with
+/// the entry switched off): `evaluator rules` prints it, report.md carries it, and
+/// `evaluator/RULES.md` is the committed copy for the embedded emulator.
+pub fn rule_table(report: &Report) -> String {
+    let mut s = String::from(
+        "## Examples each normalization entry turns\n\nEach entry of the table switched off alone, on this run's outputs: the examples that pass and would then fail. An entry that turns none hides nothing in this run.\n\n| entry | examples turned | which |\n|---|---|---|\n",
+    );
+    for r in &report.rule_impact {
+        let which = if r.turned.is_empty() {
+            "-".to_string()
+        } else {
+            r.turned
+                .iter()
+                .map(|id| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(s, "| {} | {} | {which} |", r.entry, r.turned.len());
+    }
     s
 }
 
@@ -340,7 +365,39 @@ pub(crate) mod tests {
                 })
                 .unwrap_or_default(),
             diff: diff.map(str::to_string),
+            needed_entries: if outcome == Outcome::Pass {
+                vec!["time-key".into()]
+            } else {
+                Vec::new()
+            },
         }
+    }
+
+    #[test]
+    fn each_entry_lists_the_passes_that_rest_on_it() {
+        let r = sample();
+        let time_key = r
+            .rule_impact
+            .iter()
+            .find(|i| i.entry == "time-key")
+            .unwrap();
+        let passing: Vec<&str> = r
+            .examples()
+            .filter(|e| e.outcome == Outcome::Pass)
+            .map(|e| e.id.as_str())
+            .collect();
+        assert!(!passing.is_empty());
+        assert_eq!(time_key.turned, passing);
+        // Every entry of the table has a row, turning nothing when no pass needs it.
+        assert_eq!(r.rule_impact.len(), crate::normalize::entries().len());
+        let uuid = r.rule_impact.iter().find(|i| i.entry == "uuid").unwrap();
+        assert!(uuid.turned.is_empty());
+        let table = rule_table(&r);
+        assert!(
+            table.contains(&format!("| time-key | {} |", passing.len())),
+            "{table}"
+        );
+        assert!(table.contains("| uuid | 0 | - |"), "{table}");
     }
 
     fn example(

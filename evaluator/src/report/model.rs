@@ -51,6 +51,10 @@ pub struct StepResult {
     pub reason: Option<String>,
     pub mismatches: Vec<Mismatch>,
     pub diff: Option<String>,
+    /// For a passing JSON step: the normalization entries (`normalize::entries`) without which
+    /// it would not pass.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needed_entries: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -240,7 +244,42 @@ pub struct Report {
     pub services: BTreeMap<String, ServiceSummary>,
     /// The normalization table the run used (printed so a reader can judge every rule).
     pub normalization: serde_json::Value,
+    /// Per entry of that table, the examples it turns: passes that fail with it switched off.
+    #[serde(default)]
+    pub rule_impact: Vec<RuleImpact>,
     pub files: Vec<FileResult>,
+}
+
+/// What one entry of the normalization table changes in a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleImpact {
+    /// `normalize::entries` name: a rule, `aws-chosen:KEY`, `open-list:KEY`, ...
+    pub entry: String,
+    pub why: String,
+    /// Examples that pass and would not pass with this entry switched off.
+    pub turned: Vec<String>,
+}
+
+/// Each entry of the table with the passing examples of `files` that rest on it.
+pub fn rule_impact(files: &[FileResult]) -> Vec<RuleImpact> {
+    crate::normalize::entries()
+        .into_iter()
+        .map(|entry| RuleImpact {
+            turned: files
+                .iter()
+                .flat_map(|f| f.examples.iter())
+                .filter(|e| e.outcome == Outcome::Pass)
+                .filter(|e| {
+                    e.steps
+                        .iter()
+                        .any(|s| !s.setup && s.needed_entries.contains(&entry.name))
+                })
+                .map(|e| e.id.clone())
+                .collect(),
+            entry: entry.name,
+            why: entry.why.to_string(),
+        })
+        .collect()
 }
 
 impl Report {
@@ -270,6 +309,7 @@ impl Report {
                 .map(|(k, (c, bc))| (k, summary(c, bc)))
                 .collect(),
             normalization,
+            rule_impact: rule_impact(&files),
             files,
         }
     }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Counts, Outcome, Report, ServiceSummary};
+use super::model::{Counts, Outcome, Report, RuleImpact, ServiceSummary};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetSummary {
@@ -47,6 +47,9 @@ pub struct Comparison {
     /// Differing examples first, then corpus order.
     pub examples: Vec<ExampleRow>,
     pub normalization: serde_json::Value,
+    /// Per target, the examples each normalization entry turns.
+    #[serde(default)]
+    pub rule_impact: BTreeMap<String, Vec<RuleImpact>>,
 }
 
 impl Comparison {
@@ -106,6 +109,10 @@ impl Comparison {
                 .first()
                 .map(|(_, r)| r.normalization.clone())
                 .unwrap_or_default(),
+            rule_impact: reports
+                .iter()
+                .map(|(name, r)| (name.clone(), r.rule_impact.clone()))
+                .collect(),
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod api_reset;
 pub mod budget;
 pub mod driver;
+pub mod node_data;
 pub mod target;
 
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::compare;
-use crate::normalize;
+use crate::normalize::{self, Without};
 use crate::report::{ExamplePhases, ExampleResult, Outcome, StepResult};
 use crate::rst::{self, Example, ExampleFile, Expected, Severity};
 use driver::{CliKind, CmdOutput, Driver, Invocation};
@@ -360,7 +361,13 @@ fn execute(
                 )
             }
         };
-        let out = match run_cmd(drv, &argv, &env, dir.path(), cfg.timeout) {
+        let ran = if argv.first().map(String::as_str) == Some(node_data::COMMAND) {
+            node_data::NodeWrite::parse(&argv)
+                .and_then(|w| w.run(drv, &env, dir.path(), cfg.timeout))
+        } else {
+            run_cmd(drv, &argv, &env, dir.path(), cfg.timeout)
+        };
+        let out = match ran {
             Ok(o) => o,
             Err(e) => return (Outcome::HarnessError, Some(e)),
         };
@@ -430,7 +437,7 @@ fn execute(
             judged.reason = r;
         }
         let expected = serde_json::to_value(&step.expected).unwrap_or(Value::Null);
-        steps.push(step_result(
+        let mut result = step_result(
             step.line,
             &step.command,
             false,
@@ -440,7 +447,9 @@ fn execute(
             judged.reason.clone(),
             judged.mismatches,
             judged.diff,
-        ));
+        );
+        result.needed_entries = judged.needed_entries;
+        steps.push(result);
         if judged.outcome != Outcome::Pass {
             // Worst outcome wins; a failed step ends the example (later steps build on it).
             if rank(judged.outcome) > rank(overall) {
@@ -538,6 +547,7 @@ fn step_result(
         reason,
         mismatches,
         diff,
+        needed_entries: Vec::new(),
     }
 }
 
@@ -564,6 +574,8 @@ pub struct Judged {
     pub reason: Option<String>,
     pub mismatches: Vec<compare::Mismatch>,
     pub diff: Option<String>,
+    /// For a passing JSON step: the normalization entries without which it would fail.
+    pub needed_entries: Vec<String>,
 }
 
 impl Judged {
@@ -573,8 +585,32 @@ impl Judged {
             reason,
             mismatches: Vec::new(),
             diff: None,
+            needed_entries: Vec::new(),
         }
     }
+}
+
+/// The entries of the normalization table a passing comparison rests on: switched off one at a
+/// time, each of these makes `expected` and `actual` differ (the table's "examples each entry
+/// turns", measured on the run's own outputs rather than by running the corpus once per entry:
+/// the endpoint's answers do not depend on the table).
+pub fn needed_entries(expected: &Value, actual: &Value, command: &str) -> Vec<String> {
+    normalize::entries()
+        .into_iter()
+        .filter(|entry| {
+            let off = Without(Some(&entry.name));
+            let e = normalize::normalize_step_without(expected, command, off);
+            let a = normalize::normalize_step_without(actual, command, off);
+            let absent = |k: &str| off.may_be_absent(k);
+            let open = |k: &str| off.is_open_list(k);
+            let policy = compare::Policy {
+                may_be_absent: &absent,
+                open_list: &open,
+            };
+            !compare::matches(&e, &a, &policy)
+        })
+        .map(|entry| entry.name)
+        .collect()
 }
 
 /// The outcome of one scored step: pure, so it is unit-tested without a CLI.
@@ -662,16 +698,18 @@ pub fn judge_step(
             };
             let e = normalize::normalize_step(value, command);
             let a = normalize::normalize_step(&actual, command);
-            let table = normalize::table();
-            let absent = |k: &str| table.may_be_absent(k);
-            let open = |k: &str| table.is_open_list(k);
+            let all = Without(None);
+            let absent = |k: &str| all.may_be_absent(k);
+            let open = |k: &str| all.is_open_list(k);
             let policy = compare::Policy {
                 may_be_absent: &absent,
                 open_list: &open,
             };
             let mismatches = compare::compare(&e, &a, &policy);
             if mismatches.is_empty() {
-                return Judged::new(Outcome::Pass, None);
+                let mut j = Judged::new(Outcome::Pass, None);
+                j.needed_entries = needed_entries(value, &actual, command);
+                return j;
             }
             let shown = compare::project(&e, &a, &policy);
             let first = &mismatches[0];
@@ -685,6 +723,7 @@ pub fn judge_step(
                 )),
                 diff: Some(compare::unified_diff(&e, &shown)),
                 mismatches,
+                needed_entries: Vec::new(),
             }
         }
     }
@@ -702,6 +741,37 @@ mod tests {
             duration: Duration::ZERO,
             timed_out: false,
         }
+    }
+
+    #[test]
+    fn a_pass_names_the_entries_it_rests_on() {
+        let expected = serde_json::json!({
+            "TableArn": "arn:aws:dynamodb:us-west-2:123456789012:table/A",
+            "TableName": "A",
+            "CacheEngineVersions": [{"Engine": "redis"}],
+        });
+        let actual = serde_json::json!({
+            "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/A",
+            "TableName": "A",
+            "CacheEngineVersions": [{"Engine": "redis"}, {"Engine": "valkey"}],
+        });
+        assert_eq!(
+            needed_entries(&expected, &actual, "aws dynamodb describe-table"),
+            ["arn-account-region", "open-list:CacheEngineVersions"]
+        );
+        // Equal outputs rest on nothing.
+        assert!(needed_entries(&expected, &expected, "aws x").is_empty());
+        let j = judge_step(
+            &Expected::Json {
+                line: 3,
+                value: expected.clone(),
+            },
+            &out(0, &actual.to_string(), ""),
+            Duration::from_secs(5),
+            "aws dynamodb describe-table",
+        );
+        assert_eq!(j.outcome, Outcome::Pass);
+        assert_eq!(j.needed_entries.len(), 2);
     }
 
     #[test]

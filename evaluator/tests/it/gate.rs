@@ -147,3 +147,28 @@ fn the_surplus_check_can_fail() {
     );
     assert!(none.is_empty());
 }
+
+/// The committed table of what each normalization entry turns (evaluator/RULES.md) names every
+/// entry of today's table, and the gate run measures each one.
+#[test]
+fn the_committed_rule_table_covers_every_entry() {
+    let committed = std::fs::read_to_string(common::workspace().join("evaluator/RULES.md")).expect(
+        "evaluator/RULES.md (cargo run --release -p evaluator -- rules --write evaluator/RULES.md)",
+    );
+    let rows: Vec<&str> = committed
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(" | ").next())
+        .filter(|e| *e != "entry" && !e.starts_with("---"))
+        .collect();
+    let entries: Vec<String> = normalize::entries().into_iter().map(|e| e.name).collect();
+    assert_eq!(
+        rows, entries,
+        "evaluator/RULES.md is stale: rerun `cargo run --release -p evaluator -- rules --write evaluator/RULES.md`"
+    );
+    let (_, _, _, dir) = gate_run();
+    let measured = std::fs::read_to_string(dir.join("rules.md")).unwrap();
+    for e in &entries {
+        assert!(measured.contains(&format!("| {e} | ")), "{e} not measured");
+    }
+}

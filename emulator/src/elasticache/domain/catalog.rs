@@ -635,10 +635,11 @@ pub fn node_type_offered(engine: EngineKind, version: &str, node_type: &str) -> 
 }
 
 /// Scaling a Redis OSS or Valkey node, as ListAllowedNodeTypeModifications answers: up to a
-/// current-generation type (M5, R5 and the Graviton M6g, R6g, M7g, R7g the engine version runs)
-/// with more memory, down to any type with less except the first generation AWS no longer
-/// creates (T1, M1, M2, C1: "Previous generation", the model's CacheNode documentation; AWS's
-/// recorded answer still lists M3 and R3 types for scaling down). Unknown types allow nothing.
+/// type with more memory of the current generation (the model's CacheNode documentation lists
+/// as current M7g, M6g, M5, M4, T4g, T3, T2, R7g, R6g, R5, R4; as previous generation, where no
+/// new cluster goes, T1, M1, M3, C1, M2, R3) that the engine version runs; down to any type with
+/// less memory except the first generation AWS no longer creates (T1, M1, M2, C1; AWS's recorded
+/// answer still lists M3 and R3 types for scaling down). Unknown types allow nothing.
 pub fn allowed_modifications(
     engine: EngineKind,
     version: &str,
@@ -649,11 +650,11 @@ pub fn allowed_modifications(
     };
     let offered = |t: &str| node_type_offered(engine, version, t) == Some(true);
     let family = |t: &str| t.split('.').nth(1).unwrap_or("").to_string();
-    const UP: &[&str] = &["m5", "r5", "m6g", "r6g", "m7g", "r7g"];
+    const PREVIOUS: &[&str] = &["t1", "m1", "m3", "c1", "m2", "r3"];
     const GONE: &[&str] = &["t1", "m1", "m2", "c1"];
     let up = NODE_TYPES
         .iter()
-        .filter(|(t, m)| m > mem && UP.contains(&family(t).as_str()) && offered(t))
+        .filter(|(t, m)| m > mem && !PREVIOUS.contains(&family(t).as_str()) && offered(t))
         .map(|(t, _)| t.to_string())
         .collect();
     let down = NODE_TYPES
@@ -801,16 +802,17 @@ mod tests {
     #[test]
     fn scaling_follows_memory_and_generation() {
         let (up, down) = allowed_modifications(EngineKind::Redis, "7.1.0", "cache.r5.xlarge");
-        let current = [
-            "cache.m5.",
-            "cache.r5.",
-            "cache.m6g.",
-            "cache.r6g.",
-            "cache.m7g.",
-            "cache.r7g.",
+        let previous = [
+            "cache.t1.",
+            "cache.m1.",
+            "cache.m3.",
+            "cache.c1.",
+            "cache.m2.",
+            "cache.r3.",
         ];
-        assert!(up.iter().all(|t| current.iter().any(|c| t.starts_with(c))));
+        assert!(!up.iter().any(|t| previous.iter().any(|c| t.starts_with(c))));
         assert!(up.contains(&"cache.r5.2xlarge".to_string()));
+        assert!(up.contains(&"cache.r4.2xlarge".to_string()));
         assert!(up.contains(&"cache.r6g.2xlarge".to_string()));
         assert!(down.contains(&"cache.t3.micro".to_string()));
         assert!(down.contains(&"cache.m3.large".to_string()));

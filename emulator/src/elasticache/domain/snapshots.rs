@@ -144,20 +144,33 @@ pub(crate) fn store_snapshot(
     Ok(out)
 }
 
-/// The event of a finished snapshot, on the group or cluster it was taken of. The group's text
-/// is AWS's (botocore's DescribeEvents example records it); a cluster's says the same of the
-/// cluster.
+/// The event of a finished snapshot. A group's names the group and is filed on the cache
+/// cluster of the node it was taken from, its first shard's (AWS's recorded answer in
+/// botocore's DescribeEvents example: "... of replication group with ID 'clustered-redis'" with
+/// SourceIdentifier `clustered-redis-0001-001`, SourceType `cache-cluster`); a cluster's says
+/// the same of the cluster, on the cluster.
 pub fn finished_event(snap: &SnapshotRecord, ok: bool) -> Option<(String, &'static str, String)> {
     let name = &snap.snapshot_name;
     let outcome = if ok { "succeeded" } else { "failed" };
-    // A group's snapshot names the group; a member cluster's snapshot names its cluster.
-    let (id, kind, what) = match (&snap.cache_cluster_id, &snap.replication_group_id) {
-        (Some(c), _) => (c.clone(), "cache-cluster", "cache cluster"),
-        (None, Some(g)) => (g.clone(), "replication-group", "replication group"),
+    let (source, kind, what, id) = match (&snap.cache_cluster_id, &snap.replication_group_id) {
+        (Some(c), _) => (c.clone(), "cache-cluster", "cache cluster", c.clone()),
+        (None, Some(g)) => match snap
+            .node_snapshots
+            .first()
+            .and_then(|n| n.cache_cluster_id.clone())
+        {
+            Some(node) => (node, "cache-cluster", "replication group", g.clone()),
+            None => (
+                g.clone(),
+                "replication-group",
+                "replication group",
+                g.clone(),
+            ),
+        },
         (None, None) => return None,
     };
     Some((
-        id.clone(),
+        source,
         kind,
         format!("Snapshot {outcome} for snapshot with ID '{name}' of {what} with ID '{id}'"),
     ))

@@ -137,6 +137,15 @@ fn scaling_targets_follow_the_engine_version() {
     assert!(up.contains(&"cache.r6g.xlarge".to_string()), "{up:?}");
     assert!(down.contains(&"cache.t4g.medium".to_string()), "{down:?}");
     assert!(!down.contains(&"cache.m1.small".to_string()));
+    // Current generation (M4 and R4 among them) for scaling up; previous generation only down.
+    assert!(up.contains(&"cache.r4.xlarge".to_string()), "{up:?}");
+    assert!(up.contains(&"cache.m4.xlarge".to_string()), "{up:?}");
+    assert!(
+        !up.iter()
+            .any(|t| t.starts_with("cache.r3.") || t.starts_with("cache.m3.")),
+        "{up:?}"
+    );
+    assert!(down.contains(&"cache.m3.medium".to_string()), "{down:?}");
     let (up, down) = mods("old");
     assert!(up.contains(&"cache.r5.xlarge".to_string()), "{up:?}");
     assert!(

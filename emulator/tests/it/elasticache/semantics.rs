@@ -224,6 +224,25 @@ fn auth_tokens_with_every_allowed_character_work_end_to_end() {
             ["SnapshotStatus"]
             == "available"
     });
+    // A group's snapshot event names the group and is filed on the cluster of the node it was
+    // taken from (AWS's recorded DescribeEvents answer).
+    let ev = ec(
+        &emu,
+        &[
+            "describe-events",
+            "--source-identifier",
+            "odd-001",
+            "--source-type",
+            "cache-cluster",
+        ],
+    );
+    assert!(
+        super::event_messages(&ev).contains(
+            &"Snapshot succeeded for snapshot with ID 'odd-snap' of replication group with ID 'odd'"
+                .to_string()
+        ),
+        "{ev}"
+    );
     // Rotation to another odd token: both work, then SET keeps only the new one.
     let modify = |strategy: &str| {
         ec(
