@@ -128,6 +128,9 @@ impl DynamoDb {
             self.after_write(ctx, op, input).await;
         }
         let mut out = arn::to_caller(res.body, &ctx.account, &ctx.region);
+        if op == "GetRecords" {
+            out = arn::records_to_caller(out, &ctx.region);
+        }
         let list_streams = op == "ListStreams" && target.starts_with(STREAMS_PREFIX);
         let patched = patch::needs_patch(op, input) || !given.is_empty() || list_streams;
         if owner == Owner::ForwardPatched && patched {

@@ -872,3 +872,50 @@ fn a_reset_leaves_no_streams_of_deleted_tables() {
     let listed = c.ok(&["dynamodbstreams", "list-streams"]);
     assert_eq!(listed["Streams"].as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn stream_records_name_the_tables_region() {
+    let c = caller("200000000302").in_region("eu-west-1");
+    c.create_table(
+        "Regional",
+        &[
+            "--stream-specification",
+            "StreamEnabled=true,StreamViewType=NEW_IMAGE",
+        ],
+    );
+    c.put("Regional", "a", "1");
+    let stream = c.ok(&["dynamodbstreams", "list-streams"])["Streams"][0]["StreamArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shard = c.ok(&[
+        "dynamodbstreams",
+        "describe-stream",
+        "--stream-arn",
+        &stream,
+    ])["StreamDescription"]["Shards"][0]["ShardId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let it = c.ok(&[
+        "dynamodbstreams",
+        "get-shard-iterator",
+        "--stream-arn",
+        &stream,
+        "--shard-id",
+        &shard,
+        "--shard-iterator-type",
+        "TRIM_HORIZON",
+    ])["ShardIterator"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let records = c.ok(&["dynamodbstreams", "get-records", "--shard-iterator", &it]);
+    let regions: Vec<&Value> = records["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["awsRegion"])
+        .collect();
+    assert_eq!(regions, [&json!("eu-west-1")], "{records}");
+}

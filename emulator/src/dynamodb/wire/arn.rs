@@ -34,6 +34,17 @@ pub fn to_backend(body: Bytes, account: &str, region: &str) -> Bytes {
     )
 }
 
+/// DynamoDB Local's stream records name its placeholder region (`"awsRegion":"ddblocal"`);
+/// AWS's name the region of the table, which is the caller's (the stream ARN read is theirs).
+/// The key-value pair cannot come from an item: item attributes are typed (`{"S": ...}`).
+pub fn records_to_caller(body: Bytes, region: &str) -> Bytes {
+    replace(
+        body,
+        r#""awsRegion":"ddblocal""#,
+        &format!(r#""awsRegion":"{region}""#),
+    )
+}
+
 /// The plain table name of a table ARN (`arn:aws:dynamodb:r:a:table/T[/...]`).
 pub fn table_of(s: &str) -> Option<&str> {
     let rest = s.strip_prefix("arn:")?.split_once(":table/")?.1;
@@ -139,5 +150,14 @@ mod tests {
     fn untouched_without_arn() {
         let b = Bytes::from_static(b"{}");
         assert_eq!(to_caller(b.clone(), "1", "r"), b);
+        let rec = Bytes::from_static(
+            br#"{"Records":[{"eventSource":"aws:dynamodb","awsRegion":"ddblocal","dynamodb":{"NewImage":{"awsRegion":{"S":"ddblocal"}}}}]}"#,
+        );
+        assert_eq!(
+            records_to_caller(rec, "eu-west-1"),
+            Bytes::from_static(
+                br#"{"Records":[{"eventSource":"aws:dynamodb","awsRegion":"eu-west-1","dynamodb":{"NewImage":{"awsRegion":{"S":"ddblocal"}}}}]}"#
+            )
+        );
     }
 }
