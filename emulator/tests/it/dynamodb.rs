@@ -873,6 +873,41 @@ fn a_reset_leaves_no_streams_of_deleted_tables() {
     assert_eq!(listed["Streams"].as_array().map(Vec::len), Some(1));
 }
 
+/// Every record of the table's stream in the caller's region, from the start.
+fn stream_records(c: &Caller, table: &str) -> Vec<Value> {
+    let desc = c.ok(&["dynamodb", "describe-table", "--table-name", table]);
+    let stream = desc["Table"]["LatestStreamArn"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no stream: {desc}"))
+        .to_string();
+    assert!(stream.contains(&format!(":{}:", c.region)), "{stream}");
+    let shards = c.ok(&[
+        "dynamodbstreams",
+        "describe-stream",
+        "--stream-arn",
+        &stream,
+    ]);
+    let mut out = vec![];
+    for shard in shards["StreamDescription"]["Shards"].as_array().unwrap() {
+        let it = c.ok(&[
+            "dynamodbstreams",
+            "get-shard-iterator",
+            "--stream-arn",
+            &stream,
+            "--shard-id",
+            shard["ShardId"].as_str().unwrap(),
+            "--shard-iterator-type",
+            "TRIM_HORIZON",
+        ])["ShardIterator"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let got = c.ok(&["dynamodbstreams", "get-records", "--shard-iterator", &it]);
+        out.extend(got["Records"].as_array().unwrap().iter().cloned());
+    }
+    out
+}
+
 #[test]
 fn stream_records_name_the_tables_region() {
     let c = caller("200000000302").in_region("eu-west-1");
@@ -884,38 +919,53 @@ fn stream_records_name_the_tables_region() {
         ],
     );
     c.put("Regional", "a", "1");
-    let stream = c.ok(&["dynamodbstreams", "list-streams"])["Streams"][0]["StreamArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let shard = c.ok(&[
-        "dynamodbstreams",
-        "describe-stream",
-        "--stream-arn",
-        &stream,
-    ])["StreamDescription"]["Shards"][0]["ShardId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let it = c.ok(&[
-        "dynamodbstreams",
-        "get-shard-iterator",
-        "--stream-arn",
-        &stream,
-        "--shard-id",
-        &shard,
-        "--shard-iterator-type",
-        "TRIM_HORIZON",
-    ])["ShardIterator"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let records = c.ok(&["dynamodbstreams", "get-records", "--shard-iterator", &it]);
-    let regions: Vec<&Value> = records["Records"]
-        .as_array()
-        .unwrap()
+    let records = stream_records(&c, "Regional");
+    let regions: Vec<&Value> = records.iter().map(|r| &r["awsRegion"]).collect();
+    assert_eq!(regions, [&json!("eu-west-1")], "{records:?}");
+}
+
+#[test]
+fn each_replica_has_its_own_stream_in_its_region() {
+    let east = caller("200000000303");
+    let west = east.in_region("eu-west-1");
+    east.create_table(
+        "GlobalStreamed",
+        &[
+            "--stream-specification",
+            "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES",
+        ],
+    );
+    east.ok(&[
+        "dynamodb",
+        "update-table",
+        "--table-name",
+        "GlobalStreamed",
+        "--replica-updates",
+        "Create={RegionName=eu-west-1}",
+    ]);
+    west.put("GlobalStreamed", "from-west", "1");
+    let records = stream_records(&west, "GlobalStreamed");
+    let keys: Vec<(&Value, &Value)> = records
         .iter()
-        .map(|r| &r["awsRegion"])
+        .map(|r| (&r["awsRegion"], &r["dynamodb"]["Keys"]["pk"]["S"]))
         .collect();
-    assert_eq!(regions, [&json!("eu-west-1")], "{records}");
+    assert_eq!(
+        keys,
+        [(&json!("eu-west-1"), &json!("from-west"))],
+        "{records:?}"
+    );
+    assert_ne!(
+        east.ok(&[
+            "dynamodb",
+            "describe-table",
+            "--table-name",
+            "GlobalStreamed"
+        ])["Table"]["LatestStreamArn"],
+        west.ok(&[
+            "dynamodb",
+            "describe-table",
+            "--table-name",
+            "GlobalStreamed"
+        ])["Table"]["LatestStreamArn"]
+    );
 }

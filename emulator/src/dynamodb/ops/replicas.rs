@@ -55,7 +55,12 @@ impl DynamoDb {
                     )));
                 }
                 let desc = self.describe_raw(&ctx.account, &ctx.region, name).await?;
-                let req = recreate_input(&desc, name, &json!({}));
+                let mut req = recreate_input(&desc, name, &json!({}));
+                // Each replica has its own stream in its region, as its source has one
+                // (global tables version 2019.11.21: streams carry each replica's changes).
+                if desc["StreamSpecification"]["StreamEnabled"].as_bool() == Some(true) {
+                    req["StreamSpecification"] = desc["StreamSpecification"].clone();
+                }
                 let replica_meta = TableMeta {
                     billing_mode: meta.billing_mode.clone(),
                     sse: meta.sse.clone(),
