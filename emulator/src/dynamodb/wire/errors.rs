@@ -117,6 +117,30 @@ const ROWS: &[Row] = &[
         starts: &["The number of conditions on the keys is invalid"],
         fix: Fix::Replace("The provided key element does not match the schema"),
     },
+    // A key that lacks a key attribute or carries one of the wrong type: AWS says the key does
+    // not match the schema (reads, deletes, updates and batches); an item without its key
+    // names the missing attribute.
+    Row {
+        ops: KEYED,
+        code: VALIDATION,
+        starts: &[
+            "One of the required keys was not given a value",
+            "One or more parameter values were invalid: Type mismatch for key",
+        ],
+        fix: Fix::Replace("The provided key element does not match the schema"),
+    },
+    Row {
+        ops: &["PutItem"],
+        code: VALIDATION,
+        starts: &["One of the required keys was not given a value"],
+        fix: Fix::WithSchema(missing_key_in_item),
+    },
+    Row {
+        ops: &["CreateTable"],
+        code: "ResourceInUseException",
+        starts: &["Cannot create preexisting table"],
+        fix: Fix::Compute(table_exists),
+    },
     Row {
         ops: &[],
         code: VALIDATION,
@@ -385,6 +409,32 @@ pub fn value_size(v: &Value) -> usize {
     0
 }
 
+/// AWS's text for a PutItem whose item lacks a key attribute: the first one missing.
+fn missing_key_in_item(facts: &Facts, message: &str) -> String {
+    let item = &facts.input["Item"];
+    match facts
+        .key_names
+        .iter()
+        .find(|k| item.get(k.as_str()).is_none())
+    {
+        Some(k) => {
+            format!("One or more parameter values were invalid: Missing the key {k} in the item")
+        }
+        None => message.to_string(),
+    }
+}
+
+/// AWS's text for creating a table that exists.
+fn table_exists(facts: &Facts, message: &str) -> String {
+    match facts.input["TableName"].as_str() {
+        Some(t) => format!(
+            "Table already exists: {}",
+            super::arn::table_of(t).unwrap_or(t)
+        ),
+        None => message.to_string(),
+    }
+}
+
 fn table_not_found(facts: &Facts, message: &str) -> String {
     match facts.input["TableName"].as_str() {
         Some(t) => format!(
@@ -440,6 +490,49 @@ mod tests {
 
     fn v(op: &str, msg: &str) -> String {
         t(op, VALIDATION, msg, json!({}), &[])
+    }
+
+    #[test]
+    fn keys_that_do_not_match_the_schema_and_existing_tables() {
+        let none = "One of the required keys was not given a value";
+        let mismatch = "One or more parameter values were invalid: Type mismatch for key";
+        for op in [
+            "GetItem",
+            "DeleteItem",
+            "UpdateItem",
+            "BatchWriteItem",
+            "BatchGetItem",
+        ] {
+            assert_eq!(
+                v(op, none),
+                "The provided key element does not match the schema"
+            );
+            assert_eq!(
+                v(op, mismatch),
+                "The provided key element does not match the schema"
+            );
+        }
+        assert_eq!(
+            t(
+                "PutItem",
+                VALIDATION,
+                none,
+                json!({"Item": {"pk": {"S": "a"}}}),
+                &["pk", "sk"]
+            ),
+            "One or more parameter values were invalid: Missing the key sk in the item"
+        );
+        assert!(needs_schema("PutItem", VALIDATION, none));
+        assert_eq!(
+            t(
+                "CreateTable",
+                "ResourceInUseException",
+                "Cannot create preexisting table",
+                json!({"TableName": "Music"}),
+                &[]
+            ),
+            "Table already exists: Music"
+        );
     }
 
     #[test]

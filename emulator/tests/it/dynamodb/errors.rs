@@ -418,3 +418,49 @@ fn resource_policies_keep_awss_revisions() {
             &format!("Resource-based policy not found for the provided ResourceArn: {arn}"),
         );
 }
+
+#[test]
+fn keys_off_the_schema_and_existing_tables_get_aws_texts() {
+    let c = caller("200000000104");
+    table(&c, "Keys");
+    let schema = "The provided key element does not match the schema";
+    c.aws(&[
+        "dynamodb",
+        "get-item",
+        "--table-name",
+        "Keys",
+        "--key",
+        r#"{"pk":{"N":"1"}}"#,
+    ])
+    .fails_with_message("ValidationException", schema);
+    c.aws(&[
+        "dynamodb",
+        "delete-item",
+        "--table-name",
+        "Keys",
+        "--key",
+        r#"{"other":{"S":"1"}}"#,
+    ])
+    .fails_with_message("ValidationException", schema);
+    c.aws(&[
+        "dynamodb",
+        "batch-write-item",
+        "--request-items",
+        r#"{"Keys":[{"PutRequest":{"Item":{"other":{"S":"a"}}}}]}"#,
+    ])
+    .fails_with_message("ValidationException", schema);
+    c.aws(&[
+        "dynamodb",
+        "put-item",
+        "--table-name",
+        "Keys",
+        "--item",
+        r#"{"other":{"S":"a"}}"#,
+    ])
+    .fails_with_message(
+        "ValidationException",
+        "One or more parameter values were invalid: Missing the key pk in the item",
+    );
+    c.aws(&crate::common::create_table_args("Keys", &[]))
+        .fails_with_message("ResourceInUseException", "Table already exists: Keys");
+}
