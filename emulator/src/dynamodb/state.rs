@@ -93,6 +93,9 @@ pub struct TableMeta {
     #[serde(default)]
     pub decreases: Vec<f64>,
     pub has_lsi: bool,
+    /// The WarmThroughput the table was given (CreateTable, UpdateTable), if any.
+    #[serde(default)]
+    pub warm: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -969,3 +969,43 @@ fn each_replica_has_its_own_stream_in_its_region() {
         ])["Table"]["LatestStreamArn"]
     );
 }
+
+#[test]
+fn tables_and_indexes_report_warm_throughput() {
+    let c = caller("200000000304");
+    let created = c.create_table(
+        "Warm",
+        &[
+            "--attribute-definitions",
+            "AttributeName=pk,AttributeType=S",
+            "AttributeName=g,AttributeType=S",
+            "--global-secondary-indexes",
+            r#"[{"IndexName":"GIdx","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}]"#,
+        ],
+    );
+    let d = &created["TableDescription"];
+    assert_eq!(d["WarmThroughput"]["ReadUnitsPerSecond"], 12000, "{d}");
+    assert_eq!(d["WarmThroughput"]["WriteUnitsPerSecond"], 4000, "{d}");
+    assert!(
+        d["BillingModeSummary"]
+            .get("LastUpdateToPayPerRequestDateTime")
+            .is_none(),
+        "{d}"
+    );
+    assert_eq!(
+        d["GlobalSecondaryIndexes"][0]["WarmThroughput"]["ReadUnitsPerSecond"], 12000,
+        "{d}"
+    );
+    c.ok(&[
+        "dynamodb",
+        "update-table",
+        "--table-name",
+        "Warm",
+        "--warm-throughput",
+        "ReadUnitsPerSecond=20000",
+    ]);
+    let t = &c.ok(&["dynamodb", "describe-table", "--table-name", "Warm"])["Table"];
+    assert_eq!(t["WarmThroughput"]["ReadUnitsPerSecond"], 20000, "{t}");
+    assert_eq!(t["WarmThroughput"]["WriteUnitsPerSecond"], 4000, "{t}");
+    assert_eq!(t["WarmThroughput"]["Status"], "ACTIVE", "{t}");
+}

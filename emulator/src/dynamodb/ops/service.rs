@@ -110,6 +110,7 @@ pub fn patch_description(desc: &mut Value, meta: &TableMeta, key: &TableKey) {
     if let Some(sse) = &meta.sse {
         d.insert("SSEDescription".into(), sse.clone());
     }
+    add_warm_throughput(d, meta.warm.as_ref());
     if let Some(c) = &meta.table_class {
         d.insert("TableClassSummary".into(), json!({"TableClass": c}));
     }
@@ -137,6 +138,45 @@ pub fn patch_description(desc: &mut Value, meta: &TableMeta, key: &TableKey) {
         d.insert("RestoreSummary".into(), r.clone());
     }
     let _ = key;
+}
+
+/// A new table or index starts with a warm throughput of 12,000 read and 4,000 write units per
+/// second ("A new on-demand table starts with a warm throughput of 12,000 read units per second
+/// and 4,000 write units per second", DynamoDB Developer Guide, Understanding DynamoDB warm
+/// throughput in different scenarios); it rises with provisioned capacity set higher, and with
+/// a WarmThroughput the table was given. Its status follows the table's or index's.
+const WARM_READ: u64 = 12_000;
+const WARM_WRITE: u64 = 4_000;
+
+fn warm_of(pt: &Value, given: Option<&Value>, status: &Value) -> Value {
+    let units = |pt_key: &str, given_key: &str, floor: u64| {
+        let provisioned = pt[pt_key].as_u64().unwrap_or(0);
+        let given = given.and_then(|g| g[given_key].as_u64()).unwrap_or(0);
+        floor.max(provisioned).max(given)
+    };
+    json!({
+        "ReadUnitsPerSecond": units("ReadCapacityUnits", "ReadUnitsPerSecond", WARM_READ),
+        "WriteUnitsPerSecond": units("WriteCapacityUnits", "WriteUnitsPerSecond", WARM_WRITE),
+        "Status": status.as_str().unwrap_or("ACTIVE"),
+    })
+}
+
+fn add_warm_throughput(d: &mut serde_json::Map<String, Value>, given: Option<&Value>) {
+    let table = warm_of(
+        d.get("ProvisionedThroughput").unwrap_or(&Value::Null),
+        given,
+        d.get("TableStatus").unwrap_or(&Value::Null),
+    );
+    d.insert("WarmThroughput".into(), table);
+    if let Some(list) = d
+        .get_mut("GlobalSecondaryIndexes")
+        .and_then(Value::as_array_mut)
+    {
+        for i in list {
+            let w = warm_of(&i["ProvisionedThroughput"], None, &i["IndexStatus"]);
+            i["WarmThroughput"] = w;
+        }
+    }
 }
 
 pub fn same_utc_day(a: f64, b: f64) -> bool {
@@ -429,5 +469,34 @@ mod tests {
             .get("LastIncreaseDateTime")
             .is_none());
         assert_eq!(d["ProvisionedThroughput"]["NumberOfDecreasesToday"], 0);
+        // A new on-demand table: AWS's starting warm throughput.
+        assert_eq!(
+            d["WarmThroughput"],
+            json!({"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"})
+        );
+    }
+
+    #[test]
+    fn warm_throughput_rises_with_capacity_and_what_was_given() {
+        let key = TableKey::new("1", "r", "T");
+        let meta = TableMeta {
+            warm: Some(json!({"ReadUnitsPerSecond": 15000})),
+            ..Default::default()
+        };
+        let mut d = json!({
+            "TableStatus": "CREATING",
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 9000},
+            "GlobalSecondaryIndexes": [{"IndexStatus": "CREATING",
+                "ProvisionedThroughput": {"ReadCapacityUnits": 20000, "WriteCapacityUnits": 1}}],
+        });
+        patch_description(&mut d, &meta, &key);
+        assert_eq!(
+            d["WarmThroughput"],
+            json!({"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 9000, "Status": "CREATING"})
+        );
+        assert_eq!(
+            d["GlobalSecondaryIndexes"][0]["WarmThroughput"],
+            json!({"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 4000, "Status": "CREATING"})
+        );
     }
 }

@@ -45,6 +45,7 @@ impl DynamoDb {
         meta.deletion_protection = input["DeletionProtectionEnabled"]
             .as_bool()
             .unwrap_or(false);
+        meta.warm = input.get("WarmThroughput").cloned();
         meta.billing_mode = str_of(&input, "BillingMode")
             .filter(|m| *m == "PAY_PER_REQUEST")
             .map(str::to_owned);
@@ -57,6 +58,14 @@ impl DynamoDb {
             .await?;
         let key = TableKey::new(&ctx.account, &ctx.region, &name);
         self.describe_vector_indexes(&key, &mut desc, &fresh);
+        // CreateTable's answer names the billing mode alone (the AWS CLI's create-table
+        // example 2); later descriptions carry when the table became on-demand (its creation).
+        if let Some(s) = desc
+            .get_mut("BillingModeSummary")
+            .and_then(Value::as_object_mut)
+        {
+            s.remove("LastUpdateToPayPerRequestDateTime");
+        }
         Ok(json!({"TableDescription": desc}))
     }
 
@@ -80,7 +89,7 @@ impl DynamoDb {
         let protection = obj.remove("DeletionProtectionEnabled");
         let replica_updates = obj.remove("ReplicaUpdates");
         obj.remove("OnDemandThroughput");
-        obj.remove("WarmThroughput");
+        let warm = obj.remove("WarmThroughput");
         let vector_updates = obj.remove("VectorIndexUpdates");
         let forwarded = [
             "ProvisionedThroughput",
@@ -94,6 +103,7 @@ impl DynamoDb {
             && sse.is_none()
             && class.is_none()
             && protection.is_none()
+            && warm.is_none()
             && replica_updates.is_none()
             && vector_updates.is_none()
         {
@@ -134,6 +144,22 @@ impl DynamoDb {
             }
             if let Some(c) = class.as_ref().and_then(Value::as_str) {
                 meta.table_class = Some(c.to_string());
+            }
+            // Warm throughput only rises ("Once increased, warm throughput values can't be
+            // decreased", Developer Guide).
+            if let Some(w) = &warm {
+                let old = meta.warm.take().unwrap_or_else(|| json!({}));
+                let higher = |k: &str| {
+                    old[k]
+                        .as_u64()
+                        .max(w[k].as_u64())
+                        .map(Value::from)
+                        .unwrap_or(Value::Null)
+                };
+                meta.warm = Some(json!({
+                    "ReadUnitsPerSecond": higher("ReadUnitsPerSecond"),
+                    "WriteUnitsPerSecond": higher("WriteUnitsPerSecond"),
+                }));
             }
             if let Some(p) = protection.as_ref().and_then(Value::as_bool) {
                 meta.deletion_protection = p;
