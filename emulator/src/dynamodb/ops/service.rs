@@ -144,11 +144,12 @@ pub fn patch_description(desc: &mut Value, meta: &TableMeta, key: &TableKey) {
 /// second ("A new on-demand table starts with a warm throughput of 12,000 read units per second
 /// and 4,000 write units per second", DynamoDB Developer Guide, Understanding DynamoDB warm
 /// throughput in different scenarios); it rises with provisioned capacity set higher, and with
-/// a WarmThroughput the table was given. Its status follows the table's or index's.
+/// a WarmThroughput the table was given. Nothing warms up here, so its status is ACTIVE (for an
+/// index AWS documents only UPDATING or ACTIVE).
 const WARM_READ: u64 = 12_000;
 const WARM_WRITE: u64 = 4_000;
 
-fn warm_of(pt: &Value, given: Option<&Value>, status: &Value) -> Value {
+fn warm_of(pt: &Value, given: Option<&Value>) -> Value {
     let units = |pt_key: &str, given_key: &str, floor: u64| {
         let provisioned = pt[pt_key].as_u64().unwrap_or(0);
         let given = given.and_then(|g| g[given_key].as_u64()).unwrap_or(0);
@@ -157,7 +158,7 @@ fn warm_of(pt: &Value, given: Option<&Value>, status: &Value) -> Value {
     json!({
         "ReadUnitsPerSecond": units("ReadCapacityUnits", "ReadUnitsPerSecond", WARM_READ),
         "WriteUnitsPerSecond": units("WriteCapacityUnits", "WriteUnitsPerSecond", WARM_WRITE),
-        "Status": status.as_str().unwrap_or("ACTIVE"),
+        "Status": "ACTIVE",
     })
 }
 
@@ -165,7 +166,6 @@ fn add_warm_throughput(d: &mut serde_json::Map<String, Value>, given: Option<&Va
     let table = warm_of(
         d.get("ProvisionedThroughput").unwrap_or(&Value::Null),
         given,
-        d.get("TableStatus").unwrap_or(&Value::Null),
     );
     d.insert("WarmThroughput".into(), table);
     if let Some(list) = d
@@ -173,7 +173,12 @@ fn add_warm_throughput(d: &mut serde_json::Map<String, Value>, given: Option<&Va
         .and_then(Value::as_array_mut)
     {
         for i in list {
-            let w = warm_of(&i["ProvisionedThroughput"], None, &i["IndexStatus"]);
+            // An on-demand table's indexes report zero provisioned capacity, as its own
+            // ProvisionedThroughput does.
+            if i.get("ProvisionedThroughput").is_none() {
+                i["ProvisionedThroughput"] = json!({"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0});
+            }
+            let w = warm_of(&i["ProvisionedThroughput"], None);
             i["WarmThroughput"] = w;
         }
     }
@@ -492,11 +497,11 @@ mod tests {
         patch_description(&mut d, &meta, &key);
         assert_eq!(
             d["WarmThroughput"],
-            json!({"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 9000, "Status": "CREATING"})
+            json!({"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 9000, "Status": "ACTIVE"})
         );
         assert_eq!(
             d["GlobalSecondaryIndexes"][0]["WarmThroughput"],
-            json!({"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 4000, "Status": "CREATING"})
+            json!({"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"})
         );
     }
 }
