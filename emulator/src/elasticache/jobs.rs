@@ -3,6 +3,7 @@
 //! cluster formation and slot migration.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -29,6 +30,9 @@ pub struct Env {
     pub data_root: PathBuf,
     /// Cache nodes an account may run per region (`--max-cache-nodes`).
     pub max_nodes: usize,
+    /// Test hook: this many coming parameter applications find their node unreachable, as a
+    /// node too busy to answer in time would (`ElastiCache::busy_nodes`).
+    pub busy: Arc<AtomicUsize>,
 }
 
 /// An `Env` that does not keep the service alive (the monitor holds one).
@@ -38,6 +42,7 @@ pub struct WeakEnv {
     persist: Option<Arc<Persist>>,
     data_root: PathBuf,
     max_nodes: usize,
+    busy: Arc<AtomicUsize>,
 }
 
 impl WeakEnv {
@@ -48,6 +53,7 @@ impl WeakEnv {
             persist: self.persist.clone(),
             data_root: self.data_root.clone(),
             max_nodes: self.max_nodes,
+            busy: self.busy.clone(),
         })
     }
 }
@@ -60,6 +66,7 @@ impl Env {
             persist: self.persist.clone(),
             data_root: self.data_root.clone(),
             max_nodes: self.max_nodes,
+            busy: self.busy.clone(),
         }
     }
 
@@ -363,23 +370,59 @@ fn promote(p: &Promotion) {
     }
 }
 
+/// How long a started node may take to answer and take its parameters, while its process runs.
+const READY_CAP: Duration = Duration::from_secs(180);
+
+/// Whether the node's process still runs.
+fn still_running(env: &Env, key: &Key, p: &Pending) -> bool {
+    env.store
+        .existing(key)
+        .is_some_and(|r| lock(&r).node_running(&p.cluster_id, p.serverless, p.serial))
+}
+
 /// Waits until a started node answers its protocol. A node is given as long as its process
 /// runs (a busy machine can make a start slow, and AWS does not fail a slow node); it fails
 /// once the process exits, its record goes, or after `READY_CAP`.
-async fn ready(env: &Env, key: &Key, p: &Pending) -> bool {
-    const READY_CAP: Duration = Duration::from_secs(180);
-    let start = std::time::Instant::now();
+async fn ready(env: &Env, key: &Key, p: &Pending, start: std::time::Instant) -> bool {
     loop {
         if engine::wait_ready(&p.probe, Duration::from_secs(1)).await {
             return true;
         }
-        let running = env
-            .store
-            .existing(key)
-            .is_some_and(|r| lock(&r).node_running(&p.cluster_id, p.serverless, p.serial));
-        if !running || start.elapsed() >= READY_CAP {
+        if !still_running(env, key, p) {
+            tracing::warn!(cluster = %p.cluster_id, "node process exited before it answered");
             return false;
         }
+        if start.elapsed() >= READY_CAP {
+            tracing::warn!(cluster = %p.cluster_id, "node did not answer within {READY_CAP:?}");
+            return false;
+        }
+    }
+}
+
+/// Applies the node's parameters. `config_set` answers None only when the node could not be
+/// reached in time (a busy machine, a node still loading its data): asked again while the
+/// node's process runs, up to the readiness cap; parameters the engine refuses are skipped.
+async fn apply_parameters(env: &Env, key: &Key, p: &Pending, start: std::time::Instant) -> bool {
+    loop {
+        let busy = env
+            .busy
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        let (addr, auth, config) = (p.addr, p.auth.clone(), p.config.clone());
+        let applied = !busy
+            && tokio::task::spawn_blocking(move || {
+                engine::config_set(addr, auth.as_deref(), &config).is_some()
+            })
+            .await
+            .unwrap_or(false);
+        if applied {
+            return true;
+        }
+        if !still_running(env, key, p) || start.elapsed() >= READY_CAP {
+            tracing::warn!(cluster = %p.cluster_id, "node's parameters could not be applied");
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -387,16 +430,10 @@ async fn ready(env: &Env, key: &Key, p: &Pending) -> bool {
 /// or forms its cluster, then marks it available.
 pub fn watch(env: Env, key: Key, p: Pending) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ok = ready(&env, &key, &p).await;
+        let start = std::time::Instant::now();
+        let mut ok = ready(&env, &key, &p, start).await;
         if ok && !p.config.is_empty() {
-            let (addr, auth, config) = (p.addr, p.auth.clone(), p.config.clone());
-            // Asked again when a busy node misses the timeout: a node whose settings could
-            // not be applied is reported failed.
-            ok = tokio::task::spawn_blocking(move || {
-                (0..3).any(|_| engine::config_set(addr, auth.as_deref(), &config).is_some())
-            })
-            .await
-            .unwrap_or(false);
+            ok = apply_parameters(&env, &key, &p, start).await;
         }
         if ok && !p.acl.is_empty() {
             let (addr, auth, acl) = (p.addr, p.auth.clone(), p.acl.clone());

@@ -89,6 +89,7 @@ impl ElastiCache {
                     .clone()
                     .unwrap_or_else(|| config.runtime_dir.clone()),
                 max_nodes: config.max_cache_nodes,
+                busy: Arc::default(),
             },
             restored: Arc::new(tokio::sync::OnceCell::new()),
             saved_serverless: Arc::new(Mutex::new(serverless)),
@@ -216,6 +217,12 @@ impl ElastiCache {
                 .error(&e.code, e.message)
                 .into_response_with_id(&ctx.request_id),
         }
+    }
+
+    /// Test hook: the next `n` parameter applications to a started node find it too busy to
+    /// answer (the node is asked again, as a real busy node would be).
+    pub fn busy_nodes(&self, n: usize) {
+        self.env.busy.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The monitor's test hook (see `monitor::MonitorGate`).

@@ -333,3 +333,51 @@ fn fifty_primary_kills_in_a_row_lose_no_acknowledged_write() {
         started.elapsed().as_millis()
     );
 }
+
+/// A node too busy to take its parameters when it first answers (the stress run's
+/// `pers-tls`, which ended `incompatible-network` after three unanswered CONFIG SETs) is asked
+/// again while its process runs: it becomes available with its parameters.
+#[test]
+fn a_node_too_busy_to_take_its_parameters_is_asked_again_not_failed() {
+    let emu = TestEmulator::start();
+    ec(
+        &emu,
+        &[
+            "create-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "busy-pg",
+            "--cache-parameter-group-family",
+            "redis7",
+            "--description",
+            "busy",
+        ],
+    );
+    ec(
+        &emu,
+        &[
+            "modify-cache-parameter-group",
+            "--cache-parameter-group-name",
+            "busy-pg",
+            "--parameter-name-values",
+            "ParameterName=maxmemory-policy,ParameterValue=allkeys-lfu",
+        ],
+    );
+    // More unanswered attempts than the three the emulator once allowed.
+    emu.state.elasticache.busy_nodes(5);
+    super::create_cluster(
+        &emu,
+        "busy",
+        "redis",
+        1,
+        &["--cache-parameter-group-name", "busy-pg"],
+    );
+    let c = super::wait_cluster(&emu, "busy");
+    assert_eq!(c["CacheNodes"][0]["CacheNodeStatus"], "available", "{c}");
+    let node = hp(&c["CacheNodes"][0]["Endpoint"]);
+    let got: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("maxmemory-policy")
+        .query(&mut redis_at(&node, None, None))
+        .unwrap();
+    assert_eq!(got[1], "allkeys-lfu");
+}
