@@ -58,6 +58,29 @@ pub struct Node {
     pub az: Option<String>,
     #[serde(skip)]
     pub run: Option<RunningNode>,
+    /// What to report once this process answers: a reboot or a replacement after failover.
+    #[serde(skip)]
+    pub on_ready: Option<NodeComeback>,
+}
+
+/// Why a node's new process was started, for the event AWS files when it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeComeback {
+    /// RebootCacheCluster: "Cache node NNNN restarted".
+    Rebooted,
+    /// The failed primary replaced by a fresh replica: "Finished recovery for cache nodes NNNN".
+    Replaced,
+}
+
+impl NodeComeback {
+    /// AWS's texts, from recorded DescribeEvents logs of a reboot / engine patch and of a
+    /// TestFailover (whose API reference lists "Finished recovery for cache nodes <node-id>").
+    pub fn message(self, node_id: &str) -> String {
+        match self {
+            Self::Rebooted => format!("Cache node {node_id} restarted"),
+            Self::Replaced => format!("Finished recovery for cache nodes {node_id}"),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -350,10 +373,11 @@ impl Region {
         } else {
             NodeStatus::IncompatibleNetwork
         };
+        let comeback = n.on_ready.take().filter(|_| ok);
         let node_id = n.id.clone();
         let all_up = c.all_nodes_available();
         let status = c.rec.cache_cluster_status;
-        let mut events = vec![];
+        let mut events: Vec<String> = comeback.map(|c| c.message(&node_id)).into_iter().collect();
         if all_up && status != ClusterStatus::Available && status != ClusterStatus::Deleting {
             if status == ClusterStatus::Creating {
                 // AWS's texts, as its own CLI reference shows them (`aws elasticache

@@ -169,6 +169,7 @@ pub fn start_nodes(
             addr: Some(addr),
             az: None,
             run: None,
+            on_ready: None,
         });
     }
     Ok(nodes)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::elasticache::domain::cache_clusters::{start_nodes, NodeShape};
 use crate::elasticache::domain::recovery::DeadNode;
 use crate::elasticache::domain::replication_groups::promote;
-use crate::elasticache::state::{Cx, GroupStatus, Region, Switch};
+use crate::elasticache::state::{Cx, GroupStatus, NodeComeback, Region, Switch};
 
 /// How long a failover waits for every live replica to report its replication offset. A
 /// replica that does not answer may be the one holding the latest writes, so choosing
@@ -151,13 +151,24 @@ pub fn auto_failover(cx: &mut Cx, chosen: &[Chosen]) {
             g.members.clone()
         };
         promote(cx, &order);
-        cx.st.event(
-            rid,
-            "replication-group",
-            format!("Failover from primary node {old} to replica node {chosen} completed"),
-        );
+        failover_events(cx, rid, old, chosen);
         replace_failed(cx, rid, old, chosen);
     }
+}
+
+/// The events of a completed failover from member `old` to `chosen` of group `rg`. AWS's
+/// texts: TestFailover's API reference lists the cluster's and the group's "Failover from
+/// primary node X to replica node Y completed"; recorded event logs show the group's
+/// "Failover to replica node Y completed" just before them.
+pub fn failover_events(cx: &mut Cx, rg: &str, old: &str, chosen: &str) {
+    let done = format!("Failover from primary node {old} to replica node {chosen} completed");
+    cx.st.event(
+        rg,
+        "replication-group",
+        format!("Failover to replica node {chosen} completed"),
+    );
+    cx.st.event(old, "cache-cluster", done.clone());
+    cx.st.event(rg, "replication-group", done);
 }
 
 /// Starts a fresh process for a failed member, replicating from the group's new primary.
@@ -193,6 +204,7 @@ pub(crate) fn replace_failed(cx: &mut Cx, rg: &str, failed: &str, primary: &str)
         }
         let mut node = fresh.remove(0);
         node.created = n.created.clone();
+        node.on_ready = Some(NodeComeback::Replaced);
         *n = node;
     }
     cx.st

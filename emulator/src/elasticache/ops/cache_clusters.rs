@@ -11,7 +11,9 @@ use crate::elasticache::domain::cluster_settings::ClusterSettings;
 use crate::elasticache::domain::{regions, replication_groups};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::runtime::EngineKind;
-use crate::elasticache::state::{s, strings, ApplyStatus, Cluster, ClusterStatus, Cx, Endpoint};
+use crate::elasticache::state::{
+    s, strings, ApplyStatus, Cluster, ClusterStatus, Cx, Endpoint, NodeComeback,
+};
 
 pub fn create_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let id = check_id(
@@ -160,6 +162,7 @@ pub fn reboot_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
                 cx.doomed.push(old);
             }
             fresh.created = n.created.clone();
+            fresh.on_ready = Some(NodeComeback::Rebooted);
             *n = fresh;
         }
     }
@@ -171,11 +174,11 @@ pub fn reboot_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         pg.parameter_apply_status = ApplyStatus::InSync;
     }
     let out = render(cx, &id, false);
-    cx.st.event(
-        &id,
-        "cache-cluster",
-        format!("Cache node(s) {} restarted", ids.join(",")),
-    );
+    // AWS files one shutdown per node now and "Cache node NNNN restarted" once it answers.
+    for nid in &ids {
+        cx.st
+            .event(&id, "cache-cluster", format!("Cache node {nid} shutdown"));
+    }
     Ok(json!({"CacheCluster": out}))
 }
 

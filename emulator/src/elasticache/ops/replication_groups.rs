@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use crate::elasticache::domain::cache_cluster_modify as cluster_modify;
 use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::cache_clusters::check_id;
+use crate::elasticache::domain::failover::failover_events;
 use crate::elasticache::domain::limits;
 use crate::elasticache::domain::replication_group_create as create;
 use crate::elasticache::domain::replication_group_modify as modify;
@@ -317,7 +318,7 @@ pub fn test_failover(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         ));
     }
     let old = g.members.remove(0);
-    g.members.push(old);
+    g.members.push(old.clone());
     let order = g.members.clone();
     promote(cx, &order);
     cx.st.event(
@@ -325,5 +326,7 @@ pub fn test_failover(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         "replication-group",
         format!("Test Failover API called for node group {gid}"),
     );
+    // The old primary stays on as a replica of the new one (no replacement to report).
+    failover_events(cx, &id, &old, &order[0]);
     Ok(json!({"ReplicationGroup": render(cx, &id)}))
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::super::common::{post_query, running, TestEmulator};
 use super::semantics::{get, hp, member_endpoints, pid_of, redis_at, replicated, set};
-use super::{create_group, ec, event_messages, wait_group};
+use super::{create_group, ec, event_messages, eventually, wait_group};
 
 fn signal(pid: u32, sig: i32) {
     // SAFETY: kill(2) of a node process this test's emulator started.
@@ -55,7 +55,8 @@ fn primary_fast(emu: &TestEmulator, id: &str) -> (String, u16) {
 }
 
 /// Waits until the group names another primary than `old`, then asserts the old one was
-/// never brought back in place ("Finished recovery" is the in-place recovery's event).
+/// never brought back in place: its recovery, if any, comes after the failover's event
+/// (an in-place recovery files "Recovering cache nodes" with no failover before it).
 fn await_failover(
     emu: &TestEmulator,
     id: &str,
@@ -81,9 +82,16 @@ fn await_failover(
             "cache-cluster",
         ],
     );
+    // Newest first.
     let msgs = event_messages(&ev);
+    let failover = msgs
+        .iter()
+        .position(|m| m.starts_with("Failover from primary node"));
+    let first_recovery = msgs
+        .iter()
+        .rposition(|m| m.starts_with("Recovering cache nodes"));
     assert!(
-        !msgs.iter().any(|m| m.starts_with("Finished recovery")),
+        failover.is_some() && first_recovery.is_none_or(|r| r < failover.unwrap()),
         "the dead primary was restarted in place: {msgs:?}"
     );
     new
@@ -153,6 +161,7 @@ fn automatic_failover_promotes_a_replica_when_the_primary_dies() {
         &["--num-cache-clusters", "3", "--automatic-failover-enabled"],
     );
     let old = hp(&g["NodeGroups"][0]["PrimaryEndpoint"]);
+    let old_member = member_at(&emu, "auto", &old);
     let mut c = redis_at(&old, None, None);
     for i in 0..200 {
         set(&mut c, &format!("k{i}"), &i.to_string()).unwrap();
@@ -201,6 +210,29 @@ fn automatic_failover_promotes_a_replica_when_the_primary_dies() {
     for ep in &nodes[1..] {
         replicated(&mut redis_at(ep, None, None), "after", "x");
     }
+    // AWS's events for the failed member, oldest first: the failover, then its replacement
+    // (TestFailover's API reference lists this sequence).
+    let new_member = member_at(&emu, "auto", &new);
+    eventually("the replacement's recovery is reported", || {
+        let mut m = event_messages(&ec(
+            &emu,
+            &[
+                "describe-events",
+                "--source-identifier",
+                &old_member,
+                "--source-type",
+                "cache-cluster",
+            ],
+        ));
+        m.reverse();
+        m.ends_with(&[
+            format!(
+                "Failover from primary node {old_member} to replica node {new_member} completed"
+            ),
+            "Recovering cache nodes 0001".to_string(),
+            "Finished recovery for cache nodes 0001".to_string(),
+        ])
+    });
 }
 
 /// The race of issue 26: the monitor looked at the group while the primary was alive, the

@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::super::common::TestEmulator;
 use super::{
-    create_cluster, create_group, ec, eventually, redis_cli, redis_cli_tls, wait_cluster,
-    wait_group,
+    create_cluster, create_group, ec, event_messages, eventually, redis_cli, redis_cli_tls,
+    wait_cluster, wait_group,
 };
 
 pub(super) fn hp(ep: &Value) -> (String, u16) {
@@ -515,23 +515,56 @@ fn test_failover_promotes_a_replica_and_records_events() {
     let mut o = redis_at(&old, None, None);
     replicated(&mut o, "after", "2");
     assert_eq!(set(&mut o, "x", "y").unwrap_err().code(), Some("READONLY"));
-    let ev = ec(
-        &emu,
-        &[
-            "describe-events",
-            "--source-identifier",
-            "fo",
-            "--source-type",
-            "replication-group",
+    // AWS's events in AWS's order (TestFailover's API reference, recorded event logs),
+    // oldest first. The old primary stays on as a replica here, so no recovery follows.
+    let old_member = g["NodeGroups"][0]["NodeGroupMembers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| hp(&m["ReadEndpoint"]) == old)
+        .map(|m| m["CacheClusterId"].as_str().unwrap().to_string())
+        .unwrap();
+    let new_member = g["NodeGroups"][0]["NodeGroupMembers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["CurrentRole"] == "primary")
+        .map(|m| m["CacheClusterId"].as_str().unwrap().to_string())
+        .unwrap();
+    let messages = |id: &str, kind: &str| {
+        let ev = ec(
+            &emu,
+            &[
+                "describe-events",
+                "--source-identifier",
+                id,
+                "--source-type",
+                kind,
+            ],
+        );
+        let mut m = event_messages(&ev);
+        m.reverse();
+        m
+    };
+    let done =
+        format!("Failover from primary node {old_member} to replica node {new_member} completed");
+    let group = messages("fo", "replication-group");
+    let from = group
+        .iter()
+        .position(|m| m == "Test Failover API called for node group 0001")
+        .unwrap_or_else(|| panic!("{group:?}"));
+    assert_eq!(
+        group[from + 1..],
+        [
+            format!("Failover to replica node {new_member} completed"),
+            done.clone()
         ],
+        "{group:?}"
     );
-    assert!(
-        ev["Events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["Message"].as_str().unwrap().contains("Failover")),
-        "{ev}"
+    assert_eq!(
+        messages(&old_member, "cache-cluster").last(),
+        Some(&done),
+        "the old primary's cluster names the failover"
     );
 }
 
@@ -789,6 +822,22 @@ fn reboot_restarts_exactly_the_listed_nodes() {
         pids.difference(&now).count(),
         1,
         "exactly one process replaced"
+    );
+    // AWS's events: the node shut down, then restarted once it answers.
+    let ev = ec(
+        &emu,
+        &[
+            "describe-events",
+            "--source-identifier",
+            "mc",
+            "--source-type",
+            "cache-cluster",
+        ],
+    );
+    assert_eq!(
+        event_messages(&ev)[..2],
+        ["Cache node 0002 restarted", "Cache node 0002 shutdown"],
+        "{ev}"
     );
     // Memcached keeps nothing across a restart; the other nodes keep their items.
     assert_eq!(mc(&after["0002"], "get k\r\n"), "END\r\n");
