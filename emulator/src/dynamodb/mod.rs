@@ -70,14 +70,13 @@ impl DynamoDb {
             return Err(serialization());
         }
         model.check_types(op, &input)?;
-        model.check_required(op, &input)?;
+        model.check_constraints(op, &input)?;
         let Some(owner) = ops::owner(prefix == STREAMS_PREFIX, op) else {
             return Err(unknown_operation());
         };
         if owner != Owner::Ours {
             return self.forward(ctx, target, op, owner, body, &input).await;
         }
-        model.check_constraints(op, &input)?;
         let out = ops::dispatch(self, ctx, op, input).await?;
         Ok(json_response(StatusCode::OK, &out))
     }

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::common::{create_table_args, CliResult, TestEmulator};
 
 mod bulk;
+mod constraints;
 mod errors;
 mod s3_sts;
 mod start;
@@ -490,7 +491,7 @@ fn bad_input_gets_aws_errors_and_the_emulator_keeps_serving() {
 
     let (s, e) = raw(
         Some("DynamoDB_20120810.PutItem"),
-        br#"{"TableName":"T"}"#.to_vec(),
+        br#"{"TableName":"Tbl"}"#.to_vec(),
     );
     assert_eq!(s, 400);
     assert_eq!(e["__type"], "com.amazon.coral.validate#ValidationException");

@@ -3,7 +3,9 @@
 //! adds to an answer (`patch`); below, the small readers and error builders every layer uses.
 
 pub mod arn;
+pub mod constraints;
 pub mod errors;
+pub mod hand_checks;
 pub mod items;
 pub mod model;
 pub mod patch;

@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use super::constraints::Constraints;
+use super::hand_checks;
 use crate::protocol::json::JsonError;
 
 const DYNAMODB_MODEL: &str = include_str!("../../../models/dynamodb.json");
@@ -17,6 +19,7 @@ pub struct Model {
     /// Operation name -> input shape name.
     inputs: HashMap<String, String>,
     shapes: Value,
+    constraints: Constraints,
 }
 
 fn parse(text: &str) -> HashMap<String, Vec<String>> {
@@ -53,6 +56,7 @@ fn load(text: &str) -> Model {
     Model {
         required: parse(text),
         inputs,
+        constraints: Constraints::compile(&v["shapes"]),
         shapes: v["shapes"].clone(),
     }
 }
@@ -75,33 +79,6 @@ impl Model {
     #[cfg(test)]
     pub fn operations(&self) -> impl Iterator<Item = &str> {
         self.required.keys().map(String::as_str)
-    }
-
-    /// Coral's message for missing required members, e.g.
-    /// `1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null`.
-    pub fn check_required(&self, op: &str, input: &Value) -> Result<(), JsonError> {
-        let Some(required) = self.required.get(op) else {
-            return Ok(());
-        };
-        let missing: Vec<String> = required
-            .iter()
-            .filter(|m| input.get(m.as_str()).is_none_or(Value::is_null))
-            .map(|m| {
-                format!(
-                    "Value null at '{}' failed to satisfy constraint: Member must not be null",
-                    lower_first(m)
-                )
-            })
-            .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let n = missing.len();
-        Err(validation(format!(
-            "{n} validation error{} detected: {}",
-            if n == 1 { "" } else { "s" },
-            missing.join("; ")
-        )))
     }
 }
 
@@ -165,14 +142,18 @@ fn serialization_error(message: &str) -> JsonError {
 }
 
 impl Model {
-    /// Full constraint check (lengths, patterns, enums, ranges, nested required members) with
-    /// Coral's messages; used for the operations we answer ourselves.
+    /// Every constraint of the model on the input (required members, lengths, ranges, enums,
+    /// patterns, nested members), AWS's texts in AWS's order, in one ValidationException.
     pub fn check_constraints(&self, op: &str, input: &Value) -> Result<(), JsonError> {
         let Some(shape) = self.inputs.get(op) else {
             return Ok(());
         };
-        let mut errors = vec![];
-        self.walk(shape, input, "", &mut errors);
+        if let Some(text) = hand_checks::check(op, input) {
+            return Err(validation(text));
+        }
+        let errors = self
+            .constraints
+            .violations(shape, input, hand_checks::replaced(op));
         if errors.is_empty() {
             return Ok(());
         }
@@ -183,99 +164,6 @@ impl Model {
             errors.join("; ")
         )))
     }
-
-    fn walk(&self, shape_name: &str, v: &Value, path: &str, errors: &mut Vec<String>) {
-        let shape = &self.shapes[shape_name];
-        let shown = || match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let mut fail = |what: String| {
-            errors.push(format!(
-                "Value '{}' at '{path}' failed to satisfy constraint: Member must {what}",
-                shown()
-            ))
-        };
-        match shape["type"].as_str().unwrap_or("") {
-            "structure" => {
-                let Some(obj) = v.as_object() else { return };
-                for r in shape["required"].as_array().into_iter().flatten() {
-                    let Some(r) = r.as_str() else { continue };
-                    if obj.get(r).is_none_or(Value::is_null) && !path.is_empty() {
-                        errors.push(format!(
-                            "Value null at '{path}.{}' failed to satisfy constraint: Member must not be null",
-                            lower_first(r)
-                        ));
-                    }
-                }
-                for (name, member) in shape["members"].as_object().into_iter().flatten() {
-                    if let (Some(val), Some(target)) = (obj.get(name), member["shape"].as_str()) {
-                        if val.is_null() {
-                            continue;
-                        }
-                        let p = if path.is_empty() {
-                            lower_first(name)
-                        } else {
-                            format!("{path}.{}", lower_first(name))
-                        };
-                        self.walk(target, val, &p, errors);
-                    }
-                }
-            }
-            "string" => {
-                let Some(s) = v.as_str() else { return };
-                let len = s.chars().count() as f64;
-                if let Some(min) = shape["min"].as_f64().filter(|m| len < *m) {
-                    fail(format!("have length greater than or equal to {min}"));
-                } else if let Some(max) = shape["max"].as_f64().filter(|m| len > *m) {
-                    fail(format!("have length less than or equal to {max}"));
-                } else if let Some(en) = shape["enum"].as_array() {
-                    if !en.iter().any(|e| e == v) {
-                        let list: Vec<&str> = en.iter().filter_map(Value::as_str).collect();
-                        fail(format!("satisfy enum value set: [{}]", list.join(", ")));
-                    }
-                } else if let Some(p) = shape["pattern"].as_str() {
-                    if !pattern_matches(p, s) {
-                        fail(format!("satisfy regular expression pattern: {p}"));
-                    }
-                }
-            }
-            "integer" | "long" | "double" => {
-                let Some(n) = v.as_f64() else { return };
-                if let Some(min) = shape["min"].as_f64().filter(|m| n < *m) {
-                    fail(format!("have value greater than or equal to {min}"));
-                } else if let Some(max) = shape["max"].as_f64().filter(|m| n > *m) {
-                    fail(format!("have value less than or equal to {max}"));
-                }
-            }
-            "list" => {
-                let Some(items) = v.as_array() else { return };
-                let len = items.len() as f64;
-                if let Some(min) = shape["min"].as_f64().filter(|m| len < *m) {
-                    fail(format!("have length greater than or equal to {min}"));
-                } else if let Some(max) = shape["max"].as_f64().filter(|m| len > *m) {
-                    fail(format!("have length less than or equal to {max}"));
-                }
-                if let Some(target) = shape["member"]["shape"].as_str() {
-                    for (i, item) in items.iter().enumerate() {
-                        self.walk(target, item, &format!("{path}.{}.member", i + 1), errors);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Patterns are Java regexes; the few Rust's engine cannot compile are not checked.
-fn pattern_matches(pattern: &str, s: &str) -> bool {
-    static CACHE: OnceLock<std::sync::Mutex<HashMap<String, Option<regex::Regex>>>> =
-        OnceLock::new();
-    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap();
-    let re = cache
-        .entry(pattern.to_string())
-        .or_insert_with(|| regex::Regex::new(&format!("^(?:{pattern})$")).ok());
-    re.as_ref().is_none_or(|r| r.is_match(s))
 }
 
 /// ValidationException in the namespace DynamoDB uses for input validation.
@@ -284,14 +172,6 @@ pub fn validation(message: impl Into<String>) -> JsonError {
         status: axum::http::StatusCode::BAD_REQUEST,
         type_name: "com.amazon.coral.validate#ValidationException".into(),
         message: message.into(),
-    }
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 
@@ -310,7 +190,7 @@ mod tests {
         let e = dynamodb()
             .check_constraints(
                 "CreateBackup",
-                &serde_json::json!({"TableName": "T", "BackupName": "ab", "Limit": 1}),
+                &serde_json::json!({"TableName": "Music", "BackupName": "ab", "Limit": 1}),
             )
             .unwrap_err();
         assert!(
@@ -338,7 +218,7 @@ mod tests {
     #[test]
     fn missing_required_members_are_named() {
         let e = dynamodb()
-            .check_required("GetItem", &serde_json::json!({}))
+            .check_constraints("GetItem", &serde_json::json!({}))
             .unwrap_err();
         assert!(
             e.message.starts_with("2 validation errors detected"),
@@ -348,7 +228,10 @@ mod tests {
         assert!(e.message.contains("'tableName'"));
         assert!(e.message.contains("'key'"));
         assert!(dynamodb()
-            .check_required("GetItem", &serde_json::json!({"TableName": "t", "Key": {}}))
+            .check_constraints(
+                "GetItem",
+                &serde_json::json!({"TableName": "Music", "Key": {}})
+            )
             .is_ok());
     }
 }

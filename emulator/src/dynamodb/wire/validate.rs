@@ -3,28 +3,15 @@
 
 use serde_json::Value;
 
-use super::errors::{hash_key_too_large, select_enum_message, value_size};
+use super::errors::{hash_key_too_large, value_size};
 use crate::protocol::json::JsonError;
-
-const SELECT: &[&str] = &[
-    "SPECIFIC_ATTRIBUTES",
-    "COUNT",
-    "ALL_ATTRIBUTES",
-    "ALL_PROJECTED_ATTRIBUTES",
-];
 
 /// Runs the checks that apply to `op`; the data-plane hot path (Get/Put without these
 /// members) costs a few map lookups.
 pub fn before_forward(op: &str, input: &Value) -> Result<(), JsonError> {
     match op {
-        "Query" => {
-            select(input)?;
-            query_key_size(input)
-        }
-        "Scan" => {
-            select(input)?;
-            segments(input)
-        }
+        "Query" => query_key_size(input),
+        "Scan" => segments(input),
         "GetItem" => names_without_expression(input),
         "BatchGetItem" => batch_get_unused_names(input),
         _ => Ok(()),
@@ -35,41 +22,11 @@ fn invalid(message: impl Into<String>) -> JsonError {
     JsonError::validation(message)
 }
 
-fn select(input: &Value) -> Result<(), JsonError> {
-    match input.get("Select").and_then(Value::as_str) {
-        Some(s) if !SELECT.contains(&s) => Err(invalid(select_enum_message(s))),
-        _ => Ok(()),
-    }
-}
-
-/// Parallel scan: the members' ranges first (one envelope for every violation, as the
-/// framework reports them), then the pairing rules.
+/// Parallel scan: the pairing rules (the members' ranges are model constraints, checked
+/// before this).
 fn segments(input: &Value) -> Result<(), JsonError> {
     let seg = input.get("Segment").and_then(Value::as_i64);
     let total = input.get("TotalSegments").and_then(Value::as_i64);
-    let mut errors = vec![];
-    if let Some(s) = seg {
-        if s < 0 {
-            errors.push(format!("Value '{s}' at 'segment' failed to satisfy constraint: Member must have value greater than or equal to 0"));
-        } else if s > 999_999 {
-            errors.push(format!("Value '{s}' at 'segment' failed to satisfy constraint: Member must have value less than or equal to 999999"));
-        }
-    }
-    if let Some(t) = total {
-        if t < 1 {
-            errors.push(format!("Value '{t}' at 'totalSegments' failed to satisfy constraint: Member must have value greater than or equal to 1"));
-        } else if t > 1_000_000 {
-            errors.push(format!("Value '{t}' at 'totalSegments' failed to satisfy constraint: Member must have value less than or equal to 1000000"));
-        }
-    }
-    if !errors.is_empty() {
-        let n = errors.len();
-        return Err(invalid(format!(
-            "{n} validation error{} detected: {}",
-            if n == 1 { "" } else { "s" },
-            errors.join("; ")
-        )));
-    }
     match (seg, total) {
         (Some(_), None) => Err(invalid("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")),
         (None, Some(_)) => Err(invalid("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")),
@@ -173,6 +130,14 @@ mod tests {
         before_forward(op, &input).err().map(|e| e.message)
     }
 
+    /// What the model's constraints say first (they run before these checks).
+    fn constraint(op: &str, input: Value) -> Option<String> {
+        super::super::model::dynamodb()
+            .check_constraints(op, &input)
+            .err()
+            .map(|e| e.message)
+    }
+
     #[test]
     fn segment_pairing_and_ranges() {
         assert_eq!(
@@ -188,23 +153,30 @@ mod tests {
             "The Segment parameter is zero-based and must be less than parameter TotalSegments"
         );
         assert_eq!(
-            msg("Scan", json!({"Segment": 0, "TotalSegments": 0})).unwrap(),
+            constraint("Scan", json!({"TableName": "Music", "Segment": 0, "TotalSegments": 0}))
+                .unwrap(),
             "1 validation error detected: Value '0' at 'totalSegments' failed to satisfy constraint: Member must have value greater than or equal to 1"
         );
-        assert!(
-            msg("Scan", json!({"Segment": -1, "TotalSegments": 1000001}))
-                .unwrap()
-                .starts_with("2 validation errors detected: Value '-1' at 'segment'")
-        );
+        assert!(constraint(
+            "Scan",
+            json!({"TableName": "Music", "Segment": -1, "TotalSegments": 1000001})
+        )
+        .unwrap()
+        .starts_with("2 validation errors detected: Value '1000001' at 'totalSegments'"));
         assert_eq!(msg("Scan", json!({"Segment": 1, "TotalSegments": 2})), None);
     }
 
     #[test]
     fn select_must_be_in_the_enum() {
-        assert!(msg("Query", json!({"Select": "count"}))
-            .unwrap()
-            .contains("Value 'count' at 'select'"));
-        assert_eq!(msg("Scan", json!({"Select": "COUNT"})), None);
+        assert!(
+            constraint("Query", json!({"TableName": "Music", "Select": "count"}))
+                .unwrap()
+                .contains("Value 'count' at 'select'")
+        );
+        assert_eq!(
+            constraint("Scan", json!({"TableName": "Music", "Select": "COUNT"})),
+            None
+        );
     }
 
     #[test]
