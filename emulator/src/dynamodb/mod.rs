@@ -61,10 +61,12 @@ impl DynamoDb {
         if !model.has(op) {
             return Err(unknown_operation());
         }
-        let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
-            json!({})
+        // An empty body is an empty input (and is forwarded as one).
+        let (input, body): (Value, Bytes) = if body.iter().all(u8::is_ascii_whitespace) {
+            (json!({}), Bytes::from_static(b"{}"))
         } else {
-            serde_json::from_slice(&body).map_err(|_| serialization())?
+            let v = serde_json::from_slice(&body).map_err(|_| serialization())?;
+            (v, body)
         };
         if !input.is_object() {
             return Err(serialization());
@@ -74,6 +76,13 @@ impl DynamoDb {
         let Some(owner) = ops::owner(prefix == STREAMS_PREFIX, op) else {
             return Err(unknown_operation());
         };
+        if prefix == STREAMS_PREFIX && ops::streams::is_at_timestamp(op, &input) {
+            let out = match op {
+                "GetShardIterator" => self.at_timestamp(ctx, &input).await?,
+                _ => self.records_after(ctx, &input).await?,
+            };
+            return Ok(json_response(StatusCode::OK, &out));
+        }
         if owner != Owner::Ours {
             return self.forward(ctx, target, op, owner, body, &input).await;
         }

@@ -448,12 +448,37 @@ fn bad_input_gets_aws_errors_and_the_emulator_keeps_serving() {
         (
             "Scan",
             r#"{"TableName":"t1","ConsistentRead":"yes"}"#,
-            "STRING_VALUE cannot be converted to Boolean",
+            "Unexpected token received from parser",
         ),
         (
             "Scan",
             r#"{"TableName":["t1"]}"#,
             "Start of list found where not expected",
+        ),
+        (
+            "Scan",
+            r#"{"TableName":true}"#,
+            "TRUE_VALUE cannot be converted to String",
+        ),
+        (
+            "GetItem",
+            r#"{"TableName":"t1","Key":"k"}"#,
+            "Unexpected field type",
+        ),
+        (
+            "PutItem",
+            r#"{"TableName":"t1","Item":{"k":{"L":["x"]}}}"#,
+            "Unexpected value type in payload",
+        ),
+        (
+            "PutItem",
+            r#"{"TableName":"t1","Item":{"k":{"B":"abc"}}}"#,
+            "Base64 encoded length is expected a multiple of 4 bytes but found: 3",
+        ),
+        (
+            "PutItem",
+            r#"{"TableName":"t1","Item":{"k":{"B":1}}}"#,
+            "only base-64-encoded strings are convertible to bytes",
         ),
         (
             "Scan",
@@ -923,6 +948,82 @@ fn stream_records_name_the_tables_region() {
     let records = stream_records(&c, "Regional");
     let regions: Vec<&Value> = records.iter().map(|r| &r["awsRegion"]).collect();
     assert_eq!(regions, [&json!("eu-west-1")], "{records:?}");
+}
+
+/// AT_TIMESTAMP, which AWS added after DynamoDB Local was written: records from that time on.
+#[test]
+fn at_timestamp_iterators_start_at_their_time() {
+    let account = "200000000304";
+    let c = caller(account);
+    c.create_table(
+        "Timed",
+        &[
+            "--stream-specification",
+            "StreamEnabled=true,StreamViewType=NEW_IMAGE",
+        ],
+    );
+    c.put("Timed", "old", "1");
+    c.put("Timed", "new", "2");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let desc = c.ok(&["dynamodb", "describe-table", "--table-name", "Timed"]);
+    let stream = desc["Table"]["LatestStreamArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shards = c.ok(&[
+        "dynamodbstreams",
+        "describe-stream",
+        "--stream-arn",
+        &stream,
+    ]);
+    let shard = shards["StreamDescription"]["Shards"][0]["ShardId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let call = |op: &str, body: Value| {
+        raw_as(
+            account,
+            Some(&format!("DynamoDBStreams_20120810.{op}")),
+            body.to_string().into_bytes(),
+        )
+    };
+    // Records from the time on: a time before the writes reads both, one after them none
+    // (the iterator goes on, as AWS's does), the time of the writes their own.
+    let read = |ts: f64| {
+        let (status, it) = call(
+            "GetShardIterator",
+            json!({"StreamArn": stream, "ShardId": shard, "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": ts}),
+        );
+        assert_eq!(status, 200, "{it}");
+        let (status, got) = call("GetRecords", json!({"ShardIterator": it["ShardIterator"]}));
+        assert_eq!(status, 200, "{got}");
+        assert!(got["NextShardIterator"].is_string(), "{got}");
+        let keys: Vec<Value> = got["Records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                assert_eq!(r["awsRegion"], "us-east-1");
+                r["dynamodb"]["Keys"]["pk"]["S"].clone()
+            })
+            .collect();
+        keys
+    };
+    assert_eq!(read(now - 3600.0), [json!("old"), json!("new")]);
+    assert_eq!(read(now + 120.0), Vec::<Value>::new());
+    assert!(read(now).contains(&json!("new")));
+    let (status, e) = call(
+        "GetShardIterator",
+        json!({"StreamArn": stream, "ShardId": shard, "ShardIteratorType": "AT_TIMESTAMP"}),
+    );
+    assert_eq!(
+        (status, e["__type"].as_str()),
+        (400, Some("com.amazon.coral.validate#ValidationException")),
+        "{e}"
+    );
 }
 
 #[test]

@@ -17,10 +17,22 @@ pub async fn call(
     op: &str,
     input: &Value,
 ) -> OpResult {
+    call_service(backend, account, region, DYNAMODB_PREFIX, op, input).await
+}
+
+/// `call` for either service (`prefix`: DynamoDB's or DynamoDB Streams' target prefix).
+pub async fn call_service(
+    backend: &Backend,
+    account: &str,
+    region: &str,
+    prefix: &str,
+    op: &str,
+    input: &Value,
+) -> OpResult {
     let body = Bytes::from(input.to_string());
     let body = arn::to_backend(body, account, region);
     let res = backend
-        .call(account, region, &format!("{DYNAMODB_PREFIX}.{op}"), body)
+        .call(account, region, &format!("{prefix}.{op}"), body)
         .await
         .map_err(|e| unavailable(&e, &backend.log_path()))?;
     let out = arn::to_caller(res.body, account, region);

@@ -15,7 +15,7 @@ mod pitr;
 mod policies;
 mod replicas;
 mod service;
-mod streams;
+pub mod streams;
 mod tables;
 mod vector_search;
 

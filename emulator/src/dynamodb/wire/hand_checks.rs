@@ -44,14 +44,105 @@ pub fn check(op: &str, input: &Value) -> Option<String> {
         | "UpdateGlobalTable"
         | "UpdateGlobalTableSettings" => text("GlobalTableName")
             .filter(|n| outside(n, 3, 255))
-            .map(|_| TABLE_NAME_LENGTH.into()),
+            .map(|_| TABLE_NAME_LENGTH.into())
+            .or_else(|| legacy_regions(op, input)),
         "DescribeContributorInsights" | "UpdateContributorInsights" => text("IndexName")
             .filter(|n| outside(n, 3, 255))
             .map(|_| INDEX_NAME_LENGTH.into()),
         "TagResource" => tags(input.get("Tags")?),
         "UntagResource" => tag_keys(input.get("TagKeys")?),
+        "UpdateTable" => input["ReplicaUpdates"]
+            .as_array()?
+            .iter()
+            .flat_map(|u| ["Create", "Update", "Delete"].map(|k| &u[k]["RegionName"]))
+            .filter_map(Value::as_str)
+            .find(|r| !is_region(r))
+            .map(|_| unsupported_region()),
         _ => None,
     }
+}
+
+/// The legacy (2017.11.29) global tables: AWS's bare text for a replica it cannot take.
+fn legacy_regions(op: &str, input: &Value) -> Option<String> {
+    let regions: Vec<&Value> = match op {
+        "CreateGlobalTable" => input["ReplicationGroup"]
+            .as_array()?
+            .iter()
+            .map(|r| &r["RegionName"])
+            .collect(),
+        "UpdateGlobalTable" => input["ReplicaUpdates"]
+            .as_array()?
+            .iter()
+            .flat_map(|u| ["Create", "Delete"].map(|k| &u[k]["RegionName"]))
+            .collect(),
+        _ => return None,
+    };
+    regions
+        .into_iter()
+        .filter_map(Value::as_str)
+        .find(|r| !is_region(r))
+        .map(|_| "One or more parameter values were invalid".to_string())
+}
+
+/// A region name as AWS forms them (`us-east-1`, `us-gov-west-1`, `ap-southeast-5`).
+fn is_region(r: &str) -> bool {
+    let mut parts = r.split('-');
+    let geo = parts.next().unwrap_or("");
+    let rest: Vec<&str> = parts.collect();
+    geo.len() == 2
+        && geo.bytes().all(|b| b.is_ascii_lowercase())
+        && rest.len() >= 2
+        && rest[..rest.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && rest[rest.len() - 1].len() <= 2
+        && rest[rest.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !rest[rest.len() - 1].is_empty()
+}
+
+/// AWS's text for a replica region it does not support (recorded for an empty region). The
+/// first twelve regions are in the recorded order; the recording stops there, the rest follow
+/// in alphabetical order.
+fn unsupported_region() -> String {
+    const REGIONS: &[&str] = &[
+        "ap-south-2",
+        "ap-south-1",
+        "eu-south-1",
+        "eu-south-2",
+        "me-central-1",
+        "il-central-1",
+        "ca-central-1",
+        "ap-east-2",
+        "mx-central-1",
+        "eu-central-1",
+        "eu-central-2",
+        "us-west-1",
+        "af-south-1",
+        "ap-east-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-7",
+        "ca-west-1",
+        "eu-north-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "me-south-1",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-2",
+    ];
+    format!(
+        "Region is not supported. The latest version of global tables are only supported in the following regions: [{}]",
+        REGIONS.join(", ")
+    )
 }
 
 fn tags(tags: &Value) -> Option<String> {
@@ -152,6 +243,22 @@ mod tests {
         assert_eq!(
             check("TagResource", &json!({"Tags": [{"Key": "k", "Value": ""}]})),
             None
+        );
+        let delete =
+            |r: &str| json!({"TableName": "T", "ReplicaUpdates": [{"Delete": {"RegionName": r}}]});
+        assert!(check("UpdateTable", &delete(""))
+            .unwrap()
+            .starts_with("Region is not supported. The latest version of global tables are only supported in the following regions: [ap-south-2, ap-south-1, eu-south-1,"));
+        assert_eq!(check("UpdateTable", &delete("us-gov-west-1")), None);
+        assert_eq!(check("UpdateTable", &delete("eu-west-1")), None);
+        assert!(check("UpdateTable", &delete("\u{0}x")).is_some());
+        assert_eq!(
+            check(
+                "CreateGlobalTable",
+                &json!({"ReplicationGroup": [{"RegionName": "nowhere"}]})
+            )
+            .as_deref(),
+            Some("One or more parameter values were invalid")
         );
     }
 }
