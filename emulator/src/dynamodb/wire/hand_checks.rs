@@ -62,6 +62,32 @@ pub fn check(op: &str, input: &Value) -> Option<String> {
     }
 }
 
+/// Rules across members that AWS checks once the model's constraints hold (texts recorded
+/// against AWS in public test suites).
+pub fn cross_member(op: &str, input: &Value) -> Option<String> {
+    const PREFIX: &str = "One or more parameter values were invalid: ";
+    if !matches!(op, "CreateTable" | "UpdateTable") || input["BillingMode"] != "PAY_PER_REQUEST" {
+        return None;
+    }
+    if input
+        .get("ProvisionedThroughput")
+        .is_some_and(|p| !p.is_null())
+    {
+        return Some(format!("{PREFIX}Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"));
+    }
+    input["GlobalSecondaryIndexes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|g| g.get("ProvisionedThroughput").is_some_and(|p| !p.is_null()))
+        .map(|g| {
+            format!(
+                "{PREFIX}ProvisionedThroughput should not be specified for index: {} when BillingMode is PAY_PER_REQUEST",
+                g["IndexName"].as_str().unwrap_or_default()
+            )
+        })
+}
+
 /// The legacy (2017.11.29) global tables: AWS's bare text for a replica it cannot take.
 fn legacy_regions(op: &str, input: &Value) -> Option<String> {
     let regions: Vec<&Value> = match op {
@@ -242,6 +268,19 @@ mod tests {
         }
         assert_eq!(
             check("TagResource", &json!({"Tags": [{"Key": "k", "Value": ""}]})),
+            None
+        );
+        let ppr = json!({"TableName": "T", "BillingMode": "PAY_PER_REQUEST",
+            "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}});
+        assert_eq!(cross_member("CreateTable", &ppr).as_deref(), Some("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"));
+        let gsi = json!({"TableName": "T", "BillingMode": "PAY_PER_REQUEST",
+            "GlobalSecondaryIndexes": [{"IndexName": "g1", "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}]});
+        assert_eq!(cross_member("CreateTable", &gsi).as_deref(), Some("One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: g1 when BillingMode is PAY_PER_REQUEST"));
+        assert_eq!(
+            cross_member(
+                "CreateTable",
+                &json!({"BillingMode": "PROVISIONED", "ProvisionedThroughput": {}})
+            ),
             None
         );
         let delete =

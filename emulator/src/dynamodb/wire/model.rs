@@ -211,7 +211,10 @@ impl Model {
             .constraints
             .violations(shape, input, hand_checks::replaced(op));
         if errors.is_empty() {
-            return Ok(());
+            return match hand_checks::cross_member(op, input) {
+                Some(text) => Err(validation(text)),
+                None => Ok(()),
+            };
         }
         let n = errors.len();
         Err(validation(format!(

@@ -319,3 +319,34 @@ fn members_aws_checks_by_hand_answer_awss_texts() {
         assert_eq!(out["message"], want, "{op}: {out}");
     }
 }
+
+#[test]
+fn billing_mode_rules_across_members() {
+    let table = |extra: Value| {
+        let mut body = json!({
+            "TableName": "Ppr",
+            "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        raw(
+            Some("DynamoDB_20120810.CreateTable"),
+            serde_json::to_vec(&body).unwrap(),
+        )
+    };
+    let (status, out) =
+        table(json!({"ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}));
+    assert_eq!(status, 400, "{out}");
+    assert_eq!(out["message"], "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
+    let (status, out) = table(json!({"GlobalSecondaryIndexes": [{
+        "IndexName": "gsi1",
+        "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"},
+        "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    }]}));
+    assert_eq!(status, 400, "{out}");
+    assert_eq!(out["message"], "One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: gsi1 when BillingMode is PAY_PER_REQUEST");
+}
