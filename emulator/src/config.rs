@@ -32,6 +32,8 @@ pub struct Config {
     /// Seed of the values AWS draws at random (ElastiCache's default windows); random per
     /// run when absent (`--seed`, `AWSEMU_SEED`).
     pub seed: Option<u64>,
+    /// Provisioned DynamoDB tables throttle beyond their capacity (`--enforce-capacity`).
+    pub enforce_capacity: bool,
 }
 
 /// `--cache-backend`: processes of the installed engines, or Docker / Podman containers.
@@ -85,6 +87,8 @@ impl Config {
             runtime_dir,
             state_dir: None,
             dynamodb_in_memory: std::env::var("AWSEMU_DYNAMODB_IN_MEMORY")
+                .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+            enforce_capacity: std::env::var("AWSEMU_ENFORCE_CAPACITY")
                 .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
             redis_server: which("redis-server").unwrap_or_else(|| "redis-server".into()),
             valkey_server: which("valkey-server"),

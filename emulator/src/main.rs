@@ -36,6 +36,10 @@ struct Args {
     /// a database file under the runtime dir.
     #[arg(long, env = "AWSEMU_DYNAMODB_IN_MEMORY")]
     dynamodb_in_memory: bool,
+    /// Provisioned DynamoDB tables throttle beyond their read and write capacity units (with
+    /// AWS's 300 s of burst capacity), answering ProvisionedThroughputExceededException.
+    #[arg(long, env = "AWSEMU_ENFORCE_CAPACITY")]
+    enforce_capacity: bool,
     /// ElastiCache cache nodes allowed per account and region (AWS's default quota).
     #[arg(long, default_value_t = emulator::config::DEFAULT_MAX_CACHE_NODES, env = "AWSEMU_MAX_CACHE_NODES")]
     max_cache_nodes: usize,
@@ -85,6 +89,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = Config::from_env(runtime_dir);
     config.state_dir = args.state_dir.clone();
     config.dynamodb_in_memory |= args.dynamodb_in_memory;
+    config.enforce_capacity |= args.enforce_capacity;
     config.max_cache_nodes = args.max_cache_nodes;
     config.seed = args.seed;
     config.cache_backend = args.cache_backend;

@@ -86,7 +86,13 @@ impl DynamoDb {
         if owner != Owner::Ours {
             return self.forward(ctx, target, op, owner, body, &input).await;
         }
-        let out = ops::dispatch(self, ctx, op, input).await?;
+        let table = table_name(&input["TableName"]).unwrap_or_default();
+        let out = ops::dispatch(self, ctx, op, input).await;
+        if let (Some(b), "CreateTable" | "UpdateTable" | "DeleteTable") = (&self.capacity, op) {
+            // Capacity is read again on the table's next metered request.
+            b.forget(&ctx.account, &ctx.region, &table);
+        }
+        let out = out?;
         Ok(json_response(StatusCode::OK, &out))
     }
 
@@ -102,6 +108,16 @@ impl DynamoDb {
         input: &Value,
     ) -> Result<Response, JsonError> {
         validate::before_forward(op, input)?;
+        // The capacity model (opt-in): throttled here, or sent asking for ConsumedCapacity.
+        let metered = match self.admit(ctx, op, input).await {
+            Some(Err(throttled)) => return Ok(throttled),
+            Some(Ok((admitted, sent))) => Some((admitted, sent)),
+            None => None,
+        };
+        let (admitted, body, input) = match &metered {
+            Some((a, sent)) => (Some(a), Bytes::from(sent.to_string()), sent),
+            None => (None, body, input),
+        };
         // Writes into tables with vector indexes: checked, their items locked until the
         // index has them (so it follows the order the backend applied them in).
         let vector_writes = if self.vector_tables.load(Ordering::Relaxed) > 0 && items::is_write(op)
@@ -129,13 +145,17 @@ impl DynamoDb {
             let out = arn::to_caller(res.body, &ctx.account, &ctx.region);
             return Ok(self.error_response(ctx, op, input, res.status, &out).await);
         }
+        let res_body = match admitted {
+            Some(a) => self.charge(ctx, a, res.body),
+            None => res.body,
+        };
         if let Some(plan) = vector_writes {
-            vector::hooks::apply(&self.backend, &self.vectors, plan, &res.body).await;
+            vector::hooks::apply(&self.backend, &self.vectors, plan, &res_body).await;
         }
         if self.hooked.load(Ordering::Relaxed) > 0 && items::is_write(op) {
             self.after_write(ctx, op, input).await;
         }
-        let mut out = arn::to_caller(res.body, &ctx.account, &ctx.region);
+        let mut out = arn::to_caller(res_body, &ctx.account, &ctx.region);
         if op == "GetRecords" {
             out = arn::records_to_caller(out, &ctx.region);
         }

@@ -2,8 +2,10 @@
 //! items), point-in-time history, global tables and the smaller per-table settings.
 //! Everything is keyed by account and region; with `--state-dir` it is saved as JSON.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -227,5 +229,67 @@ mod tests {
             .is_some());
         let back: State = serde_json::from_value(state).unwrap();
         assert!(back.bulk_operations.is_empty());
+    }
+}
+
+// ---- provisioned capacity (`--enforce-capacity`; kept in memory, not saved) ----
+
+/// Seconds of unused capacity a bucket keeps.
+const BURST_SECONDS: f64 = 300.0;
+
+pub struct Bucket {
+    rate: f64,
+    pub tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    pub fn new(rate: f64) -> Self {
+        // A new table has one second of capacity and no unused capacity saved yet.
+        Bucket {
+            rate,
+            tokens: rate,
+            at: Instant::now(),
+        }
+    }
+
+    pub fn refill(&mut self) {
+        let now = Instant::now();
+        let max = self.rate * BURST_SECONDS;
+        self.tokens = (self.tokens + self.rate * (now - self.at).as_secs_f64()).min(max);
+        self.at = now;
+    }
+}
+
+/// Account, region and table name.
+pub type TableId = (String, String, String);
+
+/// Read and write buckets of the provisioned tables seen (None: an on-demand table).
+#[derive(Default)]
+pub struct CapacityBuckets {
+    pub tables: Mutex<HashMap<TableId, Option<[Bucket; 2]>>>,
+}
+
+impl CapacityBuckets {
+    /// Forgets a table's capacity (created, updated or deleted): read again on next use.
+    pub fn forget(&self, account: &str, region: &str, table: &str) {
+        self.tables.lock().unwrap().remove(&(
+            account.to_string(),
+            region.to_string(),
+            table.to_string(),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod capacity_tests {
+    use super::*;
+
+    #[test]
+    fn buckets_keep_five_minutes_of_unused_capacity() {
+        let mut b = Bucket::new(10.0);
+        b.at -= std::time::Duration::from_secs(1000);
+        b.refill();
+        assert_eq!(b.tokens, 3000.0);
     }
 }

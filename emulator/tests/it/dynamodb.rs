@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::common::{create_table_args, CliResult, TestEmulator};
 
 mod bulk;
+mod capacity;
 mod constraints;
 mod errors;
 mod s3_sts;

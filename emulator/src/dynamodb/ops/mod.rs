@@ -4,6 +4,7 @@
 
 mod backups;
 mod bulk;
+pub mod capacity;
 mod copy;
 mod global_tables;
 mod import_export;

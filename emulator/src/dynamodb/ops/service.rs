@@ -34,6 +34,8 @@ pub struct DynamoDb {
     pub(in crate::dynamodb) index_sizes: IndexSizes,
     /// The vector indexes, kept current by every write path.
     pub(in crate::dynamodb) vectors: Arc<VectorStore>,
+    /// Provisioned-capacity buckets, with `--enforce-capacity` only.
+    pub(in crate::dynamodb) capacity: Option<crate::dynamodb::state::CapacityBuckets>,
 }
 
 /// Members DynamoDB Local does not need (or would handle differently): we keep them.
@@ -225,6 +227,9 @@ impl DynamoDb {
             vector_tables: AtomicUsize::new(0),
             index_sizes: IndexSizes::default(),
             vectors: Arc::new(VectorStore::new(config.state_dir.as_deref())),
+            capacity: config
+                .enforce_capacity
+                .then(crate::dynamodb::state::CapacityBuckets::default),
             config,
         };
         me.refresh_hooked();
