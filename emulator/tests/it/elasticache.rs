@@ -208,3 +208,14 @@ pub fn hp(ep: &serde_json::Value) -> (String, u16) {
         ep["Port"].as_u64().expect("port") as u16,
     )
 }
+
+/// CreateReplicationGroup arguments of a cluster-mode group: two shards of a primary and a
+/// replica.
+pub const TWO_SHARDS: &[&str] = &[
+    "--num-node-groups",
+    "2",
+    "--replicas-per-node-group",
+    "1",
+    "--cache-parameter-group-name",
+    "default.redis7.cluster.on",
+];

@@ -8,7 +8,9 @@ use std::net::TcpListener;
 use emulator::config::{NodePorts, PublishedNodes};
 use serde_json::Value;
 
-use super::{cluster_round_trip, create_group, ec, eventually, hp, redis_cli, wait_group};
+use super::{
+    cluster_round_trip, create_group, ec, eventually, hp, redis_cli, wait_group, TWO_SHARDS,
+};
 use crate::common::TestEmulator;
 
 /// A range of `len` ports on loopback whose ports and cluster bus ports are free, searched
@@ -107,18 +109,7 @@ fn replicas_failover_and_cluster_mode_work_on_advertised_ports() {
 
     // Cluster mode: CLUSTER SLOTS names the advertised host, so a cluster client that knows
     // only the configuration endpoint reaches every shard.
-    let c = create_group(
-        &emu,
-        "pub-cm",
-        &[
-            "--num-node-groups",
-            "2",
-            "--replicas-per-node-group",
-            "1",
-            "--cache-parameter-group-name",
-            "default.redis7.cluster.on",
-        ],
-    );
+    let c = create_group(&emu, "pub-cm", TWO_SHARDS);
     let (ch, cp) = hp(&c["ConfigurationEndpoint"]);
     assert_eq!(ch, "localhost");
     assert!(ports.contains(cp));
