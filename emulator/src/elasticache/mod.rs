@@ -10,6 +10,7 @@
 //! `persist` saves every change and a restarted emulator brings every node back from its
 //! data dir.
 
+mod advertise;
 pub mod auto_snapshots;
 mod domain;
 mod effects;
@@ -64,6 +65,8 @@ pub struct ElastiCache {
     seed: u64,
     /// Holds the monitor between choosing and deciding, for tests of that window.
     gate: Arc<monitor::MonitorGate>,
+    /// `--node-ports` / `--advertise-host`: answers name nodes by the advertised host.
+    published: Option<crate::config::PublishedNodes>,
 }
 
 impl ElastiCache {
@@ -88,7 +91,13 @@ impl ElastiCache {
                     .state_dir
                     .clone()
                     .unwrap_or_else(|| config.runtime_dir.clone()),
-                max_nodes: config.max_cache_nodes,
+                // Published nodes share one port range: never more nodes than it holds.
+                max_nodes: config
+                    .published
+                    .as_ref()
+                    .map_or(config.max_cache_nodes, |p| {
+                        config.max_cache_nodes.min(p.ports.len())
+                    }),
                 busy: Arc::default(),
             },
             restored: Arc::new(tokio::sync::OnceCell::new()),
@@ -98,6 +107,7 @@ impl ElastiCache {
             clock: Arc::default(),
             seed: config.seed.unwrap_or_else(rand::random),
             gate: Arc::default(),
+            published: config.published.clone(),
         };
         // Nodes come back in the background so the gateway listens at once; without a
         // runtime here (tests build the service first), the first request restores.
@@ -209,10 +219,15 @@ impl ElastiCache {
             jobs::settle(&self.env, &key, settle);
         }
         match result {
-            Ok(out) => xml_response(
-                StatusCode::OK,
-                model.encode_output(op, &out, &ctx.request_id),
-            ),
+            Ok(mut out) => {
+                if let Some(p) = &self.published {
+                    advertise::endpoints(&mut out, p);
+                }
+                xml_response(
+                    StatusCode::OK,
+                    model.encode_output(op, &out, &ctx.request_id),
+                )
+            }
             Err(e) => model
                 .error(&e.code, e.message)
                 .into_response_with_id(&ctx.request_id),

@@ -86,10 +86,23 @@ impl Ca {
         Ok(params)
     }
 
-    /// A server certificate for `ip` (and `localhost`), written into `dir`.
-    pub fn issue(&self, ip: IpAddr, dir: &Path) -> Result<NodeFiles, TlsError> {
+    /// A server certificate for `ip`, `localhost` and the host clients are told to use
+    /// (`--advertise-host`, a name or an address), written into `dir`.
+    pub fn issue(
+        &self,
+        ip: IpAddr,
+        advertised: Option<&str>,
+        dir: &Path,
+    ) -> Result<NodeFiles, TlsError> {
         let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
         params.subject_alt_names.push(SanType::IpAddress(ip));
+        match advertised.map(|h| (h, h.parse::<IpAddr>())) {
+            Some((_, Ok(a))) if a != ip => params.subject_alt_names.push(SanType::IpAddress(a)),
+            Some((h, Err(_))) if h != "localhost" => params
+                .subject_alt_names
+                .push(SanType::DnsName(h.try_into()?)),
+            _ => {}
+        }
         params
             .distinguished_name
             .push(DnType::CommonName, ip.to_string());
@@ -130,7 +143,7 @@ mod tests {
         let ca = Ca::generate(dir.path()).unwrap();
         assert!(ca.pem.starts_with("-----BEGIN CERTIFICATE-----"));
         let f = ca
-            .issue("127.100.0.1".parse().unwrap(), &dir.path().join("n"))
+            .issue("127.100.0.1".parse().unwrap(), None, &dir.path().join("n"))
             .unwrap();
         let key = std::fs::read_to_string(f.key).unwrap();
         assert!(key.contains("PRIVATE KEY"));

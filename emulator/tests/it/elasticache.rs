@@ -12,6 +12,7 @@ mod migration;
 mod nodes;
 mod persistence;
 mod placement;
+pub mod published;
 mod semantics;
 mod validation;
 mod versions;
@@ -178,3 +179,43 @@ pub fn redis_cli_tls(ca: &str, ep: &(String, u16), token: &str, cmd: &[&str]) ->
     a.extend_from_slice(cmd);
     redis_cli(&a)
 }
+
+/// Writes `n` keys through a cluster client that starts from `url` (a configuration
+/// endpoint), then reads each back: every shard must be reachable where CLUSTER SLOTS says.
+pub fn cluster_round_trip(url: &str, n: i64) {
+    let client = redis::cluster::ClusterClient::new(vec![url.to_string()]).unwrap();
+    let mut c = client.get_connection().unwrap();
+    for i in 0..n {
+        let _: () = redis::cmd("SET")
+            .arg(format!("key:{i}"))
+            .arg(i)
+            .query(&mut c)
+            .unwrap();
+    }
+    for i in 0..n {
+        let v: i64 = redis::cmd("GET")
+            .arg(format!("key:{i}"))
+            .query(&mut c)
+            .unwrap();
+        assert_eq!(v, i, "key:{i} through {url}");
+    }
+}
+
+/// An endpoint's (Address, Port).
+pub fn hp(ep: &serde_json::Value) -> (String, u16) {
+    (
+        ep["Address"].as_str().expect("address").to_string(),
+        ep["Port"].as_u64().expect("port") as u16,
+    )
+}
+
+/// CreateReplicationGroup arguments of a cluster-mode group: two shards of a primary and a
+/// replica.
+pub const TWO_SHARDS: &[&str] = &[
+    "--num-node-groups",
+    "2",
+    "--replicas-per-node-group",
+    "1",
+    "--cache-parameter-group-name",
+    "default.redis7.cluster.on",
+];

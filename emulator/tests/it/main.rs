@@ -4,5 +4,6 @@ mod common;
 mod dynamodb;
 mod elasticache;
 mod gateway;
+mod image;
 mod lifecycle;
 mod reset;

@@ -127,10 +127,7 @@ pub(crate) fn launch(
         persistent: cx.persistent,
     };
     let addr = cx.backend.reserve(&spec).map_err(|e| {
-        ApiError::new(
-            "InsufficientCacheClusterCapacity",
-            format!("Could not start cache node {node_id} of {cluster_id}: {e}"),
-        )
+        super::limits::reserve_error(e, &format!("cache node {node_id} of {cluster_id}"))
     })?;
     spec.preferred = Some(addr);
     cx.effects.push(Effect::Start(Box::new(Launch {

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::elasticache::error::{ApiError, ApiResult};
-use crate::elasticache::runtime::EngineKind;
+use crate::elasticache::runtime::{EngineKind, RuntimeError};
 use crate::elasticache::state::Region;
 
 /// Replicas per shard: ReplicasPerNodeGroup, ReplicaCount, NewReplicaCount.
@@ -123,6 +123,24 @@ pub fn region_quota(region: &Region, adding: usize, max: usize) -> ApiResult<()>
         ));
     }
     Ok(())
+}
+
+/// A node that cannot be given an address: the quota error when the published port range
+/// is full (the range is the quota then), else AWS's capacity error.
+pub fn reserve_error(e: RuntimeError, what: &str) -> ApiError {
+    match e {
+        RuntimeError::PortsExhausted(ports) => ApiError::new(
+            "NodeQuotaForCustomerExceeded",
+            format!(
+                "Customer node quota exceeded. You can have at most {} nodes in this region.",
+                ports.len()
+            ),
+        ),
+        e => ApiError::new(
+            "InsufficientCacheClusterCapacity",
+            format!("Could not start {what}: {e}"),
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -43,12 +43,10 @@ pub(crate) fn start_serverless_node(
         preferred,
         persistent: cx.persistent,
     };
-    let addr = cx.backend.reserve(&spec).map_err(|e| {
-        ApiError::new(
-            "InsufficientCacheClusterCapacity",
-            format!("Could not start serverless cache {name}: {e}"),
-        )
-    })?;
+    let addr = cx
+        .backend
+        .reserve(&spec)
+        .map_err(|e| super::limits::reserve_error(e, &format!("serverless cache {name}")))?;
     spec.preferred = Some(addr);
     let persistent = cx.persistent && kind != crate::elasticache::runtime::EngineKind::Memcached;
     cx.effects.push(Effect::Start(Box::new(Launch {

@@ -297,13 +297,28 @@ fn slot_map_addrs(c: &mut redis::Connection) -> Result<Vec<SocketAddr>, String> 
             else {
                 continue;
             };
-            let ip = String::from_utf8_lossy(ip);
+            // Nodes that announce a hostname (`--advertise-host`) name it first and their IP
+            // in the metadata that follows the node id.
+            let ip = metadata_ip(n.get(3)).unwrap_or_else(|| String::from_utf8_lossy(ip).into());
             if let Ok(a) = format!("{ip}:{port}").parse() {
                 out.push(a);
             }
         }
     }
     Ok(out)
+}
+
+/// `ip` of a CLUSTER SLOTS node entry's metadata (`["ip", "127.0.0.1", ...]`), if any.
+fn metadata_ip(meta: Option<&redis::Value>) -> Option<String> {
+    let Some(redis::Value::Array(kv)) = meta else {
+        return None;
+    };
+    kv.chunks(2).find_map(|pair| match pair {
+        [redis::Value::BulkString(k), redis::Value::BulkString(v)] if k == b"ip" => {
+            Some(String::from_utf8_lossy(v).into_owned())
+        }
+        _ => None,
+    })
 }
 
 /// SETSLOT IMPORTING/MIGRATING/NODE name the other node by id: every node taking part must

@@ -339,6 +339,7 @@ impl CacheBackend for ContainerBackend {
             keep_data: false,
             _handle: None,
             container: Some(Box::new(guard)),
+            _lease: self.process.lease(plan.addr),
         })
     }
 }

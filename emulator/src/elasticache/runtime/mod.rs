@@ -5,6 +5,7 @@
 mod container;
 mod images;
 mod process;
+mod published;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -105,6 +106,9 @@ pub enum RuntimeError {
     Tls(String),
     #[error("container: {0}")]
     Container(String),
+    /// Every port of `--node-ports` is taken.
+    #[error("every node port of {0} is in use")]
+    PortsExhausted(crate::config::NodePorts),
 }
 
 /// A started node: its address and whatever keeps it alive (dropping it stops the node).
@@ -119,6 +123,8 @@ pub struct RunningNode {
     pub(super) _handle: Option<Managed>,
     /// The container a container-backend node runs in; dropping it removes the container.
     pub(super) container: Option<Box<dyn NodeGuard>>,
+    /// Its port of `--node-ports`, held until the node stops.
+    _lease: Option<published::Lease>,
 }
 
 /// What keeps a node that is not a supervised child running (a container).

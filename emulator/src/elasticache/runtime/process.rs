@@ -1,12 +1,12 @@
 //! The default backend: every node its own engine process on its own loopback address.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use super::{CacheBackend, EngineKind, NodeSpec, RunningNode, RuntimeError};
-use crate::config::Config;
+use crate::config::{Config, PublishedNodes};
 use crate::elasticache::engine;
 use crate::elasticache::tls::Ca;
 use crate::supervisor::{Probe, ProcessSpec, Supervisor};
@@ -19,6 +19,8 @@ pub struct ProcessBackend {
     tls_dir: PathBuf,
     keep_ca: bool,
     ca: OnceLock<Result<Ca, String>>,
+    /// `--node-ports` / `--advertise-host`: ports of a range instead of loopback addresses.
+    published: Option<PublishedNodes>,
 }
 
 /// Next loopback address to try, shared by every backend of the process (tests run several
@@ -49,6 +51,7 @@ impl ProcessBackend {
             },
             keep_ca: config.state_dir.is_some(),
             ca: OnceLock::new(),
+            published: config.published.clone(),
         }
     }
 
@@ -74,6 +77,9 @@ impl ProcessBackend {
         port: u16,
         preferred: Option<SocketAddr>,
     ) -> Result<SocketAddr, RuntimeError> {
+        if let Some(p) = &self.published {
+            return super::published::allocate(p, preferred);
+        }
         if let Some(addr) = preferred.filter(|a| TcpListener::bind(a).is_ok()) {
             return Ok(addr);
         }
@@ -157,6 +163,7 @@ impl CacheBackend for ProcessBackend {
             keep_data: false,
             _handle: Some(handle),
             container: None,
+            _lease: self.lease(plan.addr),
         })
     }
 }
@@ -173,7 +180,7 @@ impl ProcessBackend {
         if spec.engine == EngineKind::Memcached {
             return Ok(Plan {
                 program: self.memcached.clone(),
-                args: memcached_args(spec, addr),
+                args: memcached_args(spec, addr, self.bind_ip(addr)),
                 addr,
                 probe: Probe::MemcachedVersion(addr),
                 control: None,
@@ -183,7 +190,7 @@ impl ProcessBackend {
             (EngineKind::Valkey, Some(v)) => v.clone(),
             _ => self.redis.clone(),
         };
-        let mut args = redis_args(spec, addr);
+        let mut args = redis_args(spec, self.bind_ip(addr));
         let (probe, control) = if spec.tls {
             let (tls, sock) = self.tls_args(spec, addr)?;
             args.extend(tls);
@@ -192,7 +199,7 @@ impl ProcessBackend {
             args.extend(["--port".into(), addr.port().to_string()]);
             (Probe::RedisPing(addr), None)
         };
-        args.extend(cluster_args(spec, addr));
+        args.extend(cluster_args(spec, addr, self.published.as_ref()));
         // Cluster nodes refuse `replicaof`; they replicate through CLUSTER REPLICATE.
         if let Some(primary) = spec.replica_of.filter(|_| !spec.cluster) {
             args.extend([
@@ -210,6 +217,23 @@ impl ProcessBackend {
         })
     }
 
+    /// A started node's hold on its published port.
+    pub(super) fn lease(&self, addr: SocketAddr) -> Option<super::published::Lease> {
+        self.published
+            .as_ref()
+            .map(|_| super::published::lease(addr))
+    }
+
+    /// The address a node listens on: its own, or `--bind` for published nodes.
+    fn bind_ip(&self, addr: SocketAddr) -> IpAddr {
+        self.published.as_ref().map_or(addr.ip(), |p| p.bind)
+    }
+
+    /// The name clients reach published nodes at (their certificates carry it).
+    fn advertised_host(&self) -> Option<&str> {
+        self.published.as_ref().map(|p| p.host.as_str())
+    }
+
     /// A TLS-only node: its certificate from our CA, and a unix socket for our own commands.
     fn tls_args(
         &self,
@@ -218,7 +242,11 @@ impl ProcessBackend {
     ) -> Result<(Vec<String>, PathBuf), RuntimeError> {
         let files = self
             .ca()?
-            .issue(addr.ip(), &spec.data_dir.join("tls"))
+            .issue(
+                addr.ip(),
+                self.advertised_host(),
+                &spec.data_dir.join("tls"),
+            )
             .map_err(|e| RuntimeError::Tls(e.to_string()))?;
         // A short path: unix socket paths are limited to ~100 bytes.
         let sock = control_socket_path()?;
@@ -247,12 +275,12 @@ impl ProcessBackend {
     }
 }
 
-fn memcached_args(spec: &NodeSpec, addr: SocketAddr) -> Vec<String> {
+fn memcached_args(spec: &NodeSpec, addr: SocketAddr, bind: IpAddr) -> Vec<String> {
     let mut args = vec![
         "-p".to_string(),
         addr.port().to_string(),
         "-l".into(),
-        addr.ip().to_string(),
+        bind.to_string(),
         "-U".into(),
         "0".into(),
         "-m".into(),
@@ -267,10 +295,10 @@ fn memcached_args(spec: &NodeSpec, addr: SocketAddr) -> Vec<String> {
 }
 
 /// What every redis/valkey node runs with, before its port (plain or TLS).
-fn redis_args(spec: &NodeSpec, addr: SocketAddr) -> Vec<String> {
+fn redis_args(spec: &NodeSpec, bind: IpAddr) -> Vec<String> {
     let mut args: Vec<String> = vec![
         "--bind".into(),
-        addr.ip().to_string(),
+        bind.to_string(),
         "--save".into(),
         "".into(),
         "--appendonly".into(),
@@ -303,7 +331,13 @@ fn redis_args(spec: &NodeSpec, addr: SocketAddr) -> Vec<String> {
     args
 }
 
-fn cluster_args(spec: &NodeSpec, addr: SocketAddr) -> Vec<String> {
+/// Nodes find each other at their own address (`cluster-announce-ip`); published nodes tell
+/// clients the advertised host instead (CLUSTER SLOTS, MOVED), where the port is the same.
+fn cluster_args(
+    spec: &NodeSpec,
+    addr: SocketAddr,
+    published: Option<&PublishedNodes>,
+) -> Vec<String> {
     if !spec.cluster {
         return vec![];
     }
@@ -317,6 +351,14 @@ fn cluster_args(spec: &NodeSpec, addr: SocketAddr) -> Vec<String> {
         "--cluster-announce-ip".into(),
         addr.ip().to_string(),
     ];
+    if let Some(p) = published {
+        args.extend([
+            "--cluster-announce-hostname".into(),
+            p.host.clone(),
+            "--cluster-preferred-endpoint-type".into(),
+            "hostname".into(),
+        ]);
+    }
     if spec.tls {
         args.extend(["--tls-cluster".into(), "yes".into()]);
     }

@@ -7,7 +7,8 @@
 use std::time::{Duration, Instant};
 
 use super::super::common::{post_query, running, TestEmulator};
-use super::semantics::{get, hp, member_endpoints, pid_of, redis_at, replicated, set};
+use super::hp;
+use super::semantics::{get, member_endpoints, pid_of, redis_at, replicated, set};
 use super::{create_group, ec, event_messages, eventually, wait_group};
 
 fn signal(pid: u32, sig: i32) {

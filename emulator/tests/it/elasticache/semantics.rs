@@ -11,16 +11,9 @@ use serde_json::Value;
 
 use super::super::common::TestEmulator;
 use super::{
-    create_cluster, create_group, ec, event_messages, eventually, redis_cli, redis_cli_tls,
+    create_cluster, create_group, ec, event_messages, eventually, hp, redis_cli, redis_cli_tls,
     wait_cluster, wait_group,
 };
-
-pub(super) fn hp(ep: &Value) -> (String, u16) {
-    (
-        ep["Address"].as_str().expect("address").to_string(),
-        ep["Port"].as_u64().expect("port") as u16,
-    )
-}
 
 /// A connection with optional `user:password` (no password: unauthenticated).
 pub(super) fn redis_at(
