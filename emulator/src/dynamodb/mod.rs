@@ -206,12 +206,16 @@ impl DynamoDb {
             .or_else(|| obj.get("Message"))
             .and_then(Value::as_str)
             .unwrap_or("");
-        let key_names = if errors::needs_schema(op, code, message) {
-            self.key_names(ctx, input).await
+        let (key_names, key_types) = if errors::needs_schema(op, code, message) {
+            self.request_keys(ctx, input).await.into_iter().unzip()
         } else {
-            vec![]
+            (vec![], vec![])
         };
-        let facts = errors::Facts { input, key_names };
+        let facts = errors::Facts {
+            input,
+            key_names,
+            key_types,
+        };
         let message = errors::message(op, code, message, &facts);
         let mut out = errors::body(type_name, &message, &obj);
         if let Some(reasons) = out.get_mut("CancellationReasons") {
@@ -283,16 +287,13 @@ impl DynamoDb {
             .collect()
     }
 
-    /// Key attribute names (HASH first) of the table or index a request names.
-    async fn key_names(&self, ctx: &RequestContext, input: &Value) -> Vec<String> {
+    /// Key attributes and their types (HASH first) of the table or index a request names.
+    async fn request_keys(&self, ctx: &RequestContext, input: &Value) -> Vec<(String, String)> {
         let Some(name) = table_name(&input["TableName"]) else {
             return vec![];
         };
         self.key_schema(ctx, &name, input["IndexName"].as_str())
             .await
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect()
     }
 
     /// Drops every table and control-plane record of one account, or of all, and hides the

@@ -50,6 +50,7 @@ pub async fn call_service(
     let facts = errors::Facts {
         input,
         key_names: vec![],
+        key_types: vec![],
     };
     let message = errors::message(op, code, message, &facts);
     Err(JsonError {

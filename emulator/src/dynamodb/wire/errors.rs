@@ -135,6 +135,22 @@ const ROWS: &[Row] = &[
         starts: &["One of the required keys was not given a value"],
         fix: Fix::WithSchema(missing_key_in_item),
     },
+    // AWS names the key and both types (architect/dynalite test/putItem.js, "incorrect hash
+    // key type" and "incorrect range key type" cases).
+    Row {
+        ops: &["PutItem"],
+        code: VALIDATION,
+        starts: &["One or more parameter values were invalid: Type mismatch for key"],
+        fix: Fix::WithSchema(key_type_mismatch),
+    },
+    // PutItem returns only old images; AWS says so instead of DynamoDB Local's generic text
+    // (architect/dynalite test/putItem.js, "incorrect ReturnValues").
+    Row {
+        ops: &["PutItem"],
+        code: VALIDATION,
+        starts: &["Return values set to invalid value"],
+        fix: Fix::Replace("ReturnValues can only be ALL_OLD or NONE"),
+    },
     Row {
         ops: &["CreateTable"],
         code: "ResourceInUseException",
@@ -186,6 +202,8 @@ pub struct Facts<'a> {
     /// Key attribute names in schema order (HASH first) of the table or index the request
     /// names; empty when unknown.
     pub key_names: Vec<String>,
+    /// The declared type (`S`, `N`, `B`) of each of `key_names`, in the same order.
+    pub key_types: Vec<String>,
 }
 
 /// True when translating this error needs the table's key schema (one extra backend call,
@@ -424,6 +442,21 @@ fn missing_key_in_item(facts: &Facts, message: &str) -> String {
     }
 }
 
+/// AWS's text for an item key of the wrong type: the first key attribute (HASH, then RANGE)
+/// whose type differs from the schema's.
+fn key_type_mismatch(facts: &Facts, message: &str) -> String {
+    let item = &facts.input["Item"];
+    let mismatch = facts
+        .key_names
+        .iter()
+        .zip(&facts.key_types)
+        .find_map(|(name, want)| {
+            let got = item.get(name)?.as_object()?.keys().next()?;
+            (got != want).then(|| format!("{message} {name} expected: {want} actual: {got}"))
+        });
+    mismatch.unwrap_or_else(|| message.to_string())
+}
+
 /// AWS's text for creating a table that exists.
 fn table_exists(facts: &Facts, message: &str) -> String {
     match facts.input["TableName"].as_str() {
@@ -481,9 +514,21 @@ mod tests {
     use serde_json::json;
 
     fn t(op: &str, code: &str, msg: &str, input: Value, keys: &[&str]) -> String {
+        typed(op, code, msg, input, keys, &[])
+    }
+
+    fn typed(
+        op: &str,
+        code: &str,
+        msg: &str,
+        input: Value,
+        keys: &[&str],
+        types: &[&str],
+    ) -> String {
         let facts = Facts {
             input: &input,
             key_names: keys.iter().map(|k| k.to_string()).collect(),
+            key_types: types.iter().map(|k| k.to_string()).collect(),
         };
         message(op, code, msg, &facts)
     }
@@ -532,6 +577,34 @@ mod tests {
                 &[]
             ),
             "Table already exists: Music"
+        );
+    }
+
+    #[test]
+    fn put_item_key_type_mismatch_names_the_key_and_both_types() {
+        let m = "One or more parameter values were invalid: Type mismatch for key";
+        assert!(needs_schema("PutItem", VALIDATION, m));
+        let item = json!({"Item": {"a": {"N": "23"}, "b": {"N": "23"}}});
+        assert_eq!(
+            typed("PutItem", VALIDATION, m, item, &["a", "b"], &["S", "S"]),
+            format!("{m} a expected: S actual: N")
+        );
+        let item = json!({"Item": {"a": {"S": "a"}, "b": {"N": "23"}}});
+        assert_eq!(
+            typed("PutItem", VALIDATION, m, item, &["a", "b"], &["S", "S"]),
+            format!("{m} b expected: S actual: N")
+        );
+    }
+
+    #[test]
+    fn put_item_return_values_other_than_old_images() {
+        assert_eq!(
+            v("PutItem", "Return values set to invalid value"),
+            "ReturnValues can only be ALL_OLD or NONE"
+        );
+        assert_eq!(
+            v("DeleteItem", "Return values set to invalid value"),
+            "Return values set to invalid value"
         );
     }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{caller, raw, Caller};
+use super::{caller, raw, raw_as, Caller};
 
 const ENV: &str = "1 validation error detected: ";
 
@@ -463,4 +463,43 @@ fn keys_off_the_schema_and_existing_tables_get_aws_texts() {
     );
     c.aws(&crate::common::create_table_args("Keys", &[]))
         .fails_with_message("ResourceInUseException", "Table already exists: Keys");
+}
+
+#[test]
+fn put_item_texts_name_what_is_wrong() {
+    let c = caller("200000000107");
+    table(&c, "PutTexts");
+    let put = |item: &str, extra: &[&str]| {
+        let mut args = vec![
+            "dynamodb",
+            "put-item",
+            "--table-name",
+            "PutTexts",
+            "--item",
+            item,
+        ];
+        args.extend_from_slice(extra);
+        c.aws(&args)
+    };
+    put(r#"{"pk":{"N":"1"}}"#, &[]).fails_with_message(
+        "ValidationException",
+        "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N",
+    );
+    put(r#"{"pk":{"S":"a"}}"#, &["--return-values", "UPDATED_NEW"]).fails_with_message(
+        "ValidationException",
+        "ReturnValues can only be ALL_OLD or NONE",
+    );
+    let (status, e) = raw_as(
+        "200000000107",
+        Some("DynamoDB_20120810.PutItem"),
+        json!({"TableName": "PutTexts", "Item": {"pk": {"S": "a"}}, "ReturnValues": "ALL_NEW"})
+            .to_string()
+            .into_bytes(),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        e["__type"], "com.amazon.coral.validate#ValidationException",
+        "{e}"
+    );
+    assert_eq!(e["message"], "ReturnValues can only be ALL_OLD or NONE");
 }
