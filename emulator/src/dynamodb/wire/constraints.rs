@@ -111,6 +111,21 @@ impl Constraints {
         out
     }
 
+    /// Whether a value of this shape can break a constraint at all.
+    fn constrained(&self, shape_name: &str) -> bool {
+        match self.shapes.get(shape_name) {
+            Some(Shape::Structure(_) | Shape::List { .. }) => true,
+            Some(Shape::Text {
+                min,
+                max,
+                values,
+                pattern,
+            }) => min.is_some() || max.is_some() || values.is_some() || pattern.is_some(),
+            Some(Shape::Count { min, max }) => min.is_some() || max.is_some(),
+            Some(Shape::Other) | None => false,
+        }
+    }
+
     fn walk(&self, shape_name: &str, v: &Value, path: &str, skip: &[&str], out: &mut Vec<String>) {
         let Some(shape) = self.shapes.get(shape_name) else {
             return;
@@ -119,16 +134,20 @@ impl Constraints {
             Shape::Structure(members) => {
                 let Some(obj) = v.as_object() else { return };
                 for m in members.iter().filter(|m| !skip.contains(&m.name.as_str())) {
-                    let p = if path.is_empty() {
-                        m.wire.clone()
-                    } else {
-                        format!("{path}.{}", m.wire)
+                    // Built only when needed: this walk runs on every request.
+                    let p = || {
+                        if path.is_empty() {
+                            m.wire.clone()
+                        } else {
+                            format!("{path}.{}", m.wire)
+                        }
                     };
                     match obj.get(&m.name) {
                         None | Some(Value::Null) => {
                             if m.required {
                                 out.push(format!(
-                                    "Value null at '{p}' failed to satisfy constraint: Member must not be null"
+                                    "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                                    p()
                                 ));
                             }
                         }
@@ -143,7 +162,9 @@ impl Constraints {
                                 }
                                 _ => m.shape.as_str(),
                             };
-                            self.walk(target, val, &p, &[], out);
+                            if self.constrained(target) {
+                                self.walk(target, val, &p(), &[], out);
+                            }
                         }
                     }
                 }
