@@ -49,6 +49,11 @@ fn names(snaps: &[Value]) -> Vec<String> {
 #[test]
 fn a_daily_snapshot_in_the_window_kept_for_the_retention_limit() {
     let emu = TestEmulator::start();
+    // Noon, outside the window, whatever the hour the test runs at (between 03:00 and 04:00
+    // UTC the real clock is inside it).
+    let now = time::OffsetDateTime::now_utc();
+    let noon = (now.replace_time(time::macros::time!(12:00)) - now).whole_seconds();
+    emu.post_internal(&format!("/_emulator/clock?offset={noon}"));
     create_cluster(
         &emu,
         "daily",
