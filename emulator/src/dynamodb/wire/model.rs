@@ -14,33 +14,10 @@ const DYNAMODB_MODEL: &str = include_str!("../../../models/dynamodb.json");
 const STREAMS_MODEL: &str = include_str!("../../../models/dynamodbstreams.json");
 
 pub struct Model {
-    /// Operation name -> required top-level input members.
-    required: HashMap<String, Vec<String>>,
-    /// Operation name -> input shape name.
+    /// Operation name -> input shape name (every operation of both models has one).
     inputs: HashMap<String, String>,
     shapes: Value,
     constraints: Constraints,
-}
-
-fn parse(text: &str) -> HashMap<String, Vec<String>> {
-    let v: Value = serde_json::from_str(text).expect("embedded model is valid JSON");
-    let shapes = &v["shapes"];
-    let mut out = HashMap::new();
-    if let Some(ops) = v["operations"].as_object() {
-        for (name, op) in ops {
-            let required = op["input"]["shape"]
-                .as_str()
-                .and_then(|s| shapes[s]["required"].as_array())
-                .map(|r| {
-                    r.iter()
-                        .filter_map(|m| m.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            out.insert(name.clone(), required);
-        }
-    }
-    out
 }
 
 fn load(text: &str) -> Model {
@@ -54,7 +31,6 @@ fn load(text: &str) -> Model {
         })
         .unwrap_or_default();
     Model {
-        required: parse(text),
         inputs,
         constraints: Constraints::compile(&v["shapes"]),
         shapes: v["shapes"].clone(),
@@ -73,12 +49,12 @@ pub fn streams() -> &'static Model {
 
 impl Model {
     pub fn has(&self, op: &str) -> bool {
-        self.required.contains_key(op)
+        self.inputs.contains_key(op)
     }
 
     #[cfg(test)]
     pub fn operations(&self) -> impl Iterator<Item = &str> {
-        self.required.keys().map(String::as_str)
+        self.inputs.keys().map(String::as_str)
     }
 }
 
