@@ -196,10 +196,20 @@ pub fn render(cx: &Cx, id: &str) -> Value {
     }
     d.insert("GlobalReplicationGroupInfo".into(), global_info(cx, id));
     if rg.cluster_mode {
+        // Like AWS's DNS name, the configuration endpoint names a live node, and does not
+        // move with a failover: the first shard's first-named member whose node runs.
         if let Some(e) = rg
             .groups
             .first()
-            .and_then(|g| g.members.first())
+            .and_then(|g| {
+                let mut named: Vec<&String> = g.members.iter().collect();
+                named.sort();
+                named
+                    .iter()
+                    .find(|m| cx.st.member_alive(m))
+                    .or(named.first())
+                    .copied()
+            })
             .and_then(|m| endpoint(cx, m))
         {
             d.insert("ConfigurationEndpoint".into(), e);

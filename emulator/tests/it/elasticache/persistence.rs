@@ -550,7 +550,12 @@ fn state_dir_brings_back_a_redis_cluster_memcached_nodes_and_snapshots() {
     let emu = Emu::start(&state);
     let g2 = emu.wait_available("pers-clu", || emu.group("pers-clu"), "Status");
     drop(squatter);
-    assert_eq!(g2["ConfigurationEndpoint"], g["ConfigurationEndpoint"]);
+    assert_eq!(
+        g2["ConfigurationEndpoint"],
+        g["ConfigurationEndpoint"],
+        "{}",
+        emu.ec(&["describe-events", "--source-identifier", "pers-clu"])
+    );
     let members2: Vec<Value> = g2["MemberClusters"]
         .as_array()
         .unwrap()

@@ -1044,7 +1044,9 @@ fn cluster_mode_is_a_real_redis_cluster_with_the_reported_slots() {
             "0001",
         ],
     );
-    wait_group(&emu, "clu");
+    let after = wait_group(&emu, "clu");
+    // The configuration endpoint stays where it was: its node still runs, as a replica now.
+    assert_eq!(after["ConfigurationEndpoint"], g["ConfigurationEndpoint"]);
     let mut c = client.get_connection().unwrap();
     for i in 0..300 {
         let v: i64 = redis::cmd("GET")
