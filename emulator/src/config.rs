@@ -246,6 +246,15 @@ impl Config {
         })
     }
 
+    /// Where DynamoDB keeps whole tables it copies (backups' items, point-in-time
+    /// histories): under the state dir when given, so they survive a restart.
+    pub fn dynamodb_items_dir(&self) -> PathBuf {
+        self.state_dir
+            .as_ref()
+            .unwrap_or(&self.runtime_dir)
+            .join("dynamodb-items")
+    }
+
     /// The directory behind the local S3: buckets DynamoDB export/import reads and writes.
     /// Under the state dir when given, so exports survive a restart.
     pub fn s3_root(&self) -> PathBuf {

@@ -33,6 +33,7 @@ fn wrong(from: &str, to: &str) -> Option<&'static str> {
         "vector" => &["vector", "backend", "wire", "state"],
         "backend" => &["backend", "wire", "state"],
         "wire" => &["wire"],
+        "state" => &["state"],
         _ => &[],
     };
     if !below.contains(&layer(to)) {

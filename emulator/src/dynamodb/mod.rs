@@ -321,6 +321,9 @@ impl DynamoDb {
             st.reset(account);
             st.hidden_streams.extend(kept);
             st.hidden_streams.extend(hidden);
+            let named = st.item_stems();
+            // Under the lock: a backup or history is named by its record as its file appears.
+            state::item_files::prune(&self.config.dynamodb_items_dir(), |s| named.contains(s));
         }
         self.changed();
     }

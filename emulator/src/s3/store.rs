@@ -202,6 +202,43 @@ pub fn get(root: &Path, bucket_name: &str, key: &str) -> Result<(Vec<u8>, Object
     ))
 }
 
+/// An object's data for reading as a stream (objects can be larger than memory should hold).
+pub fn open(root: &Path, bucket_name: &str, key: &str) -> Result<std::fs::File, StoreError> {
+    bucket(root, bucket_name).ok_or(StoreError::NoSuchBucket)?;
+    let path = object_path(root, bucket_name, key)?;
+    if !path.is_file() {
+        return Err(StoreError::NoSuchKey);
+    }
+    Ok(std::fs::File::open(path)?)
+}
+
+/// `put` with the data written by `write` as a stream.
+pub fn put_with(
+    root: &Path,
+    bucket_name: &str,
+    key: &str,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), StoreError> {
+    bucket(root, bucket_name).ok_or(StoreError::NoSuchBucket)?;
+    let path = object_path(root, bucket_name, key)?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("o")
+    ));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+    let written = write(&mut out).and_then(|()| std::io::Write::flush(&mut out));
+    drop(out);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    std::fs::rename(tmp, path)?;
+    Ok(())
+}
+
 pub fn delete(root: &Path, bucket_name: &str, key: &str) -> Result<(), StoreError> {
     bucket(root, bucket_name).ok_or(StoreError::NoSuchBucket)?;
     let path = object_path(root, bucket_name, key)?;

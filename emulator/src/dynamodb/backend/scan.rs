@@ -71,21 +71,7 @@ pub fn unavailable(e: &BackendError, log: &std::path::Path) -> JsonError {
 /// Items per page of our own scans.
 pub const SCAN_PAGE: u32 = 100;
 
-/// Every item of a table (consistent scan, all pages). Pages are bounded by a Limit:
-/// DynamoDB Local reads every item after the start key for each page it cuts at 1 MB, so
-/// unbounded pages make a whole scan quadratic (4,000 items of 768 dimensions: 28 s).
-pub async fn scan_table(
-    backend: &Backend,
-    account: &str,
-    region: &str,
-    name: &str,
-) -> Result<Vec<Value>, JsonError> {
-    let mut items = vec![];
-    scan_pages(backend, account, region, name, |page| items.extend(page)).await?;
-    Ok(items)
-}
-
-/// `scan_table` a page at a time, each handed to `page`.
+/// Every item of a table, a page at a time, each handed to `page`.
 pub async fn scan_pages(
     backend: &Backend,
     account: &str,
@@ -93,19 +79,55 @@ pub async fn scan_pages(
     name: &str,
     mut page: impl FnMut(Vec<Value>),
 ) -> Result<(), JsonError> {
-    let mut start: Option<Value> = None;
-    loop {
-        let mut req = json!({"TableName": name, "ConsistentRead": true, "Limit": SCAN_PAGE});
-        if let Some(s) = start.take() {
-            req["ExclusiveStartKey"] = s;
+    let mut pages = Pages::new(account, region, name);
+    while let Some(list) = pages.next(backend).await? {
+        page(list);
+    }
+    Ok(())
+}
+
+/// A consistent scan of a whole table, a bounded page per `next`: for work that awaits
+/// between pages (writing them elsewhere) and must not hold the table. Pages are bounded by a
+/// Limit: DynamoDB Local reads every item after the start key for each page it cuts at 1 MB,
+/// so unbounded pages make a whole scan quadratic (4,000 items of 768 dimensions: 28 s).
+pub struct Pages {
+    account: String,
+    region: String,
+    name: String,
+    start: Option<Value>,
+    done: bool,
+}
+
+impl Pages {
+    pub fn new(account: &str, region: &str, name: &str) -> Self {
+        Self {
+            account: account.into(),
+            region: region.into(),
+            name: name.into(),
+            start: None,
+            done: false,
         }
-        let mut out = call(backend, account, region, "Scan", &req).await?;
-        if let Value::Array(list) = out["Items"].take() {
-            page(list);
+    }
+
+    /// The next page (never empty), or None once the table was read.
+    pub async fn next(&mut self, backend: &Backend) -> Result<Option<Vec<Value>>, JsonError> {
+        while !self.done {
+            let mut req =
+                json!({"TableName": self.name, "ConsistentRead": true, "Limit": SCAN_PAGE});
+            if let Some(s) = self.start.take() {
+                req["ExclusiveStartKey"] = s;
+            }
+            let mut out = call(backend, &self.account, &self.region, "Scan", &req).await?;
+            match out.get("LastEvaluatedKey") {
+                Some(k) if !k.is_null() => self.start = Some(k.clone()),
+                _ => self.done = true,
+            }
+            if let Value::Array(list) = out["Items"].take() {
+                if !list.is_empty() {
+                    return Ok(Some(list));
+                }
+            }
         }
-        match out.get("LastEvaluatedKey") {
-            Some(k) if !k.is_null() => start = Some(k.clone()),
-            _ => return Ok(()),
-        }
+        Ok(None)
     }
 }

@@ -166,7 +166,7 @@ async fn measure_index(
     let (mut size, mut count) = (0, 0);
     let mut start: Option<Value> = None;
     loop {
-        // Bounded pages: see `scan_table`.
+        // Bounded pages: see `scan::Pages`.
         let mut req = json!({"TableName": key.name, "IndexName": index, "Limit": SCAN_PAGE});
         if !global {
             req["ConsistentRead"] = json!(true);

@@ -2,11 +2,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::copy::Source;
+use super::copy::{io_failed, Contents, Source};
 use super::service::{table_missing, DynamoDb};
 use crate::context::RequestContext;
-use crate::dynamodb::backend::sizes::item_size;
-use crate::dynamodb::state::{now, Backup, TableKey};
+use crate::dynamodb::state::{item_files, now, Backup, TableKey};
 use crate::dynamodb::wire::{ddb_err, str_of, table_name, validation, OpResult};
 use crate::protocol::json::JsonError;
 
@@ -26,7 +25,15 @@ impl DynamoDb {
             Err(e) if e.code() == "ResourceNotFoundException" => return Err(table_missing(&name)),
             Err(e) => return Err(e),
         };
-        let items = self.scan_all(&ctx.account, &ctx.region, &name).await?;
+        let stem = item_files::new_stem("backup");
+        let (written, size) = self
+            .scan_to_file(
+                &ctx.account,
+                &ctx.region,
+                &name,
+                &item_files::backup_path(&self.items_dir(), &stem),
+            )
+            .await?;
         let key = TableKey::new(&ctx.account, &ctx.region, &name);
         let meta = self.meta(&key).unwrap_or_default();
         let created = now();
@@ -36,7 +43,7 @@ impl DynamoDb {
             (created * 1000.0) as u64,
             rand::random::<u32>()
         );
-        let size: u64 = items.iter().map(item_size).sum();
+        let item_count = written.finish().map_err(io_failed)?;
         let backup = Backup {
             arn: arn.clone(),
             name: backup_name,
@@ -47,7 +54,9 @@ impl DynamoDb {
             backup_type: "USER".into(),
             description: desc,
             meta,
-            items,
+            items_file: stem,
+            item_count,
+            items: vec![],
         };
         let mut details = backup_details(&backup);
         details["BackupStatus"] = json!("CREATING");
@@ -75,6 +84,7 @@ impl DynamoDb {
         let b = self.find_backup(ctx, arn)?;
         self.state.lock().unwrap().backups.remove(arn);
         self.persist();
+        item_files::remove(&self.items_dir(), &b.items_file);
         Ok(json!({"BackupDescription": backup_description(&b, "DELETED")}))
     }
 
@@ -139,7 +149,7 @@ impl DynamoDb {
         let src = Source {
             desc: &b.description,
             meta: &b.meta,
-            items: &b.items,
+            items: Contents::Backup(&b.items_file),
         };
         self.restore_into(ctx, src, input, summary).await
     }
@@ -190,7 +200,7 @@ fn backup_description(b: &Backup, status: &str) -> Value {
             "ReadCapacityUnits": d["ProvisionedThroughput"]["ReadCapacityUnits"],
             "WriteCapacityUnits": d["ProvisionedThroughput"]["WriteCapacityUnits"],
         },
-        "ItemCount": b.items.len(),
+        "ItemCount": b.item_count,
         "BillingMode": billing,
     });
     let mut features = Map::new();

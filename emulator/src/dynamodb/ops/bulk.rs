@@ -6,10 +6,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::copy::{read_import, NO_SUCH_BUCKET};
+use super::copy::{ImportPages, NO_SUCH_BUCKET};
 use super::service::DynamoDb;
 use crate::context::RequestContext;
-use crate::dynamodb::backend::sizes::item_size;
 use crate::dynamodb::state::{now, TableKey};
 use crate::dynamodb::wire::{ddb_err, str_of, table_name, validation, OpResult};
 use crate::protocol::json::JsonError;
@@ -79,16 +78,16 @@ impl DynamoDb {
             desc["ProcessedItemCount"] = json!(0);
             desc["FailedItemCount"] = json!(0);
         } else {
-            let read = read_import(&root, bucket, prefix, compression == "GZIP");
-            self.put_items(&ctx.account, &ctx.region, &name, &read.items)
+            let mut read = ImportPages::new(&root, bucket, prefix, compression == "GZIP");
+            let (count, put_bytes) = self
+                .put_import(&ctx.account, &ctx.region, &name, &mut read)
                 .await?;
-            let put_bytes: u64 = read.items.iter().map(item_size).sum();
             desc["BulkOperationStatus"] = json!(if read.errors > 0 {
                 "COMPLETED_WITH_ERRORS"
             } else {
                 "COMPLETED"
             });
-            desc["ProcessedItemCount"] = json!(read.items.len() as u64 + read.errors);
+            desc["ProcessedItemCount"] = json!(count + read.errors);
             desc["FailedItemCount"] = json!(read.errors);
             desc["ProcessedInputBytes"] = json!(read.bytes);
             desc["TotalInputBytes"] = json!(read.bytes);

@@ -2,14 +2,16 @@
 //! with items (restores, replicas, imports), every item of a table, and a table's items at a
 //! point in time.
 
-use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
 use super::service::{sse_description, DynamoDb};
 use crate::context::RequestContext;
-use crate::dynamodb::backend::scan::scan_table;
-use crate::dynamodb::state::{Pitr, TableKey, TableMeta};
+use crate::dynamodb::backend::scan::Pages;
+use crate::dynamodb::backend::sizes::item_size;
+use crate::dynamodb::state::item_files::{self, ItemPages, ItemWriter};
+use crate::dynamodb::state::{TableKey, TableMeta};
 use crate::dynamodb::vector::index::key_attributes;
 use crate::dynamodb::vector::store::{item_id, Write};
 use crate::dynamodb::wire::items::key_string;
@@ -20,7 +22,24 @@ use crate::protocol::json::JsonError;
 pub(super) struct Source<'a> {
     pub desc: &'a Value,
     pub meta: &'a TableMeta,
-    pub items: &'a [Value],
+    pub items: Contents<'a>,
+}
+
+/// Where a copy's items are, on disk (`item_files`): read a page at a time.
+pub(super) enum Contents<'a> {
+    /// A backup's file (its stem).
+    Backup(&'a str),
+    /// A point-in-time history (its stem) as of a time.
+    History(&'a str, f64),
+}
+
+/// Items per page read back from disk and written to the backend.
+const COPY_PAGE: usize = 100;
+
+/// The answer to a failed read or write of the items dir.
+pub(super) fn io_failed(e: std::io::Error) -> JsonError {
+    ddb_err("InternalServerError", format!("item files: {e}"))
+        .with_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// CreateTable input that recreates `desc` (keys, indexes, billing) under `target`.
@@ -90,14 +109,106 @@ pub(super) fn recreate_input(desc: &Value, target: &str, input: &Value) -> Value
 }
 
 impl DynamoDb {
-    /// Every item of a table (see `scan_table`).
-    pub(super) async fn scan_all(
+    pub(super) fn items_dir(&self) -> PathBuf {
+        self.config.dynamodb_items_dir()
+    }
+
+    /// Opens `contents` for reading a page at a time (a history's offsets are found first,
+    /// off the async workers).
+    pub(super) async fn open_pages(
+        &self,
+        contents: &Contents<'_>,
+        ks: &Value,
+    ) -> Result<ItemPages, JsonError> {
+        let dir = self.items_dir();
+        match *contents {
+            Contents::Backup(stem) => ItemPages::file(&item_files::backup_path(&dir, stem)),
+            Contents::History(stem, t) => {
+                let (stem, ks) = (stem.to_string(), ks.clone());
+                tokio::task::spawn_blocking(move || {
+                    ItemPages::history(&dir, &stem, t, |i| key_string(i, &ks))
+                })
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|r| r)
+            }
+        }
+        .map_err(io_failed)
+    }
+
+    /// Writes every item of `pages` into a table, a page at a time.
+    pub(super) async fn put_pages(
         &self,
         account: &str,
         region: &str,
         name: &str,
-    ) -> Result<Vec<Value>, JsonError> {
-        scan_table(&self.backend, account, region, name).await
+        pages: &mut ItemPages,
+    ) -> Result<u64, JsonError> {
+        let mut n = 0;
+        loop {
+            let page = pages.page(COPY_PAGE).map_err(io_failed)?;
+            if page.is_empty() {
+                return Ok(n);
+            }
+            n += page.len() as u64;
+            self.put_items(account, region, name, &page).await?;
+        }
+    }
+
+    /// Writes every item an import reads into a table, a page at a time; returns how many
+    /// items and their size.
+    pub(super) async fn put_import(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        pages: &mut ImportPages,
+    ) -> Result<(u64, u64), JsonError> {
+        let (mut n, mut size) = (0, 0);
+        loop {
+            let page = pages.page(COPY_PAGE);
+            if page.is_empty() {
+                return Ok((n, size));
+            }
+            n += page.len() as u64;
+            size += page.iter().map(item_size).sum::<u64>();
+            self.put_items(account, region, name, &page).await?;
+        }
+    }
+
+    /// Copies every item of table `name` in `region` into the same table in `to`, a page at
+    /// a time.
+    pub(super) async fn copy_table(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        to: &str,
+    ) -> Result<(), JsonError> {
+        let mut pages = Pages::new(account, region, name);
+        while let Some(page) = pages.next(&self.backend).await? {
+            self.put_items(account, to, name, &page).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes every item of a table to a new file at `path`, a page at a time; returns how
+    /// many items and their size.
+    pub(super) async fn scan_to_file(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        path: &std::path::Path,
+    ) -> Result<(ItemWriter, u64), JsonError> {
+        let mut w = ItemWriter::create(path).map_err(io_failed)?;
+        let mut size = 0;
+        let mut pages = Pages::new(account, region, name);
+        while let Some(page) = pages.next(&self.backend).await? {
+            size += page.iter().map(item_size).sum::<u64>();
+            w.append(&page).map_err(io_failed)?;
+        }
+        Ok((w, size))
     }
 
     /// Writes items with BatchWriteItem, 25 at a time, retrying unprocessed ones.
@@ -201,122 +312,101 @@ impl DynamoDb {
             }
             Err(e) => return Err(e),
         };
-        self.put_items(&ctx.account, &ctx.region, target, items)
+        let mut pages = self.open_pages(&items, &source_meta.key_schema).await?;
+        self.put_pages(&ctx.account, &ctx.region, target, &mut pages)
             .await?;
         out["RestoreSummary"] = summary;
         Ok(json!({"TableDescription": out}))
     }
 }
 
-/// The table's items at time `t`, rebuilt from the base snapshot and the changes up to `t`.
-pub(super) fn items_at(pitr: &Pitr, ks: &Value, t: f64) -> Vec<Value> {
-    let mut items: BTreeMap<String, Value> = pitr
-        .base
-        .iter()
-        .map(|i| (key_string(i, ks), i.clone()))
-        .collect();
-    for c in pitr.changes.iter().filter(|c| c.at <= t) {
-        let k = key_string(&c.key, ks);
-        match &c.item {
-            Some(i) => items.insert(k, i.clone()),
-            None => items.remove(&k),
-        };
-    }
-    items.into_values().collect()
-}
-
 /// S3's answer for a missing bucket, which failed imports and bulk operations report.
 pub(super) const NO_SUCH_BUCKET: &str = "The specified bucket does not exist";
 
-pub(super) struct ImportRead {
-    pub items: Vec<Value>,
+/// The objects under an import's key prefix, read as DynamoDB JSON a page at a time:
+/// `{"Item": {...}}` values one after another (newlines between them or not). A value without
+/// `Item` is an error; an object that stops parsing counts one error for the rest.
+pub(super) struct ImportPages {
+    root: PathBuf,
+    bucket: String,
+    keys: std::vec::IntoIter<String>,
+    gzip: bool,
+    values: Option<Box<dyn Iterator<Item = serde_json::Result<Value>> + Send>>,
     pub errors: u64,
     pub bytes: u64,
 }
 
-/// Every object under the key prefix, read as DynamoDB JSON: `{"Item": {...}}` values one
-/// after another (newlines between them or not). A value without `Item` is an error; a
-/// file that stops parsing counts one error for the rest.
-pub(super) fn read_import(
-    root: &std::path::Path,
-    bucket: &str,
-    prefix: &str,
-    gzip: bool,
-) -> ImportRead {
-    let mut out = ImportRead {
-        items: vec![],
-        errors: 0,
-        bytes: 0,
-    };
-    let objects = crate::s3::store::list(root, bucket).unwrap_or_default();
-    for o in objects.iter().filter(|o| o.key.starts_with(prefix)) {
-        let Ok((raw, _)) = crate::s3::store::get(root, bucket, &o.key) else {
-            continue;
-        };
-        out.bytes += raw.len() as u64;
-        let data = if gzip {
-            let mut d = vec![];
-            match std::io::Read::read_to_end(
-                &mut flate2::read::MultiGzDecoder::new(&raw[..]),
-                &mut d,
-            ) {
-                Ok(_) => d,
-                Err(_) => {
-                    out.errors += 1;
-                    continue;
-                }
-            }
-        } else {
-            raw
-        };
-        for v in serde_json::Deserializer::from_slice(&data).into_iter::<Value>() {
-            match v {
-                Ok(v) => match v.get("Item") {
-                    Some(i) if i.is_object() => out.items.push(i.clone()),
-                    _ => out.errors += 1,
-                },
-                Err(_) => {
-                    out.errors += 1;
-                    break;
-                }
-            }
+impl ImportPages {
+    pub fn new(root: &std::path::Path, bucket: &str, prefix: &str, gzip: bool) -> Self {
+        let keys: Vec<String> = crate::s3::store::list(root, bucket)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| o.key.starts_with(prefix))
+            .map(|o| o.key)
+            .collect();
+        Self {
+            root: root.to_path_buf(),
+            bucket: bucket.into(),
+            keys: keys.into_iter(),
+            gzip,
+            values: None,
+            errors: 0,
+            bytes: 0,
         }
     }
-    out
+
+    /// Opens the next object; false when none is left.
+    fn next_object(&mut self) -> bool {
+        for key in self.keys.by_ref() {
+            let Ok(file) = crate::s3::store::open(&self.root, &self.bucket, &key) else {
+                continue;
+            };
+            self.bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
+            let reader: Box<dyn std::io::Read + Send> = if self.gzip {
+                Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+                    file,
+                )))
+            } else {
+                Box::new(file)
+            };
+            let values = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader))
+                .into_iter::<Value>();
+            self.values = Some(Box::new(values));
+            return true;
+        }
+        false
+    }
+
+    /// Up to `n` more items; empty once every object was read.
+    pub fn page(&mut self, n: usize) -> Vec<Value> {
+        let mut out = vec![];
+        while out.len() < n {
+            let Some(values) = self.values.as_mut() else {
+                if self.next_object() {
+                    continue;
+                }
+                break;
+            };
+            match values.next() {
+                Some(Ok(mut v)) => match v.get_mut("Item").map(Value::take) {
+                    Some(i) if i.is_object() => out.push(i),
+                    _ => self.errors += 1,
+                },
+                Some(Err(_)) => {
+                    // A broken object (bad JSON, a gzip stream that fails) counts once.
+                    self.errors += 1;
+                    self.values = None;
+                }
+                None => self.values = None,
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dynamodb::state::Change;
-
-    #[test]
-    fn history_replays_up_to_the_requested_time() {
-        let ks = json!([{"AttributeName": "pk", "KeyType": "HASH"}]);
-        let item = |k: &str, v: &str| json!({"pk": {"S": k}, "v": {"S": v}});
-        let pitr = Pitr {
-            enabled_at: 10.0,
-            base: vec![item("a", "1")],
-            changes: vec![
-                Change {
-                    at: 11.0,
-                    key: json!({"pk": {"S": "b"}}),
-                    item: Some(item("b", "2")),
-                },
-                Change {
-                    at: 12.0,
-                    key: json!({"pk": {"S": "a"}}),
-                    item: None,
-                },
-            ],
-        };
-        assert_eq!(items_at(&pitr, &ks, 10.5), vec![item("a", "1")]);
-        assert_eq!(
-            items_at(&pitr, &ks, 11.0),
-            vec![item("a", "1"), item("b", "2")]
-        );
-        assert_eq!(items_at(&pitr, &ks, 99.0), vec![item("b", "2")]);
-    }
 
     #[test]
     fn restores_recreate_keys_indexes_and_billing() {

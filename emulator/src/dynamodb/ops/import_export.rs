@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use super::copy::{items_at, read_import, NO_SUCH_BUCKET};
+use super::copy::{io_failed, Contents, ImportPages, NO_SUCH_BUCKET};
 use super::service::{page_token, DynamoDb};
 use crate::context::RequestContext;
+use crate::dynamodb::state::item_files::ItemPages;
 use crate::dynamodb::state::{now, State, TableKey};
 use crate::dynamodb::wire::{ddb_err, str_of, table_name, validation, OpResult};
 use crate::protocol::json::JsonError;
@@ -82,25 +83,30 @@ impl DynamoDb {
             });
             return self.record_job(ctx, arn, desc, EXPORTS);
         }
-        let items = items_at(pitr, &meta.key_schema, t);
-        let manifest = export_objects(
-            &self.s3_root(),
-            &bucket,
-            &prefix,
-            &id,
-            &items,
-            &key.arn(),
-            &arn,
-            t,
-        )
-        .map_err(|e| ddb_err("InternalServerError", format!("export write failed: {e}")))?;
-        let billed: usize = items.iter().map(|i| i.to_string().len()).sum();
+        let mut pages = self
+            .open_pages(&Contents::History(&pitr.files, t), &meta.key_schema)
+            .await?;
+        let export = Export {
+            root: self.s3_root(),
+            bucket: bucket.clone(),
+            prefix: prefix.clone(),
+            id: id.clone(),
+            table_arn: key.arn(),
+            export_arn: arn.clone(),
+            time: t,
+        };
+        // File work only: off the async workers.
+        let written = tokio::task::spawn_blocking(move || export.write(&mut pages))
+            .await
+            .map_err(|e| io_failed(std::io::Error::other(e)))?;
+        let (manifest, count, billed) = written
+            .map_err(|e| ddb_err("InternalServerError", format!("export write failed: {e}")))?;
         let desc = json!({
             "ExportArn": arn, "ExportStatus": "COMPLETED", "StartTime": start, "EndTime": now(),
             "ExportManifest": manifest,
             "TableArn": key.arn(), "TableId": meta.table_id, "ExportTime": t,
             "S3Bucket": bucket, "S3Prefix": prefix, "S3SseAlgorithm": "AES256",
-            "ExportFormat": format, "ItemCount": items.len(), "ExportType": "FULL_EXPORT",
+            "ExportFormat": format, "ItemCount": count, "ExportType": "FULL_EXPORT",
             "BilledSizeBytes": billed,
         });
         self.record_job(ctx, arn, desc, EXPORTS)
@@ -181,8 +187,6 @@ impl DynamoDb {
                 "InputCompressionType ZSTD is not supported by this emulator; use NONE or GZIP",
             ));
         }
-        let read = read_import(&self.s3_root(), bucket, prefix, compression == "GZIP");
-        let (items, errors, size) = (read.items, read.errors, read.bytes);
         let name = table_name(&params["TableName"]).unwrap_or_default();
         let start = now();
         self.create_table_in(
@@ -192,8 +196,11 @@ impl DynamoDb {
             Default::default(),
         )
         .await?;
-        self.put_items(&ctx.account, &ctx.region, &name, &items)
+        let mut read = ImportPages::new(&self.s3_root(), bucket, prefix, compression == "GZIP");
+        let (imported, _) = self
+            .put_import(&ctx.account, &ctx.region, &name, &mut read)
             .await?;
+        let (errors, size) = (read.errors, read.bytes);
         let key = TableKey::new(&ctx.account, &ctx.region, &name);
         let table_id = self.meta(&key).map(|m| m.table_id).unwrap_or_default();
         let arn = format!(
@@ -207,8 +214,8 @@ impl DynamoDb {
         let desc = json!({
             "ImportArn": arn, "ImportStatus": status, "TableArn": key.arn(), "TableId": table_id,
             "S3BucketSource": src, "InputFormat": format, "TableCreationParameters": params,
-            "StartTime": start, "EndTime": now(), "ProcessedItemCount": items.len() as u64 + errors,
-            "ImportedItemCount": items.len(), "ErrorCount": errors, "ProcessedSizeBytes": size,
+            "StartTime": start, "EndTime": now(), "ProcessedItemCount": imported + errors,
+            "ImportedItemCount": imported, "ErrorCount": errors, "ProcessedSizeBytes": size,
             "InputCompressionType": input["InputCompressionType"].as_str().unwrap_or("NONE"),
         });
         self.record_job(ctx, arn, desc, IMPORTS)
@@ -327,47 +334,73 @@ fn page(all: Vec<Value>, input: &Value, field: &str, size_member: &str) -> OpRes
 
 /// Writes an export as AWS lays it out under the prefix: `AWSDynamoDB/_started`, one gzipped
 /// data file of `{"Item": ...}` lines, and the manifests. Returns the summary manifest's key.
-#[allow(clippy::too_many_arguments)]
-fn export_objects(
-    root: &std::path::Path,
-    bucket: &str,
-    prefix: &str,
-    id: &str,
-    items: &[Value],
-    table_arn: &str,
-    export_arn: &str,
+/// Where an export writes: its bucket and prefix, and what its manifests name.
+struct Export {
+    root: PathBuf,
+    bucket: String,
+    prefix: String,
+    id: String,
+    table_arn: String,
+    export_arn: String,
     time: f64,
-) -> Result<String, crate::s3::store::StoreError> {
-    use std::io::Write;
-    let base = if prefix.is_empty() {
-        "AWSDynamoDB".to_string()
-    } else {
-        format!("{prefix}/AWSDynamoDB")
-    };
-    let lines: String = items
-        .iter()
-        .map(|i| format!("{}\n", json!({"Item": i})))
-        .collect();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(lines.as_bytes())?;
-    let data = gz.finish()?;
-    let data_key = format!("{base}/{id}/data/{:032x}.json.gz", rand::random::<u128>());
-    let put = |k: &str, b: &[u8]| crate::s3::store::put(root, bucket, k, b);
-    put(&format!("{base}/_started"), b"")?;
-    put(&data_key, &data)?;
-    let files =
-        json!({"itemCount": items.len(), "md5Checksum": "", "etag": "", "dataFileS3Key": data_key});
-    put(
-        &format!("{base}/{id}/manifest-files.json"),
-        format!("{files}\n").as_bytes(),
-    )?;
-    let summary = json!({
-        "version": "2020-06-30", "exportArn": export_arn, "startTime": time, "endTime": now(),
-        "tableArn": table_arn, "exportTime": time, "s3Bucket": bucket, "s3Prefix": prefix,
-        "s3SseAlgorithm": "AES256", "manifestFilesS3Key": format!("{base}/{id}/manifest-files.json"),
-        "billedSizeBytes": lines.len(), "itemCount": items.len(), "outputFormat": "DYNAMODB_JSON",
-    });
-    let summary_key = format!("{base}/{id}/manifest-summary.json");
-    put(&summary_key, summary.to_string().as_bytes())?;
-    Ok(summary_key)
+}
+
+impl Export {
+    /// Writes the data object (gzipped JSON lines, a page of items at a time) and the
+    /// manifests; returns the summary's key, the item count and the items' size.
+    fn write(
+        &self,
+        pages: &mut ItemPages,
+    ) -> Result<(String, u64, u64), crate::s3::store::StoreError> {
+        use std::io::Write;
+        let base = if self.prefix.is_empty() {
+            "AWSDynamoDB".to_string()
+        } else {
+            format!("{}/AWSDynamoDB", self.prefix)
+        };
+        let (root, bucket) = (&self.root, &self.bucket);
+        let put = |k: &str, b: &[u8]| crate::s3::store::put(root, bucket, k, b);
+        put(&format!("{base}/_started"), b"")?;
+        let data_key = format!(
+            "{base}/{}/data/{:032x}.json.gz",
+            self.id,
+            rand::random::<u128>()
+        );
+        let (mut count, mut items_size, mut lines_size) = (0u64, 0u64, 0u64);
+        crate::s3::store::put_with(root, bucket, &data_key, |out| {
+            let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+            loop {
+                let page = pages.page(100)?;
+                if page.is_empty() {
+                    break;
+                }
+                for i in page {
+                    let item = i.to_string();
+                    let line = format!("{{\"Item\":{item}}}\n");
+                    gz.write_all(line.as_bytes())?;
+                    count += 1;
+                    items_size += item.len() as u64;
+                    lines_size += line.len() as u64;
+                }
+            }
+            gz.finish().map(|_| ())
+        })?;
+        let id = &self.id;
+        let files =
+            json!({"itemCount": count, "md5Checksum": "", "etag": "", "dataFileS3Key": data_key});
+        put(
+            &format!("{base}/{id}/manifest-files.json"),
+            format!("{files}\n").as_bytes(),
+        )?;
+        let summary = json!({
+            "version": "2020-06-30", "exportArn": self.export_arn, "startTime": self.time,
+            "endTime": now(), "tableArn": self.table_arn, "exportTime": self.time,
+            "s3Bucket": bucket, "s3Prefix": self.prefix, "s3SseAlgorithm": "AES256",
+            "manifestFilesS3Key": format!("{base}/{id}/manifest-files.json"),
+            "billedSizeBytes": lines_size, "itemCount": count, "outputFormat": "DYNAMODB_JSON",
+        });
+        let summary_key = format!("{base}/{id}/manifest-summary.json");
+        put(&summary_key, summary.to_string().as_bytes())?;
+        Ok((summary_key, count, items_size))
+    }
 }

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::copy::Contents;
 use super::service::DynamoDb;
 use crate::context::RequestContext;
-use crate::dynamodb::state::{now, Change, TableKey};
+use crate::dynamodb::backend::scan::Pages;
+use crate::dynamodb::state::{item_files, now, Change, TableKey};
 use crate::dynamodb::vector::store::Write;
 use crate::dynamodb::wire::items::{key_of, key_string, touched};
 
@@ -55,13 +57,18 @@ impl DynamoDb {
 
     /// Records changes in the history and copies them to the replicas.
     async fn apply_changes(&self, key: &TableKey, changes: &[Change]) {
+        let dir = self.items_dir();
         let replicas = {
-            let mut st = self.state.lock().unwrap();
-            let Some(meta) = st.table_mut(key) else {
+            let st = self.state.lock().unwrap();
+            let Some(meta) = st.table(key) else {
                 return;
             };
-            if let Some(p) = meta.pitr.as_mut() {
-                p.changes.extend(changes.iter().cloned());
+            if let Some(p) = &meta.pitr {
+                // Appended under the lock, so the file keeps the order of the writes.
+                let path = item_files::changes_path(&dir, &p.files);
+                if let Err(e) = item_files::append_changes(&path, changes) {
+                    tracing::warn!(table = %key.name, "point-in-time history: {e}");
+                }
             }
             meta.replicas.clone()
         };
@@ -86,69 +93,77 @@ impl DynamoDb {
                 .collect();
             self.vectors.apply(&replica, &writes);
         }
-        self.persist();
     }
 
-    /// After a PartiQL write: diff the whole table against what we knew.
+    /// After a PartiQL write: diff the whole table against what we knew, a page at a time
+    /// (only keys and digests of the known items are held).
     async fn resync_whole(&self, ctx: &RequestContext, table: &str) {
         let key = TableKey::new(&ctx.account, &ctx.region, table);
         let Some(meta) = self.meta(&key) else { return };
         if meta.pitr.is_none() && meta.replicas.is_empty() {
             return;
         }
-        let Ok(now_items) = self.scan_all(&ctx.account, &ctx.region, table).await else {
-            return;
-        };
         let ks = &meta.key_schema;
-        let current: BTreeMap<String, Value> = now_items
-            .into_iter()
-            .map(|i| (key_string(&i, ks), i))
-            .collect();
         // The previous state: PITR history when kept, else the first replica's contents.
-        let previous: BTreeMap<String, Value> = if let Some(p) = &meta.pitr {
-            let mut m: BTreeMap<String, Value> = p
-                .base
-                .iter()
-                .map(|i| (key_string(i, ks), i.clone()))
-                .collect();
-            for c in &p.changes {
-                let k = key_string(&c.key, ks);
-                match &c.item {
-                    Some(i) => m.insert(k, i.clone()),
-                    None => m.remove(&k),
-                };
+        let mut previous: BTreeMap<String, (u64, Value)> = BTreeMap::new();
+        let mut known = |page: Vec<Value>| {
+            for i in page {
+                previous.insert(key_string(&i, ks), (digest(&i), key_of(&i, ks)));
             }
-            m
-        } else if let Some(r) = meta.replicas.iter().next() {
-            self.scan_all(&ctx.account, r, table)
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .map(|i| (key_string(&i, ks), i))
-                .collect()
-        } else {
-            BTreeMap::new()
         };
-        let at = now();
-        let mut changes = vec![];
-        for (k, item) in &current {
-            if previous.get(k) != Some(item) {
-                changes.push(Change {
-                    at,
-                    key: key_of(item, ks),
-                    item: Some(item.clone()),
-                });
+        if let Some(p) = &meta.pitr {
+            let history = Contents::History(&p.files, f64::INFINITY);
+            let Ok(mut pages) = self.open_pages(&history, ks).await else {
+                return;
+            };
+            loop {
+                match pages.page(100) {
+                    Ok(page) if !page.is_empty() => known(page),
+                    Ok(_) => break,
+                    Err(_) => return,
+                }
+            }
+        } else if let Some(r) = meta.replicas.iter().next() {
+            let mut pages = Pages::new(&ctx.account, r, table);
+            while let Ok(Some(page)) = pages.next(&self.backend).await {
+                known(page);
             }
         }
-        for (k, item) in &previous {
-            if !current.contains_key(k) {
-                changes.push(Change {
-                    at,
-                    key: key_of(item, ks),
-                    item: None,
-                });
+        let at = now();
+        let mut changes = vec![];
+        let mut pages = Pages::new(&ctx.account, &ctx.region, table);
+        loop {
+            let page = match pages.next(&self.backend).await {
+                Ok(Some(page)) => page,
+                Ok(None) => break,
+                Err(_) => return,
+            };
+            for item in page {
+                let was = previous.remove(&key_string(&item, ks));
+                if was.is_none_or(|(d, _)| d != digest(&item)) {
+                    changes.push(Change {
+                        at,
+                        key: key_of(&item, ks),
+                        item: Some(item),
+                    });
+                }
             }
+        }
+        for (_, (_, key)) in previous {
+            changes.push(Change {
+                at,
+                key,
+                item: None,
+            });
         }
         self.apply_changes(&key, &changes).await;
     }
+}
+
+/// A digest of an item's JSON, to tell whether it changed without keeping it.
+fn digest(item: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    item.to_string().hash(&mut h);
+    h.finish()
 }

@@ -3,10 +3,10 @@
 
 use serde_json::{json, Value};
 
-use super::copy::{items_at, Source};
+use super::copy::{io_failed, Contents, Source};
 use super::service::{patch_description, table_missing, DynamoDb};
 use crate::context::RequestContext;
-use crate::dynamodb::state::{now, Pitr, TableKey, TableMeta};
+use crate::dynamodb::state::{item_files, now, Pitr, TableKey, TableMeta};
 use crate::dynamodb::wire::{ddb_err, table_name, validation, OpResult};
 use crate::protocol::json::JsonError;
 
@@ -70,28 +70,43 @@ impl DynamoDb {
             }
         }
         let (key, meta) = self.existing_meta(ctx, &name).await?;
-        let pitr = if enable {
-            match meta.pitr {
-                Some(p) => Some(p),
-                None => {
-                    let base = self.scan_all(&ctx.account, &ctx.region, &name).await?;
-                    Some(Pitr {
-                        enabled_at: now(),
-                        base,
-                        changes: vec![],
-                    })
-                }
+        let dir = self.items_dir();
+        let pitr = match (enable, meta.pitr) {
+            (true, Some(p)) => Some(p),
+            (true, None) => {
+                let files = item_files::new_stem("pitr");
+                let base = item_files::base_path(&dir, &files);
+                let (written, _) = self
+                    .scan_to_file(&ctx.account, &ctx.region, &name, &base)
+                    .await?;
+                written.finish().map_err(io_failed)?;
+                Some(Pitr {
+                    enabled_at: now(),
+                    files,
+                    base: vec![],
+                    changes: vec![],
+                })
             }
-        } else {
-            None
+            (false, _) => None,
         };
-        let meta = {
+        let (meta, ended) = {
             let mut st = self.state.lock().unwrap();
-            let m = st.table_mut(&key).ok_or_else(|| table_missing(&name))?;
-            m.pitr = pitr;
-            m.clone()
+            let Some(m) = st.table_mut(&key) else {
+                if let Some(p) = &pitr {
+                    item_files::remove(&dir, &p.files);
+                }
+                return Err(table_missing(&name));
+            };
+            let ended = std::mem::replace(&mut m.pitr, pitr);
+            (
+                m.clone(),
+                ended.filter(|e| Some(&e.files) != m.pitr.as_ref().map(|p| &p.files)),
+            )
         };
         self.changed();
+        if let Some(e) = ended {
+            item_files::remove(&dir, &e.files);
+        }
         Ok(Self::continuous_description(&meta))
     }
 
@@ -133,7 +148,6 @@ impl DynamoDb {
                 ),
             ));
         }
-        let items = items_at(&pitr, &meta.key_schema, t);
         let mut desc = self
             .describe_raw(&ctx.account, &ctx.region, &source)
             .await?;
@@ -146,7 +160,7 @@ impl DynamoDb {
         let src = Source {
             desc: &desc,
             meta: &meta,
-            items: &items,
+            items: Contents::History(&pitr.files, t),
         };
         self.restore_into(ctx, src, input, summary).await
     }

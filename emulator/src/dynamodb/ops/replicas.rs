@@ -78,8 +78,8 @@ impl DynamoDb {
                             e
                         }
                     })?;
-                let items = self.scan_all(&ctx.account, &ctx.region, name).await?;
-                self.put_items(&ctx.account, &region, name, &items).await?;
+                self.copy_table(&ctx.account, &ctx.region, name, &region)
+                    .await?;
                 group.insert(region);
                 self.link_replicas(&ctx.account, name, &group, "2019.11.21");
             } else if let Some(d) = u.get("Delete") {

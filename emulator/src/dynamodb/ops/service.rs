@@ -215,11 +215,12 @@ fn set_index_status(desc: &mut Value, status: &str) {
 
 impl DynamoDb {
     pub fn new(config: Config, supervisor: Supervisor) -> Self {
-        let state = config
+        let mut state = config
             .state_dir
             .as_deref()
             .map(state::load)
             .unwrap_or_default();
+        state::move_items_to_files(&mut state, &config.dynamodb_items_dir());
         let me = Self {
             backend: Arc::new(Backend::new(config.clone(), supervisor)),
             state: Mutex::new(state),

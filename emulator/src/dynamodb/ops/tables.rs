@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use super::service::{patch_description, revision, same_utc_day, sse_description, DynamoDb};
 use crate::context::RequestContext;
-use crate::dynamodb::state::{now, TableKey, TableMeta};
+use crate::dynamodb::state::{item_files, now, TableKey, TableMeta};
 use crate::dynamodb::vector::index as vector_index;
 use crate::dynamodb::wire::{ddb_err, str_of, table_name, table_not_found, validation, OpResult};
 use crate::protocol::json::JsonError;
@@ -300,6 +300,10 @@ impl DynamoDb {
         }
         self.call_ctx(ctx, "DeleteTable", &json!({"TableName": name}))
             .await?;
+        if let Some(p) = &meta.pitr {
+            // The history ends with the table (AWS keeps it 35 days; nothing here reads it).
+            item_files::remove(&self.items_dir(), &p.files);
+        }
         {
             let mut st = self.state.lock().unwrap();
             st.remove_table(&key);

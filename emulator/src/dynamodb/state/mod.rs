@@ -10,6 +10,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod item_files;
+
 /// Seconds since the epoch, as DynamoDB's JSON timestamps.
 pub fn now() -> f64 {
     let d = std::time::SystemTime::now()
@@ -53,8 +55,14 @@ pub struct Change {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pitr {
     pub enabled_at: f64,
-    /// Items when recovery was enabled.
+    /// The stem of the history's files in the items dir: the items when recovery was
+    /// enabled and every change since (`item_files`).
+    #[serde(default)]
+    pub files: String,
+    /// Kept in the record by versions before the files; moved into them at start.
+    #[serde(default, skip_serializing)]
     pub base: Vec<Value>,
+    #[serde(default, skip_serializing)]
     pub changes: Vec<Change>,
 }
 
@@ -112,6 +120,13 @@ pub struct Backup {
     /// DescribeTable of the source at backup time (ARNs already rewritten).
     pub description: Value,
     pub meta: TableMeta,
+    /// The stem of the file holding the items (`item_files::backup_path`).
+    #[serde(default)]
+    pub items_file: String,
+    #[serde(default)]
+    pub item_count: u64,
+    /// Kept in the record by versions before the files; moved into one at start.
+    #[serde(default, skip_serializing)]
     pub items: Vec<Value>,
 }
 
@@ -170,6 +185,16 @@ impl State {
             .filter(move |(k, _)| k.account == a && k.region == r)
             .map(|(k, m)| (k, m))
     }
+    /// The stems of every file the records name (backups' items, histories).
+    pub fn item_stems(&self) -> BTreeSet<String> {
+        let backups = self.backups.values().map(|b| b.items_file.clone());
+        let histories = self
+            .tables
+            .values()
+            .filter_map(|(_, m)| m.pitr.as_ref().map(|p| p.files.clone()));
+        backups.chain(histories).collect()
+    }
+
     /// Drops every record of `account` (all accounts when None).
     pub fn reset(&mut self, account: Option<&str>) {
         match account {
@@ -199,6 +224,41 @@ pub fn load(dir: &std::path::Path) -> State {
         .unwrap_or_default()
 }
 
+/// Moves the items and histories older versions kept in the record into the items dir, and
+/// removes files no record names any more.
+pub fn move_items_to_files(state: &mut State, dir: &std::path::Path) {
+    let write = |path: PathBuf, items: &[Value]| {
+        let mut w = item_files::ItemWriter::create(&path)?;
+        w.append(items)?;
+        w.finish()
+    };
+    for b in state.backups.values_mut() {
+        if b.items_file.is_empty() {
+            b.items_file = item_files::new_stem("backup");
+            let items = std::mem::take(&mut b.items);
+            b.item_count = items.len() as u64;
+            if let Err(e) = write(item_files::backup_path(dir, &b.items_file), &items) {
+                tracing::warn!("moving backup {} to its file: {e}", b.arn);
+            }
+        }
+    }
+    for (_, m) in state.tables.values_mut() {
+        if let Some(p) = m.pitr.as_mut().filter(|p| p.files.is_empty()) {
+            p.files = item_files::new_stem("pitr");
+            let base = std::mem::take(&mut p.base);
+            let changes = std::mem::take(&mut p.changes);
+            let moved = write(item_files::base_path(dir, &p.files), &base).and_then(|_| {
+                item_files::append_changes(&item_files::changes_path(dir, &p.files), &changes)
+            });
+            if let Err(e) = moved {
+                tracing::warn!("moving a point-in-time history to its files: {e}");
+            }
+        }
+    }
+    let named = state.item_stems();
+    item_files::prune(dir, |s| named.contains(s));
+}
+
 pub fn save(dir: &std::path::Path, state: &State) {
     let path = state_file(dir);
     let tmp = path.with_extension("json.tmp");
@@ -212,6 +272,76 @@ pub fn save(dir: &std::path::Path, state: &State) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_and_histories_saved_in_records_move_into_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let item = |k: &str| serde_json::json!({"pk": {"S": k}});
+        let key = TableKey::new("1", "r", "t");
+        let mut old = State::default();
+        let meta = TableMeta {
+            pitr: Some(Pitr {
+                enabled_at: 1.0,
+                files: String::new(),
+                base: vec![],
+                changes: vec![],
+            }),
+            ..Default::default()
+        };
+        old.insert_table(key.clone(), meta.clone());
+        old.backups.insert(
+            "arn".into(),
+            Backup {
+                arn: "arn".into(),
+                name: "b".into(),
+                table: key.clone(),
+                table_id: String::new(),
+                created: 1.0,
+                size_bytes: 0,
+                backup_type: "USER".into(),
+                description: Value::Null,
+                meta,
+                items_file: String::new(),
+                item_count: 0,
+                items: vec![item("a"), item("c")],
+            },
+        );
+        // As the versions before the files wrote it: items and history in the record.
+        let mut saved = serde_json::to_value(&old).unwrap();
+        let rec = saved["tables"].as_object_mut().unwrap().values_mut().next();
+        rec.unwrap()[1]["pitr"].as_object_mut().unwrap().extend([
+            ("base".to_string(), serde_json::json!([item("a")])),
+            (
+                "changes".to_string(),
+                serde_json::json!([{"at": 2.0, "key": item("b"), "item": item("b")}]),
+            ),
+        ]);
+        saved["backups"]["arn"]["items"] = serde_json::json!([item("a"), item("c")]);
+        std::fs::write(
+            dir.path().join("stray.jsonl"),
+            b"{}\n", // a file no record names
+        )
+        .unwrap();
+        let mut state: State = serde_json::from_value(saved).unwrap();
+        move_items_to_files(&mut state, dir.path());
+
+        let b = &state.backups["arn"];
+        assert_eq!(b.item_count, 2);
+        let mut r =
+            item_files::ItemReader::open(&item_files::backup_path(dir.path(), &b.items_file))
+                .unwrap();
+        assert_eq!(r.page(10).unwrap(), vec![item("a"), item("c")]);
+        let p = state.table(&key).unwrap().pitr.clone().unwrap();
+        let mut h = item_files::ItemPages::history(dir.path(), &p.files, 9.0, |v| {
+            v["pk"]["S"].as_str().unwrap_or_default().to_string()
+        })
+        .unwrap();
+        assert_eq!(h.page(10).unwrap(), vec![item("a"), item("b")]);
+        assert!(!dir.path().join("stray.jsonl").exists());
+        // Saved again, the record no longer carries them.
+        let again = serde_json::to_string(&state).unwrap();
+        assert!(!again.contains("\"items\"") && !again.contains("\"base\""));
+    }
 
     #[test]
     fn records_saved_before_vector_indexes_and_bulk_operations_still_load() {
