@@ -283,6 +283,20 @@ pub fn aws_with(
     args: &[&str],
     env: &[(&str, &std::path::Path)],
 ) -> CliResult {
+    if env.is_empty() {
+        let vars = [
+            ("AWS_ACCESS_KEY_ID", account),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_DEFAULT_REGION", region),
+            ("AWS_ENDPOINT_URL", url),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ];
+        if let Some(r) = warm_cli::run(args, &vars) {
+            return r;
+        }
+    }
     let out = Command::new(aws_cli())
         .args(args)
         .envs(env.iter().copied())
@@ -431,4 +445,96 @@ pub fn aws_cli() -> PathBuf {
     std::env::var_os("AWSEMU_AWS_CLI")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join(".venv/bin/aws"))
+}
+
+/// AWS CLI commands run in warm Python processes, the evaluator's driver
+/// (`evaluator/src/runner/warm_driver.py`): importing the CLI is most of a fresh `aws`
+/// process's second, and the tests run thousands of commands. Each command still starts as in a
+/// fresh `aws` (the driver puts back what a command changed). `AWSEMU_TEST_FRESH_CLI=1` runs
+/// a new `aws` process for every command instead.
+mod warm_cli {
+    use std::collections::BTreeMap;
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+    use std::sync::Mutex;
+
+    use serde_json::{json, Value};
+
+    use super::{aws_cli, workspace_root, CliResult};
+
+    struct Driver {
+        child: Child,
+        input: ChildStdin,
+        output: BufReader<ChildStdout>,
+    }
+
+    impl Drop for Driver {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Drivers no test uses now. At the end of the test process their stdin closes and they
+    /// exit by themselves.
+    static IDLE: Mutex<Vec<Driver>> = Mutex::new(Vec::new());
+
+    impl Driver {
+        fn start() -> Option<Driver> {
+            let python = aws_cli().parent()?.join("python");
+            let script = workspace_root().join("evaluator/src/runner/warm_driver.py");
+            let mut child = Command::new(python)
+                .arg(script)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .ok()?;
+            let input = child.stdin.take()?;
+            let output = BufReader::new(child.stdout.take()?);
+            let mut d = Driver {
+                child,
+                input,
+                output,
+            };
+            let mut line = String::new();
+            d.output.read_line(&mut line).ok()?;
+            line.contains("ready").then_some(d)
+        }
+
+        fn run(&mut self, args: &[&str], env: &BTreeMap<String, String>) -> Option<CliResult> {
+            let mut argv = vec!["aws"];
+            argv.extend_from_slice(args);
+            let cwd = std::env::current_dir().ok()?;
+            let req = json!({"argv": argv, "env": env, "cwd": cwd});
+            writeln!(self.input, "{req}").ok()?;
+            self.input.flush().ok()?;
+            let mut line = String::new();
+            if self.output.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            let v: Value = serde_json::from_str(&line).ok()?;
+            Some(CliResult {
+                code: i32::try_from(v["exit_code"].as_i64()?).ok()?,
+                stdout: v["stdout"].as_str()?.to_string(),
+                stderr: v["stderr"].as_str()?.to_string(),
+            })
+        }
+    }
+
+    /// Runs one command with the test process's environment and `vars`; None when no warm
+    /// driver could run it (the caller starts a fresh `aws`).
+    pub fn run(args: &[&str], vars: &[(&str, &str)]) -> Option<CliResult> {
+        if std::env::var_os("AWSEMU_TEST_FRESH_CLI").is_some_and(|v| v == "1") {
+            return None;
+        }
+        let mut env: BTreeMap<String, String> = std::env::vars().collect();
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let idle = IDLE.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut driver = idle.or_else(Driver::start)?;
+        // A driver that died or answered nonsense is dropped (and killed).
+        let result = driver.run(args, &env)?;
+        IDLE.lock().unwrap_or_else(|p| p.into_inner()).push(driver);
+        Some(result)
+    }
 }
