@@ -82,7 +82,8 @@ async fn count(client: &reqwest::Client, url: &str, table: &str) -> Result<u64> 
     let mut n = 0;
     let mut start: Option<Value> = None;
     loop {
-        let mut req = json!({"TableName": table, "Select": "COUNT"});
+        // Bounded pages: DynamoDB Local answers a 500 to unbounded scans of large tables.
+        let mut req = json!({"TableName": table, "Select": "COUNT", "Limit": 500});
         if let Some(s) = start.take() {
             req["ExclusiveStartKey"] = s;
         }

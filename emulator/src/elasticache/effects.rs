@@ -53,6 +53,9 @@ pub struct Promotion {
     /// Cluster mode: whether the old primary's group still has every replica alive (a
     /// coordinated failover is possible; otherwise a takeover).
     pub others_alive: bool,
+    /// The old primary when its node still runs (a planned switch: TestFailover, a new
+    /// PrimaryClusterId): the new primary catches up with it before it takes over.
+    pub previous: Option<(SocketAddr, Option<String>)>,
 }
 
 #[derive(Debug)]

@@ -363,11 +363,52 @@ fn promote(p: &Promotion) {
             std::thread::sleep(Duration::from_millis(200));
         }
     };
+    if let Some((old, old_auth)) = &p.previous {
+        catch_up(*old, old_auth.as_deref(), p.primary, auth);
+    }
     persist(&|| engine::command(p.primary, auth, &["REPLICAOF", "NO", "ONE"]));
     let (ip, port) = (p.primary.ip().to_string(), p.primary.port().to_string());
     for (addr, auth) in &p.followers {
         persist(&|| engine::command(*addr, auth.as_deref(), &["REPLICAOF", &ip, &port]));
     }
+    if let Some((old, old_auth)) = &p.previous {
+        // Writes held meanwhile now get the replica's READONLY, as after AWS's switch.
+        engine::command(*old, old_auth.as_deref(), &["CLIENT", "UNPAUSE"]);
+    }
+}
+
+/// How long a planned switch waits for the new primary to catch up.
+const CATCH_UP: Duration = Duration::from_secs(5);
+
+/// A planned switch loses no acknowledged write, as Redis's own FAILOVER command: the old
+/// primary stops taking writes (they wait), and the new primary is promoted once it has
+/// everything the old one had; after `CATCH_UP` it is promoted anyway (a switch is never
+/// refused for a slow replica).
+fn catch_up(
+    old: std::net::SocketAddr,
+    old_auth: Option<&str>,
+    new: std::net::SocketAddr,
+    auth: Option<&str>,
+) {
+    let pause = CATCH_UP + Duration::from_secs(5);
+    let ms = pause.as_millis().to_string();
+    if !engine::command(old, old_auth, &["CLIENT", "PAUSE", &ms, "WRITE"]) {
+        return;
+    }
+    let offset = |addr, auth, field| {
+        engine::info_field_within(addr, auth, "replication", field, Duration::from_secs(1))
+    };
+    let Some(target) = offset(old, old_auth, "master_repl_offset") else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + CATCH_UP;
+    while std::time::Instant::now() < deadline {
+        if offset(new, auth, "slave_repl_offset").is_some_and(|o| o >= target) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    tracing::warn!("planned failover to {new}: the replica did not catch up within {CATCH_UP:?}");
 }
 
 /// How long a started node may take to answer and take its parameters, while its process runs.

@@ -46,6 +46,10 @@ use runtime::{CacheBackend, RunningNode};
 use state::Region;
 use store::{lock, Key};
 
+/// How long an answer waits for a promotion on the nodes (a planned switch waits for the
+/// replica's link and catch-up, bounded; a cluster failover is asked for twice).
+const PROMOTION_WAIT: Duration = Duration::from_secs(60);
+
 pub struct ElastiCache {
     env: jobs::Env,
     /// Set once the saved nodes have been recorded again (their processes may still be
@@ -206,6 +210,17 @@ impl ElastiCache {
         // (bounded), so the AWS CLI's waiters (15 s between polls) never sleep through a
         // Redis Cluster that forms in a second or two.
         if !effects.is_empty() || !doomed.is_empty() {
+            // A failover the answer reports (the new primary's endpoint) is done on the nodes
+            // before the answer, however busy the machine: a client that writes to the new
+            // primary right away must not find a replica still catching up.
+            let wait = if effects
+                .iter()
+                .any(|e| matches!(e, effects::Effect::Promote(_)))
+            {
+                PROMOTION_WAIT
+            } else {
+                Duration::from_secs(5)
+            };
             let (env, key) = (self.env.clone(), key.clone());
             let job = tokio::spawn(async move {
                 let started = jobs::run(&env, &key, effects, doomed).await;
@@ -213,7 +228,7 @@ impl ElastiCache {
                     let _ = h.await;
                 }
             });
-            let _ = tokio::time::timeout(Duration::from_secs(5), job).await;
+            let _ = tokio::time::timeout(wait, job).await;
         }
         if !settle.is_empty() {
             jobs::settle(&self.env, &key, settle);

@@ -150,7 +150,7 @@ pub fn auto_failover(cx: &mut Cx, chosen: &[Chosen]) {
             g.members.push(old.clone());
             g.members.clone()
         };
-        promote(cx, &order);
+        promote(cx, &order, old);
         failover_events(cx, rid, old, chosen);
         replace_failed(cx, rid, old, chosen);
     }

@@ -196,19 +196,28 @@ pub fn render(cx: &Cx, id: &str) -> Value {
     }
     d.insert("GlobalReplicationGroupInfo".into(), global_info(cx, id));
     if rg.cluster_mode {
-        // Like AWS's DNS name, the configuration endpoint names a live node, and does not
-        // move with a failover: the first shard's first-named member whose node runs.
+        // Like AWS's DNS name, the configuration endpoint names a node that serves, and does
+        // not move with a failover: the first shard's first-named member whose node runs and
+        // answered (a failed node's replacement serves once it has rejoined).
+        let serving = |m: &String| {
+            cx.st.member_alive(m)
+                && cx
+                    .st
+                    .clusters
+                    .get(m)
+                    .and_then(|c| c.nodes.first())
+                    .is_some_and(|n| {
+                        n.status == crate::elasticache::state::NodeStatus::Available
+                            && n.on_ready.is_none()
+                    })
+        };
         if let Some(e) = rg
             .groups
             .first()
             .and_then(|g| {
                 let mut named: Vec<&String> = g.members.iter().collect();
                 named.sort();
-                named
-                    .iter()
-                    .find(|m| cx.st.member_alive(m))
-                    .or(named.first())
-                    .copied()
+                named.iter().find(|m| serving(m)).or(named.first()).copied()
             })
             .and_then(|m| endpoint(cx, m))
         {
@@ -471,8 +480,9 @@ pub(crate) fn apply_replica_change(
 }
 
 /// Makes the first member's node the primary (REPLICAOF NO ONE, or a cluster failover) and
-/// points every other member's node at it, once the lock is released.
-pub(crate) fn promote(cx: &mut Cx, members: &[String]) {
+/// points every other member's node at it, once the lock is released. `previous` is the
+/// member that was primary.
+pub(crate) fn promote(cx: &mut Cx, members: &[String], previous: &str) {
     let node = |m: &String| {
         let c = cx.st.clusters.get(m)?;
         Some((c.nodes.first()?.addr?, c.auth_token.clone()))
@@ -494,12 +504,17 @@ pub(crate) fn promote(cx: &mut Cx, members: &[String]) {
         .filter(|m| !cluster_mode || alive(m))
         .filter_map(node)
         .collect();
+    let previous = Some(previous.to_string())
+        .filter(|p| members.first() != Some(p) && alive(p))
+        .as_ref()
+        .and_then(node);
     cx.effects.push(Effect::Promote(Promotion {
         cluster_mode,
         primary,
         auth,
         followers,
         others_alive,
+        previous,
     }));
 }
 

@@ -148,22 +148,37 @@ pub fn failover(
     primary_alive: bool,
 ) -> Result<(), String> {
     let mut c = conn(replica, auth)?;
-    let mut cmd = redis::cmd("CLUSTER");
-    cmd.arg("FAILOVER");
-    if !primary_alive {
-        cmd.arg("TAKEOVER");
-    }
-    cmd.query::<()>(&mut c).map_err(|e| e.to_string())?;
-    let promoted = until(Duration::from_secs(10), || {
+    let is_master = |c: &mut redis::Connection| {
         redis::cmd("ROLE")
-            .query::<Vec<redis::Value>>(&mut c)
+            .query::<Vec<redis::Value>>(c)
             .is_ok_and(|r| r.first() == Some(&redis::Value::BulkString(b"master".to_vec())))
-    });
-    if promoted {
-        Ok(())
-    } else {
-        Err(format!("{replica} was not promoted"))
+    };
+    if primary_alive {
+        // A coordinated failover needs the replica's link to its primary: a group that has
+        // just formed may still be syncing, and its failover would time out in the engine
+        // while the API already names the new primary.
+        until(Duration::from_secs(30), || {
+            redis::cmd("INFO")
+                .arg("replication")
+                .query::<String>(&mut c)
+                .is_ok_and(|i| {
+                    i.contains("master_link_status:up") && i.contains("master_sync_in_progress:0")
+                })
+        });
     }
+    // A coordinated failover the engine gave up on (a busy machine) is asked for again.
+    for _ in 0..2 {
+        let mut cmd = redis::cmd("CLUSTER");
+        cmd.arg("FAILOVER");
+        if !primary_alive {
+            cmd.arg("TAKEOVER");
+        }
+        cmd.query::<()>(&mut c).map_err(|e| e.to_string())?;
+        if until(Duration::from_secs(10), || is_master(&mut c)) {
+            return Ok(());
+        }
+    }
+    Err(format!("{replica} was not promoted"))
 }
 
 /// Points `node` at a new primary (after a failover).
@@ -231,7 +246,26 @@ pub fn reshard(
     let first = layout.first().ok_or("no shard left")?.0;
     let mut c0 = conn(first, auth)?;
     await_primaries(&mut c0, layout)?;
-    let owner = owners(&mut c0)?;
+    // The slot map must name only nodes taking part: a view that still names a primary a
+    // failover demoted would have its slots taken as unowned and given away without their
+    // keys.
+    let mut owner = owners(&mut c0)?;
+    let known = |o: &[String]| o.iter().all(|id| id.is_empty() || ids.contains_key(id));
+    if !until(Duration::from_secs(30), || {
+        owners(&mut c0).is_ok_and(|o| {
+            let ok = known(&o);
+            owner = o;
+            ok
+        })
+    }) {
+        let strangers: std::collections::BTreeSet<&String> = owner
+            .iter()
+            .filter(|id| !id.is_empty() && !ids.contains_key(*id))
+            .collect();
+        return Err(format!(
+            "{first} names slot owners that take no part: {strangers:?}"
+        ));
+    }
     let mut conns = Conns::new();
     // A primary that loses its last slot would become a replica of the node that took it
     // (Redis 7's replica migration) and stay in the slot map clients read; a leaving node
@@ -387,6 +421,10 @@ fn move_slots(
                     continue;
                 }
                 let Some(src) = ids.get(&src_id).copied() else {
+                    if !src_id.is_empty() {
+                        // Never assign a slot another node holds: its keys would be lost.
+                        return Err(format!("slot {slot} is held by unknown node {src_id}"));
+                    }
                     // An unowned slot: just assign it.
                     let c = conn_for(conns, *dst, auth)?;
                     let _ = redis::cmd("CLUSTER")

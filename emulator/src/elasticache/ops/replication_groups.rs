@@ -128,11 +128,22 @@ pub fn modify_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
         .get_mut(&id)
         .ok_or_else(|| not_found(&id))?;
     modify::change_settings(rg, input)?;
+    let previous = rg
+        .groups
+        .iter()
+        .map(|g| g.members.first().cloned())
+        .collect::<Vec<_>>();
     let promoted = modify::reorder_primary(rg, input)?;
     let acl_groups = modify::change_user_groups(rg, input);
     let members: Vec<String> = rg.groups.iter().flat_map(|g| g.members.clone()).collect();
     if let Some(order) = &promoted {
-        promote(cx, order);
+        // The node group's primary before the reorder.
+        let was = previous
+            .into_iter()
+            .flatten()
+            .find(|m| order.contains(m))
+            .unwrap_or_default();
+        promote(cx, order, &was);
     }
     if let Some(groups) = &acl_groups {
         let commands = crate::elasticache::domain::acl::commands_for(cx, groups);
@@ -320,7 +331,7 @@ pub fn test_failover(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     let old = g.members.remove(0);
     g.members.push(old.clone());
     let order = g.members.clone();
-    promote(cx, &order);
+    promote(cx, &order, &old);
     cx.st.event(
         &id,
         "replication-group",

@@ -1065,6 +1065,18 @@ fn cluster_mode_is_a_real_redis_cluster_with_the_reported_slots() {
         .query::<()>(&mut c)
         .unwrap();
     // Adding and removing shards migrates slots with their keys; no key is lost.
+    let events = || {
+        ec(
+            &emu,
+            &[
+                "describe-events",
+                "--source-identifier",
+                "clu",
+                "--source-type",
+                "replication-group",
+            ],
+        )
+    };
     let check = |g: &Value, shards: usize| {
         let client =
             redis::cluster::ClusterClient::new(vec![format!("redis://{host}:{port}/")]).unwrap();
@@ -1073,7 +1085,7 @@ fn cluster_mode_is_a_real_redis_cluster_with_the_reported_slots() {
             let v: i64 = redis::cmd("GET")
                 .arg(format!("key:{i}"))
                 .query(&mut c)
-                .unwrap();
+                .unwrap_or_else(|e| panic!("key:{i}: {e}; events: {}", events()));
             assert_eq!(v, i);
         }
         let mut engine = engine_slots(&mut redis_at(&(host.clone(), port), None, None));
@@ -1086,7 +1098,7 @@ fn cluster_mode_is_a_real_redis_cluster_with_the_reported_slots() {
         engine.sort();
         api.sort();
         assert_eq!(api.len(), shards);
-        assert_eq!(engine, api);
+        assert_eq!(engine, api, "events: {}", events());
     };
     let reshard = |args: &[&str], shards: usize| {
         let mut a = vec![
@@ -1283,7 +1295,16 @@ fn cluster_mode_fails_over_a_dead_primary_without_losing_acknowledged_writes() {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "cluster never recovered: {}",
-            ec(&emu, &["describe-events", "--source-identifier", "cfo"])
+            ec(
+                &emu,
+                &[
+                    "describe-events",
+                    "--source-identifier",
+                    "cfo",
+                    "--source-type",
+                    "replication-group"
+                ]
+            )
         );
         std::thread::sleep(Duration::from_millis(100));
     }
