@@ -457,6 +457,12 @@ async fn apply_parameters(env: &Env, key: &Key, p: &Pending, start: std::time::I
             .await
             .unwrap_or(false);
         if applied {
+            if p.config
+                .iter()
+                .any(|(k, v)| k == "appendonly" && v == "yes")
+            {
+                aof_written(env, key, p, start).await;
+            }
             return true;
         }
         if !still_running(env, key, p) || start.elapsed() >= READY_CAP {
@@ -464,6 +470,35 @@ async fn apply_parameters(env: &Env, key: &Key, p: &Pending, start: std::time::I
             return false;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Turning the AOF on rewrites it from the node's data in the background; until that is done
+/// a killed node would come back from an AOF that does not name its writes. A node is available
+/// once its AOF holds its data (bounded: a node is never failed for a slow rewrite).
+async fn aof_written(env: &Env, key: &Key, p: &Pending, start: std::time::Instant) {
+    while still_running(env, key, p) && start.elapsed() < READY_CAP {
+        let (addr, auth) = (p.addr, p.auth.clone());
+        let done = tokio::task::spawn_blocking(move || {
+            let field = |f| {
+                engine::info_field_within(
+                    addr,
+                    auth.as_deref(),
+                    "persistence",
+                    f,
+                    Duration::from_secs(1),
+                )
+            };
+            field("aof_enabled") == Some(1)
+                && field("aof_rewrite_in_progress") == Some(0)
+                && field("aof_rewrite_scheduled") == Some(0)
+        })
+        .await
+        .unwrap_or(false);
+        if done {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
