@@ -207,7 +207,16 @@ mod tests {
             Box::new(sink.clone()),
         );
         r.started(0, "elasticache/x.rst#1");
-        std::thread::sleep(Duration::from_millis(300));
+        // Three periods' lines, however long a busy machine takes to schedule the reporter.
+        let lines_now = || {
+            String::from_utf8_lossy(&sink.0.lock().unwrap())
+                .lines()
+                .count()
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while lines_now() < 3 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         r.finish();
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
