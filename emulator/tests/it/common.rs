@@ -283,16 +283,16 @@ pub fn aws_with(
     args: &[&str],
     env: &[(&str, &std::path::Path)],
 ) -> CliResult {
+    let vars = [
+        ("AWS_ACCESS_KEY_ID", account),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_DEFAULT_REGION", region),
+        ("AWS_ENDPOINT_URL", url),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ("AWS_MAX_ATTEMPTS", "1"),
+    ];
     if env.is_empty() {
-        let vars = [
-            ("AWS_ACCESS_KEY_ID", account),
-            ("AWS_SECRET_ACCESS_KEY", "secret"),
-            ("AWS_DEFAULT_REGION", region),
-            ("AWS_ENDPOINT_URL", url),
-            ("AWS_CONFIG_FILE", "/dev/null"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-            ("AWS_MAX_ATTEMPTS", "1"),
-        ];
         if let Some(r) = warm_cli::run(args, &vars) {
             return r;
         }
@@ -300,13 +300,7 @@ pub fn aws_with(
     let out = Command::new(aws_cli())
         .args(args)
         .envs(env.iter().copied())
-        .env("AWS_ACCESS_KEY_ID", account)
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_DEFAULT_REGION", region)
-        .env("AWS_ENDPOINT_URL", url)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_MAX_ATTEMPTS", "1")
+        .envs(vars)
         .output()
         .expect("running the AWS CLI (run scripts/setup)");
     CliResult {

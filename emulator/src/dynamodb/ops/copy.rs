@@ -34,7 +34,7 @@ pub(super) enum Contents<'a> {
 }
 
 /// Items per page read back from disk and written to the backend.
-const COPY_PAGE: usize = 100;
+pub(super) const COPY_PAGE: usize = 100;
 
 /// The answer to a failed read or write of the items dir.
 pub(super) fn io_failed(e: std::io::Error) -> JsonError {
@@ -143,14 +143,12 @@ impl DynamoDb {
         region: &str,
         name: &str,
         pages: &mut ItemPages,
-    ) -> Result<u64, JsonError> {
-        let mut n = 0;
+    ) -> Result<(), JsonError> {
         loop {
             let page = pages.page(COPY_PAGE).map_err(io_failed)?;
             if page.is_empty() {
-                return Ok(n);
+                return Ok(());
             }
-            n += page.len() as u64;
             self.put_items(account, region, name, &page).await?;
         }
     }

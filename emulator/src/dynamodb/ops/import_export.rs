@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use super::copy::{io_failed, Contents, ImportPages, NO_SUCH_BUCKET};
+use super::copy::{io_failed, Contents, ImportPages, COPY_PAGE, NO_SUCH_BUCKET};
 use super::service::{page_token, DynamoDb};
 use crate::context::RequestContext;
 use crate::dynamodb::state::item_files::ItemPages;
@@ -370,7 +370,7 @@ impl Export {
         crate::s3::store::put_with(root, bucket, &data_key, |out| {
             let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
             loop {
-                let page = pages.page(100)?;
+                let page = pages.page(COPY_PAGE)?;
                 if page.is_empty() {
                     break;
                 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::copy::Contents;
+use super::copy::{Contents, COPY_PAGE};
 use super::service::DynamoDb;
 use crate::context::RequestContext;
 use crate::dynamodb::backend::scan::Pages;
@@ -117,7 +117,7 @@ impl DynamoDb {
                 return;
             };
             loop {
-                match pages.page(100) {
+                match pages.page(COPY_PAGE) {
                     Ok(page) if !page.is_empty() => known(page),
                     Ok(_) => break,
                     Err(_) => return,
