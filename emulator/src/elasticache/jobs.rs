@@ -3,7 +3,7 @@
 //! cluster formation and slot migration.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -30,9 +30,19 @@ pub struct Env {
     pub data_root: PathBuf,
     /// Cache nodes an account may run per region (`--max-cache-nodes`).
     pub max_nodes: usize,
-    /// Test hook: this many coming parameter applications find their node unreachable, as a
-    /// node too busy to answer in time would (`ElastiCache::busy_nodes`).
-    pub busy: Arc<AtomicUsize>,
+    pub hooks: Arc<NodeHooks>,
+}
+
+/// Test hooks that make nodes as slow as a busy machine can, so its races are covered
+/// without load.
+#[derive(Debug, Default)]
+pub struct NodeHooks {
+    /// This many coming parameter applications find their node unreachable, as a node too
+    /// busy to answer in time would (`ElastiCache::busy_nodes`).
+    pub busy: AtomicUsize,
+    /// Microseconds per key that nodes started from now on take to write their AOF or RDB
+    /// (the engine's `rdb-key-save-delay`; `ElastiCache::slow_rewrites`).
+    pub key_save_delay_us: AtomicU64,
 }
 
 /// An `Env` that does not keep the service alive (the monitor holds one).
@@ -42,7 +52,7 @@ pub struct WeakEnv {
     persist: Option<Arc<Persist>>,
     data_root: PathBuf,
     max_nodes: usize,
-    busy: Arc<AtomicUsize>,
+    hooks: Arc<NodeHooks>,
 }
 
 impl WeakEnv {
@@ -53,7 +63,7 @@ impl WeakEnv {
             persist: self.persist.clone(),
             data_root: self.data_root.clone(),
             max_nodes: self.max_nodes,
-            busy: self.busy.clone(),
+            hooks: self.hooks.clone(),
         })
     }
 }
@@ -66,7 +76,7 @@ impl Env {
             persist: self.persist.clone(),
             data_root: self.data_root.clone(),
             max_nodes: self.max_nodes,
-            busy: self.busy.clone(),
+            hooks: self.hooks.clone(),
         }
     }
 
@@ -446,10 +456,16 @@ async fn ready(env: &Env, key: &Key, p: &Pending, start: std::time::Instant) -> 
 async fn apply_parameters(env: &Env, key: &Key, p: &Pending, start: std::time::Instant) -> bool {
     loop {
         let busy = env
+            .hooks
             .busy
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
-        let (addr, auth, config) = (p.addr, p.auth.clone(), p.config.clone());
+        let (addr, auth, mut config) = (p.addr, p.auth.clone(), p.config.clone());
+        let delay = env.hooks.key_save_delay_us.load(Ordering::SeqCst);
+        if delay > 0 {
+            // Before the AOF is turned on, so its first rewrite is slow.
+            config.insert(0, ("rdb-key-save-delay".into(), delay.to_string()));
+        }
         let applied = !busy
             && tokio::task::spawn_blocking(move || {
                 engine::config_set(addr, auth.as_deref(), &config).is_some()

@@ -102,7 +102,7 @@ impl ElastiCache {
                     .map_or(config.max_cache_nodes, |p| {
                         config.max_cache_nodes.min(p.ports.len())
                     }),
-                busy: Arc::default(),
+                hooks: Arc::default(),
             },
             restored: Arc::new(tokio::sync::OnceCell::new()),
             saved_serverless: Arc::new(Mutex::new(serverless)),
@@ -252,7 +252,14 @@ impl ElastiCache {
     /// Test hook: the next `n` parameter applications to a started node find it too busy to
     /// answer (the node is asked again, as a real busy node would be).
     pub fn busy_nodes(&self, n: usize) {
-        self.env.busy.store(n, std::sync::atomic::Ordering::SeqCst);
+        self.env.hooks.busy.store(n, Ordering::SeqCst);
+    }
+
+    /// Test hook: nodes started from now on take `per_key` for each key they write to their
+    /// AOF or RDB, so turning the AOF on over restored data takes a while.
+    pub fn slow_rewrites(&self, per_key: std::time::Duration) {
+        let us = u64::try_from(per_key.as_micros()).unwrap_or(u64::MAX);
+        self.env.hooks.key_save_delay_us.store(us, Ordering::SeqCst);
     }
 
     /// The monitor's test hook (see `monitor::MonitorGate`).

@@ -14,6 +14,7 @@ mod persistence;
 mod placement;
 pub mod published;
 mod semantics;
+mod switches;
 mod validation;
 mod versions;
 mod windows;
@@ -107,6 +108,11 @@ pub fn wait_cluster(emu: &TestEmulator, id: &str) -> serde_json::Value {
 
 /// Polls DescribeReplicationGroups until the group is `available`.
 pub fn wait_group(emu: &TestEmulator, id: &str) -> serde_json::Value {
+    wait_group_within(emu, id, Duration::from_secs(60))
+}
+
+/// `wait_group` for work that takes longer (a reshard moves slots key by key).
+pub fn wait_group_within(emu: &TestEmulator, id: &str, limit: Duration) -> serde_json::Value {
     let start = Instant::now();
     loop {
         let v = ec(
@@ -117,10 +123,7 @@ pub fn wait_group(emu: &TestEmulator, id: &str) -> serde_json::Value {
         if g["Status"] == "available" {
             return g;
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{id} not available: {g}"
-        );
+        assert!(start.elapsed() < limit, "{id} not available: {g}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }

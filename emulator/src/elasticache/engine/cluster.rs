@@ -562,3 +562,21 @@ fn migrate_slot(
     setslot(conn_for(conns, src, auth)?, "NODE", dst_id).map_err(e)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A slot whose owner takes no part in a reshard holds its keys on that owner: it is never
+    /// assigned to the target (a reshard after a failover the records do not show yet).
+    #[test]
+    fn a_slot_held_by_a_node_taking_no_part_is_never_assigned() {
+        let target: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let ids = Ids::from([("target-id".to_string(), target)]);
+        let mut owner = vec![String::new(); 16384];
+        owner[5] = "stranger-id".into();
+        let layout = [(target, vec![(5u16, 5u16)])];
+        let err = move_slots(&mut Conns::new(), &ids, &owner, &layout, None).unwrap_err();
+        assert!(err.contains("held by unknown node stranger-id"), "{err}");
+    }
+}

@@ -33,7 +33,7 @@ fn kill_node(pid: u32) {
 }
 
 /// The group's primary endpoint through one raw Query request (no CLI start-up per poll).
-fn primary_fast(emu: &TestEmulator, id: &str) -> (String, u16) {
+pub(super) fn primary_fast(emu: &TestEmulator, id: &str) -> (String, u16) {
     let (status, body) = post_query(
         &emu.url(),
         "123456789012",
@@ -98,7 +98,7 @@ fn await_failover(
     new
 }
 
-fn writable(ep: &(String, u16)) -> redis::Connection {
+pub(super) fn writable(ep: &(String, u16)) -> redis::Connection {
     let start = Instant::now();
     loop {
         let mut n = redis_at(ep, None, None);
@@ -113,13 +113,13 @@ fn writable(ep: &(String, u16)) -> redis::Connection {
     }
 }
 
-fn write_keys(c: &mut redis::Connection, prefix: &str, n: usize) {
+pub(super) fn write_keys(c: &mut redis::Connection, prefix: &str, n: usize) {
     for i in 0..n {
         set(c, &format!("{prefix}{i}"), &i.to_string()).unwrap();
     }
 }
 
-fn assert_keys(c: &mut redis::Connection, prefix: &str, n: usize) {
+pub(super) fn assert_keys(c: &mut redis::Connection, prefix: &str, n: usize) {
     let keys: Vec<String> = (0..n).map(|i| format!("{prefix}{i}")).collect();
     let got: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query(c).unwrap();
     for (i, v) in got.into_iter().enumerate() {
@@ -128,7 +128,7 @@ fn assert_keys(c: &mut redis::Connection, prefix: &str, n: usize) {
 }
 
 /// Waits until `n` replicas acknowledged everything written to `c` so far.
-fn acked_by(c: &mut redis::Connection, n: i64) {
+pub(super) fn acked_by(c: &mut redis::Connection, n: i64) {
     let start = Instant::now();
     loop {
         let acked: i64 = redis::cmd("WAIT").arg(n).arg(1000).query(c).unwrap();
@@ -143,7 +143,7 @@ fn acked_by(c: &mut redis::Connection, n: i64) {
 }
 
 /// The member cluster whose node listens on `ep`.
-fn member_at(emu: &TestEmulator, id: &str, ep: &(String, u16)) -> String {
+pub(super) fn member_at(emu: &TestEmulator, id: &str, ep: &(String, u16)) -> String {
     let g = wait_group(emu, id);
     let members = g["NodeGroups"][0]["NodeGroupMembers"].as_array().unwrap();
     members

@@ -827,3 +827,90 @@ fn after_a_restart_statuses_say_which_nodes_are_back() {
     );
     emu.stop(libc::SIGTERM);
 }
+
+/// Turning the AOF on rewrites it from the node's data in the background; a node killed
+/// before that ends would come back from an AOF without its data. A node is available only
+/// once its AOF holds everything: here a node restored from a snapshot is made slow to
+/// rewrite (`slow_rewrites`: 2 ms a key, 2 s for its 1,000 keys), written to as soon as it is
+/// available, and killed.
+#[test]
+fn a_node_is_available_only_once_its_aof_holds_its_data() {
+    use super::super::common::TestEmulator;
+    use super::semantics::pid_of;
+    use super::{create_cluster, ec, wait_cluster};
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().to_path_buf();
+    let emu = TestEmulator::start_with(|c| c.state_dir = Some(dir));
+    create_cluster(&emu, "seed", "redis", 1, &[]);
+    let seed = hp(&wait_cluster(&emu, "seed")["CacheNodes"][0]["Endpoint"]);
+    let mut c = plain_conn(&seed);
+    for i in 0..1000 {
+        set(&mut c, &format!("seed{i}"), &i.to_string());
+    }
+    ec(
+        &emu,
+        &[
+            "create-snapshot",
+            "--cache-cluster-id",
+            "seed",
+            "--snapshot-name",
+            "seed-snap",
+        ],
+    );
+    eventually("snapshot available", || {
+        ec(
+            &emu,
+            &["describe-snapshots", "--snapshot-name", "seed-snap"],
+        )["Snapshots"][0]["SnapshotStatus"]
+            == "available"
+    });
+    emu.state
+        .elasticache
+        .slow_rewrites(Duration::from_millis(2));
+    create_cluster(&emu, "heir", "redis", 1, &["--snapshot-name", "seed-snap"]);
+    let ep = hp(&wait_cluster(&emu, "heir")["CacheNodes"][0]["Endpoint"]);
+    let mut c = plain_conn(&ep);
+    for i in 0..100 {
+        set(&mut c, &format!("late{i}"), &i.to_string());
+    }
+    in_aof(state.path(), "late99");
+    let pid = pid_of(&emu, &ep);
+    // SAFETY: plain kill(2) on a node process the emulator spawned.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGKILL);
+    }
+    let at = format!("{}:{}", ep.0, ep.1);
+    eventually("the node is started again", || {
+        emu.child_pids().iter().any(|p| {
+            *p != pid
+                && std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                    .is_ok_and(|c| c.replace('\0', " ").contains(&at))
+        }) && running_at(&ep)
+    });
+    let mut c = plain_conn(&ep);
+    for i in 0..1000 {
+        assert_eq!(
+            get(&mut c, &format!("seed{i}")),
+            Some(i.to_string()),
+            "seed{i}"
+        );
+    }
+    for i in 0..100 {
+        assert_eq!(
+            get(&mut c, &format!("late{i}")),
+            Some(i.to_string()),
+            "late{i}"
+        );
+    }
+}
+
+/// A node answers PING at `ep` (done loading: a loading node answers LOADING).
+fn running_at(ep: &(String, u16)) -> bool {
+    let info = redis::ConnectionInfo {
+        addr: redis::ConnectionAddr::Tcp(ep.0.clone(), ep.1),
+        redis: Default::default(),
+    };
+    redis::Client::open(info)
+        .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(2)))
+        .is_ok_and(|mut c| redis::cmd("PING").query::<String>(&mut c).is_ok())
+}

@@ -41,6 +41,25 @@ pub(super) fn try_redis(
     redis::Client::open(info)?.get_connection_with_timeout(Duration::from_secs(2))
 }
 
+/// `key:I` = I for I below `n`, through any connection (a cluster client's too).
+pub(super) fn set_numbered(c: &mut impl redis::ConnectionLike, n: i64) {
+    for i in 0..n {
+        redis::cmd("SET")
+            .arg(format!("key:{i}"))
+            .arg(i)
+            .query::<()>(c)
+            .unwrap();
+    }
+}
+
+/// Every key `set_numbered` wrote is there with its value.
+pub(super) fn assert_numbered(c: &mut impl redis::ConnectionLike, n: i64) {
+    for i in 0..n {
+        let v: Option<i64> = redis::cmd("GET").arg(format!("key:{i}")).query(c).unwrap();
+        assert_eq!(v, Some(i), "key:{i}");
+    }
+}
+
 pub(super) fn get(c: &mut redis::Connection, k: &str) -> Option<String> {
     redis::cmd("GET").arg(k).query(c).unwrap()
 }
@@ -993,20 +1012,8 @@ fn cluster_mode_is_a_real_redis_cluster_with_the_reported_slots() {
     let client =
         redis::cluster::ClusterClient::new(vec![format!("redis://{host}:{port}/")]).unwrap();
     let mut c = client.get_connection().unwrap();
-    for i in 0..300 {
-        redis::cmd("SET")
-            .arg(format!("key:{i}"))
-            .arg(i)
-            .query::<()>(&mut c)
-            .unwrap();
-    }
-    for i in 0..300 {
-        let v: i64 = redis::cmd("GET")
-            .arg(format!("key:{i}"))
-            .query(&mut c)
-            .unwrap();
-        assert_eq!(v, i);
-    }
+    set_numbered(&mut c, 300);
+    assert_numbered(&mut c, 300);
     // The engine's slot map is the API's NodeGroups[].Slots, one primary per node group.
     let mut plain = redis_at(&(host.clone(), port), None, None);
     let mut engine = engine_slots(&mut plain);
@@ -1052,13 +1059,7 @@ fn cluster_mode_is_a_real_redis_cluster_with_the_reported_slots() {
     // The configuration endpoint stays where it was: its node still runs, as a replica now.
     assert_eq!(after["ConfigurationEndpoint"], g["ConfigurationEndpoint"]);
     let mut c = client.get_connection().unwrap();
-    for i in 0..300 {
-        let v: i64 = redis::cmd("GET")
-            .arg(format!("key:{i}"))
-            .query(&mut c)
-            .unwrap();
-        assert_eq!(v, i);
-    }
+    assert_numbered(&mut c, 300);
     redis::cmd("SET")
         .arg("after")
         .arg(1)
@@ -1110,21 +1111,7 @@ fn cluster_mode_is_a_real_redis_cluster_with_the_reported_slots() {
         a.extend_from_slice(args);
         let started = Instant::now();
         ec(&emu, &a);
-        let g = loop {
-            let v = ec(
-                &emu,
-                &[
-                    "describe-replication-groups",
-                    "--replication-group-id",
-                    "clu",
-                ],
-            );
-            if v["ReplicationGroups"][0]["Status"] == "available" {
-                break v["ReplicationGroups"][0].clone();
-            }
-            assert!(started.elapsed() < Duration::from_secs(90), "reshard: {v}");
-            std::thread::sleep(Duration::from_millis(200));
-        };
+        let g = super::wait_group_within(&emu, "clu", Duration::from_secs(90));
         eprintln!(
             "reshard to {shards} shards: {} ms",
             started.elapsed().as_millis()
