@@ -7,46 +7,19 @@
 //! `cargo build --release -p emulator && cargo run --release -p emulator --example ddb_rss
 //! [-- --items N --dims D]` (defaults: 100,000 items of 768 numbers).
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
+#[path = "ddb/binary.rs"]
+mod binary;
 #[path = "ddb/mod.rs"]
 mod ddb;
 
+use binary::Emulator;
+
 const ACCOUNT: &str = "300000000002";
-
-/// The emulator binary beside this example (`target/<profile>/emulator`).
-fn emulator_binary() -> Result<std::path::PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .context("no target dir")?;
-    let bin = dir.join("emulator");
-    if !bin.is_file() {
-        bail!(
-            "{} not built: cargo build --release -p emulator",
-            bin.display()
-        );
-    }
-    Ok(bin)
-}
-
-struct Emulator {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) of our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
 
 impl Emulator {
     /// KiB of one line of /proc/PID/status (VmRSS, VmHWM).
@@ -123,21 +96,7 @@ async fn measured<F: std::future::Future<Output = Result<()>>>(
 async fn main() -> Result<()> {
     let items = arg("--items", 100_000);
     let dims = arg("--dims", 768);
-    let dir = tempfile::tempdir()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let child = Command::new(emulator_binary()?)
-        .args(["--port", &port.to_string()])
-        .arg("--runtime-dir")
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let emu = Emulator {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
+    let emu = Emulator::spawn()?;
     let client = reqwest::Client::new();
     let url = emu.url.clone();
     let deadline = Instant::now() + Duration::from_secs(60);
