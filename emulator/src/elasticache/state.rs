@@ -127,6 +127,10 @@ pub struct ReplGroup {
     /// the whole cluster again (the group stays `modifying` until they do).
     #[serde(skip)]
     pub rejoining: bool,
+    /// An IncreaseReplicaCount is under way: its completion is filed when the group is
+    /// available again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adding_replicas: bool,
 }
 
 /// A pending slot migration; the nodes of removed shards run until their slots moved.
@@ -134,6 +138,10 @@ pub struct ReplGroup {
 pub struct Reshard {
     pub retiring: Vec<RunningNode>,
     pub started: bool,
+    /// Node groups added by a scale-out (named in its events).
+    pub added: Vec<String>,
+    /// Slots to move: (from node group, to node group, how many).
+    pub moves: Vec<(String, String, usize)>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -422,8 +430,21 @@ impl Region {
         let busy = rg.forming || rg.reshard.is_some() || rg.rejoining;
         if all_up && !busy && (status == GroupStatus::Creating || status == GroupStatus::Modifying)
         {
+            let mut adding_replicas = false;
             if let Some(rg) = self.repl_groups.get_mut(rg_id) {
                 rg.rec.status = GroupStatus::Available;
+                adding_replicas = std::mem::take(&mut rg.adding_replicas);
+            }
+            if adding_replicas {
+                // Recorded DescribeEvents answer (aws-controllers-k8s/community#540).
+                self.event(
+                    rg_id,
+                    "replication-group",
+                    format!(
+                        "Increase replica count completed for replication group {rg_id} on {}",
+                        now()
+                    ),
+                );
             }
             if status == GroupStatus::Creating {
                 self.event(

@@ -172,8 +172,39 @@ pub fn reshard_jobs(r: &mut Region) -> Vec<ReshardJob> {
         }
     }
     for (id, ..) in &out {
-        if let Some(rs) = r.repl_groups.get_mut(id).and_then(|g| g.reshard.as_mut()) {
-            rs.started = true;
+        let Some(rs) = r.repl_groups.get_mut(id).and_then(|g| g.reshard.as_mut()) else {
+            continue;
+        };
+        rs.started = true;
+        let (added, moves) = (rs.added.clone(), rs.moves.clone());
+        // Recorded DescribeEvents answer (aws-controllers-k8s/community#540).
+        if !added.is_empty() {
+            r.event(
+                id,
+                "replication-group",
+                format!(
+                    "Modified replication group {id} to add {} new node groups - {}",
+                    added.len(),
+                    added.join(", ")
+                ),
+            );
+        }
+        if !moves.is_empty() {
+            let names = |pick: fn(&(String, String, usize)) -> &String| {
+                let mut v: Vec<&str> = moves.iter().map(|m| pick(m).as_str()).collect();
+                v.sort();
+                v.dedup();
+                v.join(", ")
+            };
+            r.event(
+                id,
+                "replication-group",
+                format!(
+                    "Migrating slots from node groups {} to {} to rebalance slots",
+                    names(|m| &m.0),
+                    names(|m| &m.1)
+                ),
+            );
         }
     }
     out
@@ -185,12 +216,23 @@ pub fn resharded(
     rg_id: &str,
     result: Result<(), String>,
 ) -> Vec<crate::elasticache::runtime::RunningNode> {
-    let retiring = r
+    let (retiring, moves) = r
         .repl_groups
         .get_mut(rg_id)
         .and_then(|g| g.reshard.take())
-        .map(|rs| rs.retiring)
+        .map(|rs| (rs.retiring, rs.moves))
         .unwrap_or_default();
+    if result.is_ok() {
+        for (from, to, n) in moves {
+            r.event(
+                rg_id,
+                "replication-group",
+                format!(
+                    "Moved a total of {n} slots out of {n} slots from shard {from} to shard {to}"
+                ),
+            );
+        }
+    }
     if let Err(e) = result {
         r.event(
             rg_id,

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::elasticache::domain::cache_clusters;
+use crate::elasticache::domain::cluster_mode::parse_slots;
 use crate::elasticache::domain::limits;
 use crate::elasticache::domain::replication_groups::{
     member_name, settings_of, slots, start_member,
@@ -62,7 +63,7 @@ pub fn remove_shards(cx: &mut Cx, id: &str, input: &Value, want: usize) -> ApiRe
     if let Some(rg) = cx.st.repl_groups.get_mut(id) {
         rg.reshard = Some(Reshard {
             retiring,
-            started: false,
+            ..Reshard::default()
         });
         rg.groups.retain(|g| !remove.contains(&g.id));
     }
@@ -105,20 +106,96 @@ pub fn add_shards(cx: &mut Cx, id: &str, want: usize) -> ApiResult<()> {
         });
     }
     if let Some(rg) = cx.st.repl_groups.get_mut(id) {
+        let ids = added.iter().map(|g| g.id.clone()).collect();
         rg.groups.extend(added);
-        rg.reshard = Some(Reshard::default());
+        rg.reshard = Some(Reshard {
+            added: ids,
+            ..Reshard::default()
+        });
     }
+    // Recorded DescribeEvents answer (aws-controllers-k8s/community#540).
+    cx.st.event(
+        id,
+        "replication-group",
+        format!("Scaling out replication group {id} from {have} node groups to {want} node groups"),
+    );
     Ok(())
 }
 
+/// Each node group's id and slot ranges, before a change.
+pub fn layout(cx: &Cx, id: &str) -> Vec<(String, Vec<(u16, u16)>)> {
+    cx.st.repl_groups[id]
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.id.clone(),
+                g.slots.as_deref().map(parse_slots).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Slots that change owner between two layouts: (from, to, how many), in slot order.
+fn moves(
+    before: &[(String, Vec<(u16, u16)>)],
+    after: &[(String, Vec<(u16, u16)>)],
+) -> Vec<(String, String, usize)> {
+    let owner = |l: &[(String, Vec<(u16, u16)>)], slot: u16| {
+        l.iter()
+            .find(|(_, r)| r.iter().any(|(a, b)| (*a..=*b).contains(&slot)))
+            .map(|(g, _)| g.clone())
+    };
+    let mut out: Vec<(String, String, usize)> = vec![];
+    for slot in 0..16384u16 {
+        let (Some(from), Some(to)) = (owner(before, slot), owner(after, slot)) else {
+            continue;
+        };
+        if from == to {
+            continue;
+        }
+        match out.iter_mut().find(|(f, t, _)| *f == from && *t == to) {
+            Some(m) => m.2 += 1,
+            None => out.push((from, to, 1)),
+        }
+    }
+    out
+}
+
 /// The slots spread evenly over the group's shards again; the group is `modifying` until
-/// they have moved.
-pub fn respread_slots(cx: &mut Cx, id: &str) {
+/// they have moved from where they were (`before`).
+pub fn respread_slots(cx: &mut Cx, id: &str, before: &[(String, Vec<(u16, u16)>)]) {
     if let Some(rg) = cx.st.repl_groups.get_mut(id) {
         let n = rg.groups.len();
         for (i, g) in rg.groups.iter_mut().enumerate() {
             g.slots = Some(slots(i, n));
         }
         rg.rec.status = GroupStatus::Modifying;
+    }
+    let after = layout(cx, id);
+    if let Some(rs) = cx
+        .st
+        .repl_groups
+        .get_mut(id)
+        .and_then(|g| g.reshard.as_mut())
+    {
+        rs.moves = moves(before, &after);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moves_count_the_slots_each_pair_of_node_groups_exchanges() {
+        let one = vec![("0001".to_string(), vec![(0, 16383)])];
+        let two = vec![
+            ("0001".to_string(), vec![(0, 8191)]),
+            ("0002".to_string(), vec![(8192, 16383)]),
+        ];
+        assert_eq!(moves(&one, &two), [("0001".into(), "0002".into(), 8192)]);
+        assert_eq!(moves(&two, &one), [("0002".into(), "0001".into(), 8192)]);
+        assert!(moves(&two, &two).is_empty());
     }
 }

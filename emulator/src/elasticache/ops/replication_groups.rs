@@ -83,6 +83,7 @@ pub fn create_replication_group(cx: &mut Cx, input: &Value) -> ApiResult<Value> 
             form_started: false,
             reshard: None,
             rejoining: false,
+            adding_replicas: false,
             groups,
         },
     );
@@ -225,6 +226,19 @@ pub fn increase_replica_count(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
     require_immediately(input)?;
     require_available(cx, &id)?;
     apply_replica_change(cx, &id, input, true)?;
+    // Recorded DescribeEvents answer (aws-controllers-k8s/community#540); the completion is
+    // filed when the group is available again (`Region::refresh_group_status`).
+    cx.st.event(
+        &id,
+        "replication-group",
+        format!(
+            "Increase replica count started for replication group {id} on {}",
+            crate::elasticache::state::now()
+        ),
+    );
+    if let Some(rg) = cx.st.repl_groups.get_mut(&id) {
+        rg.adding_replicas = true;
+    }
     Ok(json!({"ReplicationGroup": render(cx, &id)}))
 }
 
@@ -288,12 +302,13 @@ pub fn modify_replication_group_shard_configuration(
             "NodeGroupCount {want} must differ from the current count {have} and be at least 1."
         )));
     }
+    let layout = shard_changes::layout(cx, &id);
     if want < have {
         shard_changes::remove_shards(cx, &id, input, want)?;
     } else {
         shard_changes::add_shards(cx, &id, want)?;
     }
-    shard_changes::respread_slots(cx, &id);
+    shard_changes::respread_slots(cx, &id, &layout);
     cx.settle.push(id.clone());
     if want < have {
         return Ok(json!({"ReplicationGroup": before}));

@@ -466,6 +466,31 @@ fn three_cache_clusters_replicate_and_replica_count_changes_are_real() {
     );
     let g = wait_group(&emu, "repl");
     assert_eq!(ids(&g).len(), 4);
+    // AWS's recorded DescribeEvents texts, oldest first, each dated in its message.
+    let mut msgs = super::event_messages(&ec(
+        &emu,
+        &[
+            "describe-events",
+            "--source-identifier",
+            "repl",
+            "--source-type",
+            "replication-group",
+        ],
+    ));
+    msgs.reverse();
+    let at = |prefix: &str| {
+        msgs.iter()
+            .position(|m| {
+                m.strip_prefix(prefix)
+                    .is_some_and(|t| t.len() == 24 && t.ends_with('Z') && t.contains('T'))
+            })
+            .unwrap_or_else(|| panic!("no {prefix:?} event: {msgs:?}"))
+    };
+    assert!(
+        at("Increase replica count started for replication group repl on ")
+            < at("Increase replica count completed for replication group repl on "),
+        "{msgs:?}"
+    );
     let nodes = member_endpoints(&emu, &g);
     assert_eq!(nodes.len(), 4);
     assert_eq!(emu.child_pids().len(), 4);
@@ -1119,6 +1144,25 @@ fn cluster_mode_is_a_real_redis_cluster_with_the_reported_slots() {
         check(&g, shards);
     };
     reshard(&["--node-group-count", "4"], 4);
+    // AWS's recorded DescribeEvents texts for a scale-out, oldest first; the slots each node
+    // group hands on to the next when three shards' slots spread over four.
+    let mut msgs = super::event_messages(&events());
+    msgs.reverse();
+    let from = msgs
+        .iter()
+        .position(|m| m == "Scaling out replication group clu from 3 node groups to 4 node groups")
+        .unwrap_or_else(|| panic!("{msgs:?}"));
+    assert_eq!(
+        msgs[from..],
+        [
+            "Scaling out replication group clu from 3 node groups to 4 node groups",
+            "Modified replication group clu to add 1 new node groups - 0004",
+            "Migrating slots from node groups 0001, 0002, 0003 to 0002, 0003, 0004 to rebalance slots",
+            "Moved a total of 1365 slots out of 1365 slots from shard 0001 to shard 0002",
+            "Moved a total of 2730 slots out of 2730 slots from shard 0002 to shard 0003",
+            "Moved a total of 4096 slots out of 4096 slots from shard 0003 to shard 0004",
+        ]
+    );
     assert_eq!(emu.child_pids().len(), 8);
     reshard(
         &[
