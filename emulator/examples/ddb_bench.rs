@@ -1,6 +1,7 @@
 //! Proxy overhead benchmark: GetItem and PutItem through the emulator against straight to
 //! DynamoDB Local (the same JVM the emulator started), same client, same run, at concurrency
-//! 1 and 32. Prints p50/p99 latency and throughput, and the emulator/direct ratios.
+//! 1 and 32, and through a bare proxy (the floor of any HTTP proxy here). Prints p50/p99
+//! latency and throughput, and the ratios to direct.
 //!
 //! `cargo run --release -p emulator --example ddb_bench [-- --requests N]`
 
@@ -11,6 +12,8 @@ use emulator::gateway::AppState;
 use emulator::Config;
 use serde_json::{json, Value};
 
+#[path = "ddb/bare_proxy.rs"]
+mod bare_proxy;
 #[path = "ddb/mod.rs"]
 mod ddb;
 
@@ -138,28 +141,39 @@ async fn main() -> Result<()> {
     for i in 0..ITEMS {
         call(&client, &emu_url, "PutItem", &body_for("PutItem", i)).await?;
     }
-    // Index 0 is DynamoDB Local itself, 1 the emulator in front of it.
-    let targets = [Target { url: direct_url }, Target { url: emu_url }];
-    // Warm up both paths (JIT, connection pools).
+    let backend: std::net::SocketAddr = direct_url
+        .trim_start_matches("http://")
+        .parse()
+        .context("DynamoDB Local address")?;
+    let bare_url = bare_proxy::start(backend).await?;
+    // Index 0 is DynamoDB Local itself, 1 the emulator in front of it, 2 the bare proxy (the
+    // floor of any HTTP proxy on this machine).
+    let targets = [
+        Target { url: direct_url },
+        Target { url: emu_url },
+        Target { url: bare_url },
+    ];
+    // Warm up every path (JIT, connection pools).
     for t in &targets {
         for op in ["GetItem", "PutItem"] {
             run(&client, t, op, 8, 2000).await?;
         }
     }
-    println!("requests per cell: {requests}, rounds: {ROUNDS} (direct and emulator alternate; medians shown)");
-    println!("| op | conc | direct p50 ms | emu p50 ms | added p50 ms | direct p99 ms | emu p99 ms | direct req/s | emu req/s | throughput ratio |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("requests per cell: {requests}, rounds: {ROUNDS} (direct, emulator and bare proxy alternate; medians shown)");
+    println!("| op | conc | direct p50 ms | emu p50 ms | added p50 ms | direct p99 ms | emu p99 ms | direct req/s | emu req/s | throughput ratio | bare proxy added p50 ms | bare proxy ratio |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for op in ["GetItem", "PutItem"] {
         for conc in [1usize, 32] {
-            let (mut d, mut e) = (vec![], vec![]);
-            // Alternating rounds spread background noise over both paths alike.
+            let (mut d, mut e, mut b) = (vec![], vec![], vec![]);
+            // Alternating rounds spread background noise over the paths alike.
             for _ in 0..ROUNDS {
                 d.push(run(&client, &targets[0], op, conc, requests).await?);
                 e.push(run(&client, &targets[1], op, conc, requests).await?);
+                b.push(run(&client, &targets[2], op, conc, requests).await?);
             }
-            let (d, e) = (median(d), median(e));
+            let (d, e, b) = (median(d), median(e), median(b));
             println!(
-                "| {op} | {conc} | {} | {} | {:.3} | {} | {} | {:.0} | {:.0} | {:.3} |",
+                "| {op} | {conc} | {} | {} | {:.3} | {} | {} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} |",
                 ms(d.p50),
                 ms(e.p50),
                 (e.p50.as_secs_f64() - d.p50.as_secs_f64()) * 1000.0,
@@ -167,7 +181,9 @@ async fn main() -> Result<()> {
                 ms(e.p99),
                 d.rps,
                 e.rps,
-                e.rps / d.rps
+                e.rps / d.rps,
+                (b.p50.as_secs_f64() - d.p50.as_secs_f64()) * 1000.0,
+                b.rps / d.rps
             );
         }
     }
