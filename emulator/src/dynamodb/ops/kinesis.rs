@@ -66,9 +66,15 @@ impl DynamoDb {
             }
             None => Ok(Some(json!({"StreamArn": arn, "DestinationStatus": "ACTIVE", "ApproximateCreationDateTimePrecision": precision}))),
         })?;
+        // AWS echoes the configuration as given: `{}` when none was (AWS's own lab,
+        // aws-samples/amazon-dynamodb-labs change-data-capture/ex2/enable-kds-streams).
+        let given = input
+            .get("EnableKinesisStreamingConfiguration")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         Ok(
             json!({"TableName": key.name, "StreamArn": arn, "DestinationStatus": "ENABLING",
-            "EnableKinesisStreamingConfiguration": {"ApproximateCreationDateTimePrecision": precision}}),
+            "EnableKinesisStreamingConfiguration": given}),
         )
     }
 

@@ -170,14 +170,7 @@ fn import_and_export_to_a_missing_bucket_fail_as_on_aws() {
     assert_eq!(tables["TableNames"], json!([]), "no table is created");
 
     c.create_table("Exp", &[]);
-    c.ok(&[
-        "dynamodb",
-        "update-continuous-backups",
-        "--table-name",
-        "Exp",
-        "--point-in-time-recovery-specification",
-        "PointInTimeRecoveryEnabled=true",
-    ]);
+    c.enable_pitr("Exp");
     let export = c.ok(&[
         "dynamodb",
         "export-table-to-point-in-time",
@@ -245,24 +238,9 @@ fn imports_read_every_object_under_the_prefix_gzipped_or_not() {
         upload(key, &data);
     }
     let import = |table: &str, prefix: &str, compression: &str| {
-        let src = format!("S3Bucket=ddb-import-205,S3KeyPrefix={prefix}");
-        let params = format!("TableName={table},AttributeDefinitions=[{{AttributeName=pk,AttributeType=S}}],KeySchema=[{{AttributeName=pk,KeyType=HASH}}],BillingMode=PAY_PER_REQUEST");
-        let arn = c.ok(&[
-            "dynamodb",
-            "import-table",
-            "--s3-bucket-source",
-            &src,
-            "--input-format",
-            "DYNAMODB_JSON",
-            "--input-compression-type",
-            compression,
-            "--table-creation-parameters",
-            &params,
-        ])["ImportTableDescription"]["ImportArn"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        c.ok(&["dynamodb", "describe-import", "--import-arn", &arn])["ImportTableDescription"]
+        let started = c.import_table(table, "ddb-import-205", prefix, compression);
+        let arn = started["ImportArn"].as_str().unwrap();
+        c.ok(&["dynamodb", "describe-import", "--import-arn", arn])["ImportTableDescription"]
             .clone()
     };
     let d = import("Plain", "yes", "NONE");
