@@ -9,10 +9,9 @@ use super::service::DynamoDb;
 use crate::context::RequestContext;
 use crate::dynamodb::backend::scan::call;
 use crate::dynamodb::state::TableKey;
+use crate::dynamodb::vector::condition::{condition, holds};
 use crate::dynamodb::vector::score::Distance;
-use crate::dynamodb::vector::search::{
-    self, condition, holds, projected, projection_names, query_vector, MAX_TOP_K,
-};
+use crate::dynamodb::vector::search::{self, projected, projection_names, query_vector, MAX_TOP_K};
 use crate::dynamodb::vector::store::{item_id, IndexDef, Write};
 use crate::dynamodb::wire::{ddb_err, table_name, validation, OpResult};
 use crate::protocol::json::JsonError;
@@ -60,10 +59,7 @@ impl DynamoDb {
         let names = input["ExpressionAttributeNames"]
             .as_object()
             .unwrap_or(&empty);
-        let values = input["ExpressionAttributeValues"]
-            .as_object()
-            .unwrap_or(&empty);
-        let cond = condition(input, names, values, &def, index_name)?;
+        let cond = condition(input, &def, index_name)?;
         let keys: Vec<String> = meta
             .key_schema
             .as_array()

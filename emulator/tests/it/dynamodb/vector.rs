@@ -6,6 +6,8 @@ use serde_json::{json, Value};
 use super::{raw_as, raw_at};
 use crate::common::TestEmulator;
 
+mod conditions;
+
 fn op(account: &str, name: &str, body: Value) -> (u16, Value) {
     raw_as(
         account,
