@@ -13,7 +13,16 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 
-type Sender = Arc<Mutex<SendRequest<Full<Bytes>>>>;
+/// The client connection's own backend connection (made again when the backend closed it).
+type Sender = Arc<Mutex<Option<SendRequest<Full<Bytes>>>>>;
+
+async fn connect(backend: SocketAddr) -> Result<SendRequest<Full<Bytes>>> {
+    let out = TcpStream::connect(backend).await?;
+    out.set_nodelay(true)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(out)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
 
 async fn forward(
     sender: Sender,
@@ -22,17 +31,31 @@ async fn forward(
 ) -> Result<hyper::Response<Full<Bytes>>> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await?.to_bytes();
-    let mut out = hyper::Request::post("/").header("host", backend.to_string());
-    for name in ["content-type", "x-amz-target", "authorization"] {
-        if let Some(v) = parts.headers.get(name) {
-            out = out.header(name, v);
+    let request = || {
+        let mut out = hyper::Request::post("/").header("host", backend.to_string());
+        for name in ["content-type", "x-amz-target", "authorization"] {
+            if let Some(v) = parts.headers.get(name) {
+                out = out.header(name, v);
+            }
         }
-    }
-    let res = sender
-        .lock()
-        .await
-        .send_request(out.body(Full::new(body))?)
-        .await?;
+        out.body(Full::new(body.clone()))
+    };
+    let mut link = sender.lock().await;
+    let res = match link.as_mut() {
+        Some(s) if !s.is_closed() => s.send_request(request()?).await.ok(),
+        _ => None,
+    };
+    let res = match res {
+        Some(r) => r,
+        // The backend closed the connection between requests: once more on a new one.
+        None => {
+            let mut s = connect(backend).await?;
+            let r = s.send_request(request()?).await?;
+            *link = Some(s);
+            r
+        }
+    };
+    drop(link);
     let status = res.status();
     let body = res.into_body().collect().await?.to_bytes();
     Ok(hyper::Response::builder()
@@ -43,11 +66,7 @@ async fn forward(
 
 async fn serve(client: TcpStream, backend: SocketAddr) -> Result<()> {
     client.set_nodelay(true)?;
-    let out = TcpStream::connect(backend).await?;
-    out.set_nodelay(true)?;
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(out)).await?;
-    tokio::spawn(conn);
-    let sender: Sender = Arc::new(Mutex::new(sender));
+    let sender: Sender = Arc::new(Mutex::new(Some(connect(backend).await?)));
     let service = hyper::service::service_fn(move |req| forward(sender.clone(), backend, req));
     hyper::server::conn::http1::Builder::new()
         .serve_connection(TokioIo::new(client), service)
