@@ -4,6 +4,7 @@
 
 mod container;
 mod images;
+mod loopback;
 mod process;
 mod published;
 
