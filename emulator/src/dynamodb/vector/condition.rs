@@ -24,10 +24,18 @@ pub enum Cond {
     In(String, Vec<Value>),
 }
 
+/// The longest expression DynamoDB takes, in bytes (Developer Guide, "Expression parameters":
+/// "The maximum length of any expression string is 4 KB").
+const MAX_EXPRESSION: usize = 4096;
+/// How deep parentheses and NOTs may nest: far beyond any real filter, well within the stack.
+const MAX_DEPTH: usize = 64;
+
 struct Parser<'a> {
     src: &'a str,
     toks: Vec<Tok>,
     pos: usize,
+    /// Parentheses and NOTs open around the current position.
+    depth: usize,
     names: &'a Map<String, Value>,
     values: &'a Map<String, Value>,
     /// Placeholders the expression used, for the unused-key checks.
@@ -93,17 +101,24 @@ impl Parser<'_> {
         self.chain("AND", Self::not, Cond::And)
     }
     fn not(&mut self) -> Result<Cond, JsonError> {
-        if self.peek_kw("NOT") {
-            self.pos += 1;
-            return Ok(Cond::Not(Box::new(self.not()?)));
+        let nested = self.peek_kw("NOT") || self.peek(Kind::Open);
+        if !nested {
+            return self.comparison();
         }
-        if self.peek(Kind::Open) {
-            self.pos += 1;
+        if self.depth >= MAX_DEPTH {
+            return Err(err::too_deep(MAX_DEPTH));
+        }
+        self.depth += 1;
+        self.pos += 1;
+        let c = if self.toks[self.pos - 1].kind == Kind::Open {
             let c = self.or()?;
             self.expect(Kind::Close)?;
-            return Ok(c);
-        }
-        self.comparison()
+            c
+        } else {
+            Cond::Not(Box::new(self.not()?))
+        };
+        self.depth -= 1;
+        Ok(c)
     }
     /// The attribute a condition names: literal (not a reserved word) or an alias.
     fn name(&mut self) -> Result<String, JsonError> {
@@ -249,6 +264,9 @@ pub fn condition(
         }
         return unused(input, &[]).map(|()| None);
     };
+    if expr.len() > MAX_EXPRESSION {
+        return Err(err::too_large(expr.len()));
+    }
     let toks = tokenize(expr)?;
     if toks.is_empty() {
         return Err(err::empty());
@@ -257,6 +275,7 @@ pub fn condition(
         src: expr,
         toks,
         pos: 0,
+        depth: 0,
         names: map("ExpressionAttributeNames").unwrap_or(&empty),
         values: map("ExpressionAttributeValues").unwrap_or(&empty),
         used: vec![],
@@ -347,6 +366,22 @@ mod tests {
 
     fn cond(expr: &str, values: Value) -> Cond {
         parse(expr, values).unwrap().unwrap()
+    }
+
+    /// Bad input gets a refusal, never a stack overflow: the size limit first, then nesting.
+    #[test]
+    fn long_and_deep_expressions_are_refused_not_overflowed() {
+        let v = json!({":c": {"S": "a"}});
+        let deep = |n: usize| format!("{}cat = :c{}", "(".repeat(n), ")".repeat(n));
+        let err = parse(&deep(3000), v.clone()).unwrap_err();
+        assert!(err.contains("expression size: 6008"), "{err}");
+        let err = parse(&deep(MAX_DEPTH + 1), v.clone()).unwrap_err();
+        assert!(err.contains("more than 64 levels"), "{err}");
+        let err = parse(&format!("{}cat = :c", "NOT ".repeat(1000)), v.clone()).unwrap_err();
+        assert!(err.contains("more than 64 levels"), "{err}");
+        assert!(parse(&deep(MAX_DEPTH), v.clone()).unwrap().is_some());
+        let exact = format!("cat = :c{}", " ".repeat(MAX_EXPRESSION - 8));
+        assert!(parse(&exact, v).unwrap().is_some());
     }
 
     #[test]

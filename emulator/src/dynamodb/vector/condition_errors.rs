@@ -35,6 +35,22 @@ pub fn empty() -> JsonError {
     invalid("The expression can not be empty;")
 }
 
+/// DynamoDB's for an expression over its 4 KB limit (Developer Guide, "Expression
+/// parameters"; the text as AWS answered it for a FilterExpression).
+pub fn too_large(size: usize) -> JsonError {
+    invalid(&format!(
+        "Expression size has exceeded the maximum allowed size; expression size: {size}"
+    ))
+}
+
+/// Ours: parentheses or NOTs nested deeper than `MAX_DEPTH` (an expression parsed and
+/// evaluated by recursion must not exhaust the stack).
+pub fn too_deep(limit: usize) -> JsonError {
+    invalid(&format!(
+        "The expression nests parentheses or NOT more than {limit} levels deep"
+    ))
+}
+
 /// DynamoDB's; `near` is the token before the offending one and that token.
 pub fn syntax(token: &str, near: &str) -> JsonError {
     invalid(&format!(
