@@ -142,6 +142,61 @@ pub(super) fn acked_by(c: &mut redis::Connection, n: i64) {
     }
 }
 
+/// For a failure message: the group's events and each member's replication state as its
+/// node reports it (role, master, offsets, replication ids).
+fn replication_report(emu: &TestEmulator, id: &str) -> String {
+    let g = &ec(
+        emu,
+        &["describe-replication-groups", "--replication-group-id", id],
+    )["ReplicationGroups"][0];
+    let mut out = vec![];
+    for m in g["MemberClusters"].as_array().into_iter().flatten() {
+        let m = m.as_str().unwrap_or_default();
+        let c = &ec(
+            emu,
+            &[
+                "describe-cache-clusters",
+                "--cache-cluster-id",
+                m,
+                "--show-cache-node-info",
+            ],
+        )["CacheClusters"][0];
+        let ep = hp(&c["CacheNodes"][0]["Endpoint"]);
+        let info: String = super::semantics::try_redis(&ep, None, None)
+            .and_then(|mut c| redis::cmd("INFO").arg("replication").query(&mut c))
+            .unwrap_or_else(|e| format!("no answer: {e}"));
+        let keep = [
+            "role",
+            "master_host",
+            "master_port",
+            "master_link_status",
+            "slave_repl_offset",
+            "master_repl_offset",
+            "master_replid",
+            "master_replid2",
+        ];
+        let info: Vec<&str> = info
+            .lines()
+            .filter(|l| keep.iter().any(|k| l.starts_with(&format!("{k}:"))))
+            .collect();
+        out.push(format!("{m} at {ep:?}: {}", info.join(" ")));
+    }
+    let events = event_messages(&ec(
+        emu,
+        &[
+            "describe-events",
+            "--source-identifier",
+            id,
+            "--source-type",
+            "replication-group",
+        ],
+    ));
+    format!(
+        "members: {}; group events (newest first): {events:?}",
+        out.join("; ")
+    )
+}
+
 /// The member cluster whose node listens on `ep`.
 pub(super) fn member_at(emu: &TestEmulator, id: &str, ep: &(String, u16)) -> String {
     let g = wait_group(emu, id);
@@ -201,9 +256,15 @@ fn automatic_failover_promotes_a_replica_when_the_primary_dies() {
         "automatic failover: kill to a write on the new primary: {} ms",
         killed.elapsed().as_millis()
     );
-    for i in 0..200 {
-        assert_eq!(get(&mut n, &format!("k{i}")), Some(i.to_string()));
-    }
+    let missing = (0..200)
+        .filter(|i| get(&mut n, &format!("k{i}")) != Some(i.to_string()))
+        .count();
+    assert_eq!(
+        missing,
+        0,
+        "keys lost on the new primary {new:?} (old {old:?}); {}",
+        replication_report(&emu, "auto")
+    );
     // The failed node is replaced by a fresh replica of the new primary.
     let g = wait_group(&emu, "auto");
     let nodes = member_endpoints(&emu, &g);
