@@ -4,7 +4,6 @@
 
 mod container;
 mod images;
-mod loopback;
 mod process;
 mod published;
 

@@ -23,6 +23,20 @@ pub struct ProcessBackend {
     published: Option<PublishedNodes>,
 }
 
+/// Next loopback address to try, shared by every backend of the process (tests run several
+/// emulators at once). Starts at a pid-derived offset so emulators in different processes
+/// rarely probe the same addresses at the same moment.
+fn next_ip() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        (std::process::id() % 1024) * 256,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 impl ProcessBackend {
     pub fn new(config: &Config, supervisor: Supervisor) -> Self {
         Self {
@@ -66,19 +80,21 @@ impl ProcessBackend {
         if let Some(p) = &self.published {
             return super::published::allocate(p, preferred);
         }
-        // A node restarted at its old address keeps it if it is still ours and free.
-        let ours = |a: &SocketAddr| match a.ip() {
-            IpAddr::V4(ip) => super::loopback::may_reuse(ip),
-            IpAddr::V6(_) => true,
-        };
-        if let Some(addr) = preferred.filter(|a| ours(a) && TcpListener::bind(a).is_ok()) {
+        if let Some(addr) = preferred.filter(|a| TcpListener::bind(a).is_ok()) {
             return Ok(addr);
         }
-        // Addresses of this process's own blocks (see `loopback`), each handed out once.
+        // 127.100.0.1 .. 127.254.255.254, far from 127.0.0.1 where other services live. The
+        // counter never hands out the same address twice, so nodes started a moment apart
+        // cannot collide before they bind.
+        const SPAN: u32 = 155 * 256 * 254;
         for _ in 0..64 {
-            let Some(ip) = super::loopback::next() else {
-                break;
-            };
+            let n = next_ip() % SPAN;
+            let ip = Ipv4Addr::new(
+                127,
+                100 + (n / (256 * 254)) as u8,
+                ((n / 254) % 256) as u8,
+                (n % 254) as u8 + 1,
+            );
             let addr = SocketAddr::from((ip, port));
             if TcpListener::bind(addr).is_ok() {
                 return Ok(addr);
