@@ -400,25 +400,40 @@ fn catch_up(
     new: std::net::SocketAddr,
     auth: Option<&str>,
 ) {
-    let pause = CATCH_UP + Duration::from_secs(5);
-    let ms = pause.as_millis().to_string();
-    if !engine::command(old, old_auth, &["CLIENT", "PAUSE", &ms, "WRITE"]) {
+    let deadline = std::time::Instant::now() + CATCH_UP;
+    // A busy old primary is asked again within the budget: a switch that skipped the pause
+    // or the offset would promote a replica that may lack the last acknowledged writes.
+    let retry = |f: &mut dyn FnMut() -> bool| {
+        while !f() {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        true
+    };
+    let ms = (CATCH_UP + Duration::from_secs(5)).as_millis().to_string();
+    if !retry(&mut || engine::command(old, old_auth, &["CLIENT", "PAUSE", &ms, "WRITE"])) {
+        tracing::warn!("planned failover to {new}: the old primary {old} could not be paused");
         return;
     }
     let offset = |addr, auth, field| {
         engine::info_field_within(addr, auth, "replication", field, Duration::from_secs(1))
     };
-    let Some(target) = offset(old, old_auth, "master_repl_offset") else {
+    let mut target = None;
+    if !retry(&mut || {
+        target = offset(old, old_auth, "master_repl_offset");
+        target.is_some()
+    }) {
+        tracing::warn!("planned failover to {new}: the old primary {old} gave no offset");
         return;
-    };
-    let deadline = std::time::Instant::now() + CATCH_UP;
-    while std::time::Instant::now() < deadline {
-        if offset(new, auth, "slave_repl_offset").is_some_and(|o| o >= target) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
     }
-    tracing::warn!("planned failover to {new}: the replica did not catch up within {CATCH_UP:?}");
+    let target = target.unwrap_or_default();
+    if !retry(&mut || offset(new, auth, "slave_repl_offset").is_some_and(|o| o >= target)) {
+        tracing::warn!(
+            "planned failover to {new}: the replica did not catch up within {CATCH_UP:?}"
+        );
+    }
 }
 
 /// How long a started node may take to answer and take its parameters, while its process runs.
