@@ -387,33 +387,36 @@ fn promote(p: &Promotion) {
     }
 }
 
-/// How long a planned switch waits for the new primary to catch up.
-const CATCH_UP: Duration = Duration::from_secs(5);
+/// How long a planned switch waits for a replica still in its first sync (a group just
+/// created on a busy machine) before it pauses the old primary's writes.
+const LINK_WAIT: Duration = Duration::from_secs(30);
 
-/// A planned switch loses no acknowledged write, as Redis's own FAILOVER command: the old
-/// primary stops taking writes (they wait), and the new primary is promoted once it has
-/// everything the old one had; after `CATCH_UP` it is promoted anyway (a switch is never
-/// refused for a slow replica).
+/// How long a planned switch holds the old primary's writes for the new primary to catch up.
+const CATCH_UP: Duration = Duration::from_secs(10);
+
+/// A planned switch loses no acknowledged write, as Redis's own FAILOVER command: once the
+/// replica's link is up, the old primary stops taking writes (they wait), and the new primary
+/// is promoted once it has everything the old one had; after `CATCH_UP` it is promoted anyway
+/// (a switch is never refused for a slow replica).
 fn catch_up(
     old: std::net::SocketAddr,
     old_auth: Option<&str>,
     new: std::net::SocketAddr,
     auth: Option<&str>,
 ) {
+    use engine::until;
+    // Pausing first would hold every write for as long as a first sync takes.
+    if !until(LINK_WAIT, || engine::replica_linked_at(new, auth)) {
+        tracing::warn!("planned failover to {new}: its link to {old} is not up");
+    }
     let deadline = std::time::Instant::now() + CATCH_UP;
+    let left = || deadline.saturating_duration_since(std::time::Instant::now());
     // A busy old primary is asked again within the budget: a switch that skipped the pause
     // or the offset would promote a replica that may lack the last acknowledged writes.
-    let retry = |f: &mut dyn FnMut() -> bool| {
-        while !f() {
-            if std::time::Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        true
-    };
     let ms = (CATCH_UP + Duration::from_secs(5)).as_millis().to_string();
-    if !retry(&mut || engine::command(old, old_auth, &["CLIENT", "PAUSE", &ms, "WRITE"])) {
+    if !until(left(), || {
+        engine::command(old, old_auth, &["CLIENT", "PAUSE", &ms, "WRITE"])
+    }) {
         tracing::warn!("planned failover to {new}: the old primary {old} could not be paused");
         return;
     }
@@ -421,7 +424,7 @@ fn catch_up(
         engine::info_field_within(addr, auth, "replication", field, Duration::from_secs(1))
     };
     let mut target = None;
-    if !retry(&mut || {
+    if !until(left(), || {
         target = offset(old, old_auth, "master_repl_offset");
         target.is_some()
     }) {
@@ -429,7 +432,9 @@ fn catch_up(
         return;
     }
     let target = target.unwrap_or_default();
-    if !retry(&mut || offset(new, auth, "slave_repl_offset").is_some_and(|o| o >= target)) {
+    if !until(left(), || {
+        offset(new, auth, "slave_repl_offset").is_some_and(|o| o >= target)
+    }) {
         tracing::warn!(
             "planned failover to {new}: the replica did not catch up within {CATCH_UP:?}"
         );

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::{replica_linked, until};
 use crate::elasticache::effects::Shard;
 
 fn conn(addr: SocketAddr, auth: Option<&str>) -> Result<redis::Connection, String> {
@@ -16,20 +17,6 @@ fn myid(c: &mut redis::Connection) -> Result<String, String> {
         .arg("MYID")
         .query(c)
         .map_err(|e| e.to_string())
-}
-
-/// Polls `f` until it holds or `timeout` passes.
-fn until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    loop {
-        if f() {
-            return true;
-        }
-        if start.elapsed() > timeout {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn known_nodes(c: &mut redis::Connection) -> usize {
@@ -157,14 +144,7 @@ pub fn failover(
         // A coordinated failover needs the replica's link to its primary: a group that has
         // just formed may still be syncing, and its failover would time out in the engine
         // while the API already names the new primary.
-        until(Duration::from_secs(30), || {
-            redis::cmd("INFO")
-                .arg("replication")
-                .query::<String>(&mut c)
-                .is_ok_and(|i| {
-                    i.contains("master_link_status:up") && i.contains("master_sync_in_progress:0")
-                })
-        });
+        until(Duration::from_secs(30), || replica_linked(&mut c));
     }
     // A coordinated failover the engine gave up on (a busy machine) is asked for again.
     for _ in 0..2 {

@@ -90,6 +90,35 @@ pub async fn wait_ready(probe: &Probe, timeout: Duration) -> bool {
     }
 }
 
+/// Polls `f` every 50 ms until it holds or `timeout` passes.
+pub fn until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if f() {
+            return true;
+        }
+        if start.elapsed() >= timeout {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether a replica's link to its primary is up and its first sync done (INFO replication).
+pub fn replica_linked(c: &mut redis::Connection) -> bool {
+    redis::cmd("INFO")
+        .arg("replication")
+        .query::<String>(c)
+        .is_ok_and(|i| {
+            i.contains("master_link_status:up") && i.contains("master_sync_in_progress:0")
+        })
+}
+
+/// `replica_linked`, asked of the node at `addr` within a second.
+pub fn replica_linked_at(addr: SocketAddr, auth: Option<&str>) -> bool {
+    control(addr, auth, Duration::from_secs(1)).is_some_and(|mut c| replica_linked(&mut c))
+}
+
 /// `used_memory` of a redis node (INFO memory), with a short timeout; None if unreachable.
 pub fn used_memory(addr: SocketAddr, auth: Option<&str>) -> Option<u64> {
     info_field(addr, auth, "memory", "used_memory")

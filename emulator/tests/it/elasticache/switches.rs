@@ -41,6 +41,27 @@ fn config_get(ep: &(String, u16), name: &str) -> String {
     got.get(1).cloned().unwrap_or_default()
 }
 
+/// Takes `replica`'s link to its primary down (a `masterauth` the primary refuses) and mends
+/// it after `down`, from the thread returned.
+fn break_link(replica: &(String, u16), down: Duration) -> std::thread::JoinHandle<()> {
+    let auth = config_get(replica, "masterauth");
+    config_set(replica, "masterauth", "not-the-primarys-password");
+    let _: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("master")
+        .query(&mut redis_at(replica, None, None))
+        .unwrap();
+    eventually("the replica's link is down", || {
+        info(replica, "replication").contains("master_link_status:down")
+    });
+    let replica = replica.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(down);
+        config_set(&replica, "masterauth", &auth);
+    })
+}
+
 /// A one-shard cluster-mode group with one replica: (primary, replica) node endpoints.
 fn one_shard_cluster(
     emu: &TestEmulator,
@@ -82,7 +103,7 @@ fn a_planned_switch_waits_for_the_replica_to_apply_every_acknowledged_write() {
     let mut c = redis_at(old, None, None);
     write_keys(&mut c, "linked", 1);
     acked_by(&mut c, 1);
-    // Shorter than the switch's patience for a slow replica (5 s), long enough that the
+    // Shorter than the switch's patience for a slow replica (10 s), long enough that the
     // API's answer comes while the replica still holds the writes unapplied.
     let _: () = redis::cmd("CLIENT")
         .arg("PAUSE")
@@ -113,6 +134,48 @@ fn a_planned_switch_waits_for_the_replica_to_apply_every_acknowledged_write() {
     assert_keys(&mut o, "k", 200);
 }
 
+/// TestFailover of a group without cluster mode while the replica's link is down (a group just
+/// created on a busy machine, its replica still in its first sync): the link stays down
+/// longer than the switch holds the old primary's writes (10 s), while the primary takes
+/// writes. The switch waits for the link before it pauses and compares offsets, so the new
+/// primary has every acknowledged write.
+#[test]
+fn a_planned_switch_waits_for_a_replica_whose_link_is_down() {
+    let emu = TestEmulator::start();
+    let g = create_group(
+        &emu,
+        "unlinked",
+        &["--num-cache-clusters", "2", "--automatic-failover-enabled"],
+    );
+    let nodes = member_endpoints(&emu, &g);
+    let (primary, replica) = if is_primary(&nodes[0]) {
+        (nodes[0].clone(), nodes[1].clone())
+    } else {
+        (nodes[1].clone(), nodes[0].clone())
+    };
+    let mut c = redis_at(&primary, None, None);
+    write_keys(&mut c, "before", 100);
+    acked_by(&mut c, 1);
+    let mender = break_link(&replica, Duration::from_secs(12));
+    write_keys(&mut c, "during", 100);
+    ec(
+        &emu,
+        &[
+            "test-failover",
+            "--replication-group-id",
+            "unlinked",
+            "--node-group-id",
+            "0001",
+        ],
+    );
+    mender.join().unwrap();
+    wait_group(&emu, "unlinked");
+    eventually("the replica is promoted", || is_primary(&replica));
+    let mut n = redis_at(&replica, None, None);
+    assert_keys(&mut n, "before", 100);
+    assert_keys(&mut n, "during", 100);
+}
+
 /// TestFailover in cluster mode while the replica's replication link is down (a group just
 /// formed, a replica resyncing): the engine's coordinated failover needs the link, and gives
 /// up after its own timeout (5 s) if the replica cannot catch up. The link is held down
@@ -126,26 +189,9 @@ fn a_cluster_failover_waits_for_the_replicas_link_to_its_primary() {
     let mut c = redis_at(&primary, None, None);
     write_keys(&mut c, "{t}before", 100);
     acked_by(&mut c, 1);
-    let auth = config_get(&replica, "masterauth");
-    config_set(&replica, "masterauth", "not-the-primarys-password");
-    let _: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("master")
-        .query(&mut redis_at(&replica, None, None))
-        .unwrap();
-    eventually("the replica's link is down", || {
-        info(&replica, "replication").contains("master_link_status:down")
-    });
+    let mender = break_link(&replica, Duration::from_secs(7));
     write_keys(&mut c, "{t}during", 100);
     let held = Instant::now();
-    let mender = {
-        let replica = replica.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_secs(7));
-            config_set(&replica, "masterauth", &auth);
-        })
-    };
     ec(
         &emu,
         &[
