@@ -154,7 +154,11 @@ impl DynamoDb {
     }
 
     /// Writes every item an import reads into a table, a page at a time; returns how many
-    /// items and their size.
+    /// items and their size. As AWS's imports ("Import format quotas and validation",
+    /// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataImport.Validation.html):
+    /// an item without the table's key, or with a key attribute of another type, or over the
+    /// item size limit, is an error and the rest go on; items sharing a key overwrite each
+    /// other until one remains, and are not errors.
     pub(super) async fn put_import(
         &self,
         account: &str,
@@ -162,15 +166,41 @@ impl DynamoDb {
         name: &str,
         pages: &mut ImportPages,
     ) -> Result<(u64, u64), JsonError> {
+        let desc = self
+            .call(
+                account,
+                region,
+                "DescribeTable",
+                &json!({"TableName": name}),
+            )
+            .await?;
+        let rules = ImportRules::of(&desc["Table"]);
         let (mut n, mut size) = (0, 0);
         loop {
             let page = pages.page(COPY_PAGE);
             if page.is_empty() {
                 return Ok((n, size));
             }
-            n += page.len() as u64;
-            size += page.iter().map(item_size).sum::<u64>();
-            self.put_items(account, region, name, &page).await?;
+            let mut unique: Vec<Value> = Vec::with_capacity(page.len());
+            let mut at: std::collections::HashMap<String, usize> = Default::default();
+            for item in page {
+                let bytes = item_size(&item);
+                if bytes > MAX_ITEM_BYTES || !rules.admits(&item) {
+                    pages.errors += 1;
+                    continue;
+                }
+                n += 1;
+                size += bytes;
+                // One BatchWriteItem refuses a key twice: the later item wins.
+                match at.entry(key_string(&item, &rules.key_schema)) {
+                    std::collections::hash_map::Entry::Occupied(e) => unique[*e.get()] = item,
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(unique.len());
+                        unique.push(item);
+                    }
+                }
+            }
+            self.put_items(account, region, name, &unique).await?;
         }
     }
 
@@ -315,6 +345,56 @@ impl DynamoDb {
             .await?;
         out["RestoreSummary"] = summary;
         Ok(json!({"TableDescription": out}))
+    }
+}
+
+/// DynamoDB's item size limit (400 KB).
+const MAX_ITEM_BYTES: u64 = 400 * 1024;
+
+/// The key attributes an imported item must carry, and the type of every key attribute of
+/// the table and its indexes.
+struct ImportRules {
+    key_schema: Value,
+    types: std::collections::HashMap<String, String>,
+}
+
+impl ImportRules {
+    fn of(table: &Value) -> Self {
+        let types = table["AttributeDefinitions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| {
+                Some((
+                    d["AttributeName"].as_str()?.to_string(),
+                    d["AttributeType"].as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        Self {
+            key_schema: table["KeySchema"].clone(),
+            types,
+        }
+    }
+
+    /// The table's key attributes are there, and every key attribute present is of its
+    /// defined type and not empty.
+    fn admits(&self, item: &Value) -> bool {
+        let has_key = self
+            .key_schema
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k["AttributeName"].as_str())
+            .all(|a| item.get(a).is_some());
+        has_key
+            && self.types.iter().all(|(name, ty)| match item.get(name) {
+                None => true,
+                Some(v) => v
+                    .get(ty)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty()),
+            })
     }
 }
 

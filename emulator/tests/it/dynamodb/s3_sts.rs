@@ -1,7 +1,7 @@
 //! STS GetCallerIdentity and the local S3 behind DynamoDB import/export, through the real
 //! AWS CLI on the same endpoint.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::caller;
 
@@ -271,4 +271,55 @@ fn imports_read_every_object_under_the_prefix_gzipped_or_not() {
     assert_eq!(d["ProcessedItemCount"], 2);
     assert_eq!(d["ImportedItemCount"], 1);
     assert_eq!(c.items("Partly").len(), 1);
+}
+
+/// AWS's import rules ("Import format quotas and validation", Developer Guide): items sharing a
+/// key overwrite each other until one remains and are not errors; an item without the table's
+/// key, or with a key of another type, is an error, and the other items are still imported.
+#[test]
+fn imports_keep_one_item_per_key_and_count_items_without_a_valid_key_as_errors() {
+    let c = caller("200000000206");
+    c.ok(&["s3api", "create-bucket", "--bucket", "ddb-import-206"]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("body");
+    let item = |pk: Value, v: &str| json!({"Item": {"pk": pk, "v": {"S": v}}}).to_string();
+    let lines = [
+        item(json!({"S": "a"}), "first"),
+        item(json!({"S": "b"}), "only"),
+        item(json!({"S": "a"}), "second"),
+        item(json!({"N": "1"}), "wrong type"),
+        json!({"Item": {"other": {"S": "no key"}}}).to_string(),
+        item(json!({"S": "a"}), "third"),
+    ];
+    std::fs::write(&f, lines.join("\n")).unwrap();
+    c.ok(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "ddb-import-206",
+        "--key",
+        "dup/data.json",
+        "--body",
+        f.to_str().unwrap(),
+    ]);
+    let started = c.import_table("Dups", "ddb-import-206", "dup", "NONE");
+    let arn = started["ImportArn"].as_str().unwrap();
+    let d = c.ok(&["dynamodb", "describe-import", "--import-arn", arn])["ImportTableDescription"]
+        .clone();
+    assert_eq!(d["ErrorCount"], 2, "{d}");
+    assert_eq!(d["ProcessedItemCount"], 6, "{d}");
+    let mut items: Vec<(String, String)> = c
+        .items("Dups")
+        .iter()
+        .map(|i| {
+            (
+                i["pk"]["S"].as_str().unwrap().to_string(),
+                i["v"]["S"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    items.sort();
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(items[1], ("b".to_string(), "only".to_string()));
+    assert_eq!(items[0].0, "a");
 }
