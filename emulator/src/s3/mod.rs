@@ -404,7 +404,8 @@ fn object_headers(r: &mut Response, data: &[u8], o: &store::Object) {
     }
 }
 
-fn iso(t: std::time::SystemTime) -> String {
+/// ISO 8601 with milliseconds, UTC, as S3 and the DynamoDB export manifests write times.
+pub fn iso(t: std::time::SystemTime) -> String {
     let dt = time::OffsetDateTime::from(t);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",

@@ -95,6 +95,8 @@ impl DynamoDb {
             id: id.clone(),
             table_arn: key.arn(),
             export_arn: arn.clone(),
+            table_id: meta.table_id.clone(),
+            start,
             time: t,
         };
         // File work only: off the async workers.
@@ -449,7 +451,28 @@ struct Export {
     id: String,
     table_arn: String,
     export_arn: String,
+    table_id: String,
+    /// When the export started, and the point in time it exports.
+    start: f64,
     time: f64,
+}
+
+/// A writer that hashes what passes through it.
+struct Hashed<'a, W: std::io::Write> {
+    out: W,
+    md5: &'a mut md5::Md5,
+}
+
+impl<W: std::io::Write> std::io::Write for Hashed<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        md5::Digest::update(self.md5, &buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 impl Export {
@@ -474,8 +497,10 @@ impl Export {
             rand::random::<u128>()
         );
         let (mut count, mut items_size, mut lines_size) = (0u64, 0u64, 0u64);
+        let mut md5 = md5::Md5::default();
         crate::s3::store::put_with(root, bucket, &data_key, |out| {
-            let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+            let hashed = Hashed { out, md5: &mut md5 };
+            let mut gz = flate2::write::GzEncoder::new(hashed, flate2::Compression::default());
             loop {
                 let page = pages.page(COPY_PAGE)?;
                 if page.is_empty() {
@@ -493,16 +518,29 @@ impl Export {
             gz.finish().map(|_| ())
         })?;
         let id = &self.id;
-        let files =
-            json!({"itemCount": count, "md5Checksum": "", "etag": "", "dataFileS3Key": data_key});
+        // The data object's MD5, base64 as S3's Content-MD5, and hex as its ETag.
+        let digest = md5::Digest::finalize(md5);
+        let files = json!({
+            "itemCount": count,
+            "md5Checksum": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest),
+            "etag": hex::encode(digest),
+            "dataFileS3Key": data_key,
+        });
         put(
             &format!("{base}/{id}/manifest-files.json"),
             format!("{files}\n").as_bytes(),
         )?;
+        // The summary's format: "DynamoDB table export output format", Developer Guide,
+        // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport.Output.html
+        let at = |t: f64| {
+            crate::s3::iso(std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(t.max(0.0)))
+        };
         let summary = json!({
-            "version": "2020-06-30", "exportArn": self.export_arn, "startTime": self.time,
-            "endTime": now(), "tableArn": self.table_arn, "exportTime": self.time,
+            "version": "2020-06-30", "exportArn": self.export_arn, "startTime": at(self.start),
+            "endTime": at(now()), "tableArn": self.table_arn, "tableId": self.table_id,
+            "exportTime": at(self.time),
             "s3Bucket": bucket, "s3Prefix": self.prefix, "s3SseAlgorithm": "AES256",
+            "s3SseKmsKeyId": null,
             "manifestFilesS3Key": format!("{base}/{id}/manifest-files.json"),
             "billedSizeBytes": lines_size, "itemCount": count, "outputFormat": "DYNAMODB_JSON",
         });

@@ -323,3 +323,76 @@ fn imports_keep_one_item_per_key_and_count_items_without_a_valid_key_as_errors()
     assert_eq!(items[1], ("b".to_string(), "only".to_string()));
     assert_eq!(items[0].0, "a");
 }
+
+/// An export's manifests as the Developer Guide shows them ("DynamoDB table export output
+/// format"): ISO 8601 times, the table's id, and the data object's MD5 (base64) and ETag.
+#[test]
+fn export_manifests_carry_iso_times_the_table_id_and_the_data_objects_checksums() {
+    let c = caller("200000000207");
+    c.ok(&["s3api", "create-bucket", "--bucket", "ddb-export-207"]);
+    let table = c.create_table("Exported", &[]);
+    let table_id = table["TableDescription"]["TableId"].clone();
+    c.ok(&[
+        "dynamodb",
+        "put-item",
+        "--table-name",
+        "Exported",
+        "--item",
+        r#"{"pk": {"S": "a"}}"#,
+    ]);
+    c.enable_pitr("Exported");
+    let arn = format!("arn:aws:dynamodb:us-east-1:{}:table/Exported", c.account);
+    let started = c.ok(&[
+        "dynamodb",
+        "export-table-to-point-in-time",
+        "--table-arn",
+        &arn,
+        "--s3-bucket",
+        "ddb-export-207",
+    ]);
+    let export_arn = started["ExportDescription"]["ExportArn"].as_str().unwrap();
+    let done = c.ok(&["dynamodb", "describe-export", "--export-arn", export_arn]);
+    let summary_key = done["ExportDescription"]["ExportManifest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let get = |key: &str| {
+        let out = dir.path().join("object");
+        c.ok(&[
+            "s3api",
+            "get-object",
+            "--bucket",
+            "ddb-export-207",
+            "--key",
+            key,
+            out.to_str().unwrap(),
+        ]);
+        std::fs::read(&out).unwrap()
+    };
+    let summary: Value = serde_json::from_slice(&get(&summary_key)).unwrap();
+    let iso = regex::Regex::new(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$").unwrap();
+    for t in ["startTime", "endTime", "exportTime"] {
+        let v = summary[t].as_str().unwrap_or_default();
+        assert!(iso.is_match(v), "{t}: {summary}");
+    }
+    assert_eq!(summary["tableId"], table_id);
+    assert_eq!(summary["itemCount"], 1);
+    let files: Value =
+        serde_json::from_slice(&get(summary["manifestFilesS3Key"].as_str().unwrap())).unwrap();
+    let data = get(files["dataFileS3Key"].as_str().unwrap());
+    let head = c.ok(&[
+        "s3api",
+        "head-object",
+        "--bucket",
+        "ddb-export-207",
+        "--key",
+        files["dataFileS3Key"].as_str().unwrap(),
+    ]);
+    assert_eq!(
+        head["ETag"].as_str().unwrap().trim_matches('"'),
+        files["etag"].as_str().unwrap()
+    );
+    assert_eq!(data.len() as u64, head["ContentLength"].as_u64().unwrap());
+    assert_eq!(files["md5Checksum"].as_str().unwrap().len(), 24, "{files}");
+}
