@@ -181,6 +181,23 @@ const ROWS: &[Row] = &[
         starts: &["Cannot have two attributes with the same name"],
         fix: Fix::Compute(duplicate_attribute),
     },
+    // A table key schema that does not fit its attribute definitions: AWS words it by what is
+    // wrong with the request, checked in its own order (architect/dynalite test/createTable.js,
+    // cases "missing key attr definition", "5" to "10"). Requests with indexes are left alone.
+    Row {
+        ops: &["CreateTable"],
+        code: VALIDATION,
+        starts: &[
+            "No Hash Key specified in schema.",
+            "Hash Key not specified in Attribute Definitions.",
+            "Range Key not specified in Attribute Definitions.",
+            "Invalid key order.",
+            "Two keys can not have the same name",
+            "Too many hash keys specified.",
+            "The number of attributes in key schema must match",
+        ],
+        fix: Fix::Compute(table_key_schema),
+    },
     // Control-plane operations name the table; data-plane ones do not.
     Row {
         ops: &["DescribeTable", "UpdateTable", "DeleteTable"],
@@ -455,6 +472,47 @@ fn key_type_mismatch(facts: &Facts, message: &str) -> String {
             (got != want).then(|| format!("{message} {name} expected: {want} actual: {got}"))
         });
     mismatch.unwrap_or_else(|| message.to_string())
+}
+
+/// AWS's text for a table key schema that does not fit the attribute definitions, for a
+/// request without secondary indexes; DynamoDB Local's text when no rule applies.
+fn table_key_schema(facts: &Facts, message: &str) -> String {
+    let input = facts.input;
+    if input.get("GlobalSecondaryIndexes").is_some() || input.get("LocalSecondaryIndexes").is_some()
+    {
+        return message.to_string();
+    }
+    let names = |list: &Value, field: &str| -> Vec<String> {
+        list.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e[field].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let keys = names(&input["KeySchema"], "AttributeName");
+    let types = names(&input["KeySchema"], "KeyType");
+    let defs = names(&input["AttributeDefinitions"], "AttributeName");
+    let invalid = "One or more parameter values were invalid: ";
+    if defs.len() < keys.len() {
+        "Invalid KeySchema: Some index key attribute have no definition".into()
+    } else if keys.len() == 2 && keys[0] == keys[1] {
+        "Both the Hash Key and the Range Key element in the KeySchema have the same name".into()
+    } else if types.first().is_some_and(|t| t != "HASH") {
+        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type".into()
+    } else if types.get(1).is_some_and(|t| t != "RANGE") {
+        "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type".into()
+    } else if keys.len() == 1 && defs.len() == 1 && keys[0] != defs[0] {
+        format!(
+            "{invalid}Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+            keys[0], defs[0]
+        )
+    } else if defs.len() > keys.len() {
+        format!("{invalid}Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
+    } else {
+        message.to_string()
+    }
 }
 
 /// AWS's text for creating a table that exists.
@@ -803,6 +861,72 @@ mod tests {
             &[],
         );
         assert_eq!(got, "Requested resource not found: Table: T not found");
+    }
+
+    #[test]
+    fn create_table_key_schema_errors_in_aws_order() {
+        let ct = |defs: &[&str], keys: &[(&str, &str)], msg: &str| {
+            let input = json!({
+                "TableName": "abc",
+                "AttributeDefinitions": defs.iter().map(|d| json!({"AttributeName": d, "AttributeType": "S"})).collect::<Vec<_>>(),
+                "KeySchema": keys.iter().map(|(n, t)| json!({"AttributeName": n, "KeyType": t})).collect::<Vec<_>>(),
+            });
+            t("CreateTable", VALIDATION, msg, input, &[])
+        };
+        let hash_undefined = "Hash Key not specified in Attribute Definitions.  Type unknown.";
+        let same = "Two keys can not have the same name";
+        let count = "The number of attributes in key schema must match the number of attributes defined in attribute definitions.";
+        assert_eq!(
+            ct(&["b"], &[("a", "HASH")], hash_undefined),
+            "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [a], AttributeDefinitions: [b]"
+        );
+        assert_eq!(
+            ct(&["b"], &[("a", "HASH"), ("b", "RANGE")], hash_undefined),
+            "Invalid KeySchema: Some index key attribute have no definition"
+        );
+        assert_eq!(
+            ct(&["a"], &[("a", "HASH"), ("a", "HASH")], same),
+            "Invalid KeySchema: Some index key attribute have no definition"
+        );
+        assert_eq!(
+            ct(&["a", "b"], &[("a", "HASH"), ("a", "HASH")], same),
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        );
+        assert_eq!(
+            ct(&["a", "b"], &[("a", "HASH"), ("b", "HASH")], "Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key"),
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
+        );
+        for ks in [
+            [("a", "RANGE"), ("b", "HASH")],
+            [("a", "RANGE"), ("b", "RANGE")],
+        ] {
+            assert_eq!(
+                ct(&["a", "b"], &ks, "Invalid key order. Hash Key must be specified first in key schema, Range Key must be specifed second"),
+                "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+            );
+        }
+        for (defs, keys) in [
+            (&["a", "c", "b"][..], &[("a", "HASH"), ("b", "RANGE")][..]),
+            (&["a", "b"][..], &[("a", "HASH")][..]),
+        ] {
+            assert_eq!(
+                ct(defs, keys, count),
+                "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
+            );
+        }
+        // Two keys misnamed, or indexes in the request: no source for AWS's order; unchanged.
+        assert_eq!(
+            ct(
+                &["a", "x"],
+                &[("a", "HASH"), ("b", "RANGE")],
+                "Range Key not specified in Attribute Definitions.  Type unknown."
+            ),
+            "Range Key not specified in Attribute Definitions.  Type unknown."
+        );
+        let input = json!({"AttributeDefinitions": [{"AttributeName": "a"}, {"AttributeName": "b"}],
+            "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}], "GlobalSecondaryIndexes": []});
+        assert_eq!(t("CreateTable", VALIDATION, count, input, &[]), count);
+        assert_eq!(v("UpdateTable", same), same);
     }
 
     #[test]

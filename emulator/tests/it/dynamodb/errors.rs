@@ -503,3 +503,59 @@ fn put_item_texts_name_what_is_wrong() {
     );
     assert_eq!(e["message"], "ReturnValues can only be ALL_OLD or NONE");
 }
+
+#[test]
+fn create_table_key_schema_and_batch_texts_are_aws_s() {
+    let c = caller("200000000108");
+    let create = |defs: &str, keys: &str| {
+        c.aws(&[
+            "dynamodb",
+            "create-table",
+            "--table-name",
+            "KeyTexts",
+            "--billing-mode",
+            "PAY_PER_REQUEST",
+            "--attribute-definitions",
+            defs,
+            "--key-schema",
+            keys,
+        ])
+    };
+    create(
+        r#"[{"AttributeName":"b","AttributeType":"S"}]"#,
+        r#"[{"AttributeName":"a","KeyType":"HASH"}]"#,
+    )
+    .fails_with_message(
+        "ValidationException",
+        "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [a], AttributeDefinitions: [b]",
+    );
+    create(
+        r#"[{"AttributeName":"a","AttributeType":"S"},{"AttributeName":"b","AttributeType":"S"}]"#,
+        r#"[{"AttributeName":"a","KeyType":"HASH"}]"#,
+    )
+    .fails_with_message(
+        "ValidationException",
+        "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+    );
+    create(
+        r#"[{"AttributeName":"a","AttributeType":"S"},{"AttributeName":"b","AttributeType":"S"}]"#,
+        r#"[{"AttributeName":"a","KeyType":"RANGE"},{"AttributeName":"b","KeyType":"HASH"}]"#,
+    )
+    .fails_with_message(
+        "ValidationException",
+        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+    );
+    // AWS's text, passed through unchanged.
+    table(&c, "KeyTexts");
+    let put = json!({"PutRequest": {"Item": {"pk": {"S": "d"}}}});
+    c.aws(&[
+        "dynamodb",
+        "batch-write-item",
+        "--request-items",
+        &json!({"KeyTexts": [put.clone(), put]}).to_string(),
+    ])
+    .fails_with_message(
+        "ValidationException",
+        "Provided list of item keys contains duplicates",
+    );
+}
