@@ -521,30 +521,28 @@ fn create_table_key_schema_and_batch_texts_are_aws_s() {
             keys,
         ])
     };
-    create(
-        r#"[{"AttributeName":"b","AttributeType":"S"}]"#,
-        r#"[{"AttributeName":"a","KeyType":"HASH"}]"#,
-    )
-    .fails_with_message(
-        "ValidationException",
-        "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [a], AttributeDefinitions: [b]",
-    );
-    create(
-        r#"[{"AttributeName":"a","AttributeType":"S"},{"AttributeName":"b","AttributeType":"S"}]"#,
-        r#"[{"AttributeName":"a","KeyType":"HASH"}]"#,
-    )
-    .fails_with_message(
-        "ValidationException",
-        "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
-    );
-    create(
-        r#"[{"AttributeName":"a","AttributeType":"S"},{"AttributeName":"b","AttributeType":"S"}]"#,
-        r#"[{"AttributeName":"a","KeyType":"RANGE"},{"AttributeName":"b","KeyType":"HASH"}]"#,
-    )
-    .fails_with_message(
-        "ValidationException",
-        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
-    );
+    let two =
+        r#"[{"AttributeName":"a","AttributeType":"S"},{"AttributeName":"b","AttributeType":"S"}]"#;
+    let cases = [
+        (
+            r#"[{"AttributeName":"b","AttributeType":"S"}]"#,
+            r#"[{"AttributeName":"a","KeyType":"HASH"}]"#,
+            "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [a], AttributeDefinitions: [b]",
+        ),
+        (
+            two,
+            r#"[{"AttributeName":"a","KeyType":"HASH"}]"#,
+            "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        ),
+        (
+            two,
+            r#"[{"AttributeName":"a","KeyType":"RANGE"},{"AttributeName":"b","KeyType":"HASH"}]"#,
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ),
+    ];
+    for (defs, keys, message) in cases {
+        create(defs, keys).fails_with_message("ValidationException", message);
+    }
     // AWS's text, passed through unchanged.
     table(&c, "KeyTexts");
     let put = json!({"PutRequest": {"Item": {"pk": {"S": "d"}}}});
