@@ -198,6 +198,69 @@ const ROWS: &[Row] = &[
         ],
         fix: Fix::Compute(table_key_schema),
     },
+    // Rows below: AWS's answers recorded by paritysuite/dynamodb-conformance
+    // (tests/tier3/error-messages/*.test.ts, run against AWS, 2026).
+    // UpdateItem envelopes an undefined value in its ConditionExpression (updateItem.test.ts).
+    Row {
+        ops: &["UpdateItem"],
+        code: VALIDATION,
+        starts: &[
+            "Invalid ConditionExpression: An expression attribute value used in expression is not defined",
+        ],
+        fix: Fix::Envelope,
+    },
+    // PutItem: expression maps without an expression, malformed Expected conditions; enveloped,
+    // and without DynamoDB Local's `: ConditionExpression is null` (putItem.test.ts).
+    Row {
+        ops: &["PutItem"],
+        code: VALIDATION,
+        starts: &["ExpressionAttributeValues can only be specified when using expressions"],
+        fix: Fix::Replace(
+            "1 validation error detected: ExpressionAttributeValues can only be specified when using expressions",
+        ),
+    },
+    Row {
+        ops: &["PutItem"],
+        code: VALIDATION,
+        starts: &[
+            "ExpressionAttributeNames can only be specified when using expressions",
+            "One or more parameter values were invalid: Value must be provided when Exists is true for Attribute: ",
+            "One or more parameter values were invalid: Value or AttributeValueList must be used with ComparisonOperator: ",
+        ],
+        fix: Fix::Envelope,
+    },
+    // Key conditions (queryKeyConditionOperands.test.ts).
+    Row {
+        ops: &["Query"],
+        code: VALIDATION,
+        starts: &["KeyConditionExpressions must only contain one condition per key"],
+        fix: Fix::Compute(key_condition_prefix),
+    },
+    Row {
+        ops: &["Query"],
+        code: VALIDATION,
+        starts: &["Conditions can be of length 1 or 2 only"],
+        fix: Fix::WithSchema(too_many_key_conditions),
+    },
+    // PartiQL (indexReads.test.ts, partiqlFunctions.test.ts).
+    Row {
+        ops: &["ExecuteStatement"],
+        code: VALIDATION,
+        starts: &["Consistent reads are not supported on global secondary indexes"],
+        fix: Fix::Replace("Strongly consistent read is not supported on Global Secondary Indexes"),
+    },
+    Row {
+        ops: &["ExecuteStatement"],
+        code: VALIDATION,
+        starts: &["Empty bags are not supported"],
+        fix: Fix::Replace("Empty bags are not supported"),
+    },
+    Row {
+        ops: &["ExecuteStatement"],
+        code: VALIDATION,
+        starts: &["The first argument to SET_", "Unrecognized function: "],
+        fix: Fix::Compute(partiql_function_position),
+    },
     // Control-plane operations name the table; data-plane ones do not.
     Row {
         ops: &["DescribeTable", "UpdateTable", "DeleteTable"],
@@ -513,6 +576,95 @@ fn table_key_schema(facts: &Facts, message: &str) -> String {
     } else {
         message.to_string()
     }
+}
+
+/// `Invalid KeyConditionExpression: ` in front of DynamoDB Local's bare text.
+fn key_condition_prefix(_: &Facts, message: &str) -> String {
+    format!("Invalid KeyConditionExpression: {message}")
+}
+
+/// More key conditions than the table (or index) has key attributes: AWS counts both. Only
+/// for a KeyConditionExpression (no source for the legacy KeyConditions).
+fn too_many_key_conditions(facts: &Facts, message: &str) -> String {
+    let Some(expr) = facts.input["KeyConditionExpression"].as_str() else {
+        return message.to_string();
+    };
+    let words: Vec<String> = expr
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let count = |w: &str| words.iter().filter(|x| *x == w).count();
+    let conditions = (count("AND") + 1).saturating_sub(count("BETWEEN"));
+    let keys = facts.key_names.len();
+    if keys == 0 || conditions <= keys {
+        return message.to_string();
+    }
+    format!("The number of query conditions ({conditions}) exceeds the number of key attributes defined in the schema ({keys})")
+}
+
+/// PartiQL messages about a function that AWS ends with the function's place in the
+/// statement, `at <line>:<column>:<length>` (counted in characters from 1): the first call
+/// of that name outside quotes. Unchanged when the statement has no such call.
+fn partiql_function_position(facts: &Facts, message: &str) -> String {
+    let name = if let Some(rest) = message.strip_prefix("The first argument to ") {
+        rest.split(' ').next().unwrap_or_default().to_ascii_lowercase()
+    } else {
+        message
+            .strip_prefix("Unrecognized function: ")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    if name.is_empty() || message.contains(" at ") {
+        return message.to_string();
+    }
+    let statement = facts.input["Statement"].as_str().unwrap_or_default();
+    match function_call_position(statement, &name) {
+        Some((line, column)) => format!(
+            "{message} at {line}:{column}:{}",
+            name.chars().count()
+        ),
+        None => message.to_string(),
+    }
+}
+
+/// Line and column (from 1, in characters) of the first `name(` (any case, spaces allowed
+/// before the parenthesis) outside quotes and not part of a longer word.
+fn function_call_position(statement: &str, name: &str) -> Option<(usize, usize)> {
+    let chars: Vec<char> = statement.chars().collect();
+    let want: Vec<char> = name.chars().collect();
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let (mut line, mut column, mut quote) = (1, 1, None::<char>);
+    for i in 0..chars.len() {
+        let c = chars[i];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None => {
+                let end = i + want.len();
+                let matches = end <= chars.len()
+                    && chars[i..end]
+                        .iter()
+                        .zip(&want)
+                        .all(|(a, b)| a.to_ascii_lowercase() == *b)
+                    && (i == 0 || !word(chars[i - 1]))
+                    && chars[end..]
+                        .iter()
+                        .find(|c| !c.is_whitespace())
+                        .is_some_and(|c| *c == '(');
+                if matches {
+                    return Some((line, column));
+                }
+            }
+        }
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    None
 }
 
 /// AWS's text for creating a table that exists.
@@ -927,6 +1079,122 @@ mod tests {
             "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}], "GlobalSecondaryIndexes": []});
         assert_eq!(t("CreateTable", VALIDATION, count, input, &[]), count);
         assert_eq!(v("UpdateTable", same), same);
+    }
+
+    #[test]
+    fn update_item_condition_undefined_value_is_enveloped() {
+        let m = "Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :v";
+        assert_eq!(v("UpdateItem", m), format!("{PREFIX}{m}"));
+        // No recorded answer for the other operations: unchanged.
+        assert_eq!(v("PutItem", m), m);
+        assert_eq!(v("Query", m), m);
+    }
+
+    #[test]
+    fn put_item_expression_maps_and_expected_are_enveloped() {
+        assert_eq!(
+            v(
+                "PutItem",
+                "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null"
+            ),
+            "1 validation error detected: ExpressionAttributeValues can only be specified when using expressions"
+        );
+        for m in [
+            "ExpressionAttributeNames can only be specified when using expressions",
+            "One or more parameter values were invalid: Value must be provided when Exists is true for Attribute: a",
+            "One or more parameter values were invalid: Value or AttributeValueList must be used with ComparisonOperator: EQ for Attribute: a",
+        ] {
+            assert_eq!(v("PutItem", m), format!("{PREFIX}{m}"));
+            assert_eq!(v("UpdateItem", m), m);
+        }
+    }
+
+    #[test]
+    fn key_condition_texts() {
+        assert_eq!(
+            v(
+                "Query",
+                "KeyConditionExpressions must only contain one condition per key"
+            ),
+            "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key"
+        );
+        let three = "Conditions can be of length 1 or 2 only";
+        let q = |expr: &str, keys: &[&str]| {
+            t(
+                "Query",
+                VALIDATION,
+                three,
+                json!({"KeyConditionExpression": expr}),
+                keys,
+            )
+        };
+        assert_eq!(
+            q("pk = :p AND sk > :a AND extra = :b", &["pk", "sk"]),
+            "The number of query conditions (3) exceeds the number of key attributes defined in the schema (2)"
+        );
+        assert_eq!(
+            q("pk = :p and (sk BETWEEN :a AND :b) AND x = :c AND y = :d", &["pk", "sk"]),
+            "The number of query conditions (4) exceeds the number of key attributes defined in the schema (2)"
+        );
+        // Schema unknown, or the legacy KeyConditions: unchanged.
+        assert_eq!(q("pk = :p AND sk > :a AND extra = :b", &[]), three);
+        assert_eq!(
+            t("Query", VALIDATION, three, json!({"KeyConditions": {}}), &["pk", "sk"]),
+            three
+        );
+        assert!(needs_schema("Query", VALIDATION, three));
+    }
+
+    #[test]
+    fn partiql_texts() {
+        assert_eq!(
+            v(
+                "ExecuteStatement",
+                "Consistent reads are not supported on global secondary indexes"
+            ),
+            "Strongly consistent read is not supported on Global Secondary Indexes"
+        );
+        assert_eq!(
+            v("Query", "Consistent reads are not supported on global secondary indexes"),
+            "Consistent reads are not supported on global secondary indexes"
+        );
+        assert_eq!(
+            v("ExecuteStatement", "Empty bags are not supported at 1:36:2"),
+            "Empty bags are not supported"
+        );
+        let st = |statement: &str, msg: &str| {
+            t(
+                "ExecuteStatement",
+                VALIDATION,
+                msg,
+                json!({"Statement": statement}),
+                &[],
+            )
+        };
+        let update = "UPDATE \"t\" SET t = set_add(ss, <<'x'>>) WHERE pk = 'i'";
+        assert_eq!(
+            st(update, "The first argument to SET_ADD must equal the assignment value"),
+            "The first argument to SET_ADD must equal the assignment value at 1:24:7"
+        );
+        let delete = "UPDATE \"set_delete(\" SET t = SET_DELETE (ss, <<'a'>>) WHERE pk = 'i'";
+        assert_eq!(
+            st(delete, "The first argument to SET_DELETE must equal the assignment value"),
+            "The first argument to SET_DELETE must equal the assignment value at 1:31:10"
+        );
+        let select = "SELECT * FROM \"t\"\nWHERE pk = 'i' AND EXISTS(ss)";
+        assert_eq!(
+            st(select, "Unrecognized function: exists"),
+            "Unrecognized function: exists at 2:20:6"
+        );
+        // No call of that name in the statement, or a position already given: unchanged.
+        assert_eq!(
+            st("SELECT * FROM \"t\"", "Unrecognized function: exists"),
+            "Unrecognized function: exists"
+        );
+        assert_eq!(
+            st(select, "Unrecognized function: exists at 2:20:6"),
+            "Unrecognized function: exists at 2:20:6"
+        );
     }
 
     #[test]
