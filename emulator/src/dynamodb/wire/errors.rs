@@ -242,6 +242,13 @@ const ROWS: &[Row] = &[
         starts: &["Conditions can be of length 1 or 2 only"],
         fix: Fix::WithSchema(too_many_key_conditions),
     },
+    // One table asked for more than 100 keys: AWS's member constraint (batchGetItem.test.ts).
+    Row {
+        ops: &["BatchGetItem"],
+        code: VALIDATION,
+        starts: &["Too many items requested for the BatchGetItem call"],
+        fix: Fix::Compute(batch_get_too_many_keys),
+    },
     // PartiQL (indexReads.test.ts, partiqlFunctions.test.ts).
     Row {
         ops: &["ExecuteStatement"],
@@ -578,13 +585,33 @@ fn table_key_schema(facts: &Facts, message: &str) -> String {
     }
 }
 
+/// AWS's constraint text when exactly one table asks for more than 100 keys; unchanged
+/// otherwise (more than 100 keys over several tables, or several such tables: no recorded
+/// answer).
+fn batch_get_too_many_keys(facts: &Facts, message: &str) -> String {
+    let over: Vec<&String> = facts.input["RequestItems"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, t)| t["Keys"].as_array().is_some_and(|k| k.len() > 100))
+                .map(|(name, _)| name)
+                .collect()
+        })
+        .unwrap_or_default();
+    match over[..] {
+        [table] => format!("{PREFIX}Value at 'RequestItems.{table}.member.Keys' failed to satisfy constraint: Member must have length less than or equal to 100"),
+        _ => message.to_string(),
+    }
+}
+
 /// `Invalid KeyConditionExpression: ` in front of DynamoDB Local's bare text.
 fn key_condition_prefix(_: &Facts, message: &str) -> String {
     format!("Invalid KeyConditionExpression: {message}")
 }
 
 /// More key conditions than the table (or index) has key attributes: AWS counts both. Only
-/// for a KeyConditionExpression (no source for the legacy KeyConditions).
+/// for a KeyConditionExpression on a HASH and RANGE key (the recorded case; no source for the
+/// legacy KeyConditions or a HASH-only key, which DynamoDB Local answers the same way).
 fn too_many_key_conditions(facts: &Facts, message: &str) -> String {
     let Some(expr) = facts.input["KeyConditionExpression"].as_str() else {
         return message.to_string();
@@ -596,7 +623,7 @@ fn too_many_key_conditions(facts: &Facts, message: &str) -> String {
     let count = |w: &str| words.iter().filter(|x| *x == w).count();
     let conditions = (count("AND") + 1).saturating_sub(count("BETWEEN"));
     let keys = facts.key_names.len();
-    if keys == 0 || conditions <= keys {
+    if keys != 2 || conditions <= keys {
         return message.to_string();
     }
     format!("The number of query conditions ({conditions}) exceeds the number of key attributes defined in the schema ({keys})")
@@ -607,7 +634,10 @@ fn too_many_key_conditions(facts: &Facts, message: &str) -> String {
 /// of that name outside quotes. Unchanged when the statement has no such call.
 fn partiql_function_position(facts: &Facts, message: &str) -> String {
     let name = if let Some(rest) = message.strip_prefix("The first argument to ") {
-        rest.split(' ').next().unwrap_or_default().to_ascii_lowercase()
+        rest.split(' ')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
     } else {
         message
             .strip_prefix("Unrecognized function: ")
@@ -619,10 +649,7 @@ fn partiql_function_position(facts: &Facts, message: &str) -> String {
     }
     let statement = facts.input["Statement"].as_str().unwrap_or_default();
     match function_call_position(statement, &name) {
-        Some((line, column)) => format!(
-            "{message} at {line}:{column}:{}",
-            name.chars().count()
-        ),
+        Some((line, column)) => format!("{message} at {line}:{column}:{}", name.chars().count()),
         None => message.to_string(),
     }
 }
@@ -1136,13 +1163,42 @@ mod tests {
             q("pk = :p and (sk BETWEEN :a AND :b) AND x = :c AND y = :d", &["pk", "sk"]),
             "The number of query conditions (4) exceeds the number of key attributes defined in the schema (2)"
         );
-        // Schema unknown, or the legacy KeyConditions: unchanged.
+        // Schema unknown, a HASH-only key, or the legacy KeyConditions: unchanged.
         assert_eq!(q("pk = :p AND sk > :a AND extra = :b", &[]), three);
+        assert_eq!(q("pk = :p AND sk > :a AND extra = :b", &["pk"]), three);
         assert_eq!(
-            t("Query", VALIDATION, three, json!({"KeyConditions": {}}), &["pk", "sk"]),
+            t(
+                "Query",
+                VALIDATION,
+                three,
+                json!({"KeyConditions": {}}),
+                &["pk", "sk"]
+            ),
             three
         );
         assert!(needs_schema("Query", VALIDATION, three));
+    }
+
+    #[test]
+    fn batch_get_over_100_keys_in_one_table() {
+        let too_many = "Too many items requested for the BatchGetItem call";
+        let keys = |n: usize| json!({"Keys": vec![json!({"pk": {"S": "a"}}); n]});
+        let b = |items: Value| {
+            t(
+                "BatchGetItem",
+                VALIDATION,
+                too_many,
+                json!({"RequestItems": items}),
+                &[],
+            )
+        };
+        assert_eq!(
+            b(json!({"T1": keys(101), "T2": keys(1)})),
+            "1 validation error detected: Value at 'RequestItems.T1.member.Keys' failed to satisfy constraint: Member must have length less than or equal to 100"
+        );
+        // Over 100 only across tables, or two tables over 100: unchanged.
+        assert_eq!(b(json!({"T1": keys(60), "T2": keys(60)})), too_many);
+        assert_eq!(b(json!({"T1": keys(101), "T2": keys(101)})), too_many);
     }
 
     #[test]
@@ -1155,7 +1211,10 @@ mod tests {
             "Strongly consistent read is not supported on Global Secondary Indexes"
         );
         assert_eq!(
-            v("Query", "Consistent reads are not supported on global secondary indexes"),
+            v(
+                "Query",
+                "Consistent reads are not supported on global secondary indexes"
+            ),
             "Consistent reads are not supported on global secondary indexes"
         );
         assert_eq!(
@@ -1173,13 +1232,19 @@ mod tests {
         };
         let update = "UPDATE \"t\" SET t = set_add(ss, <<'x'>>) WHERE pk = 'i'";
         assert_eq!(
-            st(update, "The first argument to SET_ADD must equal the assignment value"),
-            "The first argument to SET_ADD must equal the assignment value at 1:24:7"
+            st(
+                update,
+                "The first argument to SET_ADD must equal the assignment value"
+            ),
+            "The first argument to SET_ADD must equal the assignment value at 1:20:7"
         );
         let delete = "UPDATE \"set_delete(\" SET t = SET_DELETE (ss, <<'a'>>) WHERE pk = 'i'";
         assert_eq!(
-            st(delete, "The first argument to SET_DELETE must equal the assignment value"),
-            "The first argument to SET_DELETE must equal the assignment value at 1:31:10"
+            st(
+                delete,
+                "The first argument to SET_DELETE must equal the assignment value"
+            ),
+            "The first argument to SET_DELETE must equal the assignment value at 1:30:10"
         );
         let select = "SELECT * FROM \"t\"\nWHERE pk = 'i' AND EXISTS(ss)";
         assert_eq!(

@@ -557,3 +557,122 @@ fn create_table_key_schema_and_batch_texts_are_aws_s() {
         "Provided list of item keys contains duplicates",
     );
 }
+
+/// AWS's answers recorded by paritysuite/dynamodb-conformance (tests/tier3/error-messages:
+/// updateItem, putItem, batchGetItem, queryKeyConditionOperands, indexReads,
+/// partiqlFunctions).
+#[test]
+fn expression_query_and_partiql_texts_are_aws_s() {
+    let c = caller("200000000109");
+    table(&c, "Recorded");
+    let w = json!({":w": {"S": "x"}}).to_string();
+    c.aws(&[
+        "dynamodb",
+        "update-item",
+        "--table-name",
+        "Recorded",
+        "--key",
+        r#"{"pk":{"S":"k"}}"#,
+        "--update-expression",
+        "SET b = :w",
+        "--condition-expression",
+        "a = :v",
+        "--expression-attribute-values",
+        &w,
+    ])
+    .fails_with_message(
+        "ValidationException",
+        &format!("{ENV}Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :v"),
+    );
+    c.aws(&[
+        "dynamodb",
+        "put-item",
+        "--table-name",
+        "Recorded",
+        "--item",
+        r#"{"pk":{"S":"k"}}"#,
+        "--expression-attribute-values",
+        &w,
+    ])
+    .fails_with_message(
+        "ValidationException",
+        &format!("{ENV}ExpressionAttributeValues can only be specified when using expressions"),
+    );
+    let keys: Vec<Value> = (0..101)
+        .map(|i| json!({"pk": {"S": format!("k{i}")}}))
+        .collect();
+    c.aws(&[
+        "dynamodb",
+        "batch-get-item",
+        "--request-items",
+        &json!({"Recorded": {"Keys": keys}}).to_string(),
+    ])
+    .fails_with_message(
+        "ValidationException",
+        &format!("{ENV}Value at 'RequestItems.Recorded.member.Keys' failed to satisfy constraint: Member must have length less than or equal to 100"),
+    );
+    c.aws(&[
+        "dynamodb",
+        "create-table",
+        "--table-name",
+        "RecordedKeys",
+        "--billing-mode",
+        "PAY_PER_REQUEST",
+        "--attribute-definitions",
+        r#"[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"N"},{"AttributeName":"g","AttributeType":"S"}]"#,
+        "--key-schema",
+        r#"[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"sk","KeyType":"RANGE"}]"#,
+        "--global-secondary-indexes",
+        r#"[{"IndexName":"gsi1","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}]"#,
+    ])
+    .json();
+    let query = |expr: &str| {
+        c.aws(&[
+            "dynamodb",
+            "query",
+            "--table-name",
+            "RecordedKeys",
+            "--key-condition-expression",
+            expr,
+            "--expression-attribute-values",
+            r#"{":p":{"S":"q"},":a":{"N":"1"},":b":{"N":"5"}}"#,
+        ])
+    };
+    query("pk = :p AND sk > :a AND sk < :b").fails_with_message(
+        "ValidationException",
+        "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key",
+    );
+    query("pk = :p AND sk > :a AND extra = :b").fails_with_message(
+        "ValidationException",
+        "The number of query conditions (3) exceeds the number of key attributes defined in the schema (2)",
+    );
+    let statement = |s: &str, extra: &[&str]| {
+        let mut args = vec!["dynamodb", "execute-statement", "--statement", s];
+        args.extend_from_slice(extra);
+        c.aws(&args)
+    };
+    statement(
+        r#"SELECT * FROM "RecordedKeys"."gsi1""#,
+        &["--consistent-read"],
+    )
+    .fails_with_message(
+        "ValidationException",
+        "Strongly consistent read is not supported on Global Secondary Indexes",
+    );
+    statement(
+        r#"UPDATE "Recorded" SET t = set_add(ss, <<'x'>>) WHERE pk = 'k'"#,
+        &[],
+    )
+    .fails_with_message(
+        "ValidationException",
+        "The first argument to SET_ADD must equal the assignment value at 1:27:7",
+    );
+    statement(
+        r#"SELECT * FROM "Recorded" WHERE pk = 'k' AND EXISTS(ss)"#,
+        &[],
+    )
+    .fails_with_message(
+        "ValidationException",
+        "Unrecognized function: exists at 1:45:6",
+    );
+}
