@@ -41,6 +41,7 @@ pub async fn monitor_pass(
         let mut chosen = vec![];
         for c in candidates {
             let asked = c.replicas.clone();
+            let asked_at = Instant::now();
             let offsets = tokio::task::spawn_blocking(move || {
                 asked
                     .into_iter()
@@ -49,9 +50,7 @@ pub async fn monitor_pass(
             })
             .await
             .unwrap_or_default();
-            let patient = waits.patient(&scope, &c, Instant::now());
-            if let Some(best) = failover::choose(&offsets, patient) {
-                waits.done(&scope, &c.group, &c.node_group);
+            if let Some(best) = failover::decide(waits, &scope, &c, &offsets, asked_at) {
                 chosen.push((c.group, c.node_group, c.primary, best));
             }
         }

@@ -94,6 +94,23 @@ pub fn choose(offsets: &[(String, Option<u64>)], patient: bool) -> Option<String
         .map(|(_, m)| m.clone())
 }
 
+/// The replica to promote for `c` from its replicas' offsets, asked at `asked_at`. Patience is
+/// judged when the offsets were asked, not when the answers are in: on a busy machine the
+/// asking (a silent replica's timeout, a queued worker) can outlast the patience, and a
+/// replica silent when asked may have answered since; it counts as failed only when it was
+/// still silent to a question asked after the patience ran out.
+pub fn decide(
+    waits: &mut Waits,
+    scope: &str,
+    c: &Candidates,
+    offsets: &[(String, Option<u64>)],
+    asked_at: Instant,
+) -> Option<String> {
+    let best = choose(offsets, waits.patient(scope, c, asked_at))?;
+    waits.done(scope, &c.group, &c.node_group);
+    Some(best)
+}
+
 /// Since when each node group has waited for a silent replica (kept by the monitor across
 /// passes, keyed by account, region, group and node group).
 #[derive(Debug, Default)]
@@ -237,14 +254,18 @@ mod tests {
         assert_eq!(choose(&offsets(&[("a", None)]), false), None);
     }
 
-    #[test]
-    fn patience_runs_per_node_group_and_ends() {
-        let c = Candidates {
+    fn one_node_group() -> Candidates {
+        Candidates {
             group: "g".into(),
             node_group: "0001".into(),
             primary: "g-001".into(),
             replicas: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn patience_runs_per_node_group_and_ends() {
+        let c = one_node_group();
         let mut w = Waits::default();
         let t0 = Instant::now();
         assert!(w.patient("a/r", &c, t0));
@@ -253,5 +274,31 @@ mod tests {
         assert!(w.patient("b/r", &c, t0 + PATIENCE));
         w.done("a/r", "g", "0001");
         assert!(w.patient("a/r", &c, t0 + PATIENCE * 2));
+    }
+
+    /// Issue 26 (the stress series): offsets asked while patience lasted, whose answers came
+    /// in after it ran out (a busy machine), must not pass over the replica that was silent
+    /// then; only a question asked after the patience ran out may.
+    #[test]
+    fn patience_is_judged_when_the_offsets_were_asked() {
+        let c = one_node_group();
+        let mut w = Waits::default();
+        let t0 = Instant::now();
+        let silent = offsets(&[("behind", Some(5)), ("ahead", None)]);
+        assert_eq!(decide(&mut w, "a/r", &c, &silent, t0), None);
+        // Asked just before the patience ran out; the answers are in only later.
+        let asked = t0 + PATIENCE - Duration::from_millis(1);
+        assert_eq!(decide(&mut w, "a/r", &c, &silent, asked), None);
+        let answered = offsets(&[("behind", Some(5)), ("ahead", Some(9))]);
+        assert_eq!(
+            decide(&mut w, "a/r", &c, &answered, asked).as_deref(),
+            Some("ahead")
+        );
+        // A new wait: silent to a question asked after the patience ran out.
+        assert_eq!(decide(&mut w, "a/r", &c, &silent, t0), None);
+        assert_eq!(
+            decide(&mut w, "a/r", &c, &silent, t0 + PATIENCE).as_deref(),
+            Some("behind")
+        );
     }
 }
