@@ -71,6 +71,9 @@ impl DynamoDb {
         if !input.is_object() {
             return Err(serialization());
         }
+        if prefix == DYNAMODB_PREFIX && op == "SearchVectors" {
+            wire::strict::search_vectors(&body)?;
+        }
         model.check_types(op, &input)?;
         model.check_constraints(op, &input)?;
         let Some(owner) = ops::owner(prefix == STREAMS_PREFIX, op) else {

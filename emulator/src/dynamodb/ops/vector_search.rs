@@ -34,7 +34,10 @@ impl DynamoDb {
         };
         let top_k = input["TopK"].as_i64().unwrap_or(0);
         if !(1..=MAX_TOP_K).contains(&top_k) {
-            return Err(validation("Provided TopK value is out of valid range"));
+            // AWS's text as recorded (paritysuite/dynamodb-conformance, searchVectors.test.ts).
+            return Err(validation(format!(
+                "Provided TopK value '{top_k}' is out of valid range. The value must be between 1 and {MAX_TOP_K} inclusive"
+            )));
         }
         let index_name = input["IndexName"].as_str().unwrap_or_default();
         let index = meta
@@ -49,7 +52,7 @@ impl DynamoDb {
             })?;
         let def = IndexDef::of(&index);
         let (dims, distance) = (def.dims, def.distance);
-        let query = query_vector(&input["SearchVector"], dims, index_name)?;
+        let query = query_vector(&input["SearchVector"], dims)?;
         if distance == Distance::Cosine && query.iter().all(|x| *x == 0.0) {
             return Err(validation(
                 "SearchVector must not be a zero vector for the COSINE distance function",
@@ -59,7 +62,7 @@ impl DynamoDb {
         let names = input["ExpressionAttributeNames"]
             .as_object()
             .unwrap_or(&empty);
-        let cond = condition(input, &def, index_name)?;
+        let cond = condition(input, &def)?;
         let keys: Vec<String> = meta
             .key_schema
             .as_array()

@@ -199,6 +199,18 @@ fn attr_names(c: &Cond, out: &mut Vec<String>) {
     }
 }
 
+/// True when a comparison other than `=` appears anywhere: AWS refuses `<`, `<=`, `>`, `>=` and
+/// `<>` on HASH and INLINE_FILTER attributes alike (as recorded:
+/// paritysuite/dynamodb-conformance, `tests/tier3/error-messages/searchVectors.test.ts`).
+fn relational(c: &Cond) -> bool {
+    match c {
+        Cond::And(a, b) | Cond::Or(a, b) => relational(a) || relational(b),
+        Cond::Not(a) => relational(a),
+        Cond::Cmp(_, op, _) => op != "=",
+        Cond::Between(..) | Cond::In(..) => false,
+    }
+}
+
 /// True when `hash = :v` is one of the top-level conjuncts.
 fn pins_hash(c: &Cond, hash: &str) -> bool {
     match c {
@@ -239,12 +251,9 @@ fn unused(input: &Value, used: &[String]) -> Result<(), JsonError> {
 /// The request's SearchConditionExpression parsed and checked against the index (none when
 /// absent and the index has no HASH attribute). In order: the name and value maps, the
 /// expression's syntax left to right (reserved words, nested paths, undefined placeholders
-/// where they occur), unused placeholders, attributes outside the SearchSchema, the HASH pin.
-pub fn condition(
-    input: &Value,
-    def: &IndexDef,
-    index_name: &str,
-) -> Result<Option<Cond>, JsonError> {
+/// where they occur), unused placeholders, attributes outside the SearchSchema, the HASH pin
+/// and the comparators.
+pub fn condition(input: &Value, def: &IndexDef) -> Result<Option<Cond>, JsonError> {
     let empty = Map::new();
     let map = |m: &str| input[m].as_object();
     for m in ["ExpressionAttributeNames", "ExpressionAttributeValues"] {
@@ -288,10 +297,11 @@ pub fn condition(
     let mut attrs = vec![];
     attr_names(&c, &mut attrs);
     if let Some(a) = attrs.iter().find(|a| !def.schema.contains(a)) {
-        return Err(err::not_in_schema(a, index_name));
+        return Err(err::not_in_schema(a));
     }
     match &def.hash {
         Some(h) if !pins_hash(&c, h) => Err(err::comparator()),
+        _ if relational(&c) => Err(err::comparator()),
         _ => Ok(Some(c)),
     }
 }
@@ -361,7 +371,7 @@ mod tests {
 
     fn parse(expr: &str, values: Value) -> Result<Option<Cond>, String> {
         let input = json!({"SearchConditionExpression": expr, "ExpressionAttributeValues": values});
-        condition(&input, &def(), "emb").map_err(|e| e.message)
+        condition(&input, &def()).map_err(|e| e.message)
     }
 
     fn cond(expr: &str, values: Value) -> Cond {
@@ -386,20 +396,26 @@ mod tests {
 
     #[test]
     fn conditions_compare_numbers_strings_and_combine() {
-        let v = json!({":c": {"S": "a"}, ":lo": {"N": "5"}, ":hi": {"N": "9.5"}, ":x": {"S": "b"}});
+        let v = json!({":c": {"S": "a"}, ":lo": {"N": "5"}, ":hi": {"N": "9.5"}, ":top": {"N": "10.0"}, ":x": {"S": "b"}});
         let priced = json!({"cat": {"S": "a"}, "price": {"N": "10"}});
         let missing = json!({"cat": {"S": "a"}});
         for (e, item, want) in [
-            ("cat = :c AND price > :lo", &priced, true),
             ("cat = :c AND price BETWEEN :lo AND :hi", &priced, false),
+            ("cat = :c AND price BETWEEN :lo AND :top", &priced, true),
+            ("cat = :c AND price = :top", &priced, true),
             ("cat = :c AND cat IN (:x, :c)", &priced, true),
             (
-                "cat = :c AND (NOT (price <= :hi) OR cat = :x)",
+                "cat = :c AND (NOT (price = :top) OR cat = :x)",
+                &priced,
+                false,
+            ),
+            (
+                "cat = :c AND (NOT (price = :lo) OR cat = :x)",
                 &priced,
                 true,
             ),
             ("cat = :c AND price = :lo", &missing, false),
-            ("cat = :c AND price <> :lo", &missing, true),
+            ("cat = :c AND NOT price = :lo", &missing, true),
         ] {
             let used = v
                 .as_object()
@@ -417,11 +433,16 @@ mod tests {
     #[test]
     fn the_partition_key_must_be_a_top_level_equality() {
         let v = json!({":c": {"S": "a"}, ":p": {"N": "1"}});
-        assert!(parse("price > :p and cat = :c", v.clone()).is_ok());
+        assert!(parse("price = :p and cat = :c", v.clone()).is_ok());
+        // Only `=` compares, on the HASH attribute and on INLINE_FILTER ones alike (AWS as
+        // recorded: paritysuite/dynamodb-conformance, searchVectors.test.ts).
         for e in [
-            "price > :p or cat = :c",
-            "cat <> :c AND price > :p",
+            "price = :p or cat = :c",
+            "cat <> :c AND price = :p",
             "NOT (cat = :c) AND price = :p",
+            "cat < :c",
+            "cat = :c AND price > :p",
+            "cat = :c AND price <= :p",
         ] {
             let m = parse(e, v.clone()).unwrap_err();
             assert!(

@@ -16,29 +16,33 @@ use crate::protocol::json::JsonError;
 
 pub const MAX_TOP_K: i64 = 100;
 
-/// The query vector, element by element, with the offending position named.
-pub fn query_vector(v: &Value, dims: usize, index: &str) -> Result<Vec<f32>, JsonError> {
+/// The query vector: every element a Number (N) that fits a 32-bit float, then as many as the
+/// index has dimensions (AWS checks the values first: a vector of one `L` element gets the
+/// values text, not the dimension one). Texts as AWS was recorded answering them
+/// (paritysuite/dynamodb-conformance, `tests/tier3/error-messages/searchVectors.test.ts`).
+pub fn query_vector(v: &Value, dims: usize) -> Result<Vec<f32>, JsonError> {
     let list = v.as_array().cloned().unwrap_or_default();
-    if list.len() != dims {
-        return Err(validation(format!(
-            "SearchVector has {} dimensions, but vector index {index} expects {dims}",
-            list.len()
-        )));
-    }
-    list.iter()
-        .enumerate()
-        .map(|(i, e)| {
+    let values: Option<Vec<f32>> = list
+        .iter()
+        .map(|e| {
             e.get("N")
                 .and_then(Value::as_str)
                 .and_then(|s| s.parse::<f32>().ok())
                 .filter(|f| f.is_finite())
-                .ok_or_else(|| {
-                    validation(format!(
-                        "SearchVector element {i} must be a Number (N) that fits a 32-bit float"
-                    ))
-                })
         })
-        .collect()
+        .collect();
+    let Some(values) = values else {
+        return Err(validation(
+            "Search vector contains invalid values. All values in the search vector must be a 32-bit floating-point number attribute",
+        ));
+    };
+    if values.len() != dims {
+        return Err(validation(format!(
+            "Input search vector dimension {} does not match vector index dimension {dims}",
+            values.len()
+        )));
+    }
+    Ok(values)
 }
 
 /// The attributes an index projects (None: all of them).

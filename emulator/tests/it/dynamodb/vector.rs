@@ -501,11 +501,17 @@ fn searches_are_validated() {
         ),
         (
             req(&|r| r["TopK"] = json!(101)),
-            "Provided TopK value is out of valid range",
+            "Provided TopK value '101' is out of valid range. The value must be between 1 and 100 inclusive",
         ),
         (
             req(&|r| r["SearchVector"] = json!([{"N": "1"}, {"N": "0"}])),
-            "SearchVector has 2 dimensions, but vector index emb expects 4",
+            "Input search vector dimension 2 does not match vector index dimension 4",
+        ),
+        // The values are checked before the dimension (AWS as recorded:
+        // paritysuite/dynamodb-conformance, searchVectors.test.ts).
+        (
+            req(&|r| r["SearchVector"] = json!([{"L": [{"N": "1"}, {"N": "0"}, {"N": "0"}, {"N": "0"}]}])),
+            "Search vector contains invalid values. All values in the search vector must be a 32-bit floating-point number attribute",
         ),
         (
             req(&|r| {
@@ -521,7 +527,7 @@ fn searches_are_validated() {
         ),
         (
             req(&|r| r["SearchConditionExpression"] = json!("cat = :c AND pk = :c")),
-            "not in the SearchSchema",
+            "SearchConditionExpression must not contain any attributes that is not in SearchSchema. Invalid attribute: pk",
         ),
     ];
     for (r, text) in cases {
@@ -753,10 +759,12 @@ fn batch_transaction_and_partiql_writes_keep_the_index_current() {
     assert_same(&search(acc, "Paths", "emb", &q, 8, cat_is("a")), &want);
     // With an inline filter on price too.
     let mut cond = cat_is("a");
-    cond["SearchConditionExpression"] = json!("#c = :c AND price >= :p");
+    cond["SearchConditionExpression"] = json!("#c = :c AND price BETWEEN :p AND :q");
     cond["ExpressionAttributeValues"][":p"] = json!({"N": "15"});
+    cond["ExpressionAttributeValues"][":q"] = json!({"N": "1000"});
     let want = brute_force(&all, "COSINE", &q, 5, |i| {
-        i["cat"]["S"] == "a" && i["price"]["N"].as_str().unwrap().parse::<u32>().unwrap() >= 15
+        let p = i["price"]["N"].as_str().unwrap().parse::<u32>().unwrap();
+        i["cat"]["S"] == "a" && (15..=1000).contains(&p)
     });
     assert_same(&search(acc, "Paths", "emb", &q, 5, cond), &want);
     let d = ok(acc, "DescribeTable", json!({"TableName": "Paths"}));

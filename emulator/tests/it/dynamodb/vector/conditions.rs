@@ -36,14 +36,6 @@ fn every_operator_and_combinator_filters_as_brute_force_does() {
     let cases: Vec<(&str, Keep)> = vec![
         ("cat = :c", |_| true),
         ("cat = :c AND price = :p", |p| p == Some(12.0)),
-        // DynamoDB's expression semantics: an item without the attribute satisfies only `<>`.
-        ("cat = :c AND price <> :p", |p| p != Some(12.0)),
-        ("cat = :c AND price < :lo", |p| p.is_some_and(|p| p < 9.0)),
-        ("cat = :c AND price <= :lo", |p| p.is_some_and(|p| p <= 9.0)),
-        ("cat = :c AND price > :hi", |p| p.is_some_and(|p| p > 30.0)),
-        ("cat = :c AND price >= :hi", |p| {
-            p.is_some_and(|p| p >= 30.0)
-        }),
         ("cat = :c AND price BETWEEN :lo AND :hi", |p| {
             p.is_some_and(|p| (9.0..=30.0).contains(&p))
         }),
@@ -51,15 +43,18 @@ fn every_operator_and_combinator_filters_as_brute_force_does() {
             "cat = :c AND price IN (:x, :p, :y)",
             |p| matches!(p, Some(x) if [3.0, 12.0, 45.0].contains(&x)),
         ),
-        ("cat = :c AND (price < :lo OR price > :hi)", |p| {
-            p.is_some_and(|p| !(9.0..=30.0).contains(&p))
-        }),
+        (
+            "cat = :c AND (price = :x OR price = :y)",
+            |p| matches!(p, Some(x) if [3.0, 45.0].contains(&x)),
+        ),
+        // DynamoDB's expression semantics: an item without the attribute never equals.
+        ("cat = :c AND NOT price = :p", |p| p != Some(12.0)),
         ("cat = :c AND NOT price BETWEEN :lo AND :hi", |p| {
             !p.is_some_and(|p| (9.0..=30.0).contains(&p))
         }),
         (
-            "(cat = :c) AND ((price >= :lo) AND NOT (price > :hi))",
-            |p| p.is_some_and(|p| (9.0..=30.0).contains(&p)),
+            "(cat = :c) AND ((price BETWEEN :lo AND :y) AND NOT (price BETWEEN :hi AND :y))",
+            |p| p.is_some_and(|p| (9.0..30.0).contains(&p)),
         ),
         (
             "cat = :c and (price between :lo and :hi or price in (:x))",
@@ -86,11 +81,11 @@ fn every_operator_and_combinator_filters_as_brute_force_does() {
         assert_same(&got, &want);
     }
     // Names through aliases, as Query and Scan take them.
-    let cond = json!({"SearchConditionExpression": "#c = :c AND #p >= :hi",
+    let cond = json!({"SearchConditionExpression": "#c = :c AND #p BETWEEN :hi AND :y",
         "ExpressionAttributeNames": {"#c": "cat", "#p": "price"},
-        "ExpressionAttributeValues": {":c": {"S": "a"}, ":hi": {"N": "30"}}});
+        "ExpressionAttributeValues": {":c": {"S": "a"}, ":hi": {"N": "30"}, ":y": {"N": "45"}}});
     let want = brute_force(&items, "EUCLIDEAN", &q, 100, |i| {
-        i["cat"]["S"] == "a" && price(i).is_some_and(|p| p >= 30.0)
+        i["cat"]["S"] == "a" && price(i).is_some_and(|p| (30.0..=45.0).contains(&p))
     });
     assert_same(&search(acc, "Ops", "emb", &q, 100, cond), &want);
 }
@@ -132,6 +127,16 @@ fn refusals_answer_their_exact_texts_in_order() {
     let cases: Vec<(Value, &str)> = vec![
         (emb(&no_expression), "SearchConditionExpression must be provided when SearchSchema has a HASH key"),
         (emb(&expr("cat > :c")), COMPARATOR),
+        // Only `=` compares, on INLINE_FILTER attributes too (AWS as recorded:
+        // paritysuite/dynamodb-conformance, searchVectors.test.ts).
+        (emb(&|r| {
+            r["SearchConditionExpression"] = json!("cat = :c AND price < :p");
+            r["ExpressionAttributeValues"][":p"] = json!({"N": "1"});
+        }), COMPARATOR),
+        (emb(&|r| {
+            r["SearchConditionExpression"] = json!("cat = :c AND price <> :p");
+            r["ExpressionAttributeValues"][":p"] = json!({"N": "1"});
+        }), COMPARATOR),
         (emb(&|r| {
             r["SearchConditionExpression"] = json!("cat = :c OR price > :p");
             r["ExpressionAttributeValues"][":p"] = json!({"N": "1"});
@@ -153,7 +158,7 @@ fn refusals_answer_their_exact_texts_in_order() {
         (emb(&|r| {
             r["SearchConditionExpression"] = json!("cat = :c AND price[0] = :c");
         }), "Invalid SearchConditionExpression: conditions on nested attributes are not supported; document path: price[0]"),
-        (emb(&expr("cat = :c AND pk = :c")), "Invalid SearchConditionExpression: attribute pk is not in the SearchSchema of vector index emb"),
+        (emb(&expr("cat = :c AND pk = :c")), "SearchConditionExpression must not contain any attributes that is not in SearchSchema. Invalid attribute: pk"),
         (emb(&expr("cat = :c AND")), "Invalid SearchConditionExpression: Syntax error; token: \"<EOF>\", near: \"AND\""),
         (emb(&expr("cat = price")), "Invalid SearchConditionExpression: Syntax error; token: \"price\", near: \"= price\""),
         (req("Refuse", "plain", &|r| {
@@ -173,7 +178,7 @@ fn refusals_answer_their_exact_texts_in_order() {
         (emb(&|r| {
             r["TopK"] = json!(101);
             r["SearchConditionExpression"] = json!("cat >");
-        }), "Provided TopK value is out of valid range"),
+        }), "Provided TopK value '101' is out of valid range. The value must be between 1 and 100 inclusive"),
         (emb(&|r| {
             r["IndexName"] = json!("nope");
             r["SearchConditionExpression"] = json!("cat >");
@@ -186,11 +191,31 @@ fn refusals_answer_their_exact_texts_in_order() {
             r["SearchConditionExpression"] = json!("pk = :c");
             r["ExpressionAttributeValues"][":u"] = json!({"S": "x"});
         }), "Value provided in ExpressionAttributeValues unused in expressions: keys: {:u}"),
-        (emb(&expr("cat > :c AND pk = :c")), "Invalid SearchConditionExpression: attribute pk is not in the SearchSchema of vector index emb"),
+        (emb(&expr("cat > :c AND pk = :c")), "SearchConditionExpression must not contain any attributes that is not in SearchSchema. Invalid attribute: pk"),
     ];
     for (r, text) in cases {
         refused(acc, r, text);
     }
+    // The body is read strictly first, as AWS was recorded answering (paritysuite, above).
+    let (code, msg) = err(acc, "SearchVectors", emb(&|r| r["TopK"] = Value::Null));
+    assert_eq!(code, "SerializationException");
+    assert!(
+        msg.starts_with("invalid type: null, expected i32 at line 1 column "),
+        "{msg}"
+    );
+    let (code, msg) = err(
+        acc,
+        "SearchVectors",
+        emb(&|r| {
+            r.as_object_mut().unwrap().remove("TableName");
+            r["IndexName"] = json!("ab");
+        }),
+    );
+    assert_eq!(code, "ValidationException");
+    assert!(
+        msg.starts_with("missing field `TableName` at line 1 column "),
+        "{msg}"
+    );
     // Names only a ProjectionExpression uses are used.
     let r = req("Refuse", "plain", &|r| {
         no_expression(r);
@@ -245,16 +270,16 @@ fn reserved_words_are_named_through_aliases_only() {
         "SearchVectors",
         json!({"TableName": "Words", "IndexName": "emb", "TopK": 5,
         "SearchVector": [{"N": "1"}, {"N": "0.5"}, {"N": "0"}, {"N": "-1"}],
-        "SearchConditionExpression": "name = :n AND #s >= :s",
+        "SearchConditionExpression": "name = :n AND #s = :s",
         "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": values}),
     );
     assert_eq!(code, "ValidationException");
     assert_eq!(msg, "Invalid SearchConditionExpression: Attribute name is a reserved keyword; reserved keyword: name");
     let q = [1.0, 0.5, 0.0, -1.0];
-    let cond = json!({"SearchConditionExpression": "#n = :n AND #s >= :s",
+    let cond = json!({"SearchConditionExpression": "#n = :n AND #s = :s",
         "ExpressionAttributeNames": {"#n": "name", "#s": "status"}, "ExpressionAttributeValues": values});
     let want = brute_force(&items, "DOT_PRODUCT", &q, 5, |i| {
-        i["name"]["S"] == "x" && i["status"]["N"].as_str().unwrap().parse::<u32>().unwrap() >= 2
+        i["name"]["S"] == "x" && i["status"]["N"] == "2"
     });
     assert_eq!(want.len(), 3);
     assert_same(&search(acc, "Words", "emb", &q, 5, cond), &want);
