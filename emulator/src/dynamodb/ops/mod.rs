@@ -45,7 +45,7 @@ use Owner::{Forward, ForwardPatched, Ours};
 
 /// DynamoDB (`DynamoDB_20120810`), in the model's order of names.
 const DYNAMODB: &[(&str, Owner)] = &[
-    ("BatchExecuteStatement", Forward),
+    ("BatchExecuteStatement", ForwardPatched),
     ("BatchGetItem", ForwardPatched),
     ("BatchWriteItem", ForwardPatched),
     ("CancelBulkOperation", Ours),

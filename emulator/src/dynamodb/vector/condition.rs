@@ -440,7 +440,7 @@ mod tests {
             "price = :p or cat = :c",
             "cat <> :c AND price = :p",
             "NOT (cat = :c) AND price = :p",
-            "cat < :c",
+            "cat < :c AND price = :p",
             "cat = :c AND price > :p",
             "cat = :c AND price <= :p",
         ] {

@@ -169,6 +169,16 @@ const ROWS: &[Row] = &[
         starts: &["The table does not have the specified index"],
         fix: Fix::Replace("The table does not have the specified index"),
     },
+    // AWS lists the columns a GSI does not project in the order the statement names them
+    // (https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier2/partiql/executeStatementIndex.test.ts,
+    // "rejects non-projected columns on a GSI in statement order"); DynamoDB Local's order
+    // is its own.
+    Row {
+        ops: &["ExecuteStatement"],
+        code: VALIDATION,
+        starts: &["One or more parameter values were invalid: Global secondary index "],
+        fix: Fix::Compute(unprojected_in_statement_order),
+    },
     Row {
         ops: &["Query", "Scan"],
         code: VALIDATION,
@@ -724,6 +734,32 @@ pub fn select_enum_message(value: &str) -> String {
     format!("{PREFIX}Value '{value}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]")
 }
 
+/// Where `name` first stands as a whole word in `stmt` (usize::MAX when it does not).
+fn word_at(stmt: &str, name: &str) -> usize {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(i) = stmt[from..].find(name).map(|i| i + from) {
+        let end = i + name.len();
+        let before = stmt[..i].chars().next_back().is_none_or(|c| !ident(c));
+        let after = stmt[end..].chars().next().is_none_or(|c| !ident(c));
+        if before && after {
+            return i;
+        }
+        from = end;
+    }
+    usize::MAX
+}
+
+fn unprojected_in_statement_order(facts: &Facts, message: &str) -> String {
+    let (Some(open), true) = (message.rfind('['), message.ends_with(']')) else {
+        return message.to_string();
+    };
+    let stmt = facts.input["Statement"].as_str().unwrap_or_default();
+    let mut names: Vec<&str> = message[open + 1..message.len() - 1].split(", ").collect();
+    names.sort_by_key(|n| word_at(stmt, n));
+    format!("{}[{}]", &message[..open], names.join(", "))
+}
+
 fn duplicate_attribute(facts: &Facts, message: &str) -> String {
     let mut lists: Vec<&Value> = vec![&facts.input["AttributesToGet"]];
     if let Some(m) = facts.input["RequestItems"].as_object() {
@@ -994,6 +1030,21 @@ mod tests {
             &["pk", "sk"],
         );
         assert_eq!(got, "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes");
+    }
+
+    #[test]
+    fn partiql_unprojected_columns_follow_the_statement() {
+        let got = t(
+            "ExecuteStatement",
+            VALIDATION,
+            "One or more parameter values were invalid: Global secondary index gsi2 does not project [mymap, alternate]",
+            json!({"Statement": "SELECT alternate, \"mymap\" FROM \"T\".\"gsi2\" WHERE k = 'mymap2'"}),
+            &[],
+        );
+        assert_eq!(
+            got,
+            "One or more parameter values were invalid: Global secondary index gsi2 does not project [alternate, mymap]"
+        );
     }
 
     #[test]

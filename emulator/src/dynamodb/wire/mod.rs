@@ -1,6 +1,6 @@
 //! The wire contract, with no state and no I/O: model checks (`model`, `validate`), AWS's error
 //! answers (`errors`), ARNs both ways (`arn`), what a write names (`items`) and the members AWS
-//! adds to an answer (`patch`), SearchVectors' strict body reader (`strict`); below, the small readers and error builders every layer uses.
+//! adds to an answer (`patch`, `updated`), SearchVectors' strict body reader (`strict`); below, the small readers and error builders every layer uses.
 
 pub mod arn;
 pub mod constraints;
@@ -10,6 +10,7 @@ pub mod items;
 pub mod model;
 pub mod patch;
 pub mod strict;
+pub mod updated;
 pub mod validate;
 
 use serde_json::Value;

@@ -8,13 +8,40 @@ use super::items::{key_of, touched};
 use super::table_name;
 
 /// Whether the answer needs fields DynamoDB Local leaves out: item collection metrics (tables
-/// with local secondary indexes) and per-kind capacity units of transactions.
+/// with local secondary indexes) and per-kind capacity units of transactions; or UpdateItem's
+/// updated attributes cut to the paths it writes (`updated`); or BatchExecuteStatement's slot
+/// errors in AWS's words.
 pub fn needs_patch(op: &str, input: &Value) -> bool {
     input["ReturnItemCollectionMetrics"] == "SIZE"
+        || op == "BatchExecuteStatement"
+        || (op == "UpdateItem"
+            && matches!(
+                input["ReturnValues"].as_str(),
+                Some("UPDATED_OLD" | "UPDATED_NEW")
+            ))
         || (op.starts_with("Transact")
             && input
                 .get("ReturnConsumedCapacity")
                 .is_some_and(|v| v != "NONE"))
+}
+
+/// A SELECT in BatchExecuteStatement that is not a single-item read by the whole primary key
+/// (an index-qualified one included) fails in its own slot with AWS's text, where DynamoDB
+/// Local has its own
+/// (https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier2/partiql/executeStatementIndex.test.ts,
+/// "rejects index-qualified and partial-key SELECT statements per slot").
+fn batch_select_errors(out: &mut Value) {
+    for r in out["Responses"].as_array_mut().into_iter().flatten() {
+        let Some(e) = r.get_mut("Error") else {
+            continue;
+        };
+        if e["Code"] == "ValidationError" && e["Message"] == "Only single item select is supported"
+        {
+            e["Message"] = json!(
+                "Select statements within BatchExecuteStatement must specify the primary key in the where clause."
+            );
+        }
+    }
 }
 
 /// One item collection (all items sharing a partition key) of a small table.
@@ -37,6 +64,12 @@ pub fn write_response(
     out: &mut Value,
     lsi_schema: &dyn Fn(&str) -> Option<Value>,
 ) {
+    if op == "UpdateItem" {
+        super::updated::trim(input, out);
+    }
+    if op == "BatchExecuteStatement" {
+        batch_select_errors(out);
+    }
     if input["ReturnItemCollectionMetrics"] == "SIZE" && out.get("ItemCollectionMetrics").is_none()
     {
         match op {
@@ -83,5 +116,29 @@ pub fn write_response(
                 c[kind] = u;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_select_slot_errors_take_aws_text() {
+        let mut out = json!({"Responses": [
+            {"Error": {"Code": "ValidationError", "Message": "Only single item select is supported"}},
+            {"TableName": "T"},
+            {"Error": {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}}
+        ]});
+        write_response("BatchExecuteStatement", &json!({}), &mut out, &|_| None);
+        assert_eq!(
+            out["Responses"][0]["Error"]["Message"],
+            "Select statements within BatchExecuteStatement must specify the primary key in the where clause."
+        );
+        assert_eq!(out["Responses"][1], json!({"TableName": "T"}));
+        assert_eq!(
+            out["Responses"][2]["Error"]["Message"],
+            "The conditional request failed"
+        );
     }
 }

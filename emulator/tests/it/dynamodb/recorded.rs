@@ -1,5 +1,7 @@
 //! Response members checked against what AWS itself answered (sources in the audit table
-//! of `emulator/src/dynamodb/README.md`): Kinesis destinations, exports, imports.
+//! of `emulator/src/dynamodb/README.md`): Kinesis destinations, exports, imports; UpdateItem's
+//! updated attributes and PartiQL's index answers as paritysuite/dynamodb-conformance recorded
+//! them against AWS.
 
 use serde_json::{json, Value};
 
@@ -149,5 +151,131 @@ fn imports_answer_as_started_and_name_owner_token_and_log_group() {
     for s in summaries.as_array().unwrap() {
         assert_eq!(s["CloudWatchLogGroupArn"], logs);
         assert!(s.get("ClientToken").is_none(), "{s}");
+    }
+}
+
+/// https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier1/updateItem/basic.test.ts
+/// and tests/tier1/updateItem/paths.test.ts: UPDATED_NEW / UPDATED_OLD answer the fragment a
+/// nested SET changed, not its whole top-level map.
+#[test]
+fn updated_values_answer_only_the_nested_fragment_written() {
+    let c = caller("200000000954");
+    c.create_table("Frag", &[]);
+    let item =
+        json!({"pk": {"S": "k"}, "parent": {"M": {"keep": {"S": "k"}, "child": {"S": "old"}}}});
+    c.ok(&[
+        "dynamodb",
+        "put-item",
+        "--table-name",
+        "Frag",
+        "--item",
+        &item.to_string(),
+    ]);
+    let update = |expr: &str, values: Value, rv: &str| {
+        c.ok(&[
+            "dynamodb",
+            "update-item",
+            "--table-name",
+            "Frag",
+            "--key",
+            r#"{"pk": {"S": "k"}}"#,
+            "--update-expression",
+            expr,
+            "--expression-attribute-values",
+            &values.to_string(),
+            "--return-values",
+            rv,
+        ])
+    };
+    let new = update(
+        "SET parent.child = :v",
+        json!({":v": {"S": "new"}}),
+        "UPDATED_NEW",
+    );
+    assert_eq!(
+        new,
+        json!({"Attributes": {"parent": {"M": {"child": {"S": "new"}}}}})
+    );
+    let old = update(
+        "SET parent.child = :v",
+        json!({":v": {"S": "newer"}}),
+        "UPDATED_OLD",
+    );
+    assert_eq!(
+        old,
+        json!({"Attributes": {"parent": {"M": {"child": {"S": "new"}}}}})
+    );
+    let both = update(
+        "SET parent.b = :x, parent.c = :y",
+        json!({":x": {"S": "x"}, ":y": {"S": "y"}}),
+        "UPDATED_NEW",
+    );
+    assert_eq!(
+        both,
+        json!({"Attributes": {"parent": {"M": {"b": {"S": "x"}, "c": {"S": "y"}}}}})
+    );
+    // The stored item keeps its siblings.
+    let got = c.ok(&[
+        "dynamodb",
+        "get-item",
+        "--table-name",
+        "Frag",
+        "--key",
+        r#"{"pk": {"S": "k"}}"#,
+    ]);
+    assert_eq!(got["Item"]["parent"]["M"]["keep"], json!({"S": "k"}));
+}
+
+/// https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier2/partiql/executeStatementIndex.test.ts:
+/// unprojected GSI columns listed in statement order; a batch SELECT that is not keyed by the
+/// whole primary key fails in its slot with AWS's text.
+#[test]
+fn partiql_index_refusals_take_aws_order_and_text() {
+    let c = caller("200000000955");
+    c.ok(&[
+        "dynamodb",
+        "create-table",
+        "--table-name",
+        "Idx",
+        "--attribute-definitions",
+        "AttributeName=pk,AttributeType=S",
+        "AttributeName=sk,AttributeType=S",
+        "AttributeName=g,AttributeType=S",
+        "--key-schema",
+        "AttributeName=pk,KeyType=HASH",
+        "AttributeName=sk,KeyType=RANGE",
+        "--global-secondary-indexes",
+        "IndexName=gsi2,KeySchema=[{AttributeName=g,KeyType=HASH}],Projection={ProjectionType=KEYS_ONLY}",
+        "--billing-mode",
+        "PAY_PER_REQUEST",
+    ]);
+    c.aws(&[
+        "dynamodb",
+        "execute-statement",
+        "--statement",
+        r#"SELECT alternate, mymap FROM "Idx"."gsi2" WHERE g = 'a'"#,
+    ])
+    .fails_with_message(
+        "ValidationException",
+        "One or more parameter values were invalid: Global secondary index gsi2 does not project [alternate, mymap]",
+    );
+    let statements = json!([
+        {"Statement": r#"SELECT * FROM "Idx"."gsi2" WHERE g = 'a'"#},
+        {"Statement": r#"SELECT * FROM "Idx" WHERE pk = 'p'"#},
+    ]);
+    let out = c.ok(&[
+        "dynamodb",
+        "batch-execute-statement",
+        "--statements",
+        &statements.to_string(),
+    ]);
+    let slots = out["Responses"].as_array().unwrap();
+    assert_eq!(slots.len(), 2, "{out}");
+    for slot in slots {
+        assert_eq!(slot["Error"]["Code"], "ValidationError", "{out}");
+        assert_eq!(
+            slot["Error"]["Message"],
+            "Select statements within BatchExecuteStatement must specify the primary key in the where clause.",
+        );
     }
 }
