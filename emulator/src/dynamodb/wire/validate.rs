@@ -6,10 +6,18 @@ use serde_json::Value;
 use super::errors::{hash_key_too_large, value_size};
 use crate::protocol::json::JsonError;
 
-/// Runs the checks that apply to `op`; the data-plane hot path (Get/Put without these
-/// members) costs a few map lookups.
+/// Runs the checks that apply to `op`: every request's values are walked twice (nesting, and
+/// number exponents, which looks only at strings holding an `e`); the rest are a few map
+/// lookups.
 pub fn before_forward(op: &str, input: &Value) -> Result<(), JsonError> {
     nesting(input)?;
+    // PartiQL names the parameter's path in these texts; its answers stay DynamoDB Local's.
+    if !matches!(
+        op,
+        "ExecuteStatement" | "BatchExecuteStatement" | "ExecuteTransaction"
+    ) {
+        exponents(input)?;
+    }
     match op {
         "Query" => query_key_size(input),
         "Scan" => segments(input),
@@ -51,6 +59,79 @@ fn deepest(v: &Value, level: usize) -> usize {
         Value::Object(o) => o.values().map(|c| deepest(c, 0)).fold(level, usize::max),
         Value::Array(a) => a.iter().map(|c| deepest(c, 0)).fold(level, usize::max),
         _ => level,
+    }
+}
+
+// Numbers written with an exponent DynamoDB Local cannot read (past a 32-bit integer) or reads
+// as zero: AWS reads the exponent in full first, then applies its magnitude range (1E-130 to
+// 9.99...E+125), zero included by the exponent it is written with; an exponent past a 64-bit
+// integer cannot be converted at all. Recorded against AWS (eu-west-2, 2026-10):
+// https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier3/limits/numberExponent.test.ts
+// Numbers without an exponent, or with one DynamoDB Local reads, are left to DynamoDB Local,
+// which answers the same range texts.
+const OVERFLOW: &str =
+    "Number overflow. Attempting to store a number with magnitude larger than supported range";
+const UNDERFLOW: &str =
+    "Number underflow. Attempting to store a number with magnitude smaller than supported range";
+
+/// What AWS answers for a number string with an exponent, when DynamoDB Local would answer
+/// otherwise; None to leave it to DynamoDB Local.
+fn exponent_error(n: &str) -> Option<String> {
+    let (mantissa, exp) = n.split_once(['e', 'E'])?;
+    let mantissa = mantissa.trim_start_matches(['-', '+']);
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = || int.chars().chain(frac.chars());
+    if int.is_empty() && frac.is_empty() || !digits().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (negative, magnitude) = match exp.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, exp.strip_prefix('+').unwrap_or(exp)),
+    };
+    if magnitude.is_empty() || !magnitude.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let Ok(e) = magnitude.parse::<i64>() else {
+        return Some(format!(
+            "The parameter cannot be converted to a numeric value: {n}"
+        ));
+    };
+    let range = |negative: bool| if negative { UNDERFLOW } else { OVERFLOW };
+    if e > i64::from(i32::MAX) {
+        return Some(range(negative).into());
+    }
+    if digits().all(|c| c == '0') {
+        // Zero keeps the exponent it is written with (less its fraction digits).
+        let e = if negative { -e } else { e };
+        let adjusted = e - frac.len() as i64;
+        if adjusted > 125 {
+            return Some(OVERFLOW.into());
+        }
+        if adjusted < -130 {
+            return Some(UNDERFLOW.into());
+        }
+    }
+    None
+}
+
+/// The first number (`N`, `NS`) anywhere in the request whose exponent AWS refuses.
+fn exponents(input: &Value) -> Result<(), JsonError> {
+    fn walk(v: &Value) -> Option<String> {
+        match v {
+            Value::Object(o) => o.iter().find_map(|(k, c)| match (k.as_str(), c) {
+                ("N", Value::String(n)) => exponent_error(n),
+                ("NS", Value::Array(ns)) => {
+                    ns.iter().find_map(|n| n.as_str().and_then(exponent_error))
+                }
+                _ => walk(c),
+            }),
+            Value::Array(a) => a.iter().find_map(walk),
+            _ => None,
+        }
+    }
+    match walk(input) {
+        Some(m) => Err(invalid(m)),
+        None => Ok(()),
     }
 }
 
@@ -156,6 +237,36 @@ fn query_key_size(input: &Value) -> Result<(), JsonError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exponents_aws_reads_in_full() {
+        let e = |n: &str| exponent_error(n);
+        assert_eq!(e("1e99999999999").as_deref(), Some(OVERFLOW));
+        assert_eq!(e("1e-99999999999").as_deref(), Some(UNDERFLOW));
+        assert_eq!(e("1e2147483648").as_deref(), Some(OVERFLOW));
+        assert_eq!(
+            e("1e9223372036854775808").as_deref(),
+            Some("The parameter cannot be converted to a numeric value: 1e9223372036854775808")
+        );
+        assert_eq!(e("0e126").as_deref(), Some(OVERFLOW));
+        assert_eq!(e("0e-131").as_deref(), Some(UNDERFLOW));
+        assert_eq!(e("-0.0E+127").as_deref(), Some(OVERFLOW));
+        for fine in [
+            "0e125",
+            "1e-130",
+            "1e125",
+            "12.5",
+            "0",
+            "1e2147483647",
+            "x",
+            "1e",
+            "e5",
+        ] {
+            assert_eq!(e(fine), None, "{fine}");
+        }
+        let put = serde_json::json!({"Item": {"pk": {"S": "a"}, "v": {"M": {"x": {"NS": ["1", "0e-131"]}}}}});
+        assert_eq!(exponents(&put).unwrap_err().message, UNDERFLOW);
+    }
     use serde_json::json;
 
     fn msg(op: &str, input: Value) -> Option<String> {

@@ -676,3 +676,64 @@ fn expression_query_and_partiql_texts_are_aws_s() {
         "Unrecognized function: exists at 1:45:6",
     );
 }
+
+/// Numbers with exponents AWS reads in full (paritysuite/dynamodb-conformance,
+/// tests/tier3/limits/numberExponent.test.ts, recorded against AWS): past a 32-bit exponent an
+/// overflow or underflow, past a 64-bit one unconvertible, zero range-checked by its exponent.
+#[test]
+fn number_exponents_are_range_checked_as_aws_reads_them() {
+    let c = caller("200000000109");
+    table(&c, "Exps");
+    let put = |n: &str, pk: &str| {
+        c.aws(&[
+            "dynamodb",
+            "put-item",
+            "--table-name",
+            "Exps",
+            "--item",
+            &json!({"pk": {"S": pk}, "val": {"N": n}}).to_string(),
+        ])
+    };
+    let overflow =
+        "Number overflow. Attempting to store a number with magnitude larger than supported range";
+    let underflow =
+        "Number underflow. Attempting to store a number with magnitude smaller than supported range";
+    for (n, text) in [
+        ("1e99999999999", overflow),
+        ("1e2147483648", overflow),
+        ("1e-99999999999", underflow),
+        ("0e126", overflow),
+        ("0e-131", underflow),
+        (
+            "1e9223372036854775808",
+            "The parameter cannot be converted to a numeric value: 1e9223372036854775808",
+        ),
+    ] {
+        put(n, "rejected").fails_with_message("ValidationException", text);
+    }
+    put("0e125", "zero").json();
+    let got = c.ok(&[
+        "dynamodb",
+        "get-item",
+        "--table-name",
+        "Exps",
+        "--key",
+        r#"{"pk": {"S": "zero"}}"#,
+        "--consistent-read",
+    ]);
+    assert_eq!(got["Item"]["val"], json!({"N": "0"}));
+    // In an expression's values too.
+    c.aws(&[
+        "dynamodb",
+        "update-item",
+        "--table-name",
+        "Exps",
+        "--key",
+        r#"{"pk": {"S": "zero"}}"#,
+        "--update-expression",
+        "SET m = :v",
+        "--expression-attribute-values",
+        r#"{":v": {"N": "1e99999999999"}}"#,
+    ])
+    .fails_with_message("ValidationException", overflow);
+}
