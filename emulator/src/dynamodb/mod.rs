@@ -65,7 +65,7 @@ impl DynamoDb {
         let (input, body): (Value, Bytes) = if body.iter().all(u8::is_ascii_whitespace) {
             (json!({}), Bytes::from_static(b"{}"))
         } else {
-            let v = serde_json::from_slice(&body).map_err(|_| serialization())?;
+            let v = wire::body::parse(&body).ok_or_else(serialization)?;
             (v, body)
         };
         if !input.is_object() {

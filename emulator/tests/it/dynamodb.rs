@@ -13,6 +13,7 @@ mod bulk;
 mod capacity;
 mod constraints;
 mod errors;
+mod ordering;
 mod recorded;
 mod s3_sts;
 mod start;

@@ -11,6 +11,22 @@ const TABLE_NAME_LENGTH: &str =
 const INDEX_NAME_LENGTH: &str =
     "IndexName must be at least 3 characters long and at most 255 characters long";
 
+/// An empty `RequestItems` map, on either batch operation: AWS's validation framework's
+/// wording, which BatchGetItem answers in nearly every region and BatchWriteItem in some (the
+/// rest still answer the older `The requestItems parameter is required for <Op>`), refused
+/// before the map is read (recorded:
+/// https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier3/validation-ordering/batchOperations.test.ts,
+/// `tests/tier3/error-messages/batchGetItem.test.ts`, `batchWriteItem.test.ts`, 2026-10).
+const EMPTY_REQUEST_ITEMS: &str = "1 validation error detected: Value at 'RequestItems' failed to satisfy constraint: Member must have length greater than or equal to 1";
+
+/// Query's ConditionalOperator outside its enum, with two or more QueryFilter conditions: a
+/// bare message naming an older enum, alone (an invalid Select beside it is not joined), as
+/// recorded in
+/// https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier3/validation-ordering/query.test.ts
+/// (eu-west-2, us-east-1, 2026-10-09).
+const QUERY_CONDITIONAL_OPERATOR: &str =
+    "Failed to satisfy constraint: Member must satisfy enum value set: [ALL, OR]";
+
 /// The top-level members of `op` whose model constraints AWS does not report (its own check
 /// below answers instead). Members `check` names but this list does not keep their model
 /// constraints once the hand check passes (e.g. a target table name's pattern).
@@ -49,6 +65,20 @@ pub fn check(op: &str, input: &Value) -> Option<String> {
         "DescribeContributorInsights" | "UpdateContributorInsights" => text("IndexName")
             .filter(|n| outside(n, 3, 255))
             .map(|_| INDEX_NAME_LENGTH.into()),
+        "BatchGetItem" | "BatchWriteItem" => input
+            .get("RequestItems")
+            .and_then(Value::as_object)
+            .filter(|m| m.is_empty())
+            .map(|_| EMPTY_REQUEST_ITEMS.into()),
+        "Query" => text("ConditionalOperator")
+            .filter(|o| !matches!(*o, "AND" | "OR"))
+            .filter(|_| {
+                input
+                    .get("QueryFilter")
+                    .and_then(Value::as_object)
+                    .is_some_and(|f| f.len() >= 2)
+            })
+            .map(|_| QUERY_CONDITIONAL_OPERATOR.into()),
         "TagResource" => tags(input.get("Tags")?),
         "UntagResource" => tag_keys(input.get("TagKeys")?),
         "UpdateTable" => input["ReplicaUpdates"]
@@ -212,6 +242,22 @@ mod tests {
     #[test]
     fn recorded_texts() {
         let cases = [
+            (
+                "BatchGetItem",
+                json!({"RequestItems": {}}),
+                EMPTY_REQUEST_ITEMS,
+            ),
+            (
+                "BatchWriteItem",
+                json!({"RequestItems": {}, "ReturnConsumedCapacity": "BOGUS"}),
+                EMPTY_REQUEST_ITEMS,
+            ),
+            (
+                "Query",
+                json!({"TableName": "T", "ConditionalOperator": "XOR", "Select": "BOGUS",
+                       "QueryFilter": {"b": {"ComparisonOperator": "NULL"}, "c": {"ComparisonOperator": "NULL"}}}),
+                QUERY_CONDITIONAL_OPERATOR,
+            ),
             (
                 "DescribeBackup",
                 json!({"BackupArn": ""}),

@@ -220,6 +220,58 @@ mod tests {
         assert_eq!(streams().operations().count(), 4);
     }
 
+    fn refusal(op: &str, input: serde_json::Value) -> String {
+        dynamodb()
+            .check_constraints(op, &input)
+            .unwrap_err()
+            .message
+    }
+
+    #[test]
+    fn batch_get_table_name_keys_join_the_other_members() {
+        // https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier3/validation-ordering/batchOperations.test.ts
+        let keys = "Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]";
+        let rcc = "Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]";
+        assert_eq!(
+            refusal(
+                "BatchGetItem",
+                serde_json::json!({"RequestItems": {"bad!name": {"Keys": [{"pk": {"S": "a"}}]}}, "ReturnConsumedCapacity": "BOGUS"})
+            ),
+            format!("2 validation errors detected: Value '{{\"bad!name\":{{\"Keys\":[{{\"pk\":{{\"S\":\"a\"}}}}]}}}}' at 'requestItems' failed to satisfy constraint: {keys}; {rcc}")
+        );
+        // BatchWriteItem reports the enum alone; a table ARN key is not a table name.
+        assert_eq!(
+            refusal(
+                "BatchWriteItem",
+                serde_json::json!({"RequestItems": {"bad!name": [{"PutRequest": {"Item": {"pk": {"S": "a"}}}}]}, "ReturnConsumedCapacity": "BOGUS"})
+            ),
+            format!("1 validation error detected: {rcc}")
+        );
+        assert!(dynamodb()
+            .check_constraints(
+                "BatchGetItem",
+                &serde_json::json!({"RequestItems": {"arn:aws:dynamodb:us-east-1:1:table/T": {"Keys": [{}]}, "Music.v2": {"Keys": [{}]}}})
+            )
+            .is_ok());
+    }
+
+    #[test]
+    fn table_key_schema_holds_two_elements() {
+        // nubo-db/dynamodb-conformance tests/tier3/error-messages/createTable.test.ts
+        let e = |n: &str| serde_json::json!({"AttributeName": n, "KeyType": if n == "pk" {"HASH"} else {"RANGE"}});
+        let input = serde_json::json!({"TableName": "three", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [], "KeySchema": [e("pk"), e("sk"), e("extra")]});
+        assert_eq!(
+            refusal("CreateTable", input),
+            "1 validation error detected: Value '[KeySchemaElement(attributeName=pk, keyType=HASH), KeySchemaElement(attributeName=sk, keyType=RANGE), KeySchemaElement(attributeName=extra, keyType=RANGE)]' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2"
+        );
+        // An index key schema keeps the model's bounds (multi-attribute keys).
+        let gsi = serde_json::json!({"TableName": "three", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [], "KeySchema": [e("pk")],
+            "GlobalSecondaryIndexes": [{"IndexName": "gsi", "KeySchema": [e("pk"), e("sk"), e("extra")], "Projection": {"ProjectionType": "ALL"}}]});
+        assert!(dynamodb().check_constraints("CreateTable", &gsi).is_ok());
+    }
+
     #[test]
     fn constraints_use_corals_messages() {
         let e = dynamodb()

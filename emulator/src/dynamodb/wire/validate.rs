@@ -19,7 +19,7 @@ pub fn before_forward(op: &str, input: &Value) -> Result<(), JsonError> {
         exponents(input)?;
     }
     match op {
-        "Query" => query_key_size(input),
+        "Query" => query_key_size(input).and_then(|()| begins_with_operand(input)),
         "Scan" => segments(input),
         "GetItem" => names_without_expression(input),
         "BatchGetItem" => batch_get_unused_names(input),
@@ -234,9 +234,69 @@ fn query_key_size(input: &Value) -> Result<(), JsonError> {
     Ok(())
 }
 
+/// AWS checks a KeyConditionExpression's operand types clause by clause, in written order,
+/// before it looks for the table or counts the conditions: `begins_with` on a value that is
+/// not a string or binary is refused even on a missing table, unless an undefined value comes
+/// first (recorded:
+/// https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier3/validation-ordering/queryKeyCondition.test.ts,
+/// eu-west-2, 2026-10). DynamoDB Local looks for the table first.
+fn begins_with_operand(input: &Value) -> Result<(), JsonError> {
+    static CALL_OR_VALUE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)\bbegins_with\s*\(\s*[^,()]+,\s*(:[A-Za-z0-9_]+)\s*\)|(:[A-Za-z0-9_]+)",
+        )
+        .expect("static regex")
+    });
+    let Some(expr) = input.get("KeyConditionExpression").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let values = &input["ExpressionAttributeValues"];
+    for c in CALL_OR_VALUE.captures_iter(expr) {
+        let (name, operand) = match (c.get(1), c.get(2)) {
+            (Some(v), _) => (v.as_str(), true),
+            (None, Some(v)) => (v.as_str(), false),
+            _ => continue,
+        };
+        let Some(value) = values.get(name).and_then(Value::as_object) else {
+            // An undefined value is reported first, by DynamoDB Local.
+            return Ok(());
+        };
+        let kind = value.keys().next().map(String::as_str).unwrap_or("");
+        if operand && value.len() == 1 && !matches!(kind, "S" | "B") {
+            return Err(invalid(format!("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: {kind}")));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn begins_with_operand_type_in_written_order() {
+        let q = |e: &str| {
+            serde_json::json!({"TableName": "absent", "KeyConditionExpression": e,
+                   "ExpressionAttributeValues": {":p": {"S": "q"}, ":n": {"N": "1"}, ":s": {"S": "a"}}})
+        };
+        let refused = |e: &str| begins_with_operand(&q(e)).err().map(|e| e.message);
+        let text = "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N";
+        assert_eq!(
+            refused("pk = :p AND begins_with(sk, :n)").as_deref(),
+            Some(text)
+        );
+        assert_eq!(
+            refused("BEGINS_WITH ( sk , :n ) AND pk = :missing").as_deref(),
+            Some(text)
+        );
+        assert_eq!(
+            refused("pk = :p AND begins_with(sk, :n) AND sk > :s").as_deref(),
+            Some(text)
+        );
+        // An undefined value written first is left to its own message.
+        assert_eq!(refused("pk = :missing AND begins_with(sk, :n)"), None);
+        assert_eq!(refused("pk = :p AND begins_with(sk, :s)"), None);
+    }
 
     #[test]
     fn exponents_aws_reads_in_full() {
