@@ -383,8 +383,16 @@ fn a_silent_replica_holding_the_writes_is_waited_for_not_passed_over() {
         killed.elapsed()
     );
     signal(ahead_pid, libc::SIGCONT);
+    let resumed = killed.elapsed();
     let new = await_failover(&emu, "silent", old, &old_member);
-    assert_eq!(new, *ahead, "the lagging replica was promoted");
+    assert_eq!(
+        new,
+        *ahead,
+        "the lagging replica was promoted (the replica with the writes resumed {resumed:?} after \
+         the kill, the failover seen {:?} after it)\n{}",
+        killed.elapsed(),
+        replication_report(&emu, "silent")
+    );
     let mut n = writable(&new);
     assert_keys(&mut n, "k", 200);
 }
