@@ -79,14 +79,12 @@ pub async fn monitor_pass(
 /// How much of the replication stream a replica has processed; None if it does not answer.
 /// Asked with a timeout long enough for a busy machine: a replica that misses it is waited
 /// for (`failover::PATIENCE`), never counted as having nothing.
-fn replication_offset(addr: std::net::SocketAddr, auth: Option<&str>) -> Option<u64> {
-    engine::info_field_within(
-        addr,
-        auth,
-        "replication",
-        "slave_repl_offset",
-        Duration::from_secs(2),
-    )
+fn replication_offset(
+    addr: std::net::SocketAddr,
+    auth: Option<&str>,
+) -> Option<failover::Progress> {
+    let info = engine::info_within(addr, auth, "replication", Duration::from_secs(2))?;
+    failover::progress(&info)
 }
 
 /// A test hook: holds a monitor pass after it has looked at the state and chosen, before it

@@ -76,21 +76,58 @@ pub fn candidates(r: &Region, dead: &[DeadNode]) -> Vec<Candidates> {
     out
 }
 
-/// The replica to promote, from each replica's replication offset (None: it did not
-/// answer). The highest offset wins, ties to the first member; while a replica is silent
-/// and `patient`, nothing is chosen (it may hold writes the others lack); once patience is
-/// spent, the replicas that answered are chosen from.
-pub fn choose(offsets: &[(String, Option<u64>)], patient: bool) -> Option<String> {
+/// How far a replica got with its primary's stream, as it answered INFO replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Progress {
+    /// No link to a primary since the replica started (a replica still in its first sync, or
+    /// one restarted since): Redis then reports a placeholder offset of 1, which says nothing
+    /// and must not outrank a replica that synced at offset 0 (a primary that had no replica
+    /// linked while it took writes hands them over in the first sync, at offset 0). It ranks
+    /// below every real offset.
+    Unlinked,
+    /// `slave_repl_offset` of a replica that has had a link.
+    Offset(u64),
+}
+
+/// A replica's progress from its INFO replication text; None when it is not a replica.
+pub fn progress(info: &str) -> Option<Progress> {
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .map(str::trim)
+    };
+    if field("role") != Some("slave") {
+        return None;
+    }
+    if field("master_link_status") != Some("up")
+        && field("master_link_down_since_seconds") == Some("-1")
+    {
+        return Some(Progress::Unlinked);
+    }
+    field("slave_repl_offset")?
+        .parse()
+        .ok()
+        .map(Progress::Offset)
+}
+
+/// The replica to promote, from each replica's progress (None: it did not answer). The
+/// furthest wins, ties to the first member; while a replica is silent and `patient`, nothing
+/// is chosen (it may hold writes the others lack); once patience is spent, the replicas that
+/// answered are chosen from.
+pub fn choose(offsets: &[(String, Option<Progress>)], patient: bool) -> Option<String> {
     if patient && offsets.iter().any(|(_, o)| o.is_none()) {
         return None;
     }
     offsets
         .iter()
         .filter_map(|(m, o)| Some((o.as_ref()?, m)))
-        .fold(None, |best: Option<(&u64, &String)>, (o, m)| match best {
-            Some((b, _)) if b >= o => best,
-            _ => Some((o, m)),
-        })
+        .fold(
+            None,
+            |best: Option<(&Progress, &String)>, (o, m)| match best {
+                Some((b, _)) if b >= o => best,
+                _ => Some((o, m)),
+            },
+        )
         .map(|(_, m)| m.clone())
 }
 
@@ -103,7 +140,7 @@ pub fn decide(
     waits: &mut Waits,
     scope: &str,
     c: &Candidates,
-    offsets: &[(String, Option<u64>)],
+    offsets: &[(String, Option<Progress>)],
     asked_at: Instant,
 ) -> Option<String> {
     let best = choose(offsets, waits.patient(scope, c, asked_at))?;
@@ -232,8 +269,30 @@ pub(crate) fn replace_failed(cx: &mut Cx, rg: &str, failed: &str, primary: &str)
 mod tests {
     use super::*;
 
-    fn offsets(v: &[(&str, Option<u64>)]) -> Vec<(String, Option<u64>)> {
-        v.iter().map(|(m, o)| (m.to_string(), *o)).collect()
+    fn offsets(v: &[(&str, Option<u64>)]) -> Vec<(String, Option<Progress>)> {
+        v.iter()
+            .map(|(m, o)| (m.to_string(), o.map(Progress::Offset)))
+            .collect()
+    }
+
+    /// Issue 26 (CI on podman, the stress series): a group written to before its replicas'
+    /// first sync; the replica that then synced reports offset 0 (its primary had no replica
+    /// linked while it took the writes), the one stopped before its sync a placeholder 1.
+    /// The synced one must win.
+    #[test]
+    fn a_replica_that_never_linked_ranks_below_one_that_synced_at_zero() {
+        let synced = "role:slave\r\nmaster_link_status:down\r\nmaster_link_down_since_seconds:2\r\nslave_repl_offset:0\r\n";
+        let unlinked = "role:slave\r\nmaster_link_status:down\r\nmaster_link_down_since_seconds:-1\r\nslave_repl_offset:1\r\n";
+        assert_eq!(progress(synced), Some(Progress::Offset(0)));
+        assert_eq!(progress(unlinked), Some(Progress::Unlinked));
+        assert_eq!(progress("role:master\r\n"), None);
+        let o = vec![
+            ("behind".to_string(), progress(unlinked)),
+            ("ahead".to_string(), progress(synced)),
+        ];
+        assert_eq!(choose(&o, true).as_deref(), Some("ahead"));
+        let up = "role:slave\r\nmaster_link_status:up\r\nslave_repl_offset:7\r\n";
+        assert_eq!(progress(up), Some(Progress::Offset(7)));
     }
 
     #[test]

@@ -129,6 +129,17 @@ pub fn info_field(addr: SocketAddr, auth: Option<&str>, section: &str, field: &s
     info_field_within(addr, auth, section, field, Duration::from_millis(200))
 }
 
+/// A redis node's INFO section, asked within `timeout`.
+pub fn info_within(
+    addr: SocketAddr,
+    auth: Option<&str>,
+    section: &str,
+    timeout: Duration,
+) -> Option<String> {
+    let mut c = control(addr, auth, timeout)?;
+    redis::cmd("INFO").arg(section).query(&mut c).ok()
+}
+
 /// One numeric field of a redis node's INFO section, asked within `timeout`.
 pub fn info_field_within(
     addr: SocketAddr,
@@ -137,8 +148,7 @@ pub fn info_field_within(
     field: &str,
     timeout: Duration,
 ) -> Option<u64> {
-    let mut c = control(addr, auth, timeout)?;
-    let info: String = redis::cmd("INFO").arg(section).query(&mut c).ok()?;
+    let info = info_within(addr, auth, section, timeout)?;
     info.lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().parse().ok())

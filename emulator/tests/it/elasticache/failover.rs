@@ -349,6 +349,21 @@ fn a_silent_replica_holding_the_writes_is_waited_for_not_passed_over() {
     let old_member = member_at(&emu, "silent", old);
     let (ahead_pid, behind_pid) = (pid_of(&emu, ahead), pid_of(&emu, behind));
     let mut c = redis_at(old, None, None);
+    let state = |ep: &(String, u16)| -> String {
+        let info: String = redis::cmd("INFO")
+            .arg("replication")
+            .query(&mut redis_at(ep, None, None))
+            .unwrap_or_default();
+        info.lines()
+            .filter(|l| {
+                ["master_link_status", "slave_repl_offset", "master_replid:"]
+                    .iter()
+                    .any(|k| l.starts_with(k))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let before = format!("ahead {} / behind {}", state(ahead), state(behind));
     signal(behind_pid, libc::SIGSTOP);
     // More than the stopped replica's socket buffers hold, so it stays behind.
     let pad = "x".repeat(1 << 20);
@@ -357,6 +372,7 @@ fn a_silent_replica_holding_the_writes_is_waited_for_not_passed_over() {
     }
     write_keys(&mut c, "k", 200);
     acked_by(&mut c, 1);
+    let acked = format!("ahead {}", state(ahead));
     signal(ahead_pid, libc::SIGSTOP);
     kill_node(pid_of(&emu, old));
     let killed = std::time::Instant::now();
@@ -389,8 +405,10 @@ fn a_silent_replica_holding_the_writes_is_waited_for_not_passed_over() {
         new,
         *ahead,
         "the lagging replica was promoted (the replica with the writes resumed {resumed:?} after \
-         the kill, the failover seen {:?} after it)\n{}",
+         the kill, the failover seen {:?} after it; before the writes: {before}; once \
+         acknowledged: {acked}; pids {ahead_pid} / {behind_pid}, now {:?})\n{}",
         killed.elapsed(),
+        emu.child_pids(),
         replication_report(&emu, "silent")
     );
     let mut n = writable(&new);
