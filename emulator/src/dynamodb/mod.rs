@@ -23,7 +23,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::context::RequestContext;
 use crate::protocol::json::{json_response, JsonError, CONTENT_TYPE};
@@ -193,6 +193,14 @@ impl DynamoDb {
         status: u16,
         body: &[u8],
     ) -> Response {
+        if let Some(message) = errors::internal_failure_of_input(op, input, status) {
+            let out = errors::body(
+                "com.amazon.coral.validate#ValidationException",
+                &message,
+                &Map::new(),
+            );
+            return json_response(StatusCode::BAD_REQUEST, &out);
+        }
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
         let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
             let mut r = Response::new(Body::from(body.to_vec()));

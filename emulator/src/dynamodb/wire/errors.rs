@@ -332,6 +332,14 @@ pub fn message(op: &str, code: &str, message: &str, facts: &Facts) -> String {
 
 /// The error body AWS sends: `__type`, lowercase `message`, and any extra members
 /// (`CancellationReasons`, `Item`) kept as they are.
+/// A 500 DynamoDB Local answers for input it cannot read, which must be a 400: a PartiQL
+/// `NextToken` it cannot decode (ExecuteStatement on an existing table; the fuzz run found it)
+/// gets the text DynamoDB Local itself answers for an invalid token (catalogue row 413).
+pub fn internal_failure_of_input(op: &str, input: &Value, status: u16) -> Option<String> {
+    (status >= 500 && op == "ExecuteStatement" && input.get("NextToken").is_some())
+        .then(|| "Invalid NextToken".to_string())
+}
+
 pub fn body(type_name: &str, message: &str, rest: &Map<String, Value>) -> Value {
     let mut out = Map::new();
     out.insert("__type".into(), Value::String(type_name.into()));
@@ -1311,6 +1319,25 @@ mod tests {
             st(select, "Unrecognized function: exists at 2:20:6"),
             "Unrecognized function: exists at 2:20:6"
         );
+    }
+
+    #[test]
+    fn an_unreadable_partiql_next_token_is_a_400() {
+        let with = json!({"Statement": "SELECT * FROM t", "NextToken": "t"});
+        assert_eq!(
+            internal_failure_of_input("ExecuteStatement", &with, 500).as_deref(),
+            Some("Invalid NextToken")
+        );
+        assert_eq!(
+            internal_failure_of_input("ExecuteStatement", &with, 400),
+            None
+        );
+        let without = json!({"Statement": "SELECT * FROM t"});
+        assert_eq!(
+            internal_failure_of_input("ExecuteStatement", &without, 500),
+            None
+        );
+        assert_eq!(internal_failure_of_input("Scan", &with, 500), None);
     }
 
     #[test]
