@@ -516,15 +516,11 @@ async fn aof_written(env: &Env, key: &Key, p: &Pending, start: std::time::Instan
     while still_running(env, key, p) && start.elapsed() < READY_CAP {
         let (addr, auth) = (p.addr, p.auth.clone());
         let done = tokio::task::spawn_blocking(move || {
-            let field = |f| {
-                engine::info_field_within(
-                    addr,
-                    auth.as_deref(),
-                    "persistence",
-                    f,
-                    Duration::from_secs(1),
-                )
-            };
+            // One INFO per poll for the three fields.
+            let info =
+                engine::info_within(addr, auth.as_deref(), "persistence", Duration::from_secs(1))
+                    .unwrap_or_default();
+            let field = |f| engine::numeric_field(&info, f);
             field("aof_enabled") == Some(1)
                 && field("aof_rewrite_in_progress") == Some(0)
                 && field("aof_rewrite_scheduled") == Some(0)

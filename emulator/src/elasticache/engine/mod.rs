@@ -148,7 +148,11 @@ pub fn info_field_within(
     field: &str,
     timeout: Duration,
 ) -> Option<u64> {
-    let info = info_within(addr, auth, section, timeout)?;
+    numeric_field(&info_within(addr, auth, section, timeout)?, field)
+}
+
+/// One numeric field of an INFO text.
+pub fn numeric_field(info: &str, field: &str) -> Option<u64> {
     info.lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().parse().ok())
