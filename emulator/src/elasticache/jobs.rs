@@ -43,6 +43,9 @@ pub struct NodeHooks {
     /// Microseconds per key that nodes started from now on take to write their AOF or RDB
     /// (the engine's `rdb-key-save-delay`; `ElastiCache::slow_rewrites`).
     pub key_save_delay_us: AtomicU64,
+    /// Milliseconds a node start takes to return after its node runs, as a container
+    /// start's inspect can on a busy machine (`ElastiCache::slow_start_returns`).
+    pub start_return_delay_ms: AtomicU64,
 }
 
 /// An `Env` that does not keep the service alive (the monitor holds one).
@@ -136,8 +139,13 @@ pub async fn run(
         .into_iter()
         .map(|l| {
             let backend = env.backend.clone();
+            let hooks = env.hooks.clone();
             tokio::task::spawn_blocking(move || {
                 let started = backend.start(&l.spec);
+                let late = hooks.start_return_delay_ms.load(Ordering::SeqCst);
+                if late > 0 {
+                    std::thread::sleep(Duration::from_millis(late));
+                }
                 (l, started)
             })
         })
@@ -197,7 +205,16 @@ fn attach(
         auth: l.spec.auth_token.clone(),
         restored: l.restored,
     };
-    let orphan = lock(&region).attach(l, run);
+    let orphan = {
+        // Checked under the region's lock: a shutdown closes the store before it takes the
+        // nodes region by region, so a node is either taken with the others or stopped here.
+        let mut r = lock(&region);
+        if env.store.is_closing() {
+            Some(run)
+        } else {
+            r.attach(l, run)
+        }
+    };
     match orphan {
         Some(run) => {
             drop(tokio::task::spawn_blocking(move || drop(run)));

@@ -262,6 +262,15 @@ impl ElastiCache {
         self.env.hooks.key_save_delay_us.store(us, Ordering::SeqCst);
     }
 
+    /// Test hook: node starts from now on return `delay` after their node runs.
+    pub fn slow_start_returns(&self, delay: std::time::Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.env
+            .hooks
+            .start_return_delay_ms
+            .store(ms, Ordering::SeqCst);
+    }
+
     /// The monitor's test hook (see `monitor::MonitorGate`).
     pub fn monitor_gate(&self) -> Arc<monitor::MonitorGate> {
         self.gate.clone()
@@ -325,6 +334,7 @@ impl ElastiCache {
     /// Without a state dir everything goes (nodes and their data). With one, the state is
     /// saved and the nodes stop keeping their data for the next start.
     pub async fn shutdown(&self) {
+        self.env.store.close();
         let Some(p) = self.env.persist.clone() else {
             return self.reset(None).await;
         };

@@ -24,7 +24,7 @@ pub async fn monitor_pass(
     gate: &MonitorGate,
     waits: &mut failover::Waits,
 ) -> bool {
-    let Some(env) = env.upgrade() else {
+    let Some(env) = env.upgrade().filter(|e| !e.store.is_closing()) else {
         return false;
     };
     let now = clock.now();

@@ -4,6 +4,7 @@
 //! both are released (`jobs`), so a slow snapshot in one region never delays another.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::elasticache::state::{GlobalDatastoreRecord, Region};
@@ -20,6 +21,9 @@ pub type Shared<T> = Arc<Mutex<T>>;
 pub struct Store {
     regions: Mutex<HashMap<Key, Shared<Region>>>,
     globals: Mutex<HashMap<String, Shared<Globals>>>,
+    /// The emulator is stopping: node starts still in flight are stopped, not recorded
+    /// (recorded after the shutdown took the nodes, they would outlive the emulator).
+    closing: AtomicBool,
 }
 
 /// Locks `m`; a panic elsewhere while it was held leaves the state as it was written.
@@ -42,7 +46,17 @@ impl Store {
                     .map(|(k, g)| (k, Arc::new(Mutex::new(g))))
                     .collect(),
             ),
+            closing: AtomicBool::new(false),
         }
+    }
+
+    /// From now on no started node is recorded (`jobs::attach` stops it instead).
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
     }
 
     /// The region's state, created empty on first use.

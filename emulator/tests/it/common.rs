@@ -164,7 +164,13 @@ impl Drop for TestEmulator {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        if self.backend != CacheBackendKind::Process {
+        if self.backend == CacheBackendKind::Process {
+            // Every child stops with the emulator; one still running is a leak.
+            let left = self.state.supervisor.pids();
+            if !left.is_empty() && !std::thread::panicking() {
+                panic!("processes left after the emulator stopped: {left:?}");
+            }
+        } else {
             // A stopped emulator has removed every container it started; one left is a leak
             // (removed here so it does not outlive the test, and reported).
             let left = containers(self.backend, &self.instance_filter(), true);

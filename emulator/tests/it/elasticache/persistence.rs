@@ -904,6 +904,58 @@ fn a_node_is_available_only_once_its_aof_holds_its_data() {
     }
 }
 
+/// A node whose start is still returning when the emulator stops (a container start's
+/// inspect on a busy machine) is stopped, not recorded after the shutdown took the nodes:
+/// recorded then, it would outlive the emulator (a container left behind in CI).
+#[test]
+fn a_node_start_still_returning_at_shutdown_is_stopped() {
+    use super::super::common::TestEmulator;
+    use super::semantics::pid_of;
+    use super::{create_cluster, wait_cluster};
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().to_path_buf();
+    let emu = TestEmulator::start_with(|c| c.state_dir = Some(dir));
+    create_cluster(&emu, "late", "redis", 1, &[]);
+    let ep = hp(&wait_cluster(&emu, "late")["CacheNodes"][0]["Endpoint"]);
+    let late = Duration::from_secs(5);
+    emu.state.elasticache.slow_start_returns(late);
+    let pid = pid_of(&emu, &ep);
+    // SAFETY: plain kill(2) on a node process the emulator spawned.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGKILL);
+    }
+    let at = format!("{}:{}", ep.0, ep.1);
+    let engines_at = || -> Vec<u32> {
+        emu.child_pids()
+            .into_iter()
+            .filter(|p| {
+                *p != pid
+                    && std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                        .is_ok_and(|c| c.replace('\0', " ").contains(&at))
+            })
+            .collect()
+    };
+    eventually("the node is started again", || !engines_at().is_empty());
+    // The start has not returned (it returns `late` after the node runs): stop the service
+    // now, on the emulator's own runtime, which keeps running so the start can return.
+    let svc = emu.state.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move { svc.elasticache.shutdown().await });
+    std::thread::sleep(late + Duration::from_secs(2));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !engines_at().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        engines_at(),
+        Vec::<u32>::new(),
+        "a node started during the shutdown still runs"
+    );
+}
+
 /// A node answers PING at `ep` (done loading: a loading node answers LOADING).
 fn running_at(ep: &(String, u16)) -> bool {
     let info = redis::ConnectionInfo {
