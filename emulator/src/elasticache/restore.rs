@@ -3,6 +3,7 @@
 //! the background from their data dirs; cluster-mode groups become whole again.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,7 @@ use crate::elasticache::domain::acl;
 use crate::elasticache::domain::cache_clusters;
 use crate::elasticache::domain::cluster_mode;
 use crate::elasticache::domain::serverless;
+use crate::elasticache::effects::Effect;
 use crate::elasticache::engine;
 use crate::elasticache::jobs::{self, Env};
 use crate::elasticache::persist::ServerlessSerials;
@@ -47,7 +49,22 @@ impl Restorer {
         }
         let count: usize = work.iter().map(|(_, e, _)| e.len()).sum();
         let env = self.env.clone();
+        let saved: Vec<SocketAddr> = work
+            .iter()
+            .flat_map(|(_, effects, _)| effects)
+            .filter_map(|e| match e {
+                Effect::Start(l) => l.spec.preferred,
+                _ => None,
+            })
+            .collect();
         tokio::spawn(async move {
+            let backend = env.backend.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                await_free(&saved, ADDRESS_WAIT, Duration::from_millis(20), |a| {
+                    backend.address_free(a)
+                })
+            })
+            .await;
             let mut watches = vec![];
             for (key, effects, doomed) in work {
                 watches.extend(jobs::run(&env, &key, effects, doomed).await);
@@ -65,6 +82,33 @@ impl Restorer {
                 started.elapsed().as_millis()
             );
         });
+    }
+}
+
+/// How long restored nodes wait for their saved addresses: the nodes of the emulator that
+/// ran before die with it, but on a busy machine some may still hold their address when
+/// this one starts, and a node that took another address would change its endpoint.
+const ADDRESS_WAIT: Duration = Duration::from_secs(15);
+
+/// Waits until every address in `addrs` can be bound (or `limit` passes); answers those
+/// still taken (their nodes then start elsewhere, as with a foreign process on the address).
+fn await_free(
+    addrs: &[SocketAddr],
+    limit: Duration,
+    poll: Duration,
+    free: impl Fn(SocketAddr) -> bool,
+) -> Vec<SocketAddr> {
+    let deadline = Instant::now() + limit;
+    let mut taken: Vec<SocketAddr> = addrs.to_vec();
+    loop {
+        taken.retain(|a| !free(*a));
+        if taken.is_empty() || Instant::now() >= deadline {
+            if !taken.is_empty() {
+                tracing::warn!(?taken, "saved node addresses still taken; those nodes move");
+            }
+            return taken;
+        }
+        std::thread::sleep(poll);
     }
 }
 
@@ -264,5 +308,45 @@ fn restart_cluster(cx: &mut Cx, id: &str) {
             }
         }
         cx.st.event(id, "cache-cluster", e.message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bindable(a: SocketAddr) -> bool {
+        std::net::TcpListener::bind(a).is_ok()
+    }
+
+    #[test]
+    fn an_address_freed_within_the_wait_is_waited_for_and_one_held_is_answered() {
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let freed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (held_at, freed_at) = (held.local_addr().unwrap(), freed.local_addr().unwrap());
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(freed);
+        });
+        let start = Instant::now();
+        let taken = await_free(
+            &[held_at, freed_at],
+            Duration::from_secs(2),
+            Duration::from_millis(10),
+            bindable,
+        );
+        assert_eq!(taken, vec![held_at]);
+        assert!(start.elapsed() >= Duration::from_secs(2));
+        t.join().unwrap();
+        assert_eq!(
+            await_free(
+                &[freed_at],
+                Duration::from_secs(2),
+                Duration::from_millis(10),
+                bindable
+            ),
+            vec![]
+        );
+        drop(held);
     }
 }

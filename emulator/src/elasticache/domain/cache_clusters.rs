@@ -126,9 +126,14 @@ pub(crate) fn launch(
         preferred,
         persistent: cx.persistent,
     };
-    let addr = cx.backend.reserve(&spec).map_err(|e| {
-        super::limits::reserve_error(e, &format!("cache node {node_id} of {cluster_id}"))
-    })?;
+    // A node restored after an emulator restart keeps its saved address even if it is still
+    // held: the restore waits for it to be freed before the start (`restore::await_free`).
+    let addr = match preferred.filter(|_| restored) {
+        Some(saved) => saved,
+        None => cx.backend.reserve(&spec).map_err(|e| {
+            super::limits::reserve_error(e, &format!("cache node {node_id} of {cluster_id}"))
+        })?,
+    };
     spec.preferred = Some(addr);
     cx.effects.push(Effect::Start(Box::new(Launch {
         spec,

@@ -43,10 +43,14 @@ pub(crate) fn start_serverless_node(
         preferred,
         persistent: cx.persistent,
     };
-    let addr = cx
-        .backend
-        .reserve(&spec)
-        .map_err(|e| super::limits::reserve_error(e, &format!("serverless cache {name}")))?;
+    // A restored node keeps its saved address (see `cache_clusters::launch`).
+    let addr = match preferred {
+        Some(saved) => saved,
+        None => cx
+            .backend
+            .reserve(&spec)
+            .map_err(|e| super::limits::reserve_error(e, &format!("serverless cache {name}")))?,
+    };
     spec.preferred = Some(addr);
     let persistent = cx.persistent && kind != crate::elasticache::runtime::EngineKind::Memcached;
     cx.effects.push(Effect::Start(Box::new(Launch {

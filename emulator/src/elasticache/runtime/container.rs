@@ -279,6 +279,10 @@ impl CacheBackend for ContainerBackend {
         self.process.reserve(spec)
     }
 
+    fn address_free(&self, addr: std::net::SocketAddr) -> bool {
+        self.process.address_free(addr)
+    }
+
     fn start(&self, spec: &NodeSpec) -> Result<RunningNode, RuntimeError> {
         let mut plan = self.process.plan(spec)?;
         let name = container_name();

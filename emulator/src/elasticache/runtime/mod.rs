@@ -174,6 +174,10 @@ pub trait CacheBackend: Send + Sync {
     /// before it starts so the state names it at once; `start` is then given it as
     /// `preferred`.
     fn reserve(&self, spec: &NodeSpec) -> Result<SocketAddr, RuntimeError>;
+    /// Whether a node could take `addr` now (nothing else listens there).
+    fn address_free(&self, addr: SocketAddr) -> bool {
+        std::net::TcpListener::bind(addr).is_ok()
+    }
     /// Starts the node; called with no lock held, possibly for several nodes at once.
     fn start(&self, spec: &NodeSpec) -> Result<RunningNode, RuntimeError>;
     /// PEM of the CA that signs TLS nodes' certificates.

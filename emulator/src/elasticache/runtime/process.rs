@@ -23,14 +23,19 @@ pub struct ProcessBackend {
     published: Option<PublishedNodes>,
 }
 
+/// Loopback addresses nodes take: 127.100.0.1 .. 127.254.255.254 (`allocate`).
+const SPAN: u32 = 155 * 256 * 254;
+
 /// Next loopback address to try, shared by every backend of the process (tests run several
-/// emulators at once). Starts at a pid-derived offset so emulators in different processes
-/// rarely probe the same addresses at the same moment.
+/// emulators at once). Starts at a random point of the span: emulators in other processes
+/// then walk far-apart stretches of it, so one rarely takes an address another's stopped
+/// node will want back at its restart (starts derived from the pid were 256 apart, all
+/// within the first 262,144 addresses).
 fn next_ip() -> u32 {
     static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
     let _ = NEXT.compare_exchange(
         u32::MAX,
-        (std::process::id() % 1024) * 256,
+        rand::random::<u32>() % SPAN,
         Ordering::Relaxed,
         Ordering::Relaxed,
     );
@@ -83,10 +88,8 @@ impl ProcessBackend {
         if let Some(addr) = preferred.filter(|a| TcpListener::bind(a).is_ok()) {
             return Ok(addr);
         }
-        // 127.100.0.1 .. 127.254.255.254, far from 127.0.0.1 where other services live. The
-        // counter never hands out the same address twice, so nodes started a moment apart
-        // cannot collide before they bind.
-        const SPAN: u32 = 155 * 256 * 254;
+        // Far from 127.0.0.1 where other services live. The counter never hands out the same
+        // address twice, so nodes started a moment apart cannot collide before they bind.
         for _ in 0..64 {
             let n = next_ip() % SPAN;
             let ip = Ipv4Addr::new(
@@ -140,6 +143,13 @@ impl CacheBackend for ProcessBackend {
 
     fn reserve(&self, spec: &NodeSpec) -> Result<SocketAddr, RuntimeError> {
         self.allocate(spec.port, spec.preferred)
+    }
+
+    fn address_free(&self, addr: SocketAddr) -> bool {
+        match &self.published {
+            Some(p) => super::published::free(p, addr.port()),
+            None => TcpListener::bind(addr).is_ok(),
+        }
     }
 
     fn start(&self, spec: &NodeSpec) -> Result<RunningNode, RuntimeError> {

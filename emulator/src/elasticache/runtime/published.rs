@@ -38,7 +38,7 @@ fn next() -> usize {
 }
 
 /// Whether `port` (and its cluster bus port) can be bound on the nodes' address.
-fn free(p: &PublishedNodes, port: u16) -> bool {
+pub(super) fn free(p: &PublishedNodes, port: u16) -> bool {
     TcpListener::bind((p.bind, port)).is_ok()
         && TcpListener::bind((p.bind, NodePorts::bus(port))).is_ok()
 }

@@ -731,6 +731,41 @@ fn eventually_available(emu: &Emu, id: &str) -> (String, u16) {
     }
 }
 
+/// A node comes back at its saved address even when that address is still held for a while
+/// as the emulator starts again (on a busy machine the previous emulator's node may still be
+/// exiting): its endpoint does not change.
+#[test]
+fn a_restored_node_waits_for_its_address_and_keeps_its_endpoint() {
+    let state = tempfile::tempdir().unwrap();
+    let emu = Emu::start(state.path());
+    emu.ec(&[
+        "create-cache-cluster",
+        "--cache-cluster-id",
+        "held",
+        "--engine",
+        "redis",
+        "--cache-node-type",
+        "cache.t3.micro",
+        "--num-cache-nodes",
+        "1",
+    ]);
+    let before = eventually_available(&emu, "held");
+    emu.stop(libc::SIGTERM);
+    // The address is held (by this test) across the restart, then freed.
+    let squatter = std::net::TcpListener::bind((before.0.as_str(), before.1)).unwrap();
+    let freer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(3));
+        drop(squatter);
+    });
+    let emu = Emu::start(state.path());
+    let after = eventually_available(&emu, "held");
+    freer.join().unwrap();
+    assert_eq!(after, before, "the node moved to another address");
+    let mut c = plain_conn(&after);
+    set(&mut c, "k", "v");
+    assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
+}
+
 /// After a restart the API answers as soon as the saved state is loaded, while the nodes are
 /// still coming back, and says so: a cluster reported `available` answers on its endpoint,
 /// the others report `rebooting cache cluster nodes` with `rebooting` nodes until they do.
