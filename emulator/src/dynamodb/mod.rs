@@ -111,6 +111,27 @@ impl DynamoDb {
         input: &Value,
     ) -> Result<Response, JsonError> {
         validate::before_forward(op, input)?;
+        if op == "ExecuteStatement" {
+            self.overlapping_sort_ranges(ctx, input)?;
+        }
+        // A batch statement whose parameters AWS refuses fails in its own slot; the others go
+        // to the backend.
+        let slot_errors = match op {
+            "BatchExecuteStatement" => wire::partiql::batch_parameter_errors(input),
+            _ => vec![],
+        };
+        let kept;
+        let (body, input) = if slot_errors.is_empty() {
+            (body, input)
+        } else {
+            kept = patch::without_slots(input, &slot_errors);
+            if kept["Statements"].as_array().is_none_or(Vec::is_empty) {
+                let mut out = json!({"Responses": []});
+                patch::splice_slot_errors(&mut out, &slot_errors);
+                return Ok(json_response(StatusCode::OK, &out));
+            }
+            (Bytes::from(kept.to_string()), &kept)
+        };
         // The capacity model (opt-in): throttled here, or sent asking for ConsumedCapacity.
         let metered = match self.admit(ctx, op, input).await {
             Some(Err(throttled)) => return Ok(throttled),
@@ -126,7 +147,7 @@ impl DynamoDb {
         let vector_writes = if self.vector_tables.load(Ordering::Relaxed) > 0 && items::is_write(op)
         {
             vector::index::check_writes(&self.state.lock().unwrap(), ctx, op, input)?;
-            Some(vector::hooks::plan(&self.vectors, ctx, op, input).await)
+            Some(vector::hooks::plan(&self.backend, &self.vectors, ctx, op, input).await)
         } else {
             None
         };
@@ -139,6 +160,7 @@ impl DynamoDb {
             body
         };
         let body = arn::to_backend(body, &ctx.account, &ctx.region);
+        let transaction = self.transaction_sizes(ctx, op, input).await;
         let res = self
             .backend
             .call(&ctx.account, &ctx.region, target, body)
@@ -152,9 +174,18 @@ impl DynamoDb {
             Some(a) => self.charge(ctx, a, res.body),
             None => res.body,
         };
+        // A PutItem into a vector table: its ConsumedCapacity as AWS counts it.
+        let res_body = match &vector_writes {
+            Some(plan) => vector::hooks::metered(&self.vectors, plan, res_body),
+            None => res_body,
+        };
         if let Some(plan) = vector_writes {
             vector::hooks::apply(&self.backend, &self.vectors, plan, &res_body).await;
         }
+        let res_body = match transaction {
+            Some(sizes) => self.transaction_capacity(ctx, sizes, res_body).await,
+            None => res_body,
+        };
         if self.hooked.load(Ordering::Relaxed) > 0 && items::is_write(op) {
             self.after_write(ctx, op, input).await;
         }
@@ -178,10 +209,53 @@ impl DynamoDb {
                 out = Bytes::from(v.to_string());
             }
         }
+        if !slot_errors.is_empty() {
+            if let Ok(mut v) = serde_json::from_slice::<Value>(&out) {
+                patch::splice_slot_errors(&mut v, &slot_errors);
+                out = Bytes::from(v.to_string());
+            }
+        }
         let mut r = Response::new(Body::from(out));
         r.headers_mut()
             .insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
         Ok(r)
+    }
+
+    /// A SELECT whose OR branches read overlapping sort-key ranges of one partition, which
+    /// AWS refuses and DynamoDB Local runs (`wire::partiql::overlapping_branches`); the key
+    /// schema is our table record's.
+    fn overlapping_sort_ranges(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> Result<(), JsonError> {
+        let statement = input["Statement"].as_str().unwrap_or_default();
+        let Some(table) = wire::partiql::select_table(statement) else {
+            return Ok(());
+        };
+        let Some(meta) = self.meta(&TableKey::new(&ctx.account, &ctx.region, &table)) else {
+            return Ok(());
+        };
+        let key = |kind: &str| {
+            meta.key_schema
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|k| k["KeyType"] == kind)
+                .and_then(|k| k["AttributeName"].as_str())
+                .map(str::to_string)
+        };
+        let (Some(hash), Some(range)) = (key("HASH"), key("RANGE")) else {
+            return Ok(());
+        };
+        let params = input["Parameters"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if wire::partiql::overlapping_branches(statement, params, &hash, &range) {
+            return Err(JsonError::validation(wire::partiql::OVERLAP));
+        }
+        Ok(())
     }
 
     /// DynamoDB Local's error rewritten to AWS's body shape and message (see `errors`).

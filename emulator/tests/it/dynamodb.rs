@@ -14,6 +14,7 @@ mod capacity;
 mod constraints;
 mod errors;
 mod ordering;
+mod partiql;
 mod recorded;
 mod s3_sts;
 mod start;
@@ -412,6 +413,22 @@ fn raw(target: Option<&str>, body: Vec<u8>) -> (u16, Value) {
 /// A raw request as `account` in us-east-1 (also for operations the pinned CLI lacks).
 fn raw_as(account: &str, target: Option<&str>, body: Vec<u8>) -> (u16, Value) {
     raw_at(&emu().url(), account, target, body)
+}
+
+/// One operation as `account` over raw HTTP: status and answer.
+fn op(account: &str, name: &str, body: Value) -> (u16, Value) {
+    raw_as(
+        account,
+        Some(&format!("DynamoDB_20120810.{name}")),
+        body.to_string().into_bytes(),
+    )
+}
+
+/// One operation that must succeed; its answer.
+fn ok(account: &str, name: &str, body: Value) -> Value {
+    let (status, out) = op(account, name, body);
+    assert_eq!(status, 200, "{name}: {out}");
+    out
 }
 
 /// A raw request to the emulator at `url` (tests that start their own).

@@ -10,6 +10,9 @@
 //! so the proxy asks it for `ConsumedCapacity` and leaves it out of the answer when the caller
 //! did not ask). Not modelled: global secondary index capacity, PartiQL statements, the
 //! capacity that failed conditional writes consume.
+//!
+//! Also the ConsumedCapacity of ExecuteTransaction, which DynamoDB Local leaves out
+//! (`transaction_sizes`, `transaction_capacity`).
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -18,8 +21,11 @@ use serde_json::{json, Value};
 
 use super::service::DynamoDb;
 use crate::context::RequestContext;
-use crate::dynamodb::state::Bucket;
-use crate::dynamodb::wire::table_name;
+use crate::dynamodb::backend::sizes::item_size;
+use crate::dynamodb::state::{Bucket, TableKey};
+use crate::dynamodb::vector::partiql::{key_values, where_equalities};
+use crate::dynamodb::wire::items::{key_of, partiql_table};
+use crate::dynamodb::wire::{str_of, table_name};
 use crate::protocol::json::json_response;
 
 /// What an admitted request must do once answered.
@@ -158,6 +164,198 @@ impl DynamoDb {
     }
 }
 
+/// What one ExecuteTransaction statement does to the item it names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// SELECT: a transactional read.
+    Read,
+    /// INSERT, UPDATE, DELETE: a transactional write.
+    Write,
+    /// EXISTS: a condition check.
+    Check,
+}
+
+/// One statement of an ExecuteTransaction asking for its ConsumedCapacity.
+struct Statement {
+    kind: Kind,
+    table: String,
+    /// The item's key; None when the statement does not show it.
+    key: Option<Value>,
+    /// The item's size before the transaction (writes only).
+    before: u64,
+}
+
+/// An ExecuteTransaction that asked for its ConsumedCapacity, read before it runs.
+pub struct TransactionSizes {
+    statements: Vec<Statement>,
+    /// `INDEXES` (else `TOTAL`).
+    indexes: bool,
+}
+
+/// The table a SELECT (or an EXISTS around one) reads: the name after FROM, without an index.
+fn read_table(stmt: &str) -> Option<String> {
+    let upper = stmt.to_ascii_uppercase();
+    let at = upper.find(" FROM ")? + " FROM ".len();
+    let rest = stmt[at..].trim_start();
+    let name = match rest.strip_prefix('"') {
+        Some(q) => &q[..q.find('"')?],
+        None => rest
+            .split(|c: char| c.is_whitespace() || c == '.' || c == ')')
+            .next()?,
+    };
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// A statement's kind, table and key values (any attributes; cut to the key later).
+fn statement_of(s: &Value) -> Option<(Kind, String, Option<Value>)> {
+    let stmt = str_of(s, "Statement")?;
+    let params = s["Parameters"].as_array().cloned().unwrap_or_default();
+    let first = stmt.trim_start().get(..6)?.to_ascii_uppercase();
+    Some(match first.as_str() {
+        "SELECT" => (
+            Kind::Read,
+            read_table(stmt)?,
+            where_equalities(stmt, &params),
+        ),
+        "EXISTS" => (
+            Kind::Check,
+            read_table(stmt)?,
+            where_equalities(stmt, &params),
+        ),
+        _ => {
+            let key = key_values(stmt, &params).or_else(|| where_equalities(stmt, &params));
+            (Kind::Write, partiql_table(stmt)?, key)
+        }
+    })
+}
+
+/// Capacity units of one statement by the item's size: AWS's transactional rates (Developer
+/// Guide, "DynamoDB read and write operations": a transactional read of up to 4 KB takes two
+/// read units, a transactional write of up to 1 KB two write units; a write is sized by the
+/// larger of the item before and after). A condition check (EXISTS) is counted as nothing:
+/// what AWS charges for it is not documented.
+fn statement_units(kind: Kind, before: u64, after: u64) -> f64 {
+    match kind {
+        Kind::Read => 2.0 * after.div_ceil(4096).max(1) as f64,
+        Kind::Write => 2.0 * before.max(after).div_ceil(1024).max(1) as f64,
+        Kind::Check => 0.0,
+    }
+}
+
+/// One entry per table, in the order the statements first name them, with the table's units
+/// by kind (as AWS answers TransactGetItems and TransactWriteItems) and, under `INDEXES`, the
+/// table's own share. Index units are not counted.
+fn transaction_entries(list: &[(Kind, String, f64)], indexes: bool) -> Value {
+    let mut out: Vec<(String, f64)> = vec![];
+    for (_, t, n) in list {
+        match out.iter_mut().find(|(x, _)| x == t) {
+            Some((_, sum)) => *sum += n,
+            None => out.push((t.clone(), *n)),
+        }
+    }
+    let kind = if list.iter().any(|(k, _, _)| *k == Kind::Read) {
+        "ReadCapacityUnits"
+    } else {
+        "WriteCapacityUnits"
+    };
+    Value::Array(
+        out.into_iter()
+            .map(|(t, n)| {
+                let mut e = json!({"TableName": t, "CapacityUnits": n, kind: n});
+                if indexes {
+                    e["Table"] = json!({"CapacityUnits": n});
+                }
+                e
+            })
+            .collect(),
+    )
+}
+
+impl DynamoDb {
+    /// Before an ExecuteTransaction that asks for ConsumedCapacity (DynamoDB Local answers
+    /// none; AWS one entry per table, paritysuite/dynamodb-conformance
+    /// `tests/tier2/partiql/writeResponses.test.ts`): each statement's item, and the size of
+    /// the items its writes change.
+    pub(in crate::dynamodb) async fn transaction_sizes(
+        &self,
+        ctx: &RequestContext,
+        op: &str,
+        input: &Value,
+    ) -> Option<TransactionSizes> {
+        let rcc = input["ReturnConsumedCapacity"].as_str();
+        if op != "ExecuteTransaction" || !matches!(rcc, Some("TOTAL" | "INDEXES")) {
+            return None;
+        }
+        let mut statements = vec![];
+        for s in input["TransactStatements"].as_array()? {
+            // A statement we cannot read is left out (DynamoDB Local refuses most of them).
+            let Some((kind, table, values)) = statement_of(s) else {
+                continue;
+            };
+            let key = match (
+                values,
+                self.meta(&TableKey::new(&ctx.account, &ctx.region, &table)),
+            ) {
+                (Some(v), Some(m)) => Some(key_of(&v, &m.key_schema)),
+                _ => None,
+            };
+            let before = match (&key, kind) {
+                (Some(k), Kind::Write) => self.item_bytes(ctx, &table, k).await,
+                _ => 0,
+            };
+            statements.push(Statement {
+                kind,
+                table,
+                key,
+                before,
+            });
+        }
+        Some(TransactionSizes {
+            statements,
+            indexes: rcc == Some("INDEXES"),
+        })
+    }
+
+    /// After the transaction succeeded: its answer with AWS's ConsumedCapacity (when DynamoDB
+    /// Local gave none).
+    pub(in crate::dynamodb) async fn transaction_capacity(
+        &self,
+        ctx: &RequestContext,
+        sizes: TransactionSizes,
+        body: Bytes,
+    ) -> Bytes {
+        let Ok(mut out) = serde_json::from_slice::<Value>(&body) else {
+            return body;
+        };
+        if out.get("ConsumedCapacity").is_some() {
+            return body;
+        }
+        let mut list = vec![];
+        for s in &sizes.statements {
+            let after = match (&s.key, s.kind) {
+                (Some(k), Kind::Read | Kind::Write) => self.item_bytes(ctx, &s.table, k).await,
+                _ => 0,
+            };
+            list.push((
+                s.kind,
+                s.table.clone(),
+                statement_units(s.kind, s.before, after),
+            ));
+        }
+        out["ConsumedCapacity"] = transaction_entries(&list, sizes.indexes);
+        Bytes::from(out.to_string())
+    }
+
+    /// The size of the item under `key` (0 when there is none or it cannot be read).
+    async fn item_bytes(&self, ctx: &RequestContext, table: &str, key: &Value) -> u64 {
+        let req = json!({"TableName": table, "Key": key, "ConsistentRead": true});
+        match self.call_ctx(ctx, "GetItem", &req).await {
+            Ok(got) => got.get("Item").map_or(0, item_size),
+            Err(_) => 0,
+        }
+    }
+}
+
 fn units(c: &Value) -> Option<(String, f64)> {
     Some((table_name(&c["TableName"])?, c["CapacityUnits"].as_f64()?))
 }
@@ -206,5 +404,38 @@ mod tests {
             Some((true, vec!["A".into(), "B".into()]))
         );
         assert_eq!(t("ExecuteStatement", json!({"Statement": "x"})), None);
+    }
+
+    #[test]
+    fn transaction_statements_name_their_table_and_item() {
+        let s = |stmt: &str| statement_of(&json!({"Statement": stmt, "Parameters": [{"S": "k"}]}));
+        let (kind, table, key) = s("SELECT a FROM \"my.t\".\"ix\" WHERE pk = ?").unwrap();
+        assert_eq!((kind, table.as_str()), (Kind::Read, "my.t"));
+        assert_eq!(key, Some(json!({"pk": {"S": "k"}})));
+        let (kind, table, _) = s("EXISTS(SELECT * FROM Tab WHERE pk = ? AND n > 1)").unwrap();
+        assert_eq!((kind, table.as_str()), (Kind::Check, "Tab"));
+        let (kind, _, key) = s("UPDATE \"Tab\" SET n = 1 WHERE pk = ? AND n >= 0").unwrap();
+        assert_eq!((kind, key), (Kind::Write, Some(json!({"pk": {"S": "k"}}))));
+    }
+
+    #[test]
+    fn transaction_units_follow_aws_transactional_rates() {
+        assert_eq!(statement_units(Kind::Write, 0, 10), 2.0);
+        assert_eq!(statement_units(Kind::Write, 2100, 10), 6.0);
+        assert_eq!(statement_units(Kind::Read, 0, 4097), 4.0);
+        let list = [
+            (Kind::Write, "A".to_string(), 2.0),
+            (Kind::Write, "B".to_string(), 4.0),
+            (Kind::Write, "A".to_string(), 2.0),
+        ];
+        assert_eq!(
+            transaction_entries(&list, true),
+            json!([
+                {"TableName": "A", "CapacityUnits": 4.0, "WriteCapacityUnits": 4.0,
+                 "Table": {"CapacityUnits": 4.0}},
+                {"TableName": "B", "CapacityUnits": 4.0, "WriteCapacityUnits": 4.0,
+                 "Table": {"CapacityUnits": 4.0}}
+            ])
+        );
     }
 }

@@ -3,8 +3,10 @@
 //! their item; updates and PartiQL writes are read back by key (only the backend knows their
 //! result); a PartiQL statement whose key we cannot read makes the table's indexes resync.
 
+use bytes::Bytes;
 use serde_json::{json, Value};
 
+use super::capacity;
 use super::partiql;
 use super::search::run_fill;
 use super::store::{item_id, key_of, VectorStore, Write};
@@ -27,7 +29,18 @@ pub struct Plan {
     changes: Vec<(TableKey, Change)>,
     /// Tables a PartiQL statement wrote.
     whole: Vec<TableKey>,
+    /// A PutItem asked for its ConsumedCapacity: what its answer needs.
+    metered: Option<Metered>,
     _locks: Vec<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+/// A PutItem's item before the write (read under its lock), for its ConsumedCapacity.
+struct Metered {
+    table: TableKey,
+    old: Option<Value>,
+    new: Value,
+    /// `INDEXES` (else `TOTAL`).
+    indexes: bool,
 }
 
 /// Every item change a write request names, by table.
@@ -100,8 +113,15 @@ fn changes(op: &str, input: &Value) -> (Vec<(String, Change)>, Vec<String>) {
     (out, whole)
 }
 
-/// The vector-table items `op` writes, locked (see `VectorStore::lock_items`).
-pub async fn plan(vectors: &VectorStore, ctx: &RequestContext, op: &str, input: &Value) -> Plan {
+/// The vector-table items `op` writes, locked (see `VectorStore::lock_items`); a PutItem that
+/// asks for its ConsumedCapacity reads the item it replaces (see `capacity`).
+pub async fn plan(
+    backend: &Backend,
+    vectors: &VectorStore,
+    ctx: &RequestContext,
+    op: &str,
+    input: &Value,
+) -> Plan {
     let (list, mut whole) = changes(op, input);
     let key = |t: &str| TableKey::new(&ctx.account, &ctx.region, t);
     let mut ids = vec![];
@@ -128,11 +148,70 @@ pub async fn plan(vectors: &VectorStore, ctx: &RequestContext, op: &str, input: 
         .filter(|k| vectors.get(k).is_some())
         .collect();
     let locks = vectors.lock_items(ids.into_iter()).await;
+    let metered = match (op, input["ReturnConsumedCapacity"].as_str()) {
+        ("PutItem", Some(rcc @ ("TOTAL" | "INDEXES"))) if !changes.is_empty() => {
+            let table = changes[0].0.clone();
+            let old = item_before(backend, vectors, &table, &input["Item"]).await;
+            old.map(|old| Metered {
+                table,
+                old,
+                new: input["Item"].clone(),
+                indexes: rcc == "INDEXES",
+            })
+        }
+        _ => None,
+    };
     Plan {
         changes,
         whole,
+        metered,
         _locks: locks,
     }
+}
+
+/// The stored item a write names (Some(None) when there is none); None when it cannot be read.
+async fn item_before(
+    backend: &Backend,
+    vectors: &VectorStore,
+    k: &TableKey,
+    item: &Value,
+) -> Option<Option<Value>> {
+    let ks = vectors.get(k)?.read().unwrap().key_schema.clone();
+    let req = json!({"TableName": k.name, "Key": key_of(item, &ks), "ConsistentRead": true});
+    let got = call(backend, &k.account, &k.region, "GetItem", &req)
+        .await
+        .ok()?;
+    Some(got.get("Item").cloned())
+}
+
+/// A successful answer's ConsumedCapacity made AWS's for a PutItem into a vector table (see
+/// `capacity`); other answers as they are.
+pub fn metered(vectors: &VectorStore, plan: &Plan, body: Bytes) -> Bytes {
+    let Some(m) = &plan.metered else {
+        return body;
+    };
+    let Some(table) = vectors.get(&m.table) else {
+        return body;
+    };
+    let Ok(mut out) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    if out.get("ConsumedCapacity").is_none() {
+        return body;
+    }
+    {
+        let t = table.read().unwrap();
+        let defs: Vec<_> = t.indexes.iter().map(|i| i.def.clone()).collect();
+        capacity::fix_put(
+            &mut out["ConsumedCapacity"],
+            &defs,
+            &t.key_schema,
+            m.old.as_ref(),
+            &m.new,
+            m.indexes,
+        );
+    }
+    Bytes::from(out.to_string())
 }
 
 /// After the backend applied the write: its items into the indexes (then the locks go).

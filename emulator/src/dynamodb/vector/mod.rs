@@ -3,8 +3,10 @@
 //! (`store`), the SearchConditionExpression (`condition`; its refusals' texts in
 //! `condition_errors`, its tokens in `tokens`, DynamoDB's reserved words in `reserved`),
 //! searches and backfills (`search`), the data-plane write hooks that keep the indexes current
-//! (`hooks`) and the key a PartiQL write names (`partiql`).
+//! (`hooks`), what a PutItem into such a table consumes (`capacity`) and the key a PartiQL
+//! write names (`partiql`).
 
+pub mod capacity;
 pub mod condition;
 pub mod condition_errors;
 pub mod hooks;

@@ -150,6 +150,22 @@ pub fn key_values(stmt: &str, params: &[Value]) -> Option<Value> {
     Some(Value::Object(out))
 }
 
+/// Every `name = value` pair of a statement's WHERE clause, whatever else the clause holds
+/// (a transaction's statement names its item by the whole key among its conditions).
+pub fn where_equalities(stmt: &str, params: &[Value]) -> Option<Value> {
+    let toks = tokens(stmt)?;
+    let at = toks.iter().position(|t| is_word(t, "WHERE"))?;
+    let mut out = Map::new();
+    for w in toks[at + 1..].windows(3) {
+        if let [Tok::Word(name), Tok::Punct('='), v] = w {
+            if let Some(v) = value(v, params) {
+                out.entry(name.clone()).or_insert(v);
+            }
+        }
+    }
+    Some(Value::Object(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +197,12 @@ mod tests {
         assert_eq!(key_values("DELETE FROM T WHERE pk > 'a'", &[]), None);
         assert_eq!(key_values("SELECT * FROM T WHERE pk = 'a'", &[]), None);
         assert_eq!(key_values("DELETE FROM T WHERE pk = 'a", &[]), None);
+        assert_eq!(
+            where_equalities(
+                "EXISTS(SELECT * FROM \"T\" WHERE pk = ? AND qty >= 3 AND sk = 2)",
+                &[json!({"S": "k"})]
+            ),
+            Some(json!({"pk": {"S": "k"}, "sk": {"N": "2"}}))
+        );
     }
 }

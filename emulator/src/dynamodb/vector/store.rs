@@ -26,6 +26,9 @@ pub struct IndexDef {
     pub hash: Option<String>,
     /// Every search-schema attribute (HASH and INLINE_FILTER): what conditions may name.
     pub schema: Vec<String>,
+    /// The non-key attributes the index projects besides its vector and search schema
+    /// (`NonKeyAttributes`); None when it projects them all (`ALL`).
+    pub projected: Option<Vec<String>>,
 }
 
 impl IndexDef {
@@ -55,12 +58,20 @@ impl IndexDef {
                 .find(|(_, t)| t == "HASH")
                 .map(|(a, _)| a.clone()),
             schema: schema.into_iter().map(|(a, _)| a).collect(),
+            projected: (def["Projection"]["ProjectionType"] != "ALL").then(|| {
+                def["Projection"]["NonKeyAttributes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| Some(a.as_str()?.to_string()))
+                    .collect()
+            }),
         }
     }
 
     /// What `item` puts in this index: its vector and search attributes, or None when the
     /// item is not indexed (no valid vector of the dimension, or no vector partition key).
-    fn entry(&self, item: &Value) -> Option<(Vec<f32>, Value)> {
+    pub(super) fn entry(&self, item: &Value) -> Option<(Vec<f32>, Value)> {
         if let Some(h) = &self.hash {
             item.get(h)?;
         }

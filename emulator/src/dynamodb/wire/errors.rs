@@ -278,6 +278,40 @@ const ROWS: &[Row] = &[
         starts: &["The first argument to SET_", "Unrecognized function: "],
         fix: Fix::Compute(partiql_function_position),
     },
+    // PartiQL statements (partiqlGrammar.test.ts, partiqlFunctions.test.ts): the parser's
+    // detail instead of the statement, a number literal's path, a repeated bag member listed.
+    Row {
+        ops: &["ExecuteStatement"],
+        code: VALIDATION,
+        starts: &[
+            "Statement wasn't well formed, can't be processed: ",
+            "Unsupported operation: Typed",
+        ],
+        fix: Fix::Compute(partiql_malformed),
+    },
+    // ExecuteTransaction names the statement (DynamoDB Local echoes it instead).
+    Row {
+        ops: &["ExecuteTransaction"],
+        code: VALIDATION,
+        starts: &["Statement wasn't well formed, can't be processed: "],
+        fix: Fix::Compute(partiql_malformed_in_transaction),
+    },
+    Row {
+        ops: &["ExecuteStatement"],
+        code: VALIDATION,
+        starts: &[
+            "Number overflow. ",
+            "Number underflow. ",
+            "DynamoDB only supports precision up to 38 digits",
+        ],
+        fix: Fix::Compute(partiql_number_literal),
+    },
+    Row {
+        ops: &["ExecuteStatement"],
+        code: VALIDATION,
+        starts: &["Input collection contains duplicates"],
+        fix: Fix::Compute(partiql_duplicate_bag),
+    },
     // Control-plane operations name the table; data-plane ones do not.
     Row {
         ops: &["DescribeTable", "UpdateTable", "DeleteTable"],
@@ -670,6 +704,57 @@ fn partiql_function_position(facts: &Facts, message: &str) -> String {
         Some((line, column)) => format!("{message} at {line}:{column}:{}", name.chars().count()),
         None => message.to_string(),
     }
+}
+
+/// `Statement wasn't well formed, can't be processed: ` with the parser's detail where
+/// DynamoDB Local has the statement (unchanged when the detail is not known).
+fn partiql_malformed(facts: &Facts, message: &str) -> String {
+    let statement = facts.input["Statement"].as_str().unwrap_or_default();
+    if super::partiql::is_type_statement(statement) {
+        return "Unsupported operation: IsType".into();
+    }
+    if message.starts_with("Unsupported operation: ") {
+        return message.to_string();
+    }
+    match super::partiql::malformed_detail(statement) {
+        Some(detail) => format!("{MALFORMED}{detail}"),
+        None => message.to_string(),
+    }
+}
+
+const MALFORMED: &str = "Statement wasn't well formed, can't be processed: ";
+
+/// `Validation failed in TransactStatements[<i>]: ` and the parser's detail, the statement
+/// found by the text DynamoDB Local echoes (unchanged when the detail is not known).
+fn partiql_malformed_in_transaction(facts: &Facts, message: &str) -> String {
+    let echoed = message.strip_prefix(MALFORMED).unwrap_or_default();
+    let statements = facts.input["TransactStatements"].as_array();
+    let found = statements
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .find_map(|(i, s)| {
+            let s = s["Statement"].as_str()?;
+            (s == echoed || s.trim() == echoed.trim()).then_some((i, s))
+        });
+    match found.and_then(|(i, s)| Some((i, super::partiql::malformed_detail(s)?))) {
+        Some((i, detail)) => {
+            format!("Validation failed in TransactStatements[{i}]: {MALFORMED}{detail}")
+        }
+        None => message.to_string(),
+    }
+}
+
+/// A number literal out of range names its path (unchanged when a parameter was).
+fn partiql_number_literal(facts: &Facts, message: &str) -> String {
+    let statement = facts.input["Statement"].as_str().unwrap_or_default();
+    super::partiql::literal_number_message(statement, message)
+        .unwrap_or_else(|| message.to_string())
+}
+
+fn partiql_duplicate_bag(facts: &Facts, message: &str) -> String {
+    let statement = facts.input["Statement"].as_str().unwrap_or_default();
+    super::partiql::duplicate_bag_message(statement).unwrap_or_else(|| message.to_string())
 }
 
 /// Line and column (from 1, in characters) of the first `name(` (any case, spaces allowed
@@ -1319,6 +1404,80 @@ mod tests {
             st(select, "Unrecognized function: exists at 2:20:6"),
             "Unrecognized function: exists at 2:20:6"
         );
+    }
+
+    /// paritysuite/dynamodb-conformance tests/tier3/error-messages/partiqlGrammar.test.ts and
+    /// partiqlFunctions.test.ts (recorded against AWS, 2026-10).
+    #[test]
+    fn partiql_statement_texts() {
+        let st = |statement: &str, msg: &str| {
+            t(
+                "ExecuteStatement",
+                VALIDATION,
+                msg,
+                json!({"Statement": statement}),
+                &[],
+            )
+        };
+        let nwf = "Statement wasn't well formed, can't be processed: ";
+        let left = "SELECT * FROM \"N\" WHERE pk = 1 foo";
+        assert_eq!(
+            st(left, &format!("{nwf}{left}")),
+            format!("{nwf}Unexpected token after expression")
+        );
+        let hash = "SELECT * FROM \"N\" WHERE pk = 1 # note";
+        assert_eq!(st(hash, &format!("{nwf}{hash}")), nwf);
+        let inner = "SELECT * FROM \"T\" WHERE pk = 'k' AND attribute_exists(m.inner)";
+        assert_eq!(
+            st(inner, &format!("{nwf}{inner}")),
+            format!("{nwf}Invalid path dot component")
+        );
+        assert_eq!(
+            st("x IS INT4", &format!("{nwf}x IS INT4")),
+            "Unsupported operation: IsType"
+        );
+        assert_eq!(
+            st("x IS DOUBLE PRECISION", "Unsupported operation: Typed"),
+            "Unsupported operation: IsType"
+        );
+        let empty = "SELECT * FROM \"S\" WHERE";
+        assert_eq!(
+            t(
+                "ExecuteTransaction",
+                VALIDATION,
+                &format!("{nwf}{empty}"),
+                json!({"TransactStatements": [{"Statement": "SELECT * FROM \"S\" WHERE pk = 'a'"}, {"Statement": empty}]}),
+                &[],
+            ),
+            format!("Validation failed in TransactStatements[1]: {nwf}Unexpected term")
+        );
+        // A refusal with no recognised cause keeps DynamoDB Local's text.
+        let other = "SELECT * FROM \"S\" WHERE pk = 'a' AND [";
+        assert_eq!(st(other, &format!("{nwf}{other}")), format!("{nwf}{other}"));
+        let over =
+            "Number overflow. Attempting to store a number with magnitude larger than supported range";
+        assert_eq!(
+            st("INSERT INTO \"N\" VALUE {'pk': 1, 'l': [1, 1e126]}", over),
+            format!("{over} under root[1]")
+        );
+        assert_eq!(
+            st(
+                "SELECT * FROM \"N\" WHERE pk = 123456789012345678901234567890123456789",
+                "DynamoDB only supports precision up to 38 digits"
+            ),
+            "Attempting to store more than 38 significant digits in a Number under root"
+        );
+        // A parameter's number: no literal to name.
+        assert_eq!(st("SELECT * FROM \"N\" WHERE pk = ?", over), over);
+        assert_eq!(
+            st(
+                "UPDATE \"T\" SET ss = set_add(ss, <<'x', 'x'>>) WHERE pk = 'k'",
+                "Input collection contains duplicates"
+            ),
+            "One or more parameter values were invalid: Input collection [x, x] contains duplicates."
+        );
+        // Other operations keep DynamoDB Local's texts.
+        assert_eq!(v("PutItem", over), over);
     }
 
     #[test]

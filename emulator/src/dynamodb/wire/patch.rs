@@ -30,8 +30,19 @@ pub fn needs_patch(op: &str, input: &Value) -> bool {
 /// Local has its own
 /// (https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier2/partiql/executeStatementIndex.test.ts,
 /// "rejects index-qualified and partial-key SELECT statements per slot").
-fn batch_select_errors(out: &mut Value) {
-    for r in out["Responses"].as_array_mut().into_iter().flatten() {
+///
+/// A statement refused as malformed carries the parser's detail where DynamoDB Local echoes
+/// the statement (paritysuite/dynamodb-conformance
+/// `tests/tier3/error-messages/partiqlGrammar.test.ts`, "an empty WHERE in
+/// BatchExecuteStatement").
+fn batch_select_errors(input: &Value, out: &mut Value) {
+    const MALFORMED: &str = "Statement wasn't well formed, can't be processed: ";
+    for (i, r) in out["Responses"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let Some(e) = r.get_mut("Error") else {
             continue;
         };
@@ -41,6 +52,48 @@ fn batch_select_errors(out: &mut Value) {
                 "Select statements within BatchExecuteStatement must specify the primary key in the where clause."
             );
         }
+        let statement = input["Statements"][i]["Statement"]
+            .as_str()
+            .unwrap_or_default();
+        let echoed = e["Message"]
+            .as_str()
+            .and_then(|m| m.strip_prefix(MALFORMED));
+        if e["Code"] == "ValidationError" && echoed.is_some_and(|m| m.trim() == statement.trim()) {
+            if let Some(detail) = super::partiql::malformed_detail(statement) {
+                e["Message"] = json!(format!("{MALFORMED}{detail}"));
+            }
+        }
+    }
+}
+
+/// BatchExecuteStatement's input without the statements that fail in their own slots
+/// (`errors`: slot index and message, in index order).
+pub fn without_slots(input: &Value, errors: &[(usize, String)]) -> Value {
+    let mut v = input.clone();
+    if let Some(list) = v["Statements"].as_array_mut() {
+        let mut i = 0;
+        list.retain(|_| {
+            i += 1;
+            !errors.iter().any(|(e, _)| *e == i - 1)
+        });
+    }
+    v
+}
+
+/// Puts the slots `without_slots` took out back in their places, as `ValidationError`s (the
+/// per-statement code AWS answers, paritysuite/dynamodb-conformance
+/// `tests/tier3/error-messages/partiqlParameterNumbers.test.ts`).
+pub fn splice_slot_errors(out: &mut Value, errors: &[(usize, String)]) {
+    let Some(list) = out
+        .as_object_mut()
+        .map(|o| o.entry("Responses").or_insert_with(|| json!([])))
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for (i, message) in errors {
+        let slot = json!({"Error": {"Code": "ValidationError", "Message": message}});
+        list.insert((*i).min(list.len()), slot);
     }
 }
 
@@ -68,7 +121,7 @@ pub fn write_response(
         super::updated::trim(input, out);
     }
     if op == "BatchExecuteStatement" {
-        batch_select_errors(out);
+        batch_select_errors(input, out);
     }
     if input["ReturnItemCollectionMetrics"] == "SIZE" && out.get("ItemCollectionMetrics").is_none()
     {
@@ -139,6 +192,33 @@ mod tests {
         assert_eq!(
             out["Responses"][2]["Error"]["Message"],
             "The conditional request failed"
+        );
+    }
+
+    #[test]
+    fn batch_malformed_and_parameter_slots() {
+        let empty = "SELECT * FROM \"S\" WHERE";
+        let input = json!({"Statements": [{"Statement": empty}]});
+        let mut out = json!({"Responses": [{"Error": {"Code": "ValidationError",
+            "Message": format!("Statement wasn't well formed, can't be processed: {empty}")}}]});
+        write_response("BatchExecuteStatement", &input, &mut out, &|_| None);
+        assert_eq!(
+            out["Responses"][0]["Error"]["Message"],
+            "Statement wasn't well formed, can't be processed: Unexpected term"
+        );
+        let input =
+            json!({"Statements": [{"Statement": "a"}, {"Statement": "b"}, {"Statement": "c"}]});
+        let errors = vec![(0, "x".to_string()), (2, "y".to_string())];
+        assert_eq!(
+            without_slots(&input, &errors),
+            json!({"Statements": [{"Statement": "b"}]})
+        );
+        let mut out = json!({"Responses": [{"TableName": "T"}]});
+        splice_slot_errors(&mut out, &errors);
+        assert_eq!(
+            out["Responses"],
+            json!([{"Error": {"Code": "ValidationError", "Message": "x"}}, {"TableName": "T"},
+                {"Error": {"Code": "ValidationError", "Message": "y"}}])
         );
     }
 }

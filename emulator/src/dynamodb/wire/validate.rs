@@ -10,13 +10,20 @@ use crate::protocol::json::JsonError;
 /// number exponents, which looks only at strings holding an `e`); the rest are a few map
 /// lookups.
 pub fn before_forward(op: &str, input: &Value) -> Result<(), JsonError> {
-    nesting(input)?;
-    // PartiQL names the parameter's path in these texts; its answers stay DynamoDB Local's.
-    if !matches!(
-        op,
-        "ExecuteStatement" | "BatchExecuteStatement" | "ExecuteTransaction"
-    ) {
-        exponents(input)?;
+    match op {
+        // PartiQL reads its parameters its own way (`partiql`); a batch answers them per
+        // statement, in its slots (`partiql::batch_parameter_errors`).
+        "ExecuteStatement" => statement_parameters(input.get("Parameters"))?,
+        "ExecuteTransaction" => {
+            for s in input["TransactStatements"].as_array().into_iter().flatten() {
+                statement_parameters(s.get("Parameters"))?;
+            }
+        }
+        "BatchExecuteStatement" => {}
+        _ => {
+            nesting(input)?;
+            exponents(input)?;
+        }
     }
     match op {
         "Query" => query_key_size(input).and_then(|()| begins_with_operand(input)),
@@ -24,6 +31,15 @@ pub fn before_forward(op: &str, input: &Value) -> Result<(), JsonError> {
         "GetItem" => names_without_expression(input),
         "BatchGetItem" => batch_get_unused_names(input),
         _ => Ok(()),
+    }
+}
+
+/// A statement's parameters: nesting and numbers, the first problem in document order
+/// (paritysuite/dynamodb-conformance `tests/tier3/error-messages/partiqlParameterNumbers.test.ts`).
+fn statement_parameters(params: Option<&Value>) -> Result<(), JsonError> {
+    match params.and_then(super::partiql::parameters_error) {
+        Some(m) => Err(invalid(m)),
+        None => Ok(()),
     }
 }
 

@@ -3,15 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{caller, raw_as};
-
-fn op(account: &str, name: &str, body: Value) -> (u16, Value) {
-    raw_as(
-        account,
-        Some(&format!("DynamoDB_20120810.{name}")),
-        body.to_string().into_bytes(),
-    )
-}
+use super::{caller, op};
 
 fn code(out: &Value) -> &str {
     let t = out["__type"].as_str().unwrap_or_default();

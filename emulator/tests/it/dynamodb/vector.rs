@@ -3,24 +3,12 @@
 
 use serde_json::{json, Value};
 
-use super::{raw_as, raw_at};
+use super::raw_at;
+pub(super) use super::{ok, op};
 use crate::common::TestEmulator;
 
+mod capacity;
 mod conditions;
-
-fn op(account: &str, name: &str, body: Value) -> (u16, Value) {
-    raw_as(
-        account,
-        Some(&format!("DynamoDB_20120810.{name}")),
-        body.to_string().into_bytes(),
-    )
-}
-
-fn ok(account: &str, name: &str, body: Value) -> Value {
-    let (status, out) = op(account, name, body);
-    assert_eq!(status, 200, "{name}: {out}");
-    out
-}
 
 fn err(account: &str, name: &str, body: Value) -> (String, String) {
     let (status, out) = op(account, name, body);
