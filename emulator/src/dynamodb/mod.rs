@@ -193,6 +193,9 @@ impl DynamoDb {
         if op == "GetRecords" {
             out = arn::records_to_caller(out, &ctx.region);
         }
+        if op == "BatchExecuteStatement" {
+            out = self.multi_key_slots(ctx, input, out).await;
+        }
         let list_streams = op == "ListStreams" && target.starts_with(STREAMS_PREFIX);
         let patched = patch::needs_patch(op, input) || !given.is_empty() || list_streams;
         if owner == Owner::ForwardPatched && patched {
@@ -258,6 +261,71 @@ impl DynamoDb {
         Ok(())
     }
 
+    /// Whether a SELECT reads a global secondary index whose key has more than one HASH or
+    /// more than one RANGE attribute, which AWS refuses ahead of the checks DynamoDB Local
+    /// makes first (`wire::partiql::MULTI_KEY_INDEX`). Error path only: one DescribeTable.
+    async fn reads_multi_key_index(&self, ctx: &RequestContext, statement: &str) -> bool {
+        let Some((table, index)) = wire::partiql::select_index(statement) else {
+            return false;
+        };
+        let Ok(out) = self
+            .call_ctx(ctx, "DescribeTable", &json!({"TableName": table}))
+            .await
+        else {
+            return false;
+        };
+        let gsis = out["Table"]["GlobalSecondaryIndexes"].as_array().cloned();
+        let Some(gsi) = gsis.into_iter().flatten().find(|g| g["IndexName"] == index) else {
+            return false;
+        };
+        let keys = gsi["KeySchema"].as_array().cloned().unwrap_or_default();
+        let count = |kind: &str| keys.iter().filter(|k| k["KeyType"] == kind).count();
+        count("HASH") > 1 || count("RANGE") > 1
+    }
+
+    /// BatchExecuteStatement slots DynamoDB Local refuses as not keyed by the whole primary key
+    /// that read a multi-attribute key index: AWS reports that index's refusal instead
+    /// (paritysuite/dynamodb-conformance
+    /// `tests/tier3/error-messages/partiqlMultiAttributeIndex.test.ts`).
+    async fn multi_key_slots(&self, ctx: &RequestContext, input: &Value, out: Bytes) -> Bytes {
+        let statement = |i: usize| input["Statements"][i]["Statement"].as_str();
+        let statements = input["Statements"].as_array().map_or(0, Vec::len);
+        let any_index = (0..statements)
+            .any(|i| wire::partiql::select_index(statement(i).unwrap_or_default()).is_some());
+        let Some(mut v) = any_index
+            .then(|| serde_json::from_slice::<Value>(&out).ok())
+            .flatten()
+        else {
+            return out;
+        };
+        let mut changed = false;
+        for (i, r) in v["Responses"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let Some(e) = r.get_mut("Error") else {
+                continue;
+            };
+            if e["Code"] != "ValidationError"
+                || e["Message"] != "Only single item select is supported"
+            {
+                continue;
+            }
+            let s = statement(i).unwrap_or_default();
+            if self.reads_multi_key_index(ctx, s).await {
+                e["Message"] = json!(wire::partiql::MULTI_KEY_INDEX);
+                changed = true;
+            }
+        }
+        if changed {
+            Bytes::from(v.to_string())
+        } else {
+            out
+        }
+    }
+
     /// DynamoDB Local's error rewritten to AWS's body shape and message (see `errors`).
     async fn error_response(
         &self,
@@ -301,7 +369,17 @@ impl DynamoDb {
             key_names,
             key_types,
         };
-        let message = errors::message(op, code, message, &facts);
+        let mut message = errors::message(op, code, message, &facts);
+        if op == "ExecuteStatement" {
+            let statement = input["Statement"].as_str().unwrap_or_default();
+            let raw = obj.get("message").or_else(|| obj.get("Message"));
+            let raw = raw.and_then(Value::as_str).unwrap_or_default();
+            if wire::partiql::after_multi_key_refusal(statement, raw)
+                && self.reads_multi_key_index(ctx, statement).await
+            {
+                message = wire::partiql::MULTI_KEY_INDEX.to_string();
+            }
+        }
         let mut out = errors::body(type_name, &message, &obj);
         if let Some(reasons) = out.get_mut("CancellationReasons") {
             let mut schemas = HashMap::new();

@@ -13,11 +13,13 @@ mod bulk;
 mod capacity;
 mod constraints;
 mod errors;
+mod multi_key;
 mod ordering;
 mod partiql;
 mod recorded;
 mod s3_sts;
 mod start;
+mod value_layers;
 mod vector;
 
 fn emu() -> &'static TestEmulator {

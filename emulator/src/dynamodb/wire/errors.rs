@@ -266,6 +266,14 @@ const ROWS: &[Row] = &[
         starts: &["Consistent reads are not supported on global secondary indexes"],
         fix: Fix::Replace("Strongly consistent read is not supported on Global Secondary Indexes"),
     },
+    // An index whose key has more than one HASH or RANGE attribute
+    // (partiqlMultiAttributeIndex.test.ts).
+    Row {
+        ops: &["ExecuteStatement"],
+        code: VALIDATION,
+        starts: &["PartiQL statements cannot be executed on tables with composite HASH keys"],
+        fix: Fix::Replace(super::partiql::MULTI_KEY_INDEX),
+    },
     Row {
         ops: &["ExecuteStatement"],
         code: VALIDATION,
@@ -1343,6 +1351,17 @@ mod tests {
         // Over 100 only across tables, or two tables over 100: unchanged.
         assert_eq!(b(json!({"T1": keys(60), "T2": keys(60)})), too_many);
         assert_eq!(b(json!({"T1": keys(101), "T2": keys(101)})), too_many);
+    }
+
+    #[test]
+    fn partiql_multi_attribute_key_index() {
+        assert_eq!(
+            v(
+                "ExecuteStatement",
+                "PartiQL statements cannot be executed on tables with composite HASH keys or composite RANGE keys."
+            ),
+            "PartiQL statements cannot be executed on tables with multi-attribute HASH keys or multi-attribute RANGE keys."
+        );
     }
 
     #[test]

@@ -665,6 +665,42 @@ pub fn select_table(statement: &str) -> Option<String> {
     (toks.get(from + 2) != Some(&Tok::Punct("."))).then_some(name)
 }
 
+/// AWS's refusal of a PartiQL read of a global secondary index whose key has more than one
+/// HASH or more than one RANGE attribute; DynamoDB Local says `composite` where AWS says
+/// `multi-attribute` (paritysuite/dynamodb-conformance
+/// `tests/tier3/error-messages/partiqlMultiAttributeIndex.test.ts`, 2026-10).
+pub const MULTI_KEY_INDEX: &str = "PartiQL statements cannot be executed on tables with multi-attribute HASH keys or multi-attribute RANGE keys.";
+
+/// The table and index a SELECT reads, when it names an index (`FROM "t"."i"`).
+pub fn select_index(statement: &str) -> Option<(String, String)> {
+    let toks = lex(statement).ok()?;
+    if !is_word(toks.first(), "select") {
+        return None;
+    }
+    let from = toks.iter().position(|t| is_word(Some(t), "from"))?;
+    let name = |t: Option<&Tok>| match t? {
+        Tok::Quoted(n) => Some(n.clone()),
+        Tok::Word(w) if !keyword(w) => Some(w.clone()),
+        _ => None,
+    };
+    if toks.get(from + 2) != Some(&Tok::Punct(".")) {
+        return None;
+    }
+    Some((name(toks.get(from + 1))?, name(toks.get(from + 3))?))
+}
+
+/// Whether DynamoDB Local's `message` refusing a SELECT of an index is one AWS reports only
+/// after its multi-attribute key refusal (`MULTI_KEY_INDEX`, same source): a key value of the
+/// wrong type, and COUNT(*) (`Unexpected path component`). A missing WHERE and a WHERE on
+/// other attributes DynamoDB Local already refuses with the multi-attribute text; syntax and
+/// number errors come first on both.
+pub fn after_multi_key_refusal(statement: &str, message: &str) -> bool {
+    let count = lex(statement)
+        .is_ok_and(|t| is_word(t.get(1), "count") && t.get(2) == Some(&Tok::Punct("(")));
+    message.starts_with("Key attribute's data type should match its data type in table's schema")
+        || (count && message.starts_with("Unexpected path component"))
+}
+
 pub const OVERLAP: &str =
     "Overlapping conditions with range keys are not supported in where clause";
 
@@ -1147,6 +1183,38 @@ mod tests {
             select_table(r#"SELECT * FROM "C"."gsi" WHERE pk = 'a'"#),
             None
         );
+    }
+
+    #[test]
+    fn index_reads_and_what_follows_the_multi_key_refusal() {
+        let pair = |t: &str, i: &str| Some((t.to_string(), i.to_string()));
+        assert_eq!(
+            select_index(r#"SELECT * FROM "T"."gsi" WHERE h1 = 'a'"#),
+            pair("T", "gsi")
+        );
+        assert_eq!(select_index("select id from T.ix"), pair("T", "ix"));
+        assert_eq!(select_index(r#"SELECT * FROM "T" WHERE id = 'a'"#), None);
+        assert_eq!(
+            select_index(r#"DELETE FROM "T"."gsi" WHERE id = 'a'"#),
+            None
+        );
+        let g = r#"SELECT * FROM "T"."gsi" WHERE h1 = 5"#;
+        let mismatch =
+            "Key attribute's data type should match its data type in table's schema: Key h1";
+        assert!(after_multi_key_refusal(g, mismatch));
+        let count = r#"SELECT COUNT(*) FROM "T"."gsi""#;
+        assert!(after_multi_key_refusal(
+            count,
+            "Unexpected path component at 1:8:5"
+        ));
+        assert!(!after_multi_key_refusal(
+            g,
+            "Unexpected path component at 1:8:5"
+        ));
+        assert!(!after_multi_key_refusal(
+            g,
+            "Statement wasn't well formed, can't be processed: Unexpected term"
+        ));
     }
 
     #[test]

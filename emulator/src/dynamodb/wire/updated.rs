@@ -21,12 +21,13 @@ enum Elem {
 }
 
 #[derive(Debug, PartialEq)]
-enum Tok {
+pub(super) enum Tok {
     Word(String),
     Punct(char),
 }
 
-fn tokens(expr: &str) -> Vec<Tok> {
+/// An update expression's words (names, placeholders, keywords) and punctuation.
+pub(super) fn tokens(expr: &str) -> Vec<Tok> {
     let mut out = vec![];
     let mut chars = expr.chars().peekable();
     while let Some(&c) = chars.peek() {

@@ -6,9 +6,9 @@ use serde_json::Value;
 use super::errors::{hash_key_too_large, value_size};
 use crate::protocol::json::JsonError;
 
-/// Runs the checks that apply to `op`: every request's values are walked twice (nesting, and
-/// number exponents, which looks only at strings holding an `e`); the rest are a few map
-/// lookups.
+/// Runs the checks that apply to `op`: every request's values are walked twice (nesting, then
+/// numbers and sets as the operation's layer words them, `values`, or elsewhere number
+/// exponents); the rest are a few map lookups and UpdateItem's statement charge.
 pub fn before_forward(op: &str, input: &Value) -> Result<(), JsonError> {
     match op {
         // PartiQL reads its parameters its own way (`partiql`); a batch answers them per
@@ -22,7 +22,15 @@ pub fn before_forward(op: &str, input: &Value) -> Result<(), JsonError> {
         "BatchExecuteStatement" => {}
         _ => {
             nesting(input)?;
-            exponents(input)?;
+            match super::values::layer(op) {
+                // Numbers and sets as the operation's layer words them (`values`).
+                Some(layer) => {
+                    if let Some(m) = super::values::request_error(layer, input) {
+                        return Err(invalid(m));
+                    }
+                }
+                None => exponents(input)?,
+            }
         }
     }
     match op {
@@ -30,6 +38,10 @@ pub fn before_forward(op: &str, input: &Value) -> Result<(), JsonError> {
         "Scan" => segments(input),
         "GetItem" => names_without_expression(input),
         "BatchGetItem" => batch_get_unused_names(input),
+        // The statement's own charge, before the condition (`update_size`).
+        "UpdateItem" if super::update_size::over_limit(input) => {
+            Err(invalid(super::update_size::TOO_LARGE))
+        }
         _ => Ok(()),
     }
 }
