@@ -891,6 +891,17 @@ mod tests {
         typed(op, code, msg, input, keys, &[])
     }
 
+    /// ExecuteStatement's ValidationException `msg` for `statement`, translated.
+    fn st(statement: &str, msg: &str) -> String {
+        t(
+            "ExecuteStatement",
+            VALIDATION,
+            msg,
+            json!({"Statement": statement}),
+            &[],
+        )
+    }
+
     fn typed(
         op: &str,
         code: &str,
@@ -1384,15 +1395,6 @@ mod tests {
             v("ExecuteStatement", "Empty bags are not supported at 1:36:2"),
             "Empty bags are not supported"
         );
-        let st = |statement: &str, msg: &str| {
-            t(
-                "ExecuteStatement",
-                VALIDATION,
-                msg,
-                json!({"Statement": statement}),
-                &[],
-            )
-        };
         let update = "UPDATE \"t\" SET t = set_add(ss, <<'x'>>) WHERE pk = 'i'";
         assert_eq!(
             st(
@@ -1429,15 +1431,6 @@ mod tests {
     /// partiqlFunctions.test.ts (recorded against AWS, 2026-10).
     #[test]
     fn partiql_statement_texts() {
-        let st = |statement: &str, msg: &str| {
-            t(
-                "ExecuteStatement",
-                VALIDATION,
-                msg,
-                json!({"Statement": statement}),
-                &[],
-            )
-        };
         let nwf = "Statement wasn't well formed, can't be processed: ";
         let left = "SELECT * FROM \"N\" WHERE pk = 1 foo";
         assert_eq!(

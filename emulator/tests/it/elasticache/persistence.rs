@@ -42,6 +42,22 @@ impl Emu {
         aws_at(&self.url, ACCT, REGION, &full).json()
     }
 
+    /// CreateCacheCluster of `nodes` cache.t3.micro nodes of `engine`.
+    fn create_cluster(&self, id: &str, engine: &str, nodes: u32) {
+        let n = nodes.to_string();
+        self.ec(&[
+            "create-cache-cluster",
+            "--cache-cluster-id",
+            id,
+            "--engine",
+            engine,
+            "--cache-node-type",
+            "cache.t3.micro",
+            "--num-cache-nodes",
+            &n,
+        ]);
+    }
+
     fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -489,17 +505,7 @@ fn state_dir_brings_back_a_redis_cluster_memcached_nodes_and_snapshots() {
         "--replicas-per-node-group",
         "1",
     ]);
-    emu.ec(&[
-        "create-cache-cluster",
-        "--cache-cluster-id",
-        "pers-mc",
-        "--engine",
-        "memcached",
-        "--cache-node-type",
-        "cache.t3.micro",
-        "--num-cache-nodes",
-        "2",
-    ]);
+    emu.create_cluster("pers-mc", "memcached", 2);
     let g = emu.wait_available("pers-clu", || emu.group("pers-clu"), "Status");
     let mc = emu.wait_available("pers-mc", || emu.cluster("pers-mc"), "CacheClusterStatus");
     let config_ep = hp(&g["ConfigurationEndpoint"]);
@@ -639,17 +645,7 @@ fn state_dir_brings_back_a_redis_cluster_memcached_nodes_and_snapshots() {
 fn a_killed_node_is_recovered_with_its_data() {
     let state = tempfile::tempdir().unwrap();
     let emu = Emu::start(state.path());
-    emu.ec(&[
-        "create-cache-cluster",
-        "--cache-cluster-id",
-        "phoenix",
-        "--engine",
-        "redis",
-        "--cache-node-type",
-        "cache.t3.micro",
-        "--num-cache-nodes",
-        "1",
-    ]);
+    emu.create_cluster("phoenix", "redis", 1);
     let ep = eventually_available(&emu, "phoenix");
     let mut c = plain_conn(&ep);
     for i in 0..200 {
@@ -738,17 +734,7 @@ fn eventually_available(emu: &Emu, id: &str) -> (String, u16) {
 fn a_restored_node_waits_for_its_address_and_keeps_its_endpoint() {
     let state = tempfile::tempdir().unwrap();
     let emu = Emu::start(state.path());
-    emu.ec(&[
-        "create-cache-cluster",
-        "--cache-cluster-id",
-        "held",
-        "--engine",
-        "redis",
-        "--cache-node-type",
-        "cache.t3.micro",
-        "--num-cache-nodes",
-        "1",
-    ]);
+    emu.create_cluster("held", "redis", 1);
     let before = eventually_available(&emu, "held");
     emu.stop(libc::SIGTERM);
     // The address is held (by this test) across the restart, then freed.
@@ -775,17 +761,7 @@ fn after_a_restart_statuses_say_which_nodes_are_back() {
     let emu = Emu::start(state.path());
     let ids: Vec<String> = (0..4).map(|i| format!("back-{i}")).collect();
     for id in &ids {
-        emu.ec(&[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            id,
-            "--engine",
-            "redis",
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--num-cache-nodes",
-            "1",
-        ]);
+        emu.create_cluster(id, "redis", 1);
     }
     for id in &ids {
         eventually_available(&emu, id);
