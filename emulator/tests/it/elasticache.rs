@@ -56,6 +56,23 @@ pub fn create_group(emu: &TestEmulator, id: &str, extra: &[&str]) -> serde_json:
     wait_group(emu, id)
 }
 
+/// CreateCacheCluster arguments: `nodes` cache.t3.micro nodes of `engine`.
+pub fn create_cluster_args(id: &str, engine: &str, nodes: u32) -> Vec<String> {
+    [
+        "create-cache-cluster",
+        "--cache-cluster-id",
+        id,
+        "--engine",
+        engine,
+        "--cache-node-type",
+        "cache.t3.micro",
+        "--num-cache-nodes",
+        &nodes.to_string(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// Creates a cache cluster of `nodes` cache.t3.micro nodes (plus `extra` arguments); answers
 /// the create call's output without waiting.
 pub fn create_cluster(
@@ -65,18 +82,8 @@ pub fn create_cluster(
     nodes: u32,
     extra: &[&str],
 ) -> serde_json::Value {
-    let n = nodes.to_string();
-    let mut args = vec![
-        "create-cache-cluster",
-        "--cache-cluster-id",
-        id,
-        "--engine",
-        engine,
-        "--cache-node-type",
-        "cache.t3.micro",
-        "--num-cache-nodes",
-        &n,
-    ];
+    let base = create_cluster_args(id, engine, nodes);
+    let mut args: Vec<&str> = base.iter().map(String::as_str).collect();
     args.extend_from_slice(extra);
     ec(emu, &args)
 }

@@ -44,18 +44,8 @@ impl Emu {
 
     /// CreateCacheCluster of `nodes` cache.t3.micro nodes of `engine`.
     fn create_cluster(&self, id: &str, engine: &str, nodes: u32) {
-        let n = nodes.to_string();
-        self.ec(&[
-            "create-cache-cluster",
-            "--cache-cluster-id",
-            id,
-            "--engine",
-            engine,
-            "--cache-node-type",
-            "cache.t3.micro",
-            "--num-cache-nodes",
-            &n,
-        ]);
+        let args = super::create_cluster_args(id, engine, nodes);
+        self.ec(&args.iter().map(String::as_str).collect::<Vec<_>>());
     }
 
     fn pid(&self) -> u32 {
