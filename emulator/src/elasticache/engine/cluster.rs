@@ -189,12 +189,34 @@ pub fn ensure_formed(shards: &[Shard], auth: Option<&str>) -> Result<(), String>
                     })
                 })
         });
+        // Each node serves (PING refuses while it loads its data), says the cluster is ok,
+        // and gives clients the same full slot map: a client that reads it from any node
+        // finds every slot's owner.
+        let mut first: Option<Vec<String>> = None;
         connected
-            && all
-                .iter()
-                .all(|n| conn(*n, auth).is_ok_and(|mut c| state_ok(&mut c)))
+            && all.iter().all(|n| {
+                conn(*n, auth).is_ok_and(|mut c| {
+                    let serving = redis::cmd("PING").query::<String>(&mut c).is_ok();
+                    let map = owners(&mut c)
+                        .ok()
+                        .filter(|o| o.iter().all(|id| !id.is_empty()));
+                    let same = match (&first, map) {
+                        (_, None) => false,
+                        (None, Some(m)) => {
+                            first = Some(m);
+                            true
+                        }
+                        (Some(f), Some(m)) => *f == m,
+                    };
+                    serving && same && state_ok(&mut c)
+                })
+            })
     };
-    if all.is_empty() || until(Duration::from_secs(5), whole) {
+    // Judged twice, a moment apart: nodes that restarted at different moments can still be
+    // settling their view (a node marked failing, a slot map being updated) when one look
+    // finds them whole.
+    let stable = || whole() && (std::thread::sleep(Duration::from_millis(500)), whole()).1;
+    if all.is_empty() || until(Duration::from_secs(10), stable) {
         return Ok(());
     }
     form(shards, auth)
