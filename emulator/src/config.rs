@@ -18,9 +18,11 @@ pub struct Config {
     pub runtime_dir: PathBuf,
     /// Persisted state, when given.
     pub state_dir: Option<PathBuf>,
-    /// Run DynamoDB Local with `-inMemory` instead of on a database file under the runtime
-    /// dir (a JVM crash then loses every table).
+    /// DynamoDB Local without the write log (a JVM crash then loses every table).
     pub dynamodb_in_memory: bool,
+    /// The write log is compacted when it passes this size (and twice its last compacted
+    /// size); tests lower it.
+    pub dynamodb_compact_bytes: u64,
     pub redis_server: PathBuf,
     pub valkey_server: Option<PathBuf>,
     pub memcached: PathBuf,
@@ -187,6 +189,7 @@ impl Config {
             state_dir: None,
             dynamodb_in_memory: std::env::var("AWSEMU_DYNAMODB_IN_MEMORY")
                 .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+            dynamodb_compact_bytes: DYNAMODB_COMPACT_BYTES,
             enforce_capacity: std::env::var("AWSEMU_ENFORCE_CAPACITY")
                 .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
             redis_server: which("redis-server").unwrap_or_else(|| "redis-server".into()),
@@ -214,6 +217,9 @@ impl Config {
         }
     }
 }
+
+/// See `Config::dynamodb_compact_bytes`: replaying 32 MB of small writes takes seconds.
+pub const DYNAMODB_COMPACT_BYTES: u64 = 32 << 20;
 
 /// Where DynamoDB Local's database file goes without a state dir: tmpfs, so writes cost what
 /// they cost in memory, yet a JVM that dies is restarted with them. Named like runtime dirs

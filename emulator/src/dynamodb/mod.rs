@@ -536,6 +536,7 @@ impl DynamoDb {
             "started": self.backend.is_started(),
             "url": self.backend.current_url(),
             "log": self.backend.log_path(),
+            "write_log": self.backend.write_log_status(),
             "tables": st.tables.len(),
             "backups": st.backups.len(),
             "global_tables": st.global_tables.len(),

@@ -21,6 +21,7 @@ mod s3_sts;
 mod start;
 mod value_layers;
 mod vector;
+mod write_log;
 
 fn emu() -> &'static TestEmulator {
     static EMU: OnceLock<TestEmulator> = OnceLock::new();

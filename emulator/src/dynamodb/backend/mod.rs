@@ -1,13 +1,16 @@
-//! The data plane behind us: the embedded DynamoDB Local (started lazily, restarted if it
-//! dies) or any DynamoDB-compatible endpoint given by `--dynamodb-endpoint`.
+//! The data plane behind us: the embedded DynamoDB Local (started with the emulator,
+//! restarted if it dies, in memory with our write log replayed into it) or any
+//! DynamoDB-compatible endpoint given by `--dynamodb-endpoint`.
 
 pub mod pool;
 pub mod scan;
 pub mod sizes;
+pub mod write_log;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::sync::{Mutex, RwLock};
@@ -30,7 +33,12 @@ pub enum BackendError {
     Pool(#[from] pool::PoolError),
     #[error("backend request failed: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("the write log could not be written: {0}")]
+    Log(std::io::Error),
 }
+
+/// The target prefix of DynamoDB's own operations (streams have theirs).
+const DYNAMODB_PREFIX: &str = "DynamoDB_20120810.";
 
 /// Answer of the backend, untouched.
 pub struct BackendResponse {
@@ -50,6 +58,12 @@ struct Running {
 
 pub struct Backend {
     config: Config,
+    /// Where the JVM keeps its tables: in memory with our write log (the default), on a
+    /// database file (a state dir written by a version before the log), or in memory alone
+    /// (`--dynamodb-in-memory`, or an external endpoint).
+    log: Option<write_log::WriteLog>,
+    db_file_dir: Option<PathBuf>,
+    me: Weak<Backend>,
     supervisor: Supervisor,
     client: reqwest::Client,
     running: RwLock<Option<Arc<Running>>>,
@@ -58,19 +72,23 @@ pub struct Backend {
 }
 
 impl Backend {
-    pub fn new(config: Config, supervisor: Supervisor) -> Self {
+    pub fn new(config: Config, supervisor: Supervisor) -> Arc<Self> {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
             .build()
             .expect("reqwest client without TLS always builds");
-        Self {
+        let (log, db_file_dir) = storage(&config);
+        Arc::new_cyclic(|me| Self {
             config,
             supervisor,
             client,
             running: RwLock::new(None),
             starting: Mutex::new(()),
-        }
+            log,
+            db_file_dir,
+            me: me.clone(),
+        })
     }
 
     /// The backend's URL once it runs (for status and benchmarks).
@@ -95,8 +113,175 @@ impl Backend {
             return Ok(r.clone());
         }
         let running = Arc::new(self.start().await?);
+        if let Some(log) = &self.log {
+            // Alone: every write that reached the last JVM is in the log before it is read.
+            let _alone = log.alone().await;
+            self.replay(log, &running).await?;
+        }
         *self.running.write().await = Some(running.clone());
         Ok(running)
+    }
+
+    /// Gives a new JVM every logged request, in order.
+    async fn replay(
+        &self,
+        log: &write_log::WriteLog,
+        running: &Running,
+    ) -> Result<(), BackendError> {
+        let started = Instant::now();
+        log.forget_tables();
+        let (mut sent, mut refused) = (0usize, 0usize);
+        for r in write_log::records(log.path()).map_err(BackendError::Log)? {
+            log.note(&r);
+            let target = format!("{DYNAMODB_PREFIX}{}", r.op);
+            let mut tries = 0;
+            let res = loop {
+                let res = self
+                    .post(running, &r.account, &r.region, &target, r.body.clone())
+                    .await?;
+                // DynamoDB Local answers InternalFailure now and then (a table still settling);
+                // the request was refused whole, so it is sent again.
+                tries += 1;
+                if res.status < 500 || tries == 5 {
+                    break res;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            sent += 1;
+            if res.status != 200 {
+                refused += 1;
+                tracing::warn!(
+                    op = %r.op,
+                    status = res.status,
+                    body = %String::from_utf8_lossy(&res.body),
+                    "a logged request was refused on replay"
+                );
+            }
+            if matches!(r.op.as_str(), "CreateTable" | "UpdateTable") {
+                self.await_active(running, &r).await;
+            }
+        }
+        if sent > 0 {
+            tracing::info!(sent, refused, took = ?started.elapsed(), "write log replayed");
+        }
+        Ok(())
+    }
+
+    /// Waits (up to 10 s) until the table `r` created or changed and its indexes are ACTIVE in
+    /// the new JVM: DynamoDB Local fails writes while it builds a new index.
+    async fn await_active(&self, running: &Running, r: &write_log::Record) {
+        let Ok(input) = serde_json::from_slice::<serde_json::Value>(&r.body) else {
+            return;
+        };
+        let req = serde_json::json!({"TableName": input["TableName"]});
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let Ok(res) = self
+                .post(
+                    running,
+                    &r.account,
+                    &r.region,
+                    &format!("{DYNAMODB_PREFIX}DescribeTable"),
+                    Bytes::from(req.to_string()),
+                )
+                .await
+            else {
+                return;
+            };
+            let d: serde_json::Value = serde_json::from_slice(&res.body).unwrap_or_default();
+            let t = &d["Table"];
+            let active = res.status != 200
+                || (t["TableStatus"] == "ACTIVE"
+                    && t["GlobalSecondaryIndexes"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .all(|i| i["IndexStatus"] == "ACTIVE"));
+            if active {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Rewrites the log as the live tables' own requests (CreateTable and what changed them
+    /// since) and their items as they are now, alone: the log then holds what a replay needs
+    /// and no request twice over.
+    async fn compact(self: Arc<Self>) {
+        let Some(log) = &self.log else { return };
+        let started = Instant::now();
+        let before = log.size();
+        let result = async {
+            let _alone = log.alone().await;
+            let Some(running) = self.running.read().await.clone() else {
+                return Ok(());
+            };
+            let mut out = log.rewrite().map_err(BackendError::Log)?;
+            for ((account, region, name), table) in log.tables() {
+                for r in &table.changes {
+                    out.push(r).map_err(BackendError::Log)?;
+                }
+                let mut start: Option<serde_json::Value> = None;
+                loop {
+                    let mut req = serde_json::json!({"TableName": name});
+                    if let Some(s) = start.take() {
+                        req["ExclusiveStartKey"] = s;
+                    }
+                    let res = self
+                        .post(
+                            &running,
+                            &account,
+                            &region,
+                            &format!("{DYNAMODB_PREFIX}Scan"),
+                            Bytes::from(req.to_string()),
+                        )
+                        .await?;
+                    let page: serde_json::Value = serde_json::from_slice(&res.body)
+                        .map_err(|e| BackendError::Log(e.into()))?;
+                    if res.status != 200 {
+                        return Err(BackendError::Log(std::io::Error::other(format!(
+                            "scan of {name}: {page}"
+                        ))));
+                    }
+                    for chunk in page["Items"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .chunks(25)
+                    {
+                        let puts: Vec<serde_json::Value> = chunk
+                            .iter()
+                            .map(|i| serde_json::json!({"PutRequest": {"Item": i}}))
+                            .collect();
+                        let body = serde_json::json!({"RequestItems": {name.clone(): puts}});
+                        out.push(&write_log::Record {
+                            op: "BatchWriteItem".into(),
+                            account: account.clone(),
+                            region: region.clone(),
+                            body: Bytes::from(body.to_string()),
+                        })
+                        .map_err(BackendError::Log)?;
+                    }
+                    match page.get("LastEvaluatedKey") {
+                        Some(k) if k.is_object() => start = Some(k.clone()),
+                        _ => break,
+                    }
+                }
+            }
+            out.finish(log).map_err(BackendError::Log)
+        }
+        .await;
+        log.compacted();
+        match result {
+            Ok(()) => tracing::info!(
+                before,
+                after = log.size(),
+                took = ?started.elapsed(),
+                "write log compacted"
+            ),
+            Err(e) => tracing::warn!("write log compaction failed (the log stays as it was): {e}"),
+        }
     }
 
     async fn start(&self) -> Result<Running, BackendError> {
@@ -142,11 +327,11 @@ impl Backend {
                 ))
                 .arg("-jar")
                 .arg(jar.display().to_string());
-            // On a file, a JVM that dies and is restarted comes back with every acknowledged
-            // write (see `Config::dynamodb_db_dir`).
-            match self.config.dynamodb_db_dir() {
+            // In memory: a JVM that dies and is restarted gets the write log replayed; only a
+            // state dir from before the log keeps its database file.
+            match &self.db_file_dir {
                 Some(db) => {
-                    std::fs::create_dir_all(&db).map_err(SupervisorError::Io)?;
+                    std::fs::create_dir_all(db).map_err(SupervisorError::Io)?;
                     spec = spec.arg("-dbPath").arg(db.display().to_string());
                 }
                 None => spec = spec.arg("-inMemory"),
@@ -191,10 +376,65 @@ impl Backend {
         dead
     }
 
-    /// Sends one JSON request as `account` in `region` (DynamoDB Local keeps one database per
-    /// access key and region, which gives us isolation for free).
+    /// Sends one JSON request as `account` in `region`; a write the backend acknowledged is in
+    /// the write log before this returns.
     pub async fn call(
         &self,
+        account: &str,
+        region: &str,
+        target: &str,
+        body: Bytes,
+    ) -> Result<BackendResponse, BackendError> {
+        let op = target.strip_prefix(DYNAMODB_PREFIX);
+        let access = match (&self.log, op) {
+            (Some(log), Some(op)) => log.access(account, region, op, &body),
+            _ => write_log::Access::Read,
+        };
+        let mut attempt = 0;
+        loop {
+            let running = self.url().await?;
+            // Not held while waiting for a JVM (its start takes the gate alone to replay).
+            let guard = match &self.log {
+                Some(log) => Some(log.enter(&access).await),
+                None => None,
+            };
+            match self
+                .post(&running, account, region, target, body.clone())
+                .await
+            {
+                Ok(r) => {
+                    if let (Some(log), Some(op), 200, false) =
+                        (&self.log, op, r.status, access == write_log::Access::Read)
+                    {
+                        let compact = log
+                            .append(op, account, region, &body, &r.body)
+                            .map_err(BackendError::Log)?;
+                        drop(guard);
+                        if compact {
+                            if let Some(me) = self.me.upgrade() {
+                                tokio::spawn(me.compact());
+                            }
+                        }
+                    }
+                    return Ok(r);
+                }
+                Err(e) => {
+                    drop(guard);
+                    attempt += 1;
+                    if attempt < 2 && self.restart_if_dead(&running).await {
+                        continue;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// One request to the running backend, as `account` in `region` (DynamoDB Local keeps one
+    /// database per access key and region, which gives us isolation for free).
+    async fn post(
+        &self,
+        running: &Running,
         account: &str,
         region: &str,
         target: &str,
@@ -203,37 +443,20 @@ impl Backend {
         let auth = format!(
             "AWS4-HMAC-SHA256 Credential={account}/20240101/{region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0"
         );
-        let mut attempt = 0;
-        loop {
-            let running = self.url().await?;
-            let res = match &running.pool {
-                Some(pool) => pool
-                    .post(
-                        &[
-                            ("content-type", "application/x-amz-json-1.0"),
-                            ("x-amz-target", target),
-                            ("authorization", &auth),
-                        ],
-                        body.clone(),
-                    )
-                    .await
-                    .map(|(status, body)| BackendResponse { status, body })
-                    .map_err(BackendError::from),
-                None => {
-                    self.call_reqwest(&running, target, &auth, body.clone())
-                        .await
-                }
-            };
-            match res {
-                Ok(r) => return Ok(r),
-                Err(e) => {
-                    attempt += 1;
-                    if attempt < 2 && self.restart_if_dead(&running).await {
-                        continue;
-                    }
-                    return Err(e);
-                }
-            }
+        match &running.pool {
+            Some(pool) => pool
+                .post(
+                    &[
+                        ("content-type", "application/x-amz-json-1.0"),
+                        ("x-amz-target", target),
+                        ("authorization", &auth),
+                    ],
+                    body,
+                )
+                .await
+                .map(|(status, body)| BackendResponse { status, body })
+                .map_err(BackendError::from),
+            None => self.call_reqwest(running, target, &auth, body).await,
         }
     }
 
@@ -303,8 +526,47 @@ impl Backend {
         }
     }
 
+    /// The write log's file, size and compactions so far (null without a log).
+    pub fn write_log_status(&self) -> serde_json::Value {
+        match &self.log {
+            Some(l) => serde_json::json!({
+                "path": l.path(),
+                "bytes": l.size(),
+                "compactions": l.compactions(),
+            }),
+            None => serde_json::Value::Null,
+        }
+    }
+
     pub fn log_path(&self) -> std::path::PathBuf {
         self.supervisor.log_path("dynamodb-local")
+    }
+}
+
+/// Where DynamoDB Local keeps its tables (see `Backend::log`): the write log, or the database
+/// file of a state dir written before the log existed.
+fn storage(config: &Config) -> (Option<write_log::WriteLog>, Option<PathBuf>) {
+    if config.dynamodb_endpoint.is_some() {
+        return (None, None);
+    }
+    let Some(dir) = config.dynamodb_db_dir() else {
+        return (None, None);
+    };
+    let log = dir.join("writes.log");
+    let has_db_file = std::fs::read_dir(&dir).is_ok_and(|d| {
+        d.flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "db"))
+    });
+    if has_db_file && !log.exists() {
+        tracing::info!(dir = %dir.display(), "DynamoDB Local keeps this state dir's database file");
+        return (None, Some(dir));
+    }
+    match write_log::WriteLog::open(log, config.dynamodb_compact_bytes) {
+        Ok(l) => (Some(l), None),
+        Err(e) => {
+            tracing::warn!("no write log ({e}): DynamoDB Local runs on a database file");
+            (None, Some(dir))
+        }
     }
 }
 

@@ -74,6 +74,10 @@ pub fn patch_description(desc: &mut Value, meta: &TableMeta, key: &TableKey) {
         return;
     };
     d.insert("TableId".into(), json!(meta.table_id));
+    // Ours: a JVM given the write log again (after a crash or a restart) dates its tables anew.
+    if meta.created > 0.0 && d.contains_key("CreationDateTime") {
+        d.insert("CreationDateTime".into(), json!(meta.created));
+    }
     clean_throughput(d.get_mut("ProvisionedThroughput"));
     if let (Some(t), Some(pt)) = (
         meta.last_increase,
@@ -222,7 +226,7 @@ impl DynamoDb {
             .unwrap_or_default();
         state::move_items_to_files(&mut state, &config.dynamodb_items_dir());
         let me = Self {
-            backend: Arc::new(Backend::new(config.clone(), supervisor)),
+            backend: Backend::new(config.clone(), supervisor),
             state: Mutex::new(state),
             hooked: AtomicUsize::new(0),
             vector_tables: AtomicUsize::new(0),
