@@ -5,8 +5,6 @@
 //!
 //! `cargo run --release -p emulator --example ddb_bench [-- --requests N]`
 
-use std::time::{Duration, Instant};
-
 use anyhow::{Context, Result};
 use emulator::gateway::AppState;
 use emulator::Config;
@@ -16,6 +14,9 @@ use serde_json::{json, Value};
 mod bare_proxy;
 #[path = "ddb/mod.rs"]
 mod ddb;
+#[path = "ddb/load.rs"]
+mod load;
+use load::{median, ms};
 
 const ACCOUNT: &str = "300000000001";
 const ITEMS: usize = 1000;
@@ -30,6 +31,16 @@ async fn call(client: &reqwest::Client, url: &str, op: &str, body: &Value) -> Re
     ddb::call(client, url, ACCOUNT, op, body).await
 }
 
+async fn run(
+    client: &reqwest::Client,
+    t: &Target,
+    op: &'static str,
+    conc: usize,
+    total: usize,
+) -> Result<load::Stats> {
+    load::run(client, &t.url, ACCOUNT, op, conc, total, body_for).await
+}
+
 fn body_for(op: &str, i: usize) -> Value {
     let key = format!("k{:05}", i % ITEMS);
     match op {
@@ -39,69 +50,6 @@ fn body_for(op: &str, i: usize) -> Value {
             json!({"TableName": "Bench", "Item": {"pk": {"S": key}, "v": {"S": "x".repeat(100)}, "n": {"N": i.to_string()}}})
         }
     }
-}
-
-struct Stats {
-    p50: Duration,
-    p99: Duration,
-    rps: f64,
-}
-
-async fn run(
-    client: &reqwest::Client,
-    t: &Target,
-    op: &'static str,
-    conc: usize,
-    total: usize,
-) -> Result<Stats> {
-    let per = total / conc;
-    let start = Instant::now();
-    let mut tasks = vec![];
-    for w in 0..conc {
-        let client = client.clone();
-        let url = t.url.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(per);
-            for i in 0..per {
-                let body = body_for(op, w * per + i);
-                let t0 = Instant::now();
-                call(&client, &url, op, &body).await?;
-                lat.push(t0.elapsed());
-            }
-            anyhow::Ok(lat)
-        }));
-    }
-    let mut all = vec![];
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    let elapsed = start.elapsed();
-    all.sort();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
-    Ok(Stats {
-        p50: pct(0.50),
-        p99: pct(0.99),
-        rps: all.len() as f64 / elapsed.as_secs_f64(),
-    })
-}
-
-/// Per-metric medians over rounds.
-fn median(mut v: Vec<Stats>) -> Stats {
-    let mid = v.len() / 2;
-    v.sort_by_key(|s| s.p50);
-    let p50 = v[mid].p50;
-    v.sort_by_key(|s| s.p99);
-    let p99 = v[mid].p99;
-    v.sort_by(|a, b| a.rps.total_cmp(&b.rps));
-    Stats {
-        p50,
-        p99,
-        rps: v[mid].rps,
-    }
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3}", d.as_secs_f64() * 1000.0)
 }
 
 #[tokio::main]
