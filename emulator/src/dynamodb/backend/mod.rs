@@ -37,6 +37,10 @@ pub enum BackendError {
     Log(std::io::Error),
 }
 
+/// Requests of distinct items replayed side by side, and how many are read ahead.
+const REPLAY_LANES: usize = 8;
+const REPLAY_SEGMENT: usize = 4096;
+
 /// The target prefix of DynamoDB's own operations (streams have theirs).
 const DYNAMODB_PREFIX: &str = "DynamoDB_20120810.";
 
@@ -122,49 +126,114 @@ impl Backend {
         Ok(running)
     }
 
-    /// Gives a new JVM every logged request, in order.
+    /// Gives a new JVM every logged request, each item's in order: requests that write one
+    /// item go in `REPLAY_LANES` lanes by item (a lane in order, the lanes side by side), and
+    /// anything else (table changes, writes of several items or none we can key) alone once
+    /// the lanes before it are done.
     async fn replay(
         &self,
         log: &write_log::WriteLog,
-        running: &Running,
+        running: &Arc<Running>,
     ) -> Result<(), BackendError> {
         let started = Instant::now();
         log.forget_tables();
         let (mut sent, mut refused) = (0usize, 0usize);
+        let mut lanes: Vec<Vec<write_log::Record>> = vec![vec![]; REPLAY_LANES];
+        let (mut pending, mut in_snapshot, mut next) = (0usize, false, 0usize);
         for r in write_log::records(log.path()).map_err(BackendError::Log)? {
             log.note(&r);
-            let target = format!("{DYNAMODB_PREFIX}{}", r.op);
-            let mut tries = 0;
-            let res = loop {
-                let res = self
-                    .post(running, &r.account, &r.region, &target, r.body.clone())
-                    .await?;
-                // DynamoDB Local answers InternalFailure now and then (a table still settling);
-                // the request was refused whole, so it is sent again.
-                tries += 1;
-                if res.status < 500 || tries == 5 {
-                    break res;
+            // A snapshot's batches go to any lane; other writes of one item to its own lane,
+            // after the snapshot they follow.
+            let lane = if r.snapshot {
+                next += 1;
+                Some(next % REPLAY_LANES)
+            } else {
+                match log.access(&r.account, &r.region, &r.op, &r.body) {
+                    write_log::Access::Items(s) if s.len() == 1 => Some(s[0] % REPLAY_LANES),
+                    _ => None,
                 }
-                tokio::time::sleep(Duration::from_millis(50)).await;
             };
-            sent += 1;
-            if res.status != 200 {
-                refused += 1;
-                tracing::warn!(
-                    op = %r.op,
-                    status = res.status,
-                    body = %String::from_utf8_lossy(&res.body),
-                    "a logged request was refused on replay"
-                );
+            if lane.is_none() || r.snapshot != in_snapshot || pending >= REPLAY_SEGMENT {
+                refused += self.replay_lanes(running, &mut lanes).await?;
+                sent += std::mem::take(&mut pending);
+                in_snapshot = r.snapshot;
             }
-            if matches!(r.op.as_str(), "CreateTable" | "UpdateTable") {
-                self.await_active(running, &r).await;
+            match lane {
+                Some(l) => {
+                    lanes[l].push(r);
+                    pending += 1;
+                }
+                None => {
+                    sent += 1;
+                    refused += usize::from(!self.replay_one(running, &r).await?);
+                }
             }
         }
+        refused += self.replay_lanes(running, &mut lanes).await?;
+        sent += pending;
         if sent > 0 {
             tracing::info!(sent, refused, took = ?started.elapsed(), "write log replayed");
         }
         Ok(())
+    }
+
+    /// Sends every lane's records, the lanes side by side; answers how many were refused.
+    async fn replay_lanes(
+        &self,
+        running: &Arc<Running>,
+        lanes: &mut [Vec<write_log::Record>],
+    ) -> Result<usize, BackendError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for lane in lanes.iter_mut().filter(|l| !l.is_empty()) {
+            let (me, running, records) = (self.me.clone(), running.clone(), std::mem::take(lane));
+            tasks.spawn(async move {
+                let mut refused = 0;
+                for r in &records {
+                    let Some(me) = me.upgrade() else { break };
+                    refused += usize::from(!me.replay_one(&running, r).await?);
+                }
+                Ok::<usize, BackendError>(refused)
+            });
+        }
+        let mut refused = 0;
+        while let Some(done) = tasks.join_next().await {
+            refused += done.map_err(|e| BackendError::Log(std::io::Error::other(e)))??;
+        }
+        Ok(refused)
+    }
+
+    /// Sends one logged request; answers whether the new JVM took it.
+    async fn replay_one(
+        &self,
+        running: &Running,
+        r: &write_log::Record,
+    ) -> Result<bool, BackendError> {
+        let target = format!("{DYNAMODB_PREFIX}{}", r.op);
+        let mut tries = 0;
+        let res = loop {
+            let res = self
+                .post(running, &r.account, &r.region, &target, r.body.clone())
+                .await?;
+            // DynamoDB Local answers InternalFailure now and then (a table still settling);
+            // the request was refused whole, so it is sent again.
+            tries += 1;
+            if res.status < 500 || tries == 5 {
+                break res;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        if res.status != 200 {
+            tracing::warn!(
+                op = %r.op,
+                status = res.status,
+                body = %String::from_utf8_lossy(&res.body),
+                "a logged request was refused on replay"
+            );
+        }
+        if matches!(r.op.as_str(), "CreateTable" | "UpdateTable") {
+            self.await_active(running, r).await;
+        }
+        Ok(res.status == 200)
     }
 
     /// Waits (up to 10 s) until the table `r` created or changed and its indexes are ACTIVE in
@@ -243,13 +312,11 @@ impl Backend {
                             "scan of {name}: {page}"
                         ))));
                     }
-                    for chunk in page["Items"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .chunks(25)
-                    {
+                    // Batches of 25 (BatchWriteItem's most), each item in one: a replay
+                    // sends them side by side.
+                    let items: Vec<&serde_json::Value> =
+                        page["Items"].as_array().into_iter().flatten().collect();
+                    for chunk in items.chunks(25) {
                         let puts: Vec<serde_json::Value> = chunk
                             .iter()
                             .map(|i| serde_json::json!({"PutRequest": {"Item": i}}))
@@ -260,6 +327,7 @@ impl Backend {
                             account: account.clone(),
                             region: region.clone(),
                             body: Bytes::from(body.to_string()),
+                            snapshot: true,
                         })
                         .map_err(BackendError::Log)?;
                     }
@@ -581,4 +649,35 @@ fn pool_for(endpoint: &reqwest::Url) -> Option<pool::Pool> {
     let host = endpoint.host_str()?;
     let port = endpoint.port_or_known_default()?;
     Some(pool::Pool::new(format!("{host}:{port}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(state: &std::path::Path) -> Config {
+        let mut c = Config::from_env(state.join("runtime"));
+        c.state_dir = Some(state.to_path_buf());
+        c
+    }
+
+    #[test]
+    fn a_state_dir_from_before_the_log_keeps_its_database_file() {
+        let state = tempfile::tempdir().unwrap();
+        let db = state.path().join("dynamodb");
+        std::fs::create_dir_all(&db).unwrap();
+        std::fs::write(db.join("000000000000_us-east-1.db"), b"").unwrap();
+        let (log, file) = storage(&config(state.path()));
+        assert!(log.is_none());
+        assert_eq!(file, Some(db.clone()));
+        // Once a log exists (a new state dir, or one this version wrote), the log rules.
+        std::fs::remove_file(db.join("000000000000_us-east-1.db")).unwrap();
+        let (log, file) = storage(&config(state.path()));
+        assert_eq!(log.unwrap().path(), db.join("writes.log"));
+        assert!(file.is_none());
+        let mut memory = config(state.path());
+        memory.state_dir = None;
+        memory.dynamodb_in_memory = true;
+        assert!(matches!(storage(&memory), (None, None)));
+    }
 }

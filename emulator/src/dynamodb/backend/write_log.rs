@@ -10,8 +10,9 @@
 //! everything else that writes (table changes, PartiQL writes, anything we cannot key) holds
 //! the gate alone, as do replays and compactions.
 //!
-//! Framing: a header line `op account region length`, then the body as sent, then `\n`. A torn
-//! last record (the emulator killed mid-append, before the caller was answered) is ignored.
+//! Framing: a header line `op account region length` (then ` s` for a compaction's snapshot
+//! batch), then the body as sent, then `\n`. A torn last record (the emulator killed
+//! mid-append, before the caller was answered) is ignored.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -59,6 +60,9 @@ pub struct Record {
     pub account: String,
     pub region: String,
     pub body: Bytes,
+    /// A compaction's batch of items: no item of it is in another snapshot record, so the
+    /// snapshot records next to each other may be replayed in any order.
+    pub snapshot: bool,
 }
 
 /// What a request needs to hold while it runs.
@@ -213,6 +217,7 @@ impl WriteLog {
             account: account.to_string(),
             region: region.to_string(),
             body,
+            snapshot: false,
         };
         self.note(&record);
         let framed = frame(&record);
@@ -366,6 +371,7 @@ fn read_record(r: &mut impl BufRead) -> Option<Record> {
     let mut parts = header.trim_end_matches('\n').split(' ');
     let (op, account, region, len) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let len: usize = len.parse().ok()?;
+    let snapshot = parts.next() == Some("s");
     let mut body = vec![0; len + 1];
     r.read_exact(&mut body).ok()?;
     if body.pop() != Some(b'\n') {
@@ -376,13 +382,22 @@ fn read_record(r: &mut impl BufRead) -> Option<Record> {
         account: account.to_string(),
         region: region.to_string(),
         body: Bytes::from(body),
+        snapshot,
     })
 }
 
 fn frame(r: &Record) -> Vec<u8> {
     let mut out = Vec::with_capacity(r.body.len() + 64);
+    let flag = if r.snapshot { " s" } else { "" };
     out.extend_from_slice(
-        format!("{} {} {} {}\n", r.op, r.account, r.region, r.body.len()).as_bytes(),
+        format!(
+            "{} {} {} {}{flag}\n",
+            r.op,
+            r.account,
+            r.region,
+            r.body.len()
+        )
+        .as_bytes(),
     );
     out.extend_from_slice(&r.body);
     out.push(b'\n');
@@ -632,12 +647,28 @@ mod tests {
         append(&log, "CreateTable", CREATE);
         append(&log, "PutItem", r#"{"TableName":"T","Item":{}}"#);
         let first = records(log.path()).unwrap().next().unwrap();
+        let batch = Record {
+            op: "BatchWriteItem".into(),
+            snapshot: true,
+            ..first.clone()
+        };
         let mut w = log.rewrite().unwrap();
         w.push(&first).unwrap();
+        w.push(&batch).unwrap();
         w.finish(&log).unwrap();
         append(&log, "DeleteTable", r#"{"TableName":"T"}"#);
-        let ops: Vec<String> = records(log.path()).unwrap().map(|r| r.op).collect();
-        assert_eq!(ops, ["CreateTable", "DeleteTable"]);
+        let got: Vec<(String, bool)> = records(log.path())
+            .unwrap()
+            .map(|r| (r.op, r.snapshot))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("CreateTable".into(), false),
+                ("BatchWriteItem".into(), true),
+                ("DeleteTable".into(), false)
+            ]
+        );
         assert_eq!(log.size(), std::fs::metadata(log.path()).unwrap().len());
     }
 }
