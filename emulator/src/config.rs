@@ -222,14 +222,15 @@ impl Config {
 /// 4 MB of them (about 18,000) replay in under 10 s; a compaction's batches go faster.
 pub const DYNAMODB_COMPACT_BYTES: u64 = 4 << 20;
 
-/// Where DynamoDB Local's database file goes without a state dir: tmpfs, so writes cost what
-/// they cost in memory, yet a JVM that dies is restarted with them. Named like runtime dirs
-/// (`awsemu-<pid>`) so the reaper removes those of killed emulators.
+/// Where DynamoDB's write log goes without a state dir: tmpfs, so appends cost what memory
+/// costs, yet outlive a JVM that dies. Named like runtime dirs (`awsemu-<pid>`) so the reaper
+/// removes those of killed emulators.
 pub const SHM_DIR: &str = "/dev/shm";
 
 impl Config {
-    /// DynamoDB Local's database directory: under the state dir when given; none when asked
-    /// to run in memory; else on tmpfs when there is one, or under the runtime dir.
+    /// DynamoDB's directory (its write log, or an older state dir's database file): under the
+    /// state dir when given; none when asked to run without a log; else on tmpfs when there is
+    /// one, or under the runtime dir.
     pub fn dynamodb_db_dir(&self) -> Option<PathBuf> {
         if let Some(state) = &self.state_dir {
             return Some(state.join("dynamodb"));

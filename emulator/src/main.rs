@@ -41,8 +41,8 @@ struct Args {
     /// Scratch directory for child logs and node data (default: a fresh temp dir, removed at exit).
     #[arg(long, env = "AWSEMU_RUNTIME_DIR")]
     runtime_dir: Option<PathBuf>,
-    /// Run DynamoDB Local in memory (faster, but a JVM crash loses every table) instead of on
-    /// a database file under the runtime dir.
+    /// Run DynamoDB Local without the write log (a JVM crash then loses every table; by
+    /// default every acknowledged write is logged and replayed into a restarted JVM).
     #[arg(long, env = "AWSEMU_DYNAMODB_IN_MEMORY")]
     dynamodb_in_memory: bool,
     /// Provisioned DynamoDB tables throttle beyond their read and write capacity units (with

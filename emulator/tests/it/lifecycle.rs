@@ -106,8 +106,8 @@ fn sigkill_of_the_emulator_takes_its_children_down() {
     next.child.wait().unwrap();
 }
 
-/// DynamoDB Local runs on a database file: a JVM killed with SIGKILL is restarted on the same
-/// file and every acknowledged write is still there.
+/// A JVM killed with SIGKILL is replaced by one given the write log again: every acknowledged
+/// write is still there.
 #[test]
 fn a_killed_dynamodb_local_comes_back_with_every_item() {
     let emu = super::common::TestEmulator::start();

@@ -2,7 +2,7 @@
 //! acknowledged that changed something is appended here before its caller is answered. A new
 //! JVM (after a crash, or an emulator restarted on its state dir) is given the log again, in
 //! order, so it comes back with every acknowledged write at in-memory speed (a database file
-//! cost DynamoDB Local 29-46% of its write throughput here; README, "crash safety").
+//! cost DynamoDB Local 24-36% of its write throughput here; README, "Crash safety").
 //!
 //! Order: replaying requests gives the same tables only if each item sees its writes in the
 //! order the backend applied them. Writes that name their items hold a lock per item (one of
