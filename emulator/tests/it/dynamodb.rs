@@ -18,6 +18,7 @@ mod ordering;
 mod partiql;
 mod recorded;
 mod s3_sts;
+mod sourced_errors;
 mod start;
 mod value_layers;
 mod vector;

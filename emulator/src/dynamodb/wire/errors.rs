@@ -320,6 +320,41 @@ const ROWS: &[Row] = &[
         starts: &["Input collection contains duplicates"],
         fix: Fix::Compute(partiql_duplicate_bag),
     },
+    // Table definitions (CreateTable) and table updates (UpdateTable), as AWS was recorded
+    // answering them (README, "Every error text DynamoDB Local can produce", rows 37, 42,
+    // 139, 211).
+    // https://github.com/nubo-db/dynamodb-conformance/blob/main/tests/tier3/error-messages/createTable.test.ts
+    // ("LSI without range key on base table", "duplicate index names").
+    Row {
+        ops: &["CreateTable"],
+        code: VALIDATION,
+        starts: &["Local Secondary indices are not allowed on hash tables"],
+        fix: Fix::Replace(
+            "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
+        ),
+    },
+    Row {
+        ops: &["CreateTable"],
+        code: VALIDATION,
+        starts: &["Two global secondary indices have the same name"],
+        fix: Fix::Compute(duplicate_gsi_name),
+    },
+    // Throughput set to what the table has: AWS repeats both figures, which are then the
+    // request's own (https://github.com/cortexproject/cortex/pull/441, recorded answer).
+    Row {
+        ops: &["UpdateTable"],
+        code: VALIDATION,
+        starts: &["The requested throughput value equals the current value"],
+        fix: Fix::Compute(throughput_unchanged),
+    },
+    // https://github.com/aws-controllers-k8s/community/issues/1000 (recorded answer) and
+    // https://github.com/scylladb/scylladb/issues/6939 (the same text from AWS).
+    Row {
+        ops: &["UpdateTable"],
+        code: VALIDATION,
+        starts: &["Table already has an enabled stream"],
+        fix: Fix::Compute(stream_already_enabled),
+    },
     // Control-plane operations name the table; data-plane ones do not.
     Row {
         ops: &["DescribeTable", "UpdateTable", "DeleteTable"],
@@ -813,6 +848,56 @@ fn table_exists(facts: &Facts, message: &str) -> String {
             super::arn::table_of(t).unwrap_or(t)
         ),
         None => message.to_string(),
+    }
+}
+
+/// The request's table name (a table ARN reduced to its name).
+fn request_table<'a>(facts: &Facts<'a>) -> Option<&'a str> {
+    let t = facts.input["TableName"].as_str()?;
+    Some(super::arn::table_of(t).unwrap_or(t))
+}
+
+/// AWS names the first global secondary index name that the request repeats.
+fn duplicate_gsi_name(facts: &Facts, message: &str) -> String {
+    let names: Vec<&str> = facts.input["GlobalSecondaryIndexes"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["IndexName"].as_str()).collect())
+        .unwrap_or_default();
+    match (1..names.len()).find(|&i| names[..i].contains(&names[i])) {
+        Some(i) => format!(
+            "One or more parameter values were invalid: Duplicate index name: {}",
+            names[i]
+        ),
+        None => message.to_string(),
+    }
+}
+
+/// DynamoDB Local refuses a table throughput equal to the current one; AWS spells out both,
+/// which are then the figures the request gives. Left alone when the request also updates
+/// indexes (whose unchanged throughput AWS words differently) or gives no table throughput.
+fn throughput_unchanged(facts: &Facts, message: &str) -> String {
+    let input = facts.input;
+    let pt = &input["ProvisionedThroughput"];
+    let (Some(r), Some(w)) = (
+        pt["ReadCapacityUnits"].as_i64(),
+        pt["WriteCapacityUnits"].as_i64(),
+    ) else {
+        return message.to_string();
+    };
+    if input.get("GlobalSecondaryIndexUpdates").is_some() {
+        return message.to_string();
+    }
+    format!(
+        "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {r}. Requested ReadCapacityUnits: {r}. Current WriteCapacityUnits provisioned for the table: {w}. Requested WriteCapacityUnits: {w}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits."
+    )
+}
+
+fn stream_already_enabled(facts: &Facts, message: &str) -> String {
+    match request_table(facts) {
+        Some(t) if message == "Table already has an enabled stream" => {
+            format!("{message}: TableName: {t}")
+        }
+        _ => message.to_string(),
     }
 }
 
@@ -1544,6 +1629,44 @@ mod tests {
             "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"
         );
         assert_eq!(reasons[1]["Message"], "The conditional request failed");
+    }
+
+    #[test]
+    fn table_definition_and_update_texts() {
+        assert_eq!(
+            v("CreateTable", "Local Secondary indices are not allowed on hash tables, only hash and range tables"),
+            "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"
+        );
+        let dup = "Two global secondary indices have the same name";
+        let gsis = json!({"GlobalSecondaryIndexes": [
+            {"IndexName": "a"}, {"IndexName": "same"}, {"IndexName": "b"}, {"IndexName": "same"}
+        ]});
+        assert_eq!(
+            t("CreateTable", VALIDATION, dup, gsis, &[]),
+            "One or more parameter values were invalid: Duplicate index name: same"
+        );
+        assert_eq!(v("CreateTable", dup), dup);
+        let same = "The requested throughput value equals the current value";
+        let pt = json!({"TableName": "T", "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 7}});
+        assert_eq!(
+            t("UpdateTable", VALIDATION, same, pt, &[]),
+            "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: 5. Requested ReadCapacityUnits: 5. Current WriteCapacityUnits provisioned for the table: 7. Requested WriteCapacityUnits: 7. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits."
+        );
+        let with_index = json!({"ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 7},
+            "GlobalSecondaryIndexUpdates": []});
+        assert_eq!(t("UpdateTable", VALIDATION, same, with_index, &[]), same);
+        let stream = "Table already has an enabled stream";
+        assert_eq!(
+            t(
+                "UpdateTable",
+                VALIDATION,
+                stream,
+                json!({"TableName": "arn:aws:dynamodb:us-east-1:123456789012:table/Orders"}),
+                &[]
+            ),
+            "Table already has an enabled stream: TableName: Orders"
+        );
+        assert_eq!(v("UpdateTable", stream), stream);
     }
 
     #[test]

@@ -1,0 +1,242 @@
+//! Error texts sourced for issue #22 item 4: each request goes through the emulator and gets
+//! AWS's code, status and exact message as recorded (the source is on each test and in the
+//! README's catalogue, "Every error text DynamoDB Local can produce"). Texts AWS answers as
+//! DynamoDB Local does are pinned too, so a later change of either side is noticed.
+
+use serde_json::{json, Value};
+
+use super::{ok, op};
+
+/// `name` answered `code` (the part after `#`) with status 400 and exactly `message`.
+fn refused(account: &str, name: &str, body: Value, code: &str, message: &str) {
+    let (status, out) = op(account, name, body);
+    assert_eq!(status, 400, "{name}: {out}");
+    let t = out["__type"].as_str().unwrap_or_default();
+    assert!(t.ends_with(&format!("#{code}")), "{name}: {out}");
+    assert_eq!(out["message"], message, "{name}: {out}");
+}
+
+fn defs(names: &[(&str, &str)]) -> Value {
+    names
+        .iter()
+        .map(|(n, t)| json!({"AttributeName": n, "AttributeType": t}))
+        .collect()
+}
+
+/// Row 37: https://github.com/nubo-db/dynamodb-conformance/blob/main/tests/tier3/error-messages/createTable.test.ts
+/// ("LSI without range key on base table").
+#[test]
+fn a_local_index_on_a_table_without_a_sort_key() {
+    refused(
+        "200000002201",
+        "CreateTable",
+        json!({
+            "TableName": "NoRangeLsi",
+            "AttributeDefinitions": defs(&[("pk", "S"), ("lsiSk", "S")]),
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "LocalSecondaryIndexes": [{
+                "IndexName": "lsi1",
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "lsiSk", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"}
+            }],
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        }),
+        "ValidationException",
+        "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
+    );
+}
+
+/// Row 42: same file ("duplicate index names").
+#[test]
+fn two_global_indexes_of_one_name() {
+    let gsi = |key: &str| {
+        json!({
+            "IndexName": "sameIndex",
+            "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        })
+    };
+    refused(
+        "200000002202",
+        "CreateTable",
+        json!({
+            "TableName": "DupIndex",
+            "AttributeDefinitions": defs(&[("pk", "S"), ("sk", "S"), ("gsiPk1", "S"), ("gsiPk2", "S")]),
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "GlobalSecondaryIndexes": [gsi("gsiPk1"), gsi("gsiPk2")],
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        }),
+        "ValidationException",
+        "One or more parameter values were invalid: Duplicate index name: sameIndex",
+    );
+}
+
+/// Row 139: https://github.com/cortexproject/cortex/pull/441 (AWS's answer recorded in the
+/// description).
+#[test]
+fn throughput_set_to_what_the_table_has() {
+    let acct = "200000002203";
+    ok(
+        acct,
+        "CreateTable",
+        json!({
+            "TableName": "SameThroughput",
+            "AttributeDefinitions": defs(&[("pk", "S")]),
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "ProvisionedThroughput": {"ReadCapacityUnits": 300, "WriteCapacityUnits": 30}
+        }),
+    );
+    refused(
+        acct,
+        "UpdateTable",
+        json!({
+            "TableName": "SameThroughput",
+            "ProvisionedThroughput": {"ReadCapacityUnits": 300, "WriteCapacityUnits": 30}
+        }),
+        "ValidationException",
+        "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: 300. Requested ReadCapacityUnits: 300. Current WriteCapacityUnits provisioned for the table: 30. Requested WriteCapacityUnits: 30. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+    );
+}
+
+/// Row 211: https://github.com/aws-controllers-k8s/community/issues/1000 (recorded answer),
+/// https://github.com/scylladb/scylladb/issues/6939.
+#[test]
+fn a_stream_enabled_twice() {
+    let acct = "200000002204";
+    let spec = json!({"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"});
+    ok(
+        acct,
+        "CreateTable",
+        json!({
+            "TableName": "acktable",
+            "AttributeDefinitions": defs(&[("ForumName", "S")]),
+            "KeySchema": [{"AttributeName": "ForumName", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": spec
+        }),
+    );
+    refused(
+        acct,
+        "UpdateTable",
+        json!({"TableName": "acktable", "StreamSpecification": spec}),
+        "ValidationException",
+        "Table already has an enabled stream: TableName: acktable",
+    );
+}
+
+/// Texts AWS answers as DynamoDB Local does (README rows 24, 26, 125, 186, 373, 409, 462,
+/// 482, 484, 592), from https://github.com/nubo-db/dynamodb-conformance tests/tier3
+/// (error-messages/batchWriteItem.test.ts, transactWriteItems.test.ts, query.test.ts,
+/// partiql.test.ts), architect/dynalite test/updateTable.js and the issue threads the README
+/// names.
+#[test]
+fn texts_aws_shares_with_dynamodb_local() {
+    let acct = "200000002205";
+    let v = "ValidationException";
+    ok(
+        acct,
+        "CreateTable",
+        json!({
+            "TableName": "Shared",
+            "AttributeDefinitions": defs(&[("pk", "S"), ("sk", "S"), ("lsi1sk", "S")]),
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "GlobalSecondaryIndexes": [{"IndexName": "gsi1",
+                "KeySchema": [{"AttributeName": "lsi1sk", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"}}],
+            "BillingMode": "PAY_PER_REQUEST"
+        }),
+    );
+    let key = json!({"pk": {"S": "p"}, "sk": {"S": "s"}});
+    refused(
+        acct,
+        "BatchWriteItem",
+        json!({"RequestItems": {"Shared": [{"PutRequest": {"Item":
+            {"pk": {"S": "p"}, "sk": {"S": "s"}, "lsi1sk": {"S": ""}}}}]}}),
+        v,
+        "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: gsi1, IndexKey: lsi1sk",
+    );
+    refused(
+        acct,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Update": {"TableName": "Shared", "Key": key,
+            "UpdateExpression": "SET lsi1sk = :v",
+            "ExpressionAttributeValues": {":v": {"S": ""}}}}]}),
+        v,
+        "One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty string value.",
+    );
+    refused(
+        acct,
+        "Query",
+        json!({"TableName": "Shared", "KeyConditionExpression": "pk = :pk",
+            "FilterExpression": "#missing = :fv",
+            "ExpressionAttributeValues": {":pk": {"S": "val"}, ":fv": {"S": "x"}}}),
+        v,
+        "Invalid FilterExpression: An expression attribute name used in the document path is not defined; attribute name: #missing",
+    );
+    refused(
+        acct,
+        "GetItem",
+        json!({"TableName": "Shared", "Key": key, "ProjectionExpression": "name"}),
+        v,
+        "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: name",
+    );
+    let gsi = |name: &str, key: &str| {
+        json!({"Create": {"IndexName": name,
+            "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"}}})
+    };
+    refused(
+        acct,
+        "UpdateTable",
+        json!({"TableName": "Shared",
+            "AttributeDefinitions": defs(&[("g2", "S"), ("g3", "S")]),
+            "GlobalSecondaryIndexUpdates": [gsi("gsi2", "g2"), gsi("gsi3", "g3")]}),
+        "LimitExceededException",
+        "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table",
+    );
+    let statement = |account: &str, s: &str, message: &str| {
+        refused(
+            account,
+            "ExecuteStatement",
+            json!({"Statement": s}),
+            v,
+            message,
+        );
+    };
+    statement(
+        acct,
+        "DELETE FROM \"Shared\" WHERE pk = 'x' AND sk = 'y' RETURNING MODIFIED OLD *",
+        "Invalid returning clause: RETURNING MODIFIED OLD *. Only RETURNING ALL OLD * is allowed in DELETE statements.",
+    );
+    statement(
+        acct,
+        "SELECT * FROM \"Shared\".\"gsi1\".\"extra\" WHERE pk = 'p'",
+        "A path may contain at most 2 components in the FROM clause",
+    );
+    statement(
+        acct,
+        "SELECT * FROM \"Shared\".\"\" WHERE pk = 'p'",
+        "Path component cannot be an empty string",
+    );
+    let transaction = |s: &str, message: &str| {
+        refused(
+            acct,
+            "ExecuteTransaction",
+            json!({"TransactStatements": [{"Statement": s}]}),
+            v,
+            message,
+        );
+    };
+    transaction(
+        "SELECT * FROM \"Shared\".\"gsi1\" WHERE lsi1sk = 'x'",
+        "Validation failed in TransactStatements[0]: Reads on indices are not supported within transactions.",
+    );
+    transaction(
+        "UPDATE \"Shared\" SET data = 'v' WHERE pk = 'x' AND sk = 'y' RETURNING ALL NEW *",
+        "Validation failed in TransactStatements[0]: RETURNING clause is not supported in ExecuteTransaction.",
+    );
+}
