@@ -9,6 +9,7 @@ mod errors;
 mod failover;
 mod limits;
 mod migration;
+mod node_type_parameters;
 mod nodes;
 mod persistence;
 mod placement;

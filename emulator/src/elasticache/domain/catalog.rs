@@ -306,6 +306,15 @@ const BEFORE_REPLICA_NAMES: &[(&str, &str)] = &[
     ("min-replicas-to-write", "min-slaves-to-write"),
     ("replica-allow-chaining", "slave-allow-chaining"),
     ("replica-lazy-flush", "slave-lazy-flush"),
+    // Node-type specific (`node_type_specific`).
+    (
+        "client-output-buffer-limit-replica-hard-limit",
+        "client-output-buffer-limit-slave-hard-limit",
+    ),
+    (
+        "client-output-buffer-limit-replica-soft-limit",
+        "client-output-buffer-limit-slave-soft-limit",
+    ),
 ];
 
 /// Parameters later families add (same page: "Redis OSS 6.x parameter changes", "Redis OSS
@@ -560,36 +569,258 @@ pub const NODE_TYPES: &[(&str, f64)] = &[
     ("cache.t4g.small", 1.37),
 ];
 
-/// The parameters whose value depends on the node type (CacheNodeTypeSpecificParameters):
-/// Redis OSS and Valkey `maxmemory` in bytes, Memcached `max_cache_memory` in megabytes, one
-/// value per node type from its memory above ("Redis OSS node-type specific parameters" and
-/// "Memcached node-type specific parameters",
-/// https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html).
-pub fn node_type_specific(family: &str) -> Vec<Value> {
-    let memcached = family.starts_with("memcached");
-    let values: Vec<Value> = NODE_TYPES
-        .iter()
-        .map(|(t, gib)| {
-            let value = if memcached {
-                (gib * 1024.0).round() as u64
-            } else {
-                (gib * 1_073_741_824.0).round() as u64
-            };
-            json!({"CacheNodeType": t, "Value": value.to_string()})
-        })
-        .collect();
-    let (name, description) = if memcached {
-        (
-            "max_cache_memory",
-            "The maximum amount of memory, in megabytes, memcached may use for items.",
-        )
-    } else {
-        (
-            "maxmemory",
-            "The maximum configurable amount of memory to use to store items, in bytes.",
-        )
-    };
-    vec![json!({
+/// AWS's own per-node-type values for the parameters whose value depends on the node type
+/// (CacheNodeTypeSpecificParameters). They are not the memory above converted (maxmemory of
+/// cache.m1.small is 943718400 bytes, 900 MiB of its 1.3 GiB).
+///
+/// Redis OSS (and Valkey) `maxmemory`, in bytes: AWS's "Engine specific parameters" page,
+/// "Redis OSS node-type specific parameters"
+/// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html#ParameterGroups.Redis.NodeSpecific;
+/// its "Valkey node-type specific parameters" table gives the same values for the types it
+/// lists). The 26 types of botocore's recorded DescribeEngineDefaultParameters response
+/// (`elasticache/2015-02-02/examples-1.json`, family redis2.8) carry the same values.
+/// Every type of `NODE_TYPES` is listed; a type missing here falls back to its memory above.
+const REDIS_MAXMEMORY: &[(&str, u64)] = &[
+    ("cache.c1.xlarge", 6_501_171_200),
+    ("cache.m1.large", 7_025_459_200),
+    ("cache.m1.medium", 3_093_299_200),
+    ("cache.m1.small", 943_718_400),
+    ("cache.m1.xlarge", 14_889_779_200),
+    ("cache.m2.2xlarge", 35_022_438_400),
+    ("cache.m2.4xlarge", 70_883_737_600),
+    ("cache.m2.xlarge", 17_091_788_800),
+    ("cache.m3.2xlarge", 29_989_273_600),
+    ("cache.m3.large", 6_501_171_200),
+    ("cache.m3.medium", 2_988_441_600),
+    ("cache.m3.xlarge", 14_260_633_600),
+    ("cache.m4.10xlarge", 166_047_614_239),
+    ("cache.m4.2xlarge", 31_889_126_359),
+    ("cache.m4.4xlarge", 65_257_290_629),
+    ("cache.m4.large", 6_892_593_152),
+    ("cache.m4.xlarge", 15_328_501_760),
+    ("cache.m5.12xlarge", 168_715_971_994),
+    ("cache.m5.24xlarge", 337_500_562_842),
+    ("cache.m5.2xlarge", 27_966_669_210),
+    ("cache.m5.4xlarge", 56_116_178_125),
+    ("cache.m5.large", 6_854_542_746),
+    ("cache.m5.xlarge", 13_891_921_715),
+    ("cache.m6g.12xlarge", 168_715_971_994),
+    ("cache.m6g.16xlarge", 225_000_375_228),
+    ("cache.m6g.2xlarge", 27_966_669_210),
+    ("cache.m6g.4xlarge", 56_116_178_125),
+    ("cache.m6g.8xlarge", 111_325_552_312),
+    ("cache.m6g.large", 6_854_542_746),
+    ("cache.m6g.xlarge", 13_891_921_715),
+    ("cache.m7g.12xlarge", 168_715_971_994),
+    ("cache.m7g.16xlarge", 225_000_375_228),
+    ("cache.m7g.2xlarge", 27_966_669_210),
+    ("cache.m7g.4xlarge", 56_116_178_125),
+    ("cache.m7g.8xlarge", 111_325_552_312),
+    ("cache.m7g.large", 6_854_542_746),
+    ("cache.m7g.xlarge", 13_891_921_715),
+    ("cache.r3.2xlarge", 62_495_129_600),
+    ("cache.r3.4xlarge", 126_458_265_600),
+    ("cache.r3.8xlarge", 254_384_537_600),
+    ("cache.r3.large", 14_470_348_800),
+    ("cache.r3.xlarge", 30_513_561_600),
+    ("cache.r4.16xlarge", 437_021_573_120),
+    ("cache.r4.2xlarge", 54_197_537_997),
+    ("cache.r4.4xlarge", 108_858_546_586),
+    ("cache.r4.8xlarge", 218_255_432_090),
+    ("cache.r4.large", 13_201_781_556),
+    ("cache.r4.xlarge", 26_898_228_839),
+    ("cache.r5.12xlarge", 341_206_346_547),
+    ("cache.r5.24xlarge", 682_485_973_811),
+    ("cache.r5.2xlarge", 56_711_183_565),
+    ("cache.r5.4xlarge", 113_609_865_216),
+    ("cache.r5.large", 14_037_181_030),
+    ("cache.r5.xlarge", 28_261_849_702),
+    ("cache.r6g.12xlarge", 341_206_346_547),
+    ("cache.r6g.16xlarge", 450_000_750_456),
+    ("cache.r6g.2xlarge", 56_711_183_565),
+    ("cache.r6g.4xlarge", 113_609_865_216),
+    ("cache.r6g.8xlarge", 225_000_375_228),
+    ("cache.r6g.large", 14_037_181_030),
+    ("cache.r6g.xlarge", 28_261_849_702),
+    ("cache.r7g.12xlarge", 341_206_346_547),
+    ("cache.r7g.16xlarge", 450_000_750_456),
+    ("cache.r7g.2xlarge", 56_711_183_565),
+    ("cache.r7g.4xlarge", 113_609_865_216),
+    ("cache.r7g.8xlarge", 225_000_375_228),
+    ("cache.r7g.large", 14_037_181_030),
+    ("cache.r7g.xlarge", 28_261_849_702),
+    ("cache.t1.micro", 142_606_336),
+    ("cache.t2.medium", 3_461_349_376),
+    ("cache.t2.micro", 581_959_680),
+    ("cache.t2.small", 1_665_138_688),
+    ("cache.t3.medium", 3_317_862_236),
+    ("cache.t3.micro", 536_870_912),
+    ("cache.t3.small", 1_471_026_299),
+    ("cache.t4g.medium", 3_317_862_236),
+    ("cache.t4g.micro", 536_870_912),
+    ("cache.t4g.small", 1_471_026_299),
+];
+
+/// Memcached `max_cache_memory`, in megabytes: the same page, "Memcached node-type specific
+/// parameters"
+/// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html#ParameterGroups.Memcached.NodeSpecific).
+/// That page no longer lists the previous generation (T1, M1, M2, M3, C1, R3); their values are
+/// from the same table's earlier edition in AWS's documentation repository
+/// (https://github.com/awsdocs/amazon-elasticache-docs/blob/1d5a03944a242cd749f1eeae87f5a2cec048e9ce/doc_source/memcache/ParameterGroups.Memcached.md),
+/// which gives the current types the values the page gives them. Kept as AWS documents them,
+/// including cache.m2.xlarge above cache.m2.2xlarge and cache.r3.8xlarge equal to
+/// cache.r3.4xlarge. Every type of `NODE_TYPES` is listed; a type missing here falls back to
+/// its memory above.
+const MEMCACHED_MAX_CACHE_MEMORY: &[(&str, u64)] = &[
+    ("cache.c1.xlarge", 6_600),
+    ("cache.m1.large", 7_100),
+    ("cache.m1.medium", 3_350),
+    ("cache.m1.small", 1_301),
+    ("cache.m1.xlarge", 14_600),
+    ("cache.m2.2xlarge", 30_412),
+    ("cache.m2.4xlarge", 68_000),
+    ("cache.m2.xlarge", 33_800),
+    ("cache.m3.2xlarge", 28_600),
+    ("cache.m3.large", 6_200),
+    ("cache.m3.medium", 2_850),
+    ("cache.m3.xlarge", 13_600),
+    ("cache.m4.10xlarge", 158_355),
+    ("cache.m4.2xlarge", 30_412),
+    ("cache.m4.4xlarge", 62_234),
+    ("cache.m4.large", 6_573),
+    ("cache.m4.xlarge", 11_496),
+    ("cache.m5.12xlarge", 160_900),
+    ("cache.m5.24xlarge", 321_865),
+    ("cache.m5.2xlarge", 26_671),
+    ("cache.m5.4xlarge", 53_516),
+    ("cache.m5.large", 6_537),
+    ("cache.m5.xlarge", 13_248),
+    ("cache.m6g.12xlarge", 160_900),
+    ("cache.m6g.16xlarge", 214_577),
+    ("cache.m6g.2xlarge", 26_671),
+    ("cache.m6g.4xlarge", 53_516),
+    ("cache.m6g.8xlarge", 107_000),
+    ("cache.m6g.large", 6_537),
+    ("cache.m6g.xlarge", 13_248),
+    ("cache.m7g.12xlarge", 160_900),
+    ("cache.m7g.16xlarge", 214_577),
+    ("cache.m7g.2xlarge", 26_671),
+    ("cache.m7g.4xlarge", 53_516),
+    ("cache.m7g.8xlarge", 107_000),
+    ("cache.m7g.large", 6_537),
+    ("cache.m7g.xlarge", 13_248),
+    ("cache.r3.2xlarge", 59_600),
+    ("cache.r3.4xlarge", 120_600),
+    ("cache.r3.8xlarge", 120_600),
+    ("cache.r3.large", 13_800),
+    ("cache.r3.xlarge", 29_100),
+    ("cache.r4.16xlarge", 416_776),
+    ("cache.r4.2xlarge", 51_686),
+    ("cache.r4.4xlarge", 103_815),
+    ("cache.r4.8xlarge", 208_144),
+    ("cache.r4.large", 12_590),
+    ("cache.r4.xlarge", 25_652),
+    ("cache.r5.12xlarge", 325_400),
+    ("cache.r5.24xlarge", 650_869),
+    ("cache.r5.2xlarge", 54_084),
+    ("cache.r5.4xlarge", 108_347),
+    ("cache.r5.large", 13_387),
+    ("cache.r5.xlarge", 26_953),
+    ("cache.r6g.12xlarge", 325_400),
+    ("cache.r6g.16xlarge", 429_154),
+    ("cache.r6g.2xlarge", 54_084),
+    ("cache.r6g.4xlarge", 108_347),
+    ("cache.r6g.8xlarge", 214_577),
+    ("cache.r6g.large", 13_387),
+    ("cache.r6g.xlarge", 26_953),
+    ("cache.r7g.12xlarge", 325_400),
+    ("cache.r7g.16xlarge", 429_154),
+    ("cache.r7g.2xlarge", 54_084),
+    ("cache.r7g.4xlarge", 108_347),
+    ("cache.r7g.8xlarge", 214_577),
+    ("cache.r7g.large", 13_387),
+    ("cache.r7g.xlarge", 26_953),
+    ("cache.t1.micro", 213),
+    ("cache.t2.medium", 3_301),
+    ("cache.t2.micro", 555),
+    ("cache.t2.small", 1_588),
+    ("cache.t3.medium", 3_364),
+    ("cache.t3.micro", 512),
+    ("cache.t3.small", 1_402),
+    ("cache.t4g.medium", 3_164),
+    ("cache.t4g.micro", 512),
+    ("cache.t4g.small", 1_402),
+];
+
+/// Redis OSS `client-output-buffer-limit-replica-hard-limit` and `-soft-limit` (`slave` before
+/// redis5.0), in bytes; AWS documents one value for both. AWS's "Engine specific parameters"
+/// page says of both "For values see Redis OSS node-type specific parameters" (from the 2.6.13
+/// parameters on) but its table no longer has their columns; the values are from that table's
+/// earlier edition in AWS's documentation repository
+/// (https://github.com/awsdocs/amazon-elasticache-docs/blob/2b949d58608f3edfa250123824ecaf253e0cea4b/doc_source/redis/ParameterGroups.Redis.md,
+/// "Redis Node-Type Specific Parameters"), the T3 rows from another edition
+/// (https://github.com/awsdocs/amazon-elasticache-docs/blob/fae531d55d0600acfe3e434f0bb22b06cde30d46/doc_source/redis/ParameterGroups.Redis.md,
+/// whose cache.r5.large row repeats a mistaken 10527885773 in all three columns). botocore's
+/// recorded redis2.8 response (examples-1.json) carries the same values for its 26 types. No
+/// AWS source gives them for T4g, M6g, M7g, R6g or R7g: those types are not listed.
+const REDIS_REPLICA_OUTPUT_BUFFER_LIMIT: &[(&str, u64)] = &[
+    ("cache.c1.xlarge", 650_117_120),
+    ("cache.m1.large", 702_545_920),
+    ("cache.m1.medium", 309_329_920),
+    ("cache.m1.small", 94_371_840),
+    ("cache.m1.xlarge", 1_488_977_920),
+    ("cache.m2.2xlarge", 3_502_243_840),
+    ("cache.m2.4xlarge", 7_088_373_760),
+    ("cache.m2.xlarge", 1_709_178_880),
+    ("cache.m3.2xlarge", 2_998_927_360),
+    ("cache.m3.large", 650_117_120),
+    ("cache.m3.medium", 309_329_920),
+    ("cache.m3.xlarge", 1_426_063_360),
+    ("cache.m4.10xlarge", 16_604_761_424),
+    ("cache.m4.2xlarge", 3_188_912_636),
+    ("cache.m4.4xlarge", 6_525_729_063),
+    ("cache.m4.large", 689_259_315),
+    ("cache.m4.xlarge", 1_532_850_176),
+    ("cache.m5.12xlarge", 16_871_597_199),
+    ("cache.m5.24xlarge", 33_750_056_284),
+    ("cache.m5.2xlarge", 2_796_666_921),
+    ("cache.m5.4xlarge", 5_611_617_812),
+    ("cache.m5.large", 685_454_275),
+    ("cache.m5.xlarge", 1_389_192_172),
+    ("cache.r3.2xlarge", 6_081_740_800),
+    ("cache.r3.4xlarge", 12_268_339_200),
+    ("cache.r3.8xlarge", 24_536_678_400),
+    ("cache.r3.large", 1_468_006_400),
+    ("cache.r3.xlarge", 3_040_870_400),
+    ("cache.r4.16xlarge", 43_702_157_312),
+    ("cache.r4.2xlarge", 5_419_753_799),
+    ("cache.r4.4xlarge", 10_885_854_658),
+    ("cache.r4.8xlarge", 21_825_543_209),
+    ("cache.r4.large", 1_320_178_155),
+    ("cache.r4.xlarge", 2_689_822_883),
+    ("cache.r5.12xlarge", 34_120_634_655),
+    ("cache.r5.24xlarge", 68_248_597_381),
+    ("cache.r5.2xlarge", 5_671_118_356),
+    ("cache.r5.4xlarge", 11_360_986_522),
+    ("cache.r5.large", 1_403_718_103),
+    ("cache.r5.xlarge", 2_826_184_970),
+    ("cache.t1.micro", 14_260_633),
+    ("cache.t2.medium", 346_134_937),
+    ("cache.t2.micro", 58_195_968),
+    ("cache.t2.small", 166_513_868),
+    ("cache.t3.medium", 331_786_223),
+    ("cache.t3.micro", 53_687_091),
+    ("cache.t3.small", 147_102_629),
+];
+
+/// The value AWS documents for `node_type` in `table`.
+fn documented(table: &[(&str, u64)], node_type: &str) -> Option<u64> {
+    table.iter().find(|(t, _)| *t == node_type).map(|(_, v)| *v)
+}
+
+/// One CacheNodeTypeSpecificParameters entry (not modifiable, as AWS reports them).
+fn node_type_parameter(family: &str, name: &str, description: &str, values: Vec<Value>) -> Value {
+    json!({
         "ParameterName": name,
         "Description": description,
         "Source": "system",
@@ -599,7 +830,89 @@ pub fn node_type_specific(family: &str) -> Vec<Value> {
         "MinimumEngineVersion": family_min_version(family),
         "CacheNodeTypeSpecificValues": values,
         "ChangeType": "immediate",
-    })]
+    })
+}
+
+/// A parameter's name in `family`: before redis5.0, the `slave` name (`BEFORE_REPLICA_NAMES`).
+fn family_name(family: &str, name: &'static str) -> &'static str {
+    if redis_rank(family) < redis_rank("redis5.0") {
+        if let Some((_, old)) = BEFORE_REPLICA_NAMES.iter().find(|(n, _)| *n == name) {
+            return old;
+        }
+    }
+    name
+}
+
+/// The parameters whose value depends on the node type (CacheNodeTypeSpecificParameters), one
+/// value per node type as AWS documents it (tables above): Memcached `max_cache_memory`; Redis
+/// OSS and Valkey `maxmemory`, then the replica output buffer hard and soft limits under the
+/// family's own names (`slave` before redis5.0), listed by name as AWS's recorded response
+/// lists them. Descriptions
+/// as botocore's recorded redis2.8 response gives them (the `replica` ones worded like the
+/// catalog's `client-output-buffer-limit-replica-soft-seconds`).
+pub fn node_type_specific(family: &str) -> Vec<Value> {
+    if family.starts_with("memcached") {
+        let values = NODE_TYPES
+            .iter()
+            .map(|(t, gib)| {
+                // A type AWS does not document: its memory above, in MiB.
+                let mb = documented(MEMCACHED_MAX_CACHE_MEMORY, t)
+                    .unwrap_or_else(|| (gib * 1024.0).round() as u64);
+                json!({"CacheNodeType": t, "Value": mb.to_string()})
+            })
+            .collect();
+        return vec![node_type_parameter(
+            family,
+            "max_cache_memory",
+            "The maximum amount of memory, in megabytes, memcached may use for items.",
+            values,
+        )];
+    }
+    let maxmemory = NODE_TYPES
+        .iter()
+        .map(|(t, gib)| {
+            // A type AWS does not document: its memory above, in bytes.
+            let bytes = documented(REDIS_MAXMEMORY, t)
+                .unwrap_or_else(|| (gib * 1_073_741_824.0).round() as u64);
+            json!({"CacheNodeType": t, "Value": bytes.to_string()})
+        })
+        .collect();
+    // Only the types AWS documents a value for.
+    let replica_limit = || -> Vec<Value> {
+        NODE_TYPES
+            .iter()
+            .filter_map(|(t, _)| {
+                let bytes = documented(REDIS_REPLICA_OUTPUT_BUFFER_LIMIT, t)?;
+                Some(json!({"CacheNodeType": t, "Value": bytes.to_string()}))
+            })
+            .collect()
+    };
+    let who = if redis_rank(family) < redis_rank("redis5.0") {
+        "Slave"
+    } else {
+        "Replica"
+    };
+    // By name, as AWS's recorded response lists them.
+    vec![
+        node_type_parameter(
+            family,
+            family_name(family, "client-output-buffer-limit-replica-hard-limit"),
+            &format!("{who} client output buffer hard limit in bytes."),
+            replica_limit(),
+        ),
+        node_type_parameter(
+            family,
+            family_name(family, "client-output-buffer-limit-replica-soft-limit"),
+            &format!("{who} client output buffer soft limit in bytes."),
+            replica_limit(),
+        ),
+        node_type_parameter(
+            family,
+            "maxmemory",
+            "The maximum configurable amount of memory to use to store items, in bytes.",
+            maxmemory,
+        ),
+    ]
 }
 
 /// Graviton types (T4g, M6g, R6g, and the later M7g, R7g) run Redis OSS from 5.0.6 and
@@ -934,5 +1247,99 @@ mod tests {
             (db["IsModifiable"].clone(), db["Source"].clone()),
             (true.into(), "user".into())
         );
+    }
+
+    /// The value a family's CacheNodeTypeSpecificParameters give `param` on `node_type`.
+    fn node_value(family: &str, param: &str, node_type: &str) -> Option<String> {
+        node_type_specific(family)
+            .iter()
+            .find(|p| p["ParameterName"] == param)?["CacheNodeTypeSpecificValues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["CacheNodeType"] == node_type)
+            .map(|v| v["Value"].as_str().unwrap().to_string())
+    }
+
+    #[test]
+    fn node_type_values_are_the_ones_aws_documents() {
+        let v = |family: &str, param: &str, t: &str| node_value(family, param, t);
+        let s = |x: &str| Some(x.to_string());
+        // "Redis OSS node-type specific parameters" (ParameterGroups.Engine.html).
+        assert_eq!(v("redis7", "maxmemory", "cache.t3.micro"), s("536870912"));
+        assert_eq!(v("redis7", "maxmemory", "cache.m5.large"), s("6854542746"));
+        assert_eq!(
+            v("redis7", "maxmemory", "cache.r6g.large"),
+            s("14037181030")
+        );
+        assert_eq!(
+            v("valkey8", "maxmemory", "cache.r7g.16xlarge"),
+            s("450000750456")
+        );
+        // Not 1.3 GiB in bytes: AWS's own figure (also botocore's recorded redis2.8 response).
+        assert_eq!(v("redis2.8", "maxmemory", "cache.m1.small"), s("943718400"));
+        // "Memcached node-type specific parameters", and its earlier edition for T1, M1-M3, C1, R3.
+        assert_eq!(
+            v("memcached1.6", "max_cache_memory", "cache.m5.large"),
+            s("6537")
+        );
+        assert_eq!(
+            v("memcached1.6", "max_cache_memory", "cache.t3.micro"),
+            s("512")
+        );
+        assert_eq!(
+            v("memcached1.6", "max_cache_memory", "cache.r6g.16xlarge"),
+            s("429154")
+        );
+        assert_eq!(
+            v("memcached1.4", "max_cache_memory", "cache.t1.micro"),
+            s("213")
+        );
+        assert_eq!(
+            v("memcached1.4", "max_cache_memory", "cache.m4.xlarge"),
+            s("11496")
+        );
+        // Replica (slave) output buffer limits: `slave` names before redis5.0.
+        let hard = "client-output-buffer-limit-slave-hard-limit";
+        let soft = "client-output-buffer-limit-slave-soft-limit";
+        assert_eq!(v("redis2.8", hard, "cache.t2.micro"), s("58195968"));
+        assert_eq!(v("redis2.8", soft, "cache.r3.large"), s("1468006400"));
+        assert_eq!(v("redis4.0", hard, "cache.m5.large"), s("685454275"));
+        assert_eq!(v("redis5.0", hard, "cache.m5.large"), None);
+        let hard = "client-output-buffer-limit-replica-hard-limit";
+        let soft = "client-output-buffer-limit-replica-soft-limit";
+        assert_eq!(v("redis5.0", hard, "cache.r5.large"), s("1403718103"));
+        assert_eq!(v("redis7", soft, "cache.t3.micro"), s("53687091"));
+        // No AWS value for the Graviton types: not listed rather than made up.
+        assert_eq!(v("redis7", hard, "cache.r6g.large"), None);
+        assert!(node_type_specific("memcached1.6")
+            .iter()
+            .all(|p| p["ParameterName"] == "max_cache_memory"));
+    }
+
+    #[test]
+    fn node_type_parameters_list_every_node_type_by_name() {
+        for family in families() {
+            let specific = node_type_specific(family);
+            let names: Vec<&str> = specific
+                .iter()
+                .map(|p| p["ParameterName"].as_str().unwrap())
+                .collect();
+            let mut sorted = names.clone();
+            sorted.sort();
+            assert_eq!(names, sorted, "{family}: by name, as AWS lists them");
+            let name = if family.starts_with("memcached") {
+                "max_cache_memory"
+            } else {
+                "maxmemory"
+            };
+            let first = specific
+                .iter()
+                .find(|p| p["ParameterName"] == name)
+                .unwrap();
+            assert_eq!(first["MinimumEngineVersion"], family_min_version(family));
+            let listed = first["CacheNodeTypeSpecificValues"].as_array().unwrap();
+            assert_eq!(listed.len(), NODE_TYPES.len(), "{family}");
+        }
     }
 }
