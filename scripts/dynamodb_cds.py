@@ -94,15 +94,15 @@ def call(port, op, body):
 
 
 def train(java, ddbl, jar, archive):
-    """One DynamoDB Local run on a database file (the emulator's default mode) that serves the
-    requests a session starts with, then exits normally so the JVM dumps the archive."""
+    """One DynamoDB Local run in memory (the emulator's default mode, behind its write log)
+    that serves the requests a session starts with, then exits normally so the JVM dumps the
+    archive."""
     port = free_port()
-    db = tempfile.mkdtemp(prefix="awsemu-cds-")
     cmd = [
         java,
         f"-XX:ArchiveClassesAtExit={archive}",
         f"-Djava.library.path={os.path.join(ddbl, 'DynamoDBLocal_lib')}",
-        "-jar", jar, "-dbPath", db, "-disableTelemetry", "-port", str(port),
+        "-jar", jar, "-inMemory", "-disableTelemetry", "-port", str(port),
     ]
     proc = subprocess.Popen(cmd, cwd=ddbl, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -144,7 +144,6 @@ def train(java, ddbl, jar, archive):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        shutil.rmtree(db, ignore_errors=True)
 
 
 def main():
@@ -153,7 +152,9 @@ def main():
     args = args[1:] if check else args
     ddbl = os.path.abspath(args[0])
     java = args[1] if len(args) > 1 else "java"
+    # The stamp names the Java build and the mode trained: an archive of another is made again.
     version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr.strip()
+    version += "\ntrained: -inMemory"
     out = os.path.join(ddbl, OUT)
     done = os.path.join(out, "complete")
     current = os.path.isfile(done) and open(done).read() == version
