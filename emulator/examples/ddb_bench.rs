@@ -6,14 +6,15 @@
 //! `cargo run --release -p emulator --example ddb_bench [-- --requests N]`
 
 use anyhow::{Context, Result};
-use emulator::gateway::AppState;
-use emulator::Config;
 use serde_json::{json, Value};
 
 #[path = "ddb/bare_proxy.rs"]
 mod bare_proxy;
 #[path = "ddb/mod.rs"]
 mod ddb;
+#[path = "ddb/served.rs"]
+mod served;
+use served::Served;
 #[path = "ddb/load.rs"]
 mod load;
 use load::{median, ms};
@@ -60,14 +61,8 @@ async fn main() -> Result<()> {
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(2000);
-    let dir = tempfile::tempdir()?;
-    let state = AppState::new(Config::from_env(dir.path().to_path_buf()))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let emu_url = format!("http://{}", listener.local_addr()?);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(emulator::run(listener, state.clone(), async {
-        let _ = rx.await;
-    }));
+    let served = Served::start(|_| {}).await?;
+    let (emu_url, state) = (served.url.clone(), served.state.clone());
 
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
@@ -149,7 +144,6 @@ async fn main() -> Result<()> {
         ms(floor.p99),
         floor.rps
     );
-    let _ = tx.send(());
-    server.await??;
+    served.stop().await?;
     Ok(())
 }

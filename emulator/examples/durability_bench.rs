@@ -8,12 +8,13 @@
 //! `cargo run --release -p emulator --example durability_bench [-- --requests N]`
 
 use anyhow::{Context, Result};
-use emulator::gateway::AppState;
-use emulator::Config;
 use serde_json::{json, Value};
 
 #[path = "ddb/mod.rs"]
 mod ddb;
+#[path = "ddb/served.rs"]
+mod served;
+use served::Served;
 #[path = "ddb/load.rs"]
 mod load;
 use load::{median, ms};
@@ -34,34 +35,9 @@ fn body_for(op: &str, i: usize) -> Value {
 
 struct Emulator {
     name: &'static str,
-    url: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-    _dirs: Vec<tempfile::TempDir>,
-}
-
-async fn start(
-    name: &'static str,
-    tweak: impl FnOnce(&mut Config, &mut Vec<tempfile::TempDir>),
-) -> Result<Emulator> {
-    let runtime = tempfile::tempdir()?;
-    let mut config = Config::from_env(runtime.path().to_path_buf());
-    let mut dirs = vec![runtime];
-    tweak(&mut config, &mut dirs);
-    let state = AppState::new(config)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(emulator::run(listener, state, async {
-        let _ = rx.await;
-    }));
-    Ok(Emulator {
-        name,
-        url,
-        stop,
-        server,
-        _dirs: dirs,
-    })
+    served: Served,
+    /// A state dir the emulator runs on, removed after it.
+    _state: Option<tempfile::TempDir>,
 }
 
 #[tokio::main]
@@ -72,21 +48,29 @@ async fn main() -> Result<()> {
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(3000);
+    // A state dir holding a database file and no write log: the mode before the log, on tmpfs
+    // as the default was.
+    let older = tempfile::tempdir_in("/dev/shm").context("tmpfs")?;
+    std::fs::create_dir_all(older.path().join("dynamodb"))?;
+    std::fs::write(older.path().join("dynamodb/older.db"), b"")?;
+    let older_dir = older.path().to_path_buf();
+    let aa = std::env::var("AA").is_ok();
     let emulators = vec![
-        start("default (write log)", |c, _| {
-            c.dynamodb_in_memory = std::env::var("AA").is_ok()
-        })
-        .await?,
-        start("--dynamodb-in-memory", |c, _| c.dynamodb_in_memory = true).await?,
-        start("database file (tmpfs)", |c, dirs| {
-            // A state dir holding a database file and no write log: the mode before the log.
-            let state = tempfile::tempdir_in("/dev/shm").expect("tmpfs");
-            std::fs::create_dir_all(state.path().join("dynamodb")).expect("state dir");
-            std::fs::write(state.path().join("dynamodb/older.db"), b"").expect("state dir");
-            c.state_dir = Some(state.path().to_path_buf());
-            dirs.push(state);
-        })
-        .await?,
+        Emulator {
+            name: "default (write log)",
+            served: Served::start(|c| c.dynamodb_in_memory = aa).await?,
+            _state: None,
+        },
+        Emulator {
+            name: "--dynamodb-in-memory",
+            served: Served::start(|c| c.dynamodb_in_memory = true).await?,
+            _state: None,
+        },
+        Emulator {
+            name: "database file (tmpfs)",
+            served: Served::start(|c| c.state_dir = Some(older_dir)).await?,
+            _state: Some(older),
+        },
     ];
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
@@ -95,14 +79,14 @@ async fn main() -> Result<()> {
     // Every JVM runs before any is loaded, and each is warmed again once all are (a JVM that
     // compiles its hot code while others start runs slower for the whole run).
     for e in &emulators {
-        ddb::call(&client, &e.url, ACCOUNT, "ListTables", &json!({}))
+        ddb::call(&client, &e.served.url, ACCOUNT, "ListTables", &json!({}))
             .await
             .with_context(|| format!("DynamoDB Local in {} (run scripts/setup)", e.name))?;
     }
     for e in &emulators {
         ddb::call(
             &client,
-            &e.url,
+            &e.served.url,
             ACCOUNT,
             "CreateTable",
             &json!({"TableName": "Bench", "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
@@ -110,13 +94,20 @@ async fn main() -> Result<()> {
         )
         .await?;
         for i in 0..ITEMS {
-            ddb::call(&client, &e.url, ACCOUNT, "PutItem", &body_for("PutItem", i)).await?;
+            ddb::call(
+                &client,
+                &e.served.url,
+                ACCOUNT,
+                "PutItem",
+                &body_for("PutItem", i),
+            )
+            .await?;
         }
     }
     for _ in 0..2 {
         for e in &emulators {
             for op in ["GetItem", "PutItem"] {
-                load::run(&client, &e.url, ACCOUNT, op, 8, 2000, body_for).await?;
+                load::run(&client, &e.served.url, ACCOUNT, op, 8, 2000, body_for).await?;
             }
         }
     }
@@ -135,7 +126,16 @@ async fn main() -> Result<()> {
             for _ in 0..ROUNDS {
                 for (e, cell) in emulators.iter().zip(cells.iter_mut()) {
                     cell.push(
-                        load::run(&client, &e.url, ACCOUNT, op, conc, requests, body_for).await?,
+                        load::run(
+                            &client,
+                            &e.served.url,
+                            ACCOUNT,
+                            op,
+                            conc,
+                            requests,
+                            body_for,
+                        )
+                        .await?,
                     );
                 }
             }
@@ -148,8 +148,7 @@ async fn main() -> Result<()> {
         }
     }
     for e in emulators {
-        let _ = e.stop.send(());
-        e.server.await??;
+        e.served.stop().await?;
     }
     Ok(())
 }

@@ -7,12 +7,13 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use emulator::gateway::AppState;
-use emulator::Config;
 use serde_json::{json, Value};
 
 #[path = "ddb/mod.rs"]
 mod ddb;
+#[path = "ddb/served.rs"]
+mod served;
+use served::Served;
 // Only its load generator is used here.
 #[allow(dead_code)]
 #[path = "ddb/load.rs"]
@@ -32,14 +33,8 @@ async fn main() -> Result<()> {
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(50_000);
-    let dir = tempfile::tempdir()?;
-    let state = AppState::new(Config::from_env(dir.path().to_path_buf()))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(emulator::run(listener, state.clone(), async {
-        let _ = rx.await;
-    }));
+    let served = Served::start(|_| {}).await?;
+    let (url, state) = (served.url.clone(), served.state.clone());
     let client = reqwest::Client::new();
     ddb::call(
         &client,
@@ -95,7 +90,6 @@ async fn main() -> Result<()> {
         }
     }
     println!("kill to the first answer: {back:.2?}; items after: {count}");
-    let _ = tx.send(());
-    server.await??;
+    served.stop().await?;
     Ok(())
 }

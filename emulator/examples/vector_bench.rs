@@ -10,12 +10,13 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use emulator::gateway::AppState;
-use emulator::Config;
 use serde_json::{json, Value};
 
 #[path = "ddb/mod.rs"]
 mod ddb;
+#[path = "ddb/served.rs"]
+mod served;
+use served::Served;
 
 const ACCOUNT: &str = "300000000002";
 
@@ -138,14 +139,8 @@ async fn main() -> Result<()> {
     let items = arg("--items", 5000)?;
     let dims = arg("--dims", 128)?;
     let searches = arg("--searches", 20)?;
-    let dir = tempfile::tempdir()?;
-    let state = AppState::new(Config::from_env(dir.path().to_path_buf()))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(emulator::run(listener, state.clone(), async {
-        let _ = rx.await;
-    }));
+    let served = Served::start(|_| {}).await?;
+    let url = served.url.clone();
     let client = reqwest::Client::new();
     call(
         &client,
@@ -300,7 +295,6 @@ async fn main() -> Result<()> {
     if puts > 0 {
         put_ratio(&client, &url, puts, dims, &mut seed).await?;
     }
-    let _ = tx.send(());
-    server.await??;
+    served.stop().await?;
     Ok(())
 }

@@ -195,7 +195,8 @@ impl WriteLog {
         self.gate.write().await
     }
 
-    /// Appends a request the backend acknowledged (status 200), while its guard is held.
+    /// Appends a request that writes (its `access` is not `Read`) the backend acknowledged
+    /// (status 200), while its guard is held.
     /// Answers whether the log has grown enough to be compacted.
     pub fn append(
         &self,
@@ -205,9 +206,6 @@ impl WriteLog {
         body: &Bytes,
         response: &[u8],
     ) -> std::io::Result<bool> {
-        if READS.contains(&op) {
-            return Ok(false);
-        }
         let body = match op {
             "BatchWriteItem" => processed_only(body, response),
             _ => body.clone(),

@@ -5,7 +5,8 @@
 use super::super::common::TestEmulator;
 use super::{create_cluster, ec, wait_cluster};
 
-fn default_names(emu: &TestEmulator, family: &str) -> (Vec<String>, serde_json::Value) {
+/// A family's default parameter names and its node-type specific parameters.
+pub(super) fn default_names(emu: &TestEmulator, family: &str) -> (Vec<String>, serde_json::Value) {
     let v = ec(
         emu,
         &[

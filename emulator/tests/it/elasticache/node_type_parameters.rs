@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::super::common::TestEmulator;
+use super::catalogs::default_names;
 use super::ec;
 
 /// The value `specific` (a CacheNodeTypeSpecificParameters list) gives `param` on `node_type`.
@@ -20,20 +21,6 @@ fn value(specific: &Value, param: &str, node_type: &str) -> Option<String> {
         .iter()
         .find(|v| v["CacheNodeType"] == node_type)
         .map(|v| v["Value"].as_str().unwrap().to_string())
-}
-
-fn engine_defaults(emu: &TestEmulator, family: &str) -> Value {
-    let v = ec(
-        emu,
-        &[
-            "describe-engine-default-parameters",
-            "--cache-parameter-group-family",
-            family,
-            // The CLI's paginator keeps only EngineDefaults.Parameters.
-            "--no-paginate",
-        ],
-    );
-    v["EngineDefaults"]["CacheNodeTypeSpecificParameters"].clone()
 }
 
 fn group_specific(emu: &TestEmulator, group: &str) -> Value {
@@ -54,7 +41,7 @@ fn node_type_parameters_carry_the_documented_values() {
     let emu = TestEmulator::start();
     let s = |x: &str| Some(x.to_string());
 
-    let r7 = engine_defaults(&emu, "redis7");
+    let (_, r7) = default_names(&emu, "redis7");
     assert_eq!(value(&r7, "maxmemory", "cache.m5.large"), s("6854542746"));
     assert_eq!(value(&r7, "maxmemory", "cache.t4g.small"), s("1471026299"));
     assert_eq!(
