@@ -120,6 +120,11 @@ impl DynamoDb {
             "BatchExecuteStatement" => wire::partiql::batch_parameter_errors(input),
             _ => vec![],
         };
+        let defaulted = wire::legacy::attribute_updates_default_put(op, input);
+        let (body, input) = match &defaulted {
+            Some(v) => (Bytes::from(v.to_string()), v),
+            None => (body, input),
+        };
         let kept;
         let (body, input) = if slot_errors.is_empty() {
             (body, input)

@@ -117,6 +117,11 @@ pub fn patch_description(desc: &mut Value, meta: &TableMeta, key: &TableKey) {
         d.insert("SSEDescription".into(), sse.clone());
     }
     add_warm_throughput(d, meta.warm.as_ref());
+    // DynamoDB Local drops OnDemandThroughput; AWS describes what the table was given
+    // (nubo-db/dynamodb-conformance tests/tier1/createTable/config.test.ts).
+    if let Some(o) = &meta.on_demand {
+        d.insert("OnDemandThroughput".into(), o.clone());
+    }
     if let Some(c) = &meta.table_class {
         d.insert("TableClassSummary".into(), json!({"TableClass": c}));
     }

@@ -16,6 +16,7 @@ impl DynamoDb {
             vector_index::require_on_demand(
                 str_of(&input, "BillingMode").unwrap_or("PROVISIONED"),
             )?;
+            vector_index::check_count(defs.len())?;
             let attr_defs = input["AttributeDefinitions"]
                 .as_array()
                 .cloned()
@@ -46,6 +47,7 @@ impl DynamoDb {
             .as_bool()
             .unwrap_or(false);
         meta.warm = input.get("WarmThroughput").cloned();
+        meta.on_demand = input.get("OnDemandThroughput").cloned();
         meta.billing_mode = str_of(&input, "BillingMode")
             .filter(|m| *m == "PAY_PER_REQUEST")
             .map(str::to_owned);
@@ -88,7 +90,7 @@ impl DynamoDb {
         let class = obj.remove("TableClass");
         let protection = obj.remove("DeletionProtectionEnabled");
         let replica_updates = obj.remove("ReplicaUpdates");
-        obj.remove("OnDemandThroughput");
+        let on_demand = obj.remove("OnDemandThroughput");
         let warm = obj.remove("WarmThroughput");
         let vector_updates = obj.remove("VectorIndexUpdates");
         let forwarded = [
@@ -104,6 +106,7 @@ impl DynamoDb {
             && class.is_none()
             && protection.is_none()
             && warm.is_none()
+            && on_demand.is_none()
             && replica_updates.is_none()
             && vector_updates.is_none()
         {
@@ -163,6 +166,15 @@ impl DynamoDb {
             }
             if let Some(p) = protection.as_ref().and_then(Value::as_bool) {
                 meta.deletion_protection = p;
+            }
+            // A member left out keeps its value (nubo-db/dynamodb-conformance
+            // tests/tier1/updateTable/config.test.ts: UpdateTable changes both, recorded on AWS).
+            if let Some(o) = on_demand.as_ref().and_then(Value::as_object) {
+                let mut kept = meta.on_demand.take().unwrap_or_else(|| json!({}));
+                for (k, v) in o {
+                    kept[k] = v.clone();
+                }
+                meta.on_demand = Some(kept);
             }
         }
         let mut desc = if forwarded {

@@ -106,6 +106,9 @@ pub struct TableMeta {
     /// The WarmThroughput the table was given (CreateTable, UpdateTable), if any.
     #[serde(default)]
     pub warm: Option<Value>,
+    /// The OnDemandThroughput the table was given (CreateTable, UpdateTable), if any.
+    #[serde(default)]
+    pub on_demand: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -12,6 +12,9 @@ use crate::dynamodb::wire::{str_of, table_name, validation};
 use crate::protocol::json::JsonError;
 
 pub const MAX_DIMENSIONS: i64 = 4096;
+/// Vector indexes a table may hold (recorded on AWS: nubo-db/dynamodb-conformance
+/// tests/tier3/error-messages/vectorIndexes.test.ts, eu-west-2, 2026-08).
+pub const MAX_PER_TABLE: usize = 5;
 const DISTANCES: &[&str] = &["COSINE", "EUCLIDEAN", "DOT_PRODUCT"];
 const SCHEMA_TYPES: &[&str] = &["HASH", "INLINE_FILTER"];
 const PROJECTIONS: &[&str] = &["ALL", "KEYS_ONLY", "INCLUDE"];
@@ -40,7 +43,7 @@ pub fn check(def: &Value, attr_defs: &[Value], others: &[Value]) -> Result<(), J
     let dims = def["Dimensions"].as_i64().unwrap_or(0);
     if !(1..=MAX_DIMENSIONS).contains(&dims) {
         return Err(validation(format!(
-            "Invalid Dimensions for vector index {name}: {dims}; Dimensions must be between 1 and {MAX_DIMENSIONS}"
+            "One or more parameter values were invalid: Number of dimensions must be between 1 and {MAX_DIMENSIONS} inclusive."
         )));
     }
     let distance = def["DistanceFunction"].as_str().unwrap_or_default();
@@ -86,7 +89,7 @@ pub fn check(def: &Value, attr_defs: &[Value], others: &[Value]) -> Result<(), J
         let a = e["AttributeName"].as_str().unwrap_or_default();
         if !attr_defs.iter().any(|d| d["AttributeName"] == a) {
             return Err(validation(
-                "One element in SearchSchema is not defined in attribute definitions",
+                "One or more parameter values were invalid: One element in SearchSchema is not defined in attribute definitions",
             ));
         }
     }
@@ -103,10 +106,19 @@ pub fn check(def: &Value, attr_defs: &[Value], others: &[Value]) -> Result<(), J
         }
         if o["VectorAttribute"]["AttributeName"] == attr && o["Dimensions"] != def["Dimensions"] {
             return Err(validation(format!(
-                "Vector attribute {attr} is already indexed with {} dimensions; every vector index on one attribute must use the same Dimensions",
-                o["Dimensions"]
+                "One or more parameter values were invalid: Conflicting attribute definition for '{attr}'. All VectorIndexes on the same vector attribute must use the same dimensions."
             )));
         }
+    }
+    Ok(())
+}
+
+/// A table holds at most `MAX_PER_TABLE` vector indexes.
+pub fn check_count(n: usize) -> Result<(), JsonError> {
+    if n > MAX_PER_TABLE {
+        return Err(validation(format!(
+            "One or more parameter values were invalid: VectorIndex count exceeds the per-table limit of {MAX_PER_TABLE}"
+        )));
     }
     Ok(())
 }
@@ -115,7 +127,7 @@ pub fn check(def: &Value, attr_defs: &[Value], others: &[Value]) -> Result<(), J
 pub fn require_on_demand(billing_mode: &str) -> Result<(), JsonError> {
     if billing_mode != "PAY_PER_REQUEST" {
         return Err(validation(
-            "Vector indexes are only supported on tables with on-demand capacity mode (BillingMode PAY_PER_REQUEST)",
+            "One or more parameter values were invalid: Vector indexes are only supported for PAY_PER_REQUEST tables",
         ));
     }
     Ok(())
@@ -309,6 +321,7 @@ pub fn plan_updates(
     for u in updates {
         if let Some(c) = u.get("Create") {
             require_on_demand(&mode)?;
+            check_count(indexes.len() + 1)?;
             check(c, &attr_defs, &indexes)?;
             indexes.push(stored(c));
             fresh.push(c["IndexName"].as_str().unwrap_or_default().to_string());
@@ -352,13 +365,10 @@ pub fn check_item(defs: &[Value], item: &Value) -> Result<(), JsonError> {
             continue;
         };
         let dims = d["Dimensions"].as_u64().unwrap_or(0) as usize;
+        let index = d["IndexName"].as_str().unwrap_or_default();
         let Some(list) = v.get("L").and_then(Value::as_array) else {
-            let ty = v
-                .as_object()
-                .and_then(|o| o.keys().next().cloned())
-                .unwrap_or_default();
             return Err(validation(format!(
-                "One or more parameter values were invalid: Invalid parameter type for vector attribute {attr}: expected L (a list of N), got {ty}"
+                "One or more parameter values were invalid. Invalid type for parameter {attr}, Expected: 32-bit floating point number list IndexName: {index}"
             )));
         };
         for (i, e) in list.iter().enumerate() {
@@ -368,17 +378,35 @@ pub fn check_item(defs: &[Value], item: &Value) -> Result<(), JsonError> {
                 .and_then(|n| n.parse::<f32>().ok())
                 .is_some_and(f32::is_finite);
             if !ok {
+                let ty = e
+                    .as_object()
+                    .and_then(|o| o.keys().next().cloned())
+                    .unwrap_or_default();
                 return Err(validation(format!(
-                    "One or more parameter values were invalid: Invalid parameter type for vector attribute {attr} at element {i}: expected a Number that fits a 32-bit float"
+                    "One or more parameter values were invalid. Invalid type for parameter {attr}[{i}], Expected: 32-bit floating point number, Actual: {ty}. IndexName: {index}"
                 )));
             }
         }
         if list.len() != dims {
             return Err(validation(format!(
-                "One or more parameter values were invalid: Vector attribute {attr} has {} dimensions, but vector index {} expects {dims}",
+                "One or more parameter values were invalid. Invalid size for parameter {attr}, Expected: {dims}, Actual: {} IndexName: {index}",
                 list.len(),
-                d["IndexName"].as_str().unwrap_or_default()
             )));
+        }
+        // The HASH search attribute is the index's key: an empty string or binary is refused
+        // as on any secondary index key.
+        for e in d["SearchSchema"].as_array().into_iter().flatten() {
+            let key = e["AttributeName"].as_str().unwrap_or_default();
+            let empty = item
+                .get(key)
+                .and_then(|v| v.get("S").or_else(|| v.get("B")))
+                .and_then(Value::as_str)
+                .is_some_and(str::is_empty);
+            if e["SearchSchemaElementType"] == "HASH" && empty {
+                return Err(validation(format!(
+                    "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: {index}, IndexKey: {key}"
+                )));
+            }
         }
     }
     Ok(())
@@ -447,7 +475,7 @@ mod tests {
         let e = check(&def("idx", 3), &[], &[]).unwrap_err();
         assert_eq!(
             e.message,
-            "One element in SearchSchema is not defined in attribute definitions"
+            "One or more parameter values were invalid: One element in SearchSchema is not defined in attribute definitions"
         );
         // One dimension count per vector attribute, unique names.
         assert!(check(&def("idx2", 4), &attrs, &[def("idx", 3)]).is_err());

@@ -111,6 +111,18 @@ const ROWS: &[Row] = &[
         starts: &["Query condition missed key schema element"],
         fix: Fix::WithSchema(missed_key_element),
     },
+    // An ExclusiveStartKey whose attributes are not the key's (recorded on AWS: the text
+    // contains `provided starting key is invalid`, nubo-db/dynamodb-conformance
+    // tests/tier1/query/basic.test.ts; the whole text as architect/dynalite test/query.js
+    // asserts it, written against AWS).
+    Row {
+        ops: &["Query", "Scan"],
+        code: VALIDATION,
+        starts: &["Exclusive Start Key must have same size as table's key schema"],
+        fix: Fix::Replace(
+            "The provided starting key is invalid: The provided key element does not match the schema",
+        ),
+    },
     Row {
         ops: KEYED,
         code: VALIDATION,
@@ -238,6 +250,21 @@ const ROWS: &[Row] = &[
             "One or more parameter values were invalid: Value or AttributeValueList must be used with ComparisonOperator: ",
         ],
         fix: Fix::Envelope,
+    },
+    // A nested path in a key condition, on a key attribute or not: one text, behind the
+    // key-condition prefix (recorded on AWS: nubo-db/dynamodb-conformance
+    // tests/tier1/query/keyConditionSemantics.test.ts; the prefix as dynoxide's changelog
+    // records it "confirmed against real DynamoDB in eu-west-2").
+    Row {
+        ops: &["Query"],
+        code: VALIDATION,
+        starts: &[
+            "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed",
+            "KeyConditionExpressions cannot have conditions on nested attributes",
+        ],
+        fix: Fix::Replace(
+            "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes",
+        ),
     },
     // Key conditions (queryKeyConditionOperands.test.ts).
     Row {

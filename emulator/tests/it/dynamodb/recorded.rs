@@ -279,3 +279,71 @@ fn partiql_index_refusals_take_aws_order_and_text() {
         );
     }
 }
+
+/// https://github.com/nubo-db/dynamodb-conformance/blob/main/tests/tier1/createTable/config.test.ts
+/// and `tests/tier1/updateTable/config.test.ts`, recorded on AWS: the OnDemandThroughput a
+/// table is given comes back in its description, and UpdateTable with only it changes it.
+#[test]
+fn on_demand_throughput_is_kept_and_updated() {
+    let acc = "200000000956";
+    super::ok(
+        acc,
+        "CreateTable",
+        json!({"TableName": "Capped",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "OnDemandThroughput": {"MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 5}}),
+    );
+    let d = super::ok(acc, "DescribeTable", json!({"TableName": "Capped"}));
+    assert_eq!(
+        d["Table"]["OnDemandThroughput"],
+        json!({"MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 5}),
+        "{d}"
+    );
+    super::ok(
+        acc,
+        "UpdateTable",
+        json!({"TableName": "Capped",
+            "OnDemandThroughput": {"MaxReadRequestUnits": 20, "MaxWriteRequestUnits": 15}}),
+    );
+    super::ok(
+        acc,
+        "UpdateTable",
+        json!({"TableName": "Capped", "OnDemandThroughput": {"MaxReadRequestUnits": 25}}),
+    );
+    let d = super::ok(acc, "DescribeTable", json!({"TableName": "Capped"}));
+    assert_eq!(
+        d["Table"]["OnDemandThroughput"],
+        json!({"MaxReadRequestUnits": 25, "MaxWriteRequestUnits": 15}),
+        "{d}"
+    );
+}
+
+/// https://github.com/nubo-db/dynamodb-conformance/blob/main/tests/tier3/legacy-api/attributeUpdates.test.ts
+/// (recorded on AWS) and the API reference ("PUT (default)"): an AttributeUpdates entry with a
+/// Value and no Action writes the value.
+#[test]
+fn attribute_updates_without_an_action_put_the_value() {
+    let acc = "200000000957";
+    super::ok(
+        acc,
+        "CreateTable",
+        json!({"TableName": "Legacy",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST"}),
+    );
+    super::ok(
+        acc,
+        "UpdateItem",
+        json!({"TableName": "Legacy", "Key": {"pk": {"S": "k"}},
+            "AttributeUpdates": {"col": {"Value": {"S": "written"}}}}),
+    );
+    let got = super::ok(
+        acc,
+        "GetItem",
+        json!({"TableName": "Legacy", "Key": {"pk": {"S": "k"}}, "ConsistentRead": true}),
+    );
+    assert_eq!(got["Item"]["col"], json!({"S": "written"}), "{got}");
+}

@@ -240,3 +240,161 @@ fn texts_aws_shares_with_dynamodb_local() {
         "Validation failed in TransactStatements[0]: RETURNING clause is not supported in ExecuteTransaction.",
     );
 }
+
+fn vector_index(name: &str, dims: u32) -> Value {
+    json!({
+        "IndexName": name,
+        "VectorAttribute": {"AttributeName": "embedding"},
+        "Dimensions": dims,
+        "DistanceFunction": "COSINE",
+        "Projection": {"ProjectionType": "KEYS_ONLY"}
+    })
+}
+
+fn vector_table(name: &str, indexes: Value) -> Value {
+    json!({
+        "TableName": name,
+        "AttributeDefinitions": defs(&[("pk", "S")]),
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "VectorIndexes": indexes
+    })
+}
+
+/// https://github.com/nubo-db/dynamodb-conformance/blob/main/tests/tier3/error-messages/vectorIndexes.test.ts
+/// (eu-west-2, 2026-08): every refusal of a vector index definition, word for word.
+#[test]
+fn vector_index_definitions_are_refused_in_aws_words() {
+    let acc = "200000002206";
+    let invalid = |rest: &str| format!("One or more parameter values were invalid: {rest}");
+    let mut provisioned = vector_table("VecProv", json!([vector_index("vix", 3)]));
+    provisioned.as_object_mut().unwrap().remove("BillingMode");
+    provisioned["ProvisionedThroughput"] = json!({"ReadCapacityUnits": 5, "WriteCapacityUnits": 5});
+    refused(
+        acc,
+        "CreateTable",
+        provisioned,
+        "ValidationException",
+        &invalid("Vector indexes are only supported for PAY_PER_REQUEST tables"),
+    );
+    let mut tenant = vector_index("vix", 3);
+    tenant["SearchSchema"] =
+        json!([{"AttributeName": "tenant", "SearchSchemaElementType": "HASH"}]);
+    refused(
+        acc,
+        "CreateTable",
+        vector_table("VecSchema", json!([tenant])),
+        "ValidationException",
+        &invalid("One element in SearchSchema is not defined in attribute definitions"),
+    );
+    refused(
+        acc,
+        "CreateTable",
+        vector_table("VecDims", json!([vector_index("vix", 4097)])),
+        "ValidationException",
+        &invalid("Number of dimensions must be between 1 and 4096 inclusive."),
+    );
+    let six: Vec<Value> = (0..6)
+        .map(|i| vector_index(&format!("vix-{i}"), 3))
+        .collect();
+    refused(
+        acc,
+        "CreateTable",
+        vector_table("VecSix", json!(six)),
+        "ValidationException",
+        &invalid("VectorIndex count exceeds the per-table limit of 5"),
+    );
+    refused(
+        acc,
+        "CreateTable",
+        vector_table(
+            "VecConflict",
+            json!([vector_index("vix", 3), vector_index("vix2", 4)]),
+        ),
+        "ValidationException",
+        &invalid("Conflicting attribute definition for 'embedding'. All VectorIndexes on the same vector attribute must use the same dimensions."),
+    );
+    // Five are allowed, and none of the refused tables exists.
+    let five: Vec<Value> = (0..5)
+        .map(|i| vector_index(&format!("vix-{i}"), 3))
+        .collect();
+    ok(acc, "CreateTable", vector_table("VecFive", json!(five)));
+    let (status, _) = op(acc, "DescribeTable", json!({"TableName": "VecSix"}));
+    assert_eq!(status, 400);
+}
+
+/// https://github.com/nubo-db/dynamodb-conformance/blob/main/tests/tier3/error-messages/vectorWrites.test.ts
+/// (eu-west-2, 2026-08): the HASH search attribute is a secondary index key, so an empty
+/// string there is refused naming the index and the key.
+#[test]
+fn an_empty_hash_search_attribute_is_refused_as_an_index_key() {
+    let acc = "200000002207";
+    let mut schema = vector_index("schema", 3);
+    schema["Projection"] = json!({"ProjectionType": "ALL"});
+    schema["SearchSchema"] =
+        json!([{"AttributeName": "tenant", "SearchSchemaElementType": "HASH"}]);
+    let mut table = vector_table("VecEmptyHash", json!([schema]));
+    table["AttributeDefinitions"] = defs(&[("pk", "S"), ("tenant", "S")]);
+    ok(acc, "CreateTable", table);
+    let item = |tenant: &str| {
+        json!({"TableName": "VecEmptyHash", "Item": {"pk": {"S": "k"}, "tenant": {"S": tenant},
+            "embedding": {"L": [{"N": "0"}, {"N": "0"}, {"N": "1"}]}}})
+    };
+    refused(
+        acc,
+        "PutItem",
+        item(""),
+        "ValidationException",
+        "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: schema, IndexKey: tenant",
+    );
+    ok(acc, "PutItem", item("t1"));
+}
+
+/// https://github.com/nubo-db/dynamodb-conformance/blob/main/tests/tier1/query/basic.test.ts
+/// (the text contains "provided starting key is invalid"; whole, as architect/dynalite
+/// `test/query.js` asserts it against AWS) and `tests/tier1/query/keyConditionSemantics.test.ts`
+/// (a nested path on a key attribute; the prefix as dynoxide recorded it in eu-west-2).
+#[test]
+fn query_start_keys_and_nested_key_conditions_get_aws_texts() {
+    let acc = "200000002208";
+    ok(
+        acc,
+        "CreateTable",
+        json!({
+            "TableName": "Composite",
+            "AttributeDefinitions": defs(&[("pk", "S"), ("sk", "S")]),
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "BillingMode": "PAY_PER_REQUEST"
+        }),
+    );
+    refused(
+        acc,
+        "Query",
+        json!({"TableName": "Composite", "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": "a"}},
+            "ExclusiveStartKey": {"bad": {"S": "p"}}}),
+        "ValidationException",
+        "The provided starting key is invalid: The provided key element does not match the schema",
+    );
+    let nested = "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes";
+    for expr in ["#pk = :pk AND #sk.foo = :v", "#pk = :pk AND #sk[0] = :v"] {
+        refused(
+            acc,
+            "Query",
+            json!({"TableName": "Composite", "KeyConditionExpression": expr,
+                "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
+                "ExpressionAttributeValues": {":pk": {"S": "a"}, ":v": {"S": "x"}}}),
+            "ValidationException",
+            nested,
+        );
+    }
+    refused(
+        acc,
+        "Query",
+        json!({"TableName": "Composite", "KeyConditionExpression": "pk.x = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": "a"}}}),
+        "ValidationException",
+        nested,
+    );
+}

@@ -587,26 +587,24 @@ fn writes_of_invalid_vectors_are_refused() {
             json!({"TableName": "Strict", "Item": {"pk": {"S": "x"}, "v": v}}),
         )
     };
-    let (status, out) = put(vector_value(&[1.0, 2.0, 3.0, 4.0, 5.0]));
-    assert_eq!(status, 400);
-    assert!(
-        out["message"]
-            .as_str()
-            .unwrap()
-            .contains("has 5 dimensions"),
-        "{out}"
+    // AWS's texts as recorded (nubo-db/dynamodb-conformance
+    // tests/tier3/error-messages/vectorWrites.test.ts, eu-west-2, 2026-08).
+    let refused = |v: Value, text: &str| {
+        let (status, out) = put(v);
+        assert_eq!(status, 400, "{out}");
+        assert_eq!(out["message"], text, "{out}");
+    };
+    refused(
+        vector_value(&[1.0, 2.0, 3.0, 4.0, 5.0]),
+        "One or more parameter values were invalid. Invalid size for parameter v, Expected: 4, Actual: 5 IndexName: emb",
     );
-    let (status, out) = put(json!({"S": "x"}));
-    assert_eq!(status, 400, "{out}");
-    assert!(out["message"]
-        .as_str()
-        .unwrap()
-        .contains("Invalid parameter type"));
-    let (status, out) = put(json!({"L": [{"N": "1"}, {"S": "2"}, {"N": "3"}, {"N": "4"}]}));
-    assert_eq!(status, 400);
-    assert!(
-        out["message"].as_str().unwrap().contains("at element 1"),
-        "{out}"
+    refused(
+        json!({"S": "x"}),
+        "One or more parameter values were invalid. Invalid type for parameter v, Expected: 32-bit floating point number list IndexName: emb",
+    );
+    refused(
+        json!({"L": [{"N": "1"}, {"S": "2"}, {"N": "3"}, {"N": "4"}]}),
+        "One or more parameter values were invalid. Invalid type for parameter v[1], Expected: 32-bit floating point number, Actual: S. IndexName: emb",
     );
     let (status, _) = op(
         acc,
