@@ -73,12 +73,24 @@ const ENUM_ORDER: &[(&str, &[&str])] = &[
         &["OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE"],
     ),
     ("ScalarAttributeType", &["B", "N", "S"]),
+    // us-east-1 and ap-southeast-2, 2026-06 (nubo-db/dynamodb-conformance
+    // `captures/2026-06-09-validation-rewording.json`, probes `o_*_bad_enums`).
+    (
+        "ReturnValue",
+        &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"],
+    ),
     (
         "ContributorInsightsMode",
         &["THROTTLED_KEYS", "ACCESSED_AND_THROTTLED_KEYS"],
     ),
 ];
 const TABLE_NAME: &str = "TableName";
+
+/// Where an empty table name breaks only `TableArn`'s minimum length (one violation, not the
+/// name's length and pattern): recorded in four regions, 2026-06
+/// (nubo-db/dynamodb-conformance `captures/2026-06-09-validation-rewording.json`, probes
+/// `s_put_table_empty`, `o_del_empty_table`, `o_upd_empty_table`).
+const EMPTY_NAME_AS_ARN: &[&str] = &["PutItemInput", "DeleteItemInput", "UpdateItemInput"];
 
 /// A table's own key schema holds at most a HASH and a RANGE element. The published model no
 /// longer bounds `KeySchema` (indexes take multi-attribute keys), but AWS refuses a table
@@ -192,7 +204,9 @@ impl Constraints {
                                 Some(s)
                                     if m.shape == TABLE_ARN
                                         && m.name == TABLE_NAME
-                                        && !s.starts_with("arn:") =>
+                                        && !s.starts_with("arn:")
+                                        && !(s.is_empty()
+                                            && EMPTY_NAME_AS_ARN.contains(&shape_name)) =>
                                 {
                                     TABLE_NAME
                                 }

@@ -171,9 +171,11 @@ fn segments(input: &Value) -> Result<(), JsonError> {
     match (seg, total) {
         (Some(_), None) => Err(invalid("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")),
         (None, Some(_)) => Err(invalid("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")),
-        (Some(s), Some(t)) if s >= t => Err(invalid(
-            "The Segment parameter is zero-based and must be less than parameter TotalSegments",
-        )),
+        // With both figures, as recorded on AWS (nubo-db/dynamodb-conformance
+        // tests/tier3/error-messages/scan.test.ts; architect/dynalite test/scan.js).
+        (Some(s), Some(t)) if s >= t => Err(invalid(format!(
+            "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {s} is not less than TotalSegments: {t}"
+        ))),
         _ => Ok(()),
     }
 }
@@ -381,7 +383,7 @@ mod tests {
         );
         assert_eq!(
             msg("Scan", json!({"Segment": 5, "TotalSegments": 5})).unwrap(),
-            "The Segment parameter is zero-based and must be less than parameter TotalSegments"
+            "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 5 is not less than TotalSegments: 5"
         );
         assert_eq!(
             constraint("Scan", json!({"TableName": "Music", "Segment": 0, "TotalSegments": 0}))

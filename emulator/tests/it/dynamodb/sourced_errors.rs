@@ -398,3 +398,76 @@ fn query_start_keys_and_nested_key_conditions_get_aws_texts() {
         nested,
     );
 }
+
+/// us-east-1's answers, 2026-06 (https://github.com/nubo-db/dynamodb-conformance/blob/main/captures/2026-06-09-validation-rewording.json,
+/// the `ordering` probes; ap-southeast-2 answered the same): an empty table name breaks only
+/// the ARN's minimum length, and ReturnValues lists its enum in AWS's order.
+#[test]
+fn empty_table_names_and_bad_enums_on_item_writes() {
+    let acc = "200000002209";
+    let empty = "Value '' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 1";
+    let rv = "Value 'INVALID' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]";
+    let rcc = "Value 'INVALID' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]";
+    let ricm = "Value 'INVALID' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]";
+    let v = "ValidationException";
+    refused(
+        acc,
+        "PutItem",
+        json!({"TableName": "", "Item": {}}),
+        v,
+        &format!("1 validation error detected: {empty}"),
+    );
+    refused(
+        acc,
+        "DeleteItem",
+        json!({"TableName": "", "Key": {}}),
+        v,
+        &format!("1 validation error detected: {empty}"),
+    );
+    refused(
+        acc,
+        "UpdateItem",
+        json!({"TableName": "", "Key": {}}),
+        v,
+        &format!("1 validation error detected: {empty}"),
+    );
+    refused(
+        acc,
+        "PutItem",
+        json!({"TableName": "", "Item": {}, "ReturnValues": "INVALID"}),
+        v,
+        &format!("2 validation errors detected: {rv}; {empty}"),
+    );
+    refused(
+        acc,
+        "PutItem",
+        json!({"TableName": "Music", "Item": {"pk": {"S": "a"}}, "ReturnValues": "INVALID",
+            "ReturnConsumedCapacity": "INVALID", "ReturnItemCollectionMetrics": "INVALID"}),
+        v,
+        &format!("3 validation errors detected: {rv}; {rcc}; {ricm}"),
+    );
+    refused(
+        acc,
+        "DeleteItem",
+        json!({"TableName": "Music", "Key": {"pk": {"S": "a"}}, "ReturnValues": "INVALID",
+            "ReturnConsumedCapacity": "INVALID"}),
+        v,
+        &format!("2 validation errors detected: {rv}; {rcc}"),
+    );
+    refused(
+        acc,
+        "UpdateItem",
+        json!({"TableName": "Music", "Key": {"pk": {"S": "a"}}, "ReturnValues": "INVALID",
+            "ReturnConsumedCapacity": "INVALID"}),
+        v,
+        &format!("2 validation errors detected: {rcc}; {rv}"),
+    );
+    // A name that is not empty is still held to a table name's rules.
+    refused(
+        acc,
+        "PutItem",
+        json!({"TableName": "bad table!@#", "Item": {}}),
+        v,
+        "1 validation error detected: Value 'bad table!@#' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+    );
+}
