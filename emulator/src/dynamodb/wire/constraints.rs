@@ -13,6 +13,8 @@
 use std::collections::HashMap;
 
 use regex::Regex;
+
+use super::java_print;
 use serde_json::{Number, Value};
 
 /// One shape, compiled once from the model.
@@ -35,6 +37,8 @@ enum Shape {
     },
     /// A map keyed by table names whose keys AWS checks against `TableName`'s rules.
     TableKeyedMap,
+    /// BatchWriteItem's `RequestItems`: each table's list holds 1 to 25 requests.
+    WriteRequestsMap,
     Other,
 }
 
@@ -108,6 +112,12 @@ const TABLE_KEY_SCHEMA: &str = "~TableKeySchema";
 /// 2026-10-09). BatchWriteItem's map is not checked this way (AWS reports its enums alone
 /// there, same source).
 const BATCH_GET_MAP: &str = "BatchGetRequestMap";
+/// BatchWriteItem's `RequestItems`: a table with more than 25 requests (or none) is a
+/// constraint on the map's values, the whole map echoed as AWS's Java service prints it
+/// (recorded in eu-west-2, eu-central-1, us-east-1 and ap-southeast-2, 2026-06:
+/// nubo-db/dynamodb-conformance `captures/2026-06-09-validation-rewording.json`, probe
+/// `c_bw_over25`; DynamoDB Local answers `Too many items requested for the BatchWriteItem call`).
+const BATCH_WRITE_MAP: &str = "BatchWriteItemRequestMap";
 const MAP_KEYS_TABLE_NAME: &str = "Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]";
 
 impl Constraints {
@@ -148,6 +158,9 @@ impl Constraints {
         if out.contains_key(BATCH_GET_MAP) {
             out.insert(BATCH_GET_MAP.into(), Shape::TableKeyedMap);
         }
+        if out.contains_key(BATCH_WRITE_MAP) {
+            out.insert(BATCH_WRITE_MAP.into(), Shape::WriteRequestsMap);
+        }
         Constraints { shapes: out }
     }
 
@@ -162,7 +175,12 @@ impl Constraints {
     /// Whether a value of this shape can break a constraint at all.
     fn constrained(&self, shape_name: &str) -> bool {
         match self.shapes.get(shape_name) {
-            Some(Shape::Structure(_) | Shape::List { .. } | Shape::TableKeyedMap) => true,
+            Some(
+                Shape::Structure(_)
+                | Shape::List { .. }
+                | Shape::TableKeyedMap
+                | Shape::WriteRequestsMap,
+            ) => true,
             Some(Shape::Text {
                 min,
                 max,
@@ -280,6 +298,17 @@ impl Constraints {
                 if map.keys().any(|k| bad(k)) {
                     out.push(format!(
                         "Value '{v}' at '{path}' failed to satisfy constraint: {MAP_KEYS_TABLE_NAME}"
+                    ));
+                }
+            }
+            Shape::WriteRequestsMap => {
+                let Some(map) = v.as_object() else { return };
+                let outside =
+                    |r: &Value| r.as_array().is_some_and(|l| !(1..=25).contains(&l.len()));
+                if map.values().any(outside) {
+                    out.push(format!(
+                        "Value '{}' at '{path}' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
+                        java_print::request_items(map)
                     ));
                 }
             }
@@ -411,7 +440,7 @@ fn java_hash(s: &str) -> i32 {
 }
 
 /// The table a `HashMap` of `n` entries, filled one by one from the default 16, ends with.
-fn java_capacity(n: usize) -> usize {
+pub(super) fn java_capacity(n: usize) -> usize {
     let mut cap = 16;
     while n * 4 > cap * 3 {
         cap *= 2;
@@ -420,7 +449,7 @@ fn java_capacity(n: usize) -> usize {
 }
 
 /// The bucket `HashMap` puts a key in; iteration runs through buckets in order.
-fn java_bucket(s: &str, cap: usize) -> usize {
+pub(super) fn java_bucket(s: &str, cap: usize) -> usize {
     let h = java_hash(s) as u32;
     ((h ^ (h >> 16)) as usize) & (cap - 1)
 }

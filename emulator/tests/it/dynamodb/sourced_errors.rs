@@ -471,3 +471,27 @@ fn empty_table_names_and_bad_enums_on_item_writes() {
         "1 validation error detected: Value 'bad table!@#' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
     );
 }
+
+/// Row 361: https://github.com/nubo-db/dynamodb-conformance/blob/main/captures/2026-06-09-validation-rewording.json
+/// (probe `c_bw_over25`, the same in four regions, 2026-06): 26 requests for one table are a
+/// constraint on the map's values, the map echoed as AWS's Java service prints it.
+#[test]
+fn more_than_25_writes_for_one_table() {
+    let reqs: Vec<Value> = (0..26)
+        .map(|i| json!({"PutRequest": {"Item": {"pk": {"S": format!("bw-{i}")}}}}))
+        .collect();
+    let value = |i: usize| {
+        format!("WriteRequest(putRequest=PutRequest(item={{pk=AttributeValue(s=bw-{i}, n=null, b=null, iNT=null, dECIMAL=null, dOUBLE=null, sS=null, nS=null, bS=null, iNTSET=null, dECIMALSET=null, dOUBLESET=null, m=null, l=null, nULL=null, bOOL=null)}}, workloadProfileName=null), deleteRequest=null)")
+    };
+    let echoed: Vec<String> = (0..26).map(value).collect();
+    refused(
+        "200000002210",
+        "BatchWriteItem",
+        json!({"RequestItems": {"Music": reqs}}),
+        "ValidationException",
+        &format!(
+            "1 validation error detected: Value '{{Music=[{}]}}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
+            echoed.join(", ")
+        ),
+    );
+}
