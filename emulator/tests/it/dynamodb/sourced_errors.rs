@@ -495,3 +495,35 @@ fn more_than_25_writes_for_one_table() {
         ),
     );
 }
+
+/// https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier3/validation-ordering/updateItem.test.ts
+/// (eu-west-2 and us-east-1, 2026-10-09): with Key left out, an empty table name and bad
+/// enums are joined with the missing key, member by member.
+#[test]
+fn update_item_joins_an_empty_name_and_enums_with_the_missing_key() {
+    let acc = "200000002211";
+    let empty = "Value '' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 1";
+    let no_key = "Value null at 'key' failed to satisfy constraint: Member must not be null";
+    let update = |extra: Value| {
+        let mut b = json!({"TableName": "", "UpdateExpression": "SET a = :a",
+            "ExpressionAttributeValues": {":a": {"S": "x"}}});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    refused(
+        acc,
+        "UpdateItem",
+        update(json!({})),
+        "ValidationException",
+        &format!("2 validation errors detected: {empty}; {no_key}"),
+    );
+    refused(
+        acc,
+        "UpdateItem",
+        update(json!({"ReturnConsumedCapacity": "INVALID", "ReturnValues": "INVALID"})),
+        "ValidationException",
+        &format!("4 validation errors detected: Value 'INVALID' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]; {empty}; Value 'INVALID' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]; {no_key}"),
+    );
+}
