@@ -11,6 +11,15 @@ const TABLE_NAME_LENGTH: &str =
 const INDEX_NAME_LENGTH: &str =
     "IndexName must be at least 3 characters long and at most 255 characters long";
 
+/// A table operation of the control plane sent without its `TableName`: a text of its own, not
+/// the model's `Member must not be null` (the data plane's answer, e.g. PutItem's, recorded in
+/// four regions in 2026-06). Recorded: nubo-db/dynamodb-conformance
+/// `tests/tier3/error-messages/createTable.test.ts` (CreateTable); dynoxide's CreateTable check,
+/// verified against eu-west-2; Electric Imp's DynamoDB library tests, which keep it among
+/// AWS's answers (`AWS_ERROR_PARAMETER_NOT_PRESENT`).
+const TABLE_NAME_MISSING: &str =
+    "The parameter 'TableName' is required but was not present in the request";
+
 /// An empty `RequestItems` map, on either batch operation: AWS's validation framework's
 /// wording, which BatchGetItem answers in nearly every region and BatchWriteItem in some (the
 /// rest still answer the older `The requestItems parameter is required for <Op>`), refused
@@ -65,6 +74,11 @@ pub fn check(op: &str, input: &Value) -> Option<String> {
         "DescribeContributorInsights" | "UpdateContributorInsights" => text("IndexName")
             .filter(|n| outside(n, 3, 255))
             .map(|_| INDEX_NAME_LENGTH.into()),
+        "CreateTable" | "DescribeTable" | "DeleteTable" | "UpdateTable"
+            if input.get("TableName").is_none() =>
+        {
+            Some(TABLE_NAME_MISSING.into())
+        }
         "BatchGetItem" | "BatchWriteItem" => input
             .get("RequestItems")
             .and_then(Value::as_object)

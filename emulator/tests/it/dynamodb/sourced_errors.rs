@@ -527,3 +527,31 @@ fn update_item_joins_an_empty_name_and_enums_with_the_missing_key() {
         &format!("4 validation errors detected: Value 'INVALID' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]; {empty}; Value 'INVALID' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]; {no_key}"),
     );
 }
+
+/// https://github.com/nubo-db/dynamodb-conformance/blob/main/tests/tier3/error-messages/createTable.test.ts
+/// ("missing TableName"): the control plane's own text for a table name left out, where the
+/// data plane answers the model's `must not be null` (2026-06 capture, four regions).
+#[test]
+fn a_table_name_left_out() {
+    let acc = "200000002212";
+    let missing = "The parameter 'TableName' is required but was not present in the request";
+    refused(
+        acc,
+        "CreateTable",
+        json!({"AttributeDefinitions": defs(&[("pk", "S")]),
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}),
+        "ValidationException",
+        missing,
+    );
+    for op_name in ["DescribeTable", "DeleteTable", "UpdateTable"] {
+        refused(acc, op_name, json!({}), "ValidationException", missing);
+    }
+    refused(
+        acc,
+        "PutItem",
+        json!({"Item": {"pk": {"S": "a"}}}),
+        "ValidationException",
+        "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null",
+    );
+}
