@@ -71,6 +71,12 @@ impl DynamoDb {
             .filter_map(|k| k["AttributeName"].as_str().map(str::to_owned))
             .collect();
         let allowed = projected(&index, &keys);
+        let explicit = input["ProjectionExpression"].is_string();
+        let vector_attr = index["VectorAttribute"]["AttributeName"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let vector_attr = vector_attr.as_str();
         let wanted = match input["ProjectionExpression"].as_str() {
             Some(p) => {
                 let w = projection_names(p, names)?;
@@ -148,17 +154,20 @@ impl DynamoDb {
             .into_iter()
             .filter_map(|(score, k)| Some((score, items.get(&item_id(&k, ks)?)?)))
             .map(|(score, item)| {
-                let item = match &wanted {
-                    None => item.clone(),
-                    Some(w) => Value::Object(
-                        item.as_object()
-                            .into_iter()
-                            .flatten()
-                            .filter(|(k, _)| w.contains(k))
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect(),
-                    ),
-                };
+                // The vector attribute is answered only when a ProjectionExpression names it,
+                // and then as the index's float32 copy (recorded on AWS:
+                // nubo-db/dynamodb-conformance tests/tier2/vectorSearch/search.test.ts).
+                let item: Map<String, Value> = item
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(k, _)| explicit || k.as_str() != vector_attr)
+                    .filter(|(k, _)| wanted.as_ref().is_none_or(|w| w.contains(k)))
+                    .map(|(k, v)| match k.as_str() == vector_attr {
+                        true => (k.clone(), search::index_copy(v)),
+                        false => (k.clone(), v.clone()),
+                    })
+                    .collect();
                 json!({"Item": item, "Score": score as f64})
             })
             .collect();
