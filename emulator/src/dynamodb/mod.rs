@@ -113,6 +113,9 @@ impl DynamoDb {
         validate::before_forward(op, input)?;
         if op == "ExecuteStatement" {
             self.overlapping_sort_ranges(ctx, input)?;
+            if self.vector_tables.load(Ordering::Relaxed) > 0 {
+                self.vector_index_read(ctx, input)?;
+            }
         }
         // A batch statement whose parameters AWS refuses fails in its own slot; the others go
         // to the backend.

@@ -182,6 +182,29 @@ impl DynamoDb {
         Ok(out)
     }
 
+    /// A PartiQL SELECT of a vector index (`FROM "t"."ix"`): AWS refuses it as a scan of an
+    /// index type that has none (recorded: nubo-db/dynamodb-conformance
+    /// tests/tier2/vectorSearch/partiql.test.ts); DynamoDB Local knows no such index.
+    pub(in crate::dynamodb) fn vector_index_read(
+        &self,
+        ctx: &RequestContext,
+        input: &Value,
+    ) -> Result<(), JsonError> {
+        let statement = input["Statement"].as_str().unwrap_or_default();
+        let Some((table, index)) = crate::dynamodb::vector::partiql::select_index(statement) else {
+            return Ok(());
+        };
+        let vector = self
+            .meta(&TableKey::new(&ctx.account, &ctx.region, &table))
+            .is_some_and(|m| m.vector_indexes.iter().any(|i| i["IndexName"] == index));
+        if vector {
+            return Err(validation(
+                "Scan operation not supported on this index type",
+            ));
+        }
+        Ok(())
+    }
+
     /// Items by key (consistent BatchGetItem), by id; missing items are absent. With
     /// `attrs`, only those attributes and the key are read.
     async fn get_items(

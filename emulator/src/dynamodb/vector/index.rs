@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::context::RequestContext;
 use crate::dynamodb::state::{State, TableKey, TableMeta};
-use crate::dynamodb::wire::{str_of, table_name, validation};
+use crate::dynamodb::wire::{ddb_err, str_of, table_name, validation};
 use crate::protocol::json::JsonError;
 
 pub const MAX_DIMENSIONS: i64 = 4096;
@@ -315,6 +315,14 @@ pub fn plan_updates(
             .cloned()
             .unwrap_or_default(),
     );
+    // One online index action per call, refused as the GSI machinery refuses it (recorded on
+    // AWS: nubo-db/dynamodb-conformance tests/tier2/vectorSearch/updateLifecycle.test.ts).
+    if updates.len() > 1 {
+        return Err(ddb_err(
+            "LimitExceededException",
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table",
+        ));
+    }
     let mut indexes = meta.vector_indexes.clone();
     let mut fresh = vec![];
     let mut deleted = vec![];

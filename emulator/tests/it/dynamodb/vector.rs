@@ -797,3 +797,46 @@ fn results_carry_the_vector_only_when_asked_and_as_float32() {
     );
     assert_eq!(stored["Item"]["v"], json!({"L": v}));
 }
+
+/// nubo-db/dynamodb-conformance tests/tier2/vectorSearch/updateLifecycle.test.ts and
+/// partiql.test.ts (recorded on AWS): one online index action per UpdateTable, refused as the
+/// GSI machinery refuses it; a PartiQL SELECT of a vector index is refused, the base table is
+/// read as ever.
+#[test]
+fn vector_indexes_take_one_online_action_and_no_partiql_reads() {
+    let acc = "200000000434";
+    create(acc, "Online", Some(json!([index("emb", "COSINE")])));
+    let (status, out) = op(
+        acc,
+        "UpdateTable",
+        json!({"TableName": "Online", "VectorIndexUpdates": [
+            {"Create": index("emb2", "COSINE")}, {"Create": index("emb3", "COSINE")}]}),
+    );
+    assert_eq!(status, 400, "{out}");
+    assert!(
+        out["__type"]
+            .as_str()
+            .unwrap()
+            .ends_with("#LimitExceededException"),
+        "{out}"
+    );
+    assert_eq!(
+        out["message"],
+        "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table"
+    );
+    let (status, out) = op(
+        acc,
+        "ExecuteStatement",
+        json!({"Statement": "SELECT * FROM \"Online\".\"emb\""}),
+    );
+    assert_eq!(status, 400, "{out}");
+    assert_eq!(
+        out["message"],
+        "Scan operation not supported on this index type"
+    );
+    ok(
+        acc,
+        "ExecuteStatement",
+        json!({"Statement": "SELECT * FROM \"Online\" WHERE pk = 'a'"}),
+    );
+}
