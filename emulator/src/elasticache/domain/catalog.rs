@@ -661,6 +661,77 @@ const REDIS_MAXMEMORY: &[(&str, u64)] = &[
     ("cache.t4g.small", 1_471_026_299),
 ];
 
+/// Memcached `num_threads` per node type, from the same table of AWS's documentation repository
+/// (https://github.com/awsdocs/amazon-elasticache-docs/blob/1d5a03944a242cd749f1eeae87f5a2cec048e9ce/doc_source/memcache/ParameterGroups.Memcached.md,
+/// "The following table shows the default values for the max_cache_memory and num_threads
+/// parameters for each node type"). Only the types it lists: no value is invented for others.
+const MEMCACHED_NUM_THREADS: &[(&str, u64)] = &[
+    ("cache.c1.xlarge", 8),
+    ("cache.m1.large", 2),
+    ("cache.m1.medium", 1),
+    ("cache.m1.small", 1),
+    ("cache.m1.xlarge", 4),
+    ("cache.m2.2xlarge", 4),
+    ("cache.m2.4xlarge", 16),
+    ("cache.m2.xlarge", 2),
+    ("cache.m3.2xlarge", 8),
+    ("cache.m3.large", 2),
+    ("cache.m3.medium", 1),
+    ("cache.m3.xlarge", 4),
+    ("cache.m4.10xlarge", 40),
+    ("cache.m4.2xlarge", 8),
+    ("cache.m4.4xlarge", 16),
+    ("cache.m4.large", 2),
+    ("cache.m4.xlarge", 4),
+    ("cache.m5.12xlarge", 48),
+    ("cache.m5.24xlarge", 96),
+    ("cache.m5.2xlarge", 8),
+    ("cache.m5.4xlarge", 16),
+    ("cache.m5.large", 2),
+    ("cache.m5.xlarge", 4),
+    ("cache.m6g.12xlarge", 48),
+    ("cache.m6g.16xlarge", 64),
+    ("cache.m6g.2xlarge", 8),
+    ("cache.m6g.4xlarge", 16),
+    ("cache.m6g.8xlarge", 32),
+    ("cache.m6g.large", 2),
+    ("cache.m6g.xlarge", 4),
+    ("cache.r3.2xlarge", 8),
+    ("cache.r3.4xlarge", 16),
+    ("cache.r3.8xlarge", 32),
+    ("cache.r3.large", 2),
+    ("cache.r3.xlarge", 4),
+    ("cache.r4.16xlarge", 64),
+    ("cache.r4.2xlarge", 8),
+    ("cache.r4.4xlarge", 16),
+    ("cache.r4.8xlarge", 32),
+    ("cache.r4.large", 2),
+    ("cache.r4.xlarge", 4),
+    ("cache.r5.12xlarge", 48),
+    ("cache.r5.24xlarge", 96),
+    ("cache.r5.2xlarge", 8),
+    ("cache.r5.4xlarge", 16),
+    ("cache.r5.large", 2),
+    ("cache.r5.xlarge", 4),
+    ("cache.r6g.12xlarge", 48),
+    ("cache.r6g.16xlarge", 64),
+    ("cache.r6g.2xlarge", 8),
+    ("cache.r6g.4xlarge", 16),
+    ("cache.r6g.8xlarge", 32),
+    ("cache.r6g.large", 2),
+    ("cache.r6g.xlarge", 4),
+    ("cache.t1.micro", 1),
+    ("cache.t2.medium", 2),
+    ("cache.t2.micro", 1),
+    ("cache.t2.small", 1),
+    ("cache.t3.medium", 2),
+    ("cache.t3.micro", 2),
+    ("cache.t3.small", 2),
+    ("cache.t4g.medium", 2),
+    ("cache.t4g.micro", 2),
+    ("cache.t4g.small", 2),
+];
+
 /// Memcached `max_cache_memory`, in megabytes: the same page, "Memcached node-type specific
 /// parameters"
 /// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html#ParameterGroups.Memcached.NodeSpecific).
@@ -844,7 +915,7 @@ fn family_name(family: &str, name: &'static str) -> &'static str {
 }
 
 /// The parameters whose value depends on the node type (CacheNodeTypeSpecificParameters), one
-/// value per node type as AWS documents it (tables above): Memcached `max_cache_memory`; Redis
+/// value per node type as AWS documents it (tables above): Memcached `max_cache_memory` and `num_threads`; Redis
 /// OSS and Valkey `maxmemory`, then the replica output buffer hard and soft limits under the
 /// family's own names (`slave` before redis5.0), listed by name as AWS's recorded response
 /// lists them. Descriptions
@@ -861,12 +932,27 @@ pub fn node_type_specific(family: &str) -> Vec<Value> {
                 json!({"CacheNodeType": t, "Value": mb.to_string()})
             })
             .collect();
-        return vec![node_type_parameter(
-            family,
-            "max_cache_memory",
-            "The maximum amount of memory, in megabytes, memcached may use for items.",
-            values,
-        )];
+        let threads = NODE_TYPES
+            .iter()
+            .filter_map(|(t, _)| {
+                let n = documented(MEMCACHED_NUM_THREADS, t)?;
+                Some(json!({"CacheNodeType": t, "Value": n.to_string()}))
+            })
+            .collect();
+        return vec![
+            node_type_parameter(
+                family,
+                "max_cache_memory",
+                "The maximum amount of memory, in megabytes, memcached may use for items.",
+                values,
+            ),
+            node_type_parameter(
+                family,
+                "num_threads",
+                "The number of memcached threads to use.",
+                threads,
+            ),
+        ];
     }
     let maxmemory = NODE_TYPES
         .iter()
@@ -1312,9 +1398,23 @@ mod tests {
         assert_eq!(v("redis7", soft, "cache.t3.micro"), s("53687091"));
         // No AWS value for the Graviton types: not listed rather than made up.
         assert_eq!(v("redis7", hard, "cache.r6g.large"), None);
-        assert!(node_type_specific("memcached1.6")
+        let memcached: Vec<Value> = node_type_specific("memcached1.6");
+        let names: Vec<&str> = memcached
             .iter()
-            .all(|p| p["ParameterName"] == "max_cache_memory"));
+            .map(|p| p["ParameterName"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["max_cache_memory", "num_threads"]);
+        assert_eq!(
+            v("memcached1.6", "num_threads", "cache.m5.24xlarge"),
+            s("96")
+        );
+        assert_eq!(v("memcached1.4", "num_threads", "cache.t2.micro"), s("1"));
+        assert_eq!(
+            v("memcached1.6", "num_threads", "cache.r6g.16xlarge"),
+            s("64")
+        );
+        // AWS's table gives no thread count for the newest types: not listed.
+        assert_eq!(v("memcached1.6", "num_threads", "cache.r7g.large"), None);
     }
 
     #[test]

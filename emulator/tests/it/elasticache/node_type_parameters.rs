@@ -1,7 +1,7 @@
 //! Node-type specific parameters (CacheNodeTypeSpecificParameters) carry the values AWS
 //! documents per node type ("Redis OSS node-type specific parameters" and "Memcached
 //! node-type specific parameters", ParameterGroups.Engine.html): maxmemory and the replica
-//! (`slave` before redis5.0) output buffer limits, Memcached's max_cache_memory.
+//! (`slave` before redis5.0) output buffer limits, Memcached's max_cache_memory and num_threads.
 
 use serde_json::Value;
 
@@ -91,4 +91,6 @@ fn node_type_parameters_carry_the_documented_values() {
         value(&mc, "max_cache_memory", "cache.r6g.large"),
         s("13387")
     );
+    assert_eq!(value(&mc, "num_threads", "cache.m5.large"), s("2"));
+    assert_eq!(value(&mc, "num_threads", "cache.r6g.16xlarge"), s("64"));
 }
