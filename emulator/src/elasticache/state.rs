@@ -70,15 +70,20 @@ pub enum NodeComeback {
     Rebooted,
     /// The failed primary replaced by a fresh replica: "Finished recovery for cache nodes NNNN".
     Replaced,
+    /// A node ModifyCacheCluster added to a cluster of `from` nodes: "Added cache node NNNN in
+    /// availability zone X", and once every node answers "Finished modifying number of nodes
+    /// from N to M" (AWS's texts as its "Viewing ElastiCache events" page shows them).
+    Added { from: usize },
 }
 
 impl NodeComeback {
     /// AWS's texts, from recorded DescribeEvents logs of a reboot / engine patch and of a
     /// TestFailover (whose API reference lists "Finished recovery for cache nodes <node-id>").
-    pub fn message(self, node_id: &str) -> String {
+    pub fn message(self, node_id: &str, az: &str) -> String {
         match self {
             Self::Rebooted => format!("Cache node {node_id} restarted"),
             Self::Replaced => format!("Finished recovery for cache nodes {node_id}"),
+            Self::Added { .. } => format!("Added cache node {node_id} in availability zone {az}"),
         }
     }
 }
@@ -383,9 +388,21 @@ impl Region {
         };
         let comeback = n.on_ready.take().filter(|_| ok);
         let node_id = n.id.clone();
+        let az =
+            n.az.clone()
+                .unwrap_or_else(|| c.rec.preferred_availability_zone.clone());
         let all_up = c.all_nodes_available();
         let status = c.rec.cache_cluster_status;
-        let mut events: Vec<String> = comeback.map(|c| c.message(&node_id)).into_iter().collect();
+        let mut events: Vec<String> = comeback
+            .map(|c| c.message(&node_id, &az))
+            .into_iter()
+            .collect();
+        if let (Some(NodeComeback::Added { from }), true) = (comeback, all_up) {
+            events.push(format!(
+                "Finished modifying number of nodes from {from} to {}",
+                c.nodes.len()
+            ));
+        }
         if all_up && status != ClusterStatus::Available && status != ClusterStatus::Deleting {
             if status == ClusterStatus::Creating {
                 // AWS's texts, as its own CLI reference shows them (`aws elasticache

@@ -9,7 +9,8 @@ use crate::elasticache::domain::cache_clusters::{
 use crate::elasticache::domain::{catalog, cluster_settings, groups, regions, versions};
 use crate::elasticache::error::{ApiError, ApiResult};
 use crate::elasticache::state::{
-    s, strings, CacheClusterRecord, ClusterStatus, Cx, Node, Notification, SecurityGroupMembership,
+    s, strings, CacheClusterRecord, ClusterStatus, Cx, Node, NodeComeback, Notification,
+    SecurityGroupMembership,
 };
 
 /// What a modify names, checked before anything changes: the node type (one AWS offers for
@@ -154,7 +155,11 @@ pub fn apply_resize(cx: &mut Cx, id: &str, added: Vec<Node>, removed: &[String])
         }
     }
     let grew = !added.is_empty();
-    c.nodes.extend(added);
+    let from = c.nodes.len();
+    c.nodes.extend(added.into_iter().map(|mut n| {
+        n.on_ready = Some(NodeComeback::Added { from });
+        n
+    }));
     if grew || !removed.is_empty() {
         let zones: Vec<String> = c
             .nodes

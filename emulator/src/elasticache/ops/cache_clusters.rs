@@ -110,6 +110,7 @@ pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
         set_auth(cx, &id, &change);
     }
     let (added, removed) = modify::resize(cx, &id, input)?;
+    let grows = !added.is_empty();
     modify::apply_resize(cx, &id, added, &removed)?;
     if let Some(c) = cx.st.clusters.get_mut(&id) {
         modify::change_settings(&mut c.rec, input);
@@ -117,7 +118,13 @@ pub fn modify_cache_cluster(cx: &mut Cx, input: &Value) -> ApiResult<Value> {
             modify::apply_version(&mut c.rec, u);
         }
     }
-    cx.st.event(&id, "cache-cluster", "Cache cluster modified");
+    // AWS's text for more nodes ("Viewing ElastiCache events"); other changes: ours.
+    let what = if grows {
+        "Increasing number of requested nodes"
+    } else {
+        "Cache cluster modified"
+    };
+    cx.st.event(&id, "cache-cluster", what);
     Ok(json!({"CacheCluster": render(cx, &id, false)}))
 }
 

@@ -539,6 +539,27 @@ fn memcached_clusters_scale_out_and_in() {
     let c = wait_cluster(&emu, "m");
     assert_eq!(c["CacheNodes"].as_array().unwrap().len(), 3);
     assert_eq!(emu.child_pids().len(), 3);
+    // AWS's texts for a scale-out, as its "Viewing ElastiCache events" page shows them.
+    let zone = c["PreferredAvailabilityZone"].as_str().unwrap();
+    let v = ec(
+        &emu,
+        &[
+            "describe-events",
+            "--source-identifier",
+            "m",
+            "--source-type",
+            "cache-cluster",
+        ],
+    );
+    let events = super::event_messages(&v);
+    for want in [
+        "Increasing number of requested nodes".to_string(),
+        format!("Added cache node 0002 in availability zone {zone}"),
+        format!("Added cache node 0003 in availability zone {zone}"),
+        "Finished modifying number of nodes from 1 to 3".to_string(),
+    ] {
+        assert!(events.contains(&want), "{want:?} not in {events:?}");
+    }
     ec(
         &emu,
         &[
