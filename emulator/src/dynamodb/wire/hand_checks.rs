@@ -11,6 +11,71 @@ const TABLE_NAME_LENGTH: &str =
 const INDEX_NAME_LENGTH: &str =
     "IndexName must be at least 3 characters long and at most 255 characters long";
 
+/// PutItem, DeleteItem and UpdateItem with their required members present: AWS's newer
+/// validation, which all four regions of the capture answered by 2026-08 (us-east-1 moved from
+/// the model's joined per-value form between 2026-07 and 2026-08; nubo-db/dynamodb-conformance
+/// `captures/2026-08-12-wording-drift.json`, `2026-06-09-validation-rewording.json`): an empty
+/// table name alone, unechoed and capitalised; ReturnValues outside its enum as a bare text
+/// naming an older enum, UpdateItem reporting it alone; beside it ReturnConsumedCapacity and
+/// ReturnItemCollectionMetrics in the per-value form. With a required member missing, AWS still
+/// answers the model's joined form (paritysuite/dynamodb-conformance
+/// `tests/tier3/validation-ordering/updateItem.test.ts`, 2026-10), left to the model check.
+fn item_write(op: &str, input: &Value) -> Option<String> {
+    let required = match op {
+        "PutItem" => "Item",
+        "DeleteItem" | "UpdateItem" => "Key",
+        _ => return None,
+    };
+    let present = |m: &str| input.get(m).is_some_and(|v| !v.is_null());
+    if !present("TableName") || !present(required) {
+        return None;
+    }
+    if input["TableName"] == "" {
+        return Some(format!("1 validation error detected: {EMPTY_TABLE_NAME}"));
+    }
+    let outside = |m: &str, allowed: &[&str]| {
+        input
+            .get(m)
+            .and_then(Value::as_str)
+            .filter(|v| !allowed.contains(v))
+            .map(str::to_owned)
+    };
+    let return_values = outside(
+        "ReturnValues",
+        &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
+    )
+    .map(|_| RETURN_VALUES_ENUM.to_string());
+    if op == "UpdateItem" {
+        return return_values.map(|t| format!("1 validation error detected: {t}"));
+    }
+    let errors: Vec<String> = [
+        outside("ReturnConsumedCapacity", &["INDEXES", "TOTAL", "NONE"]).map(|v| {
+            format!("Value '{v}' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]")
+        }),
+        return_values,
+        outside("ReturnItemCollectionMetrics", &["SIZE", "NONE"]).map(|v| {
+            format!("Value '{v}' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]")
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match errors.len() {
+        0 => None,
+        1 => Some(format!("1 validation error detected: {}", errors[0])),
+        n => Some(format!(
+            "{n} validation errors detected: {}",
+            errors.join("; ")
+        )),
+    }
+}
+
+const EMPTY_TABLE_NAME: &str =
+    "Value at 'TableName' failed to satisfy constraint: Member must have length greater than or equal to 1";
+/// As AWS words it, `UPDATE_NEW` included.
+const RETURN_VALUES_ENUM: &str =
+    "Failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, UPDATED_OLD, ALL_NEW, UPDATE_NEW, NONE]";
+
 /// A table operation of the control plane sent without its `TableName`: a text of its own, not
 /// the model's `Member must not be null` (the data plane's answer, e.g. PutItem's, recorded in
 /// four regions in 2026-06). Recorded: nubo-db/dynamodb-conformance
@@ -51,6 +116,9 @@ pub fn replaced(op: &str) -> &'static [&'static str] {
 
 /// AWS's own text for the first member of `input` it refuses by hand, if any.
 pub fn check(op: &str, input: &Value) -> Option<String> {
+    if let Some(t) = item_write(op, input) {
+        return Some(t);
+    }
     let text = |m: &str| input.get(m).and_then(Value::as_str);
     let outside = |s: &str, min: usize, max: usize| !(min..=max).contains(&s.chars().count());
     match op {

@@ -24,6 +24,10 @@ const HAND_CHECKED: &[(&str, &str)] = &[
     ("UpdateGlobalTableSettings", "GlobalTableName"),
     ("DescribeContributorInsights", "IndexName"),
     ("UpdateContributorInsights", "IndexName"),
+    // AWS's newer bare enum text (`sourced_errors::empty_table_names_and_bad_enums_on_item_writes`).
+    ("PutItem", "ReturnValues"),
+    ("DeleteItem", "ReturnValues"),
+    ("UpdateItem", "ReturnValues"),
 ];
 
 struct Model {
