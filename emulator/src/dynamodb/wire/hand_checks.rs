@@ -152,6 +152,12 @@ pub fn check(op: &str, input: &Value) -> Option<String> {
             .and_then(Value::as_object)
             .filter(|m| m.is_empty())
             .map(|_| EMPTY_REQUEST_ITEMS.into()),
+        // Query's Limit below 1, unechoed and capitalised (recorded on AWS:
+        // nubo-db/dynamodb-conformance tests/tier3/error-messages/query.test.ts and
+        // validation-ordering/query.test.ts); Scan keeps the model's form (scan.test.ts).
+        "Query" if input["Limit"].as_i64().is_some_and(|l| l < 1) => Some(
+            "1 validation error detected: Value at 'Limit' failed to satisfy constraint: Member must have value greater than or equal to 1".into(),
+        ),
         "Query" => text("ConditionalOperator")
             .filter(|o| !matches!(*o, "AND" | "OR"))
             .filter(|_| {

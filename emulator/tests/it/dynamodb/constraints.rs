@@ -28,6 +28,8 @@ const HAND_CHECKED: &[(&str, &str)] = &[
     ("PutItem", "ReturnValues"),
     ("DeleteItem", "ReturnValues"),
     ("UpdateItem", "ReturnValues"),
+    // Unechoed and capitalised (`sourced_errors::query_limit_below_one`).
+    ("Query", "Limit"),
 ];
 
 struct Model {

@@ -532,3 +532,26 @@ fn a_table_name_left_out() {
         "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null",
     );
 }
+
+/// https://github.com/nubo-db/dynamodb-conformance/blob/main/tests/tier3/error-messages/query.test.ts
+/// and `scan.test.ts` (recorded on AWS): Query names `Limit` unechoed and capitalised, Scan in
+/// the model's per-value form.
+#[test]
+fn query_limit_below_one() {
+    let acc = "200000002213";
+    refused(
+        acc,
+        "Query",
+        json!({"TableName": "Music", "KeyConditionExpression": "pk = :v",
+            "ExpressionAttributeValues": {":v": {"S": "a"}}, "Limit": 0}),
+        "ValidationException",
+        "1 validation error detected: Value at 'Limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    );
+    refused(
+        acc,
+        "Scan",
+        json!({"TableName": "Music", "Limit": 0}),
+        "ValidationException",
+        "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    );
+}
