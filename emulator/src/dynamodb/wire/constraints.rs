@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use regex::Regex;
 
-use super::java_print;
+use super::java_print::{self, java_bucket, java_capacity};
 use serde_json::{Number, Value};
 
 /// One shape, compiled once from the model.
@@ -433,27 +433,6 @@ pub fn lower_first(s: &str) -> String {
     }
 }
 
-/// `String.hashCode()`.
-fn java_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
-}
-
-/// The table a `HashMap` of `n` entries, filled one by one from the default 16, ends with.
-pub(super) fn java_capacity(n: usize) -> usize {
-    let mut cap = 16;
-    while n * 4 > cap * 3 {
-        cap *= 2;
-    }
-    cap
-}
-
-/// The bucket `HashMap` puts a key in; iteration runs through buckets in order.
-pub(super) fn java_bucket(s: &str, cap: usize) -> usize {
-    let h = java_hash(s) as u32;
-    ((h ^ (h >> 16)) as usize) & (cap - 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,16 +441,6 @@ mod tests {
     fn model() -> Constraints {
         let v: Value = serde_json::from_str(include_str!("../../../models/dynamodb.json")).unwrap();
         Constraints::compile(&v["shapes"])
-    }
-
-    #[test]
-    fn java_hashes_as_java_does() {
-        assert_eq!(java_hash(""), 0);
-        assert_eq!(java_hash("a"), 97);
-        // "hello".hashCode() in Java.
-        assert_eq!(java_hash("hello"), 99_162_322);
-        assert_eq!(java_capacity(12), 16);
-        assert_eq!(java_capacity(13), 32);
     }
 
     /// AWS's recorded answers to degenerate requests: texts and order.

@@ -4,7 +4,26 @@
 
 use serde_json::{Map, Value};
 
-use super::constraints::{java_bucket, java_capacity};
+/// `String.hashCode()`.
+fn java_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
+/// The table a `HashMap` of `n` entries, filled one by one from the default 16, ends with.
+pub fn java_capacity(n: usize) -> usize {
+    let mut cap = 16;
+    while n * 4 > cap * 3 {
+        cap *= 2;
+    }
+    cap
+}
+
+/// The bucket `HashMap` puts a key in; iteration runs through buckets in order.
+pub fn java_bucket(s: &str, cap: usize) -> usize {
+    let h = java_hash(s) as u32;
+    ((h ^ (h >> 16)) as usize) & (cap - 1)
+}
 
 /// The keys of a map in the order a `HashMap` filled with them iterates.
 fn java_order(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
@@ -109,6 +128,16 @@ pub fn request_items(map: &Map<String, Value>) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn java_hashes_as_java_does() {
+        assert_eq!(java_hash(""), 0);
+        assert_eq!(java_hash("a"), 97);
+        // "hello".hashCode() in Java.
+        assert_eq!(java_hash("hello"), 99_162_322);
+        assert_eq!(java_capacity(12), 16);
+        assert_eq!(java_capacity(13), 32);
+    }
 
     #[test]
     fn a_put_request_prints_as_recorded() {

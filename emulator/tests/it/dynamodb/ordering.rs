@@ -12,10 +12,15 @@ const RCC: &str = "Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy c
 #[test]
 fn batch_checks_come_before_any_table_is_read() {
     let c = caller("200000000971");
-    let empty = "1 validation error detected: Value at 'RequestItems' failed to satisfy constraint: Member must have length greater than or equal to 1";
-    for op in ["batch-get-item", "batch-write-item"] {
+    for (op, name) in [
+        ("batch-get-item", "BatchGetItem"),
+        ("batch-write-item", "BatchWriteItem"),
+    ] {
         c.aws(&["dynamodb", op, "--request-items", "{}"])
-            .fails_with_message("ValidationException", empty);
+            .fails_with_message(
+                "ValidationException",
+                &format!("The requestItems parameter is required for {name}"),
+            );
     }
     let keys = json!({"bad!name": {"Keys": [{"pk": {"S": "a"}}]}}).to_string();
     c.aws(&[
