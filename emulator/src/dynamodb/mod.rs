@@ -393,6 +393,11 @@ impl DynamoDb {
                 schemas.get(t).cloned().unwrap_or_default()
             });
         }
+        let raw = obj.get("message").or_else(|| obj.get("Message"));
+        let raw = raw.and_then(Value::as_str).unwrap_or_default();
+        if let Some(fixed) = self.key_fault_answer(ctx, op, input, code, raw, &out).await {
+            return json_response(status, &fixed);
+        }
         json_response(status, &out)
     }
 
