@@ -142,6 +142,16 @@ impl DynamoDb {
             Some((a, sent)) => (Some(a), Bytes::from(sent.to_string()), sent),
             None => (None, body, input),
         };
+        // TransactWriteItems asking for ConsumedCapacity: its items read first, and sent asking
+        // for INDEXES (`ops::transactions`).
+        let write_sizes = self.transact_write_sizes(ctx, op, input).await;
+        let widened = write_sizes
+            .as_ref()
+            .and_then(|s| ops::transactions::transact_write_request(s, input));
+        let (body, input) = match &widened {
+            Some(v) => (Bytes::from(v.to_string()), v),
+            None => (body, input),
+        };
         // Writes into tables with vector indexes: checked, their items locked until the
         // index has them (so it follows the order the backend applied them in).
         let vector_writes = if self.vector_tables.load(Ordering::Relaxed) > 0 && items::is_write(op)
@@ -186,6 +196,9 @@ impl DynamoDb {
             Some(sizes) => self.transaction_capacity(ctx, sizes, res_body).await,
             None => res_body,
         };
+        let res_body = self
+            .transact_write_answer(ctx, op, input, write_sizes, res_body)
+            .await;
         if self.hooked.load(Ordering::Relaxed) > 0 && items::is_write(op) {
             self.after_write(ctx, op, input).await;
         }

@@ -217,3 +217,94 @@ fn batch_write_key_values_of_the_wrong_type_and_empty_index_keys() {
         empty,
     );
 }
+
+/// nubo-db/dynamodb-conformance `tests/tier2/transactions/transactWrite.test.ts` (eu-west-2):
+/// two write units per KB of each item (DynamoDB Local counts a table's items together), a
+/// ConditionCheck as a write, and a same-token replay as a transactional read of the stored
+/// item (2 units for a 1.5 KB item that cost 4 to write), with no write units.
+#[test]
+fn transact_write_capacity_counts_each_item_and_a_replay_reads() {
+    let acc = "200000009604";
+    tables(acc);
+    let tw = |body: Value| ok(acc, "TransactWriteItems", body);
+    let put = |pk: &str| json!({"Put": {"TableName": "Hash", "Item": {"pk": {"S": pk}, "v": {"N": "1"}}}});
+    let out = tw(json!({"ReturnConsumedCapacity": "TOTAL", "TransactItems": [put("a"), put("b")]}));
+    assert_eq!(
+        out["ConsumedCapacity"],
+        json!([{"TableName": "Hash", "CapacityUnits": 4.0, "WriteCapacityUnits": 4.0}])
+    );
+    ok(
+        acc,
+        "PutItem",
+        json!({"TableName": "Comp", "Item": {"pk": {"S": "c"}, "sk": {"S": "x"}}}),
+    );
+    let check = json!({"ConditionCheck": {"TableName": "Comp",
+        "Key": {"pk": {"S": "c"}, "sk": {"S": "x"}}, "ConditionExpression": "attribute_exists(pk)"}});
+    let out = tw(json!({"ReturnConsumedCapacity": "INDEXES", "TransactItems": [put("c"), check]}));
+    assert_eq!(
+        out["ConsumedCapacity"][1],
+        json!({"TableName": "Comp", "CapacityUnits": 2.0, "WriteCapacityUnits": 2.0,
+            "Table": {"CapacityUnits": 2.0, "WriteCapacityUnits": 2.0}})
+    );
+    let big = json!({"Put": {"TableName": "Hash",
+        "Item": {"pk": {"S": "r"}, "big": {"S": "x".repeat(1536)}}}});
+    let body = json!({"ClientRequestToken": "replay-1", "ReturnConsumedCapacity": "INDEXES",
+        "TransactItems": [big]});
+    let first = tw(body.clone());
+    assert_eq!(
+        first["ConsumedCapacity"],
+        json!([{"TableName": "Hash", "CapacityUnits": 4.0, "WriteCapacityUnits": 4.0,
+            "Table": {"CapacityUnits": 4.0, "WriteCapacityUnits": 4.0}}])
+    );
+    let replay = tw(body);
+    assert_eq!(
+        replay["ConsumedCapacity"],
+        json!([{"TableName": "Hash", "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0,
+            "Table": {"CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}}])
+    );
+    // Not asked for: none.
+    let out = tw(json!({"TransactItems": [put("d")]}));
+    assert!(out.get("ConsumedCapacity").is_none(), "{out}");
+}
+
+/// nubo-db/dynamodb-conformance `tests/tier2/transactions/transactGet.test.ts`: under INDEXES
+/// the table's share is by kind too, and a projection that matches nothing on a present item
+/// leaves Item out (DynamoDB Local answers `{}`).
+#[test]
+fn transact_get_indexes_capacity_and_projections_matching_nothing() {
+    let acc = "200000009605";
+    tables(acc);
+    ok(
+        acc,
+        "PutItem",
+        json!({"TableName": "Hash", "Item": {"pk": {"S": "p"}, "real": {"S": "here"}}}),
+    );
+    let get = |extra: Value| {
+        let mut g = json!({"TableName": "Hash", "Key": {"pk": {"S": "p"}}});
+        for (k, v) in extra.as_object().unwrap() {
+            g[k] = v.clone();
+        }
+        json!({"Get": g})
+    };
+    let out = ok(
+        acc,
+        "TransactGetItems",
+        json!({"ReturnConsumedCapacity": "INDEXES", "TransactItems": [get(json!({}))]}),
+    );
+    assert_eq!(
+        out["ConsumedCapacity"][0]["Table"],
+        json!({"CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}),
+        "{out}"
+    );
+    let nothing = get(json!({"ProjectionExpression": "#x",
+        "ExpressionAttributeNames": {"#x": "doesNotExist"}}));
+    let some =
+        get(json!({"ProjectionExpression": "#r", "ExpressionAttributeNames": {"#r": "real"}}));
+    let out = ok(acc, "TransactGetItems", json!({"TransactItems": [nothing]}));
+    assert_eq!(out, json!({"Responses": [{}]}));
+    let out = ok(acc, "TransactGetItems", json!({"TransactItems": [some]}));
+    assert_eq!(
+        out,
+        json!({"Responses": [{"Item": {"real": {"S": "here"}}}]})
+    );
+}
