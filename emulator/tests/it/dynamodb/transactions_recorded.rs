@@ -308,3 +308,45 @@ fn transact_get_indexes_capacity_and_projections_matching_nothing() {
         json!({"Responses": [{"Item": {"real": {"S": "here"}}}]})
     );
 }
+
+/// nubo-db/dynamodb-conformance `tests/tier3/error-messages/transactWriteItems.test.ts` and
+/// `batchWriteItem.test.ts` ("empty-binary index key"): a top-level ValidationException naming
+/// the index, never a cancellation; DynamoDB Local answers these as AWS does (pinned).
+#[test]
+fn empty_binary_index_keys_are_top_level_errors() {
+    let acc = "200000009606";
+    ok(
+        acc,
+        "CreateTable",
+        json!({"TableName": "GsiB", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [def("pk", "S"), def("bidx", "B")],
+            "KeySchema": key("pk", None),
+            "GlobalSecondaryIndexes": [{"IndexName": "gsib", "KeySchema": key("bidx", None),
+                "Projection": {"ProjectionType": "ALL"}}]}),
+    );
+    let v = "ValidationException";
+    let put = "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty binary value. IndexName: gsib, IndexKey: bidx";
+    let item = json!({"pk": {"S": "a"}, "bidx": {"B": ""}});
+    refused(
+        acc,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Put": {"TableName": "GsiB", "Item": item}}]}),
+        v,
+        put,
+    );
+    refused(
+        acc,
+        "BatchWriteItem",
+        json!({"RequestItems": {"GsiB": [{"PutRequest": {"Item": item}}]}}),
+        v,
+        put,
+    );
+    refused(
+        acc,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Update": {"TableName": "GsiB", "Key": {"pk": {"S": "a"}},
+            "UpdateExpression": "SET bidx = :v", "ExpressionAttributeValues": {":v": {"B": ""}}}}]}),
+        v,
+        "One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty binary value.",
+    );
+}
