@@ -10,7 +10,7 @@ use super::table_name;
 /// Whether the answer needs fields DynamoDB Local leaves out: item collection metrics (tables
 /// with local secondary indexes) and per-kind capacity units of transactions; or UpdateItem's
 /// updated attributes cut to the paths it writes (`updated`); or BatchExecuteStatement's slot
-/// errors in AWS's words.
+/// errors in AWS's words; or a TransactGetItems projection, which can leave an item empty.
 pub fn needs_patch(op: &str, input: &Value) -> bool {
     input["ReturnItemCollectionMetrics"] == "SIZE"
         || op == "BatchExecuteStatement"
