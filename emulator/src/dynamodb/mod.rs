@@ -150,6 +150,16 @@ impl DynamoDb {
             Some((a, sent)) => (Some(a), Bytes::from(sent.to_string()), sent),
             None => (None, body, input),
         };
+        // TransactWriteItems asking for ConsumedCapacity: its items read first, and sent asking
+        // for INDEXES (`ops::transactions`).
+        let write_sizes = self.transact_write_sizes(ctx, op, input).await;
+        let widened = write_sizes
+            .as_ref()
+            .and_then(|s| ops::transactions::transact_write_request(s, input));
+        let (body, input) = match &widened {
+            Some(v) => (Bytes::from(v.to_string()), v),
+            None => (body, input),
+        };
         // Writes into tables with vector indexes: checked, their items locked until the
         // index has them (so it follows the order the backend applied them in).
         let vector_writes = if self.vector_tables.load(Ordering::Relaxed) > 0 && items::is_write(op)
@@ -194,6 +204,9 @@ impl DynamoDb {
             Some(sizes) => self.transaction_capacity(ctx, sizes, res_body).await,
             None => res_body,
         };
+        let res_body = self
+            .transact_write_answer(ctx, op, input, write_sizes, res_body)
+            .await;
         if self.hooked.load(Ordering::Relaxed) > 0 && items::is_write(op) {
             self.after_write(ctx, op, input).await;
         }
@@ -400,6 +413,11 @@ impl DynamoDb {
             errors::fix_reasons(reasons, input, &|t| {
                 schemas.get(t).cloned().unwrap_or_default()
             });
+        }
+        let raw = obj.get("message").or_else(|| obj.get("Message"));
+        let raw = raw.and_then(Value::as_str).unwrap_or_default();
+        if let Some(fixed) = self.key_fault_answer(ctx, op, input, code, raw, &out).await {
+            return json_response(status, &fixed);
         }
         json_response(status, &out)
     }

@@ -20,6 +20,7 @@ mod recorded;
 mod s3_sts;
 mod sourced_errors;
 mod start;
+mod transactions_recorded;
 mod value_layers;
 mod vector;
 mod write_log;

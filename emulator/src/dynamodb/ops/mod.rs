@@ -18,6 +18,7 @@ mod replicas;
 mod service;
 pub mod streams;
 mod tables;
+pub mod transactions;
 mod vector_search;
 
 use serde_json::Value;

@@ -36,6 +36,8 @@ pub struct DynamoDb {
     pub(in crate::dynamodb) vectors: Arc<VectorStore>,
     /// Provisioned-capacity buckets, with `--enforce-capacity` only.
     pub(in crate::dynamodb) capacity: Option<crate::dynamodb::state::CapacityBuckets>,
+    /// TransactWriteItems tokens seen lately (a replay's ConsumedCapacity differs).
+    pub(in crate::dynamodb) client_tokens: crate::dynamodb::state::client_tokens::ClientTokens,
 }
 
 /// Members DynamoDB Local does not need (or would handle differently): we keep them.
@@ -240,6 +242,7 @@ impl DynamoDb {
             capacity: config
                 .enforce_capacity
                 .then(crate::dynamodb::state::CapacityBuckets::default),
+            client_tokens: Default::default(),
             config,
         };
         me.refresh_hooked();

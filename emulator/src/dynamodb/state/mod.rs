@@ -10,6 +10,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod client_tokens;
 pub mod item_files;
 
 /// Seconds since the epoch, as DynamoDB's JSON timestamps.

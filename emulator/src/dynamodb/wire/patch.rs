@@ -10,7 +10,7 @@ use super::table_name;
 /// Whether the answer needs fields DynamoDB Local leaves out: item collection metrics (tables
 /// with local secondary indexes) and per-kind capacity units of transactions; or UpdateItem's
 /// updated attributes cut to the paths it writes (`updated`); or BatchExecuteStatement's slot
-/// errors in AWS's words.
+/// errors in AWS's words; or a TransactGetItems projection, which can leave an item empty.
 pub fn needs_patch(op: &str, input: &Value) -> bool {
     input["ReturnItemCollectionMetrics"] == "SIZE"
         || op == "BatchExecuteStatement"
@@ -23,6 +23,15 @@ pub fn needs_patch(op: &str, input: &Value) -> bool {
             && input
                 .get("ReturnConsumedCapacity")
                 .is_some_and(|v| v != "NONE"))
+        || (op == "TransactGetItems" && projects(input))
+}
+
+/// Whether a TransactGetItems projects any Get (which can leave an item with nothing).
+fn projects(input: &Value) -> bool {
+    input["TransactItems"].as_array().is_some_and(|l| {
+        l.iter()
+            .any(|i| i["Get"].get("ProjectionExpression").is_some())
+    })
 }
 
 /// A SELECT in BatchExecuteStatement that is not a single-item read by the whole primary key
@@ -158,15 +167,43 @@ pub fn write_response(
             _ => {}
         }
     }
+    if op == "TransactGetItems" {
+        // A projection that matches nothing on a present item: AWS leaves Item out where
+        // DynamoDB Local answers `{}` (nubo-db/dynamodb-conformance
+        // `tests/tier2/transactions/transactGet.test.ts`).
+        let responses = out.get_mut("Responses").and_then(Value::as_array_mut);
+        for r in responses.into_iter().flatten() {
+            if r.get("Item")
+                .and_then(Value::as_object)
+                .is_some_and(Map::is_empty)
+            {
+                r.as_object_mut().map(|o| o.remove("Item"));
+            }
+        }
+    }
     let kind = match op {
         "TransactGetItems" => "ReadCapacityUnits",
         "TransactWriteItems" => "WriteCapacityUnits",
         _ => return,
     };
-    for c in out["ConsumedCapacity"].as_array_mut().into_iter().flatten() {
-        if c.get(kind).is_none() {
+    // By kind on the entry and, under INDEXES, on the table's share (same source: an INDEXES
+    // TransactGetItems answers `Table.ReadCapacityUnits`).
+    // An entry already by kind (a replayed TransactWriteItems reads) is left as it is.
+    let by_kind = |c: &Map<String, Value>| {
+        c.contains_key("ReadCapacityUnits") || c.contains_key("WriteCapacityUnits")
+    };
+    let list = out
+        .get_mut("ConsumedCapacity")
+        .and_then(Value::as_array_mut);
+    for c in list.into_iter().flatten().filter_map(Value::as_object_mut) {
+        if !by_kind(c) {
             if let Some(u) = c.get("CapacityUnits").cloned() {
-                c[kind] = u;
+                c.insert(kind.into(), u);
+            }
+        }
+        if let Some(t) = c.get_mut("Table").and_then(Value::as_object_mut) {
+            if let (false, Some(u)) = (by_kind(t), t.get("CapacityUnits").cloned()) {
+                t.insert(kind.into(), u);
             }
         }
     }
