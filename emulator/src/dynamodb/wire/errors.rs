@@ -155,13 +155,15 @@ const ROWS: &[Row] = &[
         starts: &["One or more parameter values were invalid: Type mismatch for key"],
         fix: Fix::WithSchema(key_type_mismatch),
     },
-    // PutItem returns only old images; AWS says so instead of DynamoDB Local's generic text
-    // (architect/dynalite test/putItem.js, "incorrect ReturnValues").
+    // PutItem and DeleteItem return only old images; AWS says so instead of DynamoDB Local's
+    // generic text (architect/dynalite test/putItem.js, "incorrect ReturnValues"), inside the
+    // envelope (paritysuite/dynamodb-conformance tests/tier3/error-messages/deleteItem.test.ts,
+    // eu-west-2 and us-east-1, 2026-10-09: "as PutItem and UpdateItem do").
     Row {
-        ops: &["PutItem"],
+        ops: &["PutItem", "DeleteItem"],
         code: VALIDATION,
         starts: &["Return values set to invalid value"],
-        fix: Fix::Replace("ReturnValues can only be ALL_OLD or NONE"),
+        fix: Fix::Replace("1 validation error detected: ReturnValues can only be ALL_OLD or NONE"),
     },
     Row {
         ops: &["CreateTable"],
@@ -231,10 +233,12 @@ const ROWS: &[Row] = &[
         ],
         fix: Fix::Envelope,
     },
-    // PutItem: expression maps without an expression, malformed Expected conditions; enveloped,
-    // and without DynamoDB Local's `: ConditionExpression is null` (putItem.test.ts).
+    // PutItem and DeleteItem: expression maps without an expression, every malformed Expected
+    // condition; enveloped, and without DynamoDB Local's `: ConditionExpression is null`
+    // (putItem.test.ts; paritysuite/dynamodb-conformance
+    // tests/tier3/error-messages/deleteItem.test.ts, eu-west-2 and us-east-1, 2026-10-09).
     Row {
-        ops: &["PutItem"],
+        ops: &["PutItem", "DeleteItem"],
         code: VALIDATION,
         starts: &["ExpressionAttributeValues can only be specified when using expressions"],
         fix: Fix::Replace(
@@ -242,12 +246,15 @@ const ROWS: &[Row] = &[
         ),
     },
     Row {
-        ops: &["PutItem"],
+        ops: &["PutItem", "DeleteItem"],
         code: VALIDATION,
         starts: &[
             "ExpressionAttributeNames can only be specified when using expressions",
             "One or more parameter values were invalid: Value must be provided when Exists is true for Attribute: ",
             "One or more parameter values were invalid: Value or AttributeValueList must be used with ComparisonOperator: ",
+            "One or more parameter values were invalid: Value cannot be used when Exists is false for Attribute: ",
+            "One or more parameter values were invalid: Value and AttributeValueList cannot be used together for Attribute: ",
+            "One or more parameter values were invalid: Invalid number of argument(s) for the ",
         ],
         fix: Fix::Envelope,
     },
@@ -1095,12 +1102,14 @@ mod tests {
 
     #[test]
     fn put_item_return_values_other_than_old_images() {
+        for op in ["PutItem", "DeleteItem"] {
+            assert_eq!(
+                v(op, "Return values set to invalid value"),
+                "1 validation error detected: ReturnValues can only be ALL_OLD or NONE"
+            );
+        }
         assert_eq!(
-            v("PutItem", "Return values set to invalid value"),
-            "ReturnValues can only be ALL_OLD or NONE"
-        );
-        assert_eq!(
-            v("DeleteItem", "Return values set to invalid value"),
+            v("UpdateItem", "Return values set to invalid value"),
             "Return values set to invalid value"
         );
     }

@@ -85,14 +85,30 @@ const RETURN_VALUES_ENUM: &str =
 const TABLE_NAME_MISSING: &str =
     "The parameter 'TableName' is required but was not present in the request";
 
-/// An empty `RequestItems` map, refused before the map is read, with the operation's own
-/// sentence: BatchWriteItem in every region, BatchGetItem in most (us-east-1 and eu-west-2
-/// among them) as of 2026-08-17, when AWS's validation framework's
-/// `Value at 'RequestItems' ...` had reached BatchGetItem in 11 of 33 regions and BatchWriteItem
-/// in none (recorded: https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier3/validation-ordering/batchOperations.test.ts;
-/// nubo-db/dynamodb-conformance `captures/2026-08-12-batch-empty-and-nesting.json`, 32 regions).
+/// An empty `RequestItems` map, refused before the map is read. BatchGetItem answers AWS's
+/// validation framework's text in every region but one since 2026-09
+/// (paritysuite/dynamodb-conformance `tests/tier3/error-messages/batchGetItem.test.ts`, pinned
+/// in eu-west-2); BatchWriteItem still moves between that text and its own sentence
+/// (`tests/tier3/error-messages/batchWriteItem.test.ts`: eu-west-2 moved on 2026-09-05, back by
+/// 2026-09-12, moved again on 2026-10-03, most regions not yet), so it keeps the sentence every
+/// region has answered (nubo-db/dynamodb-conformance `tests/tier3/error-messages/batchWriteItem.test.ts`).
 fn empty_request_items(op: &str) -> String {
-    format!("The requestItems parameter is required for {op}")
+    match op {
+        "BatchGetItem" => "1 validation error detected: Value at 'RequestItems' failed to satisfy constraint: Member must have length greater than or equal to 1".into(),
+        _ => format!("The requestItems parameter is required for {op}"),
+    }
+}
+
+/// BatchGetItem naming a table with an empty `Keys` list: the framework's constraint on that
+/// member (paritysuite/dynamodb-conformance `tests/tier3/error-messages/batchGetItem.test.ts`,
+/// "empty Keys list"); DynamoDB Local answers `The list of keys in RequestItems for BatchGetItem
+/// is required`.
+fn empty_keys(input: &Value) -> Option<String> {
+    let (table, _) = input["RequestItems"]
+        .as_object()?
+        .iter()
+        .find(|(_, t)| t["Keys"].as_array().is_some_and(Vec::is_empty))?;
+    Some(format!("1 validation error detected: Value at 'RequestItems.{table}.member.Keys' failed to satisfy constraint: Member must have length greater than or equal to 1"))
 }
 
 /// Query's ConditionalOperator outside its enum, with two or more QueryFilter conditions: a
@@ -153,7 +169,8 @@ pub fn check(op: &str, input: &Value) -> Option<String> {
             .get("RequestItems")
             .and_then(Value::as_object)
             .filter(|m| m.is_empty())
-            .map(|_| empty_request_items(op)),
+            .map(|_| empty_request_items(op))
+            .or_else(|| (op == "BatchGetItem").then(|| empty_keys(input)).flatten()),
         // Query's Limit below 1, unechoed and capitalised (recorded on AWS:
         // nubo-db/dynamodb-conformance tests/tier3/error-messages/query.test.ts and
         // validation-ordering/query.test.ts); Scan keeps the model's form (scan.test.ts).
@@ -335,7 +352,7 @@ mod tests {
             (
                 "BatchGetItem",
                 json!({"RequestItems": {}}),
-                "The requestItems parameter is required for BatchGetItem",
+                "1 validation error detected: Value at 'RequestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
             ),
             (
                 "BatchWriteItem",

@@ -485,9 +485,11 @@ fn put_item_texts_name_what_is_wrong() {
         "ValidationException",
         "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N",
     );
+    // Inside the envelope, as DeleteItem was recorded answering "as PutItem and UpdateItem do"
+    // (paritysuite/dynamodb-conformance tests/tier3/error-messages/deleteItem.test.ts, 2026-10).
     put(r#"{"pk":{"S":"a"}}"#, &["--return-values", "UPDATED_NEW"]).fails_with_message(
         "ValidationException",
-        "ReturnValues can only be ALL_OLD or NONE",
+        "1 validation error detected: ReturnValues can only be ALL_OLD or NONE",
     );
     let (status, e) = raw_as(
         "200000000107",
@@ -501,7 +503,10 @@ fn put_item_texts_name_what_is_wrong() {
         e["__type"], "com.amazon.coral.validate#ValidationException",
         "{e}"
     );
-    assert_eq!(e["message"], "ReturnValues can only be ALL_OLD or NONE");
+    assert_eq!(
+        e["message"],
+        "1 validation error detected: ReturnValues can only be ALL_OLD or NONE"
+    );
 }
 
 #[test]

@@ -12,16 +12,28 @@ const RCC: &str = "Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy c
 #[test]
 fn batch_checks_come_before_any_table_is_read() {
     let c = caller("200000000971");
-    for (op, name) in [
-        ("batch-get-item", "BatchGetItem"),
-        ("batch-write-item", "BatchWriteItem"),
-    ] {
-        c.aws(&["dynamodb", op, "--request-items", "{}"])
-            .fails_with_message(
-                "ValidationException",
-                &format!("The requestItems parameter is required for {name}"),
-            );
-    }
+    c.aws(&["dynamodb", "batch-get-item", "--request-items", "{}"]).fails_with_message(
+        "ValidationException",
+        "1 validation error detected: Value at 'RequestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
+    c.aws(&["dynamodb", "batch-write-item", "--request-items", "{}"])
+        .fails_with_message(
+            "ValidationException",
+            "The requestItems parameter is required for BatchWriteItem",
+        );
+    // The AWS CLI refuses an empty Keys list itself: sent raw.
+    let (status, e) = super::raw_as(
+        "200000000971",
+        Some("DynamoDB_20120810.BatchGetItem"),
+        json!({"RequestItems": {"Music": {"Keys": []}}})
+            .to_string()
+            .into_bytes(),
+    );
+    assert_eq!(status, 400, "{e}");
+    assert_eq!(
+        e["message"],
+        "1 validation error detected: Value at 'RequestItems.Music.member.Keys' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
     let keys = json!({"bad!name": {"Keys": [{"pk": {"S": "a"}}]}}).to_string();
     c.aws(&[
         "dynamodb",

@@ -555,3 +555,69 @@ fn query_limit_below_one() {
         "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
     );
 }
+
+/// https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier3/error-messages/deleteItem.test.ts
+/// (eu-west-2 and us-east-1, 2026-10-09): DeleteItem's request-validation texts inside the
+/// envelope, ExpressionAttributeValues without DynamoDB Local's suffix.
+#[test]
+fn delete_item_request_validation_is_enveloped() {
+    let acc = "200000002214";
+    ok(
+        acc,
+        "CreateTable",
+        json!({"TableName": "Del", "AttributeDefinitions": defs(&[("pk", "S")]),
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST"}),
+    );
+    let one = |m: &str| format!("1 validation error detected: {m}");
+    let invalid = "One or more parameter values were invalid: ";
+    let del = |extra: Value, want: String| {
+        let mut b = json!({"TableName": "Del", "Key": {"pk": {"S": "a"}}});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        refused(acc, "DeleteItem", b, "ValidationException", &want);
+    };
+    del(
+        json!({"ExpressionAttributeValues": {":v": {"S": "x"}}}),
+        one("ExpressionAttributeValues can only be specified when using expressions"),
+    );
+    del(
+        json!({"ExpressionAttributeNames": {"#a": "a"}}),
+        one("ExpressionAttributeNames can only be specified when using expressions"),
+    );
+    for rv in ["ALL_NEW", "UPDATED_NEW"] {
+        del(
+            json!({"ReturnValues": rv}),
+            one("ReturnValues can only be ALL_OLD or NONE"),
+        );
+    }
+    let cases = [
+        (
+            json!({"a": {"Exists": true}}),
+            "Value must be provided when Exists is true for Attribute: a",
+        ),
+        (
+            json!({"a": {"Exists": false, "Value": {"S": "x"}}}),
+            "Value cannot be used when Exists is false for Attribute: a",
+        ),
+        (
+            json!({"a": {"Value": {"S": "x"}, "ComparisonOperator": "EQ", "AttributeValueList": [{"S": "x"}]}}),
+            "Value and AttributeValueList cannot be used together for Attribute: a",
+        ),
+        (
+            json!({"a": {"ComparisonOperator": "EQ"}}),
+            "Value or AttributeValueList must be used with ComparisonOperator: EQ for Attribute: a",
+        ),
+        (
+            json!({"a": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [{"S": "x"}]}}),
+            "Invalid number of argument(s) for the BETWEEN ComparisonOperator",
+        ),
+    ];
+    for (expected, text) in cases {
+        del(
+            json!({"Expected": expected}),
+            one(&format!("{invalid}{text}")),
+        );
+    }
+}
