@@ -83,6 +83,9 @@ const ENUM_ORDER: &[(&str, &[&str])] = &[
         "ReturnValue",
         &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"],
     ),
+    // eu-west-2 and us-east-1, 2026-10-09 (paritysuite/dynamodb-conformance
+    // tests/tier3/validation-ordering/updateItem.test.ts, XOR beside a missing Key).
+    ("ConditionalOperator", &["OR", "AND"]),
     (
         "ContributorInsightsMode",
         &["THROTTLED_KEYS", "ACCESSED_AND_THROTTLED_KEYS"],

@@ -621,3 +621,18 @@ fn delete_item_request_validation_is_enveloped() {
         );
     }
 }
+
+/// https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier3/validation-ordering/updateItem.test.ts
+/// (eu-west-2 and us-east-1, 2026-10-09): ConditionalOperator's enum in AWS's order.
+#[test]
+fn conditional_operator_lists_its_enum_in_aws_order() {
+    refused(
+        "200000002215",
+        "UpdateItem",
+        json!({"TableName": "Music", "AttributeUpdates": {"x": {"Action": "PUT", "Value": {"S": "1"}}},
+            "Expected": {"a": {"Exists": false}, "b": {"Exists": false}},
+            "ConditionalOperator": "XOR"}),
+        "ValidationException",
+        "2 validation errors detected: Value 'XOR' at 'conditionalOperator' failed to satisfy constraint: Member must satisfy enum value set: [OR, AND]; Value null at 'key' failed to satisfy constraint: Member must not be null",
+    );
+}
