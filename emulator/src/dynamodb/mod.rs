@@ -380,6 +380,10 @@ impl DynamoDb {
                 message = wire::partiql::MULTI_KEY_INDEX.to_string();
             }
         }
+        let type_name = match op {
+            "ExecuteStatement" => wire::partiql::error_type(type_name),
+            _ => type_name,
+        };
         let mut out = errors::body(type_name, &message, &obj);
         if let Some(reasons) = out.get_mut("CancellationReasons") {
             let mut schemas = HashMap::new();

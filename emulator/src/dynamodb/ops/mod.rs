@@ -72,7 +72,7 @@ const DYNAMODB: &[(&str, Owner)] = &[
     ("DescribeTimeToLive", Forward),
     ("DisableKinesisStreamingDestination", Ours),
     ("EnableKinesisStreamingDestination", Ours),
-    ("ExecuteStatement", Forward),
+    ("ExecuteStatement", ForwardPatched),
     ("ExecuteTransaction", Forward),
     ("ExportTableToPointInTime", Ours),
     ("GetItem", Forward),
