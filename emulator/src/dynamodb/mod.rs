@@ -114,6 +114,15 @@ impl DynamoDb {
         if op == "ExecuteStatement" {
             self.overlapping_sort_ranges(ctx, input)?;
         }
+        // An index read's conditions on attributes the index lacks (`ops::partiql_index`):
+        // refused, or sent rewritten; errors are still worded from the caller's statement.
+        let body = match op {
+            "ExecuteStatement" => match self.index_filter(ctx, input).await? {
+                Some(sent) => Bytes::from(sent.to_string()),
+                None => body,
+            },
+            _ => body,
+        };
         // A batch statement whose parameters AWS refuses fails in its own slot; the others go
         // to the backend.
         let slot_errors = match op {

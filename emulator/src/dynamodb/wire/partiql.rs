@@ -123,7 +123,7 @@ impl<'a> Decimal<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
+pub(super) enum Tok {
     /// A bare word (identifier or keyword), as written.
     Word(String),
     /// A `"quoted"` identifier.
@@ -135,7 +135,7 @@ enum Tok {
 }
 
 /// Why the statement could not be split into tokens.
-enum LexError {
+pub(super) enum LexError {
     /// A character no token starts with (`#`), or a block comment left open.
     Unreadable,
     /// Anything else (an unterminated string): AWS's detail not recorded.
@@ -148,10 +148,16 @@ const PUNCT: &[&str] = &[
 ];
 
 fn lex(s: &str) -> Result<Vec<Tok>, LexError> {
+    Ok(lex_spans(s)?.into_iter().map(|(t, _)| t).collect())
+}
+
+/// `lex` with each token's place in the statement (char offsets, end excluded).
+pub(super) fn lex_spans(s: &str) -> Result<Vec<(Tok, std::ops::Range<usize>)>, LexError> {
     let c: Vec<char> = s.chars().collect();
     let mut out = vec![];
     let mut i = 0;
     while i < c.len() {
+        let begin = i;
         let rest: String = c[i..c.len().min(i + 2)].iter().collect();
         if c[i].is_whitespace() {
             i += 1;
@@ -184,11 +190,12 @@ fn lex(s: &str) -> Result<Vec<Tok>, LexError> {
                     }
                 }
             }
-            out.push(if q == '"' {
+            let t = if q == '"' {
                 Tok::Quoted(text)
             } else {
                 Tok::Str(text)
-            });
+            };
+            out.push((t, begin..i));
         } else if c[i].is_ascii_digit()
             || c[i] == '.' && c.get(i + 1).is_some_and(char::is_ascii_digit)
         {
@@ -206,16 +213,16 @@ fn lex(s: &str) -> Result<Vec<Tok>, LexError> {
                     }
                 }
             }
-            out.push(Tok::Num(c[start..i].iter().collect()));
+            out.push((Tok::Num(c[start..i].iter().collect()), begin..i));
         } else if c[i].is_alphabetic() || c[i] == '_' {
             let start = i;
             while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_' || c[i] == '$') {
                 i += 1;
             }
-            out.push(Tok::Word(c[start..i].iter().collect()));
+            out.push((Tok::Word(c[start..i].iter().collect()), begin..i));
         } else if let Some(p) = PUNCT.iter().find(|p| s_at(&c, i, p)) {
-            out.push(Tok::Punct(p));
             i += p.chars().count();
+            out.push((Tok::Punct(p), begin..i));
         } else {
             return Err(LexError::Unreadable);
         }
@@ -282,7 +289,7 @@ const KEYWORDS: &[&str] = &[
     "where",
 ];
 
-fn keyword(w: &str) -> bool {
+pub(super) fn keyword(w: &str) -> bool {
     KEYWORDS.contains(&w.to_ascii_lowercase().as_str())
 }
 
@@ -363,7 +370,7 @@ fn infix(t: &Tok) -> bool {
     }
 }
 
-fn is_word(t: Option<&Tok>, w: &str) -> bool {
+pub(super) fn is_word(t: Option<&Tok>, w: &str) -> bool {
     matches!(t, Some(Tok::Word(x)) if x.eq_ignore_ascii_case(w))
 }
 

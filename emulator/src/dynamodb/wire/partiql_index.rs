@@ -1,0 +1,315 @@
+//! An index-qualified PartiQL SELECT (`FROM "t"."i"`) whose WHERE names attributes the index
+//! does not project, read as AWS reads it (nubo-db/dynamodb-conformance
+//! `tests/tier2/partiql/indexQualifier.test.ts` and
+//! `tests/tier3/error-messages/partiqlIndexQualifier.test.ts`, eu-west-2): keyed on the
+//! index's partition key (a top-level `=` or `IN` on it, beside the other conditions) the read
+//! is refused, with one text for both kinds of index; unkeyed it scans the index, where such an
+//! attribute is absent, so its conditions see it missing (`NOT a = 'x'` matches every row).
+//! DynamoDB Local evaluates those conditions on the whole item; the proxy refuses the first
+//! kind and sends the second with each condition naming such an attribute replaced by the
+//! constant (`1 = 1` or `1 = 0`) the condition is on an absent attribute.
+
+use super::partiql::{is_word, keyword, lex_spans, Tok};
+
+/// What the proxy does with the statement.
+#[derive(Debug, PartialEq)]
+pub enum Filter {
+    /// Nothing the index lacks is named (or the statement is outside these shapes).
+    Keep,
+    /// AWS's refusal.
+    Refuse(String),
+    /// The statement to send instead.
+    Rewrite(String),
+}
+
+/// The index a SELECT reads: its name, its partition key, and whether it holds an attribute.
+pub struct Index<'a> {
+    pub name: &'a str,
+    pub hash: &'a str,
+    pub projects: &'a dyn Fn(&str) -> bool,
+}
+
+fn name_of(t: &Tok) -> Option<&str> {
+    match t {
+        Tok::Word(w) if !keyword(w) => Some(w),
+        Tok::Quoted(q) => Some(q),
+        _ => None,
+    }
+}
+
+/// The refusal or rewrite of an index-qualified SELECT's WHERE (see the module's comment).
+pub fn unprojected_filter(statement: &str, index: &Index) -> Filter {
+    let Ok(toks) = lex_spans(statement) else {
+        return Filter::Keep;
+    };
+    let tok = |i: usize| toks.get(i).map(|(t, _)| t);
+    if !is_word(tok(0), "select") {
+        return Filter::Keep;
+    }
+    let Some(start) = toks.iter().position(|(t, _)| is_word(Some(t), "where")) else {
+        return Filter::Keep;
+    };
+    let end = toks
+        .iter()
+        .position(|(t, _)| is_word(Some(t), "order") || *t == Tok::Punct(";"))
+        .filter(|&e| e > start)
+        .unwrap_or(toks.len());
+    // Top-level conjuncts: split at AND outside brackets (a BETWEEN's own AND excepted); an OR
+    // at the top makes the read unkeyed.
+    let (mut depth, mut between, mut or) = (0usize, false, false);
+    let mut conjunct_starts = vec![start + 1];
+    let mut names: Vec<(String, usize)> = vec![];
+    for (i, (t, _)) in toks.iter().enumerate().take(end).skip(start + 1) {
+        match t {
+            Tok::Punct("(" | "[" | "{" | "<<") => depth += 1,
+            Tok::Punct(")" | "]" | "}" | ">>") => depth = depth.saturating_sub(1),
+            Tok::Word(_) if depth == 0 && is_word(Some(t), "between") => between = true,
+            Tok::Word(_) if depth == 0 && is_word(Some(t), "and") => {
+                if between {
+                    between = false;
+                } else {
+                    conjunct_starts.push(i + 1);
+                }
+            }
+            Tok::Word(_) if depth == 0 && is_word(Some(t), "or") => or = true,
+            _ => {}
+        }
+        // An attribute: a name that is not a path's later step, a function, or a type name.
+        let after_dot = i > 0 && tok(i - 1) == Some(&Tok::Punct("."));
+        let call = tok(i + 1) == Some(&Tok::Punct("("));
+        let type_name = is_word(tok(i - 1), "is")
+            || is_word(tok(i - 1), "not") && is_word(tok(i.saturating_sub(2)), "is");
+        if let Some(n) = name_of(t).filter(|_| !after_dot && !call && !type_name) {
+            names.push((n.to_string(), i));
+        }
+    }
+    let unprojected: Vec<&(String, usize)> =
+        names.iter().filter(|(n, _)| !(index.projects)(n)).collect();
+    if unprojected.is_empty() {
+        return Filter::Keep;
+    }
+    let keyed = !or
+        && conjunct_starts.iter().any(|&c| {
+            tok(c).and_then(name_of) == Some(index.hash)
+                && (tok(c + 1) == Some(&Tok::Punct("=")) || is_word(tok(c + 1), "in"))
+        });
+    if keyed {
+        let mut listed: Vec<&str> = vec![];
+        for (n, _) in &unprojected {
+            if !listed.contains(&n.as_str()) {
+                listed.push(n);
+            }
+        }
+        return Filter::Refuse(format!(
+            "One or more parameter values were invalid: Secondary index {} does not project one or more filter attributes: [{}]",
+            index.name,
+            listed.join(", ")
+        ));
+    }
+    // Unkeyed: each condition naming such an attribute becomes the constant it is where the
+    // attribute is absent.
+    let Some(conditions) = Conditions::read(&toks, start + 1, end) else {
+        return Filter::Keep;
+    };
+    let chars: Vec<char> = statement.chars().collect();
+    let mut out = String::new();
+    let mut at = 0;
+    for (from, to) in conditions {
+        if !unprojected.iter().any(|(_, i)| (from..to).contains(i)) {
+            continue;
+        }
+        out.extend(&chars[at..toks[from].1.start]);
+        out.push_str(if holds_when_absent(&toks[from..to]) {
+            "1 = 1"
+        } else {
+            "1 = 0"
+        });
+        at = toks[to - 1].1.end;
+    }
+    out.extend(&chars[at..]);
+    Filter::Rewrite(out)
+}
+
+/// Whether a condition on an absent attribute holds, as DynamoDB evaluates it (checked on
+/// DynamoDB Local with a genuinely absent attribute, which AWS's unkeyed index reads match:
+/// `NOT a = 'x'` is every row): `IS MISSING`, `IS NOT <anything else>`, `<>` and `!=` hold;
+/// comparisons, BETWEEN, IN, functions, `IS <type>`, `IS NULL` do not.
+fn holds_when_absent(cond: &[(Tok, std::ops::Range<usize>)]) -> bool {
+    let tok = |i: usize| cond.get(i).map(|(t, _)| t);
+    if let Some(k) = (0..cond.len()).find(|&k| is_word(tok(k), "is")) {
+        let negated = is_word(tok(k + 1), "not");
+        let missing = is_word(tok(k + 1 + usize::from(negated)), "missing");
+        return missing != negated;
+    }
+    cond.iter()
+        .any(|(t, _)| matches!(t, Tok::Punct("<>" | "!=")))
+}
+
+/// The conditions (token ranges) of a WHERE, read through AND, OR, NOT and parentheses.
+struct Conditions<'a> {
+    toks: &'a [(Tok, std::ops::Range<usize>)],
+    i: usize,
+    end: usize,
+    found: Vec<(usize, usize)>,
+}
+
+impl Conditions<'_> {
+    /// None when the WHERE does not read through (left unchanged then).
+    fn read(
+        toks: &[(Tok, std::ops::Range<usize>)],
+        start: usize,
+        end: usize,
+    ) -> Option<Vec<(usize, usize)>> {
+        let mut c = Conditions {
+            toks,
+            i: start,
+            end,
+            found: vec![],
+        };
+        c.or();
+        (c.i == end).then_some(c.found)
+    }
+
+    fn tok(&self) -> Option<&Tok> {
+        self.toks[..self.end].get(self.i).map(|(t, _)| t)
+    }
+
+    fn or(&mut self) {
+        self.and();
+        while is_word(self.tok(), "or") {
+            self.i += 1;
+            self.and();
+        }
+    }
+
+    fn and(&mut self) {
+        self.not();
+        while is_word(self.tok(), "and") {
+            self.i += 1;
+            self.not();
+        }
+    }
+
+    fn not(&mut self) {
+        if is_word(self.tok(), "not") {
+            self.i += 1;
+            self.not();
+        } else if self.tok() == Some(&Tok::Punct("(")) {
+            self.i += 1;
+            self.or();
+            if self.tok() == Some(&Tok::Punct(")")) {
+                self.i += 1;
+            }
+        } else {
+            self.condition();
+        }
+    }
+
+    /// One condition: up to an AND (not a BETWEEN's), an OR or a closing parenthesis outside
+    /// its own brackets.
+    fn condition(&mut self) {
+        let from = self.i;
+        let (mut depth, mut between) = (0usize, false);
+        while let Some(t) = self.tok() {
+            if depth == 0 {
+                if is_word(Some(t), "or") || *t == Tok::Punct(")") {
+                    break;
+                }
+                if is_word(Some(t), "and") {
+                    if !between {
+                        break;
+                    }
+                    between = false;
+                }
+                if is_word(Some(t), "between") {
+                    between = true;
+                }
+            }
+            match t {
+                Tok::Punct("(" | "[" | "{" | "<<") => depth += 1,
+                Tok::Punct(")" | "]" | "}" | ">>") => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            self.i += 1;
+        }
+        if self.i > from {
+            self.found.push((from, self.i));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(statement: &str, lsi: bool) -> Filter {
+        let projects = |n: &str| ["pk", "sk", "gsiPk2", "lsiSk2", "projattr"].contains(&n);
+        let index = Index {
+            name: if lsi { "lsi-keys" } else { "gsi-inc" },
+            hash: if lsi { "pk" } else { "gsiPk2" },
+            projects: &projects,
+        };
+        unprojected_filter(statement, &index)
+    }
+
+    fn refused(index: &str) -> Filter {
+        Filter::Refuse(format!("One or more parameter values were invalid: Secondary index {index} does not project one or more filter attributes: [nonproj]"))
+    }
+
+    #[test]
+    fn a_keyed_read_naming_an_unprojected_attribute_is_refused() {
+        for s in [
+            r#"SELECT pk FROM "T"."gsi-inc" WHERE gsiPk2 = 'y' AND nonproj = 'np1'"#,
+            r#"SELECT pk FROM "T"."gsi-inc" WHERE gsiPk2 = 'y' AND nonproj IS MISSING"#,
+            r#"SELECT pk FROM "T"."gsi-inc" WHERE gsiPk2 = 'y' AND nonproj IS NOT MISSING"#,
+            r#"SELECT pk FROM "T"."gsi-inc" WHERE gsiPk2 = 'y' AND begins_with(nonproj, 'np')"#,
+            r#"SELECT pk FROM "T"."gsi-inc" WHERE gsiPk2 = 'y' AND NOT nonproj = 'np1'"#,
+            r#"SELECT pk FROM "T"."gsi-inc" WHERE gsiPk2 IN ['y', 'z'] AND "nonproj" = 'np1'"#,
+        ] {
+            assert_eq!(check(s, false), refused("gsi-inc"), "{s}");
+        }
+        let s = r#"SELECT pk FROM "T"."lsi-keys" WHERE pk = 'p' AND lsiSk2 BETWEEN 'k1' AND 'k4' AND nonproj = 'np1'"#;
+        assert_eq!(check(s, true), refused("lsi-keys"));
+    }
+
+    #[test]
+    fn an_unkeyed_read_sees_the_attribute_missing() {
+        assert_eq!(
+            check(
+                r#"SELECT pk FROM "T"."gsi-inc" WHERE NOT nonproj = 'np1'"#,
+                false
+            ),
+            Filter::Rewrite(r#"SELECT pk FROM "T"."gsi-inc" WHERE NOT 1 = 0"#.into())
+        );
+        assert_eq!(
+            check(
+                r#"SELECT pk FROM "T"."gsi-inc" WHERE (gsiPk2 = 'y' AND nonproj.a = 'np1') OR (gsiPk2 = 'y2')"#,
+                false
+            ),
+            Filter::Rewrite(
+                r#"SELECT pk FROM "T"."gsi-inc" WHERE (gsiPk2 = 'y' AND 1 = 0) OR (gsiPk2 = 'y2')"#
+                    .into()
+            )
+        );
+        assert_eq!(
+            check(
+                r#"SELECT pk FROM "T"."gsi-inc" WHERE nonproj <> 'a' AND nonproj BETWEEN 'a' AND 'b' AND nonproj IS NOT NULL AND projattr = 'p'"#,
+                false
+            ),
+            Filter::Rewrite(
+                r#"SELECT pk FROM "T"."gsi-inc" WHERE 1 = 1 AND 1 = 0 AND 1 = 1 AND projattr = 'p'"#
+                    .into()
+            )
+        );
+        // Projected attributes, functions and type names are not attributes it lacks.
+        for s in [
+            r#"SELECT pk FROM "T"."gsi-inc" WHERE gsiPk2 = 'y' AND projattr IS NOT MISSING"#,
+            r#"SELECT pk FROM "T"."gsi-inc" WHERE gsiPk2 = 'y' AND projattr IS STRING"#,
+            r#"SELECT pk FROM "T"."gsi-inc" WHERE gsiPk2 = 'y' AND begins_with(projattr, 'p')"#,
+            r#"SELECT nonproj FROM "T"."gsi-inc" WHERE gsiPk2 = 'y'"#,
+            r#"SELECT pk FROM "T"."gsi-inc""#,
+        ] {
+            assert_eq!(check(s, false), Filter::Keep, "{s}");
+        }
+    }
+}
