@@ -195,6 +195,10 @@ impl DynamoDb {
             Some(sizes) => self.transaction_capacity(ctx, sizes, res_body).await,
             None => res_body,
         };
+        let res_body = match op {
+            "ExecuteStatement" => self.select_capacity(ctx, input, res_body).await,
+            _ => res_body,
+        };
         if self.hooked.load(Ordering::Relaxed) > 0 && items::is_write(op) {
             self.after_write(ctx, op, input).await;
         }

@@ -238,6 +238,102 @@ impl Conditions<'_> {
     }
 }
 
+/// The rows a SELECT walks, for its capacity (AWS charges rows read, not rows kept by its
+/// other conditions: nubo-db/dynamodb-conformance `tests/tier2/partiql/indexQualifier.test.ts`).
+#[derive(Debug, PartialEq)]
+pub struct Walk {
+    /// `SELECT * FROM <the same table or index>` with only the statement's top-level key
+    /// conditions (none when an OR is at the top: a scan).
+    pub statement: String,
+    /// Which of the statement's parameters (by position) the key conditions take.
+    pub params: Vec<usize>,
+    /// The attributes the SELECT names; None for `*`.
+    pub names: Option<Vec<String>>,
+}
+
+/// A SELECT's `Walk` given the key attributes of what it reads; None for another statement.
+pub fn walk(statement: &str, keys: &[&str]) -> Option<Walk> {
+    let toks = lex_spans(statement).ok()?;
+    let tok = |i: usize| toks.get(i).map(|(t, _)| t);
+    if !is_word(tok(0), "select") {
+        return None;
+    }
+    let from = toks.iter().position(|(t, _)| is_word(Some(t), "from"))?;
+    let names = if tok(1) == Some(&Tok::Punct("*")) {
+        None
+    } else {
+        let pairs = toks[..from].windows(2);
+        let v = pairs
+            .filter(|w| w[0].0 != Tok::Punct("."))
+            .filter_map(|w| w[1].0.clone().into_name())
+            .collect();
+        Some(v)
+    };
+    let chars: Vec<char> = statement.chars().collect();
+    let text = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
+    let is_at = |i: usize, w: &str| is_word(tok(i), w);
+    let where_at = (from..toks.len()).find(|&i| is_at(i, "where"));
+    let end = (from..toks.len())
+        .find(|&i| is_at(i, "order") || tok(i) == Some(&Tok::Punct(";")))
+        .unwrap_or(toks.len());
+    let from_end = where_at.unwrap_or(end);
+    let source_end = toks.get(from_end).map_or(chars.len(), |(_, r)| r.start);
+    let mut out = format!(
+        "SELECT * {}",
+        text(toks[from].1.start, source_end).trim_end()
+    );
+    let mut params = vec![];
+    if let Some(w) = where_at {
+        let conds = Conditions::read(&toks, w + 1, end)?;
+        // Top-level conditions only, all joined by AND.
+        let top = |(a, b): &(usize, usize)| {
+            let before = a.checked_sub(1).and_then(tok);
+            let after = tok(*b);
+            (before.is_some_and(|t| is_word(Some(t), "where") || is_word(Some(t), "and")))
+                && (after.is_none() || is_word(after, "and") || *b == end)
+        };
+        let or_at_top = conds.windows(2).any(|w| is_word(tok(w[0].1), "or"));
+        let mut kept = vec![];
+        for c in conds.iter().filter(|c| !or_at_top && top(c)) {
+            let subject = match (tok(c.0), tok(c.0 + 1), tok(c.0 + 2)) {
+                (Some(Tok::Word(f)), Some(Tok::Punct("(")), s)
+                    if f.eq_ignore_ascii_case("begins_with") =>
+                {
+                    s
+                }
+                (s, _, _) => s,
+            };
+            let subject = subject.and_then(|t| t.clone().into_name());
+            if subject.is_some_and(|n| keys.contains(&n.as_str())) {
+                kept.push(text(toks[c.0].1.start, toks[c.1 - 1].1.end));
+                let before = toks[..c.0]
+                    .iter()
+                    .filter(|(t, _)| *t == Tok::Punct("?"))
+                    .count();
+                let within = toks[c.0..c.1]
+                    .iter()
+                    .filter(|(t, _)| *t == Tok::Punct("?"))
+                    .count();
+                params.extend(before..before + within);
+            }
+        }
+        if !kept.is_empty() {
+            out.push_str(&format!(" WHERE {}", kept.join(" AND ")));
+        }
+    }
+    Some(Walk {
+        statement: out,
+        params,
+        names,
+    })
+}
+
+impl Tok {
+    fn into_name(self) -> Option<String> {
+        name_of(&self).map(str::to_string)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +407,25 @@ mod tests {
         ] {
             assert_eq!(check(s, false), Filter::Keep, "{s}");
         }
+    }
+
+    #[test]
+    fn a_walk_keeps_the_key_conditions_only() {
+        let w = walk(
+            r#"SELECT nonproj, "a".b FROM "T"."lsi" WHERE pk = ? AND projattr = ? AND l BETWEEN ? AND 'z'"#,
+            &["pk", "l"],
+        )
+        .unwrap();
+        assert_eq!(
+            w,
+            Walk {
+                statement: r#"SELECT * FROM "T"."lsi" WHERE pk = ? AND l BETWEEN ? AND 'z'"#.into(),
+                params: vec![0, 2],
+                names: Some(vec!["nonproj".into(), "a".into()]),
+            }
+        );
+        let w = walk(r#"SELECT * FROM "T" WHERE pk = 'a' OR pk = 'b'"#, &["pk"]).unwrap();
+        assert_eq!(w.statement, r#"SELECT * FROM "T""#);
+        assert_eq!(w.names, None);
     }
 }

@@ -273,3 +273,65 @@ fn an_index_read_filtering_on_an_attribute_the_index_lacks() {
         assert_eq!(sort_keys(&statement(a, s)), want, "{s}");
     }
 }
+
+#[test]
+fn a_select_answers_the_capacity_asked_for_on_the_arm_it_reads() {
+    let a = "200000007705";
+    index_table(a, "Cap");
+    let read = |s: &str, extra: Value| -> Value {
+        let mut body = json!({"Statement": s, "ReturnConsumedCapacity": "INDEXES"});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            body[k] = v.clone();
+        }
+        ok(a, "ExecuteStatement", body)["ConsumedCapacity"].clone()
+    };
+    // A table read: half a unit for a small item, read eventually consistent.
+    let c = ok(
+        a,
+        "ExecuteStatement",
+        json!({"Statement": r#"SELECT * FROM "Cap" WHERE pk = 'p' AND sk = 's1'"#,
+            "ReturnConsumedCapacity": "TOTAL"}),
+    )["ConsumedCapacity"]
+        .clone();
+    assert_eq!(c, json!({"TableName": "Cap", "CapacityUnits": 0.5}));
+    // A keyed index read: all of it on the index, none on the table.
+    let c = read(
+        r#"SELECT pk FROM "Cap"."gsi-keys" WHERE g = 'y'"#,
+        json!({}),
+    );
+    assert_eq!(c["Table"]["CapacityUnits"], 0.0);
+    assert_eq!(
+        c["GlobalSecondaryIndexes"]["gsi-keys"]["CapacityUnits"],
+        0.5
+    );
+    assert_eq!(c["CapacityUnits"], 0.5);
+    // A local index asked for what it does not project reaches back to the table, charged
+    // on the rows walked (a filter keeping none costs the same), fewer under a Limit, and
+    // twice as much consistent.
+    let back = r#"SELECT nonproj FROM "Cap"."lsi-keys" WHERE pk = 'p'"#;
+    let all = read(back, json!({}));
+    assert_eq!(all["Table"]["CapacityUnits"], 1.0, "{all}");
+    assert_eq!(
+        all["LocalSecondaryIndexes"]["lsi-keys"]["CapacityUnits"],
+        0.5
+    );
+    let none = read(
+        r#"SELECT nonproj FROM "Cap"."lsi-keys" WHERE pk = 'p' AND sk = 'none'"#,
+        json!({}),
+    );
+    assert_eq!(none["Table"], all["Table"]);
+    let one = read(back, json!({"Limit": 1}));
+    assert_eq!(one["Table"]["CapacityUnits"], 0.5);
+    let consistent = read(back, json!({"ConsistentRead": true}));
+    assert_eq!(consistent["Table"]["CapacityUnits"], 2.0);
+    assert_eq!(
+        consistent["LocalSecondaryIndexes"]["lsi-keys"]["CapacityUnits"],
+        1.0
+    );
+    // Projected attributes only: no table arm.
+    let c = read(
+        r#"SELECT l FROM "Cap"."lsi-keys" WHERE pk = 'p'"#,
+        json!({}),
+    );
+    assert_eq!(c["Table"]["CapacityUnits"], 0.0);
+}
