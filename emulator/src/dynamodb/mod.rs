@@ -195,8 +195,12 @@ impl DynamoDb {
             Some(sizes) => self.transaction_capacity(ctx, sizes, res_body).await,
             None => res_body,
         };
+        if op == "ExecuteTransaction" {
+            self.note_transaction_token(ctx, input);
+        }
         let res_body = match op {
             "ExecuteStatement" => self.select_capacity(ctx, input, res_body).await,
+            "BatchExecuteStatement" => self.batch_capacity(ctx, input, res_body).await,
             _ => res_body,
         };
         if self.hooked.load(Ordering::Relaxed) > 0 && items::is_write(op) {

@@ -12,6 +12,7 @@ mod insights;
 mod items;
 mod kinesis;
 mod limits_endpoints;
+mod partiql_capacity;
 mod partiql_index;
 mod pitr;
 mod policies;

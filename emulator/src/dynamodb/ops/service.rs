@@ -36,6 +36,10 @@ pub struct DynamoDb {
     pub(in crate::dynamodb) vectors: Arc<VectorStore>,
     /// Provisioned-capacity buckets, with `--enforce-capacity` only.
     pub(in crate::dynamodb) capacity: Option<crate::dynamodb::state::CapacityBuckets>,
+    /// ExecuteTransaction's ClientRequestTokens that succeeded, by account, region and token,
+    /// with when: a replay is charged as a read (`ops::capacity`).
+    pub(in crate::dynamodb) transaction_tokens:
+        Mutex<std::collections::HashMap<(String, String, String), std::time::Instant>>,
 }
 
 /// Members DynamoDB Local does not need (or would handle differently): we keep them.
@@ -235,6 +239,7 @@ impl DynamoDb {
             capacity: config
                 .enforce_capacity
                 .then(crate::dynamodb::state::CapacityBuckets::default),
+            transaction_tokens: Mutex::default(),
             config,
         };
         me.refresh_hooked();

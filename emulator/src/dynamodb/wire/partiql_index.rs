@@ -9,6 +9,8 @@
 //! kind and sends the second with each condition naming such an attribute replaced by the
 //! constant (`1 = 1` or `1 = 0`) the condition is on an absent attribute.
 
+use serde_json::Value;
+
 use super::partiql::{is_word, keyword, lex_spans, Tok};
 
 /// What the proxy does with the statement.
@@ -236,6 +238,25 @@ impl Conditions<'_> {
             self.found.push((from, self.i));
         }
     }
+}
+
+/// The attribute names of a key schema, in its order.
+pub fn key_names(schema: &Value) -> Vec<String> {
+    schema
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k["AttributeName"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The strings of a JSON list (a projection's NonKeyAttributes).
+pub fn strings(list: &Value) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect()
 }
 
 /// The rows a SELECT walks, for its capacity (AWS charges rows read, not rows kept by its

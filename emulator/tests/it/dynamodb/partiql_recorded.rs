@@ -335,3 +335,72 @@ fn a_select_answers_the_capacity_asked_for_on_the_arm_it_reads() {
     );
     assert_eq!(c["Table"]["CapacityUnits"], 0.0);
 }
+
+#[test]
+fn batch_selects_are_charged_by_each_members_consistency() {
+    let a = "200000007706";
+    hash_table(a, "Batch");
+    for k in ["a", "b"] {
+        ok(
+            a,
+            "PutItem",
+            json!({"TableName": "Batch", "Item": {"pk": {"S": k}, "val": {"S": k}}}),
+        );
+    }
+    let total = |members: &[(&str, Option<bool>)]| -> f64 {
+        let statements: Vec<Value> = members
+            .iter()
+            .map(|(k, consistent)| {
+                let mut s = json!({"Statement": r#"SELECT * FROM "Batch" WHERE pk = ?"#,
+                    "Parameters": [{"S": k}]});
+                if let Some(c) = consistent {
+                    s["ConsistentRead"] = json!(c);
+                }
+                s
+            })
+            .collect();
+        let out = ok(
+            a,
+            "BatchExecuteStatement",
+            json!({"Statements": statements, "ReturnConsumedCapacity": "TOTAL"}),
+        );
+        out["ConsumedCapacity"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c["CapacityUnits"].as_f64().unwrap())
+            .sum()
+    };
+    assert_eq!(total(&[("a", None)]), 0.5);
+    assert_eq!(total(&[("a", Some(false))]), 0.5);
+    assert_eq!(total(&[("a", Some(true))]), 1.0);
+    assert_eq!(total(&[("a", Some(true)), ("b", None)]), 1.5);
+}
+
+#[test]
+fn a_transaction_replayed_under_its_token_is_charged_as_a_read() {
+    let a = "200000007707";
+    hash_table(a, "Replay");
+    statement(a, r#"INSERT INTO "Replay" VALUE {'pk': 'c', 'n': 0}"#);
+    let run = || {
+        ok(
+            a,
+            "ExecuteTransaction",
+            json!({"ClientRequestToken": "replay-token-1", "ReturnConsumedCapacity": "INDEXES",
+                "TransactStatements": [{"Statement": r#"UPDATE "Replay" SET n = n + 1 WHERE pk = 'c'"#}]}),
+        )["ConsumedCapacity"][0]
+            .clone()
+    };
+    let first = run();
+    let replay = run();
+    assert_eq!(first["WriteCapacityUnits"], 2.0, "{first}");
+    assert!(first.get("ReadCapacityUnits").is_none(), "{first}");
+    assert_eq!(replay["ReadCapacityUnits"], 2.0, "{replay}");
+    assert!(replay.get("WriteCapacityUnits").is_none(), "{replay}");
+    let item = ok(
+        a,
+        "GetItem",
+        json!({"TableName": "Replay", "Key": {"pk": {"S": "c"}}, "ConsistentRead": true}),
+    );
+    assert_eq!(item["Item"]["n"]["N"], "1");
+}
