@@ -116,11 +116,18 @@ impl DynamoDb {
         }
         // An index read's conditions on attributes the index lacks (`ops::partiql_index`):
         // refused, or sent rewritten; errors are still worded from the caller's statement.
+        // A NextToken of ours goes back to DynamoDB Local as its own (`wire::partiql_tokens`).
         let body = match op {
-            "ExecuteStatement" => match self.index_filter(ctx, input).await? {
-                Some(sent) => Bytes::from(sent.to_string()),
-                None => body,
-            },
+            "ExecuteStatement" => {
+                let mut sent = self.index_filter(ctx, input).await?;
+                if input.get("NextToken").is_some() {
+                    wire::partiql_tokens::unwrap(sent.get_or_insert_with(|| input.clone()))?;
+                }
+                match sent {
+                    Some(sent) => Bytes::from(sent.to_string()),
+                    None => body,
+                }
+            }
             _ => body,
         };
         // A batch statement whose parameters AWS refuses fails in its own slot; the others go
@@ -212,6 +219,12 @@ impl DynamoDb {
         }
         if op == "BatchExecuteStatement" {
             out = self.multi_key_slots(ctx, input, out).await;
+        }
+        if op == "ExecuteStatement" && memchr(&out, b"\"NextToken\"") {
+            if let Ok(mut v) = serde_json::from_slice::<Value>(&out) {
+                wire::partiql_tokens::wrap(input, &mut v);
+                out = Bytes::from(v.to_string());
+            }
         }
         let list_streams = op == "ListStreams" && target.starts_with(STREAMS_PREFIX);
         let patched = patch::needs_patch(op, input) || !given.is_empty() || list_streams;

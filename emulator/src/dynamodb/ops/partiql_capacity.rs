@@ -10,6 +10,7 @@ use crate::context::RequestContext;
 use crate::dynamodb::backend::sizes::item_size;
 use crate::dynamodb::wire::partiql::{select_index, select_table};
 use crate::dynamodb::wire::partiql_index::{key_names, strings, walk};
+use crate::dynamodb::wire::partiql_tokens::unwrap;
 
 /// Read units for `bytes` read at once: 4 KB blocks, at least one.
 fn blocks(bytes: u64) -> f64 {
@@ -91,6 +92,9 @@ impl DynamoDb {
             if let Some(v) = input.get(member) {
                 req[member] = v.clone();
             }
+        }
+        if unwrap(&mut req).is_err() {
+            return body;
         }
         let Ok(walked) = self.call_ctx(ctx, "ExecuteStatement", &req).await else {
             return body;

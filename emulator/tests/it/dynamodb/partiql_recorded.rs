@@ -404,3 +404,40 @@ fn a_transaction_replayed_under_its_token_is_charged_as_a_read() {
     );
     assert_eq!(item["Item"]["n"]["N"], "1");
 }
+
+#[test]
+fn a_next_token_continues_only_a_read_of_the_index_that_minted_it() {
+    let a = "200000007708";
+    index_table(a, "Tok");
+    let page = |s: &str, token: Option<&Value>| {
+        let mut body = json!({"Statement": s, "Limit": 1});
+        if let Some(t) = token {
+            body["NextToken"] = t.clone();
+        }
+        op(a, "ExecuteStatement", body)
+    };
+    let inc = r#"SELECT pk, sk FROM "Tok"."gsi-inc" WHERE g = 'y'"#;
+    let (status, first) = page(inc, None);
+    assert_eq!(status, 200, "{first}");
+    let token = first["NextToken"].clone();
+    assert!(token.is_string(), "{first}");
+    // The same read goes on to the other row.
+    let (status, second) = page(inc, Some(&token));
+    assert_eq!(status, 200, "{second}");
+    let mut seen = sort_keys(&first);
+    seen.extend(sort_keys(&second));
+    seen.sort();
+    assert_eq!(seen, ["s1", "s2"]);
+    // Another index with the same key shape refuses it.
+    let (status, out) = page(
+        r#"SELECT pk, sk FROM "Tok"."gsi-keys" WHERE g = 'y'"#,
+        Some(&token),
+    );
+    assert_eq!(status, 400, "{out}");
+    assert!(
+        out["__type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("#ValidationException")),
+        "{out}"
+    );
+}
