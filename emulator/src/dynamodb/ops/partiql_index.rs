@@ -64,9 +64,19 @@ impl DynamoDb {
         match unprojected_filter(statement, &index) {
             Filter::Keep => Ok(None),
             Filter::Refuse(message) => Err(JsonError::validation(message)),
-            Filter::Rewrite(s) => {
+            Filter::Rewrite(s, dropped) => {
                 let mut sent = input.clone();
                 sent["Statement"] = json!(s);
+                if let Some(params) = sent["Parameters"].as_array_mut() {
+                    let mut i = 0;
+                    params.retain(|_| {
+                        i += 1;
+                        !dropped.contains(&(i - 1))
+                    });
+                }
+                if sent["Parameters"].as_array().is_some_and(Vec::is_empty) {
+                    sent.as_object_mut().map(|o| o.remove("Parameters"));
+                }
                 Ok(Some(sent))
             }
         }

@@ -20,8 +20,8 @@ pub enum Filter {
     Keep,
     /// AWS's refusal.
     Refuse(String),
-    /// The statement to send instead.
-    Rewrite(String),
+    /// The statement to send instead, and the parameters (by position) it no longer takes.
+    Rewrite(String, Vec<usize>),
 }
 
 /// The index a SELECT reads: its name, its partition key, and whether it holds an attribute.
@@ -116,10 +116,15 @@ pub fn unprojected_filter(statement: &str, index: &Index) -> Filter {
     let chars: Vec<char> = statement.chars().collect();
     let mut out = String::new();
     let mut at = 0;
+    let mut dropped = vec![];
+    let param = |t: &(Tok, std::ops::Range<usize>)| t.0 == Tok::Punct("?");
     for (from, to) in conditions {
         if !unprojected.iter().any(|(_, i)| (from..to).contains(i)) {
             continue;
         }
+        let before = toks[..from].iter().filter(|t| param(t)).count();
+        let within = toks[from..to].iter().filter(|t| param(t)).count();
+        dropped.extend(before..before + within);
         out.extend(&chars[at..toks[from].1.start]);
         out.push_str(if holds_when_absent(&toks[from..to]) {
             "1 = 1"
@@ -129,7 +134,7 @@ pub fn unprojected_filter(statement: &str, index: &Index) -> Filter {
         at = toks[to - 1].1.end;
     }
     out.extend(&chars[at..]);
-    Filter::Rewrite(out)
+    Filter::Rewrite(out, dropped)
 }
 
 /// Whether a condition on an absent attribute holds, as DynamoDB evaluates it (checked on
@@ -396,16 +401,20 @@ mod tests {
                 r#"SELECT pk FROM "T"."gsi-inc" WHERE NOT nonproj = 'np1'"#,
                 false
             ),
-            Filter::Rewrite(r#"SELECT pk FROM "T"."gsi-inc" WHERE NOT 1 = 0"#.into())
+            Filter::Rewrite(
+                r#"SELECT pk FROM "T"."gsi-inc" WHERE NOT 1 = 0"#.into(),
+                vec![]
+            )
         );
         assert_eq!(
             check(
-                r#"SELECT pk FROM "T"."gsi-inc" WHERE (gsiPk2 = 'y' AND nonproj.a = 'np1') OR (gsiPk2 = 'y2')"#,
+                r#"SELECT pk FROM "T"."gsi-inc" WHERE (gsiPk2 = ? AND nonproj.a = ?) OR (gsiPk2 = 'y2')"#,
                 false
             ),
             Filter::Rewrite(
-                r#"SELECT pk FROM "T"."gsi-inc" WHERE (gsiPk2 = 'y' AND 1 = 0) OR (gsiPk2 = 'y2')"#
-                    .into()
+                r#"SELECT pk FROM "T"."gsi-inc" WHERE (gsiPk2 = ? AND 1 = 0) OR (gsiPk2 = 'y2')"#
+                    .into(),
+                vec![1]
             )
         );
         assert_eq!(
@@ -415,7 +424,8 @@ mod tests {
             ),
             Filter::Rewrite(
                 r#"SELECT pk FROM "T"."gsi-inc" WHERE 1 = 1 AND 1 = 0 AND 1 = 1 AND projattr = 'p'"#
-                    .into()
+                    .into(),
+                vec![]
             )
         );
         // Projected attributes, functions and type names are not attributes it lacks.

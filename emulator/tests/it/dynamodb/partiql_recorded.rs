@@ -266,12 +266,31 @@ fn an_index_read_filtering_on_an_attribute_the_index_lacks() {
         ),
         // A projected attribute still filters.
         (
+            r#"SELECT pk, sk FROM "Idx"."gsi-inc" WHERE projattr = 'pa' AND NOT nonproj = 'np1'"#,
+            vec!["s1", "s2"],
+        ),
+        (
             r#"SELECT pk, sk FROM "Idx"."gsi-inc" WHERE g = 'y' AND projattr = 'pa'"#,
             vec!["s1", "s2"],
         ),
     ] {
         assert_eq!(sort_keys(&statement(a, s)), want, "{s}");
     }
+    // Parameters of the conditions made constants are not sent.
+    let out = ok(
+        a,
+        "ExecuteStatement",
+        json!({"Statement": r#"SELECT pk, sk FROM "Idx"."gsi-inc" WHERE sk = ? OR nonproj = ?"#,
+            "Parameters": [{"S": "s2"}, {"S": "np1"}]}),
+    );
+    assert_eq!(sort_keys(&out), ["s2"]);
+    let out = ok(
+        a,
+        "ExecuteStatement",
+        json!({"Statement": r#"SELECT pk, sk FROM "Idx"."gsi-inc" WHERE nonproj = ?"#,
+            "Parameters": [{"S": "np1"}]}),
+    );
+    assert_eq!(sort_keys(&out), Vec::<String>::new());
 }
 
 #[test]
