@@ -1,6 +1,6 @@
 //! An index-qualified PartiQL SELECT (`FROM "t"."i"`) whose WHERE names attributes the index
 //! does not project, read as AWS reads it (nubo-db/dynamodb-conformance
-//! `tests/tier2/partiql/indexQualifier.test.ts` and
+//! `tests/tier2/partiql/indexQualifier.test.ts`, and for the text
 //! `tests/tier3/error-messages/partiqlIndexQualifier.test.ts`, eu-west-2): keyed on the
 //! index's partition key (a top-level `=` or `IN` on it, beside the other conditions) the read
 //! is refused, with one text for both kinds of index; unkeyed it scans the index, where such an

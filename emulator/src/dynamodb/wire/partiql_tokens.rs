@@ -2,7 +2,7 @@
 //! only the last key read, so one minted reading an index continues a read of another index
 //! with the same key shape; AWS refuses it (nubo-db/dynamodb-conformance
 //! `tests/tier2/partiql/indexQualifier.test.ts`, "rejects a token minted against one index and
-//! replayed against another", eu-west-2). The proxy hands out DynamoDB Local's token wrapped
+//! replayed against another"). The proxy hands out DynamoDB Local's token wrapped
 //! with the table and index it was minted on, and unwraps it only for a read of the same.
 //! AWS's text for the refusal is not recorded: DynamoDB Local's own for a bad token is used.
 

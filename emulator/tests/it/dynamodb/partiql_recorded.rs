@@ -1,5 +1,5 @@
-//! PartiQL answers as AWS gave them to nubo-db/dynamodb-conformance (each test run against AWS
-//! first, eu-west-2): `tests/tier2/partiql/executeStatement.test.ts`,
+//! PartiQL answers as AWS gave them to nubo-db/dynamodb-conformance (recorded against AWS;
+//! eu-west-2 where a test names its region): `tests/tier2/partiql/executeStatement.test.ts`,
 //! `batchExecuteStatement.test.ts`, `executeTransaction.test.ts`, `indexQualifier.test.ts` and
 //! `tests/tier3/error-messages/partiqlIndexQualifier.test.ts`.
 
