@@ -117,6 +117,22 @@ impl DynamoDb {
                 self.vector_index_read(ctx, input)?;
             }
         }
+        // An index read's conditions on attributes the index lacks (`ops::partiql_index`):
+        // refused, or sent rewritten; errors are still worded from the caller's statement.
+        // A NextToken of ours goes back to DynamoDB Local as its own (`wire::partiql_tokens`).
+        let body = match op {
+            "ExecuteStatement" => {
+                let mut sent = self.index_filter(ctx, input).await?;
+                if input.get("NextToken").is_some() {
+                    wire::partiql_tokens::unwrap(sent.get_or_insert_with(|| input.clone()))?;
+                }
+                match sent {
+                    Some(sent) => Bytes::from(sent.to_string()),
+                    None => body,
+                }
+            }
+            _ => body,
+        };
         // A batch statement whose parameters AWS refuses fails in its own slot; the others go
         // to the backend.
         let slot_errors = match op {
@@ -207,6 +223,14 @@ impl DynamoDb {
         let res_body = self
             .transact_write_answer(ctx, op, input, write_sizes, res_body)
             .await;
+        if op == "ExecuteTransaction" {
+            self.note_transaction_token(ctx, input);
+        }
+        let res_body = match op {
+            "ExecuteStatement" => self.select_capacity(ctx, input, res_body).await,
+            "BatchExecuteStatement" => self.batch_capacity(ctx, input, res_body).await,
+            _ => res_body,
+        };
         if self.hooked.load(Ordering::Relaxed) > 0 && items::is_write(op) {
             self.after_write(ctx, op, input).await;
         }
@@ -216,6 +240,12 @@ impl DynamoDb {
         }
         if op == "BatchExecuteStatement" {
             out = self.multi_key_slots(ctx, input, out).await;
+        }
+        if op == "ExecuteStatement" && memchr(&out, b"\"NextToken\"") {
+            if let Ok(mut v) = serde_json::from_slice::<Value>(&out) {
+                wire::partiql_tokens::wrap(input, &mut v);
+                out = Bytes::from(v.to_string());
+            }
         }
         let list_streams = op == "ListStreams" && target.starts_with(STREAMS_PREFIX);
         let patched = patch::needs_patch(op, input) || !given.is_empty() || list_streams;
@@ -401,6 +431,10 @@ impl DynamoDb {
                 message = wire::partiql::MULTI_KEY_INDEX.to_string();
             }
         }
+        let type_name = match op {
+            "ExecuteStatement" => wire::partiql::error_type(type_name),
+            _ => type_name,
+        };
         let mut out = errors::body(type_name, &message, &obj);
         if let Some(reasons) = out.get_mut("CancellationReasons") {
             let mut schemas = HashMap::new();

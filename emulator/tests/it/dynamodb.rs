@@ -16,6 +16,7 @@ mod errors;
 mod multi_key;
 mod ordering;
 mod partiql;
+mod partiql_recorded;
 mod recorded;
 mod s3_sts;
 mod sourced_errors;

@@ -28,6 +28,9 @@ use crate::dynamodb::wire::items::{key_of, partiql_table};
 use crate::dynamodb::wire::{str_of, table_name};
 use crate::protocol::json::json_response;
 
+/// How long a ClientRequestToken is remembered: the ten minutes AWS documents for it.
+const TOKEN_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// What an admitted request must do once answered.
 pub struct Admitted {
     write: bool,
@@ -286,11 +289,20 @@ impl DynamoDb {
         if op != "ExecuteTransaction" || !matches!(rcc, Some("TOTAL" | "INDEXES")) {
             return None;
         }
+        let replay = self.is_replay(ctx, input);
         let mut statements = vec![];
         for s in input["TransactStatements"].as_array()? {
             // A statement we cannot read is left out (DynamoDB Local refuses most of them).
             let Some((kind, table, values)) = statement_of(s) else {
                 continue;
+            };
+            // A replay under a token that already succeeded applies nothing: AWS charges it
+            // as a transactional read of the stored result (nubo-db/dynamodb-conformance
+            // `tests/tier2/partiql/executeTransaction.test.ts`, eu-west-2), as it documents
+            // for TransactWriteItems.
+            let kind = match kind {
+                Kind::Write if replay => Kind::Read,
+                k => k,
             };
             let key = match (
                 values,
@@ -314,6 +326,30 @@ impl DynamoDb {
             statements,
             indexes: rcc == Some("INDEXES"),
         })
+    }
+
+    /// Whether an ExecuteTransaction repeats a ClientRequestToken that succeeded within AWS's
+    /// ten-minute idempotency window (DynamoDB Local then applies nothing, and refuses other
+    /// parameters under the same token itself).
+    fn is_replay(&self, ctx: &RequestContext, input: &Value) -> bool {
+        let Some(token) = input["ClientRequestToken"].as_str() else {
+            return false;
+        };
+        let key = (ctx.account.clone(), ctx.region.clone(), token.to_string());
+        let tokens = self.transaction_tokens.lock().unwrap();
+        tokens.get(&key).is_some_and(|t| t.elapsed() < TOKEN_WINDOW)
+    }
+
+    /// Notes the ClientRequestToken of an ExecuteTransaction that succeeded (the first time
+    /// only, so the window runs from the first success), forgetting tokens past the window.
+    pub(in crate::dynamodb) fn note_transaction_token(&self, ctx: &RequestContext, input: &Value) {
+        let Some(token) = input["ClientRequestToken"].as_str() else {
+            return;
+        };
+        let mut tokens = self.transaction_tokens.lock().unwrap();
+        tokens.retain(|_, t| t.elapsed() < TOKEN_WINDOW);
+        let key = (ctx.account.clone(), ctx.region.clone(), token.to_string());
+        tokens.entry(key).or_insert_with(std::time::Instant::now);
     }
 
     /// After the transaction succeeded: its answer with AWS's ConsumedCapacity (when DynamoDB

@@ -12,6 +12,8 @@ mod insights;
 mod items;
 mod kinesis;
 mod limits_endpoints;
+mod partiql_capacity;
+mod partiql_index;
 mod pitr;
 mod policies;
 mod replicas;
@@ -73,7 +75,7 @@ const DYNAMODB: &[(&str, Owner)] = &[
     ("DescribeTimeToLive", Forward),
     ("DisableKinesisStreamingDestination", Ours),
     ("EnableKinesisStreamingDestination", Ours),
-    ("ExecuteStatement", Forward),
+    ("ExecuteStatement", ForwardPatched),
     ("ExecuteTransaction", Forward),
     ("ExportTableToPointInTime", Ours),
     ("GetItem", Forward),

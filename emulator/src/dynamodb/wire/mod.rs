@@ -1,6 +1,6 @@
 //! The wire contract, with no state and no I/O: model checks (`model`, `validate`), AWS's error
 //! answers (`errors`), ARNs both ways (`arn`), what a write names (`items`) and the members AWS
-//! adds to an answer (`patch`, `updated`), PartiQL as AWS reads it (`partiql`), the body reader (`body`), request values as AWS's Java service echoes them (`java_print`), SearchVectors' strict body reader (`strict`), attribute values by the layer that checks them (`values`), UpdateItem's statement charge (`update_size`), legacy parameters as AWS reads them (`legacy`), key values checked against the tables' schemas in batch writes and transactions (`key_faults`); below, the small readers and error builders every layer uses.
+//! adds to an answer (`patch`, `updated`), PartiQL as AWS reads it (`partiql`; index-qualified reads, `partiql_index`; NextTokens bound to their read, `partiql_tokens`), the body reader (`body`), request values as AWS's Java service echoes them (`java_print`), SearchVectors' strict body reader (`strict`), attribute values by the layer that checks them (`values`), UpdateItem's statement charge (`update_size`), legacy parameters as AWS reads them (`legacy`), key values checked against the tables' schemas in batch writes and transactions (`key_faults`); below, the small readers and error builders every layer uses.
 
 pub mod arn;
 pub mod body;
@@ -13,6 +13,8 @@ pub mod key_faults;
 pub mod legacy;
 pub mod model;
 pub mod partiql;
+pub mod partiql_index;
+pub mod partiql_tokens;
 pub mod patch;
 pub mod strict;
 pub mod update_size;

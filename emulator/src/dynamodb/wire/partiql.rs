@@ -7,6 +7,8 @@
 
 use serde_json::Value;
 
+use super::updated::Elem;
+
 pub const NESTING: &str = "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit";
 const UNCONVERTIBLE: &str = "The parameter cannot be converted to a numeric value";
 const UNDERFLOW: &str =
@@ -121,7 +123,7 @@ impl<'a> Decimal<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
+pub(super) enum Tok {
     /// A bare word (identifier or keyword), as written.
     Word(String),
     /// A `"quoted"` identifier.
@@ -133,7 +135,7 @@ enum Tok {
 }
 
 /// Why the statement could not be split into tokens.
-enum LexError {
+pub(super) enum LexError {
     /// A character no token starts with (`#`), or a block comment left open.
     Unreadable,
     /// Anything else (an unterminated string): AWS's detail not recorded.
@@ -146,10 +148,16 @@ const PUNCT: &[&str] = &[
 ];
 
 fn lex(s: &str) -> Result<Vec<Tok>, LexError> {
+    Ok(lex_spans(s)?.into_iter().map(|(t, _)| t).collect())
+}
+
+/// `lex` with each token's place in the statement (char offsets, end excluded).
+pub(super) fn lex_spans(s: &str) -> Result<Vec<(Tok, std::ops::Range<usize>)>, LexError> {
     let c: Vec<char> = s.chars().collect();
     let mut out = vec![];
     let mut i = 0;
     while i < c.len() {
+        let begin = i;
         let rest: String = c[i..c.len().min(i + 2)].iter().collect();
         if c[i].is_whitespace() {
             i += 1;
@@ -182,11 +190,12 @@ fn lex(s: &str) -> Result<Vec<Tok>, LexError> {
                     }
                 }
             }
-            out.push(if q == '"' {
+            let t = if q == '"' {
                 Tok::Quoted(text)
             } else {
                 Tok::Str(text)
-            });
+            };
+            out.push((t, begin..i));
         } else if c[i].is_ascii_digit()
             || c[i] == '.' && c.get(i + 1).is_some_and(char::is_ascii_digit)
         {
@@ -204,16 +213,16 @@ fn lex(s: &str) -> Result<Vec<Tok>, LexError> {
                     }
                 }
             }
-            out.push(Tok::Num(c[start..i].iter().collect()));
+            out.push((Tok::Num(c[start..i].iter().collect()), begin..i));
         } else if c[i].is_alphabetic() || c[i] == '_' {
             let start = i;
             while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_' || c[i] == '$') {
                 i += 1;
             }
-            out.push(Tok::Word(c[start..i].iter().collect()));
+            out.push((Tok::Word(c[start..i].iter().collect()), begin..i));
         } else if let Some(p) = PUNCT.iter().find(|p| s_at(&c, i, p)) {
-            out.push(Tok::Punct(p));
             i += p.chars().count();
+            out.push((Tok::Punct(p), begin..i));
         } else {
             return Err(LexError::Unreadable);
         }
@@ -280,7 +289,7 @@ const KEYWORDS: &[&str] = &[
     "where",
 ];
 
-fn keyword(w: &str) -> bool {
+pub(super) fn keyword(w: &str) -> bool {
     KEYWORDS.contains(&w.to_ascii_lowercase().as_str())
 }
 
@@ -361,12 +370,13 @@ fn infix(t: &Tok) -> bool {
     }
 }
 
-fn is_word(t: Option<&Tok>, w: &str) -> bool {
+pub(super) fn is_word(t: Option<&Tok>, w: &str) -> bool {
     matches!(t, Some(Tok::Word(x)) if x.eq_ignore_ascii_case(w))
 }
 
 const LEFTOVER: &str = "Unexpected token after expression";
 const PATH_DOT: &str = "Invalid path dot component";
+const EXPECTED_DML: &str = "Expected data manipulation";
 
 /// The detail AWS puts after `Statement wasn't well formed, can't be processed: ` for a
 /// statement DynamoDB Local refused as malformed, from the first problem in written order:
@@ -377,7 +387,9 @@ const PATH_DOT: &str = "Invalid path dot component";
 /// path` (DELETE FROM without a table), `Expected type name` (IS without one), `Invalid path dot
 /// component` (a keyword after a path's dot), `Unexpected token after expression` (a token left
 /// over after a complete statement: two operands in a row, a closing bracket never opened, a
-/// clause out of place). None when the statement shows none of these (AWS's detail unknown).
+/// clause out of place), `Expected data manipulation` (a FROM-first write without its write,
+/// where an expression statement's operand is due). None when the statement shows none of
+/// these (AWS's detail unknown).
 pub fn malformed_detail(statement: &str) -> Option<&'static str> {
     let toks = match lex(statement) {
         Ok(t) => t,
@@ -417,6 +429,20 @@ pub fn malformed_detail(statement: &str) -> Option<&'static str> {
         let t = toks.get(i);
         let prev = i.checked_sub(1).map(|p| &toks[p]);
         let before = i.checked_sub(2).map(|p| &toks[p]);
+        // A statement that starts with an expression reads `FROM` where an operand is due as
+        // a FROM-first write, which must go on to SET, REMOVE, INSERT or DELETE (`SLECT *
+        // FROM "t" WHERE ...`: nubo-db/dynamodb-conformance
+        // `tests/tier2/partiql/batchExecuteStatement.test.ts`, eu-west-2).
+        let operand_due =
+            |p: &Tok| infix(p) || matches!(p, Tok::Punct("*" | "+" | "-" | "/" | "%"));
+        if is_word(t, "from") && depth == 0 && !keyword(&kind) && prev.is_some_and(operand_due) {
+            let writes = toks[i + 1..].iter().any(|t| {
+                ["set", "remove", "insert", "delete"]
+                    .iter()
+                    .any(|w| is_word(Some(t), w))
+            });
+            return (!writes).then_some(EXPECTED_DML);
+        }
         // What must come next, after the previous token.
         if is_word(prev, "is") || is_word(prev, "not") && is_word(before, "is") {
             match t {
@@ -925,6 +951,94 @@ pub fn overlapping_branches(statement: &str, params: &[Value], hash: &str, range
     })
 }
 
+/// The error type AWS answers a failed ExecuteStatement with: an INSERT of an item that
+/// exists is `DuplicateItemException`, where DynamoDB Local says `DuplicateItem` (the code AWS
+/// keeps for a BatchExecuteStatement slot; nubo-db/dynamodb-conformance
+/// `tests/tier2/partiql/executeStatement.test.ts` and `batchExecuteStatement.test.ts`).
+pub fn error_type(type_name: &str) -> &str {
+    match type_name {
+        "com.amazonaws.dynamodb.v20120810#DuplicateItem" => {
+            "com.amazonaws.dynamodb.v20120810#DuplicateItemException"
+        }
+        t => t,
+    }
+}
+
+/// The paths an `UPDATE ... RETURNING MODIFIED OLD|NEW *` writes (its SET targets and REMOVE
+/// paths, in written order), for cutting its answer (`updated::modified`). None for any other
+/// statement, or when a target is not a plain path (`a.b`, `"a"."b"`, `a[0]`, `a['b']`).
+pub(super) fn modified_targets(statement: &str) -> Option<Vec<Vec<Elem>>> {
+    let toks = lex(statement).ok()?;
+    if !is_word(toks.first(), "update") && !is_word(toks.first(), "from") {
+        return None;
+    }
+    let returning = toks.iter().position(|t| is_word(Some(t), "returning"))?;
+    if !is_word(toks.get(returning + 1), "modified") {
+        return None;
+    }
+    let name = |t: Option<&Tok>| match t {
+        Some(Tok::Word(w)) if !keyword(w) => Some(w.clone()),
+        Some(Tok::Quoted(q)) => Some(q.clone()),
+        _ => None,
+    };
+    let mut out = vec![];
+    let (mut depth, mut in_section, mut target_due) = (0usize, false, false);
+    let mut i = 0;
+    while i < returning {
+        let t = &toks[i];
+        if target_due {
+            let mut path = vec![Elem::Key(name(Some(t))?)];
+            i += 1;
+            loop {
+                match (toks.get(i), toks.get(i + 1), toks.get(i + 2)) {
+                    (Some(Tok::Punct(".")), n, _) if name(n).is_some() => {
+                        path.push(Elem::Key(name(n)?));
+                        i += 2;
+                    }
+                    (Some(Tok::Punct("[")), Some(Tok::Num(n)), Some(Tok::Punct("]"))) => {
+                        path.push(Elem::Index(n.parse().ok()?));
+                        i += 3;
+                    }
+                    (Some(Tok::Punct("[")), Some(Tok::Str(k)), Some(Tok::Punct("]"))) => {
+                        path.push(Elem::Key(k.clone()));
+                        i += 3;
+                    }
+                    _ => break,
+                }
+            }
+            // The path must end where its assignment or the next target starts.
+            let next = toks.get(i);
+            let ends = next.is_none_or(|t| {
+                matches!(t, Tok::Punct("=" | ","))
+                    || ["where", "set", "remove", "returning"]
+                        .iter()
+                        .any(|w| is_word(Some(t), w))
+            });
+            if !ends {
+                return None;
+            }
+            out.push(path);
+            target_due = false;
+            continue;
+        }
+        match t {
+            Tok::Punct("(" | "[" | "{" | "<<") => depth += 1,
+            Tok::Punct(")" | "]" | "}" | ">>") => depth = depth.saturating_sub(1),
+            Tok::Word(_)
+                if depth == 0 && (is_word(Some(t), "set") || is_word(Some(t), "remove")) =>
+            {
+                in_section = true;
+                target_due = true;
+            }
+            Tok::Word(_) if depth == 0 && is_word(Some(t), "where") => in_section = false,
+            Tok::Punct(",") if depth == 0 && in_section => target_due = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 /// BatchExecuteStatement: the statements whose parameters AWS refuses, each answered in its
 /// own slot (index, message).
 pub fn batch_parameter_errors(input: &Value) -> Vec<(usize, String)> {
@@ -1068,6 +1182,10 @@ mod tests {
                 "Unexpected operator",
             ),
             ("DELETE FROM", "Expected identifier for simple path"),
+            (
+                r#"SLECT * FROM "S" WHERE pk = 'a'"#,
+                "Expected data manipulation",
+            ),
             ("DELETE FROM;", "Expected identifier for simple path"),
             (
                 "DELETE FROM WHERE pk = 'a'",
@@ -1227,6 +1345,30 @@ mod tests {
             duplicate_bag_message(
                 r#"UPDATE "T" SET ss = set_add(ss, <<'x', 'y'>>) WHERE pk = 'k'"#
             ),
+            None
+        );
+    }
+
+    #[test]
+    fn modified_targets_read_set_and_remove_paths() {
+        let k = |s: &str| Elem::Key(s.into());
+        assert_eq!(
+            modified_targets(
+                r#"UPDATE "T" SET tags[2] = 'y', "p"."q" = set_add(s, <<'a', 'b'>>) SET m['k'].n = 1 REMOVE r[1] WHERE pk = 'x' RETURNING MODIFIED NEW *"#
+            ),
+            Some(vec![
+                vec![k("tags"), Elem::Index(2)],
+                vec![k("p"), k("q")],
+                vec![k("m"), k("k"), k("n")],
+                vec![k("r"), Elem::Index(1)],
+            ])
+        );
+        assert_eq!(
+            modified_targets(r#"UPDATE "T" SET a = 1 WHERE pk = 'x' RETURNING ALL NEW *"#),
+            None
+        );
+        assert_eq!(
+            modified_targets(r#"UPDATE "T" SET a[?] = 1 WHERE pk = 'x' RETURNING MODIFIED OLD *"#),
             None
         );
     }

@@ -10,10 +10,12 @@ use super::table_name;
 /// Whether the answer needs fields DynamoDB Local leaves out: item collection metrics (tables
 /// with local secondary indexes) and per-kind capacity units of transactions; or UpdateItem's
 /// updated attributes cut to the paths it writes (`updated`); or BatchExecuteStatement's slot
-/// errors in AWS's words; or a TransactGetItems projection, which can leave an item empty.
+/// errors in AWS's words; a TransactGetItems projection, which can leave an item empty; or a
+/// PartiQL `RETURNING MODIFIED` answer cut to the paths written.
 pub fn needs_patch(op: &str, input: &Value) -> bool {
     input["ReturnItemCollectionMetrics"] == "SIZE"
         || op == "BatchExecuteStatement"
+        || (op == "ExecuteStatement" && modified_targets(input).is_some())
         || (op == "UpdateItem"
             && matches!(
                 input["ReturnValues"].as_str(),
@@ -106,6 +108,10 @@ pub fn splice_slot_errors(out: &mut Value, errors: &[(usize, String)]) {
     }
 }
 
+fn modified_targets(input: &Value) -> Option<Vec<Vec<super::updated::Elem>>> {
+    super::partiql::modified_targets(input["Statement"].as_str()?)
+}
+
 /// One item collection (all items sharing a partition key) of a small table.
 fn collection_metrics(key: &Value, key_schema: &Value) -> Value {
     let hash: Vec<Value> = key_schema
@@ -128,6 +134,9 @@ pub fn write_response(
 ) {
     if op == "UpdateItem" {
         super::updated::trim(input, out);
+    }
+    if let (Some(paths), "ExecuteStatement") = (modified_targets(input), op) {
+        super::updated::modified(&paths, out);
     }
     if op == "BatchExecuteStatement" {
         batch_select_errors(input, out);

@@ -7,7 +7,14 @@
 //! https://github.com/paritysuite/dynamodb-conformance/blob/main/tests/tier1/updateItem/paths.test.ts,
 //! two SETs under one map answer both children). Paths through a list index are left as
 //! DynamoDB Local answers them (whole top-level attribute): what AWS answers there is not
-//! recorded.
+//! recorded for UpdateItem.
+//!
+//! A PartiQL `UPDATE ... RETURNING MODIFIED OLD|NEW *` is cut the same way (`modified`), list
+//! indices included: each path the statement names is read in the item (old or new) and a
+//! list contributes the elements its named indices still reach, packed densely in ascending
+//! index order (a path past the end contributes nothing; after a REMOVE the index reaches the
+//! shifted element), as AWS answered nubo-db/dynamodb-conformance
+//! `tests/tier2/partiql/executeStatement.test.ts` (eu-west-2).
 
 use std::collections::BTreeMap;
 
@@ -15,9 +22,9 @@ use serde_json::{Map, Value};
 
 /// One element of a document path.
 #[derive(Debug, Clone, PartialEq)]
-enum Elem {
+pub(super) enum Elem {
     Key(String),
-    Index,
+    Index(usize),
 }
 
 #[derive(Debug, PartialEq)]
@@ -89,8 +96,8 @@ fn targets(expr: &str, names: &Value) -> Vec<Vec<Elem>> {
                             path.push(Elem::Key(name(n)));
                             i += 2;
                         }
-                        (Some(Tok::Punct('[')), Some(Tok::Word(_))) => {
-                            path.push(Elem::Index);
+                        (Some(Tok::Punct('[')), Some(Tok::Word(n))) => {
+                            path.push(Elem::Index(n.parse().unwrap_or(usize::MAX)));
                             i += 3;
                         }
                         _ => break,
@@ -117,9 +124,23 @@ fn targets(expr: &str, names: &Value) -> Vec<Vec<Elem>> {
     out
 }
 
-/// `value` (an attribute value) projected to the key chains in `chains` (each non-empty);
-/// `None` when none of them resolves.
+/// `value` (an attribute value) projected to the paths in `chains` (each non-empty): a map
+/// keeps the named members, a list the elements at the named indices, densely in ascending
+/// index order; `None` when none of them resolves.
 fn project(value: &Value, chains: &[&[Elem]]) -> Option<Value> {
+    if let Some(list) = value.get("L").and_then(Value::as_array) {
+        let mut by_index: BTreeMap<usize, Vec<&[Elem]>> = BTreeMap::new();
+        for c in chains {
+            if let Some(Elem::Index(n)) = c.first() {
+                by_index.entry(*n).or_default().push(&c[1..]);
+            }
+        }
+        let out: Vec<Value> = by_index
+            .into_iter()
+            .filter_map(|(n, rest)| narrow(list.get(n)?, &rest))
+            .collect();
+        return (!out.is_empty()).then(|| serde_json::json!({ "L": out }));
+    }
     let m = value.get("M").and_then(Value::as_object)?;
     let mut by_head: BTreeMap<&str, Vec<&[Elem]>> = BTreeMap::new();
     for c in chains {
@@ -129,11 +150,8 @@ fn project(value: &Value, chains: &[&[Elem]]) -> Option<Value> {
     }
     let mut out = Map::new();
     for (k, rest) in by_head {
-        let Some(child) = m.get(k) else { continue };
-        if rest.iter().any(|r| r.is_empty()) {
-            out.insert(k.to_string(), child.clone());
-        } else if let Some(p) = project(child, &rest) {
-            out.insert(k.to_string(), p);
+        if let Some(v) = m.get(k).and_then(|child| narrow(child, &rest)) {
+            out.insert(k.to_string(), v);
         }
     }
     if out.is_empty() {
@@ -143,6 +161,58 @@ fn project(value: &Value, chains: &[&[Elem]]) -> Option<Value> {
         v.insert("M".into(), Value::Object(out));
         Some(Value::Object(v))
     }
+}
+
+/// `child` whole when one of the paths ends at it, else projected to the rest of them.
+fn narrow(child: &Value, rest: &[&[Elem]]) -> Option<Value> {
+    if rest.iter().any(|r| r.is_empty()) {
+        Some(child.clone())
+    } else {
+        project(child, rest)
+    }
+}
+
+/// Cuts every top-level attribute of `attrs` that a path of `paths` names below its top to
+/// the part those paths reach (`skip_lists`: keep whole an attribute written through a list
+/// index); an attribute nothing is left of is dropped.
+fn cut(attrs: &mut Map<String, Value>, paths: &[Vec<Elem>], skip_lists: bool) {
+    let names: Vec<String> = attrs.keys().cloned().collect();
+    for top in names {
+        let mine: Vec<&[Elem]> = paths
+            .iter()
+            .filter(|p| p.first() == Some(&Elem::Key(top.clone())))
+            .map(|p| &p[1..])
+            .collect();
+        // Not named (kept as answered), written whole, or (UpdateItem) through a list index.
+        let through_list = |p: &&[Elem]| p.iter().any(|e| matches!(e, Elem::Index(_)));
+        if mine.is_empty()
+            || mine.iter().any(|p| p.is_empty())
+            || skip_lists && mine.iter().any(through_list)
+        {
+            continue;
+        }
+        match project(&attrs[&top], &mine) {
+            Some(v) => attrs[&top] = v,
+            None => {
+                attrs.remove(&top);
+            }
+        }
+    }
+}
+
+/// Cuts the item of a PartiQL `UPDATE ... RETURNING MODIFIED OLD|NEW *` answer to the paths
+/// the statement writes (`paths`, from `partiql::modified_targets`); an item nothing is left
+/// of is dropped, as AWS answers `Items: []` then.
+pub(super) fn modified(paths: &[Vec<Elem>], out: &mut Value) {
+    let Some(items) = out.get_mut("Items").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for item in items.iter_mut() {
+        if let Some(attrs) = item.as_object_mut() {
+            cut(attrs, paths, false);
+        }
+    }
+    items.retain(|i| i.as_object().is_none_or(|o| !o.is_empty()));
 }
 
 /// Cuts `out.Attributes` of an UpdateItem answer asked for `UPDATED_OLD` or `UPDATED_NEW` down
@@ -162,28 +232,7 @@ pub fn trim(input: &Value, out: &mut Value) {
     let Some(attrs) = out.get_mut("Attributes").and_then(Value::as_object_mut) else {
         return;
     };
-    let names: Vec<String> = attrs.keys().cloned().collect();
-    for top in names {
-        let mine: Vec<&[Elem]> = paths
-            .iter()
-            .filter(|p| p.first() == Some(&Elem::Key(top.clone())))
-            .map(|p| &p[1..])
-            .collect();
-        // Not named (kept as answered), written whole, or through a list index: kept.
-        if mine.is_empty()
-            || mine
-                .iter()
-                .any(|p| p.is_empty() || p.contains(&Elem::Index))
-        {
-            continue;
-        }
-        match project(&attrs[&top], &mine) {
-            Some(v) => attrs[&top] = v,
-            None => {
-                attrs.remove(&top);
-            }
-        }
-    }
+    cut(attrs, &paths, true);
     if attrs.is_empty() {
         if let Some(o) = out.as_object_mut() {
             o.remove("Attributes");
@@ -213,7 +262,7 @@ mod tests {
             vec![
                 vec![k("a"), k("b")],
                 vec![k("c")],
-                vec![k("r"), Elem::Index],
+                vec![k("r"), Elem::Index(2)],
                 vec![k("m"), k("n")],
                 vec![k("n")],
                 vec![k("s")],
@@ -277,5 +326,34 @@ mod tests {
         let mut out = before.clone();
         trim(&input, &mut out);
         assert_eq!(out, before);
+    }
+
+    #[test]
+    fn modified_packs_list_elements_densely_in_index_order() {
+        // nubo-db/dynamodb-conformance tests/tier2/partiql/executeStatement.test.ts (eu-west-2).
+        let paths = vec![
+            vec![k("tags"), Elem::Index(2)],
+            vec![k("tags"), Elem::Index(0)],
+        ];
+        let mut out = json!({"Items": [{"tags": {"L": [{"S": "x"}, {"S": "b"}, {"S": "y"}]}}]});
+        modified(&paths, &mut out);
+        assert_eq!(
+            out,
+            json!({"Items": [{"tags": {"L": [{"S": "x"}, {"S": "y"}]}}]})
+        );
+        // A path past the end reaches nothing: no row at all.
+        let paths = vec![vec![k("tags"), Elem::Index(5)]];
+        let mut out = json!({"Items": [{"tags": {"L": [{"S": "a"}]}}]});
+        modified(&paths, &mut out);
+        assert_eq!(out, json!({"Items": []}));
+        // A nested map path keeps only its leaf; a whole attribute is kept whole.
+        let paths = vec![vec![k("p"), k("sub")], vec![k("d")]];
+        let mut out = json!({"Items": [{"p": {"M": {"sub": {"S": "n"}, "sib": {"S": "k"}}},
+            "d": {"M": {"e": {"S": "f"}}}}]});
+        modified(&paths, &mut out);
+        assert_eq!(
+            out,
+            json!({"Items": [{"p": {"M": {"sub": {"S": "n"}}}, "d": {"M": {"e": {"S": "f"}}}}]})
+        );
     }
 }
