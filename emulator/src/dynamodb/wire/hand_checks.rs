@@ -171,12 +171,24 @@ pub fn check(op: &str, input: &Value) -> Option<String> {
             .filter(|m| m.is_empty())
             .map(|_| empty_request_items(op))
             .or_else(|| (op == "BatchGetItem").then(|| empty_keys(input)).flatten()),
-        // Query's Limit below 1, unechoed and capitalised (recorded on AWS:
-        // nubo-db/dynamodb-conformance tests/tier3/error-messages/query.test.ts and
-        // validation-ordering/query.test.ts); Scan keeps the model's form (scan.test.ts).
-        "Query" if input["Limit"].as_i64().is_some_and(|l| l < 1) => Some(
+        // A Limit below 1 (and Scan's Segment below 0), unechoed and capitalised: AWS's newer
+        // validation, Query's answer (nubo-db/dynamodb-conformance
+        // tests/tier3/error-messages/query.test.ts, validation-ordering/query.test.ts) and Scan's
+        // where it has reached Scan (scan.test.ts, pinned in eu-west-2, 2026-09).
+        "Query" | "Scan" if input["Limit"].as_i64().is_some_and(|l| l < 1) => Some(
             "1 validation error detected: Value at 'Limit' failed to satisfy constraint: Member must have value greater than or equal to 1".into(),
         ),
+        // Alone only: beside another range violation AWS's joined per-value form is recorded.
+        "Scan"
+            if input["Segment"].as_i64().is_some_and(|s| s < 0)
+                && input["TotalSegments"]
+                    .as_i64()
+                    .is_none_or(|t| (1..=1_000_000).contains(&t)) =>
+        {
+            Some(
+            "1 validation error detected: Value at 'Segment' failed to satisfy constraint: Member must have value greater than or equal to 0".into(),
+            )
+        }
         "Query" => text("ConditionalOperator")
             .filter(|o| !matches!(*o, "AND" | "OR"))
             .filter(|_| {

@@ -30,6 +30,8 @@ const HAND_CHECKED: &[(&str, &str)] = &[
     ("UpdateItem", "ReturnValues"),
     // Unechoed and capitalised (`sourced_errors::query_limit_below_one`).
     ("Query", "Limit"),
+    ("Scan", "Limit"),
+    ("Scan", "Segment"),
 ];
 
 struct Model {

@@ -152,7 +152,7 @@ fn other_wording_matches_aws() {
     );
     scan(&["--segment", "5", "--total-segments", "5"]).fails_with_message(
         "ValidationException",
-        "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 5 is not less than TotalSegments: 5",
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments",
     );
     update(
         &c,

@@ -351,9 +351,9 @@ fn an_empty_hash_search_attribute_is_refused_as_an_index_key() {
 }
 
 /// https://github.com/nubo-db/dynamodb-conformance/blob/main/tests/tier1/query/basic.test.ts
-/// (the text contains "provided starting key is invalid"; whole, as architect/dynalite
-/// `test/query.js` asserts it against AWS) and `tests/tier1/query/keyConditionSemantics.test.ts`
-/// (a nested path on a key attribute; the prefix as dynoxide recorded it in eu-west-2).
+/// and `tests/tier3/error-messages/scan.test.ts` (Query's short start-key text) and
+/// `tests/tier1/query/keyConditionSemantics.test.ts` (a nested path on a key attribute; the
+/// prefix as dynoxide recorded it in eu-west-2).
 #[test]
 fn query_start_keys_and_nested_key_conditions_get_aws_texts() {
     let acc = "200000002208";
@@ -375,7 +375,7 @@ fn query_start_keys_and_nested_key_conditions_get_aws_texts() {
             "ExpressionAttributeValues": {":pk": {"S": "a"}},
             "ExclusiveStartKey": {"bad": {"S": "p"}}}),
         "ValidationException",
-        "The provided starting key is invalid: The provided key element does not match the schema",
+        "The provided starting key is invalid",
     );
     let nested = "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes";
     for expr in ["#pk = :pk AND #sk.foo = :v", "#pk = :pk AND #sk[0] = :v"] {
@@ -534,8 +534,8 @@ fn a_table_name_left_out() {
 }
 
 /// https://github.com/nubo-db/dynamodb-conformance/blob/main/tests/tier3/error-messages/query.test.ts
-/// and `scan.test.ts` (recorded on AWS): Query names `Limit` unechoed and capitalised, Scan in
-/// the model's per-value form.
+/// and `scan.test.ts` (recorded on AWS; Scan's as pinned in eu-west-2, 2026-09): `Limit` and
+/// Scan's `Segment` named unechoed and capitalised.
 #[test]
 fn query_limit_below_one() {
     let acc = "200000002213";
@@ -552,7 +552,14 @@ fn query_limit_below_one() {
         "Scan",
         json!({"TableName": "Music", "Limit": 0}),
         "ValidationException",
-        "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+        "1 validation error detected: Value at 'Limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    );
+    refused(
+        acc,
+        "Scan",
+        json!({"TableName": "Music", "Segment": -1, "TotalSegments": 4}),
+        "ValidationException",
+        "1 validation error detected: Value at 'Segment' failed to satisfy constraint: Member must have value greater than or equal to 0",
     );
 }
 
