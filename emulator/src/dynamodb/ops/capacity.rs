@@ -28,9 +28,6 @@ use crate::dynamodb::wire::items::{key_of, partiql_table};
 use crate::dynamodb::wire::{str_of, table_name};
 use crate::protocol::json::json_response;
 
-/// How long a ClientRequestToken is remembered: the ten minutes AWS documents for it.
-const TOKEN_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
-
 /// What an admitted request must do once answered.
 pub struct Admitted {
     write: bool,
@@ -332,24 +329,18 @@ impl DynamoDb {
     /// ten-minute idempotency window (DynamoDB Local then applies nothing, and refuses other
     /// parameters under the same token itself).
     fn is_replay(&self, ctx: &RequestContext, input: &Value) -> bool {
-        let Some(token) = input["ClientRequestToken"].as_str() else {
-            return false;
-        };
-        let key = (ctx.account.clone(), ctx.region.clone(), token.to_string());
-        let tokens = self.transaction_tokens.lock().unwrap();
-        tokens.get(&key).is_some_and(|t| t.elapsed() < TOKEN_WINDOW)
+        input["ClientRequestToken"].as_str().is_some_and(|t| {
+            self.client_tokens
+                .seen("ExecuteTransaction", &ctx.account, &ctx.region, t)
+        })
     }
 
-    /// Notes the ClientRequestToken of an ExecuteTransaction that succeeded (the first time
-    /// only, so the window runs from the first success), forgetting tokens past the window.
+    /// Notes the ClientRequestToken of an ExecuteTransaction that succeeded.
     pub(in crate::dynamodb) fn note_transaction_token(&self, ctx: &RequestContext, input: &Value) {
-        let Some(token) = input["ClientRequestToken"].as_str() else {
-            return;
-        };
-        let mut tokens = self.transaction_tokens.lock().unwrap();
-        tokens.retain(|_, t| t.elapsed() < TOKEN_WINDOW);
-        let key = (ctx.account.clone(), ctx.region.clone(), token.to_string());
-        tokens.entry(key).or_insert_with(std::time::Instant::now);
+        if let Some(t) = input["ClientRequestToken"].as_str() {
+            self.client_tokens
+                .note("ExecuteTransaction", &ctx.account, &ctx.region, t);
+        }
     }
 
     /// After the transaction succeeded: its answer with AWS's ConsumedCapacity (when DynamoDB

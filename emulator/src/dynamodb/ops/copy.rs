@@ -360,17 +360,7 @@ struct ImportRules {
 
 impl ImportRules {
     fn of(table: &Value) -> Self {
-        let types = table["AttributeDefinitions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|d| {
-                Some((
-                    d["AttributeName"].as_str()?.to_string(),
-                    d["AttributeType"].as_str()?.to_string(),
-                ))
-            })
-            .collect();
+        let types = crate::dynamodb::wire::attribute_types(table);
         Self {
             key_schema: table["KeySchema"].clone(),
             types,

@@ -36,12 +36,8 @@ pub struct DynamoDb {
     pub(in crate::dynamodb) vectors: Arc<VectorStore>,
     /// Provisioned-capacity buckets, with `--enforce-capacity` only.
     pub(in crate::dynamodb) capacity: Option<crate::dynamodb::state::CapacityBuckets>,
-    /// TransactWriteItems tokens seen lately (a replay's ConsumedCapacity differs).
+    /// Transactions' client request tokens seen lately (a replay's ConsumedCapacity differs).
     pub(in crate::dynamodb) client_tokens: crate::dynamodb::state::client_tokens::ClientTokens,
-    /// ExecuteTransaction's ClientRequestTokens that succeeded, by account, region and token,
-    /// with when: a replay is charged as a read (`ops::capacity`).
-    pub(in crate::dynamodb) transaction_tokens:
-        Mutex<std::collections::HashMap<(String, String, String), std::time::Instant>>,
 }
 
 /// Members DynamoDB Local does not need (or would handle differently): we keep them.
@@ -247,7 +243,6 @@ impl DynamoDb {
                 .enforce_capacity
                 .then(crate::dynamodb::state::CapacityBuckets::default),
             client_tokens: Default::default(),
-            transaction_tokens: Mutex::default(),
             config,
         };
         me.refresh_hooked();

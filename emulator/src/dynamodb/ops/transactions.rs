@@ -298,9 +298,10 @@ impl DynamoDb {
         if op != "TransactWriteItems" {
             return body;
         }
-        let replay = input["ClientRequestToken"]
-            .as_str()
-            .is_some_and(|t| self.client_tokens.replayed(&ctx.account, &ctx.region, t));
+        let replay = input["ClientRequestToken"].as_str().is_some_and(|t| {
+            self.client_tokens
+                .replayed(op, &ctx.account, &ctx.region, t)
+        });
         let Some(sizes) = sizes else {
             return body;
         };

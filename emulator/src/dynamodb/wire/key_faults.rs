@@ -69,17 +69,7 @@ impl Schema {
                 })
                 .collect();
         indexes.sort();
-        let types = table["AttributeDefinitions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|d| {
-                Some((
-                    d["AttributeName"].as_str()?.into(),
-                    d["AttributeType"].as_str()?.into(),
-                ))
-            })
-            .collect();
+        let types = super::attribute_types(table);
         Schema {
             keys: hash_first(&table["KeySchema"]),
             indexes,

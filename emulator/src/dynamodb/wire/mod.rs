@@ -56,6 +56,21 @@ pub fn table_name(v: &Value) -> Option<String> {
     })
 }
 
+/// A table description's attribute definitions, name to type (`S`, `N`, `B`).
+pub fn attribute_types<C: FromIterator<(String, String)>>(table: &Value) -> C {
+    table["AttributeDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            Some((
+                d["AttributeName"].as_str()?.to_string(),
+                d["AttributeType"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
 pub fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
 }
