@@ -111,6 +111,12 @@ impl DynamoDb {
         input: &Value,
     ) -> Result<Response, JsonError> {
         validate::before_forward(op, input)?;
+        if op == "TransactWriteItems" {
+            if let Some(faults) = validate::transaction_value_depths(input) {
+                let out = wire::key_faults::cancellation(&faults);
+                return Ok(json_response(StatusCode::BAD_REQUEST, &out));
+            }
+        }
         if op == "ExecuteStatement" {
             self.overlapping_sort_ranges(ctx, input)?;
             if self.vector_tables.load(Ordering::Relaxed) > 0 {

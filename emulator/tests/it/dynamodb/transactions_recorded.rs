@@ -350,3 +350,73 @@ fn empty_binary_index_keys_are_top_level_errors() {
         "One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty binary value.",
     );
 }
+
+/// paritysuite/dynamodb-conformance `tests/tier3/limits/nestingDepth.test.ts` (recorded on
+/// AWS): an Update's expression value nested 32 levels cancels the transaction with a
+/// ValidationError reason; a ConditionCheck's is evaluated (here: false), not measured; a Put
+/// item nested as deep is refused with the request.
+#[test]
+fn nesting_in_transaction_values_cancels_or_is_evaluated() {
+    let acc = "200000009607";
+    ok(
+        acc,
+        "CreateTable",
+        json!({"TableName": "Deep", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [def("pk", "S")], "KeySchema": key("pk", None)}),
+    );
+    ok(
+        acc,
+        "PutItem",
+        json!({"TableName": "Deep", "Item": {"pk": {"S": "x"}, "marker": {"S": "m"}}}),
+    );
+    let mut deep = json!({"S": "leaf"});
+    for _ in 0..32 {
+        deep = json!({"M": {"n": deep}});
+    }
+    let nesting = "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit";
+    let (status, out) = op(
+        acc,
+        "TransactWriteItems",
+        json!({"TransactItems": [
+            {"Put": {"TableName": "Deep", "Item": {"pk": {"S": "y"}}}},
+            {"Update": {"TableName": "Deep", "Key": {"pk": {"S": "x"}},
+                "UpdateExpression": "SET d = :deep", "ExpressionAttributeValues": {":deep": deep}}}
+        ]}),
+    );
+    assert_eq!(status, 400, "{out}");
+    assert!(out["__type"]
+        .as_str()
+        .unwrap()
+        .ends_with("#TransactionCanceledException"));
+    assert_eq!(
+        out["CancellationReasons"],
+        json!([{"Code": "None"}, {"Code": "ValidationError", "Message": nesting}])
+    );
+    let (status, out) = op(
+        acc,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"ConditionCheck": {"TableName": "Deep", "Key": {"pk": {"S": "x"}},
+            "ConditionExpression": "#d = :deep", "ExpressionAttributeNames": {"#d": "data"},
+            "ExpressionAttributeValues": {":deep": deep}}}]}),
+    );
+    assert_eq!(status, 400, "{out}");
+    assert_eq!(
+        out["CancellationReasons"][0]["Code"], "ConditionalCheckFailed",
+        "{out}"
+    );
+    let (status, out) = op(
+        acc,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Put": {"TableName": "Deep",
+            "Item": {"pk": {"S": "z"}, "d": deep}}}]}),
+    );
+    assert_eq!(status, 400, "{out}");
+    assert_eq!(out["message"], nesting);
+    // Nothing of the cancelled transaction was written.
+    let got = ok(
+        acc,
+        "GetItem",
+        json!({"TableName": "Deep", "Key": {"pk": {"S": "y"}}, "ConsistentRead": true}),
+    );
+    assert!(got.get("Item").is_none(), "{got}");
+}
