@@ -412,6 +412,29 @@ fn nesting_in_transaction_values_cancels_or_is_evaluated() {
     );
     assert_eq!(status, 400, "{out}");
     assert_eq!(out["message"], nesting);
+    // 40 maps deep, an Update's or a ConditionCheck's value is refused with the request
+    // (paritysuite/dynamodb-conformance tests/tier3/validation-ordering/deepRequests.test.ts).
+    let mut deeper = deep.clone();
+    for _ in 0..8 {
+        deeper = json!({"M": {"n": deeper}});
+    }
+    for action in [
+        json!({"Update": {"TableName": "Deep", "Key": {"pk": {"S": "x"}},
+            "UpdateExpression": "SET d = :deep", "ExpressionAttributeValues": {":deep": deeper}}}),
+        json!({"ConditionCheck": {"TableName": "Deep", "Key": {"pk": {"S": "x"}},
+            "ConditionExpression": "d = :deep", "ExpressionAttributeValues": {":deep": deeper}}}),
+    ] {
+        let (status, out) = op(
+            acc,
+            "TransactWriteItems",
+            json!({"TransactItems": [action]}),
+        );
+        assert_eq!(status, 400, "{out}");
+        assert_eq!(
+            out["message"],
+            format!("ExpressionAttributeValues contains invalid value: {nesting} for key :deep")
+        );
+    }
     // Nothing of the cancelled transaction was written.
     let got = ok(
         acc,
