@@ -374,7 +374,7 @@ impl DynamoDb {
     }
 
     /// The size of the item under `key` (0 when there is none or it cannot be read).
-    async fn item_bytes(&self, ctx: &RequestContext, table: &str, key: &Value) -> u64 {
+    pub(super) async fn item_bytes(&self, ctx: &RequestContext, table: &str, key: &Value) -> u64 {
         let req = json!({"TableName": table, "Key": key, "ConsistentRead": true});
         match self.call_ctx(ctx, "GetItem", &req).await {
             Ok(got) => got.get("Item").map_or(0, item_size),

@@ -264,7 +264,7 @@ impl DynamoDb {
                 _ => Some(body["Key"].clone()),
             };
             let before = match &key {
-                Some(k) => self.stored_bytes(ctx, &table, k).await,
+                Some(k) => self.item_bytes(ctx, &table, k).await,
                 None => 0,
             };
             actions.push(Action {
@@ -316,7 +316,7 @@ impl DynamoDb {
         for a in &sizes.actions {
             let now = match (&a.key, a.kind.as_str(), replay) {
                 (Some(k), _, true) | (Some(k), "Update", false) => {
-                    self.stored_bytes(ctx, &a.table, k).await
+                    self.item_bytes(ctx, &a.table, k).await
                 }
                 (_, "Put", false) => a.put,
                 (_, "ConditionCheck", false) => a.before,
@@ -336,15 +336,6 @@ impl DynamoDb {
         };
         out["ConsumedCapacity"] = entries(&list, kind, sizes.indexes, &theirs, !replay);
         Bytes::from(out.to_string())
-    }
-
-    /// The size of the item under `key` (0 when there is none or it cannot be read).
-    async fn stored_bytes(&self, ctx: &RequestContext, table: &str, key: &Value) -> u64 {
-        let req = json!({"TableName": table, "Key": key, "ConsistentRead": true});
-        match self.call_ctx(ctx, "GetItem", &req).await {
-            Ok(got) => got.get("Item").map_or(0, item_size),
-            Err(_) => 0,
-        }
     }
 }
 

@@ -191,7 +191,7 @@ impl DynamoDb {
         input: &Value,
     ) -> Result<(), JsonError> {
         let statement = input["Statement"].as_str().unwrap_or_default();
-        let Some((table, index)) = crate::dynamodb::vector::partiql::select_index(statement) else {
+        let Some((table, index)) = crate::dynamodb::wire::partiql::select_index(statement) else {
             return Ok(());
         };
         let vector = self

@@ -95,27 +95,6 @@ fn value(t: &Tok, params: &[Value]) -> Option<Value> {
     }
 }
 
-/// The table and index a SELECT reads from when it names an index (`FROM "t"."ix"`).
-pub fn select_index(stmt: &str) -> Option<(String, String)> {
-    let toks = tokens(stmt)?;
-    if !toks.first().is_some_and(|t| is_word(t, "SELECT")) {
-        return None;
-    }
-    let from = toks.iter().position(|t| is_word(t, "FROM"))?;
-    match &toks[from + 1..] {
-        [Tok::Word(table), dot, Tok::Word(index), ..]
-            if matches!(dot, Tok::Punct('.')) || *dot == Tok::Num(".".into()) =>
-        {
-            Some((table.clone(), index.clone()))
-        }
-        // Unquoted, `t.ix` reads as a word and a number-like `.ix`.
-        [Tok::Word(table), Tok::Num(dotted), ..] if dotted.len() > 1 && dotted.starts_with('.') => {
-            Some((table.clone(), dotted[1..].to_string()))
-        }
-        _ => None,
-    }
-}
-
 /// The top-level `name = value` pairs a write statement names its item by: the VALUE tuple of
 /// an INSERT, or the WHERE clause of an UPDATE or DELETE when it is only equalities joined
 /// by AND. None when the statement is anything else.
@@ -224,28 +203,6 @@ mod tests {
                 &[json!({"S": "k"})]
             ),
             Some(json!({"pk": {"S": "k"}, "sk": {"N": "2"}}))
-        );
-    }
-}
-
-#[cfg(test)]
-mod select_index_tests {
-    use super::*;
-
-    #[test]
-    fn an_index_qualified_select_names_its_table_and_index() {
-        assert_eq!(
-            select_index(r#"SELECT * FROM "Music"."vix" WHERE pk = 'a'"#),
-            Some(("Music".into(), "vix".into()))
-        );
-        assert_eq!(
-            select_index(r#"select a from Music.byArtist"#),
-            Some(("Music".into(), "byArtist".into()))
-        );
-        assert_eq!(select_index(r#"SELECT * FROM "Music""#), None);
-        assert_eq!(
-            select_index(r#"DELETE FROM "Music"."vix" WHERE pk = 'a'"#),
-            None
         );
     }
 }

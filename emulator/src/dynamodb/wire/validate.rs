@@ -25,7 +25,7 @@ pub fn before_forward(op: &str, input: &Value) -> Result<(), JsonError> {
                 // An Update's or a ConditionCheck's values are measured with the request only
                 // past one level more than a document holds: below that AWS cancels the
                 // former (`transaction_value_depths`) and evaluates the latter.
-                nesting(&without_action_values(input))?;
+                nesting_but_action_values(input)?;
                 deep_action_values(input)?;
             } else {
                 nesting(input)?;
@@ -74,24 +74,37 @@ const MAX_LEVEL: usize = 32;
 
 fn nesting(input: &Value) -> Result<(), JsonError> {
     if deepest(input, 0) > MAX_LEVEL {
-        return Err(invalid("Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit"));
+        return Err(invalid(super::partiql::NESTING));
     }
     Ok(())
 }
 
-/// A TransactWriteItems request without its Update and ConditionCheck actions' expression
-/// values, whose depth AWS does not refuse with the request (recorded:
+/// The nesting limit over a TransactWriteItems request but its Update and ConditionCheck
+/// actions' expression values, whose depth AWS does not refuse with the request (recorded:
 /// paritysuite/dynamodb-conformance `tests/tier3/limits/nestingDepth.test.ts`, eu-west-2).
-fn without_action_values(input: &Value) -> Value {
-    let mut out = input.clone();
-    for a in out["TransactItems"].as_array_mut().into_iter().flatten() {
-        for kind in ["Update", "ConditionCheck"] {
-            if let Some(o) = a.get_mut(kind).and_then(Value::as_object_mut) {
-                o.remove("ExpressionAttributeValues");
-            }
-        }
+fn nesting_but_action_values(input: &Value) -> Result<(), JsonError> {
+    let too_deep = |v: &Value| deepest(v, 0) > MAX_LEVEL;
+    let action = |a: &Value| {
+        a.as_object().into_iter().flatten().any(|(kind, body)| {
+            let own_values = matches!(kind.as_str(), "Update" | "ConditionCheck");
+            body.as_object()
+                .into_iter()
+                .flatten()
+                .any(|(m, v)| !(own_values && m == "ExpressionAttributeValues") && too_deep(v))
+        })
+    };
+    let deep = input
+        .as_object()
+        .into_iter()
+        .flatten()
+        .any(|(k, v)| match k.as_str() {
+            "TransactItems" => v.as_array().into_iter().flatten().any(action),
+            _ => too_deep(v),
+        });
+    if deep {
+        return Err(invalid(super::partiql::NESTING));
     }
-    out
+    Ok(())
 }
 
 /// An Update's or a ConditionCheck's expression value nested further than a document's limit
