@@ -11,6 +11,7 @@ use super::store::{Shared, VectorStore};
 use crate::dynamodb::backend::scan::scan_pages;
 use crate::dynamodb::backend::Backend;
 use crate::dynamodb::state::{TableKey, TableMeta};
+use crate::dynamodb::wire::java_print::java_float;
 use crate::dynamodb::wire::validation;
 use crate::protocol::json::JsonError;
 
@@ -116,24 +117,6 @@ pub async fn run_fill(backend: &Backend, vectors: &VectorStore, key: &TableKey) 
     }
 }
 
-/// How a float32 prints in Java (`Float.toString`): the shortest decimal that names it, with
-/// `.0` on whole numbers and `E` notation outside [10^-3, 10^7).
-pub fn java_float(f: f32) -> String {
-    let a = f.abs();
-    if a == 0.0 || (1e-3..1e7).contains(&a) {
-        let s = format!("{f}");
-        return if s.contains('.') { s } else { format!("{s}.0") };
-    }
-    let s = format!("{f:e}");
-    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let mantissa = if mantissa.contains('.') {
-        mantissa.to_string()
-    } else {
-        format!("{mantissa}.0")
-    };
-    format!("{mantissa}E{exp}")
-}
-
 /// The index's own copy of a vector attribute, which SearchVectors answers when a
 /// ProjectionExpression names it: each number as the float32 it was stored as (recorded on AWS:
 /// nubo-db/dynamodb-conformance tests/tier2/vectorSearch/search.test.ts, `1` comes back as `1.0`,
@@ -159,18 +142,11 @@ pub fn index_copy(v: &Value) -> Value {
 }
 
 #[cfg(test)]
-mod java_float_tests {
+mod index_copy_tests {
     use super::*;
 
     #[test]
-    fn floats_print_as_java_prints_them() {
-        assert_eq!(java_float(1.0), "1.0");
-        assert_eq!(java_float(0.1), "0.1");
-        assert_eq!(java_float(0.0), "0.0");
-        assert_eq!(java_float(-2.5), "-2.5");
-        assert_eq!(java_float(16777217.0), "1.6777216E7");
-        assert_eq!(java_float(1.5e-5), "1.5E-5");
-        assert_eq!(java_float(1e10), "1.0E10");
+    fn the_copy_holds_float32_values_as_java_prints_them() {
         let copy = index_copy(&serde_json::json!({"L": [{"N": "0.1"}, {"N": "16777217"}]}));
         assert_eq!(
             copy,

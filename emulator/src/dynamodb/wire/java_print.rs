@@ -1,6 +1,7 @@
 //! Request values as AWS's Java service prints them when it echoes one in a validation
 //! message: `HashMap`s in Java's iteration order, lists as `[a, b]`, and its model objects in
-//! their generated `toString` form (field names as AWS printed them, e.g. `iNT`, `nULL`).
+//! their generated `toString` form (field names as AWS printed them, e.g. `iNT`, `nULL`), and
+//! floats as `Float.toString` writes them.
 
 use serde_json::{Map, Value};
 
@@ -94,6 +95,24 @@ pub fn attribute_value(v: &Value) -> String {
     )
 }
 
+/// How a float32 prints in Java (`Float.toString`): the shortest decimal that names it, with
+/// `.0` on whole numbers and `E` notation outside [10^-3, 10^7).
+pub fn java_float(f: f32) -> String {
+    let a = f.abs();
+    if a == 0.0 || (1e-3..1e7).contains(&a) {
+        let s = format!("{f}");
+        return if s.contains('.') { s } else { format!("{s}.0") };
+    }
+    let s = format!("{f:e}");
+    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let mantissa = if mantissa.contains('.') {
+        mantissa.to_string()
+    } else {
+        format!("{mantissa}.0")
+    };
+    format!("{mantissa}E{exp}")
+}
+
 fn item(v: &Value) -> String {
     v.as_object()
         .map_or("null".into(), |m| java_map(m, attribute_value))
@@ -128,6 +147,17 @@ pub fn request_items(map: &Map<String, Value>) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn floats_print_as_java_prints_them() {
+        assert_eq!(java_float(1.0), "1.0");
+        assert_eq!(java_float(0.1), "0.1");
+        assert_eq!(java_float(0.0), "0.0");
+        assert_eq!(java_float(-2.5), "-2.5");
+        assert_eq!(java_float(16777217.0), "1.6777216E7");
+        assert_eq!(java_float(1.5e-5), "1.5E-5");
+        assert_eq!(java_float(1e10), "1.0E10");
+    }
 
     #[test]
     fn java_hashes_as_java_does() {
